@@ -1,0 +1,72 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/out/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  ...tseslint.configs.stylisticTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/*/*.js'] } },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      '@typescript-eslint/prefer-nullish-coalescing': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(net|tls|http|https|fs|path|os|events|stream|crypto|zlib|dns|util|url|child_process|cluster|timers|diagnostics_channel|buffer|assert)(/.*)?$', message: 'Use the node: prefix.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The codec is sans-io: it never touches sockets or other components.
+    files: ['src/codec/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:(net|tls|http|https|dns)$' }, { regex: '^\\.\\./(?!errors/|util/)' }] },
+      ],
+    },
+  },
+  {
+    // Strategies see only their types, errors and util.
+    files: ['src/strategies/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:(net|tls|http|https)$' }, { regex: '^\\.\\./\\.\\./(?!errors/|util/)' }] },
+      ],
+    },
+  },
+  {
+    // A transaction never talks to the connector directly: it asks the router.
+    files: ['src/transaction/**/*.ts', 'src/session/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./connector/' }, { regex: '^\\.\\./cli/' }] }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  prettier,
+);

@@ -1,0 +1,30 @@
+/**
+ * The one registry of Junction's error codes. Codes are API: never reuse a retired one.
+ * docs/reference/errors.md documents every entry, and a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  JCT_ERR_CONFIG_INVALID: { status: undefined, summary: 'The configuration failed validation.' },
+  JCT_ERR_CONFIG_YAML: { status: undefined, summary: 'The configuration file is not valid YAML.' },
+  JCT_ERR_CONFIG_READ: { status: undefined, summary: 'The configuration file could not be read.' },
+  JCT_ERR_HTTP_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
+  JCT_ERR_HTTP_HEAD_TOO_LARGE: { status: 431, summary: 'The request head exceeds the configured limit.' },
+  JCT_ERR_HTTP_URI_TOO_LONG: { status: 414, summary: 'The request line exceeds the configured limit.' },
+  JCT_ERR_HTTP_BAD_FRAMING: { status: 400, summary: 'The message framing is ambiguous or invalid.' },
+  JCT_ERR_HTTP_UNSUPPORTED_TRANSFER_CODING: {
+    status: 501,
+    summary: 'The request uses a transfer coding other than chunked.',
+  },
+  JCT_ERR_HTTP_BAD_VERSION: { status: 505, summary: 'The HTTP version is not supported.' },
+  JCT_ERR_HTTP_BAD_RESPONSE: { status: 502, summary: 'The upstream response is malformed.' },
+  JCT_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the request.' },
+  JCT_ERR_NO_UPSTREAM: { status: 503, summary: 'No upstream of the cluster could be reached.' },
+  JCT_ERR_CONNECT_TIMEOUT: { status: 503, summary: 'Connecting to the upstream timed out.' },
+  JCT_ERR_CONNECT_REFUSED: { status: 503, summary: 'The upstream refused the connection.' },
+  JCT_ERR_CONNECT_UNREACHABLE: { status: 503, summary: 'The upstream host or network is unreachable.' },
+  JCT_ERR_CONNECT_UNRESOLVABLE: { status: 503, summary: "The upstream's name could not be resolved." },
+  JCT_ERR_CONNECT_FAILED: { status: 503, summary: 'Connecting to the upstream failed for another reason.' },
+  JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
+  JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
+} as const satisfies Record<string, { status: number | undefined; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

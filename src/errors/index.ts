@@ -1,0 +1,133 @@
+/**
+ * errors: the typed error classes and their stable codes (codes.ts is the one registry).
+ * Expected outcomes on the hot path are values that carry one of these; exceptions are for bugs and
+ * load-time failures. Match on `code` across module boundaries; `instanceof` is a convenience.
+ * Does not: log, or decide retries (router/ reads `retryable`).
+ */
+import { ERROR_CODES, type ErrorCode } from './codes.ts';
+
+export { ERROR_CODES, type ErrorCode } from './codes.ts';
+
+export type ErrorSource = 'client' | 'upstream' | 'internal' | 'config';
+
+export abstract class JunctionError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly source: ErrorSource;
+  /** Whether the Router may try another upstream after this error. */
+  get retryable(): boolean {
+    return false;
+  }
+  /** The HTTP status Junction answers with when this error ends a transaction. */
+  get status(): number | undefined {
+    return ERROR_CODES[this.code].status;
+  }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in a config file a value sits. Lines and columns are 1-based. */
+export interface ConfigLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** The dotted key path, such as `clusters.api.backends[0].port`. */
+  readonly keyPath: string;
+}
+
+export class ConfigError extends JunctionError {
+  readonly code: ErrorCode;
+  readonly source = 'config' as const;
+  readonly at: ConfigLocation | undefined;
+  readonly problem: string;
+  constructor(
+    problem: string,
+    at: ConfigLocation | undefined,
+    code: ErrorCode = 'JCT_ERR_CONFIG_INVALID',
+    options?: { cause?: unknown },
+  ) {
+    super(at ? `${at.file}:${at.line}:${at.column}: ${problem}` : problem, options);
+    this.code = code;
+    this.at = at;
+    this.problem = problem;
+  }
+}
+
+/** Every problem found in one config, so `junction check` can list them all at once. */
+export class ConfigErrors extends Error {
+  readonly code = 'JCT_ERR_CONFIG_INVALID' as const;
+  readonly errors: readonly ConfigError[];
+  constructor(errors: readonly ConfigError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'ConfigErrors';
+    this.errors = errors;
+  }
+}
+
+export type HttpParseCode =
+  | 'JCT_ERR_HTTP_BAD_REQUEST'
+  | 'JCT_ERR_HTTP_HEAD_TOO_LARGE'
+  | 'JCT_ERR_HTTP_URI_TOO_LONG'
+  | 'JCT_ERR_HTTP_BAD_FRAMING'
+  | 'JCT_ERR_HTTP_UNSUPPORTED_TRANSFER_CODING'
+  | 'JCT_ERR_HTTP_BAD_VERSION'
+  | 'JCT_ERR_HTTP_BAD_RESPONSE';
+
+/** A message Junction cannot parse. Returned as a value by the codec, never thrown at network bytes. */
+export class HttpParseError extends JunctionError {
+  readonly code: HttpParseCode;
+  readonly source: ErrorSource;
+  constructor(code: HttpParseCode, message: string, source: ErrorSource = 'client') {
+    super(message);
+    this.code = code;
+    this.source = source;
+  }
+}
+
+export type ConnectErrorCode =
+  | 'JCT_ERR_CONNECT_TIMEOUT'
+  | 'JCT_ERR_CONNECT_REFUSED'
+  | 'JCT_ERR_CONNECT_UNREACHABLE'
+  | 'JCT_ERR_CONNECT_UNRESOLVABLE'
+  | 'JCT_ERR_CONNECT_FAILED';
+
+/** One failed connect attempt. Nothing was sent, so the Router may always try elsewhere. */
+export class ConnectError extends JunctionError {
+  readonly code: ConnectErrorCode;
+  readonly source = 'upstream' as const;
+  readonly upstream: string;
+  constructor(code: ConnectErrorCode, upstream: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.upstream = upstream;
+  }
+  override get retryable(): boolean {
+    return true;
+  }
+}
+
+export type UpstreamErrorCode = 'JCT_ERR_UPSTREAM_RESET' | 'JCT_ERR_UPSTREAM_TIMEOUT' | 'JCT_ERR_HTTP_BAD_RESPONSE';
+
+/** The upstream failed after a connection was established. */
+export class UpstreamError extends JunctionError {
+  readonly code: UpstreamErrorCode;
+  readonly source = 'upstream' as const;
+  readonly upstream: string;
+  constructor(code: UpstreamErrorCode, upstream: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.upstream = upstream;
+  }
+}
+
+export type RouteErrorCode = 'JCT_ERR_ROUTE_NOT_FOUND' | 'JCT_ERR_NO_UPSTREAM';
+
+export class RouteError extends JunctionError {
+  readonly code: RouteErrorCode;
+  readonly source = 'internal' as const;
+  constructor(code: RouteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

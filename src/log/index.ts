@@ -1,0 +1,25 @@
+/**
+ * log: the process logger (pino, JSON lines on stdout) and component child loggers.
+ * Components log through `logger.child({ component })`; the hot path logs only on errors.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  readonly level?: string;
+  /** Where lines go; defaults to stdout. */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env['JUNCTION_LOG_LEVEL'] ?? 'info';
+  return options.destination
+    ? pino({ level, base: { app: 'junction' } }, options.destination)
+    : pino({ level, base: { app: 'junction' } });
+}
+
+/** A logger that drops everything: the default for embedding and tests. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
