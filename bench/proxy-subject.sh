@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts Junction in the foreground on 127.0.0.1:$PORT, proxying every request to one backend at
+# 127.0.0.1:$BACKEND_PORT. The benchmark harness and outside test suites drive Junction through this.
+# Stops cleanly on SIGTERM (Junction's graceful shutdown). Needs a built dist/ (npm run build).
+set -euo pipefail
+: "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+config="$(mktemp "${TMPDIR:-/tmp}/junction-subject.XXXXXX.yaml")"
+trap 'rm -f "$config"' EXIT
+cat >"$config" <<YAML
+listeners:
+  - address: 127.0.0.1
+    port: ${PORT}
+    max_connections: ${MAX_CONNECTIONS:-100000}
+routes:
+  - cluster: backend
+clusters:
+  backend:
+    backends: ["127.0.0.1:${BACKEND_PORT}"]
+timeouts:
+  shutdown_grace: 2s
+YAML
+export JUNCTION_LOG_LEVEL="${JUNCTION_LOG_LEVEL:-warn}"
+# Not exec: the trap must remove the config file. Forward SIGTERM/SIGINT to Junction and wait.
+node ${NODE_OPTIONS_EXTRA:-} "$here/../bin/junction.js" run -c "$config" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; rm -f "$config"; exit 0' TERM INT
+wait "$pid"

@@ -1,0 +1,26 @@
+/**
+ * Junction's public API: start a proxy from a config, and the types plugin and strategy authors use.
+ * Everything else in src/ is internal and may change between minor versions.
+ */
+export { startJunction, type BoundListener, type JunctionServer, type StartOptions } from './server/index.ts';
+export { parseConfigText, loadConfigFile } from './config/index.ts';
+export type { JunctionConfig } from './config/types.ts';
+export {
+  ConfigError,
+  ConfigErrors,
+  ConnectError,
+  HttpParseError,
+  JunctionError,
+  RouteError,
+  UpstreamError,
+  ERROR_CODES,
+  type ErrorCode,
+} from './errors/index.ts';
+export type {
+  Outcome,
+  SelectionInput,
+  Strategy,
+  StrategyEnv,
+  StrategyPlugin,
+  Upstream,
+} from './strategies/index.ts';

@@ -1,0 +1,6 @@
+/**
+ * listener: listening sockets and their accept queues (max_connections, queue timeout and bound).
+ * Owns: accepting sockets and deciding when each may become a session.
+ * Does not: read from sockets or speak HTTP (session/).
+ */
+export { Listener, DEFAULT_ACCEPT_QUEUE_MAX, DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS } from './listener.ts';

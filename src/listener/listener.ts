@@ -1,0 +1,119 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ListenerConfig } from '../config/types.ts';
+import type { Clock } from '../util/clock.ts';
+
+/** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
+export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
+/** Sockets waiting past this many are dropped, newest first. */
+export const DEFAULT_ACCEPT_QUEUE_MAX = 1024;
+
+interface QueuedSocket {
+  readonly socket: Socket;
+  readonly acceptedAt: number;
+}
+
+/**
+ * A listening socket and its accept queue. Up to `maxConnections` sockets are served at once; more
+ * wait, paused, in the queue until a session ends. The most recent waiter is served first, because
+ * the oldest ones are the likeliest to have given up already.
+ */
+export class Listener {
+  readonly config: ListenerConfig;
+  readonly #server: Server;
+  readonly #clock: Clock;
+  readonly #serve: (socket: Socket, listener: Listener) => void;
+  readonly #queue: QueuedSocket[] = [];
+  active = 0;
+  /** Counters. */
+  accepted = 0;
+  droppedFromQueue = 0;
+  #closing = false;
+
+  constructor(config: ListenerConfig, clock: Clock, serve: (socket: Socket, listener: Listener) => void) {
+    this.config = config;
+    this.#clock = clock;
+    this.#serve = serve;
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(error);
+      };
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.config.address, port: this.config.port, backlog: 511 }, () => {
+        this.#server.removeListener('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (differs from the config when it asked for port 0). */
+  get port(): number {
+    const address = this.#server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.port;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    this.accepted++;
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.active < this.config.maxConnections) {
+      this.active++;
+      this.#serve(socket, this);
+      return;
+    }
+    if (this.#queue.length >= DEFAULT_ACCEPT_QUEUE_MAX) {
+      this.droppedFromQueue++;
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    socket.on('error', ignoreError);
+    this.#queue.push({ socket, acceptedAt: this.#clock.now() });
+  };
+
+  /** A session of this listener ended: serve a waiting socket if there is one. */
+  sessionEnded(): void {
+    this.active--;
+    this.expireQueue();
+    const next = this.#queue.pop();
+    if (next === undefined || this.#closing) return;
+    next.socket.removeListener('error', ignoreError);
+    this.active++;
+    this.#serve(next.socket, this);
+    next.socket.resume();
+  }
+
+  /** Drops queued sockets that waited too long. The oldest sit at the front. */
+  expireQueue(): void {
+    const limit = this.#clock.now() - DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS;
+    const queue = this.#queue;
+    while (queue.length > 0 && queue[0]!.acceptedAt <= limit) {
+      this.droppedFromQueue++;
+      queue.shift()!.socket.destroy();
+    }
+  }
+
+  /** Stops accepting; queued sockets are closed. Resolves when the listening socket is closed. */
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const { socket } of this.#queue.splice(0)) socket.destroy();
+    return new Promise((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
+  }
+}
+
+function ignoreError(): void {
+  // A queued socket that resets is simply gone; 'close' cleans it up.
+}

@@ -1,0 +1,223 @@
+import type { ClusterConfig } from '../config/types.ts';
+import type { ConnectHandler, Connector, UpstreamConnection } from '../connector/index.ts';
+import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
+import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { AcquireHandler, Lease } from './types.ts';
+import { UpstreamState } from './upstream-state.ts';
+
+/** A cluster as the Router runs it: its upstreams and its strategy instance. */
+export class ClusterRuntime {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly upstreams: readonly UpstreamState[];
+  readonly strategy: Strategy;
+
+  constructor(config: ClusterConfig, upstreams: readonly UpstreamState[], strategy: Strategy) {
+    this.name = config.name;
+    this.config = config;
+    this.upstreams = upstreams;
+    this.strategy = strategy;
+  }
+}
+
+export interface PoolSettings {
+  readonly maxIdle: number;
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * The Router, one per process: drives the named strategies, asks the Connector for connections,
+ * and is the only place that decides retries. Every attempt's outcome comes back through release()
+ * or a failed connect, and is handed to the strategy.
+ */
+export class Router {
+  readonly #connector: Connector;
+  readonly #clock: Clock;
+  readonly #plugins: ReadonlyMap<string, StrategyPlugin>;
+  readonly #env: StrategyEnv;
+
+  constructor(connector: Connector, plugins: ReadonlyMap<string, StrategyPlugin>, clock: Clock = systemClock) {
+    this.#connector = connector;
+    this.#clock = clock;
+    this.#plugins = plugins;
+    this.#env = { random: Math.random, now: () => clock.now() };
+  }
+
+  /** Builds the runtime of a cluster. Throws if its strategy kind is unknown (config validation catches it first). */
+  buildCluster(config: ClusterConfig, pool: PoolSettings): ClusterRuntime {
+    const plugin = this.#plugins.get(config.strategy.kind);
+    if (plugin === undefined) throw new Error(`unknown strategy kind '${config.strategy.kind}'`);
+    const upstreams = config.backends.map(
+      (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, pool)),
+    );
+    const strategy = plugin.create(plugin.parseOptions(config.strategy.options), upstreams, this.#env);
+    return new ClusterRuntime(config, upstreams, strategy);
+  }
+
+  /**
+   * Finds a connection to an upstream of the cluster for one transaction. Up to the cluster's
+   * `retryAttempts` connect attempts, never to an upstream already tried while another is left.
+   * The handler hears back exactly once: synchronously on a pooled connection, later otherwise.
+   * `fresh` skips pooled connections (a retry after a pooled connection proved stale).
+   */
+  acquire(
+    cluster: ClusterRuntime,
+    input: SelectionInput,
+    connectTimeoutMs: number,
+    handler: AcquireHandler,
+    fresh = false,
+  ): RouterLease {
+    const lease = new RouterLease(this, cluster, input, connectTimeoutMs, handler, this.#clock.now(), fresh);
+    this.#attempt(lease);
+    return lease;
+  }
+
+  /** Gives a connection back and reports the attempt's outcome. */
+  release(lease: RouterLease, reusable: boolean, outcome: Outcome): void {
+    const upstream = lease.upstream;
+    const conn = lease.connection;
+    if (upstream === undefined || conn === undefined) return;
+    lease.connection = undefined;
+    upstream.inFlight--;
+    this.#record(lease.cluster, upstream, outcome);
+    this.#connector.release(conn, reusable);
+  }
+
+  /** The transaction is gone: drop the lease, whatever state it is in. */
+  abandon(lease: RouterLease): void {
+    lease.abandoned = true;
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  #record(cluster: ClusterRuntime, upstream: UpstreamState, outcome: Outcome): void {
+    upstream.requests++;
+    if (outcome.errorCode === undefined) upstream.consecutiveFailures = 0;
+    else {
+      upstream.failures++;
+      upstream.consecutiveFailures++;
+    }
+    cluster.strategy.report?.(upstream, outcome);
+  }
+
+  #attempt(lease: RouterLease): void {
+    const cluster = lease.cluster;
+    const strategy = cluster.strategy;
+    let upstream = strategy.select(lease.input, lease.tried) as UpstreamState | undefined;
+    // Everything was tried and attempts remain: go round again rather than give up early (Sōzu).
+    if (upstream === undefined && lease.tried !== undefined) {
+      upstream = strategy.select(lease.input, undefined) as UpstreamState | undefined;
+    }
+    if (upstream === undefined) {
+      const cause = lease.lastError;
+      lease.handler.onAcquireFailed(
+        new RouteError(
+          'JCT_ERR_NO_UPSTREAM',
+          cause
+            ? `no upstream of cluster '${cluster.name}' could be reached (last: ${cause.message})`
+            : `no upstream of cluster '${cluster.name}' is available`,
+          { cause },
+        ),
+      );
+      return;
+    }
+    lease.attempts++;
+    lease.upstream = upstream;
+    const pooled = lease.fresh ? undefined : this.#connector.reuse(upstream.pool);
+    if (pooled !== undefined) {
+      lease.bind(pooled);
+      return;
+    }
+    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease);
+  }
+
+  /** @internal called by a lease whose connect attempt failed. */
+  retryAfter(lease: RouterLease, error: ConnectError): void {
+    const upstream = lease.upstream!;
+    this.#record(lease.cluster, upstream, {
+      status: 0,
+      errorCode: error.code,
+      durationMs: this.#clock.now() - lease.startedAt,
+    });
+    lease.lastError = error;
+    (lease.tried ??= new Set()).add(upstream);
+    lease.upstream = undefined;
+    if (lease.abandoned) return;
+    if (lease.attempts >= lease.cluster.config.retryAttempts) {
+      lease.handler.onAcquireFailed(
+        new RouteError(
+          'JCT_ERR_NO_UPSTREAM',
+          `no upstream of cluster '${lease.cluster.name}' could be reached after ${lease.attempts} attempts (last: ${error.message})`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    this.#attempt(lease);
+  }
+
+  /** @internal a connection arrived for a transaction that no longer wants it. */
+  returnUnused(conn: UpstreamConnection): void {
+    this.#connector.release(conn, true);
+  }
+}
+
+/** One transaction's claim on the Router: the attempts made and the connection it holds. */
+export class RouterLease implements Lease, ConnectHandler {
+  readonly router: Router;
+  readonly cluster: ClusterRuntime;
+  readonly input: SelectionInput;
+  readonly connectTimeoutMs: number;
+  readonly handler: AcquireHandler;
+  readonly startedAt: number;
+  readonly fresh: boolean;
+  attempts = 0;
+  tried: Set<UpstreamState> | undefined = undefined;
+  upstream: UpstreamState | undefined = undefined;
+  connection: UpstreamConnection | undefined = undefined;
+  lastError: JunctionError | undefined = undefined;
+  abandoned = false;
+
+  constructor(
+    router: Router,
+    cluster: ClusterRuntime,
+    input: SelectionInput,
+    connectTimeoutMs: number,
+    handler: AcquireHandler,
+    startedAt: number,
+    fresh: boolean,
+  ) {
+    this.router = router;
+    this.cluster = cluster;
+    this.input = input;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.handler = handler;
+    this.startedAt = startedAt;
+    this.fresh = fresh;
+  }
+
+  get upstreamId(): string {
+    return this.upstream?.pool.upstreamId ?? '';
+  }
+
+  bind(conn: UpstreamConnection): void {
+    this.connection = conn;
+    this.upstream!.inFlight++;
+    this.handler.onUpstreamReady(conn, this);
+  }
+
+  onConnected(conn: UpstreamConnection): void {
+    if (this.abandoned) {
+      this.router.returnUnused(conn);
+      return;
+    }
+    this.bind(conn);
+  }
+
+  onConnectFailed(error: ConnectError): void {
+    this.router.retryAfter(this, error);
+  }
+}

@@ -1,0 +1,40 @@
+import type { JunctionError } from '../errors/index.ts';
+
+/** What a transaction sees of an upstream connection: a byte channel it borrows from the Router. */
+export interface UpstreamChannel {
+  /** The upstream's `host:port`, for logs. */
+  readonly upstreamId: string;
+  /** How many requests this connection has carried before the current one (0 = fresh). */
+  readonly reuseCount: number;
+  /** The connection's handler; set while a transaction owns it. */
+  attach(handler: UpstreamHandler): void;
+  write(data: Buffer | string, encoding?: BufferEncoding): boolean;
+  cork(): void;
+  uncork(): void;
+  pause(): void;
+  resume(): void;
+  /** Local and remote addresses, for logs and headers. */
+  readonly localPort: number;
+}
+
+/** Receives what happens on an upstream connection while a transaction owns it. */
+export interface UpstreamHandler {
+  onUpstreamData(chunk: Buffer): void;
+  /** The upstream half-closed (FIN). */
+  onUpstreamEnd(): void;
+  /** The connection closed or failed before the handler released it. */
+  onUpstreamClose(error: Error | undefined): void;
+  onUpstreamDrain(): void;
+}
+
+/** Receives the result of asking the Router for an upstream connection. */
+export interface AcquireHandler {
+  onUpstreamReady(channel: UpstreamChannel, lease: Lease): void;
+  onAcquireFailed(error: JunctionError): void;
+}
+
+/** The Router's record of one borrowed connection: give it back with Router.release(). */
+export interface Lease {
+  readonly upstreamId: string;
+  readonly attempts: number;
+}

@@ -1,0 +1,139 @@
+import type { Socket } from 'node:net';
+import { BufferPool } from '../buffers/index.ts';
+import type { JunctionConfig } from '../config/types.ts';
+import { Connector } from '../connector/index.ts';
+import { Listener } from '../listener/index.ts';
+import { silentLogger, type Logger } from '../log/index.ts';
+import { Router } from '../router/index.ts';
+import { Http1Session, type SessionHost } from '../session/index.ts';
+import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
+import type { RuntimeSnapshot } from '../transaction/index.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { buildSnapshot } from './snapshot.ts';
+
+/** How often deadlines and accept queues are checked (the zombie checker's beat). */
+const SWEEP_INTERVAL_MS = 100;
+/** Head buffers pre-allocated for sessions whose request head arrives in several reads. */
+const HEAD_BUFFER_SIZE = 32 * 1024 + 1024;
+const HEAD_BUFFER_COUNT = 1024;
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface BoundListener {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** A running Junction: its listeners and a graceful close. */
+export interface JunctionServer {
+  readonly listeners: readonly BoundListener[];
+  /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts Junction on a validated config. Resolves once every listener is bound. */
+export async function startJunction(config: JunctionConfig, options: StartOptions = {}): Promise<JunctionServer> {
+  const server = new ServerRuntime(config, options.logger ?? silentLogger(), options.clock ?? systemClock);
+  await server.start();
+  return server;
+}
+
+class ServerRuntime implements JunctionServer, SessionHost {
+  readonly bufferPool = new BufferPool(HEAD_BUFFER_SIZE, HEAD_BUFFER_COUNT);
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly #connector: Connector;
+  readonly #router: Router;
+  readonly #sessions = new Map<Http1Session, Listener>();
+  readonly #listeners: Listener[] = [];
+  #snapshot: RuntimeSnapshot;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #sessionsGone: (() => void) | undefined;
+
+  constructor(config: JunctionConfig, log: Logger, clock: Clock) {
+    this.clock = clock;
+    this.log = log;
+    this.#connector = new Connector(clock);
+    this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, clock);
+    this.#snapshot = buildSnapshot(config, this.#router, 1);
+  }
+
+  async start(): Promise<void> {
+    const config = this.#snapshot.config;
+    try {
+      for (const listenerConfig of config.listeners) {
+        const listener = new Listener(listenerConfig, this.clock, this.#serve);
+        await listener.listen();
+        this.#listeners.push(listener);
+      }
+    } catch (error) {
+      await Promise.all(this.#listeners.map((l) => l.close()));
+      this.#connector.close();
+      throw error;
+    }
+    this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
+    this.#sweepTimer.unref();
+    for (const l of this.listeners) this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.#listeners.map((l) => ({ name: l.config.name, address: l.config.address, port: l.port }));
+  }
+
+  current(): RuntimeSnapshot {
+    return this.#snapshot;
+  }
+
+  readonly #serve = (socket: Socket, listener: Listener): void => {
+    const session = new Http1Session(socket, this, 'http');
+    this.#sessions.set(session, listener);
+    if (this.#closing !== undefined) session.drain();
+  };
+
+  onSessionClosed(session: Http1Session): void {
+    const listener = this.#sessions.get(session);
+    this.#sessions.delete(session);
+    listener?.sessionEnded();
+    if (this.#sessions.size === 0) this.#sessionsGone?.();
+  }
+
+  /** Fires deadlines that have passed and expires accept queues. Cheap: one comparison per session. */
+  readonly #sweep = (): void => {
+    const now = this.clock.now();
+    for (const session of this.#sessions.keys()) {
+      if (session.deadlineAt !== 0 && session.deadlineAt <= now) session.onDeadline();
+    }
+    for (const listener of this.#listeners) listener.expireQueue();
+  };
+
+  close(graceMs: number = this.#snapshot.config.timeouts.shutdownGraceMs): Promise<void> {
+    this.#closing ??= this.#shutdown(graceMs);
+    return this.#closing;
+  }
+
+  async #shutdown(graceMs: number): Promise<void> {
+    const stopped = Promise.all(this.#listeners.map((l) => l.close()));
+    for (const session of this.#sessions.keys()) session.drain();
+    if (this.#sessions.size > 0) {
+      const allGone = new Promise<void>((resolve) => {
+        this.#sessionsGone = resolve;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([allGone, graceOver]);
+      clearTimeout(timer);
+      for (const session of this.#sessions.keys()) session.destroy();
+    }
+    await stopped;
+    clearInterval(this.#sweepTimer);
+    this.#connector.close();
+    this.log.info('stopped');
+  }
+}

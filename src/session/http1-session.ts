@@ -1,0 +1,307 @@
+import type { Socket } from 'node:net';
+import type { BufferPool } from '../buffers/index.ts';
+import { parseRequestHead, statusText } from '../codec/index.ts';
+import type { HttpParseError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import { serializeLocalResponse } from '../transaction/forward-heads.ts';
+import { PAUSE_PIPELINE_FULL, type SessionPort } from '../transaction/session-port.ts';
+import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
+import { Transaction } from '../transaction/transaction.ts';
+import type { Clock } from '../util/clock.ts';
+
+/** What a session needs from the server that accepted it. */
+export interface SessionHost {
+  /** The snapshot new transactions start on. */
+  current(): RuntimeSnapshot;
+  readonly bufferPool: BufferPool;
+  readonly clock: Clock;
+  readonly log: Logger;
+  onSessionClosed(session: Http1Session): void;
+}
+
+type SessionState = 'idle' | 'head' | 'transaction' | 'closing' | 'closed';
+
+/**
+ * One client connection speaking HTTP/1.1: reads request heads (accumulating a head that spans reads
+ * in a pooled buffer), runs one transaction at a time, and keeps the connection alive between them.
+ * Pipelined requests wait in the session's buffer, so responses go out in request order.
+ */
+export class Http1Session implements SessionPort {
+  readonly socket: Socket;
+  readonly clientAddress: string;
+  readonly scheme: 'http' | 'https';
+  readonly log: Logger;
+  readonly #host: SessionHost;
+  #state: SessionState = 'idle';
+  /** Bytes read but not yet consumed: a partial head, or pipelined requests. */
+  #pending: Buffer | null = null;
+  /** A pooled buffer holding a head that arrived in several reads. */
+  #headBuf: Buffer | null = null;
+  #headLen = 0;
+  #txn: Transaction | null = null;
+  #pauseReasons = 0;
+  #clientEnded = false;
+  #draining = false;
+  /** When the current deadline passes, on the host's clock; 0 when none is armed. */
+  deadlineAt = 0;
+  requests = 0;
+  readonly openedAt: number;
+
+  constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https') {
+    this.socket = socket;
+    this.#host = host;
+    this.scheme = scheme;
+    this.log = host.log;
+    this.clientAddress = socket.remoteAddress ?? '';
+    this.openedAt = host.clock.now();
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('drain', this.#onDrain);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    this.#armIdle();
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Shutdown: close now if idle, else after the current response. */
+  drain(): void {
+    this.#draining = true;
+    if (this.#state === 'idle' && this.#pending === null) this.#close();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // SessionPort
+
+  writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean {
+    return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
+  }
+
+  corkClient(): void {
+    this.socket.cork();
+  }
+
+  uncorkClient(): void {
+    this.socket.uncork();
+  }
+
+  pauseClient(reason: number): void {
+    if (this.#pauseReasons === 0) this.socket.pause();
+    this.#pauseReasons |= reason;
+  }
+
+  resumeClient(reason: number): void {
+    if ((this.#pauseReasons & reason) === 0) return;
+    this.#pauseReasons &= ~reason;
+    if (this.#pauseReasons === 0 && this.#state !== 'closed') this.socket.resume();
+  }
+
+  stashPipelined(buf: Buffer, start: number): void {
+    const bytes = start === 0 ? buf : buf.subarray(start);
+    this.#pending = this.#pending === null ? bytes : Buffer.concat([this.#pending, bytes]);
+    // Bound what a pipelining client can make us hold while a response is under way.
+    if (this.#pending.length > this.#host.current().headLimits.maxHeadBytes) {
+      this.pauseClient(PAUSE_PIPELINE_FULL);
+    }
+  }
+
+  setDeadline(ms: number): void {
+    this.deadlineAt = ms === 0 ? 0 : this.#host.clock.now() + ms;
+  }
+
+  onTransactionDone(keepAlive: boolean): void {
+    this.#txn = null;
+    this.requests++;
+    if (!keepAlive || this.#draining || this.#clientEnded) {
+      this.#close();
+      return;
+    }
+    this.#state = 'idle';
+    this.resumeClient(PAUSE_PIPELINE_FULL);
+    this.#armIdle();
+    // On the next tick, not in this stack: a burst of pipelined requests answered locally must not recurse.
+    if (this.#pending !== null) process.nextTick(this.#resumePipelined);
+  }
+
+  readonly #resumePipelined = (): void => {
+    const pending = this.#pending;
+    if (pending === null || this.#state !== 'idle') return;
+    this.#pending = null;
+    this.#onHeadBytes(pending);
+  };
+
+  abortClient(): void {
+    this.#txn = null;
+    this.socket.destroy();
+  }
+
+  /** Called by the host's periodic sweep when `deadlineAt` has passed. */
+  onDeadline(): void {
+    this.deadlineAt = 0;
+    switch (this.#state) {
+      case 'idle':
+        this.#close();
+        return;
+      case 'head':
+        this.#reject(408, 'the request head did not arrive in time\n');
+        return;
+      case 'transaction':
+        this.#txn?.onDeadline();
+        return;
+      case 'closing':
+      case 'closed':
+        this.socket.destroy();
+        return;
+    }
+  }
+
+  // Socket events
+
+  readonly #onData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case 'idle':
+      case 'head':
+        this.#onHeadBytes(chunk);
+        return;
+      case 'transaction': {
+        const txn = this.#txn!;
+        if (txn.wantsRequestBody) txn.onClientBody(chunk);
+        else this.stashPipelined(chunk, 0);
+        return;
+      }
+      case 'closing':
+      case 'closed':
+        return; // bytes after a final response are discarded
+    }
+  };
+
+  #onHeadBytes(chunk: Buffer): void {
+    const snapshot = this.#host.current();
+    const limits = snapshot.headLimits;
+    let buf: Buffer;
+    let len: number;
+    let spill: Buffer | null = null;
+    if (this.#headBuf === null) {
+      buf = chunk;
+      len = chunk.length;
+    } else {
+      buf = this.#headBuf;
+      const room = buf.length - this.#headLen;
+      const n = Math.min(room, chunk.length);
+      chunk.copy(buf, this.#headLen, 0, n);
+      this.#headLen += n;
+      len = this.#headLen;
+      if (n < chunk.length) spill = chunk.subarray(n);
+    }
+    const step = parseRequestHead(buf, 0, len, limits);
+    if (step.kind === 'need-more') {
+      if (this.#state === 'idle') {
+        this.#state = 'head';
+        this.setDeadline(snapshot.config.timeouts.clientHeadMs);
+      }
+      if (this.#headBuf === null) this.#startAccumulating(chunk, limits.maxHeadBytes);
+      else if (spill !== null) this.#reject(431, 'request head too large\n');
+      return;
+    }
+    if (step.kind === 'reject') {
+      this.#rejectParse(step.error);
+      return;
+    }
+    let rest: Buffer | null;
+    let restStart: number;
+    if (this.#headBuf === null) {
+      rest = chunk;
+      restStart = step.consumed;
+    } else {
+      const leftover = Buffer.from(buf.subarray(step.consumed, len));
+      rest = spill === null ? leftover : Buffer.concat([leftover, spill]);
+      restStart = 0;
+      this.#releaseHeadBuf();
+    }
+    this.#state = 'transaction';
+    this.setDeadline(0);
+    const txn = new Transaction(this, snapshot, step.head);
+    this.#txn = txn;
+    txn.start(rest.length > restStart ? rest : null, restStart);
+  }
+
+  #startAccumulating(chunk: Buffer, maxHeadBytes: number): void {
+    const pool = this.#host.bufferPool;
+    // One byte of room past the limit lets the parser see that the limit was crossed.
+    const buf = maxHeadBytes < pool.bufferSize ? pool.acquire() : Buffer.allocUnsafe(maxHeadBytes + 1);
+    chunk.copy(buf, 0);
+    this.#headBuf = buf;
+    this.#headLen = chunk.length;
+  }
+
+  #releaseHeadBuf(): void {
+    if (this.#headBuf === null) return;
+    this.#host.bufferPool.release(this.#headBuf);
+    this.#headBuf = null;
+    this.#headLen = 0;
+  }
+
+  #rejectParse(error: HttpParseError): void {
+    this.log.info({ code: error.code, client: this.clientAddress }, error.message);
+    this.#reject(error.status ?? 400, `${error.message}\n`);
+  }
+
+  /** Answers a request Junction will not process, then closes: the stream can no longer be trusted. */
+  #reject(status: number, body: string): void {
+    this.#releaseHeadBuf();
+    this.#pending = null;
+    this.#state = 'closing';
+    this.socket.end(serializeLocalResponse(status, statusText(status), body, true), 'latin1');
+    this.setDeadline(1000);
+  }
+
+  #armIdle(): void {
+    const timeouts = this.#host.current().config.timeouts;
+    this.setDeadline(this.requests === 0 ? timeouts.clientHeadMs : timeouts.clientIdleMs);
+  }
+
+  #close(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#state = 'closing';
+    this.#releaseHeadBuf();
+    this.#pending = null;
+    this.socket.end();
+    // A client that never reads the rest must not hold the session forever.
+    this.setDeadline(this.#host.current().config.timeouts.clientIdleMs);
+  }
+
+  readonly #onEnd = (): void => {
+    this.#clientEnded = true;
+    if (this.#state === 'idle' || this.#state === 'head') this.#close();
+    else if (this.#state === 'transaction' && this.#txn?.wantsRequestBody === true) this.socket.destroy();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#txn?.onClientDrain();
+  };
+
+  readonly #onError = (): void => {
+    // 'close' follows; a client reset is routine and not worth a log line.
+  };
+
+  readonly #onClose = (): void => {
+    this.#state = 'closed';
+    this.deadlineAt = 0;
+    this.#releaseHeadBuf();
+    this.#pending = null;
+    const txn = this.#txn;
+    this.#txn = null;
+    txn?.onClientGone();
+    this.#host.onSessionClosed(this);
+  };
+}

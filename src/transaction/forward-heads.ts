@@ -1,0 +1,140 @@
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
+import type { ForwardedConfig } from '../config/types.ts';
+
+/**
+ * Field names Junction never copies from one hop to the next: hop-by-hop fields (RFC 9110 §7.6.1),
+ * framing (Junction frames each hop itself), and the X-Forwarded-* fields it rewrites.
+ * Indexed by length so most fields are rejected without lower-casing them.
+ */
+const DROPPED_BY_LENGTH = new Map<number, readonly string[]>();
+for (const name of [
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+  'expect',
+]) {
+  DROPPED_BY_LENGTH.set(name.length, [...(DROPPED_BY_LENGTH.get(name.length) ?? []), name]);
+}
+
+/** Fields a Connection token may never remove: Junction owns framing and routing. */
+const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
+
+function isHopByHop(name: string, connectionTokens: readonly string[]): boolean {
+  const candidates = DROPPED_BY_LENGTH.get(name.length);
+  if (candidates?.includes(name.toLowerCase()) === true) return true;
+  if (connectionTokens.length === 0) return false;
+  const lower = name.toLowerCase();
+  return connectionTokens.includes(lower) && !PROTECTED.has(lower);
+}
+
+export interface ForwardingInfo {
+  readonly clientAddress: string;
+  readonly scheme: 'http' | 'https';
+  readonly forwarded: ForwardedConfig;
+}
+
+/**
+ * The request head Junction sends upstream: origin-form target, the client's fields minus hop-by-hop
+ * ones, one Host, X-Forwarded-*, and the framing Junction chose for the body.
+ */
+export function serializeUpstreamRequestHead(head: RequestHead, info: ForwardingInfo): string {
+  const fwd = info.forwarded;
+  const target = head.target.charCodeAt(0) === 47 /* / */ || head.target === '*' ? head.target : head.path + head.query;
+  let out = `${head.method} ${target === '' ? '/' : target} HTTP/1.1\r\n`;
+  const headers = head.headers;
+  const extra = head.connectionTokens;
+  let xff = '';
+  let sawHost = false;
+  const absoluteForm = target !== head.target;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      // An absolute-form target overrides Host (RFC 9112 §3.2.2).
+      if (sawHost) continue;
+      sawHost = true;
+      out += absoluteForm ? `Host: ${authority(head)}\r\n` : `${name}: ${value}\r\n`;
+      continue;
+    }
+    if (name.length >= 15 && name.length <= 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'x-forwarded-for' && fwd.xForwardedFor) {
+        xff = xff === '' ? value : `${xff}, ${value}`;
+        continue;
+      }
+      // Rewritten below: a client must not choose what the upstream believes about the hop.
+      if (lower === 'x-forwarded-proto' && fwd.xForwardedProto) continue;
+      if (lower === 'x-forwarded-host' && fwd.xForwardedHost) continue;
+    }
+    if (isHopByHop(name, extra)) continue;
+    out += `${name}: ${value}\r\n`;
+  }
+  if (!sawHost && head.host !== '') out += `Host: ${authority(head)}\r\n`;
+  if (fwd.xForwardedFor) {
+    out += `X-Forwarded-For: ${xff === '' ? info.clientAddress : `${xff}, ${info.clientAddress}`}\r\n`;
+  }
+  if (fwd.xForwardedProto) out += `X-Forwarded-Proto: ${info.scheme}\r\n`;
+  if (fwd.xForwardedHost && head.host !== '') out += `X-Forwarded-Host: ${authority(head)}\r\n`;
+  if (head.bodyKind === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  return out + '\r\n';
+}
+
+function authority(head: RequestHead): string {
+  return head.port === '' ? head.host : `${head.host}:${head.port}`;
+}
+
+/** How Junction frames a response body towards the client. */
+export type ClientFraming = 'none' | 'length' | 'chunked' | 'close';
+
+/** Chooses the client-side framing for an upstream response (re-framing when the hops differ). */
+export function clientFramingFor(response: ResponseHead, clientVersionMinor: 0 | 1): ClientFraming {
+  switch (response.bodyKind) {
+    case 'none':
+      return 'none';
+    case 'length':
+      return 'length';
+    case 'chunked':
+    case 'close':
+      // HTTP/1.0 clients cannot read chunked: they get the body delimited by the close.
+      return clientVersionMinor === 1 ? 'chunked' : 'close';
+  }
+}
+
+/** The response head Junction sends the client. */
+export function serializeClientResponseHead(
+  response: ResponseHead,
+  framing: ClientFraming,
+  keepAlive: boolean,
+  clientVersionMinor: 0 | 1,
+): string {
+  let out = `HTTP/1.1 ${response.status} ${response.reason}\r\n`;
+  const headers = response.headers;
+  const extra = response.connectionTokens;
+  const keepLength = framing === 'length' || framing === 'none';
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (isHopByHop(name, extra)) continue;
+    if (!keepLength && name.length === 14 && name.toLowerCase() === 'content-length') continue;
+    out += `${name}: ${headers[i + 1]!}\r\n`;
+  }
+  if (framing === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  if (!keepAlive) out += 'Connection: close\r\n';
+  else if (clientVersionMinor === 0) out += 'Connection: keep-alive\r\n';
+  return out + '\r\n';
+}
+
+/** A response Junction makes itself (errors, 404). Always length-framed. */
+export function serializeLocalResponse(status: number, reason: string, body: string, close: boolean): string {
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    (close ? 'Connection: close\r\n' : '') +
+    '\r\n' +
+    body
+  );
+}

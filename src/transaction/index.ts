@@ -1,0 +1,8 @@
+/**
+ * transaction: one request/response (Traffic Server's HttpSM): routing, the Router ask, re-framing
+ * and streaming of both bodies, and the outcome report.
+ * Does not: own sockets (session/ and the Router lend them) or open upstream connections.
+ */
+export { Transaction } from './transaction.ts';
+export type { RouteMatcher, RouteRequest, RuntimeSnapshot } from './snapshot.ts';
+export type { SessionPort } from './session-port.ts';

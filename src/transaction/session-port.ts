@@ -1,0 +1,31 @@
+import type { Logger } from '../log/index.ts';
+
+/** Reasons a session stops reading from its client; reading resumes when none is left. */
+export const PAUSE_WAIT_UPSTREAM = 1;
+export const PAUSE_UPSTREAM_FULL = 2;
+export const PAUSE_PIPELINE_FULL = 4;
+
+/**
+ * What a transaction may do with the client side of its session. The session owns the socket;
+ * the transaction borrows these operations for one request/response.
+ */
+export interface SessionPort {
+  readonly clientAddress: string;
+  readonly scheme: 'http' | 'https';
+  /** The session is shutting down: the current response is its last. */
+  readonly draining: boolean;
+  readonly log: Logger;
+  writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean;
+  corkClient(): void;
+  uncorkClient(): void;
+  pauseClient(reason: number): void;
+  resumeClient(reason: number): void;
+  /** Bytes that arrived after this request's body: the next pipelined request. */
+  stashPipelined(buf: Buffer, start: number): void;
+  /** Arms the session's deadline `ms` from now (0 disarms it). */
+  setDeadline(ms: number): void;
+  /** The response is complete and written; `keepAlive` says whether the session may read another request. */
+  onTransactionDone(keepAlive: boolean): void;
+  /** The response cannot be completed: cut the client connection without further bytes. */
+  abortClient(): void;
+}

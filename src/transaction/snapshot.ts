@@ -1,0 +1,29 @@
+import type { JunctionConfig } from '../config/types.ts';
+import type { HeadLimits } from '../codec/types.ts';
+import type { ClusterRuntime, Router } from '../router/index.ts';
+import type { RouteConfig } from '../config/types.ts';
+
+/** What the route table needs from a request (routes/ implements the matching). */
+export interface RouteRequest {
+  readonly host: string;
+  readonly path: string;
+  readonly method: string;
+  header(lowerCaseName: string): string | undefined;
+}
+
+export interface RouteMatcher {
+  match(request: RouteRequest): RouteConfig | undefined;
+}
+
+/**
+ * One immutable, validated configuration as the data plane runs it. A transaction holds the snapshot
+ * it started with until it ends; a keep-alive session picks up the newest one at its next request.
+ */
+export interface RuntimeSnapshot {
+  readonly version: number;
+  readonly config: JunctionConfig;
+  readonly routes: RouteMatcher;
+  readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+  readonly router: Router;
+  readonly headLimits: HeadLimits;
+}

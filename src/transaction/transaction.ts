@@ -1,0 +1,461 @@
+import { ChunkedDecoder, LAST_CHUNK, chunkHeader, parseResponseHead, statusText } from '../codec/index.ts';
+import type { ChunkSink, RequestHead, ResponseHead } from '../codec/types.ts';
+import type { RouteConfig } from '../config/types.ts';
+import type { ErrorCode, JunctionError } from '../errors/index.ts';
+import type { ClusterRuntime, RouterLease, UpstreamChannel, UpstreamHandler, AcquireHandler } from '../router/index.ts';
+import type { SelectionInput } from '../strategies/index.ts';
+import {
+  clientFramingFor,
+  serializeClientResponseHead,
+  serializeLocalResponse,
+  serializeUpstreamRequestHead,
+  type ClientFraming,
+} from './forward-heads.ts';
+import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './session-port.ts';
+import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
+
+type RequestState = 'awaiting-upstream' | 'body' | 'done';
+type ResponseState = 'head' | 'body' | 'done';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * One request/response: Traffic Server's HttpSM. It routes the request, asks the Router for an
+ * upstream connection, re-frames and streams both bodies with backpressure, and reports the outcome.
+ * It borrows the client side from its session (SessionPort) and the upstream side from the Router
+ * (UpstreamChannel); it never opens or pools connections itself.
+ */
+export class Transaction implements RouteRequest, SelectionInput, AcquireHandler, UpstreamHandler {
+  readonly head: RequestHead;
+  readonly snapshot: RuntimeSnapshot;
+  readonly #session: SessionPort;
+  readonly startedAt: number;
+  route: RouteConfig | undefined = undefined;
+  cluster: ClusterRuntime | undefined = undefined;
+
+  #lease: RouterLease | undefined = undefined;
+  #channel: UpstreamChannel | undefined = undefined;
+  #finished = false;
+  #retriedStale = false;
+
+  #reqState: RequestState = 'done';
+  #reqRemaining = 0;
+  #reqDecoder: ChunkedDecoder | null = null;
+  #held: Buffer | null = null;
+
+  #resState: ResponseState = 'head';
+  #resPending: Buffer | null = null;
+  #response: ResponseHead | null = null;
+  #resRemaining = 0;
+  #resDecoder: ChunkedDecoder | null = null;
+  #clientFraming: ClientFraming = 'none';
+  #clientKeepAlive = false;
+  #responseStarted = false;
+  #upstreamOverran = false;
+
+  constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
+    this.#session = session;
+    this.snapshot = snapshot;
+    this.head = head;
+    this.startedAt = snapshot.router.now();
+  }
+
+  // RouteRequest and SelectionInput: the request as routing and strategies see it.
+  get method(): string {
+    return this.head.method;
+  }
+  get host(): string {
+    return this.head.host;
+  }
+  get path(): string {
+    return this.head.path;
+  }
+  get clientAddress(): string {
+    return this.#session.clientAddress;
+  }
+  header(lowerCaseName: string): string | undefined {
+    const headers = this.head.headers;
+    const n = lowerCaseName.length;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length === n && name.toLowerCase() === lowerCaseName) return headers[i + 1];
+    }
+    return undefined;
+  }
+
+  get isFinished(): boolean {
+    return this.#finished;
+  }
+
+  /** Whether the session still owes this transaction request-body bytes. */
+  get wantsRequestBody(): boolean {
+    return this.#reqState !== 'done';
+  }
+
+  /** Starts the transaction; `body` holds bytes read after the head, from `bodyStart` on. */
+  start(body: Buffer | null, bodyStart: number): void {
+    const head = this.head;
+    if (head.bodyKind === 'chunked' || (head.bodyKind === 'length' && head.contentLength > 0)) {
+      this.#reqState = 'awaiting-upstream';
+    }
+    if (body !== null && bodyStart < body.length) {
+      if (this.#reqState === 'done') this.#session.stashPipelined(body, bodyStart);
+      else this.#held = body.subarray(bodyStart);
+    }
+    this.route = this.snapshot.routes.match(this);
+    if (this.route === undefined) {
+      this.#respondLocal(404, 'JCT_ERR_ROUTE_NOT_FOUND', 'no route matches this request\n');
+      return;
+    }
+    this.cluster = this.snapshot.clusters.get(this.route.cluster);
+    if (this.cluster === undefined) {
+      this.#respondLocal(503, 'JCT_ERR_NO_UPSTREAM', 'the route names no cluster\n');
+      return;
+    }
+    if (this.#reqState === 'awaiting-upstream') this.#session.pauseClient(PAUSE_WAIT_UPSTREAM);
+    this.#acquire(false);
+  }
+
+  #acquire(fresh: boolean): void {
+    const timeouts = this.snapshot.config.timeouts;
+    this.#session.setDeadline(0);
+    this.#lease = this.snapshot.router.acquire(this.cluster!, this, timeouts.connectMs, this, fresh);
+  }
+
+  // AcquireHandler
+
+  onUpstreamReady(channel: UpstreamChannel, lease: RouterLease): void {
+    this.#lease = lease;
+    this.#channel = channel;
+    channel.attach(this);
+    const session = this.#session;
+    const head = this.head;
+    channel.cork();
+    channel.write(
+      serializeUpstreamRequestHead(head, {
+        clientAddress: session.clientAddress,
+        scheme: session.scheme,
+        forwarded: this.snapshot.config.forwarded,
+      }),
+      'latin1',
+    );
+    if (this.#reqState === 'awaiting-upstream') {
+      if (head.expectContinue) session.writeClient('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      this.#reqState = 'body';
+      if (head.bodyKind === 'chunked') this.#reqDecoder = new ChunkedDecoder();
+      else this.#reqRemaining = head.contentLength;
+      const held = this.#held;
+      this.#held = null;
+      if (held !== null) this.#forwardRequestBody(held, 0);
+      session.resumeClient(PAUSE_WAIT_UPSTREAM);
+    }
+    channel.uncork();
+    session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+  }
+
+  onAcquireFailed(error: JunctionError): void {
+    this.#lease = undefined;
+    this.#session.log.warn({ err: error, code: error.code, cluster: this.cluster?.name }, error.message);
+    this.#respondLocal(error.status ?? 503, error.code, 'no upstream could be reached\n');
+  }
+
+  // Request body, client → upstream
+
+  /** Bytes from the client while the request body is still owed. */
+  onClientBody(buf: Buffer): void {
+    if (this.#reqState === 'awaiting-upstream') {
+      this.#held = this.#held === null ? buf : Buffer.concat([this.#held, buf]);
+      return;
+    }
+    if (this.#reqState === 'body') this.#forwardRequestBody(buf, 0);
+  }
+
+  #forwardRequestBody(buf: Buffer, start: number): void {
+    const channel = this.#channel!;
+    let end: number;
+    let flushed: boolean;
+    if (this.#reqDecoder === null) {
+      const n = Math.min(this.#reqRemaining, buf.length - start);
+      end = start + n;
+      flushed = channel.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      this.#reqRemaining -= n;
+      if (this.#reqRemaining === 0) this.#reqState = 'done';
+    } else {
+      channel.cork();
+      const step = this.#reqDecoder.feed(buf, start, buf.length, this.#requestSink);
+      channel.uncork();
+      if (step.kind === 'reject') {
+        this.#session.log.info({ code: step.error.code }, step.error.message);
+        this.#failAfterUpstream(400, step.error.code, 'malformed request body\n');
+        return;
+      }
+      end = start + step.consumed;
+      if (step.done) this.#reqState = 'done';
+      flushed = channel.write('');
+    }
+    if (end < buf.length) this.#session.stashPipelined(buf, end);
+    if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
+    this.#session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+  }
+
+  readonly #requestSink: ChunkSink = {
+    onData: (buf, start, end) => {
+      const channel = this.#channel!;
+      channel.write(chunkHeader(end - start), 'latin1');
+      channel.write(buf.subarray(start, end));
+      channel.write('\r\n', 'latin1');
+    },
+    onEnd: () => {
+      this.#channel!.write(LAST_CHUNK, 'latin1');
+    },
+  };
+
+  // UpstreamHandler: response, upstream → client
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.#finished) return;
+    if (this.#resState === 'body') {
+      this.#forwardResponseBody(chunk, 0);
+      return;
+    }
+    if (this.#resState === 'done') {
+      this.#upstreamOverran = true;
+      return;
+    }
+    const buf = this.#resPending === null ? chunk : Buffer.concat([this.#resPending, chunk]);
+    let offset = 0;
+    for (;;) {
+      const step = parseResponseHead(buf, offset, buf.length, this.snapshot.headLimits, this.head.method);
+      if (step.kind === 'need-more') {
+        this.#resPending = offset === 0 ? buf : buf.subarray(offset);
+        return;
+      }
+      if (step.kind === 'reject') {
+        this.#session.log.warn({ code: step.error.code, upstream: this.#channel?.upstreamId }, step.error.message);
+        this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream sent an invalid response\n');
+        return;
+      }
+      offset += step.consumed;
+      const response = step.head;
+      if (response.status >= 200) {
+        this.#resPending = null;
+        this.#startResponse(response, buf, offset);
+        return;
+      }
+      if (response.status === 101) {
+        this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream switched protocols unasked\n');
+        return;
+      }
+      // Other 1xx: Junction answered Expect itself, so interim responses stop here.
+    }
+  }
+
+  #startResponse(response: ResponseHead, buf: Buffer, offset: number): void {
+    const session = this.#session;
+    const head = this.head;
+    this.#response = response;
+    const framing = clientFramingFor(response, head.versionMinor);
+    this.#clientFraming = framing;
+    this.#clientKeepAlive =
+      head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
+    session.corkClient();
+    session.writeClient(
+      serializeClientResponseHead(response, framing, this.#clientKeepAlive, head.versionMinor),
+      'latin1',
+    );
+    this.#responseStarted = true;
+    this.#resState = 'body';
+    if (response.bodyKind === 'length') this.#resRemaining = response.contentLength;
+    else if (response.bodyKind === 'chunked') this.#resDecoder = new ChunkedDecoder('upstream');
+    if (response.bodyKind === 'none' || (response.bodyKind === 'length' && response.contentLength === 0)) {
+      if (offset < buf.length) this.#upstreamOverran = true;
+      session.uncorkClient();
+      this.#finish();
+      return;
+    }
+    if (offset < buf.length) this.#forwardResponseBody(buf, offset);
+    session.uncorkClient();
+  }
+
+  #forwardResponseBody(buf: Buffer, start: number): void {
+    const response = this.#response!;
+    const session = this.#session;
+    let flushed = true;
+    switch (response.bodyKind) {
+      case 'length': {
+        const n = Math.min(this.#resRemaining, buf.length - start);
+        flushed = session.writeClient(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n));
+        this.#resRemaining -= n;
+        if (start + n < buf.length) this.#upstreamOverran = true;
+        if (this.#resRemaining === 0) {
+          this.#finish();
+          return;
+        }
+        break;
+      }
+      case 'chunked': {
+        session.corkClient();
+        const step = this.#resDecoder!.feed(buf, start, buf.length, this.#responseSink);
+        session.uncorkClient();
+        if (step.kind === 'reject') {
+          this.#session.log.warn({ code: step.error.code }, step.error.message);
+          this.#abort('JCT_ERR_HTTP_BAD_RESPONSE');
+          return;
+        }
+        if (start + step.consumed < buf.length) this.#upstreamOverran = true;
+        if (step.done) {
+          this.#finish();
+          return;
+        }
+        flushed = session.writeClient('');
+        break;
+      }
+      case 'close':
+        flushed = this.#writeBodyBytes(start === 0 ? buf : buf.subarray(start));
+        break;
+      case 'none':
+        break;
+    }
+    if (flushed) session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+    else {
+      // The client is the slow side now: stop reading the upstream and stop its clock.
+      this.#channel?.pause();
+      session.setDeadline(0);
+    }
+  }
+
+  #writeBodyBytes(data: Buffer): boolean {
+    const session = this.#session;
+    if (this.#clientFraming !== 'chunked') return session.writeClient(data);
+    session.writeClient(chunkHeader(data.length), 'latin1');
+    session.writeClient(data);
+    return session.writeClient('\r\n', 'latin1');
+  }
+
+  readonly #responseSink: ChunkSink = {
+    onData: (buf, start, end) => {
+      this.#writeBodyBytes(buf.subarray(start, end));
+    },
+    onEnd: () => {
+      if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
+    },
+  };
+
+  onUpstreamEnd(): void {
+    if (this.#finished) return;
+    if (this.#resState === 'body' && this.#response?.bodyKind === 'close') {
+      if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
+      this.#finish();
+      return;
+    }
+    this.onUpstreamClose(undefined);
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    if (this.#finished) return;
+    const channel = this.#channel;
+    if (
+      !this.#responseStarted &&
+      this.#resPending === null &&
+      channel !== undefined &&
+      channel.reuseCount > 0 &&
+      !this.#retriedStale &&
+      this.#reqState === 'done' &&
+      this.head.bodyKind !== 'chunked' &&
+      this.head.contentLength <= 0 &&
+      IDEMPOTENT.has(this.head.method)
+    ) {
+      // A pooled connection the upstream had already closed: the request can be replayed safely.
+      this.#retriedStale = true;
+      this.#releaseUpstream(false, 0, 'JCT_ERR_UPSTREAM_RESET');
+      this.#resState = 'head';
+      this.#acquire(true);
+      return;
+    }
+    this.#session.log.warn(
+      { upstream: channel?.upstreamId, err: error, started: this.#responseStarted },
+      'upstream closed before the response was complete',
+    );
+    if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_RESET');
+    else this.#failAfterUpstream(502, 'JCT_ERR_UPSTREAM_RESET', 'the upstream closed the connection early\n');
+  }
+
+  onUpstreamDrain(): void {
+    this.#session.resumeClient(PAUSE_UPSTREAM_FULL);
+  }
+
+  /** The client's socket drained: let the upstream flow again. */
+  onClientDrain(): void {
+    if (this.#finished || this.#resState !== 'body') return;
+    this.#channel?.resume();
+    this.#session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+  }
+
+  /** The session's deadline passed while this transaction waited on the upstream. */
+  onDeadline(): void {
+    if (this.#finished) return;
+    if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
+    else this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
+  }
+
+  /** The client went away: give everything back. */
+  onClientGone(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
+    this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_UPSTREAM_RESET');
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const response = this.#response!;
+    const reusable =
+      response.keepAlive &&
+      this.#reqState === 'done' &&
+      !this.#upstreamOverran &&
+      response.bodyKind !== 'close';
+    this.#releaseUpstream(reusable, response.status, undefined);
+    this.#session.onTransactionDone(this.#clientKeepAlive);
+  }
+
+  #releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
+    const lease = this.#lease;
+    if (lease === undefined) return;
+    this.#lease = undefined;
+    this.#channel = undefined;
+    this.snapshot.router.release(lease, reusable, {
+      status,
+      errorCode,
+      durationMs: this.snapshot.router.now() - this.startedAt,
+    });
+  }
+
+  /** The exchange failed after an upstream was involved: answer if nothing was sent, else cut. */
+  #failAfterUpstream(status: number, code: ErrorCode, body: string): void {
+    if (this.#responseStarted) {
+      this.#abort(code);
+      return;
+    }
+    this.#releaseUpstream(false, 0, code);
+    this.#respondLocal(status, code, body);
+  }
+
+  #abort(code: ErrorCode): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#releaseUpstream(false, this.#response?.status ?? 0, code);
+    this.#session.abortClient();
+  }
+
+  /** Junction answers the client itself. The connection closes if request bytes are still owed. */
+  #respondLocal(status: number, code: ErrorCode, body: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#releaseUpstream(false, 0, code);
+    const session = this.#session;
+    const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
+    session.writeClient(serializeLocalResponse(status, statusText(status), body, !keepAlive), 'latin1');
+    session.onTransactionDone(keepAlive);
+  }
+}
