@@ -1,0 +1,70 @@
+/**
+ * Starts a real Junction in the test process from YAML, on 127.0.0.1 port 0, with a silent logger.
+ * Registers nothing global: the test owns the result and calls `onTestFinished(() => junction.close())`.
+ */
+import type { JunctionConfig } from '../../src/config/types.ts';
+import { parseConfigText } from '../../src/config/index.ts';
+import { silentLogger, type Logger } from '../../src/log/index.ts';
+import { startJunction, type JunctionServer } from '../../src/server/index.ts';
+
+/** The listener the harness adds when the YAML has none: loopback, ephemeral port. */
+export const EPHEMERAL_LISTENER_YAML = 'listeners: [{ address: 127.0.0.1, port: 0 }]';
+
+export interface RunningJunction {
+  /** The first listener's actual port. */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly server: JunctionServer;
+  readonly config: JunctionConfig;
+  /** Graceful close (idempotent: later calls return the first call's promise). */
+  close(graceMs?: number): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface StartJunctionOptions {
+  /** Named in config errors; defaults to `<e2e>`. */
+  readonly source?: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Parses `yaml` (adding `EPHEMERAL_LISTENER_YAML` when it declares no `listeners:`) and starts Junction.
+ * Every listener must use port 0: e2e tests never bind fixed ports.
+ */
+export async function startJunctionFromYaml(
+  yaml: string,
+  options: StartJunctionOptions = {},
+): Promise<RunningJunction> {
+  const text = /^listeners\s*:/m.test(yaml) ? yaml : `${EPHEMERAL_LISTENER_YAML}\n${yaml}`;
+  const config = parseConfigText(text, options.source ?? '<e2e>');
+  const fixed = config.listeners.filter((listener) => listener.port !== 0);
+  if (fixed.length > 0) {
+    throw new Error(`e2e configs must listen on port 0, not ${fixed.map((l) => l.port).join(', ')}`);
+  }
+  const server = await startJunction(config, { logger: options.logger ?? silentLogger() });
+  const first = server.listeners[0];
+  if (!first) {
+    await server.close(0);
+    throw new Error('startJunction resolved without any bound listener');
+  }
+  let closing: Promise<void> | undefined;
+  const close = (graceMs?: number): Promise<void> => (closing ??= server.close(graceMs));
+  return {
+    port: first.port,
+    url: `http://127.0.0.1:${first.port}`,
+    server,
+    config,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/** A YAML flow list of backend addresses, e.g. `["127.0.0.1:4001", "127.0.0.1:4002"]`. */
+export function backendList(
+  ...backends: readonly ({ readonly address: string } | string | number)[]
+): string {
+  return JSON.stringify(
+    backends.map((b) => (typeof b === 'number' ? `127.0.0.1:${b}` : typeof b === 'string' ? b : b.address)),
+  );
+}
