@@ -57,6 +57,10 @@ export class UpstreamConnection implements UpstreamChannel {
     return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
   }
 
+  get needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   cork(): void {
     this.socket.cork();
   }

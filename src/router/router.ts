@@ -37,7 +37,11 @@ export class Router {
   readonly #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
 
-  constructor(connector: Connector, plugins: ReadonlyMap<string, StrategyPlugin>, clock: Clock = systemClock) {
+  constructor(
+    connector: Connector,
+    plugins: ReadonlyMap<string, StrategyPlugin>,
+    clock: Clock = systemClock,
+  ) {
     this.#connector = connector;
     this.#clock = clock;
     this.#plugins = plugins;

@@ -9,6 +9,8 @@ export interface UpstreamChannel {
   /** The connection's handler; set while a transaction owns it. */
   attach(handler: UpstreamHandler): void;
   write(data: Buffer | string, encoding?: BufferEncoding): boolean;
+  /** The socket's buffer is over its high-water mark: stop feeding it until onUpstreamDrain. */
+  readonly needsDrain: boolean;
   cork(): void;
   uncork(): void;
   pause(): void;

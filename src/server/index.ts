@@ -3,5 +3,10 @@
  * and Connector, the current snapshot, the deadline sweep, and graceful shutdown.
  * Does not: parse config files (config/) or handle process signals (cli/).
  */
-export { startJunction, type BoundListener, type JunctionServer, type StartOptions } from './junction-server.ts';
+export {
+  startJunction,
+  type BoundListener,
+  type JunctionServer,
+  type StartOptions,
+} from './junction-server.ts';
 export { buildSnapshot } from './snapshot.ts';

@@ -36,7 +36,10 @@ export interface JunctionServer {
 }
 
 /** Starts Junction on a validated config. Resolves once every listener is bound. */
-export async function startJunction(config: JunctionConfig, options: StartOptions = {}): Promise<JunctionServer> {
+export async function startJunction(
+  config: JunctionConfig,
+  options: StartOptions = {},
+): Promise<JunctionServer> {
   const server = new ServerRuntime(config, options.logger ?? silentLogger(), options.clock ?? systemClock);
   await server.start();
   return server;
@@ -78,7 +81,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
-    for (const l of this.listeners) this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+    for (const l of this.listeners)
+      this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
   }
 
   get listeners(): readonly BoundListener[] {

@@ -87,6 +87,10 @@ export class Http1Session implements SessionPort {
     return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
   }
 
+  get clientNeedsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   corkClient(): void {
     this.socket.cork();
   }

@@ -43,7 +43,8 @@ export interface ForwardingInfo {
  */
 export function serializeUpstreamRequestHead(head: RequestHead, info: ForwardingInfo): string {
   const fwd = info.forwarded;
-  const target = head.target.charCodeAt(0) === 47 /* / */ || head.target === '*' ? head.target : head.path + head.query;
+  const target =
+    head.target.charCodeAt(0) === 47 /* / */ || head.target === '*' ? head.target : head.path + head.query;
   let out = `${head.method} ${target === '' ? '/' : target} HTTP/1.1\r\n`;
   const headers = head.headers;
   const extra = head.connectionTokens;

@@ -16,6 +16,8 @@ export interface SessionPort {
   readonly draining: boolean;
   readonly log: Logger;
   writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean;
+  /** The client socket's buffer is over its high-water mark. */
+  readonly clientNeedsDrain: boolean;
   corkClient(): void;
   uncorkClient(): void;
   pauseClient(reason: number): void;

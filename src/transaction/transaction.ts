@@ -2,7 +2,13 @@ import { ChunkedDecoder, LAST_CHUNK, chunkHeader, parseResponseHead, statusText 
 import type { ChunkSink, RequestHead, ResponseHead } from '../codec/types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode, JunctionError } from '../errors/index.ts';
-import type { ClusterRuntime, RouterLease, UpstreamChannel, UpstreamHandler, AcquireHandler } from '../router/index.ts';
+import type {
+  ClusterRuntime,
+  RouterLease,
+  UpstreamChannel,
+  UpstreamHandler,
+  AcquireHandler,
+} from '../router/index.ts';
 import type { SelectionInput } from '../strategies/index.ts';
 import {
   clientFramingFor,
@@ -142,7 +148,8 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     if (this.#reqState === 'awaiting-upstream') {
       if (head.expectContinue) session.writeClient('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
       this.#reqState = 'body';
-      if (head.bodyKind === 'chunked') this.#reqDecoder = new ChunkedDecoder();
+      if (head.bodyKind === 'chunked')
+        this.#reqDecoder = new ChunkedDecoder('client', this.snapshot.headLimits.maxHeadBytes);
       else this.#reqRemaining = head.contentLength;
       const held = this.#held;
       this.#held = null;
@@ -191,7 +198,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       }
       end = start + step.consumed;
       if (step.done) this.#reqState = 'done';
-      flushed = channel.write('');
+      flushed = !channel.needsDrain;
     }
     if (end < buf.length) this.#session.stashPipelined(buf, end);
     if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
@@ -231,7 +238,10 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
         return;
       }
       if (step.kind === 'reject') {
-        this.#session.log.warn({ code: step.error.code, upstream: this.#channel?.upstreamId }, step.error.message);
+        this.#session.log.warn(
+          { code: step.error.code, upstream: this.#channel?.upstreamId },
+          step.error.message,
+        );
         this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream sent an invalid response\n');
         return;
       }
@@ -243,7 +253,11 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
         return;
       }
       if (response.status === 101) {
-        this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream switched protocols unasked\n');
+        this.#failAfterUpstream(
+          502,
+          'JCT_ERR_HTTP_BAD_RESPONSE',
+          'the upstream switched protocols unasked\n',
+        );
         return;
       }
       // Other 1xx: Junction answered Expect itself, so interim responses stop here.
@@ -266,7 +280,8 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#responseStarted = true;
     this.#resState = 'body';
     if (response.bodyKind === 'length') this.#resRemaining = response.contentLength;
-    else if (response.bodyKind === 'chunked') this.#resDecoder = new ChunkedDecoder('upstream');
+    else if (response.bodyKind === 'chunked')
+      this.#resDecoder = new ChunkedDecoder('upstream', this.snapshot.headLimits.maxHeadBytes);
     if (response.bodyKind === 'none' || (response.bodyKind === 'length' && response.contentLength === 0)) {
       if (offset < buf.length) this.#upstreamOverran = true;
       session.uncorkClient();
@@ -307,7 +322,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
           this.#finish();
           return;
         }
-        flushed = session.writeClient('');
+        flushed = !session.clientNeedsDrain;
         break;
       }
       case 'close':
