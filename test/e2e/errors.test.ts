@@ -1,0 +1,177 @@
+/**
+ * Failures Junction answers itself (404, 503 after retries, 502, 504, 400, 431) and the one it cannot
+ * answer: an upstream that dies mid-response, where the client must see the truncation and a close.
+ */
+import { expect, onTestFinished, test } from 'vitest';
+import {
+  closeBeforeHeadBackend,
+  closedPort,
+  closeMidBodyBackend,
+  echoBackend,
+  garbageBackend,
+  neverAnswerBackend,
+  type EchoReply,
+} from '../support/backends.ts';
+import { rawRequest, RawClient, request } from '../support/clients.ts';
+import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+
+/** Junction routing every request to one cluster made of `backends` (addresses or closed ports). */
+async function proxyTo(
+  backends: readonly ({ address: string } | number)[],
+  clusterYaml = '',
+  extraYaml = '',
+) {
+  const junction = await startJunctionFromYaml(`
+routes:
+  - { match: { host: app.test }, cluster: app }
+clusters:
+  app: { backends: ${backendList(...backends)} ${clusterYaml ? `, ${clusterYaml}` : ''} }
+${extraYaml}`);
+  onTestFinished(() => junction.close());
+  return junction;
+}
+
+const GET = 'GET / HTTP/1.1\r\nHost: app.test\r\n\r\n';
+
+test('a request no route matches gets a short 404 and the connection stays usable', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const notFound = await client.exchange('GET /x HTTP/1.1\r\nHost: unknown.test\r\n\r\n');
+  expect(notFound.statusCode).toBe(404);
+  expect(notFound.body.length).toBeGreaterThan(0);
+  expect(notFound.body.length).toBeLessThan(1024);
+  expect((await client.exchange(GET)).statusCode).toBe(200);
+  expect(backend.requests).toHaveLength(1);
+});
+
+test('503 when every backend of the cluster refuses connections', async () => {
+  const ports = [await closedPort(), await closedPort(), await closedPort()];
+  const junction = await proxyTo(ports, 'retry_attempts: 3');
+  const res = await request(junction.port, { headers: { host: 'app.test' } });
+  expect(res.status).toBe(503);
+  expect(res.text.length).toBeGreaterThan(0);
+});
+
+test('a refused connect is retried on another backend: every request succeeds, no error shows', async () => {
+  const alive = await echoBackend('alive');
+  onTestFinished(() => alive.close());
+  const junction = await proxyTo([await closedPort(), alive], 'retry_attempts: 2');
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++)
+    statuses.push((await request(junction.port, { headers: { host: 'app.test' } })).status);
+  expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+  expect(alive.requests).toHaveLength(6);
+});
+
+test('retries never pick the same backend twice while another is untried', async () => {
+  const alive = await echoBackend('alive');
+  onTestFinished(() => alive.close());
+  const dead = [await closedPort(), await closedPort(), await closedPort()];
+  // Four attempts over four backends: only an attempt repeating a dead backend could miss the live one.
+  const junction = await proxyTo([...dead, alive], 'retry_attempts: 4');
+  const replies: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const res = await request(junction.port, { headers: { host: 'app.test' } });
+    replies.push(res.status === 200 ? (res.json() as EchoReply).backend : String(res.status));
+  }
+  expect(replies).toEqual(Array<string>(8).fill('alive'));
+});
+
+test('502 when the upstream answers with bytes that are not HTTP', async () => {
+  const backend = await garbageBackend();
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, GET, { responses: 1 });
+  expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
+});
+
+test('502 when the upstream closes before sending a response head', async () => {
+  const backend = await closeBeforeHeadBackend();
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, GET, { responses: 1 });
+  expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
+});
+
+test('502 when the upstream closes in the middle of its response head', async () => {
+  const backend = await closeBeforeHeadBackend({ partialHead: 'HTTP/1.1 200 OK\r\nContent-Le' });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, GET, { responses: 1 });
+  expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
+});
+
+test('504 when the upstream does not answer within backend_response', async () => {
+  const backend = await neverAnswerBackend();
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'timeouts: { backend_response: 300ms }');
+  const started = Date.now();
+  const result = await rawRequest(junction.port, GET, { responses: 1, timeoutMs: 5_000 });
+  const elapsed = Date.now() - started;
+  expect(result.responses[0]).toMatchObject({ statusCode: 504, complete: true });
+  expect(elapsed).toBeGreaterThanOrEqual(250);
+  expect(elapsed).toBeLessThan(3_000);
+});
+
+test('400 and a closed connection for a malformed request line; nothing is forwarded', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, 'THIS IS NOT HTTP\r\n\r\n');
+  expect(result.ended).toBe(true);
+  expect(result.responses).toHaveLength(1);
+  expect(result.responses[0]).toMatchObject({ statusCode: 400, complete: true });
+  expect(result.responses[0]?.headers['connection']?.toLowerCase()).toBe('close');
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('431 and a closed connection for a request head over max_head_size; nothing is forwarded', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'limits: { max_head_size: 8KiB }');
+  const oversized = `GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: ${'a'.repeat(12 * 1024)}\r\n\r\n`;
+  const result = await rawRequest(junction.port, oversized);
+  expect(result.ended).toBe(true);
+  expect(result.responses[0]).toMatchObject({ statusCode: 431, complete: true });
+  expect(result.responses[0]?.headers['connection']?.toLowerCase()).toBe('close');
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('a head just under max_head_size is accepted', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'limits: { max_head_size: 8KiB }');
+  const head = `GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: ${'a'.repeat(7 * 1024)}\r\n\r\n`;
+  const result = await rawRequest(junction.port, head, { responses: 1 });
+  expect(result.responses[0]?.statusCode).toBe(200);
+});
+
+test('an upstream dying mid-body: the client gets the truncated body, then a close (not a hang)', async () => {
+  const backend = await closeMidBodyBackend({ declaredBytes: 1000, sentBytes: 10 });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, GET, { timeoutMs: 5_000 });
+  expect(result.ended).toBe(true);
+  expect(result.timedOut).toBe(false);
+  expect(result.responses).toHaveLength(1);
+  const [response] = result.responses;
+  expect(response?.statusCode).toBe(200);
+  // Not re-framed as complete: the client can tell the body is short.
+  expect(response?.complete).toBe(false);
+  expect(response?.body.toString()).toBe('x'.repeat(10));
+});
+
+test('an upstream dying mid-chunked-body: no terminating chunk is invented, the client sees a close', async () => {
+  const backend = await closeMidBodyBackend({ chunked: true, sentBytes: 10 });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, GET, { timeoutMs: 5_000 });
+  expect(result.ended).toBe(true);
+  expect(result.timedOut).toBe(false);
+  expect(result.responses).toHaveLength(1);
+  expect(result.responses[0]?.complete).toBe(false);
+  expect(result.text).not.toMatch(/\r\n0\r\n\r\n$/);
+});
