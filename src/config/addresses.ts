@@ -1,0 +1,92 @@
+/**
+ * Host names and addresses as the config file writes them: route host patterns, backend
+ * `host:port` strings and listen addresses. Results are values with a problem message, never throws.
+ */
+import { isIP, isIPv6 } from 'node:net';
+import type { HostMatch } from './types.ts';
+
+export type AddressResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+/** Letters, digits, `-` and `_` (common in internal names) per label; no empty labels. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
+const PORT = /^\d{1,5}$/;
+
+function fail<T>(problem: string): AddressResult<T> {
+  return { ok: false, problem };
+}
+
+/**
+ * A route's host condition: `api.example.com`, `*.example.com`, `[::1]`. Lower-cased; a `:port` and a
+ * trailing dot are dropped, because the route table compares against the Host header's name only.
+ * IPv6 literals keep their brackets, as they appear in a Host header.
+ */
+export function parseHostPattern(text: string): AddressResult<HostMatch> {
+  let host = text.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    const rest = close < 0 ? '' : host.slice(close + 1);
+    if (close < 0 || !isIPv6(host.slice(1, close)) || !(rest === '' || /^:\d{1,5}$/.test(rest))) {
+      return fail(`'${text}' is not a valid bracketed IPv6 address`);
+    }
+    return { ok: true, value: { kind: 'exact', host: host.slice(0, close + 1) } };
+  }
+  const colon = host.indexOf(':');
+  if (colon >= 0) {
+    if (host.includes(':', colon + 1)) return fail(`write IPv6 addresses in brackets, as in '[::1]'`);
+    if (!PORT.test(host.slice(colon + 1))) return fail(`'${text}' has an invalid port`);
+    host = host.slice(0, colon);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host.startsWith('*.')) {
+    if (!HOST_NAME.test(host.slice(2))) return fail(`'${text}' is not a valid wildcard host name`);
+    return { ok: true, value: { kind: 'wildcard', suffix: host.slice(1) } };
+  }
+  if (host.includes('*')) {
+    return fail(`a wildcard must be the whole first label, as in '*.example.com'; got '${text}'`);
+  }
+  if (!HOST_NAME.test(host)) return fail(`'${text}' is not a valid host name`);
+  return { ok: true, value: { kind: 'exact', host } };
+}
+
+export interface HostPort {
+  /** A name or IP address, IPv6 without brackets (as node:net wants it). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A backend address: `host:port`, `10.0.0.7:80` or `[::1]:9001`. The port is required, 1-65535. */
+export function parseHostPort(text: string): AddressResult<HostPort> {
+  const trimmed = text.trim();
+  let host: string;
+  let portText: string;
+  if (trimmed.startsWith('[')) {
+    const close = trimmed.indexOf(']');
+    host = close < 0 ? '' : trimmed.slice(1, close);
+    if (!isIPv6(host)) return fail(`'${text}' is not a valid bracketed IPv6 address`);
+    if (trimmed[close + 1] !== ':') return fail(`'${text}' has no port; write it as '[${host}]:PORT'`);
+    portText = trimmed.slice(close + 2);
+  } else {
+    const colon = trimmed.lastIndexOf(':');
+    if (colon < 0) return fail(`'${text}' has no port; write it as 'host:port'`);
+    host = trimmed.slice(0, colon);
+    portText = trimmed.slice(colon + 1);
+    if (host.includes(':')) return fail(`write IPv6 addresses in brackets, as in '[::1]:9001'`);
+    if (!HOST_NAME.test(host) && isIP(host) === 0)
+      return fail(`'${host}' is not a valid host name or IP address`);
+  }
+  const port = PORT.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) return fail(`'${text}' needs a port from 1 to 65535`);
+  return { ok: true, value: { host, port } };
+}
+
+/** `host:port`, bracketing IPv6 so the result parses back with parseHostPort. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A listen address: an IP address (`0.0.0.0`, `::`) or a host name such as `localhost`. */
+export function isListenAddress(text: string): boolean {
+  return isIP(text) !== 0 || HOST_NAME.test(text);
+}

@@ -1,0 +1,14 @@
+/**
+ * config: owns turning a config file into a validated, immutable JunctionConfig.
+ * - Parses YAML with positions; every problem becomes a ConfigError with file:line:column and key path,
+ *   and all of them are thrown together as one ConfigErrors.
+ * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
+ * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
+ * Used by: cli/, server/. Uses: errors/.
+ */
+export { loadConfigFile } from './load-config.ts';
+export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
+export { parseDurationMs, parseSizeBytes } from './units.ts';
+export * from './defaults.ts';
+export type * from './types.ts';

@@ -1,0 +1,216 @@
+import { describe, expect, test } from 'vitest';
+import { parseConfigText } from './parse-config.ts';
+import { registerStrategyKind } from './strategy-kinds.ts';
+import type { ClusterConfig, JunctionConfig, RouteConfig } from './types.ts';
+
+const MINIMAL = `
+listeners:
+  - port: 8080
+`;
+
+/** The minimal config with every default spelled out: the table of defaults users rely on. */
+const MINIMAL_EXPECTED: JunctionConfig = {
+  source: 'test.yaml',
+  listeners: [{ name: '127.0.0.1:8080', address: '127.0.0.1', port: 8080, maxConnections: 10_000 }],
+  routes: [],
+  clusters: new Map(),
+  timeouts: {
+    connectMs: 3_000,
+    clientHeadMs: 10_000,
+    clientIdleMs: 60_000,
+    backendResponseMs: 60_000,
+    backendIdleMs: 30_000,
+    shutdownGraceMs: 10_000,
+  },
+  limits: { maxHeadBytes: 32 * 1024, maxHeaderCount: 100, maxRequestLineBytes: 8 * 1024 },
+  forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
+};
+
+function parse(text: string): JunctionConfig {
+  return parseConfigText(text, 'test.yaml');
+}
+
+function onlyRoute(match: string): RouteConfig {
+  const config = parse(
+    `${MINIMAL}routes:\n  - cluster: c\n    match:\n${match}\nclusters:\n  c:\n    backends: [127.0.0.1:1]\n`,
+  );
+  return config.routes[0]!;
+}
+
+function onlyCluster(body: string): ClusterConfig {
+  return parse(`${MINIMAL}clusters:\n  c:\n${body}\n`).clusters.get('c')!;
+}
+
+describe('parseConfigText on valid configs', () => {
+  test('fills in every default', () => {
+    expect(parse(MINIMAL)).toEqual(MINIMAL_EXPECTED);
+  });
+
+  test('treats empty sections like absent ones', () => {
+    expect(parse(`${MINIMAL}routes:\nclusters:\ntimeouts:\nlimits:\nforwarded:\n`)).toEqual(MINIMAL_EXPECTED);
+  });
+
+  test.each([
+    ['500', 500],
+    ['0', 0],
+    ["'500ms'", 500],
+    ['3s', 3_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+  ])('shutdown_grace: %s is %d ms', (text, ms) => {
+    expect(parse(`${MINIMAL}timeouts:\n  shutdown_grace: ${text}\n`).timeouts.shutdownGraceMs).toBe(ms);
+  });
+
+  test('reads every timeout, limit and forwarded key', () => {
+    const config = parse(`${MINIMAL}
+timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s }
+limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B }
+forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
+`);
+    expect(config.timeouts).toEqual({
+      connectMs: 1000,
+      clientHeadMs: 2000,
+      clientIdleMs: 3000,
+      backendResponseMs: 4000,
+      backendIdleMs: 5000,
+      shutdownGraceMs: 6000,
+    });
+    expect(config.limits).toEqual({ maxHeadBytes: 65_536, maxHeaderCount: 50, maxRequestLineBytes: 4096 });
+    expect(config.forwarded).toEqual({ xForwardedFor: false, xForwardedProto: false, xForwardedHost: false });
+  });
+
+  test('listeners: explicit name, address and max_connections; IPv6 default name is bracketed', () => {
+    const config = parse(`
+listeners:
+  - { name: main, address: 0.0.0.0, port: 80, max_connections: 5 }
+  - { address: '::1', port: 0 }
+`);
+    expect(config.listeners).toEqual([
+      { name: 'main', address: '0.0.0.0', port: 80, maxConnections: 5 },
+      { name: '[::1]:0', address: '::1', port: 0, maxConnections: 10_000 },
+    ]);
+  });
+
+  test.each<[string, string, RouteConfig['match']]>([
+    [
+      'a single host, lower-cased, port and trailing dot dropped',
+      '      host: API.Example.com.:8443',
+      { hosts: [{ kind: 'exact', host: 'api.example.com' }], path: undefined, methods: [], headers: [] },
+    ],
+    [
+      'a host list with a wildcard and an IPv6 literal',
+      "      host: ['*.Example.com', '[::1]:8080']",
+      {
+        hosts: [
+          { kind: 'wildcard', suffix: '.example.com' },
+          { kind: 'exact', host: '[::1]' },
+        ],
+        path: undefined,
+        methods: [],
+        headers: [],
+      },
+    ],
+    [
+      'a plain path string is a prefix',
+      '      path: /api',
+      { hosts: [], path: { kind: 'prefix', value: '/api' }, methods: [], headers: [] },
+    ],
+    [
+      'path {exact}',
+      '      path: { exact: /x }',
+      { hosts: [], path: { kind: 'exact', value: '/x' }, methods: [], headers: [] },
+    ],
+    [
+      'path {regex}',
+      "      path: { regex: '^/v[0-9]+/' }",
+      { hosts: [], path: { kind: 'regex', value: '^/v[0-9]+/' }, methods: [], headers: [] },
+    ],
+    [
+      'methods are upper-cased; one or a list',
+      '      method: [get, Post]',
+      { hosts: [], path: undefined, methods: ['GET', 'POST'], headers: [] },
+    ],
+    [
+      'header conditions: exact, regex, present; names lower-cased',
+      "      headers: { X-Canary: '1', x-user: { regex: '^[0-9]+$' }, x-debug: { present: true } }",
+      {
+        hosts: [],
+        path: undefined,
+        methods: [],
+        headers: [
+          { name: 'x-canary', value: '1' },
+          { name: 'x-user', regex: '^[0-9]+$' },
+          { name: 'x-debug' },
+        ],
+      },
+    ],
+  ])('route match: %s', (_name, yaml, expected) => {
+    expect(onlyRoute(yaml).match).toEqual(expected);
+  });
+
+  test('route names default to route-N, by position', () => {
+    const config = parse(`${MINIMAL}
+routes:
+  - { name: first, cluster: c }
+  - cluster: c
+clusters:
+  c: { backends: [127.0.0.1:1] }
+`);
+    expect(config.routes.map((route) => route.name)).toEqual(['first', 'route-2']);
+  });
+
+  test('backends: string and mapping forms, IPv6, ids, weights', () => {
+    const cluster = onlyCluster(`    backends:
+      - 127.0.0.1:9001
+      - { address: '[::1]:9002', weight: 2 }
+      - { address: backend.internal:80, id: b3 }`);
+    expect(cluster.backends).toEqual([
+      { id: '127.0.0.1:9001', host: '127.0.0.1', port: 9001, weight: 1 },
+      { id: '[::1]:9002', host: '::1', port: 9002, weight: 2 },
+      { id: 'b3', host: 'backend.internal', port: 80, weight: 1 },
+    ]);
+    expect(cluster).toMatchObject({
+      name: 'c',
+      strategy: { kind: 'round-robin', options: {} },
+      retryAttempts: 3,
+    });
+  });
+
+  test('strategy: a kind string, or a mapping whose other keys are the options', () => {
+    expect(onlyCluster('    strategy: round-robin\n    backends: [127.0.0.1:1]').strategy).toEqual({
+      kind: 'round-robin',
+      options: {},
+    });
+    const options = onlyCluster(
+      '    strategy: { kind: round-robin, warmup: 5 }\n    retry_attempts: 1\n    backends: [127.0.0.1:1]',
+    );
+    expect(options.strategy).toEqual({ kind: 'round-robin', options: { warmup: 5 } });
+    expect(options.retryAttempts).toBe(1);
+  });
+
+  test('strategy kinds: registered globally, or passed per parse', () => {
+    const text = `${MINIMAL}clusters:\n  c: { strategy: test-kind-a, backends: [127.0.0.1:1] }\n`;
+    expect(() => parse(text)).toThrow(/unknown strategy kind 'test-kind-a'/);
+    expect(
+      parseConfigText(text, 't', { strategyKinds: new Set(['test-kind-a']) }).clusters.get('c')!.strategy
+        .kind,
+    ).toBe('test-kind-a');
+    registerStrategyKind('test-kind-a');
+    expect(parse(text).clusters.get('c')!.strategy.kind).toBe('test-kind-a');
+  });
+
+  test('two listeners on port 0 do not collide', () => {
+    expect(parse('listeners:\n  - { name: a, port: 0 }\n  - { name: b, port: 0 }\n').listeners).toHaveLength(
+      2,
+    );
+  });
+
+  test('anchors and aliases resolve', () => {
+    const config = parse(`${MINIMAL}
+clusters:
+  a: { backends: &pool [127.0.0.1:1, 127.0.0.1:2] }
+  b: { backends: *pool }
+`);
+    expect(config.clusters.get('b')!.backends.map((backend) => backend.port)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Config text → JunctionConfig, or ConfigErrors listing every problem with its file, line and column.
+ * Stages: YAML syntax (stop there: a broken tree has no reliable positions), YAML structure
+ * (duplicate keys, aliases), then the schema and the cross-entry checks, reported together.
+ */
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
+import { buildConfig } from './build-config.ts';
+import { checkReferences } from './check-references.ts';
+import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
+import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
+import { createConfigSchema } from './schema.ts';
+import { knownStrategyKinds } from './strategy-kinds.ts';
+import type { JunctionConfig } from './types.ts';
+import { YamlPositions } from './yaml-document.ts';
+
+export interface ParseConfigOptions {
+  /** The strategy kinds clusters may name; defaults to those given to registerStrategyKind(). */
+  readonly strategyKinds?: ReadonlySet<string>;
+}
+
+/** Guards against "billion laughs" documents: aliases expand to at most this many nodes. */
+const MAX_ALIAS_COUNT = 100;
+
+interface Located {
+  readonly offset: number;
+  readonly path: KeyPath;
+  readonly message: string;
+  readonly code: ErrorCode;
+}
+
+function toErrors(located: readonly Located[], source: string, positions: YamlPositions): ConfigErrors {
+  const errors = located
+    .map((problem) => ({ problem, position: positions.position(problem.offset) }))
+    // Stable sort: file order for the reader, discovery order among problems at one spot.
+    .sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column)
+    .map(
+      ({ problem, position }) =>
+        new ConfigError(
+          problem.message,
+          {
+            file: source,
+            line: position.line,
+            column: position.column,
+            keyPath: formatKeyPath(problem.path),
+          },
+          problem.code,
+        ),
+    );
+  return new ConfigErrors(errors);
+}
+
+function convert(doc: Document.Parsed): { ok: true; data: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    // The YAML library throws for alias expansion beyond maxAliasCount; nothing else is expected here.
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Parses and validates one config file's text. `source` names it in errors (a path, or something
+ * like `<quick-start>`). Throws ConfigErrors, never anything else, for any text.
+ */
+export function parseConfigText(
+  text: string,
+  source: string,
+  options: ParseConfigOptions = {},
+): JunctionConfig {
+  const lineCounter = new LineCounter();
+  // uniqueKeys off: duplicate keys are reported by YamlPositions.inspect() with a better message.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const positions = new YamlPositions(doc, lineCounter);
+  if (doc.errors.length > 0) {
+    const syntax = doc.errors.map((error): Located => ({
+      offset: error.pos[0],
+      path: [],
+      message: error.message,
+      code: 'JCT_ERR_CONFIG_YAML',
+    }));
+    throw toErrors(syntax, source, positions);
+  }
+
+  const structural = positions.inspect().map((problem): Located => ({
+    offset: problem.offset,
+    path: problem.path,
+    message: problem.message,
+    code: problem.isSyntax ? 'JCT_ERR_CONFIG_YAML' : 'JCT_ERR_CONFIG_INVALID',
+  }));
+  if (structural.some((problem) => problem.code === 'JCT_ERR_CONFIG_YAML')) {
+    throw toErrors(structural, source, positions);
+  }
+  const converted = convert(doc);
+  if (!converted.ok) {
+    throw toErrors(
+      [{ offset: 0, path: [], message: converted.message, code: 'JCT_ERR_CONFIG_YAML' }],
+      source,
+      positions,
+    );
+  }
+
+  const schema = createConfigSchema({ strategyKinds: options.strategyKinds ?? knownStrategyKinds() });
+  const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
+  const issues: ConfigIssue[] = [
+    ...(result.success ? [] : issuesFromZod(result.error.issues, converted.data)),
+    ...checkReferences(converted.data),
+  ];
+  if (issues.length > 0 || structural.length > 0 || !result.success) {
+    const located = issues.map((issue): Located => ({
+      offset: positions.offsetOf(issue),
+      path: issue.path,
+      message: issue.message,
+      code: 'JCT_ERR_CONFIG_INVALID',
+    }));
+    throw toErrors([...structural, ...located], source, positions);
+  }
+  return buildConfig(result.data, source);
+}

@@ -1,0 +1,210 @@
+/**
+ * RouteTable: the URL matcher. Compiled once per config snapshot; match() runs for every request.
+ *
+ * Precedence (docs/configuration.md, "Which route wins", states the same rules for users):
+ *   1. host: exact beats wildcard beats any-host; among wildcards the longer suffix wins;
+ *   2. path: exact beats prefix beats regex beats no path; among prefixes the longest wins; among
+ *      regexes the one declared first wins (routes with the same regex tie here);
+ *   3. routes with method and/or header conditions beat routes without; more conditions win;
+ *   4. declaration order.
+ * A route matches only if all its conditions match.
+ *
+ * How: routes are filed into host buckets (an exact-host Map, wildcard suffixes longest first, the
+ * any-host list), and each bucket is sorted by rules 2-4 at compile time. match() walks the buckets in
+ * rule-1 order and returns the first route whose remaining conditions hold, so it never scores or
+ * allocates per request.
+ */
+import type { HeaderMatch, RouteConfig } from '../config/types.ts';
+
+/** The request as routing sees it. */
+export interface RouteRequest {
+  /** The Host header's name: lower-case, without the port. */
+  readonly host: string;
+  /** The path of the request target, without the query. */
+  readonly path: string;
+  readonly method: string;
+  /** A request header's value by lower-case name, or undefined when absent. */
+  header(lowerName: string): string | undefined;
+}
+
+const PATH_NONE = 0;
+const PATH_EXACT = 1;
+const PATH_PREFIX = 2;
+const PATH_REGEX = 3;
+type PathKind = typeof PATH_NONE | typeof PATH_EXACT | typeof PATH_PREFIX | typeof PATH_REGEX;
+
+/** Rule-2 rank: exact first, then prefix, regex, none. */
+const PATH_RANK: Readonly<Record<PathKind, number>> = {
+  [PATH_EXACT]: 0,
+  [PATH_PREFIX]: 1,
+  [PATH_REGEX]: 2,
+  [PATH_NONE]: 3,
+};
+
+/** One header condition, with every field set so all instances share a shape. */
+class CompiledHeader {
+  readonly name: string;
+  readonly value: string | undefined;
+  readonly regex: RegExp | undefined;
+  constructor(header: HeaderMatch) {
+    this.name = header.name;
+    this.value = header.regex === undefined ? header.value : undefined;
+    this.regex = header.regex === undefined ? undefined : new RegExp(header.regex);
+  }
+}
+
+/** A route's conditions other than host, precompiled; plus its sort keys. */
+class CompiledRoute {
+  readonly route: RouteConfig;
+  readonly index: number;
+  readonly pathKind: PathKind;
+  readonly pathValue: string;
+  readonly pathRegex: RegExp | undefined;
+  /** For regex paths: where that regex first appears in the table (rule 2's declaration order). */
+  readonly regexOrder: number;
+  readonly methods: readonly string[];
+  readonly headers: readonly CompiledHeader[];
+  /** Rule 3: a method list counts as one condition, each header as one. */
+  readonly conditionCount: number;
+
+  constructor(route: RouteConfig, index: number, regexOrder: number) {
+    const path = route.match.path;
+    this.route = route;
+    this.index = index;
+    this.pathKind =
+      path === undefined
+        ? PATH_NONE
+        : path.kind === 'exact'
+          ? PATH_EXACT
+          : path.kind === 'prefix'
+            ? PATH_PREFIX
+            : PATH_REGEX;
+    this.pathValue = path?.value ?? '';
+    this.pathRegex = path?.kind === 'regex' ? new RegExp(path.value) : undefined;
+    this.regexOrder = regexOrder;
+    this.methods = route.match.methods;
+    this.headers = route.match.headers.map((header) => new CompiledHeader(header));
+    this.conditionCount = (this.methods.length > 0 ? 1 : 0) + this.headers.length;
+  }
+}
+
+/** Rules 2-4 as a comparator: negative when `a` is more specific. */
+function compareSpecificity(a: CompiledRoute, b: CompiledRoute): number {
+  return (
+    PATH_RANK[a.pathKind] - PATH_RANK[b.pathKind] ||
+    (a.pathKind === PATH_PREFIX ? b.pathValue.length - a.pathValue.length : 0) ||
+    (a.pathKind === PATH_REGEX ? a.regexOrder - b.regexOrder : 0) ||
+    b.conditionCount - a.conditionCount ||
+    a.index - b.index
+  );
+}
+
+function matchesPath(route: CompiledRoute, path: string): boolean {
+  switch (route.pathKind) {
+    case PATH_NONE:
+      return true;
+    case PATH_EXACT:
+      return path === route.pathValue;
+    case PATH_PREFIX:
+      return path.startsWith(route.pathValue);
+    case PATH_REGEX:
+      return route.pathRegex!.test(path);
+  }
+}
+
+/** Every condition but the host, which the bucket already settled. */
+function matchesRest(route: CompiledRoute, request: RouteRequest): boolean {
+  if (!matchesPath(route, request.path)) return false;
+  if (route.methods.length > 0 && !route.methods.includes(request.method)) return false;
+  for (const condition of route.headers) {
+    const value = request.header(condition.name);
+    if (value === undefined) return false;
+    if (condition.regex !== undefined) {
+      if (!condition.regex.test(value)) return false;
+    } else if (condition.value !== undefined && value !== condition.value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function firstMatch(bucket: readonly CompiledRoute[], request: RouteRequest): RouteConfig | undefined {
+  for (const route of bucket) {
+    if (matchesRest(route, request)) return route.route;
+  }
+  return undefined;
+}
+
+interface WildcardBucket {
+  /** `.example.com` for `*.example.com`. */
+  readonly suffix: string;
+  readonly routes: CompiledRoute[];
+}
+
+function addTo(bucket: CompiledRoute[], route: CompiledRoute): void {
+  // A route listing the same host twice is still one candidate.
+  if (bucket.at(-1) !== route) bucket.push(route);
+}
+
+export class RouteTable {
+  readonly #exact = new Map<string, CompiledRoute[]>();
+  /** Longest suffix first (rule 1). */
+  readonly #wildcards: WildcardBucket[] = [];
+  readonly #anyHost: CompiledRoute[] = [];
+  readonly #size: number;
+
+  /**
+   * Compiles `routes` (validated config; regexes are compiled here and throw SyntaxError if invalid,
+   * which config validation prevents). Declaration order is the array order.
+   */
+  constructor(routes: readonly RouteConfig[]) {
+    this.#size = routes.length;
+    const regexFirstIndex = new Map<string, number>();
+    const wildcards = new Map<string, CompiledRoute[]>();
+    routes.forEach((route, index) => {
+      const path = route.match.path;
+      let regexOrder = 0;
+      if (path?.kind === 'regex') {
+        regexOrder = regexFirstIndex.get(path.value) ?? index;
+        regexFirstIndex.set(path.value, regexOrder);
+      }
+      const compiled = new CompiledRoute(route, index, regexOrder);
+      if (route.match.hosts.length === 0) this.#anyHost.push(compiled);
+      for (const host of route.match.hosts) {
+        const key = host.kind === 'exact' ? host.host : host.suffix;
+        const buckets = host.kind === 'exact' ? this.#exact : wildcards;
+        let bucket = buckets.get(key);
+        if (bucket === undefined) buckets.set(key, (bucket = []));
+        addTo(bucket, compiled);
+      }
+    });
+    for (const bucket of this.#exact.values()) bucket.sort(compareSpecificity);
+    for (const [suffix, bucket] of wildcards)
+      this.#wildcards.push({ suffix, routes: bucket.sort(compareSpecificity) });
+    this.#wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
+    this.#anyHost.sort(compareSpecificity);
+  }
+
+  /** How many routes the table holds. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The most specific route whose conditions all hold, or undefined (the caller answers 404). */
+  match(request: RouteRequest): RouteConfig | undefined {
+    const host = request.host;
+    const exact = this.#exact.get(host);
+    if (exact !== undefined) {
+      const route = firstMatch(exact, request);
+      if (route !== undefined) return route;
+    }
+    for (const { suffix, routes } of this.#wildcards) {
+      // Strictly longer: `*.example.com` needs at least one label before `.example.com`.
+      if (host.length > suffix.length && host.endsWith(suffix)) {
+        const route = firstMatch(routes, request);
+        if (route !== undefined) return route;
+      }
+    }
+    return firstMatch(this.#anyHost, request);
+  }
+}
