@@ -1,0 +1,50 @@
+/**
+ * Everything the CLI touches outside itself, passed in so commands run in-process under test:
+ * output streams, environment, signals, process exit, the logger and the server factory.
+ */
+import type { JunctionConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
+
+/** Where shutdown signals arrive: `process` in production, an EventEmitter in tests. */
+export interface SignalSource {
+  on(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
+  off(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
+}
+
+/** The part of server/'s JunctionServer the CLI uses. */
+export interface RunningServer {
+  readonly listeners: readonly { readonly name: string; readonly address: string; readonly port: number }[];
+  close(graceMs?: number): Promise<void>;
+}
+
+export type StartJunction = (config: JunctionConfig, options: { logger: Logger }) => Promise<RunningServer>;
+
+export interface CliContext {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signals: SignalSource;
+  /** Ends the process now. Only for the second shutdown signal; commands otherwise return a code. */
+  exit(code: number): void;
+  /** Defaults to createLogger(): JSON lines on stdout. */
+  readonly logger?: Logger;
+  /** Defaults to server/'s startJunction, loaded only when a command runs a server. */
+  readonly startJunction?: StartJunction;
+}
+
+/** The real process. Streams are looked up at each write, so tests that spy on them see the output. */
+export function processContext(): CliContext {
+  return {
+    stdout: { write: (text) => process.stdout.write(text) },
+    stderr: { write: (text) => process.stderr.write(text) },
+    env: process.env,
+    signals: process,
+    exit: (code) => process.exit(code),
+  };
+}

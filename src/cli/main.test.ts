@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { JunctionConfig } from '../config/index.ts';
+import { silentLogger } from '../log/index.ts';
+import type { CliContext, RunningServer, ShutdownSignal } from './cli-context.ts';
+import { main } from './main.ts';
+import { USAGE } from './usage.ts';
+
+interface FakeProcess {
+  readonly context: CliContext;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly signals: EventEmitter;
+  readonly exits: number[];
+  /** Configs startJunction was called with. */
+  readonly started: JunctionConfig[];
+  /** grace values close() was called with. */
+  readonly closes: (number | undefined)[];
+}
+
+/** A process for main(): captured output, an emitter for signals, and a fake server. */
+function fakeProcess(options: { startError?: Error; closeHangs?: boolean } = {}): FakeProcess {
+  let stdout = '';
+  let stderr = '';
+  const signals = new EventEmitter();
+  const exits: number[] = [];
+  const started: JunctionConfig[] = [];
+  const closes: (number | undefined)[] = [];
+  const context: CliContext = {
+    stdout: { write: (text) => (stdout += text) },
+    stderr: { write: (text) => (stderr += text) },
+    env: {},
+    signals: {
+      on: (signal, listener) => signals.on(signal, listener),
+      off: (signal, listener) => signals.off(signal, listener),
+    },
+    exit: (code) => exits.push(code),
+    logger: silentLogger(),
+    startJunction: (config) => {
+      started.push(config);
+      if (options.startError) return Promise.reject(options.startError);
+      const server: RunningServer = {
+        listeners: config.listeners.map((l) => ({ name: l.name, address: l.address, port: l.port })),
+        close: (graceMs) => {
+          closes.push(graceMs);
+          return options.closeHangs === true ? new Promise(() => undefined) : Promise.resolve();
+        },
+      };
+      return Promise.resolve(server);
+    },
+  };
+  return { context, stdout: () => stdout, stderr: () => stderr, signals, exits, started, closes };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'junction-cli-unit-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const GOOD = file(
+  'good.yaml',
+  'listeners: [{ port: 0 }]\nroutes: [{ cluster: app }]\nclusters:\n  app: { backends: [127.0.0.1:9001] }\ntimeouts: { shutdown_grace: 1500ms }\n',
+);
+const BAD = file(
+  'bad.yaml',
+  'listeners:\n  - port: 99999\nroutes:\n  - cluster: ap\nclusters:\n  app: { backends: [] }\n',
+);
+const TWO_LISTENERS = file('two.yaml', 'listeners: [{ name: a, port: 0 }, { name: b, port: 0 }]\n');
+
+/** Lets main() run up to its next await on the fake server. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
+describe('junction help, version and usage errors', () => {
+  test.each([['--help'], ['-h'], ['help'], ['check', '--help'], ['run', '-h']])(
+    '%s prints usage, exit 0',
+    async (...argv) => {
+      const p = fakeProcess();
+      expect(await main(argv, p.context)).toBe(0);
+      expect(p.stdout()).toBe(USAGE);
+      expect(p.stderr()).toBe('');
+    },
+  );
+
+  test.each([['--version'], ['-v']])('%s prints the package version', async (flag) => {
+    const p = fakeProcess();
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await main([flag], p.context)).toBe(0);
+    expect(p.stdout()).toBe(`${manifest.version}\n`);
+  });
+
+  test.each<[string, string[], string]>([
+    ['no command', [], 'no command given'],
+    ['an unknown command', ['serve'], "unknown command 'serve'"],
+    ['an unknown flag', ['check', '--bogus'], "Unknown option '--bogus'"],
+    ['a stray argument', ['check', '-c', GOOD, 'extra'], "Unexpected argument 'extra'"],
+    ['check without -c', ['check'], 'check needs a config file: check -c FILE'],
+    ['-c without a value', ['check', '-c'], "Option '-c, --config <value>' argument missing"],
+    ['run without a config', ['run'], 'run needs a config file: run -c FILE'],
+    [
+      'run with both',
+      ['run', '-c', GOOD, '--quick-start'],
+      'run takes either -c FILE or --quick-start, not both',
+    ],
+    [
+      'a bad --port',
+      ['run', '-c', GOOD, '--port', 'http'],
+      "--port must be a port number from 0 to 65535, got 'http'",
+    ],
+    [
+      '--port with two listeners',
+      ['run', '-c', TWO_LISTENERS, '--port', '80'],
+      '--port needs a config with exactly one listener; this one has 2',
+    ],
+  ])('%s: usage on stderr, exit 2', async (_name, argv, message) => {
+    const p = fakeProcess();
+    expect(await main(argv, p.context)).toBe(2);
+    expect(p.stderr()).toContain(`junction: ${message}`);
+    expect(p.stderr()).toContain(USAGE);
+    expect(p.stdout()).toBe('');
+  });
+});
+
+describe('junction check', () => {
+  test('a valid file: FILE: OK on stdout, exit 0', async () => {
+    const p = fakeProcess();
+    expect(await main(['check', '-c', GOOD], p.context)).toBe(0);
+    expect(p.stdout()).toBe(`${GOOD}: OK\n`);
+    expect(p.stderr()).toBe('');
+  });
+
+  test('an invalid file: every problem as file:line:column: message on stderr, exit 1', async () => {
+    const p = fakeProcess();
+    expect(await main(['check', '--config', BAD], p.context)).toBe(1);
+    expect(p.stdout()).toBe('');
+    expect(p.stderr()).toBe(
+      [
+        `${BAD}:2:11: port: must be a whole number from 0 to 65535, got 99999`,
+        `${BAD}:4:14: cluster: unknown cluster 'ap'; did you mean 'app'?`,
+        `${BAD}:6:20: backends: a cluster needs at least one backend`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('a missing file: the read error, exit 1', async () => {
+    const p = fakeProcess();
+    const missing = join(dir, 'missing.yaml');
+    expect(await main(['check', '-c', missing], p.context)).toBe(1);
+    expect(p.stderr()).toBe(`${missing}: cannot read the config file (ENOENT)\n`);
+  });
+});
+
+describe('junction run', () => {
+  test('starts, then closes gracefully on the first signal and exits 0', async () => {
+    const p = fakeProcess();
+    const exit = main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    expect(p.started).toHaveLength(1);
+    expect(p.started[0]?.source).toBe(GOOD);
+    p.signals.emit('SIGTERM', 'SIGTERM' satisfies ShutdownSignal);
+    expect(await exit).toBe(0);
+    expect(p.closes).toEqual([1500]);
+    expect(p.exits).toEqual([]);
+    expect(p.signals.listenerCount('SIGTERM') + p.signals.listenerCount('SIGINT')).toBe(0);
+  });
+
+  test('a second signal while closing exits at once', async () => {
+    const p = fakeProcess({ closeHangs: true });
+    void main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGINT') === 1);
+    p.signals.emit('SIGINT', 'SIGINT');
+    expect(p.exits).toEqual([]);
+    p.signals.emit('SIGINT', 'SIGINT');
+    expect(p.exits).toEqual([1]);
+    expect(p.closes).toEqual([1500]);
+  });
+
+  test('--port overrides the listener port', async () => {
+    const p = fakeProcess();
+    const exit = main(['run', '-c', GOOD, '--port', '8081'], p.context);
+    await until(() => p.started.length === 1);
+    expect(p.started[0]?.listeners.map((l) => l.port)).toEqual([8081]);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    p.signals.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
+  test('an invalid config is reported and nothing starts, exit 1', async () => {
+    const p = fakeProcess();
+    expect(await main(['run', '-c', BAD], p.context)).toBe(1);
+    expect(p.stderr()).toContain(`${BAD}:2:11: port:`);
+    expect(p.started).toEqual([]);
+  });
+
+  test('a server that cannot start: the reason on stderr, exit 1', async () => {
+    const p = fakeProcess({
+      startError: new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'),
+    });
+    expect(await main(['run', '-c', GOOD], p.context)).toBe(1);
+    expect(p.stderr()).toBe(
+      'junction: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:8080\n',
+    );
+    expect(p.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * `junction run`: start Junction on a validated config and own the process lifecycle. The first
+ * SIGTERM or SIGINT closes gracefully (within timeouts.shutdown_grace); a second one exits at once,
+ * for the operator whose clients will not finish.
+ */
+import type { JunctionConfig } from '../config/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import type { CliContext, RunningServer, ShutdownSignal, StartJunction } from './cli-context.ts';
+
+const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
+
+/** Exit status after a forced (second-signal) exit. */
+export const FORCED_EXIT_CODE = 1;
+
+export interface RunHooks {
+  /** Called once every listener is bound, with the actual ports (the quick start prints its banner). */
+  readonly onListening?: (server: RunningServer) => void;
+}
+
+async function loadStartJunction(context: CliContext): Promise<StartJunction> {
+  if (context.startJunction !== undefined) return context.startJunction;
+  // Loaded lazily so `check` and `--help` never pay for the data plane.
+  const server = await import('../server/index.ts');
+  return server.startJunction;
+}
+
+/** Waits for the first shutdown signal, closes `server`, and resolves with the exit code. */
+function serveUntilSignalled(
+  server: RunningServer,
+  graceMs: number,
+  logger: Logger,
+  context: CliContext,
+): Promise<number> {
+  return new Promise((resolve) => {
+    let isClosing = false;
+    const onSignal = (signal: ShutdownSignal): void => {
+      if (isClosing) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+        context.exit(FORCED_EXIT_CODE);
+        return;
+      }
+      isClosing = true;
+      logger.info({ signal, graceMs }, 'shutting down: finishing in-flight requests');
+      server.close(graceMs).then(
+        () => {
+          finish(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'graceful shutdown failed');
+          finish(1);
+        },
+      );
+    };
+    const finish = (code: number): void => {
+      for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onSignal);
+      resolve(code);
+    };
+    for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onSignal);
+  });
+}
+
+/**
+ * Runs Junction until a shutdown signal and resolves with the process exit code: 0 after a graceful
+ * close, 1 if it could not start or close. Never calls exit itself except on a second signal.
+ */
+export async function runJunction(
+  config: JunctionConfig,
+  context: CliContext,
+  hooks: RunHooks = {},
+): Promise<number> {
+  const logger = context.logger ?? createLogger();
+  const startJunction = await loadStartJunction(context);
+  let server: RunningServer;
+  try {
+    server = await startJunction(config, { logger });
+  } catch (error) {
+    logger.error({ err: error }, 'failed to start');
+    context.stderr.write(
+      `junction: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
+  hooks.onListening?.(server);
+  return serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context);
+}
+
+/** A copy of `config` listening on `port`; only for configs with exactly one listener. */
+export function withListenerPort(config: JunctionConfig, port: number): JunctionConfig {
+  return { ...config, listeners: config.listeners.map((listener) => ({ ...listener, port })) };
+}

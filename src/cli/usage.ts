@@ -1,0 +1,33 @@
+/** The CLI's help text and version: the words `junction --help` and `--version` print. */
+import { readFileSync } from 'node:fs';
+
+export const USAGE = `Usage: junction <command> [options]
+
+Commands:
+  run -c FILE          Run Junction with the config FILE
+  run --quick-start    Run examples/quick-start.yaml with three demo backends
+  check -c FILE        Validate FILE; print every problem as file:line:column: message
+  help                 Show this help
+
+Options:
+  -c, --config FILE    The YAML config file (reference: docs/configuration.md)
+      --quick-start    (run) Use the quick-start config and start its demo backends
+      --port N         (run) Listen on port N instead of the config's (one-listener configs)
+  -h, --help           Show this help
+  -v, --version        Show the version
+
+Environment:
+  PORT                 (quick start) The listener port, like --port
+  BACKEND_BASE_PORT    (quick start) The first demo backend port; 0 picks free ports
+  JUNCTION_LOG_LEVEL   trace, debug, info (default), warn, error or silent
+
+Exit status: 0 success, 1 invalid config or failure, 2 usage error.
+`;
+
+/** The installed package's version. The same relative path holds from src/cli/ and dist/cli/. */
+export function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
