@@ -28,6 +28,8 @@ const BIG_BYTES = Number(process.env['JUNCTION_E2E_BIG_BYTES'] ?? 1024 * MiB);
 const BIG_LABEL = `${Math.round(BIG_BYTES / MiB)} MiB`;
 /** Growth of live memory (heap + buffers, after GC) allowed during a big transfer. */
 const MEMORY_BUDGET_BYTES = 64 * MiB;
+/** A coarse second bound on resident memory, which also counts garbage not yet collected. */
+const RSS_BUDGET_BYTES = 256 * MiB;
 
 async function proxyTo(backend: Backend, extraYaml = '') {
   const junction = await startJunctionFromYaml(`
@@ -104,6 +106,7 @@ test(`a ${BIG_LABEL} streamed upload passes through with bounded memory`, async 
   expect(res.status).toBe(200);
   expect(res.json() as SinkReply).toMatchObject({ bytes: BIG_BYTES, sha256: expected });
   expect(growth.liveBytes).toBeLessThan(MEMORY_BUDGET_BYTES);
+  expect(growth.rssBytes).toBeLessThan(RSS_BUDGET_BYTES);
 }, 60_000);
 
 test(`a ${BIG_LABEL} streamed download passes through with bounded memory`, async () => {
@@ -118,6 +121,7 @@ test(`a ${BIG_LABEL} streamed download passes through with bounded memory`, asyn
   expect(res.bodyLength).toBe(BIG_BYTES);
   expect(res.bodySha256).toBe(expected);
   expect(growth.liveBytes).toBeLessThan(MEMORY_BUDGET_BYTES);
+  expect(growth.rssBytes).toBeLessThan(RSS_BUDGET_BYTES);
 }, 60_000);
 
 const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'];

@@ -113,8 +113,8 @@ describe('http backends', () => {
     expect(up.json() as SinkReply).toMatchObject({ bytes: size, sha256: expected });
     expect((up.json() as SinkReply).headers['transfer-encoding']).toBe('chunked');
     // The harness alone must stay far below the budget the proxy tests allow (64 MiB live).
-    expect(growth.samples).toBeGreaterThan(2);
-    expect(growth.liveBytes).toBeLessThan(16 * MiB);
+    expect(growth.samples).toBeGreaterThan(0);
+    expect(growth.liveBytes).toBeLessThan(8 * MiB);
     expect(growth.rssBytes).toBeLessThan(64 * MiB);
   }, 30_000);
 });

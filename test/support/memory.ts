@@ -38,13 +38,20 @@ export function forceGc(): void {
 }
 
 function live(): number {
+  // V8 frees dead ArrayBuffers on a background thread after a GC; a second GC first waits for that
+  // sweep, so `arrayBuffers` no longer counts garbage (under CPU contention the sweep lags far behind).
+  forceGc();
   forceGc();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-/** Starts sampling every `intervalMs` (default 100 ms; each sample costs one full GC, a few ms). */
-export function trackMemory(intervalMs = 100): MemoryTracker {
+/**
+ * Starts sampling every `intervalMs`. Each sample costs two full GCs (tens of ms on a busy machine), so
+ * the default, 500 ms, keeps the sampling cost small; a body being buffered grows steadily, and a few
+ * samples catch it.
+ */
+export function trackMemory(intervalMs = 500): MemoryTracker {
   const startLive = live();
   const startRss = process.memoryUsage().rss;
   let peakLive = startLive;
