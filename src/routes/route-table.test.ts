@@ -80,6 +80,13 @@ describe('RouteTable precedence', () => {
       'wild',
     ],
     [
+      'a fully qualified host (trailing dot) matches like the plain name',
+      [route('exact', { host: ['a.com'] }), route('wild', { host: ['*.b.com'] })],
+      request('x.b.com./'),
+      'wild',
+    ],
+    ['a trailing dot on an exact host', [route('exact', { host: ['a.com'] })], request('a.com./'), 'exact'],
+    [
       'a wildcard does not match its apex',
       [route('wild', { host: ['*.a.com'] })],
       request('a.com/'),

@@ -192,7 +192,10 @@ export class RouteTable {
 
   /** The most specific route whose conditions all hold, or undefined (the caller answers 404). */
   match(request: RouteRequest): RouteConfig | undefined {
-    const host = request.host;
+    let host = request.host;
+    // `example.com.` (fully qualified) names the same host; config patterns are stored without the dot.
+    // Rare, so the slice costs nothing on the usual path.
+    if (host.endsWith('.')) host = host.slice(0, -1);
     const exact = this.#exact.get(host);
     if (exact !== undefined) {
       const route = firstMatch(exact, request);
