@@ -45,6 +45,14 @@ export interface Strategy {
   report?(upstream: Upstream, outcome: Outcome): void;
   /** The cluster's membership changed; rebuild lookup tables here, off the hot path. */
   membersChanged?(members: readonly Upstream[]): void;
+  /**
+   * Called once the transaction has settled on `upstream` (the one `select` returned for `input`),
+   * before the response head goes to the client. Returns flat `[name, value, name, value, …]` pairs
+   * to append to the client response, such as a sticky-session `Set-Cookie`, or undefined for none
+   * (the default when absent). Synchronous, on the hot path: return a precomputed array, and only
+   * when needed. The caller must not mutate the array.
+   */
+  responseHeaders?(upstream: Upstream, input: SelectionInput): readonly string[] | undefined;
 }
 
 /** Injected so strategies are deterministic under test. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { SelectionInput, Upstream } from '../types.ts';
 import { roundRobin } from './round-robin.ts';
+import { describeStrategyContract } from '../contract.test-suite.ts';
 
 const input: SelectionInput = {
   method: 'GET',
@@ -46,3 +47,5 @@ describe('round-robin', () => {
     expect(() => roundRobin.parseOptions({ foo: 1 })).toThrow(/no options/);
   });
 });
+
+describeStrategyContract({ name: 'round-robin', plugin: roundRobin, options: {} });
