@@ -200,3 +200,69 @@ test('with X-Forwarded-* turned off, nothing is added and a client X-Forwarded-F
   expect(headers['x-forwarded-proto']).toBeUndefined();
   expect(headers['x-forwarded-host']).toBeUndefined();
 });
+
+test('a response to HEAD carries no body despite its Content-Length, and the connection stays in step', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  await client.write('HEAD /h HTTP/1.1\r\nHost: b.test\r\n\r\n');
+  const [head] = await client.readResponses(1, { requestMethods: ['HEAD'] });
+  expect(head?.statusCode).toBe(200);
+  expect(Number(head?.headers['content-length'])).toBeGreaterThan(0);
+  const next = await client.exchange('GET /after HTTP/1.1\r\nHost: b.test\r\n\r\n');
+  expect((JSON.parse(next.body.toString()) as EchoReply).url).toBe('/after');
+});
+
+test('204 and 304 responses carry no body, and the connection stays in step', async () => {
+  const backend = await captureBackend({
+    response: (req) =>
+      req.target === '/204'
+        ? 'HTTP/1.1 204 No Content\r\nX-Kind: empty\r\n\r\n'
+        : req.target === '/304'
+          ? 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n'
+          : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext',
+  });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: b.test\r\n\r\n`;
+  expect((await client.exchange(get('/204'))).statusCode).toBe(204);
+  expect((await client.exchange(get('/304'))).statusCode).toBe(304);
+  const next = await client.exchange(get('/next'));
+  expect(next.body.toString()).toBe('next');
+  expect(client.received.toString('latin1')).not.toMatch(/^transfer-encoding/im);
+});
+
+test('repeated response fields such as Set-Cookie reach the client as separate fields', async () => {
+  const backend = await captureBackend({
+    response:
+      'HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\nContent-Length: 2\r\n\r\nok',
+  });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const response = await client.exchange('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
+  const cookies = response.rawHeaders
+    .filter(([name]) => name.toLowerCase() === 'set-cookie')
+    .map(([, v]) => v);
+  expect(cookies).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+});
+
+test('X-Forwarded-Proto and -Host sent by the client are replaced, not trusted', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(
+    backend,
+    'forwarded: { x_forwarded_for: true, x_forwarded_proto: true, x_forwarded_host: true }',
+  );
+  const res = await request(junction.port, {
+    headers: { host: 'shop.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.test' },
+  });
+  const headers = (res.json() as EchoReply).headers;
+  expect(headers['x-forwarded-proto']).toBe('http');
+  expect(headers['x-forwarded-host']).toBe('shop.example.com');
+});

@@ -106,6 +106,27 @@ test('502 when the upstream closes in the middle of its response head', async ()
   expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
 });
 
+test('a request already sent upstream is not retried elsewhere when the upstream closes without answering', async () => {
+  const silent = await closeBeforeHeadBackend();
+  const alive = await echoBackend('alive');
+  onTestFinished(() => silent.close());
+  onTestFinished(() => alive.close());
+  const junction = await proxyTo([silent, alive], 'retry_attempts: 2');
+  const statuses: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await request(junction.port, {
+      method: 'POST',
+      headers: { host: 'app.test' },
+      body: 'once only',
+    });
+    statuses.push(res.status);
+  }
+  // Round robin sends one POST to each backend; the one the silent backend swallowed must not be replayed.
+  expect(statuses.sort()).toEqual([200, 502]);
+  expect(alive.requests).toHaveLength(1);
+  expect(silent.connections).toBe(1);
+});
+
 test('504 when the upstream does not answer within backend_response', async () => {
   const backend = await neverAnswerBackend();
   onTestFinished(() => backend.close());
@@ -139,6 +160,53 @@ test('431 and a closed connection for a request head over max_head_size; nothing
   expect(result.ended).toBe(true);
   expect(result.responses[0]).toMatchObject({ statusCode: 431, complete: true });
   expect(result.responses[0]?.headers['connection']?.toLowerCase()).toBe('close');
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('431 and a closed connection for more header fields than max_header_count', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'limits: { max_header_count: 10 }');
+  const fields = Array.from({ length: 20 }, (_, i) => `X-F${i}: ${i}\r\n`).join('');
+  const result = await rawRequest(junction.port, `GET / HTTP/1.1\r\nHost: app.test\r\n${fields}\r\n`);
+  expect(result.ended).toBe(true);
+  expect(result.responses[0]).toMatchObject({ statusCode: 431, complete: true });
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('414 and a closed connection for a request line over max_request_line', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'limits: { max_request_line: 1KiB }');
+  const result = await rawRequest(
+    junction.port,
+    `GET /${'p'.repeat(2048)} HTTP/1.1\r\nHost: app.test\r\n\r\n`,
+  );
+  expect(result.ended).toBe(true);
+  expect(result.responses[0]).toMatchObject({ statusCode: 414, complete: true });
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('400 and a closed connection for an HTTP/1.1 request without Host', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend]);
+  const result = await rawRequest(junction.port, 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n');
+  expect(result.ended).toBe(true);
+  expect(result.responses[0]).toMatchObject({ statusCode: 400, complete: true });
+  expect(backend.requestsStarted).toBe(0);
+});
+
+test('a client whose request head stalls is disconnected after client_head', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo([backend], '', 'timeouts: { client_head: 300ms }');
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const started = Date.now();
+  await client.write('GET / HTTP/1.1\r\nHost: app.te');
+  expect(await client.waitForEnd(3_000)).toBe(true);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   expect(backend.requestsStarted).toBe(0);
 });
 

@@ -66,6 +66,17 @@ describe('http backends', () => {
     expect(echo.requests.map((r) => r.connectionId)).toEqual([1, 1, 1, 1, 1, 2, 3]);
   });
 
+  test('an http backend closes idle keep-alive connections after keepAliveTimeoutMs and counts it', async () => {
+    const echo = await echoBackend('short', { keepAliveTimeoutMs: 100 });
+    onTestFinished(() => echo.close());
+    const client = await RawClient.connect(echo.port);
+    onTestFinished(() => client.close());
+    await client.exchange(GET('/'));
+    expect(echo.closedConnections).toBe(0);
+    expect(await client.waitForEnd(2_000)).toBe(true);
+    await waitFor(() => echo.closedConnections === 1);
+  });
+
   test('countingBackend answers its name', async () => {
     const counting = await countingBackend('c1');
     onTestFinished(() => counting.close());

@@ -7,6 +7,7 @@ import { expect, onTestFinished, test } from 'vitest';
 import { chunkedBackend, echoBackend, type EchoReply, type HttpBackend } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 async function proxyTo(backend: HttpBackend, extraYaml = '') {
   const junction = await startJunctionFromYaml(`
@@ -124,4 +125,14 @@ test('an upstream connection whose response said Connection: close is not reused
   }
   expect(backend.connections).toBe(3);
   expect(client.ended).toBe(false);
+});
+
+test('a pooled upstream connection the backend closed while idle is not used: the next request succeeds', async () => {
+  const backend = await echo('short-idle', { keepAliveTimeoutMs: 100 });
+  const junction = await proxyTo(backend);
+  expect((await request(junction.port)).status).toBe(200);
+  await waitFor(() => backend.closedConnections === 1, { what: 'the backend to close its idle connection' });
+  const res = await request(junction.port);
+  expect(res.status).toBe(200);
+  expect(backend.connections).toBe(2);
 });

@@ -69,6 +69,8 @@ export interface HttpBackend extends Backend {
   readonly requests: readonly SeenRequest[];
   /** Requests whose head arrived (counted before any delay or body read). */
   readonly requestsStarted: number;
+  /** Connections that have closed (either side). */
+  readonly closedConnections: number;
 }
 
 type ReplyFn = (seen: SeenRequest, res: ServerResponse, req: IncomingMessage) => void;
@@ -76,6 +78,8 @@ type ReplyFn = (seen: SeenRequest, res: ServerResponse, req: IncomingMessage) =>
 interface HttpBackendOptions {
   /** Wait this long after the request head before answering. */
   readonly delayMs?: number;
+  /** Close a kept-alive connection after this long idle; defaults to 30 s. */
+  readonly keepAliveTimeoutMs?: number;
 }
 
 async function startHttpBackend(
@@ -87,8 +91,9 @@ async function startHttpBackend(
   const timers = new Set<NodeJS.Timeout>();
   const connectionIds = new WeakMap<Socket, number>();
   let connections = 0;
+  let closedConnections = 0;
   let requestsStarted = 0;
-  const server = createHttpServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+  const server = createHttpServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000 }, (req, res) => {
     requestsStarted++;
     const connectionId = connectionIds.get(req.socket) ?? 0;
     const hash = createHash('sha256');
@@ -129,6 +134,9 @@ async function startHttpBackend(
   server.on('connection', (socket: Socket) => {
     connections++;
     connectionIds.set(socket, connections);
+    socket.on('close', () => {
+      closedConnections++;
+    });
   });
   server.on('clientError', (_error, socket: Socket) => {
     socket.destroy();
@@ -153,6 +161,9 @@ async function startHttpBackend(
     },
     get requestsStarted() {
       return requestsStarted;
+    },
+    get closedConnections() {
+      return closedConnections;
     },
     requests,
     close,
@@ -533,6 +544,9 @@ function delegate(backend: HttpBackend): HttpBackend {
     },
     get requestsStarted() {
       return backend.requestsStarted;
+    },
+    get closedConnections() {
+      return backend.closedConnections;
     },
     close: () => backend.close(),
     [Symbol.asyncDispose]: () => backend.close(),
