@@ -65,12 +65,16 @@ export function parseRequestHead(
   }
   if (p >= end) return NEED_MORE;
   const lineStart = p;
+  // Every check below stops at `limit`, so a prefix that is refused is refused for the same reason
+  // once more bytes arrive (the property tests hold the parser to that).
+  const headCap = lineStart + limits.maxHeadBytes;
+  const limit = end < headCap ? end : headCap;
   // Bytes of the request line sit below lineCap; the CR ending it may sit at lineCap itself.
   const lineCap = lineStart + limits.maxRequestLineBytes;
-  const lineEnd = end < lineCap ? end : lineCap;
+  const lineEnd = limit < lineCap ? limit : lineCap;
 
   while (p < lineEnd && TOKEN[buf[p]!] === 1) p++;
-  if (p === lineEnd) return incompleteLine(lineEnd, lineCap, lineStart, limits);
+  if (p === lineEnd) return lineEnd === lineCap ? uriTooLong() : incomplete(limit, end);
   const methodEnd = p;
   if (methodEnd === lineStart || buf[p] !== SP) return badLine(buf[p]!);
 
@@ -80,20 +84,19 @@ export function parseRequestHead(
     if (buf[p] === QUESTION && query < 0) query = p;
     p++;
   }
-  if (p === lineEnd) return incompleteLine(lineEnd, lineCap, lineStart, limits);
+  if (p === lineEnd) return lineEnd === lineCap ? uriTooLong() : incomplete(limit, end);
   const targetEnd = p;
   if (targetEnd === targetStart || buf[p] !== SP) return badLine(buf[p]!);
 
   p++;
-  if (p + 8 > lineCap)
-    return rejectRequest('JCT_ERR_HTTP_URI_TOO_LONG', 'request line longer than the limit');
-  const version = parseVersion(buf, p, end);
+  if (p + 8 > lineCap) return uriTooLong();
+  const version = parseVersion(buf, p, limit);
   if (version === VERSION_MALFORMED)
     return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', 'malformed HTTP version');
-  if (version === VERSION_NEED_MORE || p + 8 >= end) return incompleteHead(end, lineStart, limits);
+  if (version === VERSION_NEED_MORE || p + 8 >= limit) return incomplete(limit, end);
   p += 8;
   if (buf[p] !== CR) return badLine(buf[p]!);
-  if (p + 1 >= end) return incompleteHead(end, lineStart, limits);
+  if (p + 1 >= limit) return incomplete(limit, end);
   if (buf[p + 1] !== LF) return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', 'CR not followed by LF');
   if (version === VERSION_UNSUPPORTED) {
     return rejectRequest('JCT_ERR_HTTP_BAD_VERSION', 'only HTTP/1.0 and HTTP/1.1 are supported');
@@ -101,9 +104,8 @@ export function parseRequestHead(
   p += 2;
   const versionMinor = version as 0 | 1;
 
-  const headCap = lineStart + limits.maxHeadBytes;
   scan.reset();
-  const status = scanFields(buf, p, end, end < headCap ? end : headCap, limits.maxHeaderCount, scan);
+  const status = scanFields(buf, p, end, limit, limits.maxHeaderCount, scan);
   if (status === SCAN_NEED_MORE) return NEED_MORE;
   if (status !== SCAN_DONE) return rejectRequestKind(scan.failKind, scan.failReason);
   headText.text = latin1(buf, lineStart, scan.pos);
@@ -217,21 +219,11 @@ function badLine(c: number): HeadStep<RequestHead> {
   );
 }
 
-/** The scan of the request line reached lineEnd: either the data or the line limit ran out. */
-function incompleteLine(
-  lineEnd: number,
-  lineCap: number,
-  lineStart: number,
-  limits: HeadLimits,
-): HeadStep<RequestHead> {
-  if (lineEnd === lineCap)
-    return rejectRequest('JCT_ERR_HTTP_URI_TOO_LONG', 'request line longer than the limit');
-  return incompleteHead(lineEnd, lineStart, limits);
+function uriTooLong(): HeadStep<RequestHead> {
+  return rejectRequest('JCT_ERR_HTTP_URI_TOO_LONG', 'request line longer than the limit');
 }
 
-function incompleteHead(end: number, lineStart: number, limits: HeadLimits): HeadStep<RequestHead> {
-  if (end - lineStart > limits.maxHeadBytes) {
-    return rejectRequest('JCT_ERR_HTTP_HEAD_TOO_LARGE', 'head larger than the limit');
-  }
-  return NEED_MORE;
+/** The bytes ran out: at the head limit (431) or at the end of what has arrived (need-more). */
+function incomplete(limit: number, end: number): HeadStep<RequestHead> {
+  return limit < end ? rejectRequest('JCT_ERR_HTTP_HEAD_TOO_LARGE', 'head larger than the limit') : NEED_MORE;
 }
