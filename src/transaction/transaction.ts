@@ -23,6 +23,9 @@ import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
 type ResponseState = 'head' | 'body' | 'done';
 
+/** Responses up to this size that arrive whole are written to the client in one buffer. */
+const SMALL_BODY_BYTES = 16 * 1024;
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
@@ -47,6 +50,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   #reqState: RequestState = 'done';
   #reqRemaining = 0;
   #reqDecoder: ChunkedDecoder | null = null;
+  #requestSink: RequestChunkSink | null = null;
   #held: Buffer | null = null;
 
   #resState: ResponseState = 'head';
@@ -54,6 +58,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   #response: ResponseHead | null = null;
   #resRemaining = 0;
   #resDecoder: ChunkedDecoder | null = null;
+  #responseSink: ResponseChunkSink | null = null;
   #clientFraming: ClientFraming = 'none';
   #clientKeepAlive = false;
   #responseStarted = false;
@@ -189,7 +194,12 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       if (this.#reqRemaining === 0) this.#reqState = 'done';
     } else {
       channel.cork();
-      const step = this.#reqDecoder.feed(buf, start, buf.length, this.#requestSink);
+      const step = this.#reqDecoder.feed(
+        buf,
+        start,
+        buf.length,
+        (this.#requestSink ??= new RequestChunkSink(channel)),
+      );
       channel.uncork();
       if (step.kind === 'reject') {
         this.#session.log.info({ code: step.error.code }, step.error.message);
@@ -204,18 +214,6 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
     this.#session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
   }
-
-  readonly #requestSink: ChunkSink = {
-    onData: (buf, start, end) => {
-      const channel = this.#channel!;
-      channel.write(chunkHeader(end - start), 'latin1');
-      channel.write(buf.subarray(start, end));
-      channel.write('\r\n', 'latin1');
-    },
-    onEnd: () => {
-      this.#channel!.write(LAST_CHUNK, 'latin1');
-    },
-  };
 
   // UpstreamHandler: response, upstream → client
 
@@ -272,12 +270,26 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#clientFraming = framing;
     this.#clientKeepAlive =
       head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
-    session.corkClient();
-    session.writeClient(
-      serializeClientResponseHead(response, framing, this.#clientKeepAlive, head.versionMinor),
-      'latin1',
-    );
+    const headText = serializeClientResponseHead(response, framing, this.#clientKeepAlive, head.versionMinor);
     this.#responseStarted = true;
+    const bodyLength = response.contentLength;
+    if (
+      response.bodyKind === 'length' &&
+      bodyLength <= SMALL_BODY_BYTES &&
+      buf.length - offset >= bodyLength
+    ) {
+      // The whole (small) response is here: one buffer, one write() syscall, no writev bookkeeping.
+      const out = Buffer.allocUnsafe(headText.length + bodyLength);
+      out.write(headText, 0, 'latin1');
+      buf.copy(out, headText.length, offset, offset + bodyLength);
+      if (offset + bodyLength < buf.length) this.#upstreamOverran = true;
+      this.#resState = 'body';
+      session.writeClient(out);
+      this.#finish();
+      return;
+    }
+    session.corkClient();
+    session.writeClient(headText, 'latin1');
     this.#resState = 'body';
     if (response.bodyKind === 'length') this.#resRemaining = response.contentLength;
     else if (response.bodyKind === 'chunked')
@@ -310,7 +322,12 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       }
       case 'chunked': {
         session.corkClient();
-        const step = this.#resDecoder!.feed(buf, start, buf.length, this.#responseSink);
+        const step = this.#resDecoder!.feed(
+          buf,
+          start,
+          buf.length,
+          (this.#responseSink ??= new ResponseChunkSink(this)),
+        );
         session.uncorkClient();
         if (step.kind === 'reject') {
           this.#session.log.warn({ code: step.error.code }, step.error.message);
@@ -347,14 +364,15 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     return session.writeClient('\r\n', 'latin1');
   }
 
-  readonly #responseSink: ChunkSink = {
-    onData: (buf, start, end) => {
-      this.#writeBodyBytes(buf.subarray(start, end));
-    },
-    onEnd: () => {
-      if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
-    },
-  };
+  /** Called by the response's chunk sink for each run of body bytes. */
+  writeResponseBody(data: Buffer): void {
+    this.#writeBodyBytes(data);
+  }
+
+  /** Called by the response's chunk sink after the last chunk. */
+  endResponseBody(): void {
+    if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
+  }
 
   onUpstreamEnd(): void {
     if (this.#finished) return;
@@ -472,5 +490,36 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
     session.writeClient(serializeLocalResponse(status, statusText(status), body, !keepAlive), 'latin1');
     session.onTransactionDone(keepAlive);
+  }
+}
+
+/** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */
+class RequestChunkSink implements ChunkSink {
+  readonly #channel: UpstreamChannel;
+  constructor(channel: UpstreamChannel) {
+    this.#channel = channel;
+  }
+  onData(buf: Buffer, start: number, end: number): void {
+    const channel = this.#channel;
+    channel.write(chunkHeader(end - start), 'latin1');
+    channel.write(buf.subarray(start, end));
+    channel.write('\r\n', 'latin1');
+  }
+  onEnd(): void {
+    this.#channel.write(LAST_CHUNK, 'latin1');
+  }
+}
+
+/** Hands a decoded chunked response body to the transaction, which frames it for the client. */
+class ResponseChunkSink implements ChunkSink {
+  readonly #txn: Transaction;
+  constructor(txn: Transaction) {
+    this.#txn = txn;
+  }
+  onData(buf: Buffer, start: number, end: number): void {
+    this.#txn.writeResponseBody(buf.subarray(start, end));
+  }
+  onEnd(): void {
+    this.#txn.endResponseBody();
   }
 }
