@@ -9,12 +9,13 @@ import {
   captureBackend,
   chunkedBackend,
   echoBackend,
+  rawBackend,
   sinkBackend,
   type Backend,
   type EchoReply,
   type SinkReply,
 } from '../support/backends.ts';
-import { RawClient, request } from '../support/clients.ts';
+import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { MiB, trackMemory } from '../support/memory.ts';
 import { patternSha256, patternStream, sha256 } from '../support/pattern.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
@@ -265,4 +266,55 @@ test('X-Forwarded-Proto and -Host sent by the client are replaced, not trusted',
   const headers = (res.json() as EchoReply).headers;
   expect(headers['x-forwarded-proto']).toBe('http');
   expect(headers['x-forwarded-host']).toBe('shop.example.com');
+});
+
+test('a request head and body written one byte at a time are reassembled and forwarded', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const bytes = 'POST /split HTTP/1.1\r\nHost: b.test\r\nContent-Length: 5\r\n\r\nhello';
+  client.socket.setNoDelay(true);
+  for (const byte of bytes) await client.write(byte);
+  const [response] = await client.readResponses(1);
+  const reply = JSON.parse(response!.body.toString()) as EchoReply;
+  expect(reply).toMatchObject({ url: '/split', bodyLength: 5, bodySha256: sha256('hello') });
+});
+
+test('a 16 KiB response head arriving in pieces is forwarded intact', async () => {
+  const big = 'v'.repeat(16 * 1024);
+  const backend = await rawBackend((socket) => {
+    socket.once('data', () => {
+      const head = `HTTP/1.1 200 OK\r\nX-Big: ${big}\r\nContent-Length: 4\r\n\r\n`;
+      const third = Math.floor(head.length / 3);
+      socket.write(head.slice(0, third));
+      setTimeout(() => socket.write(head.slice(third, 2 * third)), 20);
+      setTimeout(() => socket.write(`${head.slice(2 * third)}done`), 40);
+    });
+  });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  const response = await client.exchange('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['x-big']).toBe(big);
+  expect(response.body.toString()).toBe('done');
+});
+
+test('a close-delimited upstream body is forwarded whole', async () => {
+  const backend = await rawBackend((socket) => {
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody-');
+      setTimeout(() => socket.end('until-close'), 30);
+    });
+  });
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const result = await rawRequest(junction.port, 'GET / HTTP/1.1\r\nHost: b.test\r\n\r\n', { responses: 1 });
+  const [response] = result.responses;
+  expect(response?.statusCode).toBe(200);
+  expect(response?.body.toString()).toBe('body-until-close');
+  expect(response?.complete).toBe(true);
 });

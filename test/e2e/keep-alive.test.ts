@@ -4,7 +4,14 @@
  * are pooled per backend and reused only after a complete, reusable response.
  */
 import { expect, onTestFinished, test } from 'vitest';
-import { chunkedBackend, echoBackend, type EchoReply, type HttpBackend } from '../support/backends.ts';
+import {
+  captureBackend,
+  chunkedBackend,
+  echoBackend,
+  rawBackend,
+  type EchoReply,
+  type HttpBackend,
+} from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -135,4 +142,62 @@ test('a pooled upstream connection the backend closed while idle is not used: th
   const res = await request(junction.port);
   expect(res.status).toBe(200);
   expect(backend.connections).toBe(2);
+});
+
+/** A raw backend answering each request head in order: the first after `firstDelayMs`, later ones at once. */
+async function lateFirstAnswerBackend(firstDelayMs: number) {
+  let requestNumber = 0;
+  const state = { lateAnswerSent: false };
+  const backend = await rawBackend((socket) => {
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        pending = pending.subarray(end + 4);
+        const n = ++requestNumber;
+        const answer = (body: string): void => {
+          if (!socket.destroyed)
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        };
+        if (n > 1) answer(`fresh-${n}`);
+        else
+          setTimeout(() => {
+            answer('stale');
+            state.lateAnswerSent = true;
+          }, firstDelayMs).unref();
+      }
+    });
+  });
+  onTestFinished(() => backend.close());
+  return { backend, state };
+}
+
+test('a client that gives up waiting does not leave its late response for the next request', async () => {
+  const { backend, state } = await lateFirstAnswerBackend(300);
+  const junction = await proxyTo(backend);
+  const quitter = await RawClient.connect(junction.port);
+  await quitter.write('GET /slow HTTP/1.1\r\nHost: ka.test\r\n\r\n');
+  await waitFor(() => backend.connections === 1, { what: 'the request to reach the backend' });
+  await quitter.close();
+  await waitFor(() => state.lateAnswerSent, { what: 'the late answer to be sent' });
+  const bodies: string[] = [];
+  for (let i = 0; i < 2; i++) bodies.push((await request(junction.port)).text);
+  expect(bodies).toEqual(['fresh-2', 'fresh-3']);
+});
+
+test('a client that disconnects mid-upload does not poison the pooled upstream connection', async () => {
+  const backend = await captureBackend();
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend);
+  const quitter = await RawClient.connect(junction.port);
+  await quitter.write('POST /upload HTTP/1.1\r\nHost: ka.test\r\nContent-Length: 1000\r\n\r\nonly-ten-b');
+  await waitFor(() => backend.received.includes('only-ten-b'), {
+    what: 'the partial body to reach the backend',
+  });
+  await quitter.close();
+  const res = await request(junction.port, { path: '/after' });
+  expect(res.status).toBe(200);
+  expect(res.text).toBe('ok');
+  expect(backend.parseErrors).toEqual([]);
+  expect(backend.requests.map((r) => r.target)).toEqual(['/after']);
 });
