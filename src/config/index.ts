@@ -4,7 +4,7 @@
  *   and all of them are thrown together as one ConfigErrors.
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
- * Used by: cli/, server/. Uses: errors/.
+ * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
  */
 export { loadConfigFile } from './load-config.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';

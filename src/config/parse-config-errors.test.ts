@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigErrors } from '../errors/index.ts';
-import { parseConfigText } from './parse-config.ts';
+import { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 
 /** Each problem as `line:column: message`, in the order they are reported. */
-function problemsIn(text: string): string[] {
+function problemsIn(text: string, options: ParseConfigOptions = {}): string[] {
   try {
-    parseConfigText(text, 'bad.yaml');
+    parseConfigText(text, 'bad.yaml', options);
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     return error.errors.map((e) => `${e.at?.line}:${e.at?.column}: ${e.problem}`);
@@ -193,9 +193,9 @@ clusters:
       ],
     ],
     [
-      'unknown strategy kind',
-      `listeners: [{ port: 1 }]\nclusters:\n  api:\n    strategy: { kind: round-robbin }\n    backends: [127.0.0.1:1]\n`,
-      ["4:23: kind: unknown strategy kind 'round-robbin'; did you mean 'round-robin'? (known: round-robin)"],
+      "options the strategy's own parseOptions() refuses",
+      `listeners: [{ port: 1 }]\nclusters:\n  api:\n    strategy: { kind: round-robin, warmup: 5 }\n    backends: [127.0.0.1:1]\n`,
+      ["4:15: strategy: round-robin takes no options (got 'warmup')"],
     ],
     [
       'retry attempts out of range',
@@ -251,6 +251,14 @@ ${CLUSTER}`,
     ],
   ])('%s', (_name, text, expected) => {
     expect(problemsIn(text)).toEqual(expected);
+  });
+
+  test('an unknown strategy kind: the closest kind and the list of known ones', () => {
+    const text =
+      'listeners: [{ port: 1 }]\nclusters:\n  api:\n    strategy: { kind: round-robbin }\n    backends: [127.0.0.1:1]\n';
+    expect(problemsIn(text, { strategyKinds: new Set(['round-robin', 'random']) })).toEqual([
+      "4:23: kind: unknown strategy kind 'round-robbin'; did you mean 'round-robin'? (known: round-robin, random)",
+    ]);
   });
 
   test('every error carries file, position, key path and code', () => {

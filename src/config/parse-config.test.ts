@@ -181,10 +181,12 @@ clusters:
       kind: 'round-robin',
       options: {},
     });
+    // A kind registered without a plugin: its options pass through unchecked, for the Router's plugin.
+    registerStrategyKind('test-kind-options');
     const options = onlyCluster(
-      '    strategy: { kind: round-robin, warmup: 5 }\n    retry_attempts: 1\n    backends: [127.0.0.1:1]',
+      '    strategy: { kind: test-kind-options, warmup: 5 }\n    retry_attempts: 1\n    backends: [127.0.0.1:1]',
     );
-    expect(options.strategy).toEqual({ kind: 'round-robin', options: { warmup: 5 } });
+    expect(options.strategy).toEqual({ kind: 'test-kind-options', options: { warmup: 5 } });
     expect(options.retryAttempts).toBe(1);
   });
 

@@ -10,12 +10,15 @@ import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
 import { createConfigSchema } from './schema.ts';
-import { knownStrategyKinds } from './strategy-kinds.ts';
+import { knownStrategyKinds, strategyPluginFor } from './strategy-kinds.ts';
 import type { JunctionConfig } from './types.ts';
 import { YamlPositions } from './yaml-document.ts';
 
 export interface ParseConfigOptions {
-  /** The strategy kinds clusters may name; defaults to those given to registerStrategyKind(). */
+  /**
+   * The strategy kinds clusters may name; defaults to the built-ins plus registerStrategyKind()'s.
+   * Options are still checked for kinds whose plugin is known.
+   */
   readonly strategyKinds?: ReadonlySet<string>;
 }
 
@@ -100,7 +103,10 @@ export function parseConfigText(
     );
   }
 
-  const schema = createConfigSchema({ strategyKinds: options.strategyKinds ?? knownStrategyKinds() });
+  const schema = createConfigSchema({
+    strategyKinds: options.strategyKinds ?? knownStrategyKinds(),
+    strategyPlugin: strategyPluginFor,
+  });
   const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
   const issues: ConfigIssue[] = [
     ...(result.success ? [] : issuesFromZod(result.error.issues, converted.data)),

@@ -20,6 +20,7 @@ import {
 } from './defaults.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
+import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
 
@@ -64,12 +65,9 @@ function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
 }
 
 function integer(min: number, max: number) {
-  const range = `must be a whole number from ${min} to ${max}`;
-  return z
-    .number({ error: (issue) => `${range}, got ${describeValue(issue.input)}` })
-    .int({ error: (issue) => `${range}, got ${describeValue(issue.input)}` })
-    .min(min, { error: (issue) => `${range}, got ${describeValue(issue.input)}` })
-    .max(max, { error: (issue) => `${range}, got ${describeValue(issue.input)}` });
+  const error = (issue: { readonly input?: unknown }) =>
+    `must be a whole number from ${min} to ${max}, got ${describeValue(issue.input)}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
 /** A value with its own syntax, parsed by `parse`; its problem becomes the issue message. */
@@ -225,9 +223,25 @@ const backend = z.preprocess(
 export interface SchemaOptions {
   /** The strategy kinds a cluster may name. */
   readonly strategyKinds: ReadonlySet<string>;
+  /** The plugin whose parseOptions() checks a kind's options, when one is known. */
+  readonly strategyPlugin: (kind: string) => StrategyPlugin | undefined;
 }
 
-function strategy(kinds: ReadonlySet<string>) {
+/** Runs the plugin's own option check; its thrown message becomes the problem. */
+function checkStrategyOptions(options: SchemaOptions) {
+  return ({ kind, ...rest }: { kind: string } & Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const plugin = options.strategyPlugin(kind);
+    if (plugin === undefined) return;
+    try {
+      plugin.parseOptions(rest);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+}
+
+function strategy(options: SchemaOptions) {
+  const kinds = options.strategyKinds;
   const kind = z.string().superRefine((value, ctx) => {
     if (!kinds.has(value)) {
       ctx.addIssue({
@@ -239,22 +253,24 @@ function strategy(kinds: ReadonlySet<string>) {
   // Loose: every key but `kind` is an option of the strategy plugin, which validates it.
   return z.preprocess(
     (value) => (typeof value === 'string' ? { kind: value } : value),
-    z.looseObject(
-      { kind },
-      {
-        error: (issue) =>
-          issue.code === 'invalid_type'
-            ? `must be a strategy kind or a mapping with a kind, got ${describeValue(issue.input)}`
-            : undefined,
-      },
-    ),
+    z
+      .looseObject(
+        { kind },
+        {
+          error: (issue) =>
+            issue.code === 'invalid_type'
+              ? `must be a strategy kind or a mapping with a kind, got ${describeValue(issue.input)}`
+              : undefined,
+        },
+      )
+      .superRefine(checkStrategyOptions(options)),
   );
 }
 
 function cluster(options: SchemaOptions) {
   return strictObject(
     {
-      strategy: optional(strategy(options.strategyKinds)),
+      strategy: optional(strategy(options)),
       retry_attempts: optional(integer(1, MAX_RETRY_ATTEMPTS)),
       backends: z
         .array(backend, { error: (issue) => `must be a list of backends, got ${describeValue(issue.input)}` })

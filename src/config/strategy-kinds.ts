@@ -1,17 +1,30 @@
 /**
- * The strategy kinds a config may name. The one list: the parser validates against it, and the
- * Router (or a plugin loader) adds kinds with registerStrategyKind() before configs are parsed.
+ * The strategy kinds a config may name: the one list the parser validates against. It starts with the
+ * built-in strategies (strategies/BUILTIN_STRATEGIES), so a new built-in is accepted without touching
+ * config/; plugins add theirs with registerStrategyKind() before configs are parsed.
+ * Where a kind's plugin is known, the parser also runs its parseOptions(), so a bad option is reported
+ * with its line and column at load time instead of failing when the server builds the cluster.
  */
-import { DEFAULT_STRATEGY_KIND } from './defaults.ts';
+import { BUILTIN_STRATEGIES, type StrategyPlugin } from '../strategies/index.ts';
 
-const strategyKinds = new Set<string>([DEFAULT_STRATEGY_KIND]);
+const kinds = new Set<string>(BUILTIN_STRATEGIES.keys());
+const plugins = new Map<string, StrategyPlugin>(BUILTIN_STRATEGIES);
 
-/** Lets configs name `kind`. Idempotent. Call it before parsing configs that use the kind. */
-export function registerStrategyKind(kind: string): void {
-  strategyKinds.add(kind);
+/**
+ * Lets configs name `kind`. With `plugin`, configs' options for it are checked by its parseOptions().
+ * Idempotent; a later plugin for the same kind replaces the earlier one.
+ */
+export function registerStrategyKind(kind: string, plugin?: StrategyPlugin): void {
+  kinds.add(kind);
+  if (plugin !== undefined) plugins.set(kind, plugin);
 }
 
-/** The kinds registered so far, `round-robin` always among them. */
+/** The kinds known so far: the built-ins and every registered kind. */
 export function knownStrategyKinds(): ReadonlySet<string> {
-  return strategyKinds;
+  return kinds;
+}
+
+/** The plugin that validates `kind`'s options, if one is known. */
+export function strategyPluginFor(kind: string): StrategyPlugin | undefined {
+  return plugins.get(kind);
 }

@@ -77,7 +77,8 @@ export class YamlPositions {
     if (target === 'container') return this.#offsetOf(path.slice(0, -1), 'value');
     let node: unknown = this.#doc.contents;
     let keyNode: unknown;
-    let parentStart = startOf(node) ?? 0;
+    // The start of the deepest node reached so far that has one: where to point if the path runs out.
+    let fallback = startOf(node) ?? 0;
     let depth = 0;
     for (const segment of path) {
       let next: unknown;
@@ -85,22 +86,21 @@ export class YamlPositions {
       if (isMap(node)) {
         // The last pair wins, as in the JS value the schema saw.
         const pair = node.items.findLast((item) => keyText(item.key) === String(segment));
-        next = pair?.value;
-        nextKey = pair?.key;
         if (pair === undefined) break;
+        next = pair.value;
+        nextKey = pair.key;
       } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
         next = node.items[segment];
       } else {
         break;
       }
-      parentStart = startOf(keyNode) ?? startOf(node) ?? parentStart;
+      fallback = startOf(node) ?? startOf(keyNode) ?? fallback;
       node = next;
       keyNode = nextKey;
       depth++;
     }
-    const complete = depth === path.length;
-    if (target === 'key' && complete) return startOf(keyNode) ?? startOf(node) ?? parentStart;
-    return startOf(node) ?? startOf(keyNode) ?? parentStart;
+    if (target === 'key' && depth === path.length) return startOf(keyNode) ?? startOf(node) ?? fallback;
+    return startOf(node) ?? startOf(keyNode) ?? fallback;
   }
 
   /** Duplicate keys, bad aliases and excessive nesting, all in one walk. */

@@ -1,6 +1,6 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import type { HeaderMatch, HostMatch, PathMatch, RouteConfig } from '../config/types.ts';
+import type { HeaderMatch, HostMatch, PathMatch, RouteConfig } from '../config/index.ts';
 import { RouteTable, type RouteRequest } from './route-table.ts';
 
 interface RouteSpec {

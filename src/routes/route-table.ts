@@ -14,7 +14,7 @@
  * rule-1 order and returns the first route whose remaining conditions hold, so it never scores or
  * allocates per request.
  */
-import type { HeaderMatch, RouteConfig } from '../config/types.ts';
+import type { HeaderMatch, RouteConfig } from '../config/index.ts';
 
 /** The request as routing sees it. */
 export interface RouteRequest {
