@@ -42,6 +42,8 @@ class StickyCookie implements Strategy {
   #hi = new Uint32Array(0);
   #lo = new Uint32Array(0);
   #index = new Map<Upstream, number>();
+  /** High half of the cookie id → member index, or -2 when several members share it. */
+  #byHi = new Map<number, number>();
   /** Per member, the ['Set-Cookie', value] pair responseHeaders() hands out (never mutated). */
   #setCookie: (readonly string[])[] = [];
   readonly #span: CookieSpan = { start: 0, end: 0 };
@@ -83,6 +85,8 @@ class StickyCookie implements Strategy {
     this.#hi = Uint32Array.from(members, (m) => hashString(m.id, this.#seed));
     this.#lo = Uint32Array.from(members, (m) => hashString(m.id, this.#seed ^ 0x2545f491));
     this.#index = new Map(members.map((m, i) => [m, i]));
+    this.#byHi = new Map();
+    this.#hi.forEach((hi, i) => this.#byHi.set(hi, this.#byHi.has(hi) ? -2 : i));
     this.#setCookie = members.map((m) => [
       'Set-Cookie',
       `${this.#cookie}=${stickyId(m.id, this.#seed)}${this.#attributes}`,
@@ -98,8 +102,12 @@ class StickyCookie implements Strategy {
     const hi = parseHex(header, span.start);
     const lo = parseHex(header, span.start + 8);
     if (hi === -1 || lo === -1) return -1;
-    for (let i = 0; i < this.#members.length; i++) {
-      if (this.#hi[i] === hi && this.#lo[i] === lo) return i;
+    const i = this.#byHi.get(hi);
+    if (i === undefined) return -1;
+    if (i >= 0) return this.#lo[i] === lo ? i : -1;
+    // Two members share the high half (a 2^-32 event): compare both halves of each.
+    for (let k = 0; k < this.#members.length; k++) {
+      if (this.#hi[k] === hi && this.#lo[k] === lo) return k;
     }
     return -1;
   }
