@@ -111,6 +111,7 @@ export function serializeClientResponseHead(
   framing: ClientFraming,
   keepAlive: boolean,
   clientVersionMinor: 0 | 1,
+  extraHeaders: readonly string[] | undefined,
 ): string {
   let out = `HTTP/1.1 ${response.status} ${response.reason}\r\n`;
   const headers = response.headers;
@@ -121,6 +122,10 @@ export function serializeClientResponseHead(
     if (isHopByHop(name, extra)) continue;
     if (!keepLength && name.length === 14 && name.toLowerCase() === 'content-length') continue;
     out += `${name}: ${headers[i + 1]!}\r\n`;
+  }
+  if (extraHeaders !== undefined) {
+    for (let i = 0; i < extraHeaders.length; i += 2)
+      out += `${extraHeaders[i]!}: ${extraHeaders[i + 1]!}\r\n`;
   }
   if (framing === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
   if (!keepAlive) out += 'Connection: close\r\n';

@@ -270,7 +270,16 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#clientFraming = framing;
     this.#clientKeepAlive =
       head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
-    const headText = serializeClientResponseHead(response, framing, this.#clientKeepAlive, head.versionMinor);
+    const upstream = this.#lease?.upstream;
+    const extraHeaders =
+      upstream === undefined ? undefined : this.cluster!.strategy.responseHeaders?.(upstream, this);
+    const headText = serializeClientResponseHead(
+      response,
+      framing,
+      this.#clientKeepAlive,
+      head.versionMinor,
+      extraHeaders,
+    );
     this.#responseStarted = true;
     const bodyLength = response.contentLength;
     if (
