@@ -9,14 +9,14 @@ import {
   chunkedBackend,
   echoBackend,
   rawBackend,
+  type Backend,
   type EchoReply,
-  type HttpBackend,
 } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-async function proxyTo(backend: HttpBackend, extraYaml = '') {
+async function proxyTo(backend: Backend, extraYaml = '') {
   const junction = await startJunctionFromYaml(`
 routes:
   - { match: { path: / }, cluster: app }
