@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   countPicks,
   describeStrategyContract,
+  fcSettings,
   makeInput,
   seededEnv,
   TestUpstream,
@@ -26,6 +28,22 @@ describe('weighted-round-robin', () => {
       const counts = countPicks(s, 6);
       expect([counts.get('a'), counts.get('b'), counts.get('c')]).toEqual([1, 2, 3]);
     }
+  });
+
+  test('property: for any weights, each window of sum(weights) picks holds each weight exactly', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }), (weights) => {
+        const s = create(weights.map((w, i) => new TestUpstream(`u${i}`, w)));
+        const total = weights.reduce((a, b) => a + b, 0);
+        for (let window = 0; window < 3; window++) {
+          const counts = countPicks(s, total);
+          weights.forEach((w, i) => {
+            expect(counts.get(`u${i}`)).toBe(w);
+          });
+        }
+      }),
+      fcSettings('weighted-round-robin exact windows'),
+    );
   });
 
   test('a down or excluded upstream sits out and the others keep their proportions', () => {
