@@ -33,7 +33,7 @@ const DONE = 11;
 const FAILED = 12;
 
 const SEMICOLON = 0x3b;
-/** Beyond this a further hex digit would pass 2^53-1. */
+/** Up to this, size * 16 + 15 stays within 2^53-1 (which is 0x1fffffffffffff); beyond it, any further digit passes it. */
 const MAX_SIZE_BEFORE_DIGIT = Math.floor(Number.MAX_SAFE_INTEGER / 16);
 
 /** Decodes one chunked body; reset() makes it ready for the next one on the same connection. */
@@ -73,7 +73,9 @@ export class ChunkedDecoder {
   /**
    * Decodes buf[start, end). Chunk data goes to sink.onData as views of `buf` (no copy); sink.onEnd
    * runs once, after the final CRLF. `consumed` stops right after that CRLF, so the rest of the input
-   * is the next message. After done, feeding consumes nothing; after a reject, it returns the same error.
+   * is the next message; before the end, all of the input is consumed. After done, feeding consumes
+   * nothing; after a reject, it returns the same error. A sink that throws leaves the decoder in an
+   * unspecified state (reset() it); the decoder itself never throws on network bytes.
    */
   feed(buf: Buffer, start: number, end: number, sink: ChunkSink): DecodeStep {
     let state = this.#state;
@@ -98,9 +100,7 @@ export class ChunkedDecoder {
             const v = HEX_VALUE[buf[p]!]!;
             if (v === 0) break;
             if (++digits > 16) return this.#fail('chunk size has more than 16 hex digits');
-            if (size > MAX_SIZE_BEFORE_DIGIT || size * 16 + (v - 1) > Number.MAX_SAFE_INTEGER) {
-              return this.#fail('chunk size too large');
-            }
+            if (size > MAX_SIZE_BEFORE_DIGIT) return this.#fail('chunk size too large');
             size = size * 16 + (v - 1);
             p++;
           }
@@ -172,13 +172,16 @@ export class ChunkedDecoder {
           if (this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailer section too large');
           if (p >= end) break;
           const c = buf[p]!;
-          if (state === TRAILER_NAME && c === COLON) state = TRAILER_VALUE;
-          else if (state === TRAILER_VALUE && c === CR) state = TRAILER_LF;
-          else if (c === LF) return this.#fail('bare LF line ending');
-          else
+          if (state === TRAILER_NAME && c === COLON) {
+            state = TRAILER_VALUE;
+          } else if (state === TRAILER_VALUE && c === CR) {
+            state = TRAILER_LF;
+          } else {
+            if (c === LF) return this.#fail('bare LF line ending');
             return this.#fail(
               state === TRAILER_NAME ? 'invalid trailer field name' : 'control character in trailer',
             );
+          }
           p++;
           if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailer section too large');
           break;

@@ -5,12 +5,14 @@
  * Why one validating pass and no `indexOf('\r\n\r\n')`: every byte of a head has to be checked against
  * a table anyway (token chars in names, no CTLs in values), and that pass finds each CRLF as a side
  * effect. A native search first would be a second pass over the same bytes, costs a native call
- * (~100 ns, as much as checking a small head), and cannot be bounded by `end` (Buffer#indexOf runs to
- * the end of the underlying memory, which may be a pooled slab of stale bytes). The pass is bounded by
- * the head limit instead, so a hostile peer costs at most `maxHeadBytes` of scanning per call.
+ * (~100 ns on Node 20, about what validating a small head costs), and cannot be bounded by `end`
+ * (Buffer#indexOf runs to the end of the underlying memory, which may be a pooled slab of stale bytes).
+ * The pass is bounded by the head limit instead, so a hostile peer costs at most `maxHeadBytes` of
+ * scanning per call.
  *
- * Line endings: only CRLF. A bare LF, or a CR not followed by LF, is refused (RFC 9112 §2.2 allows
- * that, HAProxy does it), because parsers that disagree about line ends are the root of request smuggling.
+ * Line endings: only CRLF. A bare LF is refused (RFC 9112 §2.2 lets a recipient accept it, but need
+ * not; HAProxy's strict mode refuses it), and so is a CR not followed by LF (which §2.2 says is
+ * invalid), because parsers that disagree about line ends are the root of request smuggling.
  */
 import {
   COLON,
@@ -174,8 +176,9 @@ export function scanFields(
       return SCAN_DONE;
     }
     if (c === LF) return scan.fail(FAIL_BAD, 'bare LF line ending');
-    if (c === SP || c === HTAB)
+    if (c === SP || c === HTAB) {
       return scan.fail(FAIL_BAD, 'obsolete line folding or whitespace before a field name');
+    }
     const ns = p;
     while (p < limit && TOKEN[buf[p]!] === 1) p++;
     if (p >= limit) break;

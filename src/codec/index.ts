@@ -4,9 +4,9 @@
  *   parsers could read differently is refused, so Junction never forwards an ambiguous message.
  * - Decodes chunked bodies incrementally and writes heads and chunk framing back out.
  * - Returns need-more / done / reject values; never throws on network bytes.
- * Does not: touch sockets, timers or buffers it does not own, keep per-connection state outside a
+ * Does not: touch sockets or timers, write to the buffers it reads, keep per-connection state outside a
  * ChunkedDecoder, decide what to do with a rejected message (session/), or rewrite fields (transaction/).
- * Used by: session/, transaction/, connector/. Uses: errors/ (and util/ at most).
+ * Used by: session/ (request heads), transaction/ (response heads, bodies, serializing). Uses: errors/.
  */
 export type {
   BodyKind,

@@ -40,12 +40,13 @@ const authority = new Authority();
 const headText: HeadText = { text: '', base: 0 };
 
 /**
- * Parses the request head at buf[start, end), where `start` is the first byte the connection has not
- * consumed yet and `end` the last byte received. Call it again with the grown range after need-more;
- * the cost is linear in the bytes present, so a caller may skip the call when the new bytes hold no LF
- * and the head limit is not crossed.
+ * Parses the request head at buf[start, end): `start` is the first byte the connection has not
+ * consumed, `end` is one past the last byte received. After need-more, call again with the grown range.
+ * Each call costs time linear in the bytes present (at most maxHeadBytes are looked at). Outcomes are
+ * prefix-stable: once a prefix is refused, every longer input is refused with the same code, and a
+ * head found in a prefix is the head of every longer input.
  * `consumed` counts the skipped empty lines, the head and its final CRLF CRLF; body bytes start there.
- * Never throws on network bytes.
+ * Never throws on network bytes; uses no state between calls.
  */
 export function parseRequestHead(
   buf: Buffer,
@@ -91,8 +92,9 @@ export function parseRequestHead(
   p++;
   if (p + 8 > lineCap) return uriTooLong();
   const version = parseVersion(buf, p, limit);
-  if (version === VERSION_MALFORMED)
+  if (version === VERSION_MALFORMED) {
     return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', 'malformed HTTP version');
+  }
   if (version === VERSION_NEED_MORE || p + 8 >= limit) return incomplete(limit, end);
   p += 8;
   if (buf[p] !== CR) return badLine(buf[p]!);
@@ -169,18 +171,21 @@ export function parseRequestHead(
       queryString = target.slice(query - targetStart);
     }
   } else if (first === 0x2a && targetEnd - targetStart === 1) {
-    if (method !== 'OPTIONS')
+    if (method !== 'OPTIONS') {
       return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', "'*' target on a method other than OPTIONS");
+    }
     path = '*';
   } else {
     // absolute-form (RFC 9112 §3.2.2): its authority replaces Host, which was still validated above.
+    const n = targetEnd - targetStart;
     let a: number;
-    if (equalsLower(buf, targetStart, targetStart + 7, 'http://')) a = targetStart + 7;
-    else if (equalsLower(buf, targetStart, targetStart + 8, 'https://')) a = targetStart + 8;
+    if (n > 7 && equalsLower(buf, targetStart, targetStart + 7, 'http://')) a = targetStart + 7;
+    else if (n > 8 && equalsLower(buf, targetStart, targetStart + 8, 'https://')) a = targetStart + 8;
     else return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', 'invalid request-target');
     let authorityEnd = a;
-    while (authorityEnd < targetEnd && buf[authorityEnd] !== SLASH && buf[authorityEnd] !== QUESTION)
+    while (authorityEnd < targetEnd && buf[authorityEnd] !== SLASH && buf[authorityEnd] !== QUESTION) {
       authorityEnd++;
+    }
     // Userinfo ('@') is not in the host grammar, so parseAuthority refuses it as RFC 9110 §4.2.4 asks.
     if (!parseAuthority(buf, a, authorityEnd, false, headText, authority)) {
       return rejectRequest('JCT_ERR_HTTP_BAD_REQUEST', 'invalid authority in request-target');
