@@ -16,7 +16,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
       '@typescript-eslint/prefer-nullish-coalescing': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
@@ -24,7 +27,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^(net|tls|http|https|fs|path|os|events|stream|crypto|zlib|dns|util|url|child_process|cluster|timers|diagnostics_channel|buffer|assert)(/.*)?$', message: 'Use the node: prefix.' },
+            {
+              regex:
+                '^(net|tls|http|https|fs|path|os|events|stream|crypto|zlib|dns|util|url|child_process|cluster|timers|diagnostics_channel|buffer|assert)(/.*)?$',
+              message: 'Use the node: prefix.',
+            },
           ],
         },
       ],
@@ -46,7 +53,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^node:(net|tls|http|https)$' }, { regex: '^\\.\\./\\.\\./(?!errors/|util/)' }] },
+        {
+          patterns: [{ regex: '^node:(net|tls|http|https)$' }, { regex: '^\\.\\./\\.\\./(?!errors/|util/)' }],
+        },
       ],
     },
   },
@@ -55,7 +64,10 @@ export default tseslint.config(
     files: ['src/transaction/**/*.ts', 'src/session/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./connector/' }, { regex: '^\\.\\./cli/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./connector/' }, { regex: '^\\.\\./cli/' }] },
+      ],
     },
   },
   {

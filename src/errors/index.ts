@@ -14,9 +14,7 @@ export abstract class JunctionError extends Error {
   abstract readonly code: ErrorCode;
   abstract readonly source: ErrorSource;
   /** Whether the Router may try another upstream after this error. */
-  get retryable(): boolean {
-    return false;
-  }
+  readonly retryable: boolean = false;
   /** The HTTP status Junction answers with when this error ends a transaction. */
   get status(): number | undefined {
     return ERROR_CODES[this.code].status;
@@ -102,12 +100,11 @@ export class ConnectError extends JunctionError {
     this.code = code;
     this.upstream = upstream;
   }
-  override get retryable(): boolean {
-    return true;
-  }
+  override readonly retryable: boolean = true;
 }
 
-export type UpstreamErrorCode = 'JCT_ERR_UPSTREAM_RESET' | 'JCT_ERR_UPSTREAM_TIMEOUT' | 'JCT_ERR_HTTP_BAD_RESPONSE';
+export type UpstreamErrorCode =
+  'JCT_ERR_UPSTREAM_RESET' | 'JCT_ERR_UPSTREAM_TIMEOUT' | 'JCT_ERR_HTTP_BAD_RESPONSE';
 
 /** The upstream failed after a connection was established. */
 export class UpstreamError extends JunctionError {
