@@ -4,6 +4,12 @@ import type { Clock } from '../util/clock.ts';
 
 /** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
 export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
+/**
+ * The kernel's queue of connections not yet accepted. Node's default (511) overflows when thousands
+ * of clients connect at once and the overflow costs them SYN retries of a second or more; the kernel
+ * caps this at net.core.somaxconn.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
 /** Sockets waiting past this many are dropped, newest first. */
 export const DEFAULT_ACCEPT_QUEUE_MAX = 1024;
 
@@ -42,7 +48,7 @@ export class Listener {
         reject(error);
       };
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.config.address, port: this.config.port, backlog: 511 }, () => {
+      this.#server.listen({ host: this.config.address, port: this.config.port, backlog: DEFAULT_LISTEN_BACKLOG }, () => {
         this.#server.removeListener('error', onError);
         resolve();
       });
