@@ -2,7 +2,13 @@
  * Junction's public API: start a proxy from a config, and the types plugin and strategy authors use.
  * Everything else in src/ is internal and may change between minor versions.
  */
-export { startJunction, type BoundListener, type JunctionServer, type StartOptions } from './server/index.ts';
+export {
+  startJunction,
+  type BoundListener,
+  type JunctionServer,
+  type StartOptions,
+  type UpstreamStatus,
+} from './server/index.ts';
 export { parseConfigText, loadConfigFile } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
 export {

@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   JCT_ERR_CONNECT_FAILED: { status: 503, summary: 'Connecting to the upstream failed for another reason.' },
   JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
   JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
+  JCT_ERR_CLIENT_ABORTED: {
+    status: undefined,
+    summary: 'The client closed its connection before the response was complete.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

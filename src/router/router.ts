@@ -2,7 +2,14 @@ import type { ClusterConfig } from '../config/types.ts';
 import type { ConnectHandler, Connector, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
+import { silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import {
+  DEFAULT_PASSIVE_HEALTH,
+  readmitExpired,
+  recordOutcome,
+  type PassiveHealthSettings,
+} from './passive-health.ts';
 import type { AcquireHandler, Lease } from './types.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -36,12 +43,17 @@ export class Router {
   readonly #clock: Clock;
   readonly #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
+  readonly #log: Logger;
+  readonly #health: PassiveHealthSettings;
 
   constructor(
     connector: Connector,
     plugins: ReadonlyMap<string, StrategyPlugin>,
-    clock: Clock = systemClock,
+    options: { clock?: Clock; log?: Logger; health?: PassiveHealthSettings } = {},
   ) {
+    const clock = options.clock ?? systemClock;
+    this.#log = options.log ?? silentLogger();
+    this.#health = options.health ?? DEFAULT_PASSIVE_HEALTH;
     this.#connector = connector;
     this.#clock = clock;
     this.#plugins = plugins;
@@ -98,13 +110,32 @@ export class Router {
   }
 
   #record(cluster: ClusterRuntime, upstream: UpstreamState, outcome: Outcome): void {
-    upstream.requests++;
-    if (outcome.errorCode === undefined) upstream.consecutiveFailures = 0;
-    else {
-      upstream.failures++;
-      upstream.consecutiveFailures++;
+    const event = recordOutcome(upstream, outcome, this.#clock.now(), this.#health);
+    if (event === 'ejected') {
+      this.#log.warn(
+        {
+          cluster: cluster.name,
+          upstream: upstream.id,
+          until: upstream.ejectedUntil,
+          code: outcome.errorCode,
+        },
+        `upstream ${upstream.id} of cluster '${cluster.name}' ejected after ${upstream.consecutiveFailures} consecutive failures`,
+      );
+    } else if (event === 'restored') {
+      this.#log.info(
+        { cluster: cluster.name, upstream: upstream.id },
+        `upstream ${upstream.id} is healthy again`,
+      );
     }
     cluster.strategy.report?.(upstream, outcome);
+  }
+
+  /** Puts ejected upstreams whose backoff is over back in rotation, on trial. Called by the server's sweep. */
+  readmitExpired(clusters: Iterable<ClusterRuntime>): void {
+    const now = this.#clock.now();
+    for (const cluster of clusters) {
+      if (readmitExpired(cluster.upstreams, now) > 0) cluster.strategy.membersChanged?.(cluster.upstreams);
+    }
   }
 
   #attempt(lease: RouterLease): void {

@@ -15,6 +15,10 @@ export class UpstreamState implements Upstream {
   requests = 0;
   failures = 0;
   consecutiveFailures = 0;
+  /** Passive health: how many times in a row it was ejected, until when, and whether it is on trial. */
+  ejections = 0;
+  ejectedUntil = 0;
+  onTrial = false;
 
   constructor(backend: BackendConfig, pool: UpstreamPool) {
     this.id = backend.id;

@@ -8,5 +8,6 @@ export {
   type BoundListener,
   type JunctionServer,
   type StartOptions,
+  type UpstreamStatus,
 } from './junction-server.ts';
 export { buildSnapshot } from './snapshot.ts';

@@ -28,9 +28,34 @@ export interface BoundListener {
   readonly port: number;
 }
 
-/** A running Junction: its listeners and a graceful close. */
+/** One backend's health and counters, as `JunctionServer.upstreams()` reports them. */
+export interface UpstreamStatus {
+  readonly cluster: string;
+  readonly id: string;
+  readonly address: string;
+  /** False while passive health tracking has it ejected. */
+  readonly isUp: boolean;
+  /** Back in rotation after an ejection, waiting for one request to prove itself. */
+  readonly onTrial: boolean;
+  /** When an ejected upstream gets its trial, in ms from now; 0 when it is up. */
+  readonly ejectedForMs: number;
+  readonly inFlight: number;
+  /** Finished attempts, failed attempts, and failures in a row. */
+  readonly requests: number;
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  /** Pooled connections: open now, idle now, opened in all, reused in all. */
+  readonly connectionsOpen: number;
+  readonly connectionsIdle: number;
+  readonly connectionsOpened: number;
+  readonly connectionReuses: number;
+}
+
+/** A running Junction: its listeners, its upstreams' health, and a graceful close. */
 export interface JunctionServer {
   readonly listeners: readonly BoundListener[];
+  /** Every backend of every cluster with its health state and counters (the in-process health API). */
+  upstreams(): UpstreamStatus[];
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }
@@ -62,7 +87,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.clock = clock;
     this.log = log;
     this.#connector = new Connector(clock);
-    this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, clock);
+    this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, {
+      clock,
+      log: log.child({ component: 'router' }),
+    });
     this.#snapshot = buildSnapshot(config, this.#router, 1);
   }
 
@@ -89,6 +117,32 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return this.#listeners.map((l) => ({ name: l.config.name, address: l.config.address, port: l.port }));
   }
 
+  upstreams(): UpstreamStatus[] {
+    const now = this.clock.now();
+    const out: UpstreamStatus[] = [];
+    for (const cluster of this.#snapshot.clusters.values()) {
+      for (const u of cluster.upstreams) {
+        out.push({
+          cluster: cluster.name,
+          id: u.id,
+          address: u.pool.upstreamId,
+          isUp: u.isUp,
+          onTrial: u.onTrial,
+          ejectedForMs: u.isUp ? 0 : Math.max(0, Math.round(u.ejectedUntil - now)),
+          inFlight: u.inFlight,
+          requests: u.requests,
+          failures: u.failures,
+          consecutiveFailures: u.consecutiveFailures,
+          connectionsOpen: u.pool.openCount,
+          connectionsIdle: u.pool.idleCount,
+          connectionsOpened: u.pool.connectsOpened,
+          connectionReuses: u.pool.reuses,
+        });
+      }
+    }
+    return out;
+  }
+
   current(): RuntimeSnapshot {
     return this.#snapshot;
   }
@@ -113,6 +167,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       if (session.deadlineAt !== 0 && session.deadlineAt <= now) session.onDeadline();
     }
     for (const listener of this.#listeners) listener.expireQueue();
+    this.#router.readmitExpired(this.#snapshot.clusters.values());
   };
 
   close(graceMs: number = this.#snapshot.config.timeouts.shutdownGraceMs): Promise<void> {

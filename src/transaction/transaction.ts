@@ -445,7 +445,8 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     if (this.#finished) return;
     this.#finished = true;
     if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
-    this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_UPSTREAM_RESET');
+    // Not the upstream's fault: health tracking ignores this code.
+    this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
   }
 
   #finish(): void {
