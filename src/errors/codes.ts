@@ -1,6 +1,6 @@
 /**
  * The one registry of Junction's error codes. Codes are API: never reuse a retired one.
- * docs/reference/errors.md documents every entry, and a test keeps the two in step.
+ * docs/errors.md documents every entry, and a test keeps the two in step.
  */
 export const ERROR_CODES = {
   JCT_ERR_CONFIG_INVALID: { status: undefined, summary: 'The configuration failed validation.' },
