@@ -48,10 +48,13 @@ export class Listener {
         reject(error);
       };
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.config.address, port: this.config.port, backlog: DEFAULT_LISTEN_BACKLOG }, () => {
-        this.#server.removeListener('error', onError);
-        resolve();
-      });
+      this.#server.listen(
+        { host: this.config.address, port: this.config.port, backlog: DEFAULT_LISTEN_BACKLOG },
+        () => {
+          this.#server.removeListener('error', onError);
+          resolve();
+        },
+      );
     });
   }
 

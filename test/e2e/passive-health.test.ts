@@ -51,7 +51,14 @@ clusters:
       res.end('revived');
     });
     await new Promise<void>((resolve) => revived.listen(port, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => revived.close(() => { resolve(); })));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) =>
+          revived.close(() => {
+            resolve();
+          }),
+        ),
+    );
 
     // The first ejection lasts 1 s; then a trial request reaches it and it stays in rotation.
     await waitFor(() => status().isUp, { timeoutMs: 3000 });
