@@ -2,6 +2,8 @@
 # Starts Junction in the foreground on 127.0.0.1:$PORT, proxying every request to one backend at
 # 127.0.0.1:$BACKEND_PORT. The benchmark harness and outside test suites drive Junction through this.
 # Stops cleanly on SIGTERM (Junction's graceful shutdown). Needs a built dist/ (npm run build).
+# STRATEGY (optional) is the cluster's strategy as YAML, e.g. 'weighted-round-robin' or
+# '{ kind: consistent-hash, key: path }'; the default is round robin.
 set -euo pipefail
 : "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +18,7 @@ routes:
   - cluster: backend
 clusters:
   backend:
+    strategy: ${STRATEGY:-round-robin}
     backends: ["127.0.0.1:${BACKEND_PORT}"]
 timeouts:
   shutdown_grace: 2s
