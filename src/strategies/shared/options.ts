@@ -3,6 +3,7 @@
  * mistyped option is a load-time Error that names it and, when one is close, the valid spelling.
  * Kept here rather than imported from config/ because strategies may only use errors/ and util/.
  */
+import { editDistance } from '../../util/edit-distance.ts';
 
 /** Throws if `raw` has a key outside `known`, naming it and the closest known one. */
 export function checkOptionNames(
@@ -116,26 +117,4 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
     }
   }
   return bestDistance <= budget ? best : undefined;
-}
-
-/**
- * Levenshtein distance with adjacent transpositions as one edit (`frist` → `first` is 1). Inputs
- * are option names and values, so the plain dynamic programme is plenty.
- */
-export function editDistance(a: string, b: string): number {
-  let before = new Array<number>(b.length + 1).fill(0);
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  let current = new Array<number>(b.length + 1).fill(0);
-  for (let i = 1; i <= a.length; i++) {
-    current[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, before[j - 2]! + 1);
-      current[j] = best;
-    }
-    [before, previous, current] = [previous, current, before];
-  }
-  return previous[b.length]!;
 }
