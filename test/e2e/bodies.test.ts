@@ -11,14 +11,13 @@ import {
   echoBackend,
   rawBackend,
   sinkBackend,
-  type Backend,
   type EchoReply,
   type SinkReply,
 } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { MiB, trackMemory } from '../support/memory.ts';
 import { patternSha256, patternStream, sha256 } from '../support/pattern.ts';
-import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+import { proxyToBackend } from '../support/start-junction.ts';
 
 /**
  * Size of the big streamed transfers: 1 GiB. On a 2-core machine (client, Junction and backend share one
@@ -32,21 +31,10 @@ const MEMORY_BUDGET_BYTES = 64 * MiB;
 /** A coarse second bound on resident memory, which also counts garbage not yet collected. */
 const RSS_BUDGET_BYTES = 256 * MiB;
 
-async function proxyTo(backend: Backend, extraYaml = '') {
-  const junction = await startJunctionFromYaml(`
-routes:
-  - { match: { path: / }, cluster: app }
-clusters:
-  app: { backends: ${backendList(backend)} }
-${extraYaml}`);
-  onTestFinished(() => junction.close());
-  return junction;
-}
-
 test('a chunked request body reaches the backend byte for byte', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const parts = ['hello ', 'chunked ', 'x'.repeat(5000), ' world'];
@@ -64,7 +52,7 @@ test('a chunked request body reaches the backend byte for byte', async () => {
 test('a chunked response is forwarded chunked, and streamed as its chunks arrive', async () => {
   const backend = await chunkedBackend({ chunks: ['alpha-', 'beta-', 'gamma'], intervalMs: 150 });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   await client.write('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
@@ -80,7 +68,7 @@ test('a chunked response is forwarded chunked, and streamed as its chunks arrive
 test('Content-Length bodies are forwarded with Content-Length in both directions', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const body = Buffer.alloc(100 * 1024, 'abcdefgh');
   const res = await request(junction.port, { method: 'POST', path: '/cl', body });
   const reply = res.json() as EchoReply;
@@ -94,7 +82,7 @@ test('Content-Length bodies are forwarded with Content-Length in both directions
 test(`a ${BIG_LABEL} streamed upload passes through with bounded memory`, async () => {
   const backend = await sinkBackend();
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const expected = patternSha256(BIG_BYTES);
   const memory = trackMemory();
   const res = await request(junction.port, {
@@ -113,7 +101,7 @@ test(`a ${BIG_LABEL} streamed upload passes through with bounded memory`, async 
 test(`a ${BIG_LABEL} streamed download passes through with bounded memory`, async () => {
   const backend = await bigBodyBackend(BIG_BYTES);
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const expected = patternSha256(BIG_BYTES);
   const memory = trackMemory();
   const res = await request(junction.port, { path: '/big-download', collectBody: false, timeoutMs: 55_000 });
@@ -130,7 +118,7 @@ const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'
 test('hop-by-hop request headers, and those Connection lists, are not forwarded', async () => {
   const backend = await captureBackend();
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const response = await client.exchange(
@@ -155,7 +143,7 @@ test('hop-by-hop response headers, and those Connection lists, are not forwarded
       'Trailer: X-Checksum\r\nUpgrade: example/1\r\nX-Upstream-Hop: secret\r\nX-End-To-End: kept\r\n\r\nok',
   });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const response = await client.exchange('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
@@ -168,7 +156,7 @@ test('hop-by-hop response headers, and those Connection lists, are not forwarded
 test('X-Forwarded-For gets the client address appended; -Proto and -Host are set', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(
+  const junction = await proxyToBackend(
     backend,
     'forwarded: { x_forwarded_for: true, x_forwarded_proto: true, x_forwarded_host: true }',
   );
@@ -189,7 +177,7 @@ test('X-Forwarded-For gets the client address appended; -Proto and -Host are set
 test('with X-Forwarded-* turned off, nothing is added and a client X-Forwarded-For passes unchanged', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(
+  const junction = await proxyToBackend(
     backend,
     'forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }',
   );
@@ -205,7 +193,7 @@ test('with X-Forwarded-* turned off, nothing is added and a client X-Forwarded-F
 test('a response to HEAD carries no body despite its Content-Length, and the connection stays in step', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   await client.write('HEAD /h HTTP/1.1\r\nHost: b.test\r\n\r\n');
@@ -226,7 +214,7 @@ test('204 and 304 responses carry no body, and the connection stays in step', as
           : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext',
   });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: b.test\r\n\r\n`;
@@ -243,7 +231,7 @@ test('repeated response fields such as Set-Cookie reach the client as separate f
       'HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\nContent-Length: 2\r\n\r\nok',
   });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const response = await client.exchange('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
@@ -256,7 +244,7 @@ test('repeated response fields such as Set-Cookie reach the client as separate f
 test('X-Forwarded-Proto and -Host sent by the client are replaced, not trusted', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(
+  const junction = await proxyToBackend(
     backend,
     'forwarded: { x_forwarded_for: true, x_forwarded_proto: true, x_forwarded_host: true }',
   );
@@ -271,7 +259,7 @@ test('X-Forwarded-Proto and -Host sent by the client are replaced, not trusted',
 test('a request head and body written one byte at a time are reassembled and forwarded', async () => {
   const backend = await echoBackend('app');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const bytes = 'POST /split HTTP/1.1\r\nHost: b.test\r\nContent-Length: 5\r\n\r\nhello';
@@ -294,7 +282,7 @@ test('a 16 KiB response head arriving in pieces is forwarded intact', async () =
     });
   });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const response = await client.exchange('GET / HTTP/1.1\r\nHost: b.test\r\n\r\n');
@@ -311,7 +299,7 @@ test('a close-delimited upstream body is forwarded whole', async () => {
     });
   });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const result = await rawRequest(junction.port, 'GET / HTTP/1.1\r\nHost: b.test\r\n\r\n', { responses: 1 });
   const [response] = result.responses;
   expect(response?.statusCode).toBe(200);

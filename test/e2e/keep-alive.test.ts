@@ -9,23 +9,11 @@ import {
   chunkedBackend,
   echoBackend,
   rawBackend,
-  type Backend,
   type EchoReply,
 } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
-import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+import { proxyToBackend } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-async function proxyTo(backend: Backend, extraYaml = '') {
-  const junction = await startJunctionFromYaml(`
-routes:
-  - { match: { path: / }, cluster: app }
-clusters:
-  app: { backends: ${backendList(backend)} }
-${extraYaml}`);
-  onTestFinished(() => junction.close());
-  return junction;
-}
 
 async function echo(name = 'app', options: Parameters<typeof echoBackend>[1] = {}) {
   const backend = await echoBackend(name, options);
@@ -35,7 +23,7 @@ async function echo(name = 'app', options: Parameters<typeof echoBackend>[1] = {
 
 test('100 sequential requests on one client connection reach the backend over one upstream connection', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const urls: string[] = [];
@@ -52,14 +40,14 @@ test('100 sequential requests on one client connection reach the backend over on
 
 test('sequential client connections share the pooled upstream connection', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   for (let i = 0; i < 5; i++) expect((await request(junction.port)).status).toBe(200);
   expect(backend.connections).toBe(1);
 });
 
 test('an HTTP/1.0 request without keep-alive gets its full answer, then the connection closes', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const result = await rawRequest(junction.port, 'GET /old HTTP/1.0\r\nHost: ka.test\r\n\r\n');
   expect(result.ended).toBe(true);
   expect(result.responses).toHaveLength(1);
@@ -71,7 +59,7 @@ test('an HTTP/1.0 request without keep-alive gets its full answer, then the conn
 
 test('an HTTP/1.0 request with Connection: keep-alive keeps the connection open', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   const request10 = 'GET /a HTTP/1.0\r\nHost: ka.test\r\nConnection: keep-alive\r\n\r\n';
@@ -88,7 +76,7 @@ test('an HTTP/1.0 request with Connection: keep-alive keeps the connection open'
 test('an HTTP/1.0 client never gets a chunked response: a chunked upstream body is delimited by close', async () => {
   const backend = await chunkedBackend({ chunks: ['alpha-', 'beta-', 'gamma'], intervalMs: 10 });
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const result = await rawRequest(junction.port, 'GET / HTTP/1.0\r\nHost: ka.test\r\n\r\n');
   expect(result.ended).toBe(true);
   const [response] = result.responses;
@@ -99,7 +87,7 @@ test('an HTTP/1.0 client never gets a chunked response: a chunked upstream body 
 
 test('an HTTP/1.1 request with Connection: close is answered with Connection: close, then closed', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const result = await rawRequest(
     junction.port,
     'GET / HTTP/1.1\r\nHost: ka.test\r\nConnection: close\r\n\r\n',
@@ -111,7 +99,7 @@ test('an HTTP/1.1 request with Connection: close is answered with Connection: cl
 
 test('an idle keep-alive client connection is closed after client_idle', async () => {
   const backend = await echo();
-  const junction = await proxyTo(backend, 'timeouts: { client_idle: 300ms }');
+  const junction = await proxyToBackend(backend, 'timeouts: { client_idle: 300ms }');
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   await client.exchange('GET / HTTP/1.1\r\nHost: ka.test\r\n\r\n');
@@ -122,7 +110,7 @@ test('an idle keep-alive client connection is closed after client_idle', async (
 
 test('an upstream connection whose response said Connection: close is not reused', async () => {
   const backend = await echo('closing', { headers: { connection: 'close' } });
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   for (let i = 0; i < 3; i++) {
@@ -136,7 +124,7 @@ test('an upstream connection whose response said Connection: close is not reused
 
 test('a pooled upstream connection the backend closed while idle is not used: the next request succeeds', async () => {
   const backend = await echo('short-idle', { keepAliveTimeoutMs: 100 });
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   expect((await request(junction.port)).status).toBe(200);
   await waitFor(() => backend.closedConnections === 1, { what: 'the backend to close its idle connection' });
   const res = await request(junction.port);
@@ -174,7 +162,7 @@ async function lateFirstAnswerBackend(firstDelayMs: number) {
 
 test('a client that gives up waiting does not leave its late response for the next request', async () => {
   const { backend, state } = await lateFirstAnswerBackend(300);
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const quitter = await RawClient.connect(junction.port);
   await quitter.write('GET /slow HTTP/1.1\r\nHost: ka.test\r\n\r\n');
   await waitFor(() => backend.connections === 1, { what: 'the request to reach the backend' });
@@ -188,7 +176,7 @@ test('a client that gives up waiting does not leave its late response for the ne
 test('a client that disconnects mid-upload does not poison the pooled upstream connection', async () => {
   const backend = await captureBackend();
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const quitter = await RawClient.connect(junction.port);
   await quitter.write('POST /upload HTTP/1.1\r\nHost: ka.test\r\nContent-Length: 1000\r\n\r\nonly-ten-b');
   await waitFor(() => backend.received.includes('only-ten-b'), {

@@ -4,21 +4,10 @@
  */
 import { connect } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
-import { neverAnswerBackend, slowHeadBackend, type Backend } from '../support/backends.ts';
+import { neverAnswerBackend, slowHeadBackend } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
-import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+import { proxyToBackend } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
-
-async function proxyTo(backend: Backend) {
-  const junction = await startJunctionFromYaml(`
-routes:
-  - { match: { path: / }, cluster: app }
-clusters:
-  app: { backends: ${backendList(backend)} }
-`);
-  onTestFinished(() => junction.close());
-  return junction;
-}
 
 /** Resolves with the error code of a connection attempt, or `connected`. */
 function tryConnect(port: number): Promise<string> {
@@ -43,7 +32,7 @@ function tryConnect(port: number): Promise<string> {
 test('close() lets an in-flight request finish with 200, refuses new connections, then resolves', async () => {
   const backend = await slowHeadBackend(600);
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const events: string[] = [];
   const inFlight = request(junction.port, { path: '/slow' }).then((res) => {
     events.push('responded');
@@ -64,7 +53,7 @@ test('close() lets an in-flight request finish with 200, refuses new connections
 test('close() closes idle keep-alive client connections and resolves well before the grace period', async () => {
   const backend = await slowHeadBackend(0, 'quick');
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const client = await RawClient.connect(junction.port);
   onTestFinished(() => client.close());
   await client.exchange('GET / HTTP/1.1\r\nHost: s.test\r\n\r\n');
@@ -77,7 +66,7 @@ test('close() closes idle keep-alive client connections and resolves well before
 test('past the grace period close() cuts the connection of a request still waiting, and resolves', async () => {
   const backend = await neverAnswerBackend();
   onTestFinished(() => backend.close());
-  const junction = await proxyTo(backend);
+  const junction = await proxyToBackend(backend);
   const pending = rawRequest(junction.port, 'GET / HTTP/1.1\r\nHost: s.test\r\n\r\n', { timeoutMs: 5_000 });
   await waitFor(() => backend.connections === 1, { what: 'the request to reach the backend' });
   const started = Date.now();

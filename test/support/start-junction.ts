@@ -2,6 +2,7 @@
  * Starts a real Junction in the test process from YAML, on 127.0.0.1 port 0, with a silent logger.
  * Registers nothing global: the test owns the result and calls `onTestFinished(() => junction.close())`.
  */
+import { onTestFinished } from 'vitest';
 import type { JunctionConfig } from '../../src/config/types.ts';
 import { parseConfigText } from '../../src/config/index.ts';
 import { silentLogger, type Logger } from '../../src/log/index.ts';
@@ -67,4 +68,22 @@ export function backendList(
   return JSON.stringify(
     backends.map((b) => (typeof b === 'number' ? `127.0.0.1:${b}` : typeof b === 'string' ? b : b.address)),
   );
+}
+
+/**
+ * The common e2e setup: Junction on port 0 with one catch-all route to a cluster of `backend`, closed when
+ * the test finishes. `extraYaml` adds top-level sections (timeouts, limits, forwarded).
+ */
+export async function proxyToBackend(
+  backend: { readonly address: string } | string | number,
+  extraYaml = '',
+): Promise<RunningJunction> {
+  const junction = await startJunctionFromYaml(`
+routes:
+  - { match: { path: / }, cluster: app }
+clusters:
+  app: { backends: ${backendList(backend)} }
+${extraYaml}`);
+  onTestFinished(() => junction.close());
+  return junction;
 }
