@@ -25,6 +25,7 @@ export {
   CRLF,
   LAST_CHUNK,
   chunkHeader,
+  HOP_BY_HOP_FIELDS,
   isHopByHop,
   isValidFieldName,
   isValidFieldValue,

@@ -18,22 +18,21 @@ export function chunkHeader(size: number): string {
 /**
  * Fields that describe one connection and are never forwarded (RFC 9110 §7.6.1), plus the
  * non-standard Proxy-Connection that some clients still send. Fields named in Connection are
- * hop-by-hop too; RequestHead.connectionTokens lists them.
- * Takes the lower-cased name.
+ * hop-by-hop too; RequestHead.connectionTokens lists them. Lower-case.
  */
+export const HOP_BY_HOP_FIELDS: readonly string[] = [
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+];
+
+/** Whether a field is hop-by-hop. Takes the lower-cased name. */
 export function isHopByHop(lowerCaseName: string): boolean {
-  switch (lowerCaseName) {
-    case 'connection':
-    case 'proxy-connection':
-    case 'keep-alive':
-    case 'te':
-    case 'transfer-encoding':
-    case 'upgrade':
-    case 'trailer':
-      return true;
-    default:
-      return false;
-  }
+  return HOP_BY_HOP_FIELDS.includes(lowerCaseName);
 }
 
 const REASONS: Record<number, string> = {

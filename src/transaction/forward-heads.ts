@@ -1,22 +1,13 @@
+import { HOP_BY_HOP_FIELDS } from '../codec/index.ts';
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { ForwardedConfig } from '../config/types.ts';
 
 /**
- * Field names Junction never copies from one hop to the next: hop-by-hop fields (RFC 9110 §7.6.1),
- * framing (Junction frames each hop itself), and the X-Forwarded-* fields it rewrites.
- * Indexed by length so most fields are rejected without lower-casing them.
+ * Field names Junction never copies from one hop to the next: the hop-by-hop fields, and Expect, which
+ * Junction answers itself. Indexed by length so most fields are passed without lower-casing them.
  */
 const DROPPED_BY_LENGTH = new Map<number, readonly string[]>();
-for (const name of [
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'expect',
-]) {
+for (const name of [...HOP_BY_HOP_FIELDS, 'expect']) {
   DROPPED_BY_LENGTH.set(name.length, [...(DROPPED_BY_LENGTH.get(name.length) ?? []), name]);
 }
 
