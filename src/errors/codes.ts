@@ -23,6 +23,14 @@ export const ERROR_CODES = {
   JCT_ERR_CONNECT_UNREACHABLE: { status: 503, summary: 'The upstream host or network is unreachable.' },
   JCT_ERR_CONNECT_UNRESOLVABLE: { status: 503, summary: "The upstream's name could not be resolved." },
   JCT_ERR_CONNECT_FAILED: { status: 503, summary: 'Connecting to the upstream failed for another reason.' },
+  JCT_ERR_TLS_HANDSHAKE: {
+    status: 502,
+    summary: 'The TLS handshake with the upstream failed, or its certificate was not accepted.',
+  },
+  JCT_ERR_POOL_EXHAUSTED: {
+    status: 503,
+    summary: "The upstream's connection pool is at its `max_total` limit.",
+  },
   JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
   JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
   JCT_ERR_CLIENT_ABORTED: {

@@ -88,9 +88,14 @@ export type ConnectErrorCode =
   | 'JCT_ERR_CONNECT_REFUSED'
   | 'JCT_ERR_CONNECT_UNREACHABLE'
   | 'JCT_ERR_CONNECT_UNRESOLVABLE'
-  | 'JCT_ERR_CONNECT_FAILED';
+  | 'JCT_ERR_CONNECT_FAILED'
+  | 'JCT_ERR_TLS_HANDSHAKE'
+  | 'JCT_ERR_POOL_EXHAUSTED';
 
-/** One failed connect attempt. Nothing was sent, so the Router may always try elsewhere. */
+/**
+ * One failed connect attempt. Nothing was sent, so the Router may always try elsewhere. That includes
+ * a full pool (`JCT_ERR_POOL_EXHAUSTED`): another upstream may have room.
+ */
 export class ConnectError extends JunctionError {
   readonly code: ConnectErrorCode;
   readonly source = 'upstream' as const;
