@@ -7,9 +7,9 @@ import type { CliContext } from './cli-context.ts';
  * Loads `file`, or writes each problem to stderr as `file:line:column: message` (one per line, file
  * order) and returns undefined. Errors other than config errors are bugs and propagate.
  */
-export function loadOrReport(file: string, context: CliContext): JunctionConfig | undefined {
+export async function loadOrReport(file: string, context: CliContext): Promise<JunctionConfig | undefined> {
   try {
-    return loadConfigFile(file);
+    return await loadConfigFile(file);
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     for (const problem of error.errors) context.stderr.write(`${problem.message}\n`);
@@ -18,8 +18,8 @@ export function loadOrReport(file: string, context: CliContext): JunctionConfig 
 }
 
 /** Exit code 0 and `FILE: OK` on stdout when valid; 1 and the problems on stderr otherwise. */
-export function runCheck(file: string, context: CliContext): number {
-  if (loadOrReport(file, context) === undefined) return 1;
+export async function runCheck(file: string, context: CliContext): Promise<number> {
+  if ((await loadOrReport(file, context)) === undefined) return 1;
   context.stdout.write(`${file}: OK\n`);
   return 0;
 }

@@ -45,7 +45,7 @@ function requireConfig(file: string | undefined, command: string): string {
   return file;
 }
 
-function check(args: readonly string[], context: CliContext): number {
+function check(args: readonly string[], context: CliContext): Promise<number> | number {
   const values = parse(args, CHECK_OPTIONS);
   if (values.help === true) return help(context);
   return runCheck(requireConfig(values.config, 'check'), context);
@@ -63,7 +63,7 @@ async function run(args: readonly string[], context: CliContext): Promise<number
       throw new UsageError('run takes either -c FILE or --quick-start, not both');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
-  const config = loadOrReport(requireConfig(values.config, 'run'), context);
+  const config = await loadOrReport(requireConfig(values.config, 'run'), context);
   if (config === undefined) return 1;
   if (port === undefined) return runJunction(config, context);
   if (config.listeners.length !== 1) {

@@ -108,7 +108,7 @@ export async function runQuickStart(options: QuickStartOptions, context: CliCont
     context.stderr.write(`junction: BACKEND_BASE_PORT must be a port number, got '${baseText}'\n`);
     return 2;
   }
-  const loaded = loadOrReport(QUICK_START_CONFIG, context);
+  const loaded = await loadOrReport(QUICK_START_CONFIG, context);
   if (loaded === undefined) return 1;
 
   const addresses = backendAddresses(loaded);

@@ -81,6 +81,30 @@ export function parseHostPort(text: string): AddressResult<HostPort> {
   return { ok: true, value: { host, port } };
 }
 
+export interface BackendAddress extends HostPort {
+  /** Written `https://…`. */
+  readonly tls: boolean;
+}
+
+/**
+ * A backend: `host:port`, or with a scheme, `http://host[:port]` / `https://host[:port]` (ports 80 and
+ * 443 by default). `https` means TLS to that backend. Nothing may follow the authority: a backend is an
+ * address, not a URL prefix.
+ */
+export function parseBackendAddress(text: string): AddressResult<BackendAddress> {
+  const scheme = /^(https?):\/\//i.exec(text.trim());
+  if (scheme === null) {
+    const parsed = parseHostPort(text);
+    return parsed.ok ? { ok: true, value: { ...parsed.value, tls: false } } : parsed;
+  }
+  const tls = scheme[1]!.toLowerCase() === 'https';
+  const authority = text.trim().slice(scheme[0].length);
+  if (/[/?#]/.test(authority)) return fail(`'${text}' must be an address only, without a path`);
+  const hasPort = authority.startsWith('[') ? authority.includes(']:') : authority.includes(':');
+  const parsed = parseHostPort(hasPort ? authority : `${authority}:${tls ? 443 : 80}`);
+  return parsed.ok ? { ok: true, value: { ...parsed.value, tls } } : parsed;
+}
+
 /** `host:port`, bracketing IPv6 so the result parses back with parseHostPort. */
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -5,19 +5,31 @@
  */
 import { formatHostPort } from './addresses.ts';
 import * as defaults from './defaults.ts';
-import type { RawConfig } from './schema.ts';
+import type { StrategyPlugin } from '../strategies/index.ts';
+import type { LoadedStrategyModule, RawConfig } from './schema.ts';
 import type {
   BackendConfig,
   ClusterConfig,
   HeaderMatch,
+  HealthConfig,
   JunctionConfig,
   ListenerConfig,
+  RetryConfig,
   RouteConfig,
+  StrategyConfig,
+  TimeoutsConfig,
 } from './types.ts';
 
 type RawRoute = NonNullable<RawConfig['routes']>[number];
 type RawCluster = NonNullable<RawConfig['clusters']>[string];
 type RawHeaders = NonNullable<NonNullable<RawRoute['match']>['headers']>;
+type RawStrategyRef = NonNullable<RawCluster['strategy']>;
+type RawNamedStrategy = NonNullable<RawConfig['strategies']>[string];
+
+/** What building needs besides the raw values: the strategy modules the loader imported. */
+export interface BuildContext {
+  readonly strategyModule: (specifier: string) => LoadedStrategyModule | undefined;
+}
 
 function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
   const address = raw.address ?? defaults.DEFAULT_LISTENER_ADDRESS;
@@ -38,7 +50,30 @@ function buildHeaders(raw: RawHeaders | undefined): HeaderMatch[] {
   });
 }
 
-function buildRoute(raw: RawRoute, index: number): RouteConfig {
+/** A strategy reference: a named strategy, or an inline kind with its options (named after the kind). */
+function resolveStrategy(raw: RawStrategyRef, named: ReadonlyMap<string, StrategyConfig>): StrategyConfig {
+  const { kind, ...options } = raw as { kind: string } & Record<string, unknown>;
+  return named.get(kind) ?? { name: kind, kind, options };
+}
+
+function buildNamedStrategy(
+  name: string,
+  raw: RawNamedStrategy,
+  context: BuildContext,
+  plugins: Map<string, StrategyPlugin>,
+): StrategyConfig {
+  const { kind, module, ...options } = raw as { kind?: string; module?: string } & Record<string, unknown>;
+  if (module !== undefined) {
+    const loaded = context.strategyModule(module);
+    // The schema refused configs whose modules did not load.
+    if (loaded?.ok !== true) throw new Error(`strategy module '${module}' was not loaded`);
+    plugins.set(loaded.plugin.kind, loaded.plugin);
+    return { name, kind: loaded.plugin.kind, options };
+  }
+  return { name, kind: kind!, options };
+}
+
+function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, StrategyConfig>): RouteConfig {
   return {
     name: raw.name ?? `route-${index + 1}`,
     match: {
@@ -48,11 +83,71 @@ function buildRoute(raw: RawRoute, index: number): RouteConfig {
       headers: buildHeaders(raw.match?.headers),
     },
     cluster: raw.cluster,
+    strategy: raw.strategy === undefined ? undefined : resolveStrategy(raw.strategy, named),
   };
 }
 
-function buildCluster(name: string, raw: RawCluster): ClusterConfig {
-  const { kind, ...options } = raw.strategy ?? { kind: defaults.DEFAULT_STRATEGY_KIND };
+function buildRetry(raw: RawCluster['retry']): RetryConfig {
+  const on = new Set<string | number>(raw?.on ?? defaults.DEFAULT_RETRY_ON);
+  const statuses = new Set<number>();
+  for (const condition of on) {
+    if (typeof condition === 'number') statuses.add(condition);
+    else if (condition === '5xx') for (let status = 500; status <= 599; status++) statuses.add(status);
+  }
+  return {
+    attempts: raw?.attempts ?? defaults.DEFAULT_RETRY_ATTEMPTS,
+    onReset: on.has('reset'),
+    onTimeout: on.has('timeout'),
+    onStatuses: statuses,
+    budgetRatio: raw?.budget?.share ?? defaults.DEFAULT_RETRY_BUDGET_RATIO,
+    budgetMinPerSecond: raw?.budget?.min_per_second ?? defaults.DEFAULT_RETRY_BUDGET_MIN_PER_SECOND,
+    backoffBaseMs: raw?.backoff?.base ?? defaults.DEFAULT_RETRY_BACKOFF_BASE_MS,
+    backoffMaxMs: Math.max(
+      raw?.backoff?.max ?? defaults.DEFAULT_RETRY_BACKOFF_MAX_MS,
+      raw?.backoff?.base ?? 0,
+    ),
+  };
+}
+
+function buildHealth(raw: RawCluster['health']): HealthConfig {
+  const passive = raw?.passive;
+  const active = raw?.active;
+  const ejectionMs = passive?.ejection ?? defaults.DEFAULT_EJECTION_MS;
+  return {
+    passive: {
+      consecutiveFailures: passive?.consecutive_failures ?? defaults.DEFAULT_CONSECUTIVE_FAILURES,
+      failureRate: passive?.failure_rate ?? 0,
+      minRequests: passive?.min_requests ?? defaults.DEFAULT_FAILURE_RATE_MIN_REQUESTS,
+      windowMs: passive?.window ?? defaults.DEFAULT_FAILURE_RATE_WINDOW_MS,
+      ejectionMs,
+      maxEjectionMs: Math.max(passive?.max_ejection ?? defaults.DEFAULT_MAX_EJECTION_MS, ejectionMs),
+    },
+    active:
+      active === undefined
+        ? undefined
+        : {
+            method: active.method?.toUpperCase() ?? 'GET',
+            path: active.path ?? '/',
+            host: active.host,
+            intervalMs: active.interval ?? defaults.DEFAULT_CHECK_INTERVAL_MS,
+            timeoutMs: Math.min(
+              active.timeout ?? defaults.DEFAULT_CHECK_TIMEOUT_MS,
+              active.interval ?? defaults.DEFAULT_CHECK_INTERVAL_MS,
+            ),
+            healthyThreshold: active.healthy_threshold ?? defaults.DEFAULT_HEALTHY_THRESHOLD,
+            unhealthyThreshold: active.unhealthy_threshold ?? defaults.DEFAULT_UNHEALTHY_THRESHOLD,
+            expectStatuses: active.expect ?? defaults.DEFAULT_CHECK_EXPECT,
+          },
+  };
+}
+
+function buildCluster(
+  name: string,
+  raw: RawCluster,
+  named: ReadonlyMap<string, StrategyConfig>,
+  timeouts: TimeoutsConfig,
+): ClusterConfig {
+  const tls = raw.tls;
   return {
     name,
     backends: raw.backends.map((backend): BackendConfig => ({
@@ -60,29 +155,68 @@ function buildCluster(name: string, raw: RawCluster): ClusterConfig {
       host: backend.address.host,
       port: backend.address.port,
       weight: backend.weight ?? defaults.DEFAULT_BACKEND_WEIGHT,
+      tls: backend.address.tls,
     })),
-    strategy: { kind, options },
-    retryAttempts: raw.retry_attempts ?? defaults.DEFAULT_RETRY_ATTEMPTS,
+    strategy: resolveStrategy(raw.strategy ?? { kind: defaults.DEFAULT_STRATEGY_KIND }, named),
+    retry: buildRetry(raw.retry),
+    health: buildHealth(raw.health),
+    pool: {
+      maxIdle: raw.pool?.max_idle ?? defaults.DEFAULT_POOL_MAX_IDLE,
+      maxTotal: raw.pool?.max_total ?? defaults.DEFAULT_POOL_MAX_TOTAL,
+      idleTimeoutMs: raw.pool?.idle_timeout ?? timeouts.backendIdleMs,
+      maxRequestsPerConnection:
+        raw.pool?.max_requests_per_connection ?? defaults.DEFAULT_POOL_MAX_REQUESTS_PER_CONNECTION,
+    },
+    dns: {
+      minTtlMs: raw.dns?.min_ttl ?? defaults.DEFAULT_DNS_MIN_TTL_MS,
+      maxTtlMs: Math.max(raw.dns?.max_ttl ?? defaults.DEFAULT_DNS_MAX_TTL_MS, raw.dns?.min_ttl ?? 0),
+    },
+    tls: {
+      enabled: tls?.enabled ?? tls !== undefined,
+      serverName: tls?.server_name,
+      ca: tls?.ca_file?.pem,
+      caFile: tls?.ca_file?.path,
+      verify: tls?.verify ?? true,
+      cert: tls?.cert_file?.pem,
+      key: tls?.key_file?.pem,
+    },
   };
 }
 
-export function buildConfig(raw: RawConfig, source: string): JunctionConfig {
-  const { timeouts = {}, limits = {}, forwarded = {} } = raw;
+function buildTimeouts(timeouts: NonNullable<RawConfig['timeouts']>): TimeoutsConfig {
+  return {
+    connectMs: timeouts.connect ?? defaults.DEFAULT_CONNECT_TIMEOUT_MS,
+    clientHeadMs: timeouts.client_head ?? defaults.DEFAULT_CLIENT_HEAD_TIMEOUT_MS,
+    clientIdleMs: timeouts.client_idle ?? defaults.DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+    backendResponseMs: timeouts.backend_response ?? defaults.DEFAULT_BACKEND_RESPONSE_TIMEOUT_MS,
+    backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
+    shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
+  };
+}
+
+export function buildConfig(raw: RawConfig, source: string, context: BuildContext): JunctionConfig {
+  const { timeouts: rawTimeouts = {}, limits = {}, forwarded = {} } = raw;
+  const strategyPlugins = new Map<string, StrategyPlugin>();
+  const strategies = new Map(
+    Object.entries(raw.strategies ?? {}).map(([name, strategy]) => [
+      name,
+      buildNamedStrategy(name, strategy, context, strategyPlugins),
+    ]),
+  );
+  const timeouts = buildTimeouts(rawTimeouts);
   return {
     source,
     listeners: raw.listeners.map(buildListener),
-    routes: (raw.routes ?? []).map(buildRoute),
+    routes: (raw.routes ?? []).map((route, index) => buildRoute(route, index, strategies)),
     clusters: new Map(
-      Object.entries(raw.clusters ?? {}).map(([name, cluster]) => [name, buildCluster(name, cluster)]),
+      Object.entries(raw.clusters ?? {}).map(([name, cluster]) => [
+        name,
+        buildCluster(name, cluster, strategies, timeouts),
+      ]),
     ),
-    timeouts: {
-      connectMs: timeouts.connect ?? defaults.DEFAULT_CONNECT_TIMEOUT_MS,
-      clientHeadMs: timeouts.client_head ?? defaults.DEFAULT_CLIENT_HEAD_TIMEOUT_MS,
-      clientIdleMs: timeouts.client_idle ?? defaults.DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
-      backendResponseMs: timeouts.backend_response ?? defaults.DEFAULT_BACKEND_RESPONSE_TIMEOUT_MS,
-      backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
-      shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
-    },
+    strategies,
+    strategyPlugins,
+    timeouts,
     limits: {
       maxHeadBytes: limits.max_head_size ?? defaults.DEFAULT_MAX_HEAD_BYTES,
       maxHeaderCount: limits.max_header_count ?? defaults.DEFAULT_MAX_HEADER_COUNT,

@@ -3,7 +3,7 @@
  * exist, and names or addresses used twice. Works on the raw converted YAML, defensively, so these
  * problems are reported alongside schema problems elsewhere in the same file, not after they are fixed.
  */
-import { formatHostPort, parseHostPort } from './addresses.ts';
+import { formatHostPort, parseBackendAddress } from './addresses.ts';
 import { formatKeyPath, valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { DEFAULT_LISTENER_ADDRESS } from './defaults.ts';
 import { didYouMean } from './edit-distance.ts';
@@ -104,7 +104,7 @@ function checkBackendIds(clusters: unknown, out: ConfigIssue[]): void {
       if (typeof id === 'string' && id !== '') {
         ids.add(id, [...at, 'id'], at, out);
       } else if (typeof backend['address'] === 'string') {
-        const parsed = parseHostPort(backend['address']);
+        const parsed = parseBackendAddress(backend['address']);
         if (parsed.ok) {
           const hint = '; give each an id, or list the address once with a weight';
           ids.add(formatHostPort(parsed.value.host, parsed.value.port), at, at, out, hint);

@@ -12,6 +12,38 @@ export const DEFAULT_STRATEGY_KIND = 'round-robin';
 /** Connect attempts per request, the first one included. */
 export const DEFAULT_RETRY_ATTEMPTS = 3;
 export const MAX_RETRY_ATTEMPTS = 10;
+/** A connect failure is always retried; besides it, a reset before the response head (nginx's `error`). */
+export const DEFAULT_RETRY_ON: readonly string[] = ['reset'];
+/** Retries may be at most 20 % of requests, but 10 a second are always allowed (Finagle's budget). */
+export const DEFAULT_RETRY_BUDGET_RATIO = 0.2;
+export const DEFAULT_RETRY_BUDGET_MIN_PER_SECOND = 10;
+/** Envoy's defaults: full jitter over 25 ms doubling up to 250 ms. */
+export const DEFAULT_RETRY_BACKOFF_BASE_MS = 25;
+export const DEFAULT_RETRY_BACKOFF_MAX_MS = 250;
+
+/** Passive health: Sōzu ejects after 3 connect failures in a row; ejections double from 1 s to 30 s. */
+export const DEFAULT_CONSECUTIVE_FAILURES = 3;
+export const DEFAULT_FAILURE_RATE_MIN_REQUESTS = 20;
+export const DEFAULT_FAILURE_RATE_WINDOW_MS = 10_000;
+export const DEFAULT_EJECTION_MS = 1_000;
+export const DEFAULT_MAX_EJECTION_MS = 30_000;
+
+/** Active checks, when a cluster asks for them: every 5 s, 2 s each, 2 up / 3 down (HAProxy: rise 2, fall 3). */
+export const DEFAULT_CHECK_INTERVAL_MS = 5_000;
+export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
+export const DEFAULT_HEALTHY_THRESHOLD = 2;
+export const DEFAULT_UNHEALTHY_THRESHOLD = 3;
+export const DEFAULT_CHECK_EXPECT: readonly (readonly [number, number])[] = [[200, 399]];
+
+/** Idle connections kept per backend: high, so thousands of client connections keep their reuse. */
+export const DEFAULT_POOL_MAX_IDLE = 4096;
+export const DEFAULT_POOL_MAX_TOTAL = 0;
+export const DEFAULT_POOL_MAX_REQUESTS_PER_CONNECTION = 0;
+export const MAX_POOL_CONNECTIONS = 1_000_000;
+
+export const DEFAULT_DNS_MIN_TTL_MS = 1_000;
+export const DEFAULT_DNS_MAX_TTL_MS = 300_000;
+
 export const DEFAULT_BACKEND_WEIGHT = 1;
 export const MAX_BACKEND_WEIGHT = 1000;
 

@@ -11,14 +11,14 @@ test('examples/ has the quick start and the routing tour', () => {
   expect(files).toEqual(expect.arrayContaining(['quick-start.yaml', 'routing.yaml']));
 });
 
-test.each(files)('examples/%s loads without errors', (name) => {
-  const config = loadConfigFile(`${EXAMPLES}${name}`);
+test.each(files)('examples/%s loads without errors', async (name) => {
+  const config = await loadConfigFile(`${EXAMPLES}${name}`);
   expect(config.listeners.length).toBeGreaterThan(0);
   for (const route of config.routes) expect(config.clusters.has(route.cluster)).toBe(true);
 });
 
-test('the quick start is what npm start and its banner promise', () => {
-  const config = loadConfigFile(`${EXAMPLES}quick-start.yaml`);
+test('the quick start is what npm start and its banner promise', async () => {
+  const config = await loadConfigFile(`${EXAMPLES}quick-start.yaml`);
   expect(config.listeners).toEqual([
     { name: 'main', address: '127.0.0.1', port: 8080, maxConnections: 10_000 },
   ]);

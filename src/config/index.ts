@@ -6,7 +6,7 @@
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
  */
-export { loadConfigFile } from './load-config.ts';
+export { loadConfigFile, loadConfigText } from './load-config.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';

@@ -1,14 +1,25 @@
-/** Reads a config file from disk and parses it. Synchronous: it runs at startup and on reload only. */
-import { readFileSync } from 'node:fs';
+/**
+ * Reads a config file from disk, imports the strategy modules it names, and parses it. Runs at
+ * startup and on reload only. Importing is the one asynchronous step: the parse stays synchronous
+ * and reports a module that failed to load at the position of its `module:` key.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
-import { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+import type { StrategyPlugin } from '../strategies/index.ts';
+import { parseConfigText, strategyModuleSpecifiers, type ParseConfigOptions } from './parse-config.ts';
+import type { LoadedStrategyModule } from './schema.ts';
 import type { JunctionConfig } from './types.ts';
 
 /** Throws ConfigErrors: JCT_ERR_CONFIG_READ when the file cannot be read, else as parseConfigText(). */
-export function loadConfigFile(path: string, options: ParseConfigOptions = {}): JunctionConfig {
+export async function loadConfigFile(
+  path: string,
+  options: ParseConfigOptions = {},
+): Promise<JunctionConfig> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new ConfigErrors([
@@ -17,5 +28,62 @@ export function loadConfigFile(path: string, options: ParseConfigOptions = {}): 
       }),
     ]);
   }
-  return parseConfigText(text, path, options);
+  return loadConfigText(text, path, options);
+}
+
+/**
+ * Like parseConfigText(), but first imports the strategy modules the text names, resolving relative
+ * specifiers against `options.baseDir` (default: the source file's directory).
+ */
+export async function loadConfigText(
+  text: string,
+  source: string,
+  options: ParseConfigOptions = {},
+): Promise<JunctionConfig> {
+  const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
+  const modules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
+  for (const specifier of strategyModuleSpecifiers(text)) {
+    if (!modules.has(specifier)) modules.set(specifier, await importStrategyModule(specifier, baseDir));
+  }
+  return parseConfigText(text, source, { ...options, baseDir, strategyModules: modules });
+}
+
+/** `./x.js` and `/abs/x.js` are files; anything else is a package name resolved from the project. */
+function moduleUrl(specifier: string, baseDir: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) {
+    return pathToFileURL(resolvePath(baseDir, specifier)).href;
+  }
+  return specifier;
+}
+
+async function importStrategyModule(specifier: string, baseDir: string): Promise<LoadedStrategyModule> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(moduleUrl(specifier, baseDir))) as Record<string, unknown>;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const detail = reason === 'ERR_MODULE_NOT_FOUND' ? 'not found' : (error as Error).message;
+    return { ok: false, problem: `cannot load strategy module '${specifier}': ${detail}` };
+  }
+  const plugin = exports['default'] ?? exports['strategy'];
+  const problem = pluginProblem(plugin);
+  if (problem !== undefined) {
+    return { ok: false, problem: `strategy module '${specifier}' ${problem}` };
+  }
+  return { ok: true, plugin: plugin as StrategyPlugin };
+}
+
+/** Why a module's export is not a StrategyPlugin, or undefined when it is one. */
+function pluginProblem(plugin: unknown): string | undefined {
+  if (typeof plugin !== 'object' || plugin === null) {
+    return 'must export a strategy plugin as its default export (see defineStrategy())';
+  }
+  const candidate = plugin as Record<string, unknown>;
+  if (typeof candidate['kind'] !== 'string' || candidate['kind'] === '') {
+    return 'exports a plugin without a kind (a non-empty string)';
+  }
+  for (const method of ['parseOptions', 'create'] as const) {
+    if (typeof candidate[method] !== 'function') return `exports a plugin without a ${method}() function`;
+  }
+  return undefined;
 }

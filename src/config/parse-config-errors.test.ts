@@ -199,8 +199,8 @@ clusters:
     ],
     [
       'retry attempts out of range',
-      `listeners: [{ port: 1 }]\nclusters:\n  api:\n    retry_attempts: 0\n    backends: [127.0.0.1:1]\n`,
-      ['4:21: retry_attempts: must be a whole number from 1 to 10, got 0'],
+      `listeners: [{ port: 1 }]\nclusters:\n  api:\n    retry: { attempts: 0 }\n    backends: [127.0.0.1:1]\n`,
+      ['4:24: attempts: must be a whole number from 1 to 10, got 0'],
     ],
     [
       'invalid regexes and path syntax',

@@ -14,6 +14,8 @@ const MINIMAL_EXPECTED: JunctionConfig = {
   listeners: [{ name: '127.0.0.1:8080', address: '127.0.0.1', port: 8080, maxConnections: 10_000 }],
   routes: [],
   clusters: new Map(),
+  strategies: new Map(),
+  strategyPlugins: new Map(),
   timeouts: {
     connectMs: 3_000,
     clientHeadMs: 10_000,
@@ -165,29 +167,34 @@ clusters:
       - { address: '[::1]:9002', weight: 2 }
       - { address: backend.internal:80, id: b3 }`);
     expect(cluster.backends).toEqual([
-      { id: '127.0.0.1:9001', host: '127.0.0.1', port: 9001, weight: 1 },
-      { id: '[::1]:9002', host: '::1', port: 9002, weight: 2 },
-      { id: 'b3', host: 'backend.internal', port: 80, weight: 1 },
+      { id: '127.0.0.1:9001', host: '127.0.0.1', port: 9001, weight: 1, tls: false },
+      { id: '[::1]:9002', host: '::1', port: 9002, weight: 2, tls: false },
+      { id: 'b3', host: 'backend.internal', port: 80, weight: 1, tls: false },
     ]);
     expect(cluster).toMatchObject({
       name: 'c',
-      strategy: { kind: 'round-robin', options: {} },
-      retryAttempts: 3,
+      strategy: { name: 'round-robin', kind: 'round-robin', options: {} },
+      retry: { attempts: 3, onReset: true, onTimeout: false },
     });
   });
 
   test('strategy: a kind string, or a mapping whose other keys are the options', () => {
     expect(onlyCluster('    strategy: round-robin\n    backends: [127.0.0.1:1]').strategy).toEqual({
+      name: 'round-robin',
       kind: 'round-robin',
       options: {},
     });
     // A kind registered without a plugin: its options pass through unchecked, for the Router's plugin.
     registerStrategyKind('test-kind-options');
     const options = onlyCluster(
-      '    strategy: { kind: test-kind-options, warmup: 5 }\n    retry_attempts: 1\n    backends: [127.0.0.1:1]',
+      '    strategy: { kind: test-kind-options, warmup: 5 }\n    retry: { attempts: 1 }\n    backends: [127.0.0.1:1]',
     );
-    expect(options.strategy).toEqual({ kind: 'test-kind-options', options: { warmup: 5 } });
-    expect(options.retryAttempts).toBe(1);
+    expect(options.strategy).toEqual({
+      name: 'test-kind-options',
+      kind: 'test-kind-options',
+      options: { warmup: 5 },
+    });
+    expect(options.retry.attempts).toBe(1);
   });
 
   test('strategy kinds: registered globally, or passed per parse', () => {

@@ -3,13 +3,14 @@
  * Stages: YAML syntax (stop there: a broken tree has no reliable positions), YAML structure
  * (duplicate keys, aliases), then the schema and the cross-entry checks, reported together.
  */
+import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
 import { buildConfig } from './build-config.ts';
 import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
-import { createConfigSchema } from './schema.ts';
+import { createConfigSchema, type LoadedStrategyModule } from './schema.ts';
 import { knownStrategyKinds, strategyPluginFor } from './strategy-kinds.ts';
 import type { JunctionConfig } from './types.ts';
 import { YamlPositions } from './yaml-document.ts';
@@ -20,6 +21,10 @@ export interface ParseConfigOptions {
    * Options are still checked for kinds whose plugin is known.
    */
   readonly strategyKinds?: ReadonlySet<string>;
+  /** Strategy modules already imported, by the specifier the config wrote (loadConfigFile() fills it). */
+  readonly strategyModules?: ReadonlyMap<string, LoadedStrategyModule>;
+  /** Relative file names in the config resolve against this; default: the source's directory. */
+  readonly baseDir?: string;
 }
 
 /** Guards against "billion laughs" documents: aliases expand to at most this many nodes. */
@@ -103,9 +108,17 @@ export function parseConfigText(
     );
   }
 
+  const modules = options.strategyModules;
+  const strategyModule = (specifier: string) => modules?.get(specifier);
+  const moduleKinds = [...(modules?.values() ?? [])].flatMap((m) => (m.ok ? [m.plugin] : []));
+  const kinds = new Set(options.strategyKinds ?? knownStrategyKinds());
+  for (const plugin of moduleKinds) kinds.add(plugin.kind);
   const schema = createConfigSchema({
-    strategyKinds: options.strategyKinds ?? knownStrategyKinds(),
-    strategyPlugin: strategyPluginFor,
+    strategyKinds: kinds,
+    strategyPlugin: (kind) => strategyPluginFor(kind) ?? moduleKinds.find((p) => p.kind === kind),
+    strategyNames: new Set(namedStrategies(converted.data)),
+    strategyModule,
+    baseDir: options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source))),
   });
   const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
   const issues: ConfigIssue[] = [
@@ -121,5 +134,34 @@ export function parseConfigText(
     }));
     throw toErrors([...structural, ...located], source, positions);
   }
-  return buildConfig(result.data, source);
+  return buildConfig(result.data, source, { strategyModule });
+}
+
+/** The keys of the top-level `strategies`, read before validation so references to them can be checked. */
+function namedStrategies(data: unknown): string[] {
+  if (typeof data !== 'object' || data === null) return [];
+  const strategies = (data as Record<string, unknown>)['strategies'];
+  if (typeof strategies !== 'object' || strategies === null || Array.isArray(strategies)) return [];
+  return Object.keys(strategies);
+}
+
+/** The `module:` specifiers of the top-level `strategies`, for the loader to import before parsing. */
+export function strategyModuleSpecifiers(text: string): string[] {
+  const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false });
+  if (doc.errors.length > 0) return [];
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return [];
+  }
+  const specifiers: string[] = [];
+  if (typeof data !== 'object' || data === null) return specifiers;
+  const strategies = (data as Record<string, unknown>)['strategies'];
+  if (typeof strategies !== 'object' || strategies === null) return specifiers;
+  for (const entry of Object.values(strategies as Record<string, unknown>)) {
+    const module = (entry as Record<string, unknown> | null)?.['module'];
+    if (typeof module === 'string' && module !== '') specifiers.push(module);
+  }
+  return specifiers;
 }

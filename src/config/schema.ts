@@ -7,7 +7,9 @@
  * Messages are predicates ("must be at most 10, got 11"): issue-messages.ts prefixes the key.
  */
 import * as z from 'zod';
-import { isListenAddress, parseHostPattern, parseHostPort } from './addresses.ts';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isListenAddress, parseBackendAddress, parseHostPattern } from './addresses.ts';
 import {
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
@@ -15,6 +17,7 @@ import {
   MAX_HEAD_BYTES,
   MAX_HEADER_COUNT,
   MAX_MAX_CONNECTIONS,
+  MAX_POOL_CONNECTIONS,
   MAX_RETRY_ATTEMPTS,
   MIN_HEAD_BYTES,
 } from './defaults.ts';
@@ -203,16 +206,11 @@ const routeMatch = strictObject(
   'must be a mapping with host, path, method or headers',
 );
 
-const route = strictObject(
-  { name: optional(nonEmptyString), match: optional(routeMatch), cluster: nonEmptyString },
-  'must be a mapping with at least a cluster',
-);
-
 const backend = z.preprocess(
   (value) => (typeof value === 'string' ? { address: value } : value),
   strictObject(
     {
-      address: parsed(z.string(), parseHostPort),
+      address: parsed(z.string(), parseBackendAddress),
       weight: optional(integer(1, MAX_BACKEND_WEIGHT)),
       id: optional(nonEmptyString),
     },
@@ -220,37 +218,55 @@ const backend = z.preprocess(
   ),
 );
 
+/** A strategy module the loader imported (or failed to), keyed by the specifier the config wrote. */
+export type LoadedStrategyModule =
+  { readonly ok: true; readonly plugin: StrategyPlugin } | { readonly ok: false; readonly problem: string };
+
 export interface SchemaOptions {
   /** The strategy kinds a cluster may name. */
   readonly strategyKinds: ReadonlySet<string>;
   /** The plugin whose parseOptions() checks a kind's options, when one is known. */
   readonly strategyPlugin: (kind: string) => StrategyPlugin | undefined;
+  /** The names defined under the top-level `strategies`, which clusters and routes may name too. */
+  readonly strategyNames: ReadonlySet<string>;
+  /** Strategy modules the loader imported; undefined when the config was parsed without loading. */
+  readonly strategyModule: (specifier: string) => LoadedStrategyModule | undefined;
+  /** The directory relative file names (CA files, modules) are resolved against. */
+  readonly baseDir: string;
 }
 
 /** Runs the plugin's own option check; its thrown message becomes the problem. */
-function checkStrategyOptions(options: SchemaOptions) {
-  return ({ kind, ...rest }: { kind: string } & Record<string, unknown>, ctx: z.RefinementCtx) => {
-    const plugin = options.strategyPlugin(kind);
-    if (plugin === undefined) return;
-    try {
-      plugin.parseOptions(rest);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-    }
-  };
+function checkOptions(
+  plugin: StrategyPlugin | undefined,
+  options: Record<string, unknown>,
+  ctx: z.RefinementCtx,
+): void {
+  if (plugin === undefined) return;
+  try {
+    plugin.parseOptions(options);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+  }
 }
 
-function strategy(options: SchemaOptions) {
-  const kinds = options.strategyKinds;
+function unknownKind(value: string, kinds: ReadonlySet<string>, names: ReadonlySet<string>): string {
+  if (names.size === 0) {
+    return `unknown strategy kind '${value}'${didYouMean(value, kinds)} (known: ${[...kinds].join(', ')})`;
+  }
+  return `unknown strategy '${value}'${didYouMean(value, [...names, ...kinds])} (named: ${[...names].join(', ')}; kinds: ${[...kinds].join(', ')})`;
+}
+
+/**
+ * Where a cluster or a route names its strategy: a name from the top-level `strategies`, a kind, or
+ * an inline mapping with a kind and its options. Names win over kinds.
+ */
+function strategyReference(options: SchemaOptions) {
+  const { strategyKinds: kinds, strategyNames: names } = options;
   const kind = z.string().superRefine((value, ctx) => {
-    if (!kinds.has(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown strategy kind '${value}'${didYouMean(value, kinds)} (known: ${[...kinds].join(', ')})`,
-      });
+    if (!names.has(value) && !kinds.has(value)) {
+      ctx.addIssue({ code: 'custom', message: unknownKind(value, kinds, names) });
     }
   });
-  // Loose: every key but `kind` is an option of the strategy plugin, which validates it.
   return z.preprocess(
     (value) => (typeof value === 'string' ? { kind: value } : value),
     z
@@ -259,24 +275,271 @@ function strategy(options: SchemaOptions) {
         {
           error: (issue) =>
             issue.code === 'invalid_type'
-              ? `must be a strategy kind or a mapping with a kind, got ${describeValue(issue.input)}`
+              ? `must be a strategy name, a kind, or a mapping with a kind, got ${describeValue(issue.input)}`
               : undefined,
         },
       )
-      .superRefine(checkStrategyOptions(options)),
+      // Loose: every key but `kind` is an option of the strategy plugin, which validates it.
+      .superRefine(({ kind: name, ...rest }, ctx) => {
+        if (names.has(name)) {
+          if (Object.keys(rest).length > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `'${name}' is a named strategy: set its options under strategies.${name}`,
+            });
+          }
+          return;
+        }
+        checkOptions(options.strategyPlugin(name), rest, ctx);
+      }),
+  );
+}
+
+/** A named strategy: `kind:` (built in or registered) or `module:` (a file exporting a plugin), plus options. */
+function namedStrategy(options: SchemaOptions) {
+  return z
+    .looseObject(
+      { kind: optional(z.string()), module: optional(nonEmptyString) },
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type'
+            ? `must be a mapping with a kind or a module, got ${describeValue(issue.input)}`
+            : undefined,
+      },
+    )
+    .superRefine((value, ctx) => {
+      const { kind, module, ...rest } = value;
+      if ((kind === undefined) === (module === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a strategy needs exactly one of kind, module, got ${kind === undefined ? 'none' : 'both'}`,
+        });
+        return;
+      }
+      if (kind !== undefined) {
+        if (!options.strategyKinds.has(kind)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['kind'],
+            message: unknownKind(kind, options.strategyKinds, new Set()),
+          });
+          return;
+        }
+        checkOptions(options.strategyPlugin(kind), rest, ctx);
+        return;
+      }
+      const loaded = options.strategyModule(module!);
+      if (loaded === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['module'],
+          message: 'strategy modules are loaded only when the config is read with loadConfigFile()',
+        });
+      } else if (!loaded.ok) {
+        ctx.addIssue({ code: 'custom', path: ['module'], message: loaded.problem });
+      } else {
+        checkOptions(loaded.plugin, rest, ctx);
+      }
+    });
+}
+
+/** `"20%"` → 0.2. */
+const percent = parsed<unknown, number>(z.unknown(), (value) => {
+  const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim()) : null;
+  const ratio = match === null ? NaN : Number(match[1]) / 100;
+  return ratio >= 0 && ratio <= 1
+    ? { ok: true, value: ratio }
+    : { ok: false, problem: `must be a percentage from 0% to 100%, like '20%', got ${describeValue(value)}` };
+});
+
+/** One retry condition: `reset`, `timeout`, `connect-failure` (always on), a status 400-599, or `5xx`. */
+const retryCondition = parsed<unknown, string | number>(z.unknown(), (value) => {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599) {
+    return { ok: true, value };
+  }
+  if (value === 'reset' || value === 'timeout' || value === 'connect-failure' || value === '5xx') {
+    return { ok: true, value };
+  }
+  if (typeof value === 'string' && /^\d{3}$/.test(value)) return { ok: true, value: Number(value) };
+  return {
+    ok: false,
+    problem: `must be reset, timeout, connect-failure, 5xx or a status from 400 to 599, got ${describeValue(value)}`,
+  };
+});
+
+const retry = strictObject(
+  {
+    attempts: optional(integer(1, MAX_RETRY_ATTEMPTS)),
+    on: optional(
+      z.array(retryCondition, {
+        error: (issue) => `must be a list of retry conditions, got ${describeValue(issue.input)}`,
+      }),
+    ),
+    budget: optional(
+      strictObject(
+        { share: optional(percent), min_per_second: optional(integer(0, 1_000_000)) },
+        'must be a mapping with share and min_per_second',
+      ),
+    ),
+    backoff: optional(
+      strictObject(
+        { base: optional(duration(0)), max: optional(duration(0)) },
+        'must be a mapping with base and max durations',
+      ).superRefine((value, ctx) => {
+        if (value.base !== undefined && value.max !== undefined && value.base > value.max) {
+          ctx.addIssue({ code: 'custom', path: ['base'], message: 'must not exceed backoff.max' });
+        }
+      }),
+    ),
+  },
+  'must be a mapping with attempts, on, budget or backoff',
+);
+
+/** `200`, `"2xx"`, `"200-399"` → an inclusive status range. */
+const statusRange = parsed<unknown, readonly [number, number]>(z.unknown(), (value) => {
+  const problem = {
+    ok: false as const,
+    problem: `must be a status (200), a class ('2xx') or a range ('200-399'), got ${describeValue(value)}`,
+  };
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  let range: [number, number] | undefined;
+  let match: RegExpExecArray | null;
+  if ((match = /^([1-5])xx$/i.exec(text)) !== null)
+    range = [Number(match[1]) * 100, Number(match[1]) * 100 + 99];
+  else if ((match = /^(\d{3})$/.exec(text)) !== null) range = [Number(match[1]), Number(match[1])];
+  else if ((match = /^(\d{3})\s*-\s*(\d{3})$/.exec(text)) !== null)
+    range = [Number(match[1]), Number(match[2])];
+  if (range === undefined || range[0] < 100 || range[1] > 599 || range[0] > range[1]) return problem;
+  return { ok: true, value: range };
+});
+
+const passiveHealth = strictObject(
+  {
+    consecutive_failures: optional(integer(0, 1000)),
+    failure_rate: optional(percent),
+    min_requests: optional(integer(1, 1_000_000)),
+    window: optional(duration(100)),
+    ejection: optional(duration(1)),
+    max_ejection: optional(duration(1)),
+  },
+  'must be a mapping of passive health settings',
+);
+
+const activeHealth = strictObject(
+  {
+    path: optional(urlPath),
+    method: optional(z.string().regex(TOKEN, 'must be an HTTP method such as GET')),
+    host: optional(nonEmptyString),
+    interval: optional(duration(10)),
+    timeout: optional(duration(1)),
+    healthy_threshold: optional(integer(1, 100)),
+    unhealthy_threshold: optional(integer(1, 100)),
+    expect: optional(
+      z
+        .array(statusRange, {
+          error: (issue) => `must be a list of statuses or ranges, got ${describeValue(issue.input)}`,
+        })
+        .min(1, 'must not be empty'),
+    ),
+  },
+  'must be a mapping of active check settings',
+).superRefine((value, ctx) => {
+  if (value.interval !== undefined && value.timeout !== undefined && value.timeout > value.interval) {
+    ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must not exceed the check interval' });
+  }
+});
+
+const health = strictObject(
+  { passive: optional(passiveHealth), active: optional(activeHealth) },
+  'must be a mapping with passive or active',
+);
+
+const pool = strictObject(
+  {
+    max_idle: optional(integer(0, MAX_POOL_CONNECTIONS)),
+    max_total: optional(integer(0, MAX_POOL_CONNECTIONS)),
+    idle_timeout: optional(duration(1)),
+    max_requests_per_connection: optional(integer(0, Number.MAX_SAFE_INTEGER)),
+  },
+  'must be a mapping of pool settings',
+);
+
+const dns = strictObject(
+  { min_ttl: optional(duration(0)), max_ttl: optional(duration(0)) },
+  'must be a mapping with min_ttl and max_ttl',
+).superRefine((value, ctx) => {
+  if (value.min_ttl !== undefined && value.max_ttl !== undefined && value.min_ttl > value.max_ttl) {
+    ctx.addIssue({ code: 'custom', path: ['min_ttl'], message: 'must not exceed max_ttl' });
+  }
+});
+
+/** A PEM file the config names, read now so a missing file is reported with its position. */
+function pemFile(baseDir: string) {
+  return parsed<string, { readonly path: string; readonly pem: string }>(z.string(), (name) => {
+    const path = isAbsolute(name) ? name : resolvePath(baseDir, name);
+    let pem: string;
+    try {
+      pem = readFileSync(path, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return { ok: false, problem: `cannot read '${name}' (${reason})` };
+    }
+    if (!pem.includes('-----BEGIN ')) return { ok: false, problem: `'${name}' is not a PEM file` };
+    return { ok: true, value: { path, pem } };
+  });
+}
+
+function upstreamTls(options: SchemaOptions) {
+  return z.preprocess(
+    (value) => (typeof value === 'boolean' ? { enabled: value } : value),
+    strictObject(
+      {
+        enabled: optional(z.boolean()),
+        server_name: optional(nonEmptyString),
+        ca_file: optional(pemFile(options.baseDir)),
+        verify: optional(z.boolean()),
+        cert_file: optional(pemFile(options.baseDir)),
+        key_file: optional(pemFile(options.baseDir)),
+      },
+      'must be true, false, or a mapping of TLS settings',
+    ).superRefine((value, ctx) => {
+      if ((value.cert_file === undefined) !== (value.key_file === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [value.cert_file === undefined ? 'key_file' : 'cert_file'],
+          message: 'a client certificate needs both cert_file and key_file',
+        });
+      }
+    }),
   );
 }
 
 function cluster(options: SchemaOptions) {
   return strictObject(
     {
-      strategy: optional(strategy(options)),
-      retry_attempts: optional(integer(1, MAX_RETRY_ATTEMPTS)),
+      strategy: optional(strategyReference(options)),
+      retry: optional(retry),
+      health: optional(health),
+      pool: optional(pool),
+      dns: optional(dns),
+      tls: optional(upstreamTls(options)),
       backends: z
         .array(backend, { error: (issue) => `must be a list of backends, got ${describeValue(issue.input)}` })
         .min(1, 'a cluster needs at least one backend'),
     },
     'must be a mapping with at least backends',
+  );
+}
+
+function route(options: SchemaOptions) {
+  return strictObject(
+    {
+      name: optional(nonEmptyString),
+      match: optional(routeMatch),
+      cluster: nonEmptyString,
+      strategy: optional(strategyReference(options)),
+    },
+    'must be a mapping with at least a cluster',
   );
 }
 
@@ -332,13 +595,23 @@ export function createConfigSchema(options: SchemaOptions) {
         })
         .min(1, 'at least one listener is required'),
       routes: optional(
-        z.array(route, { error: (issue) => `must be a list of routes, got ${describeValue(issue.input)}` }),
+        z.array(route(options), {
+          error: (issue) => `must be a list of routes, got ${describeValue(issue.input)}`,
+        }),
       ),
       clusters: optional(
         z.record(z.string().min(1, 'cluster names must not be empty'), cluster(options), {
           error: (issue) =>
             issue.code === 'invalid_type'
               ? `must be a mapping of cluster names to clusters, got ${describeValue(issue.input)}`
+              : undefined,
+        }),
+      ),
+      strategies: optional(
+        z.record(z.string().min(1, 'strategy names must not be empty'), namedStrategy(options), {
+          error: (issue) =>
+            issue.code === 'invalid_type'
+              ? `must be a mapping of strategy names to strategies, got ${describeValue(issue.input)}`
               : undefined,
         }),
       ),

@@ -1,3 +1,5 @@
+import type { StrategyPlugin } from '../strategies/index.ts';
+
 /**
  * The validated, immutable shape of one loaded configuration (a snapshot's raw material).
  * Every duration is in milliseconds and every size in bytes; names say so.
@@ -46,6 +48,8 @@ export interface RouteConfig {
   readonly name: string;
   readonly match: RouteMatch;
   readonly cluster: string;
+  /** A strategy that replaces the cluster's own for this route's transactions; undefined keeps it. */
+  readonly strategy: StrategyConfig | undefined;
 }
 
 export interface BackendConfig {
@@ -54,21 +58,114 @@ export interface BackendConfig {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
+  /** Written `https://host:port`: talk TLS to this backend even if the cluster has no `tls`. */
+  readonly tls: boolean;
 }
 
 export interface StrategyConfig {
+  /**
+   * The name clusters, routes and rules use: a key of the top-level `strategies`, or the kind itself
+   * for an inline strategy (`strategy: round-robin`).
+   */
+  readonly name: string;
   /** The strategy plugin's kind, such as `round-robin`. */
   readonly kind: string;
   /** The plugin's own options, validated by the plugin. */
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** What besides a failed connect (always retried) lets the Router try a request again. */
+export interface RetryConfig {
+  /** Attempts per request, the first one included (Sōzu: 3). */
+  readonly attempts: number;
+  /** The upstream closed or reset the connection before a complete response head. */
+  readonly onReset: boolean;
+  /** The upstream sent no response head within `timeouts.backend_response`. */
+  readonly onTimeout: boolean;
+  /** Response statuses that are retried (the response is discarded) while attempts remain. */
+  readonly onStatuses: ReadonlySet<number>;
+  /** Retries may be at most this share of requests (Finagle's and Envoy's retry budgets), ... */
+  readonly budgetRatio: number;
+  /** ... but this many retries per second are always allowed, so a quiet cluster can still retry. */
+  readonly budgetMinPerSecond: number;
+  /** Backoff before a retry: full jitter over an exponential range from `backoffBaseMs` to `backoffMaxMs`. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+export interface PassiveHealthConfig {
+  /** Consecutive upstream-attributable failures that eject a backend; 0 turns this off. */
+  readonly consecutiveFailures: number;
+  /** A failure share over `windowMs` that ejects a backend (0 turns this off) ... */
+  readonly failureRate: number;
+  /** ... once the window holds at least this many requests. */
+  readonly minRequests: number;
+  readonly windowMs: number;
+  /** The first ejection's length; it doubles with each ejection in a row, up to `maxEjectionMs`. */
+  readonly ejectionMs: number;
+  readonly maxEjectionMs: number;
+}
+
+export interface ActiveHealthConfig {
+  /** The request each check sends: `GET <path>` with `Host: <host>` (default: the backend address). */
+  readonly method: string;
+  readonly path: string;
+  readonly host: string | undefined;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Checks in a row that mark a down backend up, and an up one down. */
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** Statuses that count as healthy, as inclusive ranges. */
+  readonly expectStatuses: readonly (readonly [number, number])[];
+}
+
+export interface HealthConfig {
+  readonly passive: PassiveHealthConfig;
+  /** Undefined: no active checks. */
+  readonly active: ActiveHealthConfig | undefined;
+}
+
+export interface PoolConfig {
+  /** Idle keep-alive connections kept per backend. */
+  readonly maxIdle: number;
+  /** Open plus connecting connections per backend; 0 = unlimited. */
+  readonly maxTotal: number;
+  readonly idleTimeoutMs: number;
+  /** A connection that has carried this many requests is closed; 0 = unlimited. */
+  readonly maxRequestsPerConnection: number;
+}
+
+export interface DnsConfig {
+  /** Answers are cached for their TTL, clamped to this range. */
+  readonly minTtlMs: number;
+  readonly maxTtlMs: number;
+}
+
+export interface UpstreamTlsConfig {
+  /** Talk TLS to every backend of the cluster (backends written `https://` do regardless). */
+  readonly enabled: boolean;
+  /** SNI and the name the certificate must match; default the backend's host name. */
+  readonly serverName: string | undefined;
+  /** PEM CA certificates to trust instead of Node's roots. */
+  readonly ca: string | undefined;
+  readonly caFile: string | undefined;
+  /** Verify the backend's certificate chain and name (on by default). */
+  readonly verify: boolean;
+  /** A client certificate and key, PEM. */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+}
+
 export interface ClusterConfig {
   readonly name: string;
   readonly backends: readonly BackendConfig[];
   readonly strategy: StrategyConfig;
-  /** Connect attempts per request, the first one included (Sōzu: 3). */
-  readonly retryAttempts: number;
+  readonly retry: RetryConfig;
+  readonly health: HealthConfig;
+  readonly pool: PoolConfig;
+  readonly dns: DnsConfig;
+  readonly tls: UpstreamTlsConfig;
 }
 
 export interface TimeoutsConfig {
@@ -107,6 +204,13 @@ export interface JunctionConfig {
   readonly listeners: readonly ListenerConfig[];
   readonly routes: readonly RouteConfig[];
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  /** Named strategies (the top-level `strategies`), by name. */
+  readonly strategies: ReadonlyMap<string, StrategyConfig>;
+  /**
+   * Strategy plugins loaded from modules the config names, by kind. The built-ins are not listed;
+   * the server uses these beside them.
+   */
+  readonly strategyPlugins: ReadonlyMap<string, StrategyPlugin>;
   readonly timeouts: TimeoutsConfig;
   readonly limits: LimitsConfig;
   readonly forwarded: ForwardedConfig;

@@ -4,6 +4,7 @@
  * Does not: parse HTTP, match routes (routes/), or touch client sockets.
  * Used by: transaction/, server/. Uses: connector/, strategies/, errors/, util/.
  */
-export { ClusterRuntime, Router, RouterLease, type PoolSettings } from './router.ts';
+export { ClusterRuntime } from './cluster-runtime.ts';
+export { Router, RouterLease, type PoolSettings } from './router.ts';
 export { UpstreamState } from './upstream-state.ts';
 export type { AcquireHandler, Lease, UpstreamChannel, UpstreamHandler } from './types.ts';

@@ -9,7 +9,7 @@ const ok = { status: 200, errorCode: undefined, durationMs: 1 };
 
 function upstream(): UpstreamState {
   return new UpstreamState(
-    { id: 'a', host: '127.0.0.1', port: 1, weight: 1 },
+    { id: 'a', host: '127.0.0.1', port: 1, weight: 1, tls: false },
     new UpstreamPool('127.0.0.1', 1, { maxIdle: 1, idleTimeoutMs: 1 }),
   );
 }

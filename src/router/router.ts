@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../config/types.ts';
+import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, Connector, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
@@ -13,21 +14,6 @@ import {
 import type { AcquireHandler, Lease } from './types.ts';
 import { UpstreamState } from './upstream-state.ts';
 
-/** A cluster as the Router runs it: its upstreams and its strategy instance. */
-export class ClusterRuntime {
-  readonly name: string;
-  readonly config: ClusterConfig;
-  readonly upstreams: readonly UpstreamState[];
-  readonly strategy: Strategy;
-
-  constructor(config: ClusterConfig, upstreams: readonly UpstreamState[], strategy: Strategy) {
-    this.name = config.name;
-    this.config = config;
-    this.upstreams = upstreams;
-    this.strategy = strategy;
-  }
-}
-
 export interface PoolSettings {
   readonly maxIdle: number;
   readonly idleTimeoutMs: number;
@@ -41,7 +27,7 @@ export interface PoolSettings {
 export class Router {
   readonly #connector: Connector;
   readonly #clock: Clock;
-  readonly #plugins: ReadonlyMap<string, StrategyPlugin>;
+  #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
   readonly #health: PassiveHealthSettings;
@@ -60,15 +46,18 @@ export class Router {
     this.#env = { random: Math.random, now: () => clock.now() };
   }
 
+  /** Adds strategy plugins (a config's modules) beside those the Router was built with. */
+  addStrategyPlugins(plugins: ReadonlyMap<string, StrategyPlugin>): void {
+    if (plugins.size === 0) return;
+    this.#plugins = new Map([...this.#plugins, ...plugins]);
+  }
+
   /** Builds the runtime of a cluster. Throws if its strategy kind is unknown (config validation catches it first). */
   buildCluster(config: ClusterConfig, pool: PoolSettings): ClusterRuntime {
-    const plugin = this.#plugins.get(config.strategy.kind);
-    if (plugin === undefined) throw new Error(`unknown strategy kind '${config.strategy.kind}'`);
     const upstreams = config.backends.map(
       (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, pool)),
     );
-    const strategy = plugin.create(plugin.parseOptions(config.strategy.options), upstreams, this.#env);
-    return new ClusterRuntime(config, upstreams, strategy);
+    return new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
   }
 
   /**
@@ -83,8 +72,18 @@ export class Router {
     connectTimeoutMs: number,
     handler: AcquireHandler,
     fresh = false,
+    strategy: Strategy = cluster.strategy,
   ): RouterLease {
-    const lease = new RouterLease(this, cluster, input, connectTimeoutMs, handler, this.#clock.now(), fresh);
+    const lease = new RouterLease(
+      this,
+      cluster,
+      strategy,
+      input,
+      connectTimeoutMs,
+      handler,
+      this.#clock.now(),
+      fresh,
+    );
     this.#attempt(lease);
     return lease;
   }
@@ -96,7 +95,7 @@ export class Router {
     if (upstream === undefined || conn === undefined) return;
     lease.connection = undefined;
     upstream.inFlight--;
-    this.#record(lease.cluster, upstream, outcome);
+    this.#record(lease, upstream, outcome);
     this.#connector.release(conn, reusable);
   }
 
@@ -109,7 +108,8 @@ export class Router {
     return this.#clock.now();
   }
 
-  #record(cluster: ClusterRuntime, upstream: UpstreamState, outcome: Outcome): void {
+  #record(lease: RouterLease, upstream: UpstreamState, outcome: Outcome): void {
+    const cluster = lease.cluster;
     const event = recordOutcome(upstream, outcome, this.#clock.now(), this.#health);
     if (event === 'ejected') {
       this.#log.warn(
@@ -127,20 +127,20 @@ export class Router {
         `upstream ${upstream.id} is healthy again`,
       );
     }
-    cluster.strategy.report?.(upstream, outcome);
+    lease.strategy.report?.(upstream, outcome);
   }
 
   /** Puts ejected upstreams whose backoff is over back in rotation, on trial. Called by the server's sweep. */
   readmitExpired(clusters: Iterable<ClusterRuntime>): void {
     const now = this.#clock.now();
     for (const cluster of clusters) {
-      if (readmitExpired(cluster.upstreams, now) > 0) cluster.strategy.membersChanged?.(cluster.upstreams);
+      if (readmitExpired(cluster.upstreams, now) > 0) cluster.membersChanged();
     }
   }
 
   #attempt(lease: RouterLease): void {
     const cluster = lease.cluster;
-    const strategy = cluster.strategy;
+    const strategy = lease.strategy;
     let upstream = strategy.select(lease.input, lease.tried) as UpstreamState | undefined;
     // Everything was tried and attempts remain: go round again rather than give up early (Sōzu).
     if (upstream === undefined && lease.tried !== undefined) {
@@ -172,7 +172,7 @@ export class Router {
   /** @internal called by a lease whose connect attempt failed. */
   retryAfter(lease: RouterLease, error: ConnectError): void {
     const upstream = lease.upstream!;
-    this.#record(lease.cluster, upstream, {
+    this.#record(lease, upstream, {
       status: 0,
       errorCode: error.code,
       durationMs: this.#clock.now() - lease.startedAt,
@@ -181,7 +181,7 @@ export class Router {
     (lease.tried ??= new Set()).add(upstream);
     lease.upstream = undefined;
     if (lease.abandoned) return;
-    if (lease.attempts >= lease.cluster.config.retryAttempts) {
+    if (lease.attempts >= lease.cluster.config.retry.attempts) {
       lease.handler.onAcquireFailed(
         new RouteError(
           'JCT_ERR_NO_UPSTREAM',
@@ -204,6 +204,8 @@ export class Router {
 export class RouterLease implements Lease, ConnectHandler {
   readonly router: Router;
   readonly cluster: ClusterRuntime;
+  /** The cluster's strategy, or the one the route picked for this transaction. */
+  readonly strategy: Strategy;
   readonly input: SelectionInput;
   readonly connectTimeoutMs: number;
   readonly handler: AcquireHandler;
@@ -219,6 +221,7 @@ export class RouterLease implements Lease, ConnectHandler {
   constructor(
     router: Router,
     cluster: ClusterRuntime,
+    strategy: Strategy,
     input: SelectionInput,
     connectTimeoutMs: number,
     handler: AcquireHandler,
@@ -227,6 +230,7 @@ export class RouterLease implements Lease, ConnectHandler {
   ) {
     this.router = router;
     this.cluster = cluster;
+    this.strategy = strategy;
     this.input = input;
     this.connectTimeoutMs = connectTimeoutMs;
     this.handler = handler;

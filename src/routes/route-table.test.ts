@@ -26,6 +26,7 @@ function route(name: string, spec: RouteSpec = {}): RouteConfig {
       methods: spec.method ?? [],
       headers: spec.headers ?? [],
     },
+    strategy: undefined,
   };
 }
 

@@ -130,7 +130,16 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   #acquire(fresh: boolean): void {
     const timeouts = this.snapshot.config.timeouts;
     this.#session.setDeadline(0);
-    this.#lease = this.snapshot.router.acquire(this.cluster!, this, timeouts.connectMs, this, fresh);
+    const cluster = this.cluster!;
+    const routeStrategy = this.route?.strategy;
+    this.#lease = this.snapshot.router.acquire(
+      cluster,
+      this,
+      timeouts.connectMs,
+      this,
+      fresh,
+      routeStrategy === undefined ? cluster.strategy : cluster.strategyFor(routeStrategy),
+    );
   }
 
   // AcquireHandler
@@ -270,9 +279,10 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#clientFraming = framing;
     this.#clientKeepAlive =
       head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
-    const upstream = this.#lease?.upstream;
+    const lease = this.#lease;
+    const upstream = lease?.upstream;
     const extraHeaders =
-      upstream === undefined ? undefined : this.cluster!.strategy.responseHeaders?.(upstream, this);
+      upstream === undefined ? undefined : lease!.strategy.responseHeaders?.(upstream, this);
     const headText = serializeClientResponseHead(
       response,
       framing,

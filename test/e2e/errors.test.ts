@@ -51,7 +51,7 @@ test('a request no route matches gets a short 404 and the connection stays usabl
 
 test('503 when every backend of the cluster refuses connections', async () => {
   const ports = [await closedPort(), await closedPort(), await closedPort()];
-  const junction = await proxyTo(ports, 'retry_attempts: 3');
+  const junction = await proxyTo(ports, 'retry: { attempts: 3 }');
   const res = await request(junction.port, { headers: { host: 'app.test' } });
   expect(res.status).toBe(503);
   expect(res.text.length).toBeGreaterThan(0);
@@ -60,7 +60,7 @@ test('503 when every backend of the cluster refuses connections', async () => {
 test('a refused connect is retried on another backend: every request succeeds, no error shows', async () => {
   const alive = await echoBackend('alive');
   onTestFinished(() => alive.close());
-  const junction = await proxyTo([await closedPort(), alive], 'retry_attempts: 2');
+  const junction = await proxyTo([await closedPort(), alive], 'retry: { attempts: 2 }');
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++)
     statuses.push((await request(junction.port, { headers: { host: 'app.test' } })).status);
@@ -73,7 +73,7 @@ test('retries never pick the same backend twice while another is untried', async
   onTestFinished(() => alive.close());
   const dead = [await closedPort(), await closedPort(), await closedPort()];
   // Four attempts over four backends: only an attempt repeating a dead backend could miss the live one.
-  const junction = await proxyTo([...dead, alive], 'retry_attempts: 4');
+  const junction = await proxyTo([...dead, alive], 'retry: { attempts: 4 }');
   const replies: string[] = [];
   for (let i = 0; i < 8; i++) {
     const res = await request(junction.port, { headers: { host: 'app.test' } });
@@ -111,7 +111,7 @@ test('a request already sent upstream is not retried elsewhere when the upstream
   const alive = await echoBackend('alive');
   onTestFinished(() => silent.close());
   onTestFinished(() => alive.close());
-  const junction = await proxyTo([silent, alive], 'retry_attempts: 2');
+  const junction = await proxyTo([silent, alive], 'retry: { attempts: 2 }');
   const statuses: number[] = [];
   for (let i = 0; i < 2; i++) {
     const res = await request(junction.port, {
