@@ -3,7 +3,14 @@ import { readmitExpired, recordOutcome, type PassiveHealthSettings } from './pas
 import { UpstreamState } from './upstream-state.ts';
 import { UpstreamPool } from '../connector/index.ts';
 
-const settings: PassiveHealthSettings = { failuresToEject: 3, baseEjectionMs: 1000, maxEjectionMs: 4000 };
+const settings: PassiveHealthSettings = {
+  consecutiveFailures: 3,
+  failureRate: 0,
+  minRequests: 20,
+  windowMs: 10_000,
+  ejectionMs: 1000,
+  maxEjectionMs: 4000,
+};
 const refused = { status: 0, errorCode: 'JCT_ERR_CONNECT_REFUSED', durationMs: 1 };
 const ok = { status: 200, errorCode: undefined, durationMs: 1 };
 

@@ -1,3 +1,4 @@
+import type { PassiveHealthConfig } from '../config/types.ts';
 import type { Outcome } from '../strategies/index.ts';
 import type { UpstreamState } from './upstream-state.ts';
 
@@ -7,17 +8,7 @@ import type { UpstreamState } from './upstream-state.ts';
  * consecutive failures an upstream is ejected for a backoff that doubles while it keeps failing, up to
  * `maxEjectionMs`; when the backoff ends it gets one trial: a success clears it, a failure ejects it again.
  */
-export interface PassiveHealthSettings {
-  readonly failuresToEject: number;
-  readonly baseEjectionMs: number;
-  readonly maxEjectionMs: number;
-}
-
-export const DEFAULT_PASSIVE_HEALTH: PassiveHealthSettings = {
-  failuresToEject: 3,
-  baseEjectionMs: 1000,
-  maxEjectionMs: 30_000,
-};
+export type PassiveHealthSettings = PassiveHealthConfig;
 
 /** Error codes that say something about the upstream. A client that left, or a 4xx, says nothing. */
 const UPSTREAM_FAILURES: ReadonlySet<string> = new Set([
@@ -55,8 +46,11 @@ export function recordOutcome(
   upstream.failures++;
   upstream.consecutiveFailures++;
   if (!upstream.isUp) return undefined;
-  if (upstream.onTrial || upstream.consecutiveFailures >= settings.failuresToEject) {
-    const backoff = Math.min(settings.baseEjectionMs * 2 ** upstream.ejections, settings.maxEjectionMs);
+  if (
+    upstream.onTrial ||
+    (settings.consecutiveFailures > 0 && upstream.consecutiveFailures >= settings.consecutiveFailures)
+  ) {
+    const backoff = Math.min(settings.ejectionMs * 2 ** upstream.ejections, settings.maxEjectionMs);
     upstream.ejections++;
     upstream.isUp = false;
     upstream.onTrial = false;

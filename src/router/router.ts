@@ -5,12 +5,7 @@ import { RouteError, type ConnectError, type JunctionError } from '../errors/ind
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import {
-  DEFAULT_PASSIVE_HEALTH,
-  readmitExpired,
-  recordOutcome,
-  type PassiveHealthSettings,
-} from './passive-health.ts';
+import { readmitExpired, recordOutcome } from './passive-health.ts';
 import type { AcquireHandler, Lease } from './types.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -30,16 +25,14 @@ export class Router {
   #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
-  readonly #health: PassiveHealthSettings;
 
   constructor(
     connector: Connector,
     plugins: ReadonlyMap<string, StrategyPlugin>,
-    options: { clock?: Clock; log?: Logger; health?: PassiveHealthSettings } = {},
+    options: { clock?: Clock; log?: Logger } = {},
   ) {
     const clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger();
-    this.#health = options.health ?? DEFAULT_PASSIVE_HEALTH;
     this.#connector = connector;
     this.#clock = clock;
     this.#plugins = plugins;
@@ -110,7 +103,7 @@ export class Router {
 
   #record(lease: RouterLease, upstream: UpstreamState, outcome: Outcome): void {
     const cluster = lease.cluster;
-    const event = recordOutcome(upstream, outcome, this.#clock.now(), this.#health);
+    const event = recordOutcome(upstream, outcome, this.#clock.now(), cluster.config.health.passive);
     if (event === 'ejected') {
       this.#log.warn(
         {
