@@ -4,8 +4,9 @@ import { ConnectError, type ConnectErrorCode } from '../errors/index.ts';
 export function toConnectError(upstreamId: string, error: unknown): ConnectError {
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
   const code = CONNECT_CODES.get(errno ?? '') ?? 'JCT_ERR_CONNECT_FAILED';
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ConnectError(code, upstreamId, `connect to ${upstreamId} failed: ${detail}`, { cause: error });
+  return new ConnectError(code, upstreamId, `connect to ${upstreamId} failed: ${describe(error)}`, {
+    cause: error,
+  });
 }
 
 export function connectTimeoutError(upstreamId: string, timeoutMs: number): ConnectError {
@@ -14,6 +15,49 @@ export function connectTimeoutError(upstreamId: string, timeoutMs: number): Conn
     upstreamId,
     `connect to ${upstreamId} timed out after ${timeoutMs} ms`,
   );
+}
+
+/**
+ * Any failure after TCP connected and before the handshake finished: an untrusted certificate, a name
+ * mismatch, a protocol error, or an upstream that hung up on our ClientHello.
+ */
+export function tlsHandshakeError(upstreamId: string, error: unknown): ConnectError {
+  return new ConnectError(
+    'JCT_ERR_TLS_HANDSHAKE',
+    upstreamId,
+    `TLS handshake with ${upstreamId} failed: ${describe(error)}`,
+    { cause: error },
+  );
+}
+
+/** Whatever the resolver said (a DNS server's ECONNREFUSED included), the name has no usable address. */
+export function unresolvableError(upstreamId: string, error: unknown): ConnectError {
+  return new ConnectError(
+    'JCT_ERR_CONNECT_UNRESOLVABLE',
+    upstreamId,
+    `connect to ${upstreamId} failed: its name could not be resolved: ${describe(error)}`,
+    { cause: error },
+  );
+}
+
+export function poolExhaustedError(upstreamId: string, maxTotal: number): ConnectError {
+  return new ConnectError(
+    'JCT_ERR_POOL_EXHAUSTED',
+    upstreamId,
+    `no connect to ${upstreamId}: its pool already has max_total (${maxTotal}) connections open or opening`,
+  );
+}
+
+export function connectorClosedError(upstreamId: string): ConnectError {
+  return new ConnectError(
+    'JCT_ERR_CONNECT_FAILED',
+    upstreamId,
+    `connect to ${upstreamId} refused: connector closed`,
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 const CONNECT_CODES: ReadonlyMap<string, ConnectErrorCode> = new Map<string, ConnectErrorCode>([

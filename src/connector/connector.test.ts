@@ -1,36 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import type { ConnectError } from '../errors/index.ts';
-import { Connector, type ConnectHandler } from './connector.ts';
-import type { UpstreamConnection } from './upstream-connection.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { Connector } from './connector.ts';
+import type { PoolOptions } from './upstream-pool.ts';
+import { attemptOn, FakeClock, freePort, tcpServer, useConnector } from './sockets.test-suite.ts';
 
-const POOL = { maxIdle: 8, idleTimeoutMs: 60_000 };
+const POOL: PoolOptions = { maxIdle: 8, idleTimeoutMs: 60_000 };
 
 function attempt(connector: Connector, host: string, port: number, timeoutMs = 2000) {
-  return new Promise<{ conn?: UpstreamConnection; error?: ConnectError }>((resolve) => {
-    const handler: ConnectHandler = {
-      onConnected: (conn) => {
-        resolve({ conn });
-      },
-      onConnectFailed: (error) => {
-        resolve({ error });
-      },
-    };
-    connector.connect(connector.pool(host, port, POOL), timeoutMs, handler);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  return port;
+  return attemptOn(connector, connector.pool(host, port, POOL), timeoutMs);
 }
 
 /** A listening socket that never accepts, its backlog filled, so further connects time out (SYNs dropped). */
@@ -58,21 +37,18 @@ async function saturatedListener(): Promise<{ port: number; stop(): void }> {
 }
 
 describe('Connector: one attempt, typed errors', () => {
-  test('a closed port is JCT_ERR_CONNECT_REFUSED', async () => {
-    const connector = new Connector();
-    onTestFinished(() => {
-      connector.close();
-    });
-    const { error } = await attempt(connector, '127.0.0.1', await freePort());
+  test('a closed port is JCT_ERR_CONNECT_REFUSED, counted as a connect failure', async () => {
+    const connector = useConnector(new Connector());
+    const port = await freePort();
+    const { error } = await attempt(connector, '127.0.0.1', port);
     expect(error?.code).toBe('JCT_ERR_CONNECT_REFUSED');
     expect(error?.retryable).toBe(true);
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    expect([pool.connectFailures, pool.connectsOpened, pool.connectingCount]).toEqual([1, 0, 0]);
   });
 
   test('a name under .invalid is JCT_ERR_CONNECT_UNRESOLVABLE', async () => {
-    const connector = new Connector();
-    onTestFinished(() => {
-      connector.close();
-    });
+    const connector = useConnector(new Connector());
     const { error } = await attempt(connector, 'no-such-backend.invalid', 80);
     expect(error?.code).toBe('JCT_ERR_CONNECT_UNRESOLVABLE');
   });
@@ -82,10 +58,7 @@ describe('Connector: one attempt, typed errors', () => {
     onTestFinished(() => {
       listener.stop();
     });
-    const connector = new Connector();
-    onTestFinished(() => {
-      connector.close();
-    });
+    const connector = useConnector(new Connector());
     const started = performance.now();
     const { error } = await attempt(connector, '127.0.0.1', listener.port, 300);
     expect(error?.code).toBe('JCT_ERR_CONNECT_TIMEOUT');
@@ -93,21 +66,8 @@ describe('Connector: one attempt, typed errors', () => {
   });
 
   test('a connection goes back to the pool and is reused, LIFO, until it closes', async () => {
-    const server = createServer((s) => s.on('error', () => undefined));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(
-      () =>
-        new Promise<void>((resolve) =>
-          server.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    const { port } = server.address() as AddressInfo;
-    const connector = new Connector();
-    onTestFinished(() => {
-      connector.close();
-    });
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
     const pool = connector.pool('127.0.0.1', port, POOL);
     const { conn } = await attempt(connector, '127.0.0.1', port);
     expect(conn).toBeDefined();
@@ -117,9 +77,153 @@ describe('Connector: one attempt, typed errors', () => {
     expect(again).toBe(conn);
     expect(again?.reuseCount).toBe(1);
     again!.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(pool.openCount).toBe(0);
     expect(connector.reuse(pool)).toBeUndefined();
     pool.checkInvariants();
+  });
+
+  test('a connector that was closed refuses further attempts, asynchronously', async () => {
+    const { port } = await tcpServer();
+    const connector = new Connector();
+    connector.close();
+    const { error } = await attempt(connector, '127.0.0.1', port);
+    expect(error?.code).toBe('JCT_ERR_CONNECT_FAILED');
+  });
+});
+
+describe('Connector: pool limits', () => {
+  test('max total counts connecting attempts: past it an ask fails with JCT_ERR_POOL_EXHAUSTED, never synchronously', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxTotal: 2 });
+    const first = attemptOn(connector, pool);
+    const second = attemptOn(connector, pool);
+    expect(pool.connectingCount).toBe(2);
+    let connectReturned = false;
+    let answeredDuringConnect = false;
+    const third = new Promise<string>((resolve) => {
+      const answer = (outcome: string) => {
+        answeredDuringConnect = !connectReturned;
+        resolve(outcome);
+      };
+      connector.connect(pool, 2000, {
+        onConnected: () => {
+          answer('connected');
+        },
+        onConnectFailed: (error) => {
+          answer(error.code);
+        },
+      });
+      connectReturned = true;
+    });
+    expect(await third).toBe('JCT_ERR_POOL_EXHAUSTED');
+    expect(answeredDuringConnect).toBe(false);
+    expect((await first).conn).toBeDefined();
+    expect((await second).conn).toBeDefined();
+    expect([pool.openCount, pool.connectingCount, pool.exhausted, pool.connectFailures]).toEqual([
+      2, 0, 1, 0,
+    ]);
+    const { error } = await attemptOn(connector, pool);
+    expect(error?.code).toBe('JCT_ERR_POOL_EXHAUSTED');
+    expect(error?.retryable).toBe(true);
+    expect(error?.status).toBe(503);
+    expect(pool.exhausted).toBe(2);
+  });
+
+  test('closing a connection frees its place under max total at once', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxTotal: 1 });
+    const { conn } = await attemptOn(connector, pool);
+    expect((await attemptOn(connector, pool)).error?.code).toBe('JCT_ERR_POOL_EXHAUSTED');
+    conn!.destroy();
+    const { conn: next, error } = await attemptOn(connector, pool);
+    expect(error).toBeUndefined();
+    expect(next).toBeDefined();
+    expect(pool.openCount).toBe(1);
+  });
+
+  test('a failed attempt frees its place under max total', async () => {
+    const port = await freePort();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxTotal: 1 });
+    expect((await attemptOn(connector, pool)).error?.code).toBe('JCT_ERR_CONNECT_REFUSED');
+    expect((await attemptOn(connector, pool)).error?.code).toBe('JCT_ERR_CONNECT_REFUSED');
+    expect([pool.connectingCount, pool.exhausted, pool.connectFailures]).toEqual([0, 0, 2]);
+  });
+
+  test('at max total, a fresh ask closes the oldest idle connection to make room', async () => {
+    const { port, sockets } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxTotal: 1 });
+    const { conn } = await attemptOn(connector, pool);
+    connector.release(conn!, true);
+    expect(pool.idleCount).toBe(1);
+    const { conn: fresh, error } = await attemptOn(connector, pool);
+    expect(error).toBeUndefined();
+    expect(fresh).not.toBe(conn);
+    expect([pool.openCount, pool.idleCount, pool.exhausted]).toEqual([1, 0, 0]);
+    await waitFor(() => sockets[0]!.destroyed || sockets[0]!.readableEnded, {
+      what: 'the old socket closed',
+    });
+  });
+
+  test('a connection that carried max requests per connection is closed on release, not pooled', async () => {
+    const { port, sockets } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxRequestsPerConnection: 3 });
+    const { conn } = await attemptOn(connector, pool);
+    expect(conn!.requests).toBe(1);
+    connector.release(conn!, true);
+    expect(connector.reuse(pool)).toBe(conn);
+    connector.release(conn!, true);
+    expect(connector.reuse(pool)).toBe(conn);
+    expect(conn!.requests).toBe(3);
+    connector.release(conn!, true);
+    expect([pool.idleCount, pool.openCount]).toEqual([0, 0]);
+    expect(conn!.isClosed).toBe(true);
+    await waitFor(() => sockets[0]!.readableEnded || sockets[0]!.destroyed, {
+      what: 'the upstream saw it close',
+    });
+  });
+
+  test('max idle: a release beyond it closes the connection', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, maxIdle: 1 });
+    const a = await attemptOn(connector, pool);
+    const b = await attemptOn(connector, pool);
+    connector.release(a.conn!, true);
+    connector.release(b.conn!, true);
+    expect([pool.idleCount, pool.openCount]).toEqual([1, 1]);
+    expect(b.conn!.isClosed).toBe(true);
+  });
+
+  test('idle connections past the idle timeout are evicted, by the sweep too, and not before', async () => {
+    const { port, sockets } = await tcpServer();
+    const clock = new FakeClock();
+    const connector = useConnector(new Connector(clock));
+    const pool = connector.pool('127.0.0.1', port, { ...POOL, idleTimeoutMs: 5_000 });
+    const a = await attemptOn(connector, pool);
+    const b = await attemptOn(connector, pool);
+    connector.release(a.conn!, true);
+    clock.advance(2_000);
+    connector.release(b.conn!, true);
+    clock.advance(2_999);
+    pool.evictExpired(clock.now());
+    expect(pool.idleCount).toBe(2);
+    clock.advance(1);
+    pool.evictExpired(clock.now());
+    expect(pool.idleCount).toBe(1);
+    expect(a.conn!.isClosed).toBe(true);
+    expect(connector.reuse(pool)).toBe(b.conn);
+    connector.release(b.conn!, true);
+    // The Connector's own sweep (every second, on its clock) does the same without being asked.
+    clock.advance(5_000);
+    await waitFor(() => pool.idleCount === 0, { what: 'the sweep evicted it', timeoutMs: 3_000 });
+    expect(pool.openCount).toBe(0);
+    await waitFor(() => sockets.every((s) => s.readableEnded || s.destroyed), {
+      what: 'upstream saw closes',
+    });
   });
 });

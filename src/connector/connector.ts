@@ -1,7 +1,16 @@
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { ConnectError } from '../errors/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { connectTimeoutError, toConnectError } from './connect-error.ts';
+import {
+  connectTimeoutError,
+  connectorClosedError,
+  poolExhaustedError,
+  tlsHandshakeError,
+  toConnectError,
+  unresolvableError,
+} from './connect-error.ts';
+import { ConnectionObserver, type ConnectorEvents } from './connection-events.ts';
+import { DnsCache, type DnsResult, type HostResolver } from './dns-cache.ts';
 import { UpstreamConnection } from './upstream-connection.ts';
 import { UpstreamPool, type PoolOptions } from './upstream-pool.ts';
 
@@ -9,6 +18,13 @@ import { UpstreamPool, type PoolOptions } from './upstream-pool.ts';
 export interface ConnectHandler {
   onConnected(conn: UpstreamConnection): void;
   onConnectFailed(error: ConnectError): void;
+}
+
+export interface ConnectorOptions {
+  /** Resolves backend names. Default: a DnsCache over the system's DNS, on the Connector's clock. */
+  readonly resolver?: HostResolver;
+  /** Outbound connection open and close listeners. */
+  readonly events?: ConnectorEvents;
 }
 
 const EVICT_INTERVAL_MS = 1000;
@@ -20,11 +36,19 @@ const EVICT_INTERVAL_MS = 1000;
 export class Connector {
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #clock: Clock;
+  readonly #resolver: HostResolver;
+  readonly #observer: ConnectionObserver | undefined;
   readonly #evictTimer: NodeJS.Timeout;
   #closed = false;
 
-  constructor(clock: Clock = systemClock) {
+  constructor(clock: Clock = systemClock, options: ConnectorOptions = {}) {
     this.#clock = clock;
+    this.#resolver = options.resolver ?? new DnsCache({ clock });
+    const events = options.events;
+    this.#observer =
+      events?.onUpstreamOpen !== undefined || events?.onUpstreamClose !== undefined
+        ? new ConnectionObserver(events)
+        : undefined;
     this.#evictTimer = setInterval(() => {
       const now = this.#clock.now();
       for (const pool of this.#pools.values()) pool.evictExpired(now);
@@ -32,9 +56,14 @@ export class Connector {
     this.#evictTimer.unref();
   }
 
-  /** The pool for an upstream address, created on first use and shared by every cluster naming it. */
+  /**
+   * The pool for an upstream address, created on first use and shared by every cluster naming it
+   * with the same transport: plain and TLS connections, or TLS with another SNI, never share a pool.
+   * Throws when TLS material in the options is not valid PEM.
+   */
   pool(host: string, port: number, options: PoolOptions): UpstreamPool {
-    const key = `${host}|${port}`;
+    const tls = options.tls;
+    const key = tls === undefined ? `${host}|${port}` : `${host}|${port}|tls|${tls.servername ?? ''}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       pool = new UpstreamPool(host, port, options);
@@ -50,9 +79,21 @@ export class Connector {
     return pool.takeIdle();
   }
 
-  /** Makes exactly one connect attempt; the handler hears back exactly once. */
+  /**
+   * Makes exactly one connect attempt (name resolution, TCP, and the TLS handshake, all within
+   * `timeoutMs`). The handler hears back exactly once, and never before connect() returns: even a
+   * refusal known at once (a full pool, a name cached as unresolvable) arrives in a microtask.
+   */
   connect(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler): void {
-    new ConnectAttempt(pool, timeoutMs, handler, this.#closed);
+    if (this.#closed) {
+      failSoon(handler, connectorClosedError(pool.upstreamId));
+      return;
+    }
+    if (!pool.reserveConnect()) {
+      failSoon(handler, poolExhaustedError(pool.upstreamId, pool.options.maxTotal ?? 0));
+      return;
+    }
+    new ConnectAttempt(pool, timeoutMs, handler, this.#resolver, this.#clock, this.#observer);
   }
 
   release(conn: UpstreamConnection, reusable: boolean): void {
@@ -71,49 +112,128 @@ export class Connector {
   }
 }
 
+function failSoon(handler: ConnectHandler, error: ConnectError): void {
+  queueMicrotask(() => {
+    handler.onConnectFailed(error);
+  });
+}
+
+/** One connect attempt, holding one reserved slot of its pool until it settles. */
 class ConnectAttempt {
   readonly #pool: UpstreamPool;
   readonly #handler: ConnectHandler;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
+  readonly #observer: ConnectionObserver | undefined;
   readonly #timer: NodeJS.Timeout;
-  readonly #socket;
+  #socket: Socket | undefined = undefined;
+  #address = '';
+  /** TCP is up; an error from here on belongs to the TLS handshake. */
+  #tcpConnected = false;
   #settled = false;
 
-  constructor(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler, refused: boolean) {
+  constructor(
+    pool: UpstreamPool,
+    timeoutMs: number,
+    handler: ConnectHandler,
+    resolver: HostResolver,
+    clock: Clock,
+    observer: ConnectionObserver | undefined,
+  ) {
     this.#pool = pool;
     this.#handler = handler;
     this.#timeoutMs = timeoutMs;
-    // One attempt means one address: happy eyeballs would try several behind our back.
-    this.#socket = netConnect({ host: pool.host, port: pool.port, noDelay: true, autoSelectFamily: false });
-    this.#socket.once('connect', this.#onConnect);
-    this.#socket.once('error', this.#onError);
+    this.#clock = clock;
+    this.#observer = observer;
+    // One timer covers resolution, TCP and the handshake: the attempt is one thing to the Router.
     this.#timer = setTimeout(this.#onTimeout, timeoutMs);
-    if (refused) this.#socket.destroy(new Error('connector closed'));
+    if (pool.isIpLiteral) {
+      this.#dial(pool.host);
+      return;
+    }
+    const answer = resolver.lookup(pool.host, pool.ttlBounds);
+    if (answer instanceof Promise) {
+      answer.then(this.#onResolved, (error: unknown) => {
+        this.#onResolved({ addresses: [], error: error instanceof Error ? error : new Error(String(error)) });
+      });
+    } else if (answer.error !== undefined) {
+      queueMicrotask(() => {
+        this.#onResolved(answer);
+      });
+    } else {
+      this.#onResolved(answer);
+    }
   }
+
+  readonly #onResolved = (result: DnsResult): void => {
+    if (this.#settled) return;
+    if (result.error !== undefined || result.addresses.length === 0) {
+      this.#fail(unresolvableError(this.#pool.upstreamId, result.error ?? 'no address'));
+      return;
+    }
+    this.#dial(this.#pool.nextAddress(result.addresses, this.#clock.now()));
+  };
+
+  #dial(address: string): void {
+    const pool = this.#pool;
+    const tls = pool.tls;
+    this.#address = address;
+    let socket: Socket;
+    if (tls === undefined) {
+      // One attempt means one address: happy eyeballs would try several behind our back.
+      socket = netConnect({ host: address, port: pool.port, noDelay: true, autoSelectFamily: false });
+      socket.once('connect', this.#onConnect);
+    } else {
+      socket = tls.connect(address, pool.port);
+      socket.once('connect', this.#onTcpConnect);
+      socket.once('secureConnect', this.#onConnect);
+    }
+    socket.once('error', this.#onError);
+    this.#socket = socket;
+  }
+
+  readonly #onTcpConnect = (): void => {
+    this.#tcpConnected = true;
+  };
 
   readonly #onConnect = (): void => {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#socket.removeListener('error', this.#onError);
-    this.#pool.opened();
-    this.#handler.onConnected(new UpstreamConnection(this.#socket, this.#pool));
+    const socket = this.#socket!;
+    const pool = this.#pool;
+    socket.removeListener('error', this.#onError);
+    pool.connectSettled(true);
+    pool.addressSucceeded(this.#address);
+    const conn = new UpstreamConnection(socket, pool, this.#address, pool.tls !== undefined, this.#observer);
+    this.#observer?.opened(conn.info(0));
+    this.#handler.onConnected(conn);
   };
 
   readonly #onError = (error: Error): void => {
     if (this.#settled) return;
-    this.#settled = true;
-    clearTimeout(this.#timer);
-    this.#socket.destroy();
-    this.#handler.onConnectFailed(toConnectError(this.#pool.upstreamId, error));
+    this.#socket?.destroy();
+    this.#pool.addressFailed(this.#address, this.#clock.now());
+    const upstreamId = this.#pool.upstreamId;
+    this.#fail(this.#tcpConnected ? tlsHandshakeError(upstreamId, error) : toConnectError(upstreamId, error));
   };
 
   readonly #onTimeout = (): void => {
     if (this.#settled) return;
-    this.#settled = true;
-    this.#socket.removeListener('error', this.#onError);
-    this.#socket.on('error', () => undefined);
-    this.#socket.destroy();
-    this.#handler.onConnectFailed(connectTimeoutError(this.#pool.upstreamId, this.#timeoutMs));
+    const socket = this.#socket;
+    if (socket !== undefined) {
+      socket.removeListener('error', this.#onError);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      this.#pool.addressFailed(this.#address, this.#clock.now());
+    }
+    this.#fail(connectTimeoutError(this.#pool.upstreamId, this.#timeoutMs));
   };
+
+  #fail(error: ConnectError): void {
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#pool.connectSettled(false);
+    this.#handler.onConnectFailed(error);
+  }
 }

@@ -1,25 +1,45 @@
 import type { Socket } from 'node:net';
 import type { UpstreamChannel, UpstreamHandler } from '../router/types.ts';
+import type { ConnectionObserver, UpstreamConnectionInfo } from './connection-events.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 /**
- * One TCP connection to an upstream. Its socket listeners are bound once, for the connection's
- * whole life, and dispatch to whichever transaction holds it; while idle in a pool, any data or
- * FIN from the upstream means the connection can no longer be reused.
+ * One connection to an upstream, over TCP or TLS (a TLSSocket is a Socket). Its socket listeners are
+ * bound once, for the connection's whole life, and dispatch to whichever transaction holds it; while
+ * idle in a pool, any data or FIN from the upstream means the connection can no longer be reused.
  */
 export class UpstreamConnection implements UpstreamChannel {
   readonly socket: Socket;
   readonly pool: UpstreamPool;
+  /** The address and port dialled: kept, because the socket forgets them once closed. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly isTls: boolean;
   reuseCount = 0;
   /** When it went idle, on the pool's clock. */
   idleSince = 0;
   #handler: UpstreamHandler | null = null;
   #error: Error | undefined = undefined;
+  /** Destroyed by us or closed by the socket: counted out of the pool, reported closed. */
   #closed = false;
+  readonly #observer: ConnectionObserver | undefined;
 
-  constructor(socket: Socket, pool: UpstreamPool) {
+  /** Takes over a socket whose connect (and handshake) completed. */
+  constructor(
+    socket: Socket,
+    pool: UpstreamPool,
+    remoteAddress: string,
+    isTls: boolean,
+    observer: ConnectionObserver | undefined,
+  ) {
     this.socket = socket;
     this.pool = pool;
+    this.remoteAddress = remoteAddress;
+    this.remotePort = pool.port;
+    this.localPort = socket.localPort ?? 0;
+    this.isTls = isTls;
+    this.#observer = observer;
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('drain', this.#onDrain);
@@ -31,8 +51,9 @@ export class UpstreamConnection implements UpstreamChannel {
     return this.pool.upstreamId;
   }
 
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
+  /** Requests it has been lent for, the current one included. */
+  get requests(): number {
+    return this.reuseCount + 1;
   }
 
   get isClosed(): boolean {
@@ -80,18 +101,40 @@ export class UpstreamConnection implements UpstreamChannel {
   destroy(): void {
     this.#handler = null;
     this.socket.destroy();
+    // Count it out now, not at 'close' a tick later, so a pool at max_total has room at once.
+    this.#finish();
+  }
+
+  /** Describes the connection for the open and close events. */
+  info(requests: number, error?: Error): UpstreamConnectionInfo {
+    return {
+      upstreamId: this.pool.upstreamId,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      localPort: this.localPort,
+      tls: this.isTls,
+      requests,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pool.onConnectionClosed(this);
+    this.#observer?.closed(this.info(this.requests, this.#error));
   }
 
   readonly #onData = (chunk: Buffer): void => {
     const handler = this.#handler;
     if (handler) handler.onUpstreamData(chunk);
-    else this.socket.destroy(); // unsolicited bytes while idle: the stream is out of step
+    else this.destroy(); // unsolicited bytes while idle: the stream is out of step
   };
 
   readonly #onEnd = (): void => {
     const handler = this.#handler;
     if (handler) handler.onUpstreamEnd();
-    else this.socket.destroy();
+    else this.destroy();
   };
 
   readonly #onDrain = (): void => {
@@ -103,8 +146,7 @@ export class UpstreamConnection implements UpstreamChannel {
   };
 
   readonly #onClose = (): void => {
-    this.#closed = true;
-    this.pool.onConnectionClosed(this);
+    this.#finish();
     const handler = this.#handler;
     this.#handler = null;
     handler?.onUpstreamClose(this.#error);

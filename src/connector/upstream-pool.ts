@@ -1,34 +1,91 @@
+import { isIP } from 'node:net';
 import { invariant } from '../util/invariant.ts';
+import { AddressRotation } from './address-rotation.ts';
+import { DEFAULT_TTL_BOUNDS, type TtlBounds } from './dns-cache.ts';
 import type { UpstreamConnection } from './upstream-connection.ts';
+import { UpstreamTls, type UpstreamTlsOptions } from './upstream-tls.ts';
 
+/**
+ * How one upstream's connections are kept. `maxIdle` and `idleTimeoutMs` are required; every other
+ * field is optional and defaults as documented (the defaults are the behaviour before they existed).
+ */
 export interface PoolOptions {
   /** Idle connections kept per upstream. */
   readonly maxIdle: number;
   /** An idle connection older than this is closed. */
   readonly idleTimeoutMs: number;
+  /** Open plus connecting connections, idle ones included; 0 (the default) means unlimited. */
+  readonly maxTotal?: number;
+  /** Requests one connection carries before it is closed on release; 0 (the default) means unlimited. */
+  readonly maxRequestsPerConnection?: number;
+  /** How long a resolved answer for the backend's name is used: its TTL, clamped. Default 1 s to 300 s. */
+  readonly dns?: TtlBounds;
+  /** Speak TLS to the upstream. Undefined (the default) means plain TCP. */
+  readonly tls?: UpstreamTlsOptions;
 }
 
 /**
- * The keep-alive connections of one upstream. Idle connections are reused last-in first-out, so the
- * warmest socket serves next and the coldest ones age out.
+ * The connections of one upstream. Idle connections are reused last-in first-out, so the warmest
+ * socket serves next and the coldest ones age out.
  */
 export class UpstreamPool {
   readonly upstreamId: string;
   readonly host: string;
   readonly port: number;
-  options: PoolOptions;
+  /** The host is an IP address: connect to it directly, with no DNS at all. */
+  readonly isIpLiteral: boolean;
   readonly #idle: UpstreamConnection[] = [];
   /** Every open connection, idle or leased. */
   #open = 0;
+  /** Connect attempts under way (resolving, connecting, or in a TLS handshake). */
+  #connecting = 0;
+  #options!: PoolOptions;
+  /** Derived from the options when they are set, so connects and releases read plain fields. */
+  #maxTotal = 0;
+  #maxRequests = 0;
+  #ttlBounds: TtlBounds = DEFAULT_TTL_BOUNDS;
+  #tls: UpstreamTls | undefined = undefined;
+  readonly #rotation = new AddressRotation();
+
   /** Counters, readable by health and admin code. */
   connectsOpened = 0;
   reuses = 0;
+  /** Connect attempts that failed (a full pool is counted in `exhausted` instead). */
+  connectFailures = 0;
+  /** Asks refused at once because open plus connecting connections were at `maxTotal`. */
+  exhausted = 0;
 
   constructor(host: string, port: number, options: PoolOptions) {
     this.upstreamId = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.host = host;
     this.port = port;
+    this.isIpLiteral = isIP(host) !== 0;
     this.options = options;
+  }
+
+  get options(): PoolOptions {
+    return this.#options;
+  }
+
+  /** New settings (a config reload). Idle connections made under other TLS settings are closed. */
+  set options(options: PoolOptions) {
+    this.#options = options;
+    this.#maxTotal = options.maxTotal ?? 0;
+    this.#maxRequests = options.maxRequestsPerConnection ?? 0;
+    this.#ttlBounds = options.dns ?? DEFAULT_TTL_BOUNDS;
+    const tls = this.#tls;
+    if (tls === undefined ? options.tls === undefined : tls.hasOptions(options.tls)) return;
+    this.#tls =
+      options.tls === undefined ? undefined : new UpstreamTls(this.host, this.isIpLiteral, options.tls);
+    this.closeIdle();
+  }
+
+  get tls(): UpstreamTls | undefined {
+    return this.#tls;
+  }
+
+  get ttlBounds(): TtlBounds {
+    return this.#ttlBounds;
   }
 
   get idleCount(): number {
@@ -37,6 +94,10 @@ export class UpstreamPool {
 
   get openCount(): number {
     return this.#open;
+  }
+
+  get connectingCount(): number {
+    return this.#connecting;
   }
 
   /** A live idle connection, or undefined. Dead ones found on the way are dropped. */
@@ -54,15 +115,62 @@ export class UpstreamPool {
     return undefined;
   }
 
-  opened(): void {
-    this.#open++;
-    this.connectsOpened++;
+  /**
+   * Claims room for one connect attempt. At `maxTotal`, the oldest idle connection is closed to make
+   * room (whoever asks wants a fresh one); with none idle the ask is refused and counted as exhausted.
+   */
+  reserveConnect(): boolean {
+    const max = this.#maxTotal;
+    if (max !== 0 && this.#open + this.#connecting >= max) {
+      const oldest = this.#idle.shift();
+      if (oldest === undefined) {
+        this.exhausted++;
+        return false;
+      }
+      oldest.destroy();
+    }
+    this.#connecting++;
+    return true;
   }
 
-  /** Takes a connection back after a complete, reusable exchange; closes it if the pool is full. */
+  /** A reserved connect attempt ended; `opened` when it produced a connection. */
+  connectSettled(opened: boolean): void {
+    this.#connecting--;
+    if (opened) {
+      this.#open++;
+      this.connectsOpened++;
+    } else {
+      this.connectFailures++;
+    }
+    invariant(this.#connecting >= 0, `UpstreamPool ${this.upstreamId}: connecting count below zero`);
+  }
+
+  /** The address the next connect dials, rotating through all of a name's addresses. */
+  nextAddress(addresses: readonly string[], now: number): string {
+    return this.#rotation.next(addresses, now);
+  }
+
+  /** A connect to this address failed: rotation passes over it for a while if others remain. */
+  addressFailed(address: string, now: number): void {
+    this.#rotation.failed(address, now);
+  }
+
+  addressSucceeded(address: string): void {
+    this.#rotation.succeeded(address);
+  }
+
+  /**
+   * Takes a connection back after a complete, reusable exchange. Closes it instead if the pool is
+   * full or the connection has carried `maxRequestsPerConnection` requests.
+   */
   putIdle(conn: UpstreamConnection, now: number): void {
     conn.detach();
-    if (!conn.isReusable || this.#idle.length >= this.options.maxIdle) {
+    const maxRequests = this.#maxRequests;
+    if (
+      !conn.isReusable ||
+      this.#idle.length >= this.#options.maxIdle ||
+      (maxRequests !== 0 && conn.requests >= maxRequests)
+    ) {
       conn.destroy();
       return;
     }
@@ -70,6 +178,7 @@ export class UpstreamPool {
     this.#idle.push(conn);
   }
 
+  /** Called once per connection, when it is destroyed or its socket closes, whichever comes first. */
   onConnectionClosed(conn: UpstreamConnection): void {
     this.#open--;
     const i = this.#idle.indexOf(conn);
@@ -80,7 +189,7 @@ export class UpstreamPool {
   /** Closes idle connections older than the idle timeout. The oldest sit at the front. */
   evictExpired(now: number): void {
     const idle = this.#idle;
-    const limit = now - this.options.idleTimeoutMs;
+    const limit = now - this.#options.idleTimeoutMs;
     while (idle.length > 0 && idle[0]!.idleSince <= limit) idle.shift()!.destroy();
   }
 
@@ -92,6 +201,9 @@ export class UpstreamPool {
   checkInvariants(): void {
     if (this.#idle.length > this.#open) {
       throw new Error(`UpstreamPool ${this.upstreamId}: ${this.#idle.length} idle > ${this.#open} open`);
+    }
+    if (this.#open < 0 || this.#connecting < 0) {
+      throw new Error(`UpstreamPool ${this.upstreamId}: ${this.#open} open, ${this.#connecting} connecting`);
     }
   }
 }
