@@ -11,7 +11,9 @@ export default tseslint.config(
   ...tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/*/*.js'] } },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/*/*.js', 'examples/*/*.js'] },
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

@@ -9,7 +9,7 @@ export {
   type StartOptions,
   type UpstreamStatus,
 } from './server/index.ts';
-export { parseConfigText, loadConfigFile } from './config/index.ts';
+export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
 export {
   ConfigError,
@@ -22,6 +22,7 @@ export {
   ERROR_CODES,
   type ErrorCode,
 } from './errors/index.ts';
+export { defineStrategy } from './strategies/index.ts';
 export type {
   Outcome,
   SelectionInput,

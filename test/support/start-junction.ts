@@ -4,7 +4,7 @@
  */
 import { onTestFinished } from 'vitest';
 import type { JunctionConfig } from '../../src/config/types.ts';
-import { parseConfigText } from '../../src/config/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { silentLogger, type Logger } from '../../src/log/index.ts';
 import { startJunction, type JunctionServer } from '../../src/server/index.ts';
 
@@ -27,6 +27,8 @@ export interface StartJunctionOptions {
   /** Named in config errors; defaults to `<e2e>`. */
   readonly source?: string;
   readonly logger?: Logger;
+  /** Where relative file names in the YAML (strategy modules, CA files) resolve; default the cwd. */
+  readonly baseDir?: string;
 }
 
 /**
@@ -38,7 +40,9 @@ export async function startJunctionFromYaml(
   options: StartJunctionOptions = {},
 ): Promise<RunningJunction> {
   const text = /^listeners\s*:/m.test(yaml) ? yaml : `${EPHEMERAL_LISTENER_YAML}\n${yaml}`;
-  const config = parseConfigText(text, options.source ?? '<e2e>');
+  const config = await loadConfigText(text, options.source ?? '<e2e>', {
+    baseDir: options.baseDir ?? process.cwd(),
+  });
   const fixed = config.listeners.filter((listener) => listener.port !== 0);
   if (fixed.length > 0) {
     throw new Error(`e2e configs must listen on port 0, not ${fixed.map((l) => l.port).join(', ')}`);
