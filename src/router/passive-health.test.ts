@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { readmitExpired, recordOutcome, type PassiveHealthSettings } from './passive-health.ts';
+import {
+  FailureWindow,
+  readmitExpired,
+  recordOutcome,
+  type PassiveHealthSettings,
+} from './passive-health.ts';
 import { UpstreamState } from './upstream-state.ts';
 import { UpstreamPool } from '../connector/index.ts';
 
@@ -74,5 +79,140 @@ describe('passive health', () => {
     expect(u.isUp).toBe(true);
     expect(u.ejections).toBe(0);
     expect(u.onTrial).toBe(false);
+  });
+});
+
+describe('passive health: failure rate', () => {
+  /** Only the rate rule: consecutive failures alone never eject here. */
+  const rate: PassiveHealthSettings = {
+    ...settings,
+    consecutiveFailures: 0,
+    failureRate: 0.5,
+    minRequests: 10,
+    windowMs: 10_000,
+  };
+
+  /** Alternates a success and a failure `pairs` times at `now`: a 50 % failure share. */
+  function alternate(u: UpstreamState, pairs: number, now: number): void {
+    for (let i = 0; i < pairs; i++) {
+      recordOutcome(u, ok, now, rate);
+      recordOutcome(u, refused, now, rate);
+    }
+  }
+
+  test('ejects once the window holds min_requests and the failure share reaches the rate', () => {
+    const u = upstream();
+    alternate(u, 4, 0);
+    recordOutcome(u, ok, 0, rate);
+    expect(u.isUp).toBe(true); // 4 of 9: under min_requests
+    expect(recordOutcome(u, refused, 0, rate)).toBe('ejected'); // 5 of 10 = 50 %
+    expect(u.isUp).toBe(false);
+    expect(u.passiveDown).toBe(true);
+    expect(u.ejectionReason).toBe('5 of its last 10 requests failed');
+    expect(u.ejectedUntil).toBe(1000);
+  });
+
+  test('a failure share under the rate never ejects, however many requests', () => {
+    const u = upstream();
+    for (let i = 0; i < 100; i++) {
+      recordOutcome(u, ok, i, rate);
+      recordOutcome(u, ok, i, rate);
+      expect(recordOutcome(u, refused, i, rate)).toBeUndefined(); // 33 %
+    }
+    expect(u.isUp).toBe(true);
+  });
+
+  test('outcomes older than the window no longer count', () => {
+    const u = upstream();
+    // 9 failures, then the window slides past them: they must not combine with the later ones.
+    for (let i = 0; i < 9; i++) recordOutcome(u, refused, 0, rate);
+    expect(u.isUp).toBe(true);
+    for (let i = 0; i < 9; i++) recordOutcome(u, ok, 10_000, rate);
+    expect(recordOutcome(u, refused, 10_000, rate)).toBeUndefined(); // 1 of 10 once the old ones left
+    expect(u.failureWindow!.requests).toBe(10);
+    expect(u.failureWindow!.failures).toBe(1);
+  });
+
+  test('the window slides a slice at a time', () => {
+    const window = new FailureWindow(1000); // slices of 100 ms
+    window.record(0, true);
+    window.record(450, true);
+    window.record(950, false);
+    expect([window.requests, window.failures]).toEqual([3, 2]);
+    window.advance(999);
+    expect(window.requests).toBe(3);
+    window.advance(1000); // the slice [0, 100) slid out
+    expect([window.requests, window.failures]).toEqual([2, 1]);
+    window.advance(1500); // so did [400, 500)
+    expect([window.requests, window.failures]).toEqual([1, 0]);
+    window.advance(5000);
+    expect([window.requests, window.failures]).toEqual([0, 0]);
+  });
+
+  test('an ejection clears the window, so a readmitted upstream starts afresh', () => {
+    const u = upstream();
+    alternate(u, 5, 0);
+    expect(u.isUp).toBe(false);
+    expect(u.failureWindow!.requests).toBe(0);
+    // Outcomes of requests that were in flight at the ejection are not counted either.
+    recordOutcome(u, refused, 10, rate);
+    recordOutcome(u, ok, 10, rate);
+    expect(u.failureWindow!.requests).toBe(0);
+
+    expect(readmitExpired([u], 1000)).toBe(1);
+    expect(recordOutcome(u, ok, 1000, rate)).toBe('restored');
+    // One failure right after readmission is 1 of 2: over the rate, but far under min_requests.
+    expect(recordOutcome(u, refused, 1001, rate)).toBeUndefined();
+    expect(u.isUp).toBe(true);
+    expect(u.failureWindow!.requests).toBe(2);
+  });
+
+  test('client aborts and statuses are not counted in the window', () => {
+    const u = upstream();
+    for (let i = 0; i < 20; i++) {
+      recordOutcome(u, { status: 0, errorCode: 'JCT_ERR_CLIENT_ABORTED', durationMs: 1 }, 0, rate);
+      recordOutcome(u, { status: 503, errorCode: undefined, durationMs: 1 }, 0, rate);
+    }
+    expect(u.failureWindow!.failures).toBe(0);
+    expect(u.isUp).toBe(true);
+  });
+
+  test('with failure_rate 0 no window is kept', () => {
+    const u = upstream();
+    for (let i = 0; i < 50; i++) recordOutcome(u, i % 2 === 0 ? ok : refused, 0, settings);
+    expect(u.failureWindow).toBeUndefined();
+    expect(u.isUp).toBe(true);
+  });
+
+  test('the consecutive rule still applies beside the rate rule and names itself', () => {
+    const u = upstream();
+    const both = { ...rate, consecutiveFailures: 3 };
+    for (let i = 0; i < 3; i++) recordOutcome(u, refused, 0, both);
+    expect(u.isUp).toBe(false);
+    expect(u.ejectionReason).toBe('3 consecutive failures');
+  });
+});
+
+describe('upstream state: passive and active verdicts combine', () => {
+  test('it is up only while neither has it down', () => {
+    const u = upstream();
+    u.activeDown = true;
+    expect(u.isUp).toBe(false);
+    u.passiveDown = true;
+    u.activeDown = false;
+    expect(u.isUp).toBe(false);
+    u.passiveDown = false;
+    expect(u.isUp).toBe(true);
+  });
+
+  test('a passive readmission does not override an active verdict', () => {
+    const u = upstream();
+    for (let i = 0; i < 3; i++) recordOutcome(u, refused, 0, settings);
+    u.activeDown = true;
+    readmitExpired([u], 1000);
+    expect(u.passiveDown).toBe(false);
+    expect(u.isUp).toBe(false);
+    u.activeDown = false;
+    expect(u.isUp && u.onTrial).toBe(true);
   });
 });

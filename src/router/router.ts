@@ -112,7 +112,7 @@ export class Router {
           until: upstream.ejectedUntil,
           code: outcome.errorCode,
         },
-        `upstream ${upstream.id} of cluster '${cluster.name}' ejected after ${upstream.consecutiveFailures} consecutive failures`,
+        `upstream ${upstream.id} of cluster '${cluster.name}' ejected: ${upstream.ejectionReason}`,
       );
     } else if (event === 'restored') {
       this.#log.info(
