@@ -1,0 +1,409 @@
+import { parseResponseHead, type HeadLimits } from '../codec/index.ts';
+import type { ActiveHealthConfig } from '../config/types.ts';
+import {
+  UpstreamPool,
+  type ConnectHandler,
+  type Connector,
+  type PoolOptions,
+  type UpstreamConnection,
+} from '../connector/index.ts';
+import type { ConnectError, ErrorCode } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { ClusterRuntime } from './cluster-runtime.ts';
+import type { UpstreamHandler } from './types.ts';
+import type { UpstreamState } from './upstream-state.ts';
+
+/**
+ * Active health: for every backend of a cluster that asks for it, an HTTP request every `intervalMs` on
+ * a connection of its own (HAProxy's `option httpchk`, Envoy's HTTP health checks). `unhealthyThreshold`
+ * failed checks in a row take an up backend out of rotation; `healthyThreshold` passing checks in a row
+ * bring a down one back. Backends start up, so traffic flows before the first checks have run.
+ *
+ * The verdict is independent of passive health (passive-health.ts): a backend serves only while neither
+ * has it down, and a passing check does not end a passive ejection (nor does a readmission override a
+ * failed check), so each judge's evidence stands until that judge sees otherwise.
+ */
+export type ActiveHealthSettings = ActiveHealthConfig;
+
+/** What one check saw. */
+export interface CheckResult {
+  /** The response status, or 0 when no response head arrived. */
+  readonly status: number;
+  /** Why no usable response arrived (connect error, reset, timeout, malformed head); undefined if one did. */
+  readonly errorCode: ErrorCode | undefined;
+  /** The error's description, for logs. */
+  readonly message?: string;
+}
+
+export type CheckEvent = 'marked-down' | 'marked-up' | undefined;
+
+/** Whether `status` lies in one of the inclusive ranges. */
+export function statusExpected(status: number, expect: ActiveHealthSettings['expectStatuses']): boolean {
+  for (const [low, high] of expect) if (status >= low && status <= high) return true;
+  return false;
+}
+
+/** Applies one check's result to an upstream's active state. Returns the transition it caused, if any. */
+export function recordCheck(
+  upstream: UpstreamState,
+  result: CheckResult,
+  settings: ActiveHealthSettings,
+): CheckEvent {
+  upstream.checks++;
+  upstream.lastCheckStatus = result.status;
+  upstream.lastCheckError = result.errorCode;
+  if (result.errorCode === undefined && statusExpected(result.status, settings.expectStatuses)) {
+    upstream.checkSuccesses++;
+    upstream.checkFailures = 0;
+    if (upstream.activeDown && upstream.checkSuccesses >= settings.healthyThreshold) {
+      upstream.activeDown = false;
+      return 'marked-up';
+    }
+    return undefined;
+  }
+  upstream.checkFailures++;
+  upstream.checkSuccesses = 0;
+  if (!upstream.activeDown && upstream.checkFailures >= settings.unhealthyThreshold) {
+    upstream.activeDown = true;
+    return 'marked-down';
+  }
+  return undefined;
+}
+
+/** What a failed check saw, in a few words: `status 500`, or the error code. */
+export function describeCheck(result: CheckResult): string {
+  return result.errorCode ?? `status ${result.status}`;
+}
+
+/** The part of the Connector checks use: one fresh connect attempt, never a pooled connection. */
+export type CheckConnector = Pick<Connector, 'connect'>;
+
+export interface ActiveHealthOptions {
+  readonly connector: CheckConnector;
+  /** Limits on the response head a check reads. */
+  readonly limits: HeadLimits;
+  readonly log: Logger;
+  /** Spreads checks over time; injected by tests. */
+  readonly random?: () => number;
+}
+
+/** The first check runs within this share of the interval after start, so they do not all go at once. */
+const FIRST_CHECK_SPREAD = 0.1;
+/** Later checks run every interval, plus or minus this share, so backends checked together drift apart. */
+const INTERVAL_JITTER = 0.1;
+
+/**
+ * Runs the active checks of every cluster that has them, one schedule per backend. Owned by the server:
+ * start() once listeners are bound, stop() on close.
+ */
+export class ActiveHealthChecker {
+  readonly #checks = new Map<UpstreamState, BackendCheck>();
+  readonly #options: ActiveHealthOptions;
+  readonly #random: () => number;
+  #started = false;
+
+  constructor(clusters: Iterable<ClusterRuntime>, options: ActiveHealthOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+    for (const cluster of clusters) {
+      const settings = cluster.config.health.active;
+      if (settings === undefined) continue;
+      for (const upstream of cluster.upstreams) {
+        this.#checks.set(upstream, new BackendCheck(cluster, upstream, settings, options, this.#random));
+      }
+    }
+  }
+
+  /** Backends with checks. */
+  get size(): number {
+    return this.#checks.size;
+  }
+
+  /** Checks under way right now. */
+  get inFlight(): number {
+    let n = 0;
+    for (const check of this.#checks.values()) if (check.inFlight) n++;
+    return n;
+  }
+
+  /** Whether `upstream` is actively checked. */
+  checks(upstream: UpstreamState): boolean {
+    return this.#checks.has(upstream);
+  }
+
+  /** Starts every backend's schedule. Once only: a stopped checker stays stopped. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (const check of this.#checks.values()) {
+      check.start(this.#random() * check.settings.intervalMs * FIRST_CHECK_SPREAD);
+    }
+    if (this.#checks.size > 0) {
+      this.#options.log.debug({ backends: this.#checks.size }, 'active health checks started');
+    }
+  }
+
+  /**
+   * Checks `upstream` now instead of at its next turn (its schedule restarts from this check). Returns
+   * false, starting nothing, when a check of it is already under way or it is not checked.
+   */
+  checkNow(upstream: UpstreamState): boolean {
+    return this.#checks.get(upstream)?.run() ?? false;
+  }
+
+  /** Clears every timer and destroys the checks under way; their results are dropped. */
+  stop(): void {
+    this.#started = true;
+    for (const check of this.#checks.values()) check.stop();
+  }
+}
+
+/** One backend's schedule: at most one check in flight, the next one timed from the last one's end. */
+class BackendCheck {
+  readonly cluster: ClusterRuntime;
+  readonly upstream: UpstreamState;
+  readonly settings: ActiveHealthSettings;
+  readonly #options: ActiveHealthOptions;
+  readonly #random: () => number;
+  readonly #request: Buffer;
+  /**
+   * Checks dial through a pool of their own with the backend pool's transport settings (TLS, DNS): they
+   * never take or return a pooled connection, and never use up a `max_total` slot that traffic needs.
+   */
+  readonly #pool: UpstreamPool;
+  #poolOptionsFrom: PoolOptions;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #probe: HealthProbe | undefined = undefined;
+  /** Created idle (checks only on demand), running on its schedule after start(), stopped for good. */
+  #state: 'idle' | 'running' | 'stopped' = 'idle';
+
+  constructor(
+    cluster: ClusterRuntime,
+    upstream: UpstreamState,
+    settings: ActiveHealthSettings,
+    options: ActiveHealthOptions,
+    random: () => number,
+  ) {
+    this.cluster = cluster;
+    this.upstream = upstream;
+    this.settings = settings;
+    this.#options = options;
+    this.#random = random;
+    const pool = upstream.pool;
+    this.#request = Buffer.from(
+      `${settings.method} ${settings.path} HTTP/1.1\r\n` +
+        `Host: ${settings.host ?? pool.upstreamId}\r\n` +
+        'Connection: close\r\n' +
+        'User-Agent: junction-health-check\r\n\r\n',
+      'latin1',
+    );
+    this.#poolOptionsFrom = pool.options;
+    this.#pool = new UpstreamPool(pool.host, pool.port, checkPoolOptions(pool.options));
+  }
+
+  get inFlight(): boolean {
+    return this.#probe !== undefined;
+  }
+
+  start(firstDelayMs: number): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.#schedule(firstDelayMs);
+  }
+
+  run(): boolean {
+    if (this.#state === 'stopped' || this.#probe !== undefined) return false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const source = this.upstream.pool.options;
+    if (source !== this.#poolOptionsFrom) {
+      // The backend's pool was given new settings (a reload): dial the way it now does.
+      this.#poolOptionsFrom = source;
+      this.#pool.options = checkPoolOptions(source);
+    }
+    this.#probe = new HealthProbe(
+      this.#options.connector,
+      this.#pool,
+      this.#request,
+      this.settings,
+      this.#options.limits,
+      this.#onResult,
+    );
+    return true;
+  }
+
+  stop(): void {
+    this.#state = 'stopped';
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#probe?.cancel();
+    this.#probe = undefined;
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(this.#onTimer, delayMs);
+    this.#timer.unref();
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.run();
+  };
+
+  readonly #onResult = (result: CheckResult): void => {
+    this.#probe = undefined;
+    if (this.#state === 'stopped') return;
+    const upstream = this.upstream;
+    const cluster = this.cluster;
+    const event = recordCheck(upstream, result, this.settings);
+    if (event === 'marked-down') {
+      const reason = describeCheck(result);
+      this.#options.log.warn(
+        {
+          cluster: cluster.name,
+          upstream: upstream.id,
+          reason,
+          status: result.status,
+          code: result.errorCode,
+          detail: result.message,
+        },
+        `upstream ${upstream.id} of cluster '${cluster.name}' marked down: ${upstream.checkFailures} health checks in a row failed (last: ${reason})`,
+      );
+      cluster.membersChanged();
+    } else if (event === 'marked-up') {
+      this.#options.log.info(
+        {
+          cluster: cluster.name,
+          upstream: upstream.id,
+          reason: describeCheck(result),
+          status: result.status,
+        },
+        `upstream ${upstream.id} of cluster '${cluster.name}' marked up: ${upstream.checkSuccesses} health checks in a row passed`,
+      );
+      cluster.membersChanged();
+    }
+    if (this.#state !== 'running') return;
+    const interval = this.settings.intervalMs;
+    this.#schedule(interval * (1 - INTERVAL_JITTER + 2 * INTERVAL_JITTER * this.#random()));
+  };
+}
+
+/** The backend pool's transport settings, without its limits: a check connection is never pooled. */
+function checkPoolOptions(options: PoolOptions): PoolOptions {
+  return { ...options, maxIdle: 0, maxTotal: 0, maxRequestsPerConnection: 0 };
+}
+
+/**
+ * One check: connect, send the request, read the response head, close. Settles exactly once, through
+ * `done`, unless cancelled first; the whole check, connect included, must finish within `timeoutMs`.
+ */
+class HealthProbe implements ConnectHandler, UpstreamHandler {
+  readonly #request: Buffer;
+  readonly #method: string;
+  readonly #limits: HeadLimits;
+  readonly #done: (result: CheckResult) => void;
+  readonly #timer: NodeJS.Timeout;
+  readonly #timeoutMs: number;
+  #conn: UpstreamConnection | undefined = undefined;
+  #received: Buffer | undefined = undefined;
+  #settled = false;
+
+  constructor(
+    connector: CheckConnector,
+    pool: UpstreamPool,
+    request: Buffer,
+    settings: ActiveHealthSettings,
+    limits: HeadLimits,
+    done: (result: CheckResult) => void,
+  ) {
+    this.#request = request;
+    this.#method = settings.method;
+    this.#limits = limits;
+    this.#done = done;
+    this.#timeoutMs = settings.timeoutMs;
+    this.#timer = setTimeout(this.#onTimeout, settings.timeoutMs);
+    this.#timer.unref();
+    connector.connect(pool, settings.timeoutMs, this);
+  }
+
+  cancel(): void {
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#conn?.destroy();
+  }
+
+  onConnected(conn: UpstreamConnection): void {
+    if (this.#settled) {
+      conn.destroy();
+      return;
+    }
+    this.#conn = conn;
+    conn.attach(this);
+    conn.write(this.#request);
+  }
+
+  onConnectFailed(error: ConnectError): void {
+    this.#finish({ status: 0, errorCode: error.code, message: error.message });
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    const received = this.#received === undefined ? chunk : Buffer.concat([this.#received, chunk]);
+    this.#received = received;
+    let start = 0;
+    for (;;) {
+      const step = parseResponseHead(received, start, received.length, this.#limits, this.#method);
+      if (step.kind === 'need-more') return;
+      if (step.kind === 'reject') {
+        this.#finish({ status: 0, errorCode: step.error.code, message: step.error.message });
+        return;
+      }
+      const status = step.head.status;
+      // An interim 1xx head is followed by the real one.
+      if (status >= 200 || status === 101) {
+        this.#finish({ status, errorCode: undefined });
+        return;
+      }
+      start += step.consumed;
+    }
+  }
+
+  onUpstreamEnd(): void {
+    this.#closedEarly(undefined);
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    this.#closedEarly(error);
+  }
+
+  onUpstreamDrain(): void {
+    // The request is a few hundred bytes: it never waits for drain.
+  }
+
+  #closedEarly(error: Error | undefined): void {
+    const detail = error === undefined ? '' : `: ${error.message}`;
+    this.#finish({
+      status: 0,
+      errorCode: 'JCT_ERR_UPSTREAM_RESET',
+      message: `the connection closed before a complete response head${detail}`,
+    });
+  }
+
+  readonly #onTimeout = (): void => {
+    const connected = this.#conn !== undefined;
+    this.#finish({
+      status: 0,
+      errorCode: connected ? 'JCT_ERR_UPSTREAM_TIMEOUT' : 'JCT_ERR_CONNECT_TIMEOUT',
+      message: `no ${connected ? 'response head' : 'connection'} within ${this.#timeoutMs} ms`,
+    });
+  };
+
+  #finish(result: CheckResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    // Never pooled: the request asked for Connection: close, and the pool is for traffic.
+    this.#conn?.destroy();
+    this.#received = undefined;
+    this.#done(result);
+  }
+}
