@@ -22,9 +22,9 @@ export interface ConnectHandler {
 
 export interface ConnectorOptions {
   /** Resolves backend names. Default: a DnsCache over the system's DNS, on the Connector's clock. */
-  readonly resolver?: HostResolver;
+  readonly resolver?: HostResolver | undefined;
   /** Outbound connection open and close listeners. */
-  readonly events?: ConnectorEvents;
+  readonly events?: ConnectorEvents | undefined;
 }
 
 const EVICT_INTERVAL_MS = 1000;

@@ -15,13 +15,13 @@ export interface PoolOptions {
   /** An idle connection older than this is closed. */
   readonly idleTimeoutMs: number;
   /** Open plus connecting connections, idle ones included; 0 (the default) means unlimited. */
-  readonly maxTotal?: number;
+  readonly maxTotal?: number | undefined;
   /** Requests one connection carries before it is closed on release; 0 (the default) means unlimited. */
-  readonly maxRequestsPerConnection?: number;
+  readonly maxRequestsPerConnection?: number | undefined;
   /** How long a resolved answer for the backend's name is used: its TTL, clamped. Default 1 s to 300 s. */
-  readonly dns?: TtlBounds;
+  readonly dns?: TtlBounds | undefined;
   /** Speak TLS to the upstream. Undefined (the default) means plain TCP. */
-  readonly tls?: UpstreamTlsOptions;
+  readonly tls?: UpstreamTlsOptions | undefined;
 }
 
 /**

@@ -15,14 +15,14 @@ export interface UpstreamTlsOptions {
    * The name sent as SNI and that the certificate must match. Default: the backend's host when it is
    * a name; for an IP address no SNI is sent and the certificate must list that IP.
    */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
   /** CA certificates to trust instead of Node's bundled roots. */
-  readonly ca?: string | readonly string[];
+  readonly ca?: string | readonly string[] | undefined;
   /** Verify the certificate chain and name. Default true; false accepts any certificate. */
-  readonly rejectUnauthorized?: boolean;
+  readonly rejectUnauthorized?: boolean | undefined;
   /** A client certificate (with its key) for upstreams that ask for one. */
-  readonly cert?: string;
-  readonly key?: string;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 /** The only application protocol Junction speaks to upstreams. */
