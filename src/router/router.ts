@@ -1,11 +1,13 @@
-import type { ClusterConfig } from '../config/types.ts';
+import type { ClusterConfig, RetryConfig } from '../config/types.ts';
 import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, Connector, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { backoffDelayMs } from './backoff.ts';
 import { readmitExpired, recordOutcome } from './passive-health.ts';
+import { RetryBudget } from './retry-budget.ts';
 import type { AcquireHandler, Lease } from './types.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -14,29 +16,63 @@ export interface PoolSettings {
   readonly idleTimeoutMs: number;
 }
 
+/** What the Router needs of the Connector (narrow, so tests can stand in for it). */
+export type RouterConnector = Pick<Connector, 'pool' | 'reuse' | 'connect' | 'release'>;
+
+export interface RouterOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Uniform in [0, 1): strategies' randomness and backoff jitter. Injected so tests are deterministic. */
+  readonly random?: () => number;
+}
+
+/**
+ * Why a transaction asks for another attempt after its request reached an upstream. The transaction
+ * only reports what happened; whether that is retried is the cluster's `retry` config, read here.
+ */
+export type RetryReason =
+  /** A reused pooled connection closed before any response byte: the upstream had closed it while idle. */
+  | 'stale'
+  /** The upstream closed or reset the connection before a complete response head. */
+  | 'reset'
+  /** No response head within `timeouts.backend_response`. */
+  | 'timeout'
+  /** A complete response head; whether its status is retried is the cluster's `retry.on`. */
+  | 'status';
+
+/** Every reason an attempt can end in a retry, for logs. */
+type AttemptFailure = RetryReason | 'connect-failure';
+
+/** Why the Router declined a retry the failure would otherwise allow. */
+type Refusal = 'attempts' | 'budget';
+
 /**
  * The Router, one per process: drives the named strategies, asks the Connector for connections,
- * and is the only place that decides retries. Every attempt's outcome comes back through release()
- * or a failed connect, and is handed to the strategy.
+ * and is the only place that decides retries. Every attempt's outcome comes back through release(),
+ * retry() or a failed connect, and is handed to the strategy and to passive health.
  */
 export class Router {
-  readonly #connector: Connector;
+  readonly #connector: RouterConnector;
   readonly #clock: Clock;
+  readonly #random: () => number;
   #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
+  /** Each cluster's retry budget; a WeakMap so a replaced snapshot's clusters can go. */
+  readonly #budgets = new WeakMap<ClusterRuntime, RetryBudget>();
 
   constructor(
-    connector: Connector,
+    connector: RouterConnector,
     plugins: ReadonlyMap<string, StrategyPlugin>,
-    options: { clock?: Clock; log?: Logger } = {},
+    options: RouterOptions = {},
   ) {
     const clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger();
     this.#connector = connector;
     this.#clock = clock;
+    this.#random = options.random ?? Math.random;
     this.#plugins = plugins;
-    this.#env = { random: Math.random, now: () => clock.now() };
+    this.#env = { random: this.#random, now: () => clock.now() };
   }
 
   /** Adds strategy plugins (a config's modules) beside those the Router was built with. */
@@ -50,38 +86,44 @@ export class Router {
     const upstreams = config.backends.map(
       (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, pool)),
     );
-    return new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
+    const cluster = new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
+    this.retryBudget(cluster);
+    return cluster;
+  }
+
+  /** The cluster's retry budget, with its counters (requests, retries, retriesRefused). */
+  retryBudget(cluster: ClusterRuntime): RetryBudget {
+    let budget = this.#budgets.get(cluster);
+    if (budget === undefined) {
+      const retry = cluster.config.retry;
+      budget = new RetryBudget(retry.budgetRatio, retry.budgetMinPerSecond);
+      this.#budgets.set(cluster, budget);
+    }
+    return budget;
   }
 
   /**
-   * Finds a connection to an upstream of the cluster for one transaction. Up to the cluster's
-   * `retryAttempts` connect attempts, never to an upstream already tried while another is left.
-   * The handler hears back exactly once: synchronously on a pooled connection, later otherwise.
-   * `fresh` skips pooled connections (a retry after a pooled connection proved stale).
+   * Finds a connection to an upstream of the cluster for one transaction. A failed connect is
+   * retried (see connectFailed), never on an upstream already tried while another is left.
+   * The handler hears back exactly once per attempt: synchronously on a pooled connection, later
+   * otherwise.
    */
   acquire(
     cluster: ClusterRuntime,
     input: SelectionInput,
     connectTimeoutMs: number,
     handler: AcquireHandler,
-    fresh = false,
     strategy: Strategy = cluster.strategy,
   ): RouterLease {
-    const lease = new RouterLease(
-      this,
-      cluster,
-      strategy,
-      input,
-      connectTimeoutMs,
-      handler,
-      this.#clock.now(),
-      fresh,
-    );
-    this.#attempt(lease);
+    const now = this.#clock.now();
+    const budget = this.retryBudget(cluster);
+    budget.recordRequest(now);
+    const lease = new RouterLease(this, cluster, strategy, budget, input, connectTimeoutMs, handler);
+    this.#attempt(lease, now);
     return lease;
   }
 
-  /** Gives a connection back and reports the attempt's outcome. */
+  /** Gives a connection back and reports the attempt's outcome: the lease's last attempt is over. */
   release(lease: RouterLease, reusable: boolean, outcome: Outcome): void {
     const upstream = lease.upstream;
     const conn = lease.connection;
@@ -90,11 +132,59 @@ export class Router {
     upstream.inFlight--;
     this.#record(lease, upstream, outcome);
     this.#connector.release(conn, reusable);
+    if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, outcome);
+  }
+
+  /**
+   * The transaction's attempt failed after its request went out, in a way it could replay: nothing
+   * went to the client, and the request is idempotent with a body it can send again. Decides whether
+   * to try again, from the cluster's retry config (the reason is retried, attempts remain, the budget
+   * allows it), then waits out the backoff and starts the next attempt on an upstream not tried yet.
+   *
+   * Returns true when the lease took the failure: the connection is closed, the attempt's outcome is
+   * recorded, and the handler hears onUpstreamReady or onAcquireFailed for the next attempt, possibly
+   * before this returns. Returns false when the failure stands: nothing changed, the lease keeps its
+   * connection, and the transaction fails (or forwards the response) as it would have.
+   *
+   * A stale pooled connection ('stale') is replayed once on a fresh connection without counting as an
+   * attempt or spending budget: the upstream never saw the request.
+   */
+  retry(lease: RouterLease, reason: RetryReason, status = 0): boolean {
+    const policy = lease.cluster.config.retry;
+    // First, as it is asked after every response head: most statuses are never retried.
+    if (reason === 'status' && !policy.onStatuses.has(status)) return false;
+    const upstream = lease.upstream;
+    if (lease.abandoned || upstream === undefined || lease.connection === undefined) return false;
+    let failure: RetryReason = reason;
+    if (failure === 'stale') {
+      if (!lease.replayedStale) {
+        lease.replayedStale = true;
+        lease.fresh = true;
+        this.#endAttempt(lease, upstream, failure, status);
+        this.#log.debug(
+          { cluster: lease.cluster.name, upstream: upstream.id, reason: failure, attempt: lease.attempts },
+          `replaying a request to cluster '${lease.cluster.name}' on a fresh connection: the pooled one to ${upstream.id} was stale`,
+        );
+        this.#attempt(lease, this.#clock.now());
+        return true;
+      }
+      failure = 'reset';
+    }
+    if (!retriesOn(policy, failure, status)) return false;
+    if (this.#refusal(lease, upstream, failure, false) !== undefined) return false;
+    this.#endAttempt(lease, upstream, failure, status);
+    (lease.tried ??= new Set()).add(upstream);
+    this.#retryAfterBackoff(lease, upstream, failure);
+    return true;
   }
 
   /** The transaction is gone: drop the lease, whatever state it is in. */
   abandon(lease: RouterLease): void {
     lease.abandoned = true;
+    if (lease.backoffTimer !== undefined) {
+      clearTimeout(lease.backoffTimer);
+      lease.backoffTimer = undefined;
+    }
   }
 
   now(): number {
@@ -131,7 +221,7 @@ export class Router {
     }
   }
 
-  #attempt(lease: RouterLease): void {
+  #attempt(lease: RouterLease, now: number): void {
     const cluster = lease.cluster;
     const strategy = lease.strategy;
     let upstream = strategy.select(lease.input, lease.tried) as UpstreamState | undefined;
@@ -152,8 +242,8 @@ export class Router {
       );
       return;
     }
-    lease.attempts++;
     lease.upstream = upstream;
+    lease.attemptStartedAt = now;
     const pooled = lease.fresh ? undefined : this.#connector.reuse(upstream.pool);
     if (pooled !== undefined) {
       lease.bind(pooled);
@@ -162,34 +252,147 @@ export class Router {
     this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease);
   }
 
+  /** Closes the failed attempt's connection and records its outcome; the lease holds nothing after. */
+  #endAttempt(lease: RouterLease, upstream: UpstreamState, reason: RetryReason, status: number): void {
+    const conn = lease.connection!;
+    lease.connection = undefined;
+    lease.upstream = undefined;
+    upstream.inFlight--;
+    this.#record(lease, upstream, {
+      status,
+      // A retried status is that attempt's answer, not an error: statuses never eject an upstream.
+      errorCode:
+        reason === 'status'
+          ? undefined
+          : reason === 'timeout'
+            ? 'JCT_ERR_UPSTREAM_TIMEOUT'
+            : 'JCT_ERR_UPSTREAM_RESET',
+      durationMs: this.#clock.now() - lease.attemptStartedAt,
+    });
+    // The response (if any) was not read to its end, so the connection is out of step: close it.
+    this.#connector.release(conn, false);
+  }
+
+  /**
+   * Whether attempts and the budget deny another attempt. `exempt` skips the budget (neither asked
+   * nor charged). A refusal is counted on the budget (retriesRefused) and logged at debug.
+   */
+  #refusal(
+    lease: RouterLease,
+    upstream: UpstreamState,
+    reason: AttemptFailure,
+    exempt: boolean,
+  ): Refusal | undefined {
+    const cluster = lease.cluster;
+    if (lease.attempts >= cluster.config.retry.attempts) return 'attempts';
+    if (exempt || lease.budget.tryRetry(this.#clock.now())) return undefined;
+    this.#log.debug(
+      { cluster: cluster.name, upstream: upstream.id, reason, attempt: lease.attempts },
+      `not retrying a request to cluster '${cluster.name}' after ${reason}: its retry budget is spent`,
+    );
+    return 'budget';
+  }
+
+  /** Starts the lease's next attempt after the backoff: at once, with no timer, when it is 0 ms. */
+  #retryAfterBackoff(lease: RouterLease, failed: UpstreamState, reason: AttemptFailure): void {
+    const policy = lease.cluster.config.retry;
+    const delayMs = backoffDelayMs(lease.retries, policy.backoffBaseMs, policy.backoffMaxMs, this.#random);
+    lease.retries++;
+    lease.lastFailure = reason;
+    this.#log.debug(
+      {
+        cluster: lease.cluster.name,
+        upstream: failed.id,
+        reason,
+        attempt: lease.attempts,
+        delayMs,
+      },
+      `retrying a request to cluster '${lease.cluster.name}' after ${reason} from ${failed.id} (attempt ${lease.attempts} of ${policy.attempts})`,
+    );
+    if (delayMs === 0) {
+      this.#attempt(lease, this.#clock.now());
+      return;
+    }
+    const timer = setTimeout(this.#attemptAfterBackoff, delayMs, lease);
+    // A waiting retry must not hold the process open on its own; the client connection does that.
+    timer.unref();
+    lease.backoffTimer = timer;
+  }
+
+  readonly #attemptAfterBackoff = (lease: RouterLease): void => {
+    lease.backoffTimer = undefined;
+    if (lease.abandoned) return;
+    this.#attempt(lease, this.#clock.now());
+  };
+
+  /** The lease's last attempt ended after retries: say so when the request failed in the end. */
+  #reportAfterRetries(lease: RouterLease, upstream: UpstreamState, outcome: Outcome): void {
+    const code = outcome.errorCode;
+    const failedStatus = code === undefined && lease.cluster.config.retry.onStatuses.has(outcome.status);
+    if ((code === undefined && !failedStatus) || code === 'JCT_ERR_CLIENT_ABORTED') return;
+    this.#log.warn(
+      {
+        cluster: lease.cluster.name,
+        upstream: upstream.id,
+        attempts: lease.attempts,
+        code,
+        status: outcome.status,
+      },
+      `a request to cluster '${lease.cluster.name}' failed after ${lease.attempts} attempts (last: ${code ?? `status ${outcome.status}`} from ${upstream.id})`,
+    );
+  }
+
   /** @internal called by a lease whose connect attempt failed. */
-  retryAfter(lease: RouterLease, error: ConnectError): void {
+  connectFailed(lease: RouterLease, error: ConnectError): void {
     const upstream = lease.upstream!;
+    lease.upstream = undefined;
     this.#record(lease, upstream, {
       status: 0,
       errorCode: error.code,
-      durationMs: this.#clock.now() - lease.startedAt,
+      durationMs: this.#clock.now() - lease.attemptStartedAt,
     });
     lease.lastError = error;
     (lease.tried ??= new Set()).add(upstream);
-    lease.upstream = undefined;
     if (lease.abandoned) return;
-    if (lease.attempts >= lease.cluster.config.retry.attempts) {
+    // The request never reached an upstream, so a retry costs the cluster one connect, not one request:
+    // a request's first retry after a failed connect is free of the budget (Sōzu retries them freely).
+    // Later ones are budgeted, so a cluster refusing every connect costs at most twice its requests.
+    const refusal = this.#refusal(lease, upstream, 'connect-failure', lease.retries === 0);
+    if (refusal !== undefined) {
+      const cluster = lease.cluster;
+      const why =
+        refusal === 'attempts'
+          ? `after ${lease.attempts} attempts`
+          : `and its retry budget is spent (${lease.attempts} attempts)`;
       lease.handler.onAcquireFailed(
         new RouteError(
           'JCT_ERR_NO_UPSTREAM',
-          `no upstream of cluster '${lease.cluster.name}' could be reached after ${lease.attempts} attempts (last: ${error.message})`,
+          `no upstream of cluster '${cluster.name}' could be reached ${why} (last: ${error.message})`,
           { cause: error },
         ),
       );
       return;
     }
-    this.#attempt(lease);
+    this.#retryAfterBackoff(lease, upstream, 'connect-failure');
   }
 
   /** @internal a connection arrived for a transaction that no longer wants it. */
   returnUnused(conn: UpstreamConnection): void {
     this.#connector.release(conn, true);
+  }
+}
+
+/** Whether the cluster's `retry.on` covers this failure (a failed connect is always retried). */
+function retriesOn(policy: RetryConfig, reason: RetryReason, status: number): boolean {
+  switch (reason) {
+    case 'status':
+      return policy.onStatuses.has(status);
+    case 'reset':
+      return policy.onReset;
+    case 'timeout':
+      return policy.onTimeout;
+    case 'stale':
+      return true;
   }
 }
 
@@ -199,36 +402,47 @@ export class RouterLease implements Lease, ConnectHandler {
   readonly cluster: ClusterRuntime;
   /** The cluster's strategy, or the one the route picked for this transaction. */
   readonly strategy: Strategy;
+  readonly budget: RetryBudget;
   readonly input: SelectionInput;
   readonly connectTimeoutMs: number;
   readonly handler: AcquireHandler;
-  readonly startedAt: number;
-  readonly fresh: boolean;
-  attempts = 0;
+  /** When the current attempt began (its upstream was chosen), on the Router's clock. */
+  attemptStartedAt = 0;
+  /** Skip pooled connections: set once a pooled connection proved stale. */
+  fresh = false;
+  /** Retries granted so far; a stale connection's replay is not one. */
+  retries = 0;
+  replayedStale = false;
+  lastFailure: AttemptFailure | undefined = undefined;
   tried: Set<UpstreamState> | undefined = undefined;
   upstream: UpstreamState | undefined = undefined;
   connection: UpstreamConnection | undefined = undefined;
   lastError: JunctionError | undefined = undefined;
+  /** Set while a retry waits out its backoff. */
+  backoffTimer: NodeJS.Timeout | undefined = undefined;
   abandoned = false;
 
   constructor(
     router: Router,
     cluster: ClusterRuntime,
     strategy: Strategy,
+    budget: RetryBudget,
     input: SelectionInput,
     connectTimeoutMs: number,
     handler: AcquireHandler,
-    startedAt: number,
-    fresh: boolean,
   ) {
     this.router = router;
     this.cluster = cluster;
     this.strategy = strategy;
+    this.budget = budget;
     this.input = input;
     this.connectTimeoutMs = connectTimeoutMs;
     this.handler = handler;
-    this.startedAt = startedAt;
-    this.fresh = fresh;
+  }
+
+  /** Attempts made or under way, the first one included. */
+  get attempts(): number {
+    return this.retries + 1;
   }
 
   get upstreamId(): string {
@@ -250,6 +464,6 @@ export class RouterLease implements Lease, ConnectHandler {
   }
 
   onConnectFailed(error: ConnectError): void {
-    this.router.retryAfter(this, error);
+    this.router.connectFailed(this, error);
   }
 }

@@ -9,6 +9,7 @@ import type {
   UpstreamHandler,
   AcquireHandler,
 } from '../router/index.ts';
+import type { RetryReason } from '../router/router.ts';
 import type { SelectionInput } from '../strategies/index.ts';
 import {
   clientFramingFor,
@@ -29,6 +30,12 @@ const SMALL_BODY_BYTES = 16 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
+ * An idempotent request's Content-Length body up to this size, arrived whole before the upstream was
+ * ready, is kept so a retry can send it again. Larger or streamed bodies are sent once: never retried.
+ */
+const REPLAYABLE_BODY_BYTES = 16 * 1024;
+
+/**
  * One request/response: Traffic Server's HttpSM. It routes the request, asks the Router for an
  * upstream connection, re-frames and streams both bodies with backpressure, and reports the outcome.
  * It borrows the client side from its session (SessionPort) and the upstream side from the Router
@@ -45,7 +52,8 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   #lease: RouterLease | undefined = undefined;
   #channel: UpstreamChannel | undefined = undefined;
   #finished = false;
-  #retriedStale = false;
+  /** The request body, kept for retries (see REPLAYABLE_BODY_BYTES); null when there is none to replay. */
+  #replayBody: Buffer | null = null;
 
   #reqState: RequestState = 'done';
   #reqRemaining = 0;
@@ -124,10 +132,10 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       return;
     }
     if (this.#reqState === 'awaiting-upstream') this.#session.pauseClient(PAUSE_WAIT_UPSTREAM);
-    this.#acquire(false);
+    this.#acquire();
   }
 
-  #acquire(fresh: boolean): void {
+  #acquire(): void {
     const timeouts = this.snapshot.config.timeouts;
     this.#session.setDeadline(0);
     const cluster = this.cluster!;
@@ -137,7 +145,6 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       this,
       timeouts.connectMs,
       this,
-      fresh,
       routeStrategy === undefined ? cluster.strategy : cluster.strategyFor(routeStrategy),
     );
   }
@@ -167,11 +174,33 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       else this.#reqRemaining = head.contentLength;
       const held = this.#held;
       this.#held = null;
-      if (held !== null) this.#forwardRequestBody(held, 0);
+      if (held !== null) {
+        this.#keepForReplay(held);
+        this.#forwardRequestBody(held, 0);
+      }
       session.resumeClient(PAUSE_WAIT_UPSTREAM);
+    } else if (this.#replayBody !== null) {
+      // A retry: the body came whole with the first attempt and was kept.
+      channel.write(this.#replayBody);
     }
     channel.uncork();
     session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+  }
+
+  /** Keeps a small idempotent body that is all here, so a retry can send it again. */
+  #keepForReplay(held: Buffer): void {
+    const head = this.head;
+    const length = head.contentLength;
+    if (
+      head.bodyKind !== 'length' ||
+      length > REPLAYABLE_BODY_BYTES ||
+      held.length < length ||
+      !IDEMPOTENT.has(head.method)
+    ) {
+      return;
+    }
+    // Read buffers are never reused, so a view is enough: no copy.
+    this.#replayBody = held.length === length ? held : held.subarray(0, length);
   }
 
   onAcquireFailed(error: JunctionError): void {
@@ -256,6 +285,8 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       const response = step.head;
       if (response.status >= 200) {
         this.#resPending = null;
+        // A status the cluster retries: drop this response (the Router closes its connection).
+        if (this.#retry('status', response.status)) return;
         this.#startResponse(response, buf, offset);
         return;
       }
@@ -406,24 +437,9 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   onUpstreamClose(error: Error | undefined): void {
     if (this.#finished) return;
     const channel = this.#channel;
-    if (
-      !this.#responseStarted &&
-      this.#resPending === null &&
-      channel !== undefined &&
-      channel.reuseCount > 0 &&
-      !this.#retriedStale &&
-      this.#reqState === 'done' &&
-      this.head.bodyKind !== 'chunked' &&
-      this.head.contentLength <= 0 &&
-      IDEMPOTENT.has(this.head.method)
-    ) {
-      // A pooled connection the upstream had already closed: the request can be replayed safely.
-      this.#retriedStale = true;
-      this.#releaseUpstream(false, 0, 'JCT_ERR_UPSTREAM_RESET');
-      this.#resState = 'head';
-      this.#acquire(true);
-      return;
-    }
+    // Not one response byte on a reused connection: the upstream had closed it while it sat idle.
+    const stale = this.#resPending === null && channel !== undefined && channel.reuseCount > 0;
+    if (!this.#responseStarted && this.#retry(stale ? 'stale' : 'reset')) return;
     this.#session.log.warn(
       { upstream: channel?.upstreamId, err: error, started: this.#responseStarted },
       'upstream closed before the response was complete',
@@ -447,7 +463,38 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   onDeadline(): void {
     if (this.#finished) return;
     if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
-    else this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
+    else if (!this.#retry('timeout'))
+      this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
+  }
+
+  /**
+   * Reports a failed attempt to the Router when the request can be sent again: nothing went to the
+   * client, and the request is idempotent and bodiless or its body was kept. Returns true when the
+   * Router started another attempt (this one's connection is gone), false when the failure stands.
+   */
+  #retry(reason: RetryReason, status = 0): boolean {
+    const lease = this.#lease;
+    if (lease === undefined || !this.#canReplay()) return false;
+    // The next attempt may begin before retry() returns, so this attempt's upstream state goes first.
+    const channel = this.#channel;
+    const pending = this.#resPending;
+    this.#channel = undefined;
+    this.#resPending = null;
+    if (!this.snapshot.router.retry(lease, reason, status)) {
+      this.#channel = channel;
+      this.#resPending = pending;
+      return false;
+    }
+    // Backing off or connecting: no deadline runs meanwhile (a connect has its own timeout).
+    if (!this.#finished && lease.connection === undefined) this.#session.setDeadline(0);
+    return true;
+  }
+
+  #canReplay(): boolean {
+    if (this.#responseStarted || this.#reqState !== 'done') return false;
+    const head = this.head;
+    if (!IDEMPOTENT.has(head.method)) return false;
+    return this.#replayBody !== null || (head.bodyKind !== 'chunked' && head.contentLength <= 0);
   }
 
   /** The client went away: give everything back. */
@@ -480,7 +527,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.snapshot.router.release(lease, reusable, {
       status,
       errorCode,
-      durationMs: this.snapshot.router.now() - this.startedAt,
+      durationMs: this.snapshot.router.now() - lease.attemptStartedAt,
     });
   }
 
