@@ -112,6 +112,10 @@ export class Connector {
   }
 }
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 function failSoon(handler: ConnectHandler, error: ConnectError): void {
   queueMicrotask(() => {
     handler.onConnectFailed(error);
@@ -151,14 +155,22 @@ class ConnectAttempt {
       this.#dial(pool.host);
       return;
     }
-    const answer = resolver.lookup(pool.host, pool.ttlBounds);
+    let answer: DnsResult | Promise<DnsResult>;
+    try {
+      answer = resolver.lookup(pool.host, pool.ttlBounds);
+    } catch (error) {
+      // A resolver is pluggable: its bug fails this attempt, not the caller.
+      answer = { addresses: [], error: asError(error) };
+    }
     if (answer instanceof Promise) {
       answer.then(this.#onResolved, (error: unknown) => {
-        this.#onResolved({ addresses: [], error: error instanceof Error ? error : new Error(String(error)) });
+        this.#onResolved({ addresses: [], error: asError(error) });
       });
     } else if (answer.error !== undefined) {
+      // Never answer inside connect(): the caller may not be ready for it.
+      const failed = answer;
       queueMicrotask(() => {
-        this.#onResolved(answer);
+        this.#onResolved(failed);
       });
     } else {
       this.#onResolved(answer);

@@ -307,6 +307,19 @@ describe('Connector with names', () => {
     expect(pool.connectFailures).toBe(2);
   });
 
+  test('a resolver that throws fails the attempt as JCT_ERR_CONNECT_UNRESOLVABLE, not the caller', async () => {
+    const resolver: HostResolver = {
+      lookup: () => {
+        throw new Error('resolver bug');
+      },
+    };
+    const connector = useConnector(new Connector(undefined, { resolver }));
+    const pool = connector.pool('api.internal', 80, POOL);
+    const { error } = await attemptOn(connector, pool);
+    expect(error?.code).toBe('JCT_ERR_CONNECT_UNRESOLVABLE');
+    expect(pool.connectingCount).toBe(0);
+  });
+
   test('IP literals never reach the resolver', async () => {
     const { port } = await serversOn(['127.0.0.1']);
     const resolver: HostResolver = {
