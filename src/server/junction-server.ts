@@ -4,6 +4,8 @@ import type { JunctionConfig } from '../config/types.ts';
 import { Connector } from '../connector/index.ts';
 import { Listener } from '../listener/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { ActiveHealthChecker } from '../router/active-health.ts';
 import { Router } from '../router/index.ts';
 import { Http1Session, type SessionHost } from '../session/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
@@ -33,12 +35,32 @@ export interface UpstreamStatus {
   readonly cluster: string;
   readonly id: string;
   readonly address: string;
-  /** False while passive health tracking has it ejected. */
+  /** Strategies may pick it: neither passive health nor active checks have it down. */
   readonly isUp: boolean;
+
+  /** Passive health has it ejected. */
+  readonly ejected: boolean;
+  /** When an ejected upstream gets its trial, in ms from now; 0 when it is not ejected. */
+  readonly ejectedForMs: number;
   /** Back in rotation after an ejection, waiting for one request to prove itself. */
   readonly onTrial: boolean;
-  /** When an ejected upstream gets its trial, in ms from now; 0 when it is up. */
-  readonly ejectedForMs: number;
+  /** Why it was last ejected (`3 consecutive failures`, …); '' if it never was. */
+  readonly ejectionReason: string;
+
+  /** Its cluster has active health checks. */
+  readonly checked: boolean;
+  /** Active checks have it up (always true when it is not checked). */
+  readonly activeUp: boolean;
+  /** Checks finished so far. */
+  readonly checks: number;
+  /** The last check's response status; 0 if it got none (or none has run). */
+  readonly lastCheckStatus: number;
+  /** Why the last check got no usable response (a connect error, a reset, a timeout, a malformed head). */
+  readonly lastCheckError: ErrorCode | undefined;
+  /** Checks in a row that passed, and that failed (one of the two is 0). */
+  readonly checkSuccesses: number;
+  readonly checkFailures: number;
+
   readonly inFlight: number;
   /** Finished attempts, failed attempts, and failures in a row. */
   readonly requests: number;
@@ -80,6 +102,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #listeners: Listener[] = [];
   #snapshot: RuntimeSnapshot;
   #sweepTimer: NodeJS.Timeout | undefined;
+  #healthChecker: ActiveHealthChecker | undefined;
   #closing: Promise<void> | undefined;
   #sessionsGone: (() => void) | undefined;
 
@@ -109,6 +132,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
+    this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
+      connector: this.#connector,
+      limits: this.#snapshot.headLimits,
+      log: this.log.child({ component: 'health' }),
+    });
+    this.#healthChecker.start();
     for (const l of this.listeners)
       this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
   }
@@ -121,14 +150,24 @@ class ServerRuntime implements JunctionServer, SessionHost {
     const now = this.clock.now();
     const out: UpstreamStatus[] = [];
     for (const cluster of this.#snapshot.clusters.values()) {
+      const checked = cluster.config.health.active !== undefined;
       for (const u of cluster.upstreams) {
         out.push({
           cluster: cluster.name,
           id: u.id,
           address: u.pool.upstreamId,
           isUp: u.isUp,
+          ejected: u.passiveDown,
+          ejectedForMs: u.passiveDown ? Math.max(0, Math.round(u.ejectedUntil - now)) : 0,
           onTrial: u.onTrial,
-          ejectedForMs: u.isUp ? 0 : Math.max(0, Math.round(u.ejectedUntil - now)),
+          ejectionReason: u.ejectionReason,
+          checked,
+          activeUp: !u.activeDown,
+          checks: u.checks,
+          lastCheckStatus: u.lastCheckStatus,
+          lastCheckError: u.lastCheckError,
+          checkSuccesses: u.checkSuccesses,
+          checkFailures: u.checkFailures,
           inFlight: u.inFlight,
           requests: u.requests,
           failures: u.failures,
@@ -176,6 +215,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
+    // Checks judge backends for traffic to come; while draining there is none.
+    this.#healthChecker?.stop();
     const stopped = Promise.all(this.#listeners.map((l) => l.close()));
     for (const session of this.#sessions.keys()) session.drain();
     if (this.#sessions.size > 0) {

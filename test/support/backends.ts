@@ -562,3 +562,69 @@ function listen(server: Server | HttpServer): Promise<void> {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// active health checks
+
+export interface HealthCheckedBackend extends HttpBackend {
+  /** What its health path answers; set it to make the backend fail or pass Junction's checks. */
+  healthStatus: number;
+  /** Requests to the health path so far. */
+  readonly healthChecks: number;
+  /** Every other request (traffic) so far. */
+  readonly trafficRequests: number;
+  /** Accepted connections that have not (yet) carried a health check: 0 means no traffic connected. */
+  readonly connectionsWithoutHealthCheck: number;
+}
+
+/**
+ * Answers its health path (`/healthz` by default) with `healthStatus` (200 at first) and everything else
+ * with 200 and its name, counting the two kinds of requests apart.
+ */
+export async function healthCheckedBackend(
+  name: string,
+  options: { healthPath?: string } = {},
+): Promise<HealthCheckedBackend> {
+  const healthPath = options.healthPath ?? '/healthz';
+  let healthStatus = 200;
+  const backend = await startHttpBackend(name, {}, (seen, res) => {
+    const status = seen.url === healthPath ? healthStatus : 200;
+    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(name) });
+    res.end(name);
+  });
+  const isCheck = (r: SeenRequest): boolean => r.url === healthPath;
+  // Spelled out, not spread from delegate(): a spread would freeze the counters' getters.
+  return {
+    name: backend.name,
+    port: backend.port,
+    address: backend.address,
+    requests: backend.requests,
+    get connections() {
+      return backend.connections;
+    },
+    get requestsStarted() {
+      return backend.requestsStarted;
+    },
+    get closedConnections() {
+      return backend.closedConnections;
+    },
+    close: () => backend.close(),
+    [Symbol.asyncDispose]: () => backend.close(),
+    get healthStatus() {
+      return healthStatus;
+    },
+    set healthStatus(status: number) {
+      healthStatus = status;
+    },
+    get healthChecks() {
+      return backend.requests.filter(isCheck).length;
+    },
+    get trafficRequests() {
+      return backend.requests.filter((r) => !isCheck(r)).length;
+    },
+    get connectionsWithoutHealthCheck() {
+      const checked = new Set(backend.requests.filter(isCheck).map((r) => r.connectionId));
+      return backend.connections - checked.size;
+    },
+  };
+}
