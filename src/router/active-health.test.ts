@@ -1,6 +1,8 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
+import { createTestCa } from '../../test/support/certs.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { parseConfigText } from '../config/index.ts';
 import { Connector, UpstreamPool } from '../connector/index.ts';
@@ -13,7 +15,7 @@ import {
   type ActiveHealthSettings,
   type CheckResult,
 } from './active-health.ts';
-import type { ClusterRuntime } from './cluster-runtime.ts';
+import { ClusterRuntime } from './cluster-runtime.ts';
 import { Router } from './router.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -361,5 +363,75 @@ describe('active health: the checker', () => {
       log: createLogger({ level: 'silent' }),
     });
     expect(checker.size).toBe(0);
+  });
+});
+
+describe('active health: checks dial the way the backend pool does', () => {
+  /** A cluster over one backend on 127.0.0.1:`port` whose pool speaks TLS trusting `ca`. */
+  function tlsHarness(port: number, ca: string): { upstream: UpstreamState; checker: ActiveHealthChecker } {
+    const config = parseConfigText(
+      `listeners: [{ port: 0 }]
+routes: [{ cluster: c }]
+clusters:
+  c: { backends: ["127.0.0.1:${port}"], health: { active: { path: /healthz } } }
+`,
+      '<test>',
+    ).clusters.get('c')!;
+    const upstream = new UpstreamState(
+      config.backends[0]!,
+      new UpstreamPool('127.0.0.1', port, { maxIdle: 4, idleTimeoutMs: 60_000, tls: { ca } }),
+    );
+    const cluster = new ClusterRuntime(config, [upstream], BUILTIN_STRATEGIES, {
+      random: Math.random,
+      now: () => performance.now(),
+    });
+    const connector = new Connector();
+    const checker = new ActiveHealthChecker([cluster], {
+      connector,
+      limits: { maxHeadBytes: 8192, maxHeaderCount: 100, maxRequestLineBytes: 8192 },
+      log: createLogger({ level: 'silent' }),
+    });
+    onTestFinished(() => {
+      checker.stop();
+      connector.close();
+    });
+    return { upstream, checker };
+  }
+
+  test('over TLS when the pool speaks TLS; an untrusted certificate fails the check', async () => {
+    const ca = createTestCa();
+    const otherCa = createTestCa('Another CA');
+    onTestFinished(() => {
+      ca.close();
+      otherCa.close();
+    });
+    const paths: string[] = [];
+    const server = createHttpsServer(ca.issue(['backend.test']), (req, res) => {
+      paths.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+
+    const trusting = tlsHarness(port, ca.cert);
+    expect(trusting.checker.checkNow(trusting.upstream)).toBe(true);
+    await waitFor(() => trusting.upstream.checks === 1, { what: 'the TLS check' });
+    expect(trusting.upstream.lastCheckStatus).toBe(200);
+    expect(paths).toEqual(['/healthz']);
+
+    const distrusting = tlsHarness(port, otherCa.cert);
+    expect(distrusting.checker.checkNow(distrusting.upstream)).toBe(true);
+    await waitFor(() => distrusting.upstream.checks === 1, { what: 'the untrusted TLS check' });
+    expect(distrusting.upstream.lastCheckError).toBe('JCT_ERR_TLS_HANDSHAKE');
+    expect(paths).toEqual(['/healthz']);
   });
 });
