@@ -100,7 +100,8 @@ export class ActiveHealthChecker {
   readonly #checks = new Map<UpstreamState, BackendCheck>();
   readonly #options: ActiveHealthOptions;
   readonly #random: () => number;
-  #started = false;
+  /** start() works once, and not after stop(). */
+  #canStart = true;
 
   constructor(clusters: Iterable<ClusterRuntime>, options: ActiveHealthOptions) {
     this.#options = options;
@@ -126,15 +127,10 @@ export class ActiveHealthChecker {
     return n;
   }
 
-  /** Whether `upstream` is actively checked. */
-  checks(upstream: UpstreamState): boolean {
-    return this.#checks.has(upstream);
-  }
-
   /** Starts every backend's schedule. Once only: a stopped checker stays stopped. */
   start(): void {
-    if (this.#started) return;
-    this.#started = true;
+    if (!this.#canStart) return;
+    this.#canStart = false;
     for (const check of this.#checks.values()) {
       check.start(this.#random() * check.settings.intervalMs * FIRST_CHECK_SPREAD);
     }
@@ -145,7 +141,8 @@ export class ActiveHealthChecker {
 
   /**
    * Checks `upstream` now instead of at its next turn (its schedule restarts from this check). Returns
-   * false, starting nothing, when a check of it is already under way or it is not checked.
+   * false, starting nothing, when a check of it is already under way, it is not checked, or the checker
+   * was stopped.
    */
   checkNow(upstream: UpstreamState): boolean {
     return this.#checks.get(upstream)?.run() ?? false;
@@ -153,7 +150,7 @@ export class ActiveHealthChecker {
 
   /** Clears every timer and destroys the checks under way; their results are dropped. */
   stop(): void {
-    this.#started = true;
+    this.#canStart = false;
     for (const check of this.#checks.values()) check.stop();
   }
 }
