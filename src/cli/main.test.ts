@@ -77,8 +77,10 @@ const BAD = file(
 const TWO_LISTENERS = file('two.yaml', 'listeners: [{ name: a, port: 0 }, { name: b, port: 0 }]\n');
 
 /** Lets main() run up to its next await on the fake server. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+/** Config loading reads files and may import modules, so wait by time (bounded), not by turns. */
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
   expect(condition()).toBe(true);
 }
 

@@ -46,6 +46,17 @@ describe('passive health', () => {
     expect(u.isUp).toBe(true);
   });
 
+  test('failed TLS handshakes count; a full pool does not (it is Junction's own limit)', () => {
+    const tls = upstream();
+    const exhausted = upstream();
+    for (let i = 0; i < 3; i++) {
+      recordOutcome(tls, { status: 0, errorCode: 'JCT_ERR_TLS_HANDSHAKE', durationMs: 1 }, 0, settings);
+      recordOutcome(exhausted, { status: 0, errorCode: 'JCT_ERR_POOL_EXHAUSTED', durationMs: 1 }, 0, settings);
+    }
+    expect(tls.isUp).toBe(false);
+    expect(exhausted.isUp).toBe(true);
+  });
+
   test('a client abort or a 4xx says nothing about the upstream', () => {
     const u = upstream();
     for (let i = 0; i < 5; i++) {
