@@ -46,12 +46,17 @@ describe('passive health', () => {
     expect(u.isUp).toBe(true);
   });
 
-  test('failed TLS handshakes count; a full pool does not (it is Junction's own limit)', () => {
+  test('failed TLS handshakes count; a full pool does not (it is a limit of the proxy itself)', () => {
     const tls = upstream();
     const exhausted = upstream();
     for (let i = 0; i < 3; i++) {
       recordOutcome(tls, { status: 0, errorCode: 'JCT_ERR_TLS_HANDSHAKE', durationMs: 1 }, 0, settings);
-      recordOutcome(exhausted, { status: 0, errorCode: 'JCT_ERR_POOL_EXHAUSTED', durationMs: 1 }, 0, settings);
+      recordOutcome(
+        exhausted,
+        { status: 0, errorCode: 'JCT_ERR_POOL_EXHAUSTED', durationMs: 1 },
+        0,
+        settings,
+      );
     }
     expect(tls.isUp).toBe(false);
     expect(exhausted.isUp).toBe(true);
