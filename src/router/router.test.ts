@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { parseConfigText } from '../config/index.ts';
 import { UpstreamPool, type ConnectHandler, type UpstreamConnection } from '../connector/index.ts';
 import { ConnectError, type JunctionError } from '../errors/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
 import { BUILTIN_STRATEGIES, type SelectionInput } from '../strategies/index.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
 import { Router, type RouterConnector, type RouterLease } from './router.ts';
@@ -72,7 +74,7 @@ const input: SelectionInput = {
 let now = 0;
 let connector: FakeConnector;
 
-function setup(retryYaml: string, options: { random?: () => number; backends?: number } = {}) {
+function setup(retryYaml: string, options: { random?: () => number; backends?: number; log?: Logger } = {}) {
   const ports = Array.from({ length: options.backends ?? 3 }, (_, i) => 4001 + i);
   const config = parseConfigText(
     `
@@ -91,6 +93,7 @@ clusters:
   const router = new Router(connector, BUILTIN_STRATEGIES, {
     clock: { now: () => now },
     random: options.random ?? ((): number => 0.5),
+    ...(options.log === undefined ? {} : { log: options.log }),
   });
   const clusterConfig = config.clusters.get('app')!;
   const cluster: ClusterRuntime = router.buildCluster(clusterConfig, clusterConfig.pool);
@@ -266,8 +269,18 @@ describe('Router retries', () => {
     expect(handler.failed[0]!.message).toMatch(/retry budget is spent/);
   });
 
-  test('connect failures also back off, and stop after attempts', () => {
-    const { handler, acquire } = setup('{ attempts: 2, backoff: { base: 100ms } }');
+  test('connect failures also back off, and stop after attempts with one warning', () => {
+    const warnings: string[] = [];
+    const log = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          warnings.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    });
+    const { handler, acquire } = setup('{ attempts: 2, backoff: { base: 100ms } }', { log });
     acquire();
     connector.fail();
     expect(connector.connectedPorts).toEqual([4001]);
@@ -275,5 +288,7 @@ describe('Router retries', () => {
     expect(connector.connectedPorts).toEqual([4001, 4002]);
     connector.fail();
     expect(handler.failed[0]!.message).toMatch(/after 2 attempts/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/failed after 2 attempts \(last: JCT_ERR_CONNECT_REFUSED/);
   });
 });

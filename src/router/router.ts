@@ -132,7 +132,7 @@ export class Router {
     upstream.inFlight--;
     this.#record(lease, upstream, outcome);
     this.#connector.release(conn, reusable);
-    if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, outcome);
+    if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, outcome.errorCode, outcome.status);
   }
 
   /**
@@ -326,9 +326,13 @@ export class Router {
   };
 
   /** The lease's last attempt ended after retries: say so when the request failed in the end. */
-  #reportAfterRetries(lease: RouterLease, upstream: UpstreamState, outcome: Outcome): void {
-    const code = outcome.errorCode;
-    const failedStatus = code === undefined && lease.cluster.config.retry.onStatuses.has(outcome.status);
+  #reportAfterRetries(
+    lease: RouterLease,
+    upstream: UpstreamState,
+    code: string | undefined,
+    status: number,
+  ): void {
+    const failedStatus = code === undefined && lease.cluster.config.retry.onStatuses.has(status);
     if ((code === undefined && !failedStatus) || code === 'JCT_ERR_CLIENT_ABORTED') return;
     this.#log.warn(
       {
@@ -336,9 +340,9 @@ export class Router {
         upstream: upstream.id,
         attempts: lease.attempts,
         code,
-        status: outcome.status,
+        status,
       },
-      `a request to cluster '${lease.cluster.name}' failed after ${lease.attempts} attempts (last: ${code ?? `status ${outcome.status}`} from ${upstream.id})`,
+      `a request to cluster '${lease.cluster.name}' failed after ${lease.attempts} attempts (last: ${code ?? `status ${status}`} from ${upstream.id})`,
     );
   }
 
@@ -364,6 +368,7 @@ export class Router {
         refusal === 'attempts'
           ? `after ${lease.attempts} attempts`
           : `and its retry budget is spent (${lease.attempts} attempts)`;
+      if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, error.code, 0);
       lease.handler.onAcquireFailed(
         new RouteError(
           'JCT_ERR_NO_UPSTREAM',
