@@ -5,6 +5,8 @@
 export {
   startJunction,
   type BoundListener,
+  type ClusterStatus,
+  type UpstreamEvents,
   type JunctionServer,
   type StartOptions,
   type UpstreamStatus,
@@ -31,3 +33,4 @@ export type {
   StrategyPlugin,
   Upstream,
 } from './strategies/index.ts';
+export type { UpstreamConnectionInfo } from './connector/index.ts';

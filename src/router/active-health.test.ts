@@ -206,7 +206,7 @@ clusters:
   const connector = new Connector();
   const router = new Router(connector, BUILTIN_STRATEGIES);
   const clusterConfig = config.clusters.get('c')!;
-  const cluster = router.buildCluster(clusterConfig, clusterConfig.pool);
+  const cluster = router.buildCluster(clusterConfig);
   const logs: Harness['logs'] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -357,7 +357,7 @@ describe('active health: the checker', () => {
     });
     const router = new Router(connector, BUILTIN_STRATEGIES);
     const c = config.clusters.get('c')!;
-    const checker = new ActiveHealthChecker([router.buildCluster(c, c.pool)], {
+    const checker = new ActiveHealthChecker([router.buildCluster(c)], {
       connector,
       limits: { maxHeadBytes: 8192, maxHeaderCount: 100, maxRequestLineBytes: 8192 },
       log: createLogger({ level: 'silent' }),

@@ -1,5 +1,6 @@
 import type { ClusterConfig, StrategyConfig } from '../config/types.ts';
 import type { Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
+import { RetryBudget } from './retry-budget.ts';
 import type { UpstreamState } from './upstream-state.ts';
 
 /**
@@ -12,6 +13,8 @@ export class ClusterRuntime {
   readonly config: ClusterConfig;
   readonly upstreams: readonly UpstreamState[];
   readonly strategy: Strategy;
+  /** Retries granted and refused, and the requests they are measured against. */
+  readonly retryBudget: RetryBudget;
   readonly #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   /** Every strategy instance over these upstreams, the cluster's own included, by strategy name. */
@@ -29,6 +32,7 @@ export class ClusterRuntime {
     this.#plugins = plugins;
     this.#env = env;
     this.strategy = this.strategyFor(config.strategy);
+    this.retryBudget = new RetryBudget(config.retry.budgetRatio, config.retry.budgetMinPerSecond);
   }
 
   /** The instance of `strategy` over this cluster's upstreams, built the first time it is asked for. */

@@ -1,10 +1,21 @@
 /**
  * router: the Router singleton (Traffic Server's L7 design). Holds the named strategies' runtimes,
- * asks the Connector for connections, decides retries, and receives every attempt's outcome.
- * Does not: parse HTTP, match routes (routes/), or touch client sockets.
- * Used by: transaction/, server/. Uses: connector/, strategies/, errors/, util/.
+ * asks the Connector for connections, decides retries (attempts, budget, backoff), tracks upstream
+ * health (passive ejection and active checks), and receives every attempt's outcome.
+ * Does not: parse HTTP beyond a health check's response head, match routes (routes/), or touch
+ * client sockets.
+ * Used by: transaction/, server/. Uses: connector/, strategies/, codec/ (health checks), errors/, util/.
  */
 export { ClusterRuntime } from './cluster-runtime.ts';
-export { Router, RouterLease, type PoolSettings } from './router.ts';
+export {
+  Router,
+  RouterLease,
+  poolOptionsFor,
+  type RetryReason,
+  type RouterConnector,
+  type RouterOptions,
+} from './router.ts';
+export { RetryBudget } from './retry-budget.ts';
+export { ActiveHealthChecker } from './active-health.ts';
 export { UpstreamState } from './upstream-state.ts';
 export type { AcquireHandler, Lease, UpstreamChannel, UpstreamHandler } from './types.ts';

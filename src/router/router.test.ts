@@ -96,7 +96,7 @@ clusters:
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const clusterConfig = config.clusters.get('app')!;
-  const cluster: ClusterRuntime = router.buildCluster(clusterConfig, clusterConfig.pool);
+  const cluster: ClusterRuntime = router.buildCluster(clusterConfig);
   const handler = new RecordingHandler();
   const acquire = (): RouterLease => router.acquire(cluster, input, 1_000, handler);
   return { router, cluster, handler, acquire };
@@ -202,7 +202,7 @@ describe('Router retries', () => {
     const lease = acquire();
     connector.succeed();
     expect(router.retry(lease, 'reset')).toBe(false);
-    expect(router.retryBudget(cluster)).toMatchObject({ requests: 1, retries: 0, retriesRefused: 1 });
+    expect(cluster.retryBudget).toMatchObject({ requests: 1, retries: 0, retriesRefused: 1 });
     expect(lease.connection).toBeDefined();
   });
 
@@ -217,7 +217,7 @@ describe('Router retries', () => {
     expect(router.retry(a, 'reset')).toBe(true);
     connector.succeed();
     expect(router.retry(b, 'reset')).toBe(false);
-    expect(router.retryBudget(cluster)).toMatchObject({ requests: 2, retries: 1, retriesRefused: 1 });
+    expect(cluster.retryBudget).toMatchObject({ requests: 2, retries: 1, retriesRefused: 1 });
   });
 
   test('a stale pooled connection is replayed once on a fresh connection, spending neither attempts nor budget', () => {
@@ -234,7 +234,7 @@ describe('Router retries', () => {
     expect(vi.getTimerCount()).toBe(0);
     connector.succeed();
     expect(lease.attempts).toBe(1);
-    expect(router.retryBudget(cluster).retriesRefused).toBe(0);
+    expect(cluster.retryBudget.retriesRefused).toBe(0);
     // A second stale connection in the same request is an ordinary reset: not in retry.on here.
     expect(router.retry(lease, 'stale')).toBe(false);
   });

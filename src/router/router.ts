@@ -1,19 +1,33 @@
-import type { ClusterConfig, RetryConfig } from '../config/types.ts';
+import type { BackendConfig, ClusterConfig, RetryConfig } from '../config/types.ts';
 import { ClusterRuntime } from './cluster-runtime.ts';
-import type { ConnectHandler, Connector, UpstreamConnection } from '../connector/index.ts';
+import type { ConnectHandler, Connector, PoolOptions, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { readmitExpired, recordOutcome } from './passive-health.ts';
-import { RetryBudget } from './retry-budget.ts';
+import type { RetryBudget } from './retry-budget.ts';
 import type { AcquireHandler, Lease } from './types.ts';
 import { UpstreamState } from './upstream-state.ts';
 
-export interface PoolSettings {
-  readonly maxIdle: number;
-  readonly idleTimeoutMs: number;
+/** A backend's pool settings: the cluster's pool, DNS and TLS sections (`https://` backends use TLS). */
+export function poolOptionsFor(cluster: ClusterConfig, backend: BackendConfig): PoolOptions {
+  const tls = cluster.tls;
+  return {
+    ...cluster.pool,
+    dns: cluster.dns,
+    tls:
+      backend.tls || tls.enabled
+        ? {
+            servername: tls.serverName,
+            ca: tls.ca,
+            rejectUnauthorized: tls.verify,
+            cert: tls.cert,
+            key: tls.key,
+          }
+        : undefined,
+  };
 }
 
 /** What the Router needs of the Connector (narrow, so tests can stand in for it). */
@@ -58,8 +72,6 @@ export class Router {
   #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
-  /** Each cluster's retry budget; a WeakMap so a replaced snapshot's clusters can go. */
-  readonly #budgets = new WeakMap<ClusterRuntime, RetryBudget>();
 
   constructor(
     connector: RouterConnector,
@@ -81,25 +93,16 @@ export class Router {
     this.#plugins = new Map([...this.#plugins, ...plugins]);
   }
 
-  /** Builds the runtime of a cluster. Throws if its strategy kind is unknown (config validation catches it first). */
-  buildCluster(config: ClusterConfig, pool: PoolSettings): ClusterRuntime {
+  /**
+   * Builds the runtime of a cluster: each backend's pool (shared with other clusters naming the same
+   * address and transport) and the cluster's strategy. Throws if its strategy kind is unknown (config
+   * validation catches that first) or its TLS material is not PEM.
+   */
+  buildCluster(config: ClusterConfig): ClusterRuntime {
     const upstreams = config.backends.map(
-      (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, pool)),
+      (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, poolOptionsFor(config, b))),
     );
-    const cluster = new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
-    this.retryBudget(cluster);
-    return cluster;
-  }
-
-  /** The cluster's retry budget, with its counters (requests, retries, retriesRefused). */
-  retryBudget(cluster: ClusterRuntime): RetryBudget {
-    let budget = this.#budgets.get(cluster);
-    if (budget === undefined) {
-      const retry = cluster.config.retry;
-      budget = new RetryBudget(retry.budgetRatio, retry.budgetMinPerSecond);
-      this.#budgets.set(cluster, budget);
-    }
-    return budget;
+    return new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
   }
 
   /**
@@ -116,7 +119,7 @@ export class Router {
     strategy: Strategy = cluster.strategy,
   ): RouterLease {
     const now = this.#clock.now();
-    const budget = this.retryBudget(cluster);
+    const budget = cluster.retryBudget;
     budget.recordRequest(now);
     const lease = new RouterLease(this, cluster, strategy, budget, input, connectTimeoutMs, handler);
     this.#attempt(lease, now);
@@ -195,6 +198,7 @@ export class Router {
     const cluster = lease.cluster;
     const event = recordOutcome(upstream, outcome, this.#clock.now(), cluster.config.health.passive);
     if (event === 'ejected') {
+      cluster.membersChanged();
       this.#log.warn(
         {
           cluster: cluster.name,

@@ -6,6 +6,8 @@
 export {
   startJunction,
   type BoundListener,
+  type ClusterStatus,
+  type UpstreamEvents,
   type JunctionServer,
   type StartOptions,
   type UpstreamStatus,

@@ -1,12 +1,11 @@
 import type { Socket } from 'node:net';
 import { BufferPool } from '../buffers/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
-import { Connector } from '../connector/index.ts';
+import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
 import { Listener } from '../listener/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { ActiveHealthChecker } from '../router/active-health.ts';
-import { Router } from '../router/index.ts';
+import { ActiveHealthChecker, Router } from '../router/index.ts';
 import { Http1Session, type SessionHost } from '../session/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
@@ -22,6 +21,33 @@ const HEAD_BUFFER_COUNT = 1024;
 export interface StartOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /**
+   * Outbound session events: called when a connection to a backend opens and when it closes (health
+   * check connections included). Synchronous and on the data path: keep them cheap. A listener that
+   * throws is logged and otherwise ignored.
+   */
+  readonly upstreamEvents?: UpstreamEvents;
+}
+
+/** Listeners for outbound connections opening and closing. */
+export interface UpstreamEvents {
+  onUpstreamOpen?(info: UpstreamConnectionInfo): void;
+  onUpstreamClose?(info: UpstreamConnectionInfo): void;
+}
+
+/** One cluster's strategy and retry counters, as `JunctionServer.clusters()` reports them. */
+export interface ClusterStatus {
+  readonly name: string;
+  /** The cluster's strategy name and kind. */
+  readonly strategy: string;
+  readonly strategyKind: string;
+  readonly backends: number;
+  /** Backends strategies may pick now. */
+  readonly backendsUp: number;
+  /** Requests that entered the cluster (first attempts), retries granted, retries the budget refused. */
+  readonly requests: number;
+  readonly retries: number;
+  readonly retriesRefused: number;
 }
 
 export interface BoundListener {
@@ -71,6 +97,9 @@ export interface UpstreamStatus {
   readonly connectionsIdle: number;
   readonly connectionsOpened: number;
   readonly connectionReuses: number;
+  /** Connect attempts that failed, and asks refused because the pool was at `max_total`. */
+  readonly connectFailures: number;
+  readonly poolExhausted: number;
 }
 
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
@@ -78,6 +107,8 @@ export interface JunctionServer {
   readonly listeners: readonly BoundListener[];
   /** Every backend of every cluster with its health state and counters (the in-process health API). */
   upstreams(): UpstreamStatus[];
+  /** Every cluster with its strategy and retry counters. */
+  clusters(): ClusterStatus[];
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }
@@ -87,7 +118,12 @@ export async function startJunction(
   config: JunctionConfig,
   options: StartOptions = {},
 ): Promise<JunctionServer> {
-  const server = new ServerRuntime(config, options.logger ?? silentLogger(), options.clock ?? systemClock);
+  const server = new ServerRuntime(
+    config,
+    options.logger ?? silentLogger(),
+    options.clock ?? systemClock,
+    options.upstreamEvents,
+  );
   await server.start();
   return server;
 }
@@ -106,10 +142,21 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #closing: Promise<void> | undefined;
   #sessionsGone: (() => void) | undefined;
 
-  constructor(config: JunctionConfig, log: Logger, clock: Clock) {
+  constructor(config: JunctionConfig, log: Logger, clock: Clock, events: UpstreamEvents | undefined) {
     this.clock = clock;
     this.log = log;
-    this.#connector = new Connector(clock);
+    this.#connector = new Connector(clock, {
+      events:
+        events === undefined
+          ? undefined
+          : {
+              onUpstreamOpen: (info) => events.onUpstreamOpen?.(info),
+              onUpstreamClose: (info) => events.onUpstreamClose?.(info),
+              onListenerError: (error, event) => {
+                log.error({ err: error, event }, `an upstream ${event} listener threw`);
+              },
+            },
+    });
     this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, {
       clock,
       log: log.child({ component: 'router' }),
@@ -176,10 +223,25 @@ class ServerRuntime implements JunctionServer, SessionHost {
           connectionsIdle: u.pool.idleCount,
           connectionsOpened: u.pool.connectsOpened,
           connectionReuses: u.pool.reuses,
+          connectFailures: u.pool.connectFailures,
+          poolExhausted: u.pool.exhausted,
         });
       }
     }
     return out;
+  }
+
+  clusters(): ClusterStatus[] {
+    return [...this.#snapshot.clusters.values()].map((cluster) => ({
+      name: cluster.name,
+      strategy: cluster.config.strategy.name,
+      strategyKind: cluster.config.strategy.kind,
+      backends: cluster.upstreams.length,
+      backendsUp: cluster.upstreams.filter((u) => u.isUp).length,
+      requests: cluster.retryBudget.requests,
+      retries: cluster.retryBudget.retries,
+      retriesRefused: cluster.retryBudget.retriesRefused,
+    }));
   }
 
   current(): RuntimeSnapshot {

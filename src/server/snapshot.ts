@@ -8,7 +8,7 @@ export function buildSnapshot(config: JunctionConfig, router: Router, version: n
   const clusters = new Map<string, ClusterRuntime>();
   router.addStrategyPlugins(config.strategyPlugins);
   for (const [name, cluster] of config.clusters) {
-    clusters.set(name, router.buildCluster(cluster, cluster.pool));
+    clusters.set(name, router.buildCluster(cluster));
   }
   return {
     version,

@@ -8,8 +8,8 @@ import type {
   UpstreamChannel,
   UpstreamHandler,
   AcquireHandler,
+  RetryReason,
 } from '../router/index.ts';
-import type { RetryReason } from '../router/router.ts';
 import type { SelectionInput } from '../strategies/index.ts';
 import {
   clientFramingFor,

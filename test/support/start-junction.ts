@@ -6,7 +6,7 @@ import { onTestFinished } from 'vitest';
 import type { JunctionConfig } from '../../src/config/types.ts';
 import { loadConfigText } from '../../src/config/index.ts';
 import { silentLogger, type Logger } from '../../src/log/index.ts';
-import { startJunction, type JunctionServer } from '../../src/server/index.ts';
+import { startJunction, type JunctionServer, type UpstreamEvents } from '../../src/server/index.ts';
 
 /** The listener the harness adds when the YAML has none: loopback, ephemeral port. */
 export const EPHEMERAL_LISTENER_YAML = 'listeners: [{ address: 127.0.0.1, port: 0 }]';
@@ -29,6 +29,8 @@ export interface StartJunctionOptions {
   readonly logger?: Logger;
   /** Where relative file names in the YAML (strategy modules, CA files) resolve; default the cwd. */
   readonly baseDir?: string;
+  /** Outbound connection listeners, passed to startJunction(). */
+  readonly upstreamEvents?: UpstreamEvents;
 }
 
 /**
@@ -47,7 +49,10 @@ export async function startJunctionFromYaml(
   if (fixed.length > 0) {
     throw new Error(`e2e configs must listen on port 0, not ${fixed.map((l) => l.port).join(', ')}`);
   }
-  const server = await startJunction(config, { logger: options.logger ?? silentLogger() });
+  const server = await startJunction(config, {
+    logger: options.logger ?? silentLogger(),
+    ...(options.upstreamEvents === undefined ? {} : { upstreamEvents: options.upstreamEvents }),
+  });
   const first = server.listeners[0];
   if (!first) {
     await server.close(0);
