@@ -34,3 +34,23 @@ export type {
   Upstream,
 } from './strategies/index.ts';
 export type { UpstreamConnectionInfo } from './connector/index.ts';
+export { definePlugin } from './plugins/index.ts';
+export type {
+  HookOptions,
+  LoadedConfigInfo,
+  PluginApi,
+  PluginDefinition,
+  SessionInfo,
+  UpstreamSessionInfo,
+} from './plugins/index.ts';
+export { TXN_HOOKS } from './hooks/index.ts';
+export type {
+  HeaderFields,
+  LocalResponse,
+  RequestView,
+  ResponseView,
+  TxnContext,
+  TxnHook,
+  TxnHookName,
+  TxnTimeouts,
+} from './hooks/index.ts';

@@ -84,6 +84,7 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
     },
     cluster: raw.cluster,
     strategy: raw.strategy === undefined ? undefined : resolveStrategy(raw.strategy, named),
+    plugins: raw.plugins ?? [],
   };
 }
 
@@ -204,6 +205,10 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     ]),
   );
   const timeouts = buildTimeouts(rawTimeouts);
+  const plugins = raw.plugins ?? [];
+  for (const plugin of [...plugins, ...(raw.routes ?? []).flatMap((r) => r.plugins ?? [])]) {
+    for (const strategy of plugin.definition.strategies ?? []) strategyPlugins.set(strategy.kind, strategy);
+  }
   return {
     source,
     listeners: raw.listeners.map(buildListener),
@@ -216,6 +221,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     ),
     strategies,
     strategyPlugins,
+    plugins,
     timeouts,
     limits: {
       maxHeadBytes: limits.max_head_size ?? defaults.DEFAULT_MAX_HEAD_BYTES,

@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
+import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
-import { parseConfigText, strategyModuleSpecifiers, type ParseConfigOptions } from './parse-config.ts';
-import type { LoadedStrategyModule } from './schema.ts';
+import { pluginProblem } from '../plugins/index.ts';
+import { moduleSpecifiers, parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+import type { LoadedPluginModule, LoadedStrategyModule } from './schema.ts';
 import type { JunctionConfig } from './types.ts';
 
 /** Throws ConfigErrors: JCT_ERR_CONFIG_READ when the file cannot be read, else as parseConfigText(). */
@@ -41,11 +43,21 @@ export async function loadConfigText(
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
+  const specifiers = moduleSpecifiers(text);
   const modules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
-  for (const specifier of strategyModuleSpecifiers(text)) {
+  for (const specifier of specifiers.strategies) {
     if (!modules.has(specifier)) modules.set(specifier, await importStrategyModule(specifier, baseDir));
   }
-  return parseConfigText(text, source, { ...options, baseDir, strategyModules: modules });
+  const plugins = new Map<string, LoadedPluginModule>(options.pluginModules ?? []);
+  for (const specifier of specifiers.plugins) {
+    if (!plugins.has(specifier)) plugins.set(specifier, await importPluginModule(specifier, baseDir));
+  }
+  return parseConfigText(text, source, {
+    ...options,
+    baseDir,
+    strategyModules: modules,
+    pluginModules: plugins,
+  });
 }
 
 /** `./x.js` and `/abs/x.js` are files; anything else is a package name resolved from the project. */
@@ -56,17 +68,36 @@ function moduleUrl(specifier: string, baseDir: string): string {
   return specifier;
 }
 
-async function importStrategyModule(specifier: string, baseDir: string): Promise<LoadedStrategyModule> {
-  let exports: Record<string, unknown>;
+/** The module's exports, or why it could not be imported. */
+async function importModule(
+  specifier: string,
+  baseDir: string,
+  what: string,
+): Promise<{ ok: true; exports: Record<string, unknown> } | { ok: false; problem: string }> {
   try {
-    exports = (await import(moduleUrl(specifier, baseDir))) as Record<string, unknown>;
+    return { ok: true, exports: (await import(moduleUrl(specifier, baseDir))) as Record<string, unknown> };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     const detail = reason === 'ERR_MODULE_NOT_FOUND' ? 'not found' : (error as Error).message;
-    return { ok: false, problem: `cannot load strategy module '${specifier}': ${detail}` };
+    return { ok: false, problem: `cannot load ${what} module '${specifier}': ${detail}` };
   }
+}
+
+async function importPluginModule(specifier: string, baseDir: string): Promise<LoadedPluginModule> {
+  const imported = await importModule(specifier, baseDir, 'plugin');
+  if (!imported.ok) return imported;
+  const definition = imported.exports['default'] ?? imported.exports['plugin'];
+  const problem = pluginProblem(definition);
+  if (problem !== undefined) return { ok: false, problem: `plugin module '${specifier}' ${problem}` };
+  return { ok: true, definition: definition as PluginDefinition };
+}
+
+async function importStrategyModule(specifier: string, baseDir: string): Promise<LoadedStrategyModule> {
+  const imported = await importModule(specifier, baseDir, 'strategy');
+  if (!imported.ok) return imported;
+  const exports = imported.exports;
   const plugin = exports['default'] ?? exports['strategy'];
-  const problem = pluginProblem(plugin);
+  const problem = strategyPluginProblem(plugin);
   if (problem !== undefined) {
     return { ok: false, problem: `strategy module '${specifier}' ${problem}` };
   }
@@ -74,7 +105,7 @@ async function importStrategyModule(specifier: string, baseDir: string): Promise
 }
 
 /** Why a module's export is not a StrategyPlugin, or undefined when it is one. */
-function pluginProblem(plugin: unknown): string | undefined {
+function strategyPluginProblem(plugin: unknown): string | undefined {
   if (typeof plugin !== 'object' || plugin === null) {
     return 'must export a strategy plugin as its default export (see defineStrategy())';
   }

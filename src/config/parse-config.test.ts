@@ -16,6 +16,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
   clusters: new Map(),
   strategies: new Map(),
   strategyPlugins: new Map(),
+  plugins: [],
   timeouts: {
     connectMs: 3_000,
     clientHeadMs: 10_000,

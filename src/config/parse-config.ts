@@ -10,7 +10,7 @@ import { buildConfig } from './build-config.ts';
 import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
-import { createConfigSchema, type LoadedStrategyModule } from './schema.ts';
+import { createConfigSchema, type LoadedPluginModule, type LoadedStrategyModule } from './schema.ts';
 import { knownStrategyKinds, strategyPluginFor } from './strategy-kinds.ts';
 import type { JunctionConfig } from './types.ts';
 import { YamlPositions } from './yaml-document.ts';
@@ -23,6 +23,8 @@ export interface ParseConfigOptions {
   readonly strategyKinds?: ReadonlySet<string>;
   /** Strategy modules already imported, by the specifier the config wrote (loadConfigFile() fills it). */
   readonly strategyModules?: ReadonlyMap<string, LoadedStrategyModule>;
+  /** Plugin modules already imported, by specifier (loadConfigFile() fills it). */
+  readonly pluginModules?: ReadonlyMap<string, LoadedPluginModule>;
   /** Relative file names in the config resolve against this; default: the source's directory. */
   readonly baseDir?: string;
 }
@@ -110,7 +112,11 @@ export function parseConfigText(
 
   const modules = options.strategyModules;
   const strategyModule = (specifier: string) => modules?.get(specifier);
-  const moduleKinds = [...(modules?.values() ?? [])].flatMap((m) => (m.ok ? [m.plugin] : []));
+  const pluginModules = options.pluginModules;
+  const moduleKinds = [
+    ...[...(modules?.values() ?? [])].flatMap((m) => (m.ok ? [m.plugin] : [])),
+    ...[...(pluginModules?.values() ?? [])].flatMap((m) => (m.ok ? (m.definition.strategies ?? []) : [])),
+  ];
   const kinds = new Set(options.strategyKinds ?? knownStrategyKinds());
   for (const plugin of moduleKinds) kinds.add(plugin.kind);
   const schema = createConfigSchema({
@@ -118,6 +124,7 @@ export function parseConfigText(
     strategyPlugin: (kind) => strategyPluginFor(kind) ?? moduleKinds.find((p) => p.kind === kind),
     strategyNames: new Set(namedStrategies(converted.data)),
     strategyModule,
+    pluginModule: (specifier) => pluginModules?.get(specifier),
     baseDir: options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source))),
   });
   const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
@@ -145,23 +152,44 @@ function namedStrategies(data: unknown): string[] {
   return Object.keys(strategies);
 }
 
-/** The `module:` specifiers of the top-level `strategies`, for the loader to import before parsing. */
-export function strategyModuleSpecifiers(text: string): string[] {
+/** The module specifiers a config names, for the loader to import before parsing. */
+export interface ModuleSpecifiers {
+  /** `module:` of the top-level `strategies`. */
+  readonly strategies: string[];
+  /** Top-level `plugins` and every route's `plugins`. */
+  readonly plugins: string[];
+}
+
+export function moduleSpecifiers(text: string): ModuleSpecifiers {
+  const found: ModuleSpecifiers = { strategies: [], plugins: [] };
   const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false });
-  if (doc.errors.length > 0) return [];
+  if (doc.errors.length > 0) return found;
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
-    return [];
+    return found;
   }
-  const specifiers: string[] = [];
-  if (typeof data !== 'object' || data === null) return specifiers;
-  const strategies = (data as Record<string, unknown>)['strategies'];
-  if (typeof strategies !== 'object' || strategies === null) return specifiers;
-  for (const entry of Object.values(strategies as Record<string, unknown>)) {
-    const module = (entry as Record<string, unknown> | null)?.['module'];
-    if (typeof module === 'string' && module !== '') specifiers.push(module);
+  const root = asRecord(data);
+  for (const entry of Object.values(asRecord(root?.['strategies']) ?? {})) {
+    const module = asRecord(entry)?.['module'];
+    if (typeof module === 'string' && module !== '') found.strategies.push(module);
   }
-  return specifiers;
+  const addPlugins = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const entry of list) {
+      const module = typeof entry === 'string' ? entry : asRecord(entry)?.['module'];
+      if (typeof module === 'string' && module !== '') found.plugins.push(module);
+    }
+  };
+  addPlugins(root?.['plugins']);
+  const routes = root?.['routes'];
+  if (Array.isArray(routes)) for (const route of routes) addPlugins(asRecord(route)?.['plugins']);
+  return found;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -23,6 +23,7 @@ import {
 } from './defaults.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
+import type { PluginConfig, PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
@@ -222,7 +223,14 @@ const backend = z.preprocess(
 export type LoadedStrategyModule =
   { readonly ok: true; readonly plugin: StrategyPlugin } | { readonly ok: false; readonly problem: string };
 
+/** A plugin module the loader imported (or failed to), keyed by the specifier the config wrote. */
+export type LoadedPluginModule =
+  | { readonly ok: true; readonly definition: PluginDefinition }
+  | { readonly ok: false; readonly problem: string };
+
 export interface SchemaOptions {
+  /** Plugin modules the loader imported; undefined when the config was parsed without loading. */
+  readonly pluginModule: (specifier: string) => LoadedPluginModule | undefined;
   /** The strategy kinds a cluster may name. */
   readonly strategyKinds: ReadonlySet<string>;
   /** The plugin whose parseOptions() checks a kind's options, when one is known. */
@@ -531,6 +539,58 @@ function cluster(options: SchemaOptions) {
   );
 }
 
+/** A plugin: `./module.js`, or `{ module, name, config }`; its config is checked by the plugin. */
+function pluginEntry(options: SchemaOptions) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? { module: value } : value),
+    strictObject(
+      { module: nonEmptyString, name: optional(nonEmptyString), config: optional(z.unknown()) },
+      'must be a module path, or a mapping with a module',
+    ).transform((value, ctx): PluginConfig => {
+      const loaded = options.pluginModule(value.module);
+      if (!loaded?.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['module'],
+          message:
+            loaded === undefined
+              ? 'plugin modules are loaded only when the config is read with loadConfigFile()'
+              : loaded.problem,
+        });
+        return z.NEVER;
+      }
+      const definition = loaded.definition;
+      let config: unknown = value.config;
+      if (definition.parseConfig !== undefined) {
+        try {
+          config = definition.parseConfig(value.config);
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            path: value.config === undefined ? [] : ['config'],
+            message: `plugin '${definition.name}': ${error instanceof Error ? error.message : String(error)}`,
+          });
+          return z.NEVER;
+        }
+      } else if (value.config !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['config'],
+          message: `plugin '${definition.name}' takes no config`,
+        });
+        return z.NEVER;
+      }
+      return { name: value.name ?? definition.name, module: value.module, definition, config };
+    }),
+  );
+}
+
+function pluginList(options: SchemaOptions) {
+  return z.array(pluginEntry(options), {
+    error: (issue) => `must be a list of plugins, got ${describeValue(issue.input)}`,
+  });
+}
+
 function route(options: SchemaOptions) {
   return strictObject(
     {
@@ -538,6 +598,7 @@ function route(options: SchemaOptions) {
       match: optional(routeMatch),
       cluster: nonEmptyString,
       strategy: optional(strategyReference(options)),
+      plugins: optional(pluginList(options)),
     },
     'must be a mapping with at least a cluster',
   );
@@ -607,6 +668,7 @@ export function createConfigSchema(options: SchemaOptions) {
               : undefined,
         }),
       ),
+      plugins: optional(pluginList(options)),
       strategies: optional(
         z.record(z.string().min(1, 'strategy names must not be empty'), namedStrategy(options), {
           error: (issue) =>

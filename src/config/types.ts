@@ -1,3 +1,4 @@
+import type { PluginConfig } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 
 /**
@@ -50,6 +51,8 @@ export interface RouteConfig {
   readonly cluster: string;
   /** A strategy that replaces the cluster's own for this route's transactions; undefined keeps it. */
   readonly strategy: StrategyConfig | undefined;
+  /** Plugins attached to this route (Traffic Server's remap plugins): their hooks run for its requests. */
+  readonly plugins: readonly PluginConfig[];
 }
 
 export interface BackendConfig {
@@ -211,6 +214,8 @@ export interface JunctionConfig {
    * the server uses these beside them.
    */
   readonly strategyPlugins: ReadonlyMap<string, StrategyPlugin>;
+  /** Global plugins, in the order they are set up. */
+  readonly plugins: readonly PluginConfig[];
   readonly timeouts: TimeoutsConfig;
   readonly limits: LimitsConfig;
   readonly forwarded: ForwardedConfig;

@@ -33,6 +33,14 @@ export const ERROR_CODES = {
   },
   JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
   JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
+  JCT_ERR_HOOK_FAILED: {
+    status: 500,
+    summary: 'A hook threw, rejected or exceeded its time limit; only its transaction failed.',
+  },
+  JCT_ERR_PLUGIN_INVALID: {
+    status: undefined,
+    summary: 'A plugin module could not be loaded, or its setup failed.',
+  },
   JCT_ERR_CLIENT_ABORTED: {
     status: undefined,
     summary: 'The client closed its connection before the response was complete.',

@@ -133,3 +133,15 @@ export class RouteError extends JunctionError {
     this.code = code;
   }
 }
+
+/** A plugin failed to set up or to run a load-time hook: the config it came with is not served. */
+export class PluginError extends JunctionError {
+  readonly code = 'JCT_ERR_PLUGIN_INVALID' as const;
+  readonly source = 'config' as const;
+  /** The plugin instance's name. */
+  readonly plugin: string;
+  constructor(plugin: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.plugin = plugin;
+  }
+}

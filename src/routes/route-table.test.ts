@@ -27,6 +27,7 @@ function route(name: string, spec: RouteSpec = {}): RouteConfig {
       headers: spec.headers ?? [],
     },
     strategy: undefined,
+    plugins: [],
   };
 }
 

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router } from '../router/index.ts';
 import { Http1Session, type SessionHost } from '../session/index.ts';
+import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -136,7 +137,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #router: Router;
   readonly #sessions = new Map<Http1Session, Listener>();
   readonly #listeners: Listener[] = [];
+  readonly #config: JunctionConfig;
   #snapshot: RuntimeSnapshot;
+  /** Set up in start(); null when the config names no plugin. */
+  #plugins: PluginHost | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
   #healthChecker: ActiveHealthChecker | undefined;
   #closing: Promise<void> | undefined;
@@ -145,27 +149,45 @@ class ServerRuntime implements JunctionServer, SessionHost {
   constructor(config: JunctionConfig, log: Logger, clock: Clock, events: UpstreamEvents | undefined) {
     this.clock = clock;
     this.log = log;
+    this.#config = config;
+    // Outbound events cost nothing unless someone listens: the embedding program, or a plugin.
+    const listened = events !== undefined || PluginHost.configHasPlugins(config);
     this.#connector = new Connector(clock, {
-      events:
-        events === undefined
-          ? undefined
-          : {
-              onUpstreamOpen: (info) => events.onUpstreamOpen?.(info),
-              onUpstreamClose: (info) => events.onUpstreamClose?.(info),
-              onListenerError: (error, event) => {
-                log.error({ err: error, event }, `an upstream ${event} listener threw`);
-              },
+      events: !listened
+        ? undefined
+        : {
+            onUpstreamOpen: (info) => {
+              events?.onUpstreamOpen?.(info);
+              this.#plugins?.upstreamOpened(info);
             },
+            onUpstreamClose: (info) => {
+              events?.onUpstreamClose?.(info);
+              this.#plugins?.upstreamClosed(info);
+            },
+            onListenerError: (error, event) => {
+              log.error({ err: error, event }, `an upstream ${event} listener threw`);
+            },
+          },
     });
     this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, {
       clock,
       log: log.child({ component: 'router' }),
     });
+    // Replaced in start() once plugins have registered their hooks.
     this.#snapshot = buildSnapshot(config, this.#router, 1);
   }
 
   async start(): Promise<void> {
-    const config = this.#snapshot.config;
+    const config = this.#config;
+    if (PluginHost.configHasPlugins(config)) {
+      try {
+        this.#plugins = await PluginHost.start(config, this.log.child({ component: 'plugins' }));
+      } catch (error) {
+        this.#connector.close();
+        throw error;
+      }
+      this.#snapshot = buildSnapshot(config, this.#router, 1, this.#plugins);
+    }
     try {
       for (const listenerConfig of config.listeners) {
         const listener = new Listener(listenerConfig, this.clock, this.#serve);
@@ -174,6 +196,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       }
     } catch (error) {
       await Promise.all(this.#listeners.map((l) => l.close()));
+      await this.#plugins?.dispose();
       this.#connector.close();
       throw error;
     }
@@ -251,6 +274,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #serve = (socket: Socket, listener: Listener): void => {
     const session = new Http1Session(socket, this, 'http');
     this.#sessions.set(session, listener);
+    this.#plugins?.sessionStarted(sessionInfo(session, socket, listener));
     if (this.#closing !== undefined) session.drain();
   };
 
@@ -258,6 +282,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
     const listener = this.#sessions.get(session);
     this.#sessions.delete(session);
     listener?.sessionEnded();
+    if (this.#plugins !== null && listener !== undefined) {
+      this.#plugins.sessionClosed(sessionInfo(session, undefined, listener));
+    }
     if (this.#sessions.size === 0) this.#sessionsGone?.();
   }
 
@@ -271,7 +298,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.#router.readmitExpired(this.#snapshot.clusters.values());
   };
 
-  close(graceMs: number = this.#snapshot.config.timeouts.shutdownGraceMs): Promise<void> {
+  close(graceMs: number = this.#config.timeouts.shutdownGraceMs): Promise<void> {
     this.#closing ??= this.#shutdown(graceMs);
     return this.#closing;
   }
@@ -296,6 +323,15 @@ class ServerRuntime implements JunctionServer, SessionHost {
     await stopped;
     clearInterval(this.#sweepTimer);
     this.#connector.close();
+    await this.#plugins?.dispose();
     this.log.info('stopped');
   }
+}
+
+function sessionInfo(session: Http1Session, socket: Socket | undefined, listener: Listener): SessionInfo {
+  return {
+    clientAddress: session.clientAddress,
+    clientPort: socket?.remotePort ?? session.clientPort,
+    listener: listener.config.name,
+  };
 }

@@ -1,10 +1,32 @@
 import type { JunctionConfig } from '../config/types.ts';
 import type { ClusterRuntime, Router } from '../router/index.ts';
 import { RouteTable } from '../routes/index.ts';
-import type { RuntimeSnapshot } from '../transaction/index.ts';
+import { mergeHookTables, type HookTable } from '../hooks/index.ts';
+import type { RuntimeSnapshot, SnapshotHooks } from '../transaction/index.ts';
 
-/** Builds the data plane's view of a validated config: compiled routes and cluster runtimes. */
-export function buildSnapshot(config: JunctionConfig, router: Router, version: number): RuntimeSnapshot {
+/** The hooks plugins registered: globally, and per route name. */
+export interface RegisteredHooks {
+  readonly global: HookTable | null;
+  readonly routes: ReadonlyMap<string, HookTable | null>;
+}
+
+/** Per route: the global hooks then the route's own, merged once here instead of per request. */
+function snapshotHooks(registered: RegisteredHooks | undefined): SnapshotHooks | null {
+  if (registered === undefined) return null;
+  const { global } = registered;
+  const byRoute = new Map<string, HookTable | null>();
+  for (const [route, table] of registered.routes) byRoute.set(route, mergeHookTables(global, table));
+  if (global === null && [...byRoute.values()].every((table) => table === null)) return null;
+  return { global, forRoute: (name) => byRoute.get(name) ?? global };
+}
+
+/** Builds the data plane's view of a validated config: compiled routes, cluster runtimes and hooks. */
+export function buildSnapshot(
+  config: JunctionConfig,
+  router: Router,
+  version: number,
+  hooks?: RegisteredHooks,
+): RuntimeSnapshot {
   const clusters = new Map<string, ClusterRuntime>();
   router.addStrategyPlugins(config.strategyPlugins);
   for (const [name, cluster] of config.clusters) {
@@ -21,5 +43,6 @@ export function buildSnapshot(config: JunctionConfig, router: Router, version: n
       maxHeaderCount: config.limits.maxHeaderCount,
       maxRequestLineBytes: config.limits.maxRequestLineBytes,
     },
+    hooks: snapshotHooks(hooks),
   };
 }

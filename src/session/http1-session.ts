@@ -29,6 +29,7 @@ type SessionState = 'idle' | 'head' | 'transaction' | 'closing' | 'closed';
 export class Http1Session implements SessionPort {
   readonly socket: Socket;
   readonly clientAddress: string;
+  readonly clientPort: number;
   readonly scheme: 'http' | 'https';
   readonly log: Logger;
   readonly #host: SessionHost;
@@ -53,6 +54,7 @@ export class Http1Session implements SessionPort {
     this.scheme = scheme;
     this.log = host.log;
     this.clientAddress = socket.remoteAddress ?? '';
+    this.clientPort = socket.remotePort ?? 0;
     this.openedAt = host.clock.now();
     socket.setNoDelay(true);
     socket.on('data', this.#onData);

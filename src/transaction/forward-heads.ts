@@ -135,3 +135,17 @@ export function serializeLocalResponse(status: number, reason: string, body: str
     body
   );
 }
+
+/** The head of a response Junction makes with fields a hook chose. Always length-framed. */
+export function serializeLocalHead(
+  status: number,
+  reason: string,
+  headers: readonly string[],
+  bodyLength: number,
+  close: boolean,
+): string {
+  let out = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) out += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  out += `Content-Length: ${bodyLength}\r\n`;
+  return out + (close ? 'Connection: close\r\n' : '') + '\r\n';
+}

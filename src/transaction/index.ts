@@ -4,5 +4,5 @@
  * Does not: own sockets (session/ and the Router lend them) or open upstream connections.
  */
 export { Transaction } from './transaction.ts';
-export type { RouteMatcher, RouteRequest, RuntimeSnapshot } from './snapshot.ts';
+export type { RouteMatcher, RouteRequest, RuntimeSnapshot, SnapshotHooks } from './snapshot.ts';
 export type { SessionPort } from './session-port.ts';

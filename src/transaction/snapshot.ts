@@ -2,6 +2,7 @@ import type { JunctionConfig } from '../config/types.ts';
 import type { HeadLimits } from '../codec/types.ts';
 import type { ClusterRuntime, Router } from '../router/index.ts';
 import type { RouteConfig } from '../config/types.ts';
+import type { HookTable } from '../hooks/index.ts';
 
 /** What the route table needs from a request (routes/ implements the matching). */
 export interface RouteRequest {
@@ -26,4 +27,12 @@ export interface RuntimeSnapshot {
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
   readonly router: Router;
   readonly headLimits: HeadLimits;
+  /** The hooks plugins registered; null when there are none anywhere, so transactions skip them. */
+  readonly hooks: SnapshotHooks | null;
+}
+
+/** Hook tables: the global one, and per route the global hooks followed by the route's own. */
+export interface SnapshotHooks {
+  readonly global: HookTable | null;
+  forRoute(routeName: string): HookTable | null;
 }

@@ -10,19 +10,64 @@ import type {
   AcquireHandler,
   RetryReason,
 } from '../router/index.ts';
-import type { SelectionInput } from '../strategies/index.ts';
+import {
+  HOOKS_DONE,
+  HOOKS_FAILED,
+  HOOKS_PENDING,
+  type HookFailure,
+  type HookRunResult,
+  type LocalResponse,
+  type TxnHookName,
+  type TxnTimeouts,
+} from '../hooks/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { SelectionInput, Strategy, Upstream } from '../strategies/index.ts';
 import {
   clientFramingFor,
   serializeClientResponseHead,
+  serializeLocalHead,
   serializeLocalResponse,
   serializeUpstreamRequestHead,
   type ClientFraming,
 } from './forward-heads.ts';
 import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './session-port.ts';
 import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
+import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
 
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
-type ResponseState = 'head' | 'body' | 'done';
+/** `hooks`: a response head is held while read-response/send-response hooks run. */
+type ResponseState = 'head' | 'hooks' | 'body' | 'done';
+
+// Where a transaction resumes after a hook point (TxnHooks.run's `step`).
+const STEP_TXN_START = 0;
+const STEP_READ_REQUEST = 1;
+const STEP_PRE_REMAP = 2;
+const STEP_ROUTE = 3;
+const STEP_POST_REMAP = 4;
+const STEP_DISPATCH = 5;
+const STEP_WRITE_REQUEST = 6;
+const STEP_SEND_RESPONSE = 7;
+const STEP_START_RESPONSE = 8;
+const STEP_WRITE_LOCAL = 9;
+const STEP_CLOSED = 10;
+
+/** A response waiting for read-response/send-response hooks: its head and the bytes read after it. */
+interface HeldResponse {
+  readonly head: ResponseHead;
+  buf: Buffer;
+  readonly offset: number;
+  /** The upstream ended ('end') or failed meanwhile: replayed once the head is written. */
+  ended: boolean;
+  closed: boolean;
+  error: Error | undefined;
+}
+
+/** A response Junction makes itself, waiting for send-response hooks. */
+interface HeldLocal {
+  readonly head: ResponseHead;
+  readonly body: Buffer;
+  readonly code: ErrorCode | undefined;
+}
 
 /** Responses up to this size that arrive whole are written to the client in one buffer. */
 const SMALL_BODY_BYTES = 16 * 1024;
@@ -41,7 +86,9 @@ const REPLAYABLE_BODY_BYTES = 16 * 1024;
  * It borrows the client side from its session (SessionPort) and the upstream side from the Router
  * (UpstreamChannel); it never opens or pools connections itself.
  */
-export class Transaction implements RouteRequest, SelectionInput, AcquireHandler, UpstreamHandler {
+export class Transaction
+  implements RouteRequest, SelectionInput, AcquireHandler, UpstreamHandler, HookedTransaction
+{
   readonly head: RequestHead;
   readonly snapshot: RuntimeSnapshot;
   readonly #session: SessionPort;
@@ -72,11 +119,25 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   #responseStarted = false;
   #upstreamOverran = false;
 
+  /** Null unless the snapshot has hooks: a hook-free transaction pays one null check per point. */
+  readonly #hooks: TxnHooks | null;
+  /** A strategy or upstream a hook chose, resolved when the Router is asked. */
+  #strategyName: string | undefined = undefined;
+  #upstreamChoice: string | undefined = undefined;
+  #heldResponse: HeldResponse | null = null;
+  #heldLocal: HeldLocal | null = null;
+
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
     this.#session = session;
     this.snapshot = snapshot;
     this.head = head;
     this.startedAt = snapshot.router.now();
+    const hooks = snapshot.hooks;
+    this.#hooks = hooks === null ? null : new TxnHooks(this, hooks.global, snapshot.config.timeouts);
+  }
+
+  get #timeouts(): TxnTimeouts {
+    return this.#hooks?.timeouts ?? this.snapshot.config.timeouts;
   }
 
   // RouteRequest and SelectionInput: the request as routing and strategies see it.
@@ -121,32 +182,223 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       if (this.#reqState === 'done') this.#session.stashPipelined(body, bodyStart);
       else this.#held = body.subarray(bodyStart);
     }
-    this.route = this.snapshot.routes.match(this);
-    if (this.route === undefined) {
-      this.#respondLocal(404, 'JCT_ERR_ROUTE_NOT_FOUND', 'no route matches this request\n');
+    if (this.#hooks !== null) {
+      // Hooks may wait: hold the body in the socket, not in memory, until an upstream is ready.
+      if (this.#reqState === 'awaiting-upstream') this.#session.pauseClient(PAUSE_WAIT_UPSTREAM);
+      this.#advance(STEP_TXN_START);
       return;
     }
-    this.cluster = this.snapshot.clusters.get(this.route.cluster);
-    if (this.cluster === undefined) {
+    if (this.#routeRequest()) this.#dispatch();
+  }
+
+  /** Finds the route and its cluster (unless a hook chose them); answers 404 and returns false if none. */
+  #routeRequest(): boolean {
+    this.route ??= this.snapshot.routes.match(this);
+    if (this.route === undefined) {
+      this.#respondLocal(404, 'JCT_ERR_ROUTE_NOT_FOUND', 'no route matches this request\n');
+      return false;
+    }
+    this.cluster ??= this.snapshot.clusters.get(this.route.cluster);
+    return true;
+  }
+
+  #dispatch(): void {
+    const cluster = this.cluster;
+    if (cluster === undefined) {
       this.#respondLocal(503, 'JCT_ERR_NO_UPSTREAM', 'the route names no cluster\n');
       return;
     }
+    let strategy: Strategy;
+    try {
+      strategy = this.#strategyFor(cluster);
+    } catch (error) {
+      this.#hookFailed({ hook: 'post-remap', owner: 'transaction', kind: 'threw', error });
+      return;
+    }
     if (this.#reqState === 'awaiting-upstream') this.#session.pauseClient(PAUSE_WAIT_UPSTREAM);
-    this.#acquire();
+    this.#session.setDeadline(0);
+    this.#lease = this.snapshot.router.acquire(cluster, this, this.#timeouts.connectMs, this, strategy);
   }
 
-  #acquire(): void {
-    const timeouts = this.snapshot.config.timeouts;
-    this.#session.setDeadline(0);
-    const cluster = this.cluster!;
+  /** The cluster's strategy, the route's, or what a hook chose (a strategy name, or one upstream). */
+  #strategyFor(cluster: ClusterRuntime): Strategy {
+    const upstreamId = this.#upstreamChoice;
+    if (upstreamId !== undefined) {
+      const upstream = cluster.upstreams.find((u) => u.id === upstreamId);
+      if (upstream === undefined) throw new Error(`cluster '${cluster.name}' has no backend '${upstreamId}'`);
+      return pinnedTo(upstream);
+    }
+    const name = this.#strategyName;
+    if (name !== undefined) {
+      return cluster.strategyFor(
+        this.snapshot.config.strategies.get(name) ?? { name, kind: name, options: {} },
+      );
+    }
     const routeStrategy = this.route?.strategy;
-    this.#lease = this.snapshot.router.acquire(
-      cluster,
-      this,
-      timeouts.connectMs,
-      this,
-      routeStrategy === undefined ? cluster.strategy : cluster.strategyFor(routeStrategy),
+    return routeStrategy === undefined ? cluster.strategy : cluster.strategyFor(routeStrategy);
+  }
+
+  // Hooks (only for snapshots that have them)
+
+  /** Runs hook points from `step` on until one waits, fails, answers, or the transaction moves on. */
+  #advance(step: number): void {
+    const hooks = this.#hooks!;
+    for (;;) {
+      if (this.#finished) return;
+      if (hooks.answer !== undefined && step !== STEP_WRITE_LOCAL && step !== STEP_START_RESPONSE) {
+        this.#answerFromHook(hooks.answer);
+        return;
+      }
+      let result: HookRunResult;
+      switch (step) {
+        case STEP_TXN_START:
+          result = hooks.run('txn-start', (step = STEP_READ_REQUEST));
+          break;
+        case STEP_READ_REQUEST:
+          result = hooks.run('read-request', (step = STEP_PRE_REMAP));
+          break;
+        case STEP_PRE_REMAP:
+          result = hooks.run('pre-remap', (step = STEP_ROUTE));
+          break;
+        case STEP_ROUTE:
+          if (!this.#routeRequest()) return;
+          hooks.useTable(this.snapshot.hooks!.forRoute(this.route!.name));
+          result = hooks.run('remap', (step = STEP_POST_REMAP));
+          break;
+        case STEP_POST_REMAP:
+          result = hooks.run('post-remap', (step = STEP_DISPATCH));
+          break;
+        case STEP_DISPATCH:
+          this.#dispatch();
+          return;
+        case STEP_WRITE_REQUEST:
+          this.#writeRequest();
+          return;
+        case STEP_SEND_RESPONSE:
+          result = hooks.run('send-response', (step = STEP_START_RESPONSE));
+          break;
+        case STEP_START_RESPONSE:
+          if (hooks.answer !== undefined) {
+            this.#answerFromHook(hooks.answer);
+            return;
+          }
+          this.#startHeldResponse();
+          return;
+        case STEP_WRITE_LOCAL:
+          this.#writeHeldLocal();
+          return;
+        default:
+          return;
+      }
+      if (result === HOOKS_PENDING) {
+        this.#session.setDeadline(0);
+        return;
+      }
+      if (result === HOOKS_FAILED) {
+        this.#hookFailed(hooks.lastFailure!);
+        return;
+      }
+    }
+  }
+
+  /** @internal TxnHooks: an asynchronous hook run finished. */
+  resumeAfterHooks(step: number, failure: HookFailure | undefined): void {
+    if (step === STEP_CLOSED) {
+      if (failure !== undefined) this.#logHookFailure(failure);
+      return;
+    }
+    if (this.#finished) return;
+    if (failure !== undefined) this.#hookFailed(failure);
+    else this.#advance(step);
+  }
+
+  /** Runs `name`'s hooks, continuing at `next` when they are done. */
+  #runHooks(name: TxnHookName, next: number): void {
+    const result = this.#hooks!.run(name, next);
+    if (result === HOOKS_DONE) this.#advance(next);
+    else if (result === HOOKS_FAILED) this.#hookFailed(this.#hooks!.lastFailure!);
+    else this.#session.setDeadline(0);
+  }
+
+  #logHookFailure(failure: HookFailure): void {
+    const how = failure.kind === 'timed-out' ? 'timed out' : failure.kind;
+    this.#session.log.error(
+      { plugin: failure.owner, hook: failure.hook, err: failure.error, code: 'JCT_ERR_HOOK_FAILED' },
+      `hook ${failure.hook} of plugin '${failure.owner}' ${how}`,
     );
+  }
+
+  /** A hook threw, rejected or timed out: this transaction ends with a 500; nothing else is affected. */
+  #hookFailed(failure: HookFailure): void {
+    this.#logHookFailure(failure);
+    const hooks = this.#hooks;
+    if (hooks !== null) hooks.failed = true;
+    if (this.#finished) return;
+    if (this.#responseStarted) {
+      this.#abort('JCT_ERR_HOOK_FAILED');
+      return;
+    }
+    this.#heldResponse = null;
+    this.#channel?.resume();
+    this.#releaseUpstream(false, 0, 'JCT_ERR_HOOK_FAILED');
+    this.#respondLocal(500, 'JCT_ERR_HOOK_FAILED', 'internal error\n');
+  }
+
+  /** A hook answered the client itself: whatever the upstream was doing is dropped. */
+  #answerFromHook(answer: LocalResponse): void {
+    this.#hooks!.answer = undefined;
+    this.#heldResponse = null;
+    this.#releaseUpstream(false, 0, undefined);
+    const headers: string[] = [];
+    for (const [name, value] of Object.entries(answer.headers ?? {})) headers.push(name, value);
+    const body = answer.body === undefined ? EMPTY : Buffer.from(answer.body);
+    if (answer.body !== undefined && !hasField(headers, 'content-type')) {
+      headers.push(
+        'Content-Type',
+        typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+      );
+    }
+    this.#respondWith(answer.status, undefined, headers, body);
+  }
+
+  // HookedTransaction: what TxnHooks reads and asks for.
+
+  get log(): Logger {
+    return this.#session.log;
+  }
+  get elapsedMs(): number {
+    return this.snapshot.router.now() - this.startedAt;
+  }
+  get routeName(): string | undefined {
+    return this.route?.name;
+  }
+  get clusterName(): string | undefined {
+    return this.cluster?.name;
+  }
+  get upstreamId(): string | undefined {
+    return this.#lease?.upstream?.pool.upstreamId;
+  }
+
+  chooseRoute(name: string): void {
+    const route = this.snapshot.config.routes.find((r) => r.name === name);
+    if (route === undefined) throw new Error(`no route named '${name}'`);
+    this.route = route;
+    this.cluster = undefined;
+  }
+
+  chooseCluster(name: string): void {
+    const cluster = this.snapshot.clusters.get(name);
+    if (cluster === undefined) throw new Error(`no cluster named '${name}'`);
+    this.cluster = cluster;
+  }
+
+  chooseStrategy(name: string): void {
+    this.#strategyName = name;
+    this.#upstreamChoice = undefined;
+  }
+
+  chooseUpstream(id: string): void {
+    this.#upstreamChoice = id;
   }
 
   // AcquireHandler
@@ -155,6 +407,16 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#lease = lease;
     this.#channel = channel;
     channel.attach(this);
+    if (this.#hooks?.has('send-request') === true) {
+      this.#runHooks('send-request', STEP_WRITE_REQUEST);
+      return;
+    }
+    this.#writeRequest();
+  }
+
+  #writeRequest(): void {
+    const channel = this.#channel;
+    if (channel === undefined) return;
     const session = this.#session;
     const head = this.head;
     channel.cork();
@@ -184,7 +446,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       channel.write(this.#replayBody);
     }
     channel.uncork();
-    session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+    session.setDeadline(this.#timeouts.backendResponseMs);
   }
 
   /** Keeps a small idempotent body that is all here, so a retry can send it again. */
@@ -250,7 +512,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     }
     if (end < buf.length) this.#session.stashPipelined(buf, end);
     if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
-    this.#session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+    this.#session.setDeadline(this.#timeouts.backendResponseMs);
   }
 
   // UpstreamHandler: response, upstream → client
@@ -263,6 +525,11 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     }
     if (this.#resState === 'done') {
       this.#upstreamOverran = true;
+      return;
+    }
+    if (this.#resState === 'hooks') {
+      const held = this.#heldResponse!;
+      held.buf = Buffer.concat([held.buf, chunk]);
       return;
     }
     const buf = this.#resPending === null ? chunk : Buffer.concat([this.#resPending, chunk]);
@@ -287,6 +554,11 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
         this.#resPending = null;
         // A status the cluster retries: drop this response (the Router closes its connection).
         if (this.#retry('status', response.status)) return;
+        const hooks = this.#hooks;
+        if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
+          this.#holdForHooks(response, buf, offset);
+          return;
+        }
         this.#startResponse(response, buf, offset);
         return;
       }
@@ -300,6 +572,26 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       }
       // Other 1xx: Junction answered Expect itself, so interim responses stop here.
     }
+  }
+
+  /** Keeps the response head (and what came after it) while read-response and send-response run. */
+  #holdForHooks(response: ResponseHead, buf: Buffer, offset: number): void {
+    this.#resState = 'hooks';
+    this.#heldResponse = { head: response, buf, offset, ended: false, closed: false, error: undefined };
+    this.#channel?.pause();
+    this.#hooks!.setResponse(response);
+    this.#runHooks('read-response', STEP_SEND_RESPONSE);
+  }
+
+  #startHeldResponse(): void {
+    const held = this.#heldResponse;
+    if (held === null) return;
+    this.#heldResponse = null;
+    this.#resState = 'head';
+    this.#channel?.resume();
+    this.#startResponse(held.head, held.buf, held.offset);
+    if (held.ended) this.onUpstreamEnd();
+    else if (held.closed) this.onUpstreamClose(held.error);
   }
 
   #startResponse(response: ResponseHead, buf: Buffer, offset: number): void {
@@ -398,7 +690,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       case 'none':
         break;
     }
-    if (flushed) session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+    if (flushed) session.setDeadline(this.#timeouts.backendResponseMs);
     else {
       // The client is the slow side now: stop reading the upstream and stop its clock.
       this.#channel?.pause();
@@ -426,6 +718,10 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
 
   onUpstreamEnd(): void {
     if (this.#finished) return;
+    if (this.#resState === 'hooks') {
+      this.#heldResponse!.ended = true;
+      return;
+    }
     if (this.#resState === 'body' && this.#response?.bodyKind === 'close') {
       if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
       this.#finish();
@@ -436,6 +732,12 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
 
   onUpstreamClose(error: Error | undefined): void {
     if (this.#finished) return;
+    if (this.#resState === 'hooks') {
+      const held = this.#heldResponse!;
+      held.closed = true;
+      held.error = error;
+      return;
+    }
     const channel = this.#channel;
     // Not one response byte on a reused connection: the upstream had closed it while it sat idle.
     const stale = this.#resPending === null && channel !== undefined && channel.reuseCount > 0;
@@ -456,12 +758,12 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
   onClientDrain(): void {
     if (this.#finished || this.#resState !== 'body') return;
     this.#channel?.resume();
-    this.#session.setDeadline(this.snapshot.config.timeouts.backendResponseMs);
+    this.#session.setDeadline(this.#timeouts.backendResponseMs);
   }
 
   /** The session's deadline passed while this transaction waited on the upstream. */
   onDeadline(): void {
-    if (this.#finished) return;
+    if (this.#finished || this.#resState === 'hooks') return;
     if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
     else if (!this.#retry('timeout'))
       this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
@@ -504,6 +806,16 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
     // Not the upstream's fault: health tracking ignores this code.
     this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
+    this.#closeHooks();
+  }
+
+  /** The transaction is over: a pending hook is dropped, and txn-close hooks run (their failures only log). */
+  #closeHooks(): void {
+    const hooks = this.#hooks;
+    if (hooks === null) return;
+    hooks.cancel();
+    if (!hooks.has('txn-close')) return;
+    if (hooks.run('txn-close', STEP_CLOSED) === HOOKS_FAILED) this.#logHookFailure(hooks.lastFailure!);
   }
 
   #finish(): void {
@@ -517,6 +829,7 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
       response.bodyKind !== 'close';
     this.#releaseUpstream(reusable, response.status, undefined);
     this.#session.onTransactionDone(this.#clientKeepAlive);
+    this.#closeHooks();
   }
 
   #releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
@@ -546,18 +859,77 @@ export class Transaction implements RouteRequest, SelectionInput, AcquireHandler
     this.#finished = true;
     this.#releaseUpstream(false, this.#response?.status ?? 0, code);
     this.#session.abortClient();
+    this.#closeHooks();
   }
 
   /** Junction answers the client itself. The connection closes if request bytes are still owed. */
   #respondLocal(status: number, code: ErrorCode, body: string): void {
     if (this.#finished) return;
-    this.#finished = true;
+    if (this.#hooks === null) {
+      this.#finished = true;
+      this.#releaseUpstream(false, 0, code);
+      const session = this.#session;
+      const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
+      session.writeClient(serializeLocalResponse(status, statusText(status), body, !keepAlive), 'latin1');
+      session.onTransactionDone(keepAlive);
+      return;
+    }
+    this.#respondWith(status, code, ['Content-Type', 'text/plain; charset=utf-8'], Buffer.from(body));
+  }
+
+  /** A local response on a transaction with hooks: send-response hooks see it (unless a hook failed). */
+  #respondWith(status: number, code: ErrorCode | undefined, headers: string[], body: Buffer): void {
     this.#releaseUpstream(false, 0, code);
+    const hooks = this.#hooks!;
+    const head: ResponseHead = {
+      status,
+      reason: statusText(status),
+      versionMinor: 1,
+      headers,
+      bodyKind: 'length',
+      contentLength: body.length,
+      keepAlive: true,
+      connectionTokens: [],
+    };
+    this.#heldLocal = { head, body, code };
+    this.#response = head;
+    hooks.setResponse(head);
+    if (hooks.failed || hooks.hook === 'send-response' || !hooks.has('send-response')) {
+      this.#writeHeldLocal();
+      return;
+    }
+    this.#runHooks('send-response', STEP_WRITE_LOCAL);
+  }
+
+  #writeHeldLocal(): void {
+    const local = this.#heldLocal;
+    if (local === null || this.#finished) return;
+    this.#heldLocal = null;
+    this.#finished = true;
     const session = this.#session;
     const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
-    session.writeClient(serializeLocalResponse(status, statusText(status), body, !keepAlive), 'latin1');
+    const { head, body } = local;
+    const text = serializeLocalHead(head.status, head.reason, head.headers, body.length, !keepAlive);
+    session.writeClient(
+      body.length === 0 ? Buffer.from(text, 'latin1') : Buffer.concat([Buffer.from(text, 'latin1'), body]),
+    );
     session.onTransactionDone(keepAlive);
+    this.#closeHooks();
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function hasField(headers: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lowerName) return true;
+  return false;
+}
+
+/** A strategy that always picks one upstream (a hook's setUpstream), while it is up and untried. */
+function pinnedTo(upstream: Upstream): Strategy {
+  return {
+    select: (_input, exclude) => (upstream.isUp && exclude?.has(upstream) !== true ? upstream : undefined),
+  };
 }
 
 /** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */

@@ -4,9 +4,8 @@
  * retry budget, backoff). Clusters use first-available so the first attempt always goes to the first
  * backend and a retry walks down the list, and passive health is off so no backend leaves rotation.
  */
-import { Writable } from 'node:stream';
 import { expect, onTestFinished, test } from 'vitest';
-import { createLogger } from '../../src/log/index.ts';
+import { capturedLogs } from '../support/logs.ts';
 import {
   closedPort,
   echoBackend,
@@ -63,20 +62,6 @@ async function echo(name: string, status = 200) {
   const backend = await echoBackend(name, { status });
   onTestFinished(() => backend.close());
   return backend;
-}
-
-/** A logger at debug level whose lines the test can read (the router's among them). */
-function capturedLogs() {
-  const lines: { level: number; msg: string; [field: string]: unknown }[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line !== '') lines.push(JSON.parse(line) as (typeof lines)[number]);
-      }
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 
 const DEBUG = 20;

@@ -5,6 +5,7 @@
 import { onTestFinished } from 'vitest';
 import type { JunctionConfig } from '../../src/config/types.ts';
 import { loadConfigText } from '../../src/config/index.ts';
+import type { PluginDefinition } from '../../src/plugins/index.ts';
 import { silentLogger, type Logger } from '../../src/log/index.ts';
 import { startJunction, type JunctionServer, type UpstreamEvents } from '../../src/server/index.ts';
 
@@ -31,6 +32,8 @@ export interface StartJunctionOptions {
   readonly baseDir?: string;
   /** Outbound connection listeners, passed to startJunction(). */
   readonly upstreamEvents?: UpstreamEvents;
+  /** Plugins the YAML names by these specifiers, given directly instead of imported. */
+  readonly plugins?: Readonly<Record<string, PluginDefinition>>;
 }
 
 /**
@@ -44,6 +47,12 @@ export async function startJunctionFromYaml(
   const text = /^listeners\s*:/m.test(yaml) ? yaml : `${EPHEMERAL_LISTENER_YAML}\n${yaml}`;
   const config = await loadConfigText(text, options.source ?? '<e2e>', {
     baseDir: options.baseDir ?? process.cwd(),
+    pluginModules: new Map(
+      Object.entries(options.plugins ?? {}).map(([specifier, definition]) => [
+        specifier,
+        { ok: true as const, definition },
+      ]),
+    ),
   });
   const fixed = config.listeners.filter((listener) => listener.port !== 0);
   if (fixed.length > 0) {

@@ -1,0 +1,112 @@
+import type { Logger } from '../log/index.ts';
+import type { TxnHookName } from './hook-names.ts';
+
+/**
+ * A message's header fields, read and changed in place. Names are matched case-insensitively and
+ * kept as written. Content-Length and Transfer-Encoding belong to Junction (it frames every hop
+ * itself), so changing them throws.
+ */
+export interface HeaderFields {
+  /** The first value of the field, or undefined. */
+  get(name: string): string | undefined;
+  /** Every value of the field, in order. */
+  getAll(name: string): string[];
+  has(name: string): boolean;
+  /** Replaces every value of the field with one. */
+  set(name: string, value: string): void;
+  /** Adds a value after the existing ones. */
+  append(name: string, value: string): void;
+  /** Removes every value of the field; returns whether there was one. */
+  delete(name: string): boolean;
+  /** `[name, value]` pairs in order. */
+  entries(): [string, string][];
+}
+
+/** The client's request as it will be forwarded: changes made before `send-request` go upstream. */
+export interface RequestView {
+  readonly method: string;
+  /** Lower-cased host without port (from the target or Host). */
+  readonly host: string;
+  readonly port: string;
+  /** The path, without the query. */
+  readonly path: string;
+  /** The query including its leading `?`, or ''. */
+  readonly query: string;
+  readonly versionMinor: 0 | 1;
+  readonly headers: HeaderFields;
+  /** Rewrites the path (it must start with `/`). Before routing, routing sees the new path. */
+  setPath(path: string): void;
+  /** Rewrites the query (`''`, or starting with `?`). */
+  setQuery(query: string): void;
+  /** Rewrites the host (the Host field follows). Before routing, routing sees the new host. */
+  setHost(host: string, port?: string): void;
+}
+
+/** A response head: the upstream's (read-response) or the one going to the client (send-response). */
+export interface ResponseView {
+  readonly status: number;
+  readonly reason: string;
+  readonly headers: HeaderFields;
+  /** Changes the status (and the reason, by default the standard one). */
+  setStatus(status: number, reason?: string): void;
+}
+
+/** A response Junction makes itself, without an upstream. */
+export interface LocalResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer;
+}
+
+/** Timeouts a hook may change for its transaction, in ms. */
+export interface TxnTimeouts {
+  /** One connect attempt to an upstream (`timeouts.connect`). */
+  readonly connectMs: number;
+  /** The upstream's response head, then each body read (`timeouts.backend_response`). */
+  readonly backendResponseMs: number;
+}
+
+export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;
+
+/**
+ * What a hook sees and may do for one transaction. Which operations make sense depends on the hook:
+ * an operation called where it no longer can take effect throws, and the transaction ends with a 500
+ * (see docs/plugins.md for the table).
+ */
+export interface TxnContext {
+  /** The hook running now. */
+  readonly hook: TxnHookName;
+  readonly request: RequestView;
+  /** The upstream's response head (read-response) or the client's (send-response); undefined before. */
+  readonly response: ResponseView | undefined;
+  readonly clientAddress: string;
+  /** `host:port` of the upstream chosen, once there is one (send-request on). */
+  readonly upstream: string | undefined;
+  /** The route and cluster chosen (after remap), or set by a hook. */
+  readonly route: string | undefined;
+  readonly cluster: string | undefined;
+  /** Milliseconds since the transaction started. */
+  readonly elapsedMs: number;
+  /** Per-transaction variables, shared by every hook and the rules of this transaction. */
+  readonly vars: Map<string, unknown>;
+  readonly timeouts: TxnTimeouts;
+  readonly log: Logger;
+
+  /** Changes one of this transaction's timeouts. Until send-request. */
+  setTimeout(name: keyof TxnTimeouts, ms: number): void;
+
+  /** Answers the client directly; no upstream is asked (or its response is discarded). Until send-response. */
+  respond(response: LocalResponse): void;
+  /** Answers with a redirect to `location` (301, 302, 303, 307 or 308; default 302). */
+  redirect(location: string, status?: number): void;
+  /** Routes to the named route (and its cluster and hooks). Until pre-remap. */
+  setRoute(name: string): void;
+  /** Sends to the named cluster. Until post-remap. */
+  setCluster(name: string): void;
+  /** Picks the upstream with this strategy (a name from `strategies`, or a kind). Until post-remap. */
+  setStrategy(name: string): void;
+  /** Sends to the backend with this id in the cluster, bypassing the strategy. Until post-remap. */
+  setUpstream(id: string): void;
+  /** Adds a hook for a later point of this transaction only. */
+  addHook(name: TxnHookName, hook: TxnHook): void;
+}

@@ -1,0 +1,19 @@
+/**
+ * plugins: the plugin API (definePlugin, PluginApi) and the host that sets up the plugins a config
+ * names, collects their hooks into tables, relays session and outbound connection events to them,
+ * and disposes of them.
+ * Owns: plugin lifecycles. Does not: load modules (config/ imports them and validates their config),
+ * run transaction hooks (transaction/ does, through hooks/), or touch sockets.
+ * Used by: config/ (types, shape check), server/. Uses: hooks/, errors/, log/, strategies/ (types).
+ */
+export { definePlugin, pluginProblem } from './define-plugin.ts';
+export { PluginHost } from './plugin-host.ts';
+export type {
+  HookOptions,
+  LoadedConfigInfo,
+  PluginApi,
+  PluginConfig,
+  PluginDefinition,
+  SessionInfo,
+  UpstreamSessionInfo,
+} from './types.ts';

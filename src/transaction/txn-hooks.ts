@@ -1,0 +1,203 @@
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
+import {
+  DEFAULT_HOOK_TIMEOUT_MS,
+  HOOK_INDEX,
+  HookRunner,
+  RequestHeadView,
+  ResponseHeadView,
+  TXN_HOOKS,
+  type HookEntry,
+  type HookFailure,
+  type HookRunHost,
+  type HookRunResult,
+  type HookTable,
+  type LocalResponse,
+  type ResponseView,
+  type TxnContext,
+  type TxnHook,
+  type TxnHookName,
+  type TxnTimeouts,
+} from '../hooks/index.ts';
+import type { Logger } from '../log/index.ts';
+
+/** What the hook driver needs of its transaction. The Transaction implements it. */
+export interface HookedTransaction {
+  readonly head: RequestHead;
+  readonly clientAddress: string;
+  readonly log: Logger;
+  readonly elapsedMs: number;
+  readonly routeName: string | undefined;
+  readonly clusterName: string | undefined;
+  readonly upstreamId: string | undefined;
+  chooseRoute(name: string): void;
+  chooseCluster(name: string): void;
+  chooseStrategy(name: string): void;
+  chooseUpstream(id: string): void;
+  /** An asynchronous run finished: continue from `step`, or fail with `failure`. */
+  resumeAfterHooks(step: number, failure: HookFailure | undefined): void;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * One transaction's hooks: the table in force (global, then the route's after remap), hooks added
+ * by hooks for later points, the context object every hook receives, and the answer a hook gave.
+ * Created only for transactions of a snapshot that has hooks.
+ */
+export class TxnHooks implements TxnContext, HookRunHost {
+  readonly #txn: HookedTransaction;
+  readonly #runner: HookRunner;
+  #table: HookTable | null;
+  /** Hooks added by hooks of this transaction, per point; allocated on first use. */
+  #added: HookEntry[][] | undefined = undefined;
+  #current: TxnHookName = 'txn-start';
+  #request: RequestHeadView | undefined = undefined;
+  #response: ResponseHeadView | undefined = undefined;
+  #vars: Map<string, unknown> | undefined = undefined;
+  #timeouts: TxnTimeouts;
+  /** The response a hook asked for instead of the upstream's; taken by the transaction. */
+  answer: LocalResponse | undefined = undefined;
+  /** A hook failed: later hooks (except txn-close) do not run. */
+  failed = false;
+
+  constructor(txn: HookedTransaction, table: HookTable | null, timeouts: TxnTimeouts) {
+    this.#txn = txn;
+    this.#table = table;
+    this.#timeouts = timeouts;
+    this.#runner = new HookRunner(this, this);
+  }
+
+  /** After routing: the route's table (global hooks, then the route's own). */
+  useTable(table: HookTable | null): void {
+    this.#table = table;
+  }
+
+  /** Whether any hook is registered for `name` in this transaction. */
+  has(name: TxnHookName): boolean {
+    const i = HOOK_INDEX[name];
+    return this.#table?.[i] !== undefined || (this.#added?.[i]?.length ?? 0) > 0;
+  }
+
+  /** Runs the hooks of `name`; `step` is where the transaction resumes after an asynchronous run. */
+  run(name: TxnHookName, step: number): HookRunResult {
+    this.#current = name;
+    const i = HOOK_INDEX[name];
+    return this.#runner.run(name, this.#table?.[i], this.#added?.[i], step);
+  }
+
+  get lastFailure(): HookFailure | undefined {
+    return this.#runner.lastFailure;
+  }
+
+  /** Sets the response hooks see from now on (read-response, send-response). */
+  setResponse(head: ResponseHead): void {
+    this.#response = new ResponseHeadView(head);
+  }
+
+  /** The transaction ended: a pending hook's result no longer matters. */
+  cancel(): void {
+    this.#runner.cancel();
+  }
+
+  // HookRunHost
+
+  get answered(): boolean {
+    return this.answer !== undefined;
+  }
+
+  hooksFinished(step: number, failure: HookFailure | undefined): void {
+    this.#txn.resumeAfterHooks(step, failure);
+  }
+
+  // TxnContext
+
+  get hook(): TxnHookName {
+    return this.#current;
+  }
+  get request(): RequestHeadView {
+    return (this.#request ??= new RequestHeadView(this.#txn.head));
+  }
+  get response(): ResponseView | undefined {
+    return this.#response;
+  }
+  get clientAddress(): string {
+    return this.#txn.clientAddress;
+  }
+  get upstream(): string | undefined {
+    return this.#txn.upstreamId;
+  }
+  get route(): string | undefined {
+    return this.#txn.routeName;
+  }
+  get cluster(): string | undefined {
+    return this.#txn.clusterName;
+  }
+  get elapsedMs(): number {
+    return this.#txn.elapsedMs;
+  }
+  get vars(): Map<string, unknown> {
+    return (this.#vars ??= new Map());
+  }
+  get timeouts(): TxnTimeouts {
+    return this.#timeouts;
+  }
+  get log(): Logger {
+    return this.#txn.log;
+  }
+
+  setTimeout(name: keyof TxnTimeouts, ms: number): void {
+    this.#until('send-request', 'setTimeout');
+    if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) {
+      throw new RangeError(`a timeout must be a whole number of ms from 1, got ${ms}`);
+    }
+    this.#timeouts = { ...this.#timeouts, [name]: ms };
+  }
+
+  respond(response: LocalResponse): void {
+    this.#until('send-response', 'respond');
+    if (!Number.isInteger(response.status) || response.status < 200 || response.status > 599) {
+      throw new RangeError(`a response status must be from 200 to 599, got ${response.status}`);
+    }
+    this.answer = response;
+  }
+
+  redirect(location: string, status = 302): void {
+    if (!REDIRECT_STATUSES.has(status)) throw new RangeError(`${status} is not a redirect status`);
+    if (/[\r\n\0]/.test(location)) throw new TypeError('the location contains a line break');
+    this.respond({ status, headers: { location } });
+  }
+
+  setRoute(name: string): void {
+    this.#until('pre-remap', 'setRoute');
+    this.#txn.chooseRoute(name);
+  }
+
+  setCluster(name: string): void {
+    this.#until('post-remap', 'setCluster');
+    this.#txn.chooseCluster(name);
+  }
+
+  setStrategy(name: string): void {
+    this.#until('post-remap', 'setStrategy');
+    this.#txn.chooseStrategy(name);
+  }
+
+  setUpstream(id: string): void {
+    this.#until('post-remap', 'setUpstream');
+    this.#txn.chooseUpstream(id);
+  }
+
+  addHook(name: TxnHookName, hook: TxnHook): void {
+    if (HOOK_INDEX[name] <= HOOK_INDEX[this.#current]) {
+      throw new Error(`addHook('${name}') from ${this.#current}: a hook can only be added for a later point`);
+    }
+    this.#added ??= TXN_HOOKS.map(() => []);
+    this.#added[HOOK_INDEX[name]]!.push({ hook, owner: 'transaction', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS });
+  }
+
+  #until(last: TxnHookName, what: string): void {
+    if (HOOK_INDEX[this.#current] > HOOK_INDEX[last]) {
+      throw new Error(`${what}() is too late in ${this.#current}: it takes effect only until ${last}`);
+    }
+  }
+}
