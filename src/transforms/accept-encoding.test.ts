@@ -13,6 +13,8 @@ describe('negotiateEncoding', () => {
     ['gzip, deflate, br, zstd', 'br'],
     ['GZIP', 'gzip'],
     ['x-gzip', 'gzip'],
+    ['gzip, x-gzip;q=0', undefined],
+    ['x-gzip;q=0, gzip', undefined],
     ['deflate', undefined],
     ['br;q=1, gzip;q=0.8', 'br'],
     ['br;q=0.5, gzip;q=0.8', 'gzip'],
@@ -61,7 +63,7 @@ describe('negotiateEncoding', () => {
 
 describe('parseAcceptEncoding', () => {
   test('lower-cases codings, reads q, skips malformed elements, keeps the lowest weight', () => {
-    expect(parseAcceptEncoding('GZip;q=0.5, br, x;q=bad, br;q=0.2')).toEqual(
+    expect(parseAcceptEncoding('GZip;q=0.5, br, x;q=bad, br;q=0.2, x-gzip;q=0.7')).toEqual(
       new Map([
         ['gzip', 0.5],
         ['br', 0.2],

@@ -9,15 +9,18 @@ export const CONTENT_CODINGS: readonly ContentCoding[] = ['br', 'gzip'];
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
 /**
- * The weight the header gives each coding it names (lower-cased). An element with a malformed q is
- * ignored; a coding named twice keeps its lowest weight, so an explicit `q=0` is never overridden.
+ * The weight the header gives each coding it names (lower-cased; x-gzip read as gzip). An element
+ * with a malformed q is ignored; a coding named twice keeps its lowest weight, so an explicit `q=0`
+ * is never overridden.
  */
 export function parseAcceptEncoding(value: string): Map<string, number> {
   const weights = new Map<string, number>();
   for (const element of value.split(',')) {
     const parts = element.split(';');
-    const coding = parts[0]!.trim().toLowerCase();
-    if (coding === '') continue;
+    const named = parts[0]!.trim().toLowerCase();
+    if (named === '') continue;
+    // RFC 9110 §8.4.1.3: x-gzip is gzip.
+    const coding = named === 'x-gzip' ? 'gzip' : named;
     let q = 1;
     let valid = true;
     for (let i = 1; i < parts.length; i++) {
@@ -38,7 +41,7 @@ export function parseAcceptEncoding(value: string): Map<string, number> {
 /**
  * The coding to compress with for a request's Accept-Encoding, or undefined to send the body as it is.
  * - No Accept-Encoding: undefined. RFC 9110 allows any coding then, but clients that can decode say so.
- * - A coding's weight is its own entry (`x-gzip` counts as `gzip`), else `*`'s, else 0; weight 0 excludes.
+ * - A coding's weight is its own entry (`x-gzip` is `gzip`), else `*`'s, else 0; weight 0 excludes.
  * - The highest weight wins; ties go to the coding listed first in `supported` (the preference order).
  * - Only an explicit `identity;q=…` competes: a client that weighs identity above every coding Junction
  *   offers gets the body as it is. An unlisted identity does not compete (as in common servers): a
@@ -54,8 +57,7 @@ export function negotiateEncoding(
   let best: ContentCoding | undefined;
   let bestWeight = 0;
   for (const coding of supported) {
-    const weight =
-      weights.get(coding) ?? (coding === 'gzip' ? weights.get('x-gzip') : undefined) ?? anyOther ?? 0;
+    const weight = weights.get(coding) ?? anyOther ?? 0;
     if (weight > bestWeight) {
       best = coding;
       bestWeight = weight;
