@@ -5,7 +5,7 @@ import type { BodyTransform } from './types.ts';
 export interface TransformSink {
   /** Transformed bytes, in order. Return false when full: no more onData until resumeOutput(). */
   onData(buf: Buffer): boolean;
-  /** The whole transformed body has been delivered. */
+  /** The whole transformed body has been delivered. May follow an onData that returned false. */
   onEnd(): void;
   /** The stream failed (a zlib error, a transform's own error). Called at most once; nothing follows. */
   onError(err: Error): void;
@@ -23,9 +23,9 @@ export interface TransformSink {
  *   mark; onDrain says when to write again.
  * So at most a few high-water marks of the body are ever held, whatever its size.
  *
- * Sink calls may happen inside write() and resumeOutput() (a synchronous transform delivers at once);
- * onEnd and onError always come from a later tick. After destroy(), or once onEnd or onError has been
- * called, the pipe calls nothing and write()/end() do nothing.
+ * onData, and onEnd after it, may be called from inside write() and resumeOutput() (a synchronous
+ * transform delivers at once); onError always comes from a later tick. After destroy(), or once onEnd
+ * or onError has been called, the pipe calls nothing and write()/end()/resumeOutput() do nothing.
  */
 export class TransformPipe {
   readonly name: string;
