@@ -4,6 +4,7 @@
 # Stops cleanly on SIGTERM (Junction's graceful shutdown). Needs a built dist/ (npm run build).
 # STRATEGY (optional) is the cluster's strategy as YAML, e.g. 'weighted-round-robin' or
 # '{ kind: consistent-hash, key: path }'; the default is round robin.
+# HOOKS (optional) is 'sync' or 'async': five hooks of bench/plugins/five-hooks.js run per request.
 set -euo pipefail
 : "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,9 @@ clusters:
 timeouts:
   shutdown_grace: 2s
 YAML
+if [[ -n "${HOOKS:-}" ]]; then
+  printf 'plugins:\n  - { module: "%s", config: { mode: %s } }\n' "$here/plugins/five-hooks.js" "$HOOKS" >>"$config"
+fi
 export JUNCTION_LOG_LEVEL="${JUNCTION_LOG_LEVEL:-warn}"
 # Not exec: the trap must remove the config file. Forward SIGTERM/SIGINT to Junction and wait.
 node ${NODE_OPTIONS_EXTRA:-} "$here/../bin/junction.js" run -c "$config" &

@@ -54,3 +54,11 @@ export type {
   TxnHookName,
   TxnTimeouts,
 } from './hooks/index.ts';
+export { compressResponse, replaceText } from './transforms/index.ts';
+export type {
+  BodyTransform,
+  CompressOptions,
+  ReplaceTextOptions,
+  RequestTransformFactory,
+  ResponseTransformFactory,
+} from './transforms/index.ts';

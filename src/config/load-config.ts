@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
 import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
-import { pluginProblem } from '../plugins/index.ts';
+import { BUILTIN_PLUGINS, pluginProblem } from '../plugins/index.ts';
 import { moduleSpecifiers, parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 import type { LoadedPluginModule, LoadedStrategyModule } from './schema.ts';
 import type { JunctionConfig } from './types.ts';
@@ -84,6 +84,14 @@ async function importModule(
 }
 
 async function importPluginModule(specifier: string, baseDir: string): Promise<LoadedPluginModule> {
+  const builtin = BUILTIN_PLUGINS.get(specifier);
+  if (builtin !== undefined) return { ok: true, definition: builtin };
+  if (specifier.startsWith('junction:')) {
+    return {
+      ok: false,
+      problem: `no built-in plugin '${specifier}' (built in: ${[...BUILTIN_PLUGINS.keys()].join(', ')})`,
+    };
+  }
   const imported = await importModule(specifier, baseDir, 'plugin');
   if (!imported.ok) return imported;
   const definition = imported.exports['default'] ?? imported.exports['plugin'];

@@ -37,9 +37,13 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'A hook threw, rejected or exceeded its time limit; only its transaction failed.',
   },
+  JCT_ERR_TRANSFORM_FAILED: {
+    status: 500,
+    summary: 'A body transform failed; the response is cut if it had started.',
+  },
   JCT_ERR_PLUGIN_INVALID: {
     status: undefined,
-    summary: 'A plugin module could not be loaded, or its setup failed.',
+    summary: "A plugin's setup or post-load hook failed; the config was not served.",
   },
   JCT_ERR_CLIENT_ABORTED: {
     status: undefined,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.ts';
+import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
 import type { TxnHookName } from './hook-names.ts';
 
 /**
@@ -109,4 +110,12 @@ export interface TxnContext {
   setUpstream(id: string): void;
   /** Adds a hook for a later point of this transaction only. */
   addHook(name: TxnHookName, hook: TxnHook): void;
+  /**
+   * Streams the response body through a transform (such as compressResponse() or replaceText()).
+   * The factory is asked once the response head is final; when it returns a transform, the body is
+   * re-framed (chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0). Until send-response.
+   */
+  transformResponse(factory: ResponseTransformFactory): void;
+  /** Streams the request body through a transform; the upstream gets it chunked. Until send-request. */
+  transformRequest(factory: RequestTransformFactory): void;
 }

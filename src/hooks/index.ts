@@ -4,7 +4,7 @@
  * hook is synchronous.
  * Owns: the hook API and its bookkeeping. Does not: drive a transaction (transaction/ calls the
  * runner at each point), load plugins (plugins/), or touch sockets.
- * Used by: transaction/, plugins/, server/. Uses: codec/ (head types, status texts), log/.
+ * Used by: transaction/, plugins/, server/. Uses: codec/ (head types, status texts), log/, transforms/ (types).
  */
 export { TXN_HOOKS, TXNBOX_HOOK_NAMES, HOOK_INDEX, isTxnHookName, type TxnHookName } from './hook-names.ts';
 export type {
@@ -32,4 +32,4 @@ export {
   type HookRunHost,
   type HookRunResult,
 } from './hook-runner.ts';
-export { FlatHeaderFields, RequestHeadView, ResponseHeadView } from './views.ts';
+export { FlatHeaderFields, RequestHeadView, ResponseHeadView, checkedLocalFields } from './views.ts';

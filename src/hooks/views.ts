@@ -4,6 +4,8 @@ import type { HeaderFields, RequestView, ResponseView } from './context.ts';
 
 /** Fields hooks may not touch: Junction frames every hop itself, and a wrong length smuggles. */
 const FRAMING_FIELDS = new Set(['content-length', 'transfer-encoding']);
+/** Fields a hook's own response may not carry besides: Junction decides the connection's fate. */
+const LOCAL_RESPONSE_FIELDS = new Set([...FRAMING_FIELDS, 'connection', 'keep-alive']);
 
 /** A field value may not carry line breaks or NUL: that would split the head Junction writes. */
 const UNSAFE_VALUE = /[\r\n\0]/;
@@ -20,6 +22,22 @@ function checkName(name: string): string {
 
 function checkValue(name: string, value: string): void {
   if (UNSAFE_VALUE.test(value)) throw new TypeError(`the value of ${name} contains a line break or NUL`);
+}
+
+/**
+ * The fields of a response a hook makes (`respond()`), checked like any header change: throws on a
+ * bad name, a line break, or a field Junction owns (framing, Connection).
+ */
+export function checkedLocalFields(fields: Readonly<Record<string, string>>): string[] {
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    const lower = checkName(name);
+    if (LOCAL_RESPONSE_FIELDS.has(lower)) throw new TypeError(`${name} is set by Junction, not by a hook`);
+    if (typeof value !== 'string') throw new TypeError(`the value of ${name} must be a string`);
+    checkValue(name, value);
+    list.push(name, value);
+  }
+  return list;
 }
 
 /** HeaderFields over a head's flat `[name, value, …]` list, changed in place. */
@@ -172,6 +190,10 @@ export class ResponseHeadView implements ResponseView {
   setStatus(status: number, reason?: string): void {
     if (!Number.isInteger(status) || status < 200 || status > 599) {
       throw new RangeError(`a response status must be from 200 to 599, got ${status}`);
+    }
+    if (status === 204 || status === 304) {
+      // Those statuses have no body, and this response may have one already framed: use respond().
+      throw new RangeError(`setStatus(${status}) would leave a body on a bodiless status; use respond()`);
     }
     if (reason !== undefined && /[\r\n\0]/.test(reason))
       throw new TypeError('the reason contains a line break');

@@ -4,10 +4,12 @@
  * and disposes of them.
  * Owns: plugin lifecycles. Does not: load modules (config/ imports them and validates their config),
  * run transaction hooks (transaction/ does, through hooks/), or touch sockets.
- * Used by: config/ (types, shape check), server/. Uses: hooks/, errors/, log/, strategies/ (types).
+ * Used by: config/ (types, shape check, built-ins), server/. Uses: hooks/, errors/, log/, strategies/
+ * (types), transforms/ (the built-in junction:compress and junction:replace-text plugins).
  */
 export { definePlugin, pluginProblem } from './define-plugin.ts';
 export { PluginHost } from './plugin-host.ts';
+export { BUILTIN_PLUGINS } from './builtin/index.ts';
 export type {
   HookOptions,
   LoadedConfigInfo,

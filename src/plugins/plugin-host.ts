@@ -2,7 +2,10 @@ import type { JunctionConfig } from '../config/types.ts';
 import { PluginError } from '../errors/index.ts';
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
+  HOOK_INDEX,
   HookTableBuilder,
+  TXN_HOOKS,
+  isTxnHookName,
   type HookTable,
   type TxnHook,
   type TxnHookName,
@@ -17,8 +20,12 @@ import type {
   UpstreamSessionInfo,
 } from './types.ts';
 
-type SessionListener = (session: SessionInfo) => void;
-type UpstreamListener = (connection: UpstreamSessionInfo) => void;
+interface Listener<T> {
+  readonly plugin: string;
+  readonly call: (value: T) => void;
+}
+type SessionListener = Listener<SessionInfo>;
+type UpstreamListener = Listener<UpstreamSessionInfo>;
 
 /** One set-up plugin instance's registrations that outlive setup(). */
 interface Instance {
@@ -98,6 +105,16 @@ export class PluginHost {
         log: pluginLog,
         route,
         hook(name: TxnHookName, hook: TxnHook, options?: HookOptions) {
+          if (!isTxnHookName(name)) {
+            throw new TypeError(`'${String(name)}' is not a hook point (points: ${TXN_HOOKS.join(', ')})`);
+          }
+          if (typeof hook !== 'function') throw new TypeError(`the ${name} hook must be a function`);
+          if (route !== undefined && HOOK_INDEX[name] < HOOK_INDEX.remap) {
+            // A route is known only from remap on: an earlier hook of a route plugin could never run.
+            throw new Error(
+              `a route plugin's hooks start at remap; '${plugin.name}' on route '${route}' asked for ${name} (list the plugin under the top-level plugins to run it for every request)`,
+            );
+          }
           const timeoutMs = options?.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
           if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
             throw new RangeError('timeoutMs must be a positive integer');
@@ -108,13 +125,13 @@ export class PluginHost {
         },
         onSession(listeners) {
           globalOnly('onSession()');
-          if (listeners.start) sessionStart.push(listeners.start);
-          if (listeners.close) sessionClose.push(listeners.close);
+          if (listeners.start) sessionStart.push({ plugin: plugin.name, call: listeners.start });
+          if (listeners.close) sessionClose.push({ plugin: plugin.name, call: listeners.close });
         },
         onUpstream(listeners) {
           globalOnly('onUpstream()');
-          if (listeners.open) upstreamOpen.push(listeners.open);
-          if (listeners.close) upstreamClose.push(listeners.close);
+          if (listeners.open) upstreamOpen.push({ plugin: plugin.name, call: listeners.open });
+          if (listeners.close) upstreamClose.push({ plugin: plugin.name, call: listeners.close });
         },
         onDispose(hook) {
           instance.dispose.push(hook);
@@ -235,12 +252,15 @@ export class PluginHost {
     this.#instances.length = 0;
   }
 
-  #notify<T>(listeners: readonly ((value: T) => void)[], value: T, what: string): void {
+  #notify<T>(listeners: readonly Listener<T>[], value: T, what: string): void {
     for (const listener of listeners) {
       try {
-        listener(value);
+        listener.call(value);
       } catch (error) {
-        this.#log.error({ err: error }, `a plugin's ${what} hook threw`);
+        this.#log.error(
+          { plugin: listener.plugin, err: error },
+          `plugin '${listener.plugin}': its ${what} hook threw`,
+        );
       }
     }
   }

@@ -26,6 +26,8 @@ export interface ForwardingInfo {
   readonly clientAddress: string;
   readonly scheme: 'http' | 'https';
   readonly forwarded: ForwardedConfig;
+  /** The body goes upstream chunked whatever the client sent (a request transform re-frames it). */
+  readonly chunkedBody?: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
   }
   if (fwd.xForwardedProto) out += `X-Forwarded-Proto: ${info.scheme}\r\n`;
   if (fwd.xForwardedHost && head.host !== '') out += `X-Forwarded-Host: ${authority(head)}\r\n`;
-  if (head.bodyKind === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  if (head.bodyKind === 'chunked' || info.chunkedBody === true) out += 'Transfer-Encoding: chunked\r\n';
   return out + '\r\n';
 }
 
@@ -124,15 +126,21 @@ export function serializeClientResponseHead(
   return out + '\r\n';
 }
 
-/** A response Junction makes itself (errors, 404). Always length-framed. */
-export function serializeLocalResponse(status: number, reason: string, body: string, close: boolean): string {
+/** A response Junction makes itself (errors, 404). Always length-framed; a HEAD gets the head only. */
+export function serializeLocalResponse(
+  status: number,
+  reason: string,
+  body: string,
+  close: boolean,
+  headOnly = false,
+): string {
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'Connection: close\r\n' : '') +
     '\r\n' +
-    body
+    (headOnly ? '' : body)
   );
 }
 
@@ -146,6 +154,7 @@ export function serializeLocalHead(
 ): string {
   let out = `HTTP/1.1 ${status} ${reason}\r\n`;
   for (let i = 0; i < headers.length; i += 2) out += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
-  out += `Content-Length: ${bodyLength}\r\n`;
+  // 204 and 304 carry no body and no length (RFC 9110 §8.6).
+  if (status !== 204 && status !== 304) out += `Content-Length: ${bodyLength}\r\n`;
   return out + (close ? 'Connection: close\r\n' : '') + '\r\n';
 }

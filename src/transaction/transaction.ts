@@ -11,6 +11,7 @@ import type {
   RetryReason,
 } from '../router/index.ts';
 import {
+  checkedLocalFields,
   HOOKS_DONE,
   HOOKS_FAILED,
   HOOKS_PENDING,
@@ -22,6 +23,12 @@ import {
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SelectionInput, Strategy, Upstream } from '../strategies/index.ts';
+import {
+  TransformChain,
+  removeFramingFields,
+  type BodyTransform,
+  type TransformSink,
+} from '../transforms/index.ts';
 import {
   clientFramingFor,
   serializeClientResponseHead,
@@ -105,7 +112,7 @@ export class Transaction
   #reqState: RequestState = 'done';
   #reqRemaining = 0;
   #reqDecoder: ChunkedDecoder | null = null;
-  #requestSink: RequestChunkSink | null = null;
+  #requestSink: RequestChunkSink | ChainFeedSink | null = null;
   #held: Buffer | null = null;
 
   #resState: ResponseState = 'head';
@@ -126,6 +133,17 @@ export class Transaction
   #upstreamChoice: string | undefined = undefined;
   #heldResponse: HeldResponse | null = null;
   #heldLocal: HeldLocal | null = null;
+  /** Response body transforms (hooks asked for them): upstream body → chain → client. */
+  #resChain: TransformChain | null = null;
+  /** The chain's input is full: the upstream waits for its onDrain. */
+  #resChainFull = false;
+  /** The upstream's part is over (its connection released); the chain still delivers. */
+  #upstreamDone = false;
+  /** Request body transforms: client body → chain → upstream, chunked. */
+  #reqChain: TransformChain | null = null;
+  #reqChainEnded = false;
+  /** The upstream of the last attempt, for hooks that run after its lease is released (txn-close). */
+  #lastUpstreamId: string | undefined = undefined;
 
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
     this.#session = session;
@@ -332,7 +350,10 @@ export class Transaction
   #hookFailed(failure: HookFailure): void {
     this.#logHookFailure(failure);
     const hooks = this.#hooks;
-    if (hooks !== null) hooks.failed = true;
+    if (hooks !== null) {
+      hooks.failed = true;
+      hooks.answer = undefined;
+    }
     if (this.#finished) return;
     if (this.#responseStarted) {
       this.#abort('JCT_ERR_HOOK_FAILED');
@@ -349,8 +370,7 @@ export class Transaction
     this.#hooks!.answer = undefined;
     this.#heldResponse = null;
     this.#releaseUpstream(false, 0, undefined);
-    const headers: string[] = [];
-    for (const [name, value] of Object.entries(answer.headers ?? {})) headers.push(name, value);
+    const headers = checkedLocalFields(answer.headers ?? {});
     const body = answer.body === undefined ? EMPTY : Buffer.from(answer.body);
     if (answer.body !== undefined && !hasField(headers, 'content-type')) {
       headers.push(
@@ -376,7 +396,7 @@ export class Transaction
     return this.cluster?.name;
   }
   get upstreamId(): string | undefined {
-    return this.#lease?.upstream?.pool.upstreamId;
+    return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
 
   chooseRoute(name: string): void {
@@ -406,6 +426,7 @@ export class Transaction
   onUpstreamReady(channel: UpstreamChannel, lease: RouterLease): void {
     this.#lease = lease;
     this.#channel = channel;
+    if (this.#hooks !== null) this.#lastUpstreamId = channel.upstreamId;
     channel.attach(this);
     if (this.#hooks?.has('send-request') === true) {
       this.#runHooks('send-request', STEP_WRITE_REQUEST);
@@ -419,12 +440,21 @@ export class Transaction
     if (channel === undefined) return;
     const session = this.#session;
     const head = this.head;
+    const factories = this.#hooks?.requestTransforms;
+    if (factories != null && this.#reqChain === null && this.#reqState === 'awaiting-upstream') {
+      const transforms = applyInOrder(factories, (factory) => factory(head), head.headers);
+      if (transforms !== null) {
+        removeFramingFields(head.headers);
+        this.#reqChain = new TransformChain(transforms, new RequestTransformSink(this));
+      }
+    }
     channel.cork();
     channel.write(
       serializeUpstreamRequestHead(head, {
         clientAddress: session.clientAddress,
         scheme: session.scheme,
         forwarded: this.snapshot.config.forwarded,
+        chunkedBody: this.#reqChain !== null,
       }),
       'latin1',
     );
@@ -437,7 +467,7 @@ export class Transaction
       const held = this.#held;
       this.#held = null;
       if (held !== null) {
-        this.#keepForReplay(held);
+        if (this.#reqChain === null) this.#keepForReplay(held);
         this.#forwardRequestBody(held, 0);
       }
       session.resumeClient(PAUSE_WAIT_UPSTREAM);
@@ -484,21 +514,26 @@ export class Transaction
 
   #forwardRequestBody(buf: Buffer, start: number): void {
     const channel = this.#channel!;
+    const chain = this.#reqChain;
     let end: number;
     let flushed: boolean;
     if (this.#reqDecoder === null) {
       const n = Math.min(this.#reqRemaining, buf.length - start);
       end = start + n;
-      flushed = channel.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+      flushed = chain === null ? channel.write(data) : chain.write(data);
       this.#reqRemaining -= n;
-      if (this.#reqRemaining === 0) this.#reqState = 'done';
+      if (this.#reqRemaining === 0) {
+        this.#reqState = 'done';
+        chain?.end();
+      }
     } else {
       channel.cork();
       const step = this.#reqDecoder.feed(
         buf,
         start,
         buf.length,
-        (this.#requestSink ??= new RequestChunkSink(channel)),
+        (this.#requestSink ??= chain === null ? new RequestChunkSink(channel) : new ChainFeedSink(chain)),
       );
       channel.uncork();
       if (step.kind === 'reject') {
@@ -508,7 +543,7 @@ export class Transaction
       }
       end = start + step.consumed;
       if (step.done) this.#reqState = 'done';
-      flushed = !channel.needsDrain;
+      flushed = chain === null ? !channel.needsDrain : (this.#requestSink as ChainFeedSink).takeFlushed();
     }
     if (end < buf.length) this.#session.stashPipelined(buf, end);
     if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
@@ -598,7 +633,20 @@ export class Transaction
     const session = this.#session;
     const head = this.head;
     this.#response = response;
-    const framing = clientFramingFor(response, head.versionMinor);
+    const factories = this.#hooks?.responseTransforms;
+    if (factories != null) {
+      const transforms = applyInOrder(factories, (factory) => factory(head, response), response.headers);
+      if (transforms !== null) {
+        removeFramingFields(response.headers);
+        this.#resChain = new TransformChain(transforms, new ResponseTransformSink(this));
+      }
+    }
+    const framing =
+      this.#resChain === null
+        ? clientFramingFor(response, head.versionMinor)
+        : head.versionMinor === 1
+          ? 'chunked'
+          : 'close';
     this.#clientFraming = framing;
     this.#clientKeepAlive =
       head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
@@ -616,6 +664,7 @@ export class Transaction
     this.#responseStarted = true;
     const bodyLength = response.contentLength;
     if (
+      this.#resChain === null &&
       response.bodyKind === 'length' &&
       bodyLength <= SMALL_BODY_BYTES &&
       buf.length - offset >= bodyLength
@@ -653,7 +702,8 @@ export class Transaction
     switch (response.bodyKind) {
       case 'length': {
         const n = Math.min(this.#resRemaining, buf.length - start);
-        flushed = session.writeClient(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n));
+        const data = start === 0 && n === buf.length ? buf : buf.subarray(start, start + n);
+        flushed = this.#resChain === null ? session.writeClient(data) : this.#writeBodyBytes(data);
         this.#resRemaining -= n;
         if (start + n < buf.length) this.#upstreamOverran = true;
         if (this.#resRemaining === 0) {
@@ -681,7 +731,7 @@ export class Transaction
           this.#finish();
           return;
         }
-        flushed = !session.clientNeedsDrain;
+        flushed = this.#resChain === null ? !session.clientNeedsDrain : !this.#resChainFull;
         break;
       }
       case 'close':
@@ -699,6 +749,16 @@ export class Transaction
   }
 
   #writeBodyBytes(data: Buffer): boolean {
+    const chain = this.#resChain;
+    if (chain !== null) {
+      if (!chain.write(data)) this.#resChainFull = true;
+      return !this.#resChainFull;
+    }
+    return this.#writeFramed(data);
+  }
+
+  /** Body bytes to the client in its framing (chunked or raw). False: the client socket is full. */
+  #writeFramed(data: Buffer): boolean {
     const session = this.#session;
     if (this.#clientFraming !== 'chunked') return session.writeClient(data);
     session.writeClient(chunkHeader(data.length), 'latin1');
@@ -713,7 +773,65 @@ export class Transaction
 
   /** Called by the response's chunk sink after the last chunk. */
   endResponseBody(): void {
+    if (this.#resChain === null && this.#clientFraming === 'chunked') {
+      this.#session.writeClient(LAST_CHUNK, 'latin1');
+    }
+  }
+
+  // Body transforms: their sinks call these.
+
+  /** @internal The response chain's output: frame it for the client. */
+  chainResponseData(data: Buffer): boolean {
+    if (this.#finished) return true;
+    return this.#writeFramed(data);
+  }
+
+  /** @internal The response chain takes input again: read the upstream again. */
+  chainResponseDrained(): void {
+    this.#resChainFull = false;
+    if (this.#finished || this.#upstreamDone) return;
+    this.#channel?.resume();
+    this.#session.setDeadline(this.#timeouts.backendResponseMs);
+  }
+
+  /** @internal The response chain delivered the whole transformed body. */
+  chainResponseEnded(): void {
+    if (this.#finished) return;
+    this.#finished = true;
     if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
+    this.#session.onTransactionDone(this.#clientKeepAlive);
+    this.#closeHooks();
+  }
+
+  /** @internal A response or request transform failed. */
+  chainFailed(error: Error): void {
+    if (this.#finished) return;
+    this.#session.log.error(
+      { err: error, code: 'JCT_ERR_TRANSFORM_FAILED' },
+      `body transform failed: ${error.message}`,
+    );
+    if (this.#responseStarted) this.#abort('JCT_ERR_TRANSFORM_FAILED');
+    else this.#failAfterUpstream(500, 'JCT_ERR_TRANSFORM_FAILED', 'internal error\n');
+  }
+
+  /** @internal The request chain's output: one chunk upstream. */
+  chainRequestData(data: Buffer): boolean {
+    const channel = this.#channel;
+    if (channel === undefined) return true;
+    channel.write(chunkHeader(data.length), 'latin1');
+    channel.write(data);
+    return channel.write('\r\n', 'latin1');
+  }
+
+  /** @internal The request chain ended: the last chunk goes upstream. */
+  chainRequestEnded(): void {
+    this.#reqChainEnded = true;
+    this.#channel?.write(LAST_CHUNK, 'latin1');
+  }
+
+  /** @internal The request chain takes input again: read the client again. */
+  chainRequestDrained(): void {
+    this.#session.resumeClient(PAUSE_UPSTREAM_FULL);
   }
 
   onUpstreamEnd(): void {
@@ -723,7 +841,9 @@ export class Transaction
       return;
     }
     if (this.#resState === 'body' && this.#response?.bodyKind === 'close') {
-      if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
+      if (this.#resChain === null && this.#clientFraming === 'chunked') {
+        this.#session.writeClient(LAST_CHUNK, 'latin1');
+      }
       this.#finish();
       return;
     }
@@ -751,12 +871,17 @@ export class Transaction
   }
 
   onUpstreamDrain(): void {
-    this.#session.resumeClient(PAUSE_UPSTREAM_FULL);
+    if (this.#reqChain !== null && !this.#reqChainEnded) this.#reqChain.resumeOutput();
+    else this.#session.resumeClient(PAUSE_UPSTREAM_FULL);
   }
 
-  /** The client's socket drained: let the upstream flow again. */
+  /** The client's socket drained: let the upstream (or the transform feeding the client) flow again. */
   onClientDrain(): void {
     if (this.#finished || this.#resState !== 'body') return;
+    if (this.#resChain !== null) {
+      this.#resChain.resumeOutput();
+      return;
+    }
     this.#channel?.resume();
     this.#session.setDeadline(this.#timeouts.backendResponseMs);
   }
@@ -803,6 +928,7 @@ export class Transaction
   onClientGone(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#destroyChains();
     if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
     // Not the upstream's fault: health tracking ignores this code.
     this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
@@ -814,19 +940,35 @@ export class Transaction
     const hooks = this.#hooks;
     if (hooks === null) return;
     hooks.cancel();
+    // An answer no longer matters, and the runner would skip txn-close hooks while one is pending.
+    hooks.answer = undefined;
     if (!hooks.has('txn-close')) return;
     if (hooks.run('txn-close', STEP_CLOSED) === HOOKS_FAILED) this.#logHookFailure(hooks.lastFailure!);
   }
 
+  #destroyChains(): void {
+    this.#resChain?.destroy();
+    this.#reqChain?.destroy();
+  }
+
+  /** The upstream's response body is complete (with a response transform, the client's may not be). */
   #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.#finished || this.#upstreamDone) return;
     const response = this.#response!;
     const reusable =
       response.keepAlive &&
       this.#reqState === 'done' &&
+      (this.#reqChain === null || this.#reqChainEnded) &&
       !this.#upstreamOverran &&
       response.bodyKind !== 'close';
+    const chain = this.#resChain;
+    if (chain !== null) {
+      this.#upstreamDone = true;
+      this.#releaseUpstream(reusable, response.status, undefined);
+      chain.end();
+      return;
+    }
+    this.#finished = true;
     this.#releaseUpstream(reusable, response.status, undefined);
     this.#session.onTransactionDone(this.#clientKeepAlive);
     this.#closeHooks();
@@ -857,6 +999,7 @@ export class Transaction
   #abort(code: ErrorCode): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#destroyChains();
     this.#releaseUpstream(false, this.#response?.status ?? 0, code);
     this.#session.abortClient();
     this.#closeHooks();
@@ -870,7 +1013,10 @@ export class Transaction
       this.#releaseUpstream(false, 0, code);
       const session = this.#session;
       const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
-      session.writeClient(serializeLocalResponse(status, statusText(status), body, !keepAlive), 'latin1');
+      session.writeClient(
+        serializeLocalResponse(status, statusText(status), body, !keepAlive, this.head.method === 'HEAD'),
+        'latin1',
+      );
       session.onTransactionDone(keepAlive);
       return;
     }
@@ -905,13 +1051,20 @@ export class Transaction
     const local = this.#heldLocal;
     if (local === null || this.#finished) return;
     this.#heldLocal = null;
+    const answer = this.#hooks?.answer;
+    if (answer !== undefined) {
+      // A send-response hook replaced Junction's own answer with its own.
+      this.#answerFromHook(answer);
+      return;
+    }
     this.#finished = true;
     const session = this.#session;
     const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
     const { head, body } = local;
     const text = serializeLocalHead(head.status, head.reason, head.headers, body.length, !keepAlive);
+    const withBody = body.length > 0 && localResponseHasBody(this.head.method, head.status);
     session.writeClient(
-      body.length === 0 ? Buffer.from(text, 'latin1') : Buffer.concat([Buffer.from(text, 'latin1'), body]),
+      withBody ? Buffer.concat([Buffer.from(text, 'latin1'), body]) : Buffer.from(text, 'latin1'),
     );
     session.onTransactionDone(keepAlive);
     this.#closeHooks();
@@ -919,6 +1072,11 @@ export class Transaction
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A response to HEAD, and a 204 or 304, has no body whatever Junction would have said. */
+function localResponseHasBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status !== 204 && status !== 304;
+}
 
 function hasField(headers: readonly string[], lowerName: string): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lowerName) return true;
@@ -946,6 +1104,88 @@ class RequestChunkSink implements ChunkSink {
   }
   onEnd(): void {
     this.#channel.write(LAST_CHUNK, 'latin1');
+  }
+}
+
+/**
+ * Asks each factory in the order hooks added them and applies each transform's head edits before the
+ * next factory looks, so a later one sees what an earlier one did (a compressed body is not text any
+ * more). Returns the transforms that apply, or null for none.
+ */
+function applyInOrder<F>(
+  factories: readonly F[],
+  ask: (factory: F) => BodyTransform | undefined,
+  headers: string[],
+): BodyTransform[] | null {
+  let found: BodyTransform[] | null = null;
+  for (const factory of factories) {
+    const transform = ask(factory);
+    if (transform === undefined) continue;
+    transform.editHead?.(headers);
+    (found ??= []).push(transform);
+  }
+  return found;
+}
+
+/** Feeds a decoded chunked request body into the request's transform chain. */
+class ChainFeedSink implements ChunkSink {
+  readonly #chain: TransformChain;
+  #flushed = true;
+  /** Whether the chain took every write since the last call. */
+  takeFlushed(): boolean {
+    const flushed = this.#flushed;
+    this.#flushed = true;
+    return flushed;
+  }
+  constructor(chain: TransformChain) {
+    this.#chain = chain;
+  }
+  onData(buf: Buffer, start: number, end: number): void {
+    // The decoder's input is a socket read, never reused: a view is safe to keep.
+    if (!this.#chain.write(buf.subarray(start, end))) this.#flushed = false;
+  }
+  onEnd(): void {
+    this.#chain.end();
+  }
+}
+
+/** Where the response transform chain delivers: the transaction frames it for the client. */
+class ResponseTransformSink implements TransformSink {
+  readonly #txn: Transaction;
+  constructor(txn: Transaction) {
+    this.#txn = txn;
+  }
+  onData(buf: Buffer): boolean {
+    return this.#txn.chainResponseData(buf);
+  }
+  onEnd(): void {
+    this.#txn.chainResponseEnded();
+  }
+  onError(error: Error): void {
+    this.#txn.chainFailed(error);
+  }
+  onDrain(): void {
+    this.#txn.chainResponseDrained();
+  }
+}
+
+/** Where the request transform chain delivers: chunks to the upstream. */
+class RequestTransformSink implements TransformSink {
+  readonly #txn: Transaction;
+  constructor(txn: Transaction) {
+    this.#txn = txn;
+  }
+  onData(buf: Buffer): boolean {
+    return this.#txn.chainRequestData(buf);
+  }
+  onEnd(): void {
+    this.#txn.chainRequestEnded();
+  }
+  onError(error: Error): void {
+    this.#txn.chainFailed(error);
+  }
+  onDrain(): void {
+    this.#txn.chainRequestDrained();
   }
 }
 

@@ -1,6 +1,8 @@
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import {
+  checkedLocalFields,
   DEFAULT_HOOK_TIMEOUT_MS,
+  isTxnHookName,
   HOOK_INDEX,
   HookRunner,
   RequestHeadView,
@@ -19,6 +21,7 @@ import {
   type TxnTimeouts,
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
 
 /** What the hook driver needs of its transaction. The Transaction implements it. */
 export interface HookedTransaction {
@@ -59,6 +62,9 @@ export class TxnHooks implements TxnContext, HookRunHost {
   answer: LocalResponse | undefined = undefined;
   /** A hook failed: later hooks (except txn-close) do not run. */
   failed = false;
+  /** Transforms hooks asked for, in order; null while there are none. */
+  responseTransforms: ResponseTransformFactory[] | null = null;
+  requestTransforms: RequestTransformFactory[] | null = null;
 
   constructor(txn: HookedTransaction, table: HookTable | null, timeouts: TxnTimeouts) {
     this.#txn = txn;
@@ -146,7 +152,8 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
 
   setTimeout(name: keyof TxnTimeouts, ms: number): void {
-    this.#until('send-request', 'setTimeout');
+    // The connect timeout is read when the Router is asked, right after post-remap.
+    this.#until(name === 'connectMs' ? 'post-remap' : 'send-request', `setTimeout('${name}')`);
     if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) {
       throw new RangeError(`a timeout must be a whole number of ms from 1, got ${ms}`);
     }
@@ -158,6 +165,8 @@ export class TxnHooks implements TxnContext, HookRunHost {
     if (!Number.isInteger(response.status) || response.status < 200 || response.status > 599) {
       throw new RangeError(`a response status must be from 200 to 599, got ${response.status}`);
     }
+    // Checked now, so a bad field fails the hook that wrote it, not a later write.
+    checkedLocalFields(response.headers ?? {});
     this.answer = response;
   }
 
@@ -188,11 +197,23 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
 
   addHook(name: TxnHookName, hook: TxnHook): void {
+    if (!isTxnHookName(name)) throw new TypeError(`'${String(name)}' is not a hook point`);
+    if (typeof hook !== 'function') throw new TypeError('a hook must be a function');
     if (HOOK_INDEX[name] <= HOOK_INDEX[this.#current]) {
       throw new Error(`addHook('${name}') from ${this.#current}: a hook can only be added for a later point`);
     }
     this.#added ??= TXN_HOOKS.map(() => []);
     this.#added[HOOK_INDEX[name]]!.push({ hook, owner: 'transaction', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS });
+  }
+
+  transformResponse(factory: ResponseTransformFactory): void {
+    this.#until('send-response', 'transformResponse');
+    (this.responseTransforms ??= []).push(factory);
+  }
+
+  transformRequest(factory: RequestTransformFactory): void {
+    this.#until('send-request', 'transformRequest');
+    (this.requestTransforms ??= []).push(factory);
   }
 
   #until(last: TxnHookName, what: string): void {

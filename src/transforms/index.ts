@@ -15,6 +15,7 @@ export type {
   ResponseTransformFactory,
 } from './types.ts';
 export { TransformPipe, type TransformSink } from './transform-pipe.ts';
+export { TransformChain } from './transform-chain.ts';
 export {
   appendVary,
   hasListToken,

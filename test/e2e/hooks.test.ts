@@ -362,3 +362,89 @@ describe('plugin lifecycle', () => {
     ).rejects.toThrow("plugin 'broken' (test:broken) failed to set up: no database");
   });
 });
+
+describe('edges a plugin author can hit', () => {
+  test('respond() refuses injected or framing fields: the hook fails, nothing is injected', async () => {
+    const backend = await echo();
+    const injector = definePlugin({
+      name: 'injector',
+      setup(api) {
+        api.hook('read-request', (txn) => {
+          const value = txn.request.path === '/crlf' ? 'a\r\nSet-Cookie: evil=1' : 'x';
+          const name = txn.request.path === '/length' ? 'Content-Length' : 'X-Note';
+          txn.respond({ status: 200, headers: { [name]: value }, body: 'ok' });
+        });
+      },
+    });
+    const junction = await proxy(
+      `plugins: [test:injector]\nroutes: [{ cluster: app }]\nclusters:\n  app: { backends: ["${backend.address}"] }\n`,
+      { plugins: { 'test:injector': injector } },
+    );
+    const crlf = await request(junction.port, { path: '/crlf' });
+    expect(crlf.status).toBe(500);
+    expect(crlf.headers['set-cookie']).toBeUndefined();
+    expect((await request(junction.port, { path: '/length' })).status).toBe(500);
+    const fine = await request(junction.port, { path: '/fine' });
+    expect([fine.status, fine.headers['x-note'], fine.text]).toEqual([200, 'x', 'ok']);
+  });
+
+  test("a send-response hook replaces Junction's own 404; respond-then-throw is a 500; txn-close runs for both", async () => {
+    const backend = await echo();
+    const closes: string[] = [];
+    const replacer = definePlugin({
+      name: 'replacer',
+      setup(api) {
+        api.hook('read-request', (txn) => {
+          if (txn.request.path === '/respond-throw') {
+            txn.respond({ status: 200, body: 'never' });
+            throw new Error('after respond');
+          }
+        });
+        api.hook('send-response', (txn) => {
+          if (txn.response?.status === 404) txn.respond({ status: 410, body: 'gone\n' });
+        });
+        api.hook('txn-close', (txn) => {
+          closes.push(`${txn.request.path} ${txn.upstream === undefined ? 'no-upstream' : 'upstream'}`);
+        });
+      },
+    });
+    const junction = await proxy(
+      `plugins: [test:replacer]\nroutes: [{ match: { path: /app/ }, cluster: app }]\nclusters:\n  app: { backends: ["${backend.address}"] }\n`,
+      { plugins: { 'test:replacer': replacer } },
+    );
+    const gone = await request(junction.port, { path: '/nowhere' });
+    expect([gone.status, gone.text]).toEqual([410, 'gone\n']);
+    expect((await request(junction.port, { path: '/respond-throw' })).status).toBe(500);
+    expect((await request(junction.port, { path: '/app/x' })).status).toBe(200);
+    expect(closes).toEqual(['/nowhere no-upstream', '/respond-throw no-upstream', '/app/x upstream']);
+  });
+
+  test('a HEAD answered by Junction gets no body, so the connection stays in step', async () => {
+    const backend = await echo();
+    const seen: string[] = [];
+    const junction = await proxy(ONE_ROUTE(backend), { plugins: { 'test:recorder': recorder(seen) } });
+    const client = await RawClient.connect(junction.port);
+    onTestFinished(() => client.close());
+    await client.write('HEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [head] = await client.readResponses(1, { requestMethods: ['HEAD'] });
+    expect(head?.statusCode).toBe(404);
+    // Body bytes after the HEAD's head would be read as the start of this response.
+    const next = await client.exchange('GET /app/y HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(next.statusCode).toBe(200);
+  });
+
+  test("a route plugin's hook before remap is refused at setup, naming the plugin and route", async () => {
+    const early = definePlugin({
+      name: 'early',
+      setup(api) {
+        api.hook('read-request', () => undefined);
+      },
+    });
+    await expect(
+      startJunctionFromYaml(
+        'routes: [{ name: r, cluster: c, plugins: [test:early] }]\nclusters:\n  c: { backends: ["127.0.0.1:1"] }\n',
+        { plugins: { 'test:early': early } },
+      ),
+    ).rejects.toThrow(/route plugin's hooks start at remap; 'early' on route 'r' asked for read-request/);
+  });
+});
