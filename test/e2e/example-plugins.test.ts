@@ -308,3 +308,54 @@ describe('examples/plugins.yaml', () => {
     }
   });
 });
+
+describe('redact-digits (a body rewriter)', () => {
+  test('masks the digits of text/plain bodies as they stream, re-framed chunked; other types untouched', async () => {
+    const backend = await countingText();
+    const junction = await proxy(`
+plugins: [{ module: ./plugins/redact-digits.js, config: { mask: '*' } }]
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend}"] }
+`);
+    const text = await request(junction.port, { path: '/text' });
+    expect(text.text).toBe('card **** **** **** ****, ref ***\n'.repeat(200));
+    expect(text.headers['content-length']).toBeUndefined();
+    expect(text.headers['etag']).toBeUndefined();
+    const json = await request(junction.port, { path: '/json' });
+    expect(json.text).toBe('{"card":"4111 1111 1111 1111"}');
+    expect(json.headers['content-length']).toBe('30');
+  });
+});
+
+/** A backend answering digits in text/plain (`/text`, with an ETag) and in JSON (`/json`). */
+async function countingText(): Promise<string> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url === '/json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 30 });
+      res.end('{"card":"4111 1111 1111 1111"}');
+      return;
+    }
+    const body = 'card 4111 1111 1111 1111, ref 123\n'.repeat(200);
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      etag: '"v1"',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const address = server.address();
+  return `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+}
