@@ -5,7 +5,7 @@
  */
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { definePlugin, TXN_HOOKS, type PluginDefinition } from '../../src/index.ts';
-import { echoBackend, type HttpBackend } from '../support/backends.ts';
+import { echoBackend, neverAnswerBackend, type HttpBackend } from '../support/backends.ts';
 import { RawClient, request } from '../support/clients.ts';
 import { capturedLogs } from '../support/logs.ts';
 import { startJunctionFromYaml, type StartJunctionOptions } from '../support/start-junction.ts';
@@ -446,5 +446,56 @@ describe('edges a plugin author can hit', () => {
         { plugins: { 'test:early': early } },
       ),
     ).rejects.toThrow(/route plugin's hooks start at remap; 'early' on route 'r' asked for read-request/);
+  });
+});
+
+describe('choices a hook makes', () => {
+  test('setRoute picks another route (and its cluster); setStrategy a named strategy; setTimeout a shorter wait', async () => {
+    const a = await echo('a');
+    const b1 = await echo('b1');
+    const b2 = await echo('b2');
+    const silent = await neverAnswerBackend();
+    onTestFinished(() => silent.close());
+    const chooser = definePlugin({
+      name: 'chooser',
+      setup(api) {
+        api.hook('pre-remap', (txn) => {
+          if (txn.request.headers.has('x-to-b')) txn.setRoute('to-b');
+        });
+        api.hook('post-remap', (txn) => {
+          if (txn.request.headers.has('x-first')) txn.setStrategy('always-first');
+          if (txn.request.path === '/slow') txn.setTimeout('backendResponseMs', 150);
+        });
+      },
+    });
+    const junction = await proxy(
+      `
+plugins: [test:chooser]
+strategies:
+  always-first: { kind: first-available }
+routes:
+  - { name: slow, match: { path: /slow }, cluster: silent }
+  - { name: to-a, cluster: a }
+  - { name: to-b, match: { path: /never-matched-by-path }, cluster: b }
+clusters:
+  a: { backends: ["${a.address}"] }
+  b: { backends: ["${b1.address}", "${b2.address}"] }
+  silent: { retry: { attempts: 1 }, backends: ["${silent.address}"] }
+`,
+      { plugins: { 'test:chooser': chooser } },
+    );
+    await request(junction.port, { path: '/x' });
+    expect(a.requests).toHaveLength(1);
+    for (let i = 0; i < 4; i++) await request(junction.port, { path: '/x', headers: { 'x-to-b': '1' } });
+    // Round robin, the cluster's strategy: both backends of b.
+    expect([b1.requests.length, b2.requests.length]).toEqual([2, 2]);
+    for (let i = 0; i < 4; i++) {
+      await request(junction.port, { path: '/x', headers: { 'x-to-b': '1', 'x-first': '1' } });
+    }
+    // first-available, chosen by the hook: always the first.
+    expect([b1.requests.length, b2.requests.length]).toEqual([6, 2]);
+    const started = Date.now();
+    expect((await request(junction.port, { path: '/slow' })).status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
