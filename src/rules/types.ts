@@ -1,0 +1,175 @@
+/**
+ * The shared vocabulary of the rule language: feature values, the runtime context compiled rules
+ * read, and the compile-time environment every extractor, comparison and directive is compiled in.
+ * Everything here is compiled once at load time into plain closures; nothing is parsed or looked up
+ * by name per request.
+ */
+import type { TxnContext, TxnHookName } from '../hooks/index.ts';
+
+/** An IP address feature (`as-ip-addr`, `inbound-addr-remote`). */
+export class IpAddress {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The address bytes: 4 or 16. */
+  readonly bytes: Uint8Array;
+  /** Canonical text (IPv6 compressed, no brackets). */
+  readonly text: string;
+  constructor(family: 4 | 6, bytes: Uint8Array, text: string) {
+    this.family = family;
+    this.bytes = bytes;
+    this.text = text;
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A duration feature (`as-duration`, `{duration<30s>}`), in milliseconds. */
+export class Duration {
+  readonly ms: number;
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+  toString(): string {
+    return `${this.ms}ms`;
+  }
+}
+
+/** A feature value: string, integer, boolean, IP address, duration, tuple or null. */
+export type Feature = string | number | boolean | IpAddress | Duration | readonly Feature[] | null;
+
+export type FeatureType = 'string' | 'integer' | 'boolean' | 'ip' | 'duration' | 'tuple' | 'null' | 'any';
+
+/** The session a transaction belongs to, as extractors see it. */
+export interface SessionView {
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** `http` or `https`. */
+  readonly scheme: string;
+  /** The TLS server name the client asked for; '' without TLS. */
+  readonly sni: string;
+  /** `http/1.1` (or `http/1.0`). */
+  readonly protocol: string;
+  /** Transactions on this connection so far, this one included. */
+  readonly transactions: number;
+}
+
+/**
+ * What compiled rules run against: the transaction (hooks' context) plus what the rule language adds.
+ * One per transaction, created when its first rule runs.
+ */
+export interface RuleContext {
+  readonly txn: TxnContext;
+  readonly session: SessionView;
+  /** Capture groups of the last `rxp` comparison that matched ({0} whole match, {1}…); empty before. */
+  captures: readonly string[];
+  /** The feature `with:` selected on, while its `select:` cases run (the `...` extractor). */
+  active: Feature;
+  /** Wall-clock time source (`now` extractor), injectable for tests. */
+  readonly now: () => number;
+}
+
+/** A compiled feature expression: evaluate per transaction. */
+export interface CompiledFeature {
+  readonly evaluate: (ctx: RuleContext) => Feature;
+  /** The type it yields when known at load time ('any' when it depends on the request). */
+  readonly type: FeatureType;
+  /** The literal value when the expression has no extractor (lets compilers precompute). */
+  readonly constant?: Feature | undefined;
+}
+
+/** A compiled comparison: does the feature match? May set `ctx.captures`. */
+export type CompiledComparison = (feature: Feature, ctx: RuleContext) => boolean;
+
+/** Where in the config a node sits, relative to the rules root: keys and list indexes. */
+export type RulePath = readonly (string | number)[];
+
+/** A rule that cannot compile: the message and where it is (the compiler adds the file position). */
+export class RuleError extends Error {
+  readonly path: RulePath;
+  constructor(message: string, path: RulePath) {
+    super(message);
+    this.name = 'RuleError';
+    this.path = path;
+  }
+}
+
+/**
+ * What compiling one node needs: where it is, the hook it will run at (for validity checks), and the
+ * other compilers, injected so extractors, comparisons and directives stay independent modules.
+ */
+export interface CompileEnv {
+  /** The hook the compiled code runs at; `post-load` for load-time directives. */
+  readonly hook: TxnHookName | 'post-load';
+  readonly path: RulePath;
+  /** The same environment one level deeper (a key or an index). */
+  at(key: string | number): CompileEnv;
+  /** Compiles a feature expression: a string with `{extractor}`s, or `[expression, modifier…]`. */
+  expression(node: unknown): CompiledFeature;
+  /** Compiles a comparison node (`{ match: … }`, `{ any-of: [...] }`, …). */
+  comparison(node: unknown): CompiledComparison;
+  /** Named resources defined at post-load (`ip-space-define`, `text-block-define`, `stat-define`). */
+  readonly resources: RuleResources;
+  /** The directory relative file names in rules resolve against (the config file's). */
+  readonly baseDir: string;
+  /** Registers cleanup (a file watcher) for when the compiled rules are disposed. */
+  onDispose(dispose: () => void): void;
+  /** Throws a RuleError at this node (or at `key` under it). */
+  fail(message: string, key?: string | number): never;
+}
+
+/**
+ * Load-time resources rules refer to by name. Load-time directives define them; the compiler
+ * compiles every `post-load` rule before the others, so later rules find them.
+ */
+export interface RuleResources {
+  ipSpace(name: string): IpSpaceLookup | undefined;
+  textBlock(name: string): (() => string) | undefined;
+  stat(name: string): StatCounter | undefined;
+  defineIpSpace(name: string, space: IpSpaceLookup): void;
+  defineTextBlock(name: string, text: () => string): void;
+  defineStat(name: string, initial: number): StatCounter;
+  /** Every counter, for logs and the admin API. */
+  stats(): readonly StatCounter[];
+}
+
+/** A directive compiled for one place in the rules: run it for a transaction. */
+export type CompiledDirective = (ctx: RuleContext) => void;
+
+/**
+ * A directive the language knows: `name<arg>: value`. compile() checks the value and returns the
+ * closure; it throws (through env.fail) on anything wrong, at load time.
+ */
+export interface DirectiveSpec extends Validity {
+  readonly name: string;
+  /** Whether the directive takes `<arg>` (a field name, a variable name…). */
+  readonly arg: 'none' | 'required' | 'optional';
+  compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective;
+}
+
+/** An extractor: `{name<arg>}` in a feature expression. */
+export interface ExtractorSpec extends Validity {
+  readonly name: string;
+  readonly arg: 'none' | 'required' | 'optional';
+  /** The type it yields. */
+  readonly type: FeatureType;
+  compile(arg: string | undefined, env: CompileEnv): (ctx: RuleContext) => Feature;
+}
+
+export interface IpSpaceLookup {
+  /** The row for the address, or undefined. A row is the range's columns after the range itself. */
+  lookup(address: IpAddress): readonly Feature[] | undefined;
+}
+
+export interface StatCounter {
+  readonly name: string;
+  value: number;
+}
+
+/** A name the language knows (extractor, comparison, modifier, directive) and the hooks it is valid in. */
+export interface Validity {
+  /** Hooks where it may be used; undefined: any hook. */
+  readonly hooks?: ReadonlySet<TxnHookName | 'post-load'> | undefined;
+}
