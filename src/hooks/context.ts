@@ -59,6 +59,22 @@ export interface LocalResponse {
   readonly body?: string | Buffer;
 }
 
+/** The client connection a transaction arrived on. */
+export interface TxnSession {
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** `http` or `https`. */
+  readonly scheme: string;
+  /** The TLS server name the client asked for; '' without TLS. */
+  readonly sni: string;
+  /** `http/1.1` or `http/1.0`. */
+  readonly protocol: string;
+  /** Transactions on this connection so far, this one included. */
+  readonly transactions: number;
+}
+
 /** Timeouts a hook may change for its transaction, in ms. */
 export interface TxnTimeouts {
   /** One connect attempt to an upstream (`timeouts.connect`). */
@@ -81,6 +97,8 @@ export interface TxnContext {
   /** The upstream's response head (read-response) or the client's (send-response); undefined before. */
   readonly response: ResponseView | undefined;
   readonly clientAddress: string;
+  /** The client connection: addresses, ports, scheme, SNI, protocol, transactions so far. */
+  readonly session: TxnSession;
   /** `host:port` of the upstream chosen, once there is one (send-request on). */
   readonly upstream: string | undefined;
   /** The route and cluster chosen (after remap), or set by a hook. */

@@ -14,6 +14,7 @@ export type {
   ResponseView,
   TxnContext,
   TxnHook,
+  TxnSession,
   TxnTimeouts,
 } from './context.ts';
 export {

@@ -69,6 +69,14 @@ export class Http1Session implements SessionPort {
     return this.#draining;
   }
 
+  get localAddress(): string {
+    return this.socket.localAddress ?? '';
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
   get state(): SessionState {
     return this.#state;
   }

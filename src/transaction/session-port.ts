@@ -11,6 +11,11 @@ export const PAUSE_PIPELINE_FULL = 4;
  */
 export interface SessionPort {
   readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Requests read on this connection so far, the current one included. */
+  readonly requests: number;
   readonly scheme: 'http' | 'https';
   /** The session is shutting down: the current response is its last. */
   readonly draining: boolean;

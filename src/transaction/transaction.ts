@@ -19,6 +19,7 @@ import {
   type HookRunResult,
   type LocalResponse,
   type TxnHookName,
+  type TxnSession,
   type TxnTimeouts,
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -382,6 +383,20 @@ export class Transaction
   }
 
   // HookedTransaction: what TxnHooks reads and asks for.
+
+  get session(): TxnSession {
+    const session = this.#session;
+    return {
+      clientAddress: session.clientAddress,
+      clientPort: session.clientPort,
+      localAddress: session.localAddress,
+      localPort: session.localPort,
+      scheme: session.scheme,
+      sni: '',
+      protocol: this.head.versionMinor === 1 ? 'http/1.1' : 'http/1.0',
+      transactions: session.requests,
+    };
+  }
 
   get log(): Logger {
     return this.#session.log;

@@ -18,6 +18,7 @@ import {
   type TxnContext,
   type TxnHook,
   type TxnHookName,
+  type TxnSession,
   type TxnTimeouts,
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -27,6 +28,7 @@ import type { RequestTransformFactory, ResponseTransformFactory } from '../trans
 export interface HookedTransaction {
   readonly head: RequestHead;
   readonly clientAddress: string;
+  readonly session: TxnSession;
   readonly log: Logger;
   readonly elapsedMs: number;
   readonly routeName: string | undefined;
@@ -128,6 +130,9 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
   get clientAddress(): string {
     return this.#txn.clientAddress;
+  }
+  get session(): TxnSession {
+    return this.#txn.session;
   }
   get upstream(): string | undefined {
     return this.#txn.upstreamId;
