@@ -1,0 +1,471 @@
+/**
+ * The extractors: `{name}` / `{name<arg>}` in a feature expression. Each declares the hooks where it
+ * is valid and the type it yields; compile() checks the argument at load time and returns the
+ * closure that runs per transaction (no name lookups, no parsing of the rule then).
+ *
+ * Values that are missing (a field, a query parameter, a cookie, a variable, a response before
+ * there is one) are null, distinct from a present but empty value (''); `else` replaces both.
+ * Junction has one view of the request: the client's request as it will be forwarded. So the
+ * `ua-req-*` and `proxy-req-*` families read the same request, as rewritten so far; likewise the
+ * `upstream-rsp-*` and `proxy-rsp-*` families read the same response head once there is one.
+ */
+import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
+import { didYouMean } from '../../util/edit-distance.ts';
+import {
+  Duration,
+  type CompileEnv,
+  type ExtractorSpec,
+  type Feature,
+  type FeatureType,
+  type IpAddress,
+  type RuleContext,
+} from '../types.ts';
+import { DURATION_HINT, parseDuration } from './duration.ts';
+import { toFeature } from './feature.ts';
+import { parseIpAddress, unmapIpv4 } from './ip-address.ts';
+
+/** An extractor as this module defines it: the shared spec plus what docs and the compiler use. */
+export interface FeatureExtractor extends ExtractorSpec {
+  /** What the argument is ('field name'), for messages; set when `arg` is not 'none'. */
+  readonly argName?: string | undefined;
+  /**
+   * The compiled closure ignores its context and always returns the same value (an environment
+   * variable, a duration): the expression compiler evaluates it once, at load time.
+   */
+  readonly constant?: boolean | undefined;
+}
+
+type Hook = TxnHookName | 'post-load';
+
+/** Every transaction hook (not post-load: there is no transaction then). */
+const TXN_ONLY: ReadonlySet<Hook> = new Set(TXN_HOOKS);
+
+/** `first` and every later transaction hook. */
+function from(first: TxnHookName): ReadonlySet<Hook> {
+  return new Set(TXN_HOOKS.slice(HOOK_INDEX[first]));
+}
+
+/** The proxy (upstream) request exists once routing is done. */
+const PROXY_REQUEST_HOOKS = from('post-remap');
+/** The upstream's response head, from read-response on. */
+const UPSTREAM_RESPONSE_HOOKS = from('read-response');
+/** The response going to the client, from send-response on. */
+const CLIENT_RESPONSE_HOOKS = from('send-response');
+
+type Extract = (ctx: RuleContext) => Feature;
+
+interface Definition {
+  readonly hooks?: ReadonlySet<Hook> | undefined;
+  readonly type: FeatureType;
+  readonly arg?: ExtractorSpec['arg'];
+  readonly argName?: string;
+  readonly constant?: boolean;
+  readonly compile: (arg: string | undefined, env: CompileEnv) => Extract;
+}
+
+const definitions = new Map<string, Definition>();
+
+function define(name: string, definition: Definition): void {
+  definitions.set(name, definition);
+}
+
+/** An extractor without an argument that reads the context. */
+function simple(
+  name: string,
+  hooks: ReadonlySet<Hook> | undefined,
+  type: FeatureType,
+  extract: Extract,
+): void {
+  define(name, { hooks, type, compile: () => extract });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The request: ua-req-* (the client's) and proxy-req-* (as it goes upstream). One view in Junction.
+
+function defaultPort(ctx: RuleContext): number {
+  return ctx.session.scheme === 'https' ? 443 : 80;
+}
+
+/** Host with the port when one was given: `example.com:8080`, `[::1]:8080`. */
+function location(ctx: RuleContext): string {
+  const { host, port } = ctx.txn.request;
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return port === '' ? bracketed : `${bracketed}:${port}`;
+}
+
+function query(ctx: RuleContext): string {
+  const text = ctx.txn.request.query;
+  return text.startsWith('?') ? text.slice(1) : text;
+}
+
+function url(ctx: RuleContext): string {
+  const request = ctx.txn.request;
+  return `${ctx.session.scheme}://${location(ctx)}${request.path}${request.query}`;
+}
+
+function fieldValue(values: string[]): Feature {
+  if (values.length === 0) return null;
+  return values.length === 1 ? values[0]! : values.join(', ');
+}
+
+function checkFieldName(name: string | undefined, env: CompileEnv): string {
+  if (name === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    env.fail(`'${name ?? ''}' is not a header field name`);
+  }
+  return name;
+}
+
+for (const family of ['ua-req', 'proxy-req'] as const) {
+  const hooks = family === 'ua-req' ? TXN_ONLY : PROXY_REQUEST_HOOKS;
+  simple(`${family}-method`, hooks, 'string', (ctx) => ctx.txn.request.method);
+  simple(`${family}-host`, hooks, 'string', (ctx) => ctx.txn.request.host);
+  simple(`${family}-port`, hooks, 'integer', (ctx) => {
+    const port = ctx.txn.request.port;
+    return port === '' ? defaultPort(ctx) : Number(port);
+  });
+  simple(`${family}-loc`, hooks, 'string', location);
+  simple(`${family}-path`, hooks, 'string', (ctx) => ctx.txn.request.path);
+  simple(`${family}-query`, hooks, 'string', query);
+  simple(`${family}-url`, hooks, 'string', url);
+  define(`${family}-field`, {
+    hooks,
+    type: 'string',
+    arg: 'required',
+    argName: 'field name',
+    compile(arg: string | undefined, env: CompileEnv) {
+      const name = checkFieldName(arg, env);
+      return (ctx) => fieldValue(ctx.txn.request.headers.getAll(name));
+    },
+  });
+}
+
+simple('ua-req-scheme', TXN_ONLY, 'string', (ctx) => ctx.session.scheme);
+
+define('ua-req-query-value', {
+  hooks: TXN_ONLY,
+  type: 'string',
+  arg: 'required',
+  argName: 'parameter name',
+  compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === undefined || arg === '') env.fail('ua-req-query-value needs a parameter name');
+    return (ctx) => queryValue(ctx.txn.request.query, arg);
+  },
+});
+
+/** `+` is a space and %XX an octet in a query (form encoding); malformed escapes stay as written. */
+function decodeQueryComponent(text: string): string {
+  if (!text.includes('%') && !text.includes('+')) return text;
+  const spaced = text.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/** The first value of the parameter `name` (decoded), '' when it has no `=`, null when absent. */
+export function queryValue(queryText: string, name: string): Feature {
+  let start = queryText.startsWith('?') ? 1 : 0;
+  while (start < queryText.length) {
+    let end = queryText.indexOf('&', start);
+    if (end === -1) end = queryText.length;
+    const equals = queryText.indexOf('=', start);
+    const nameEnd = equals === -1 || equals > end ? end : equals;
+    if (decodeQueryComponent(queryText.slice(start, nameEnd)) === name) {
+      return nameEnd === end ? '' : decodeQueryComponent(queryText.slice(nameEnd + 1, end));
+    }
+    start = end + 1;
+  }
+  return null;
+}
+
+define('ua-req-cookie', {
+  hooks: TXN_ONLY,
+  type: 'string',
+  arg: 'required',
+  argName: 'cookie name',
+  compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === undefined || arg === '' || /[\s;=,]/.test(arg)) {
+      env.fail(`'${arg ?? ''}' is not a cookie name`);
+    }
+    return (ctx) => cookieValue(ctx.txn.request.headers.getAll('cookie'), arg);
+  },
+});
+
+/** The value of the first cookie called `name` in the Cookie fields (as sent: not decoded), or null. */
+export function cookieValue(fields: readonly string[], name: string): Feature {
+  for (const field of fields) {
+    for (const pair of field.split(';')) {
+      const equals = pair.indexOf('=');
+      if (equals === -1) continue;
+      if (pair.slice(0, equals).trim() === name) return pair.slice(equals + 1).trim();
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses: upstream-rsp-* (the upstream's head) and proxy-rsp-* (the head going to the client).
+
+for (const [family, hooks] of [
+  ['upstream-rsp', UPSTREAM_RESPONSE_HOOKS],
+  ['proxy-rsp', CLIENT_RESPONSE_HOOKS],
+] as const) {
+  simple(`${family}-status`, hooks, 'integer', (ctx) => ctx.txn.response?.status ?? null);
+  simple(`${family}-reason`, hooks, 'string', (ctx) => ctx.txn.response?.reason ?? null);
+  define(`${family}-field`, {
+    hooks,
+    type: 'string',
+    arg: 'required',
+    argName: 'field name',
+    compile(arg: string | undefined, env: CompileEnv) {
+      const name = checkFieldName(arg, env);
+      return (ctx) => {
+        const response = ctx.txn.response;
+        return response === undefined ? null : fieldValue(response.headers.getAll(name));
+      };
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The client connection.
+
+/**
+ * Address text → IpAddress, remembering the last one: consecutive transactions mostly come from the
+ * same connection, so the address is parsed once, not per request. IPv4-mapped IPv6 addresses (a
+ * dual-stack listener's IPv4 peers) are the IPv4 address they stand for.
+ */
+function addressReader(): (text: string) => IpAddress | null {
+  let lastText: string | undefined;
+  let lastAddress: IpAddress | null = null;
+  return (text) => {
+    if (text !== lastText) {
+      const parsed = parseIpAddress(text);
+      lastAddress = parsed === undefined ? null : unmapIpv4(parsed);
+      lastText = text;
+    }
+    return lastAddress;
+  };
+}
+
+define('inbound-addr-remote', {
+  hooks: TXN_ONLY,
+  type: 'ip',
+  compile() {
+    const read = addressReader();
+    return (ctx) => read(ctx.session.clientAddress);
+  },
+});
+define('inbound-addr-local', {
+  hooks: TXN_ONLY,
+  type: 'ip',
+  compile() {
+    const read = addressReader();
+    return (ctx) => read(ctx.session.localAddress);
+  },
+});
+simple('inbound-port-remote', TXN_ONLY, 'integer', (ctx) => ctx.session.clientPort);
+simple('inbound-port-local', TXN_ONLY, 'integer', (ctx) => ctx.session.localPort);
+simple('inbound-sni', TXN_ONLY, 'string', (ctx) => ctx.session.sni);
+simple('inbound-protocol', TXN_ONLY, 'string', (ctx) => ctx.session.protocol);
+simple('inbound-txn-count', TXN_ONLY, 'integer', (ctx) => ctx.session.transactions);
+
+// ---------------------------------------------------------------------------------------------------
+// The transaction.
+
+define('var', {
+  hooks: TXN_ONLY,
+  type: 'any',
+  arg: 'required',
+  argName: 'variable name',
+  compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === undefined || arg === '') env.fail('var needs a variable name: var<name>');
+    return (ctx) => toFeature(ctx.txn.vars.get(arg));
+  },
+});
+simple('route', TXN_ONLY, 'string', (ctx) => ctx.txn.route ?? null);
+simple('cluster', TXN_ONLY, 'string', (ctx) => ctx.txn.cluster ?? null);
+simple('upstream', TXN_ONLY, 'string', (ctx) => ctx.txn.upstream ?? null);
+simple('txn-elapsed', TXN_ONLY, 'duration', (ctx) => new Duration(Math.floor(ctx.txn.elapsedMs)));
+
+// ---------------------------------------------------------------------------------------------------
+// Utilities: random numbers, the time, the environment, constants.
+
+const RANDOM_ARG = /^\s*(\d+)\s*(?:[-,]\s*(\d+)\s*)?$/;
+
+define('random', {
+  type: 'integer',
+  arg: 'optional',
+  argName: 'N (0 to N-1) or min-max',
+  compile(arg: string | undefined, env: CompileEnv) {
+    let min = 0;
+    let max = 99;
+    if (arg !== undefined) {
+      const match = RANDOM_ARG.exec(arg);
+      if (!match) env.fail(`random<${arg}>: write random<N> for 0 to N-1, or random<min-max>`);
+      if (match[2] === undefined) {
+        max = Number(match[1]) - 1;
+      } else {
+        min = Number(match[1]);
+        max = Number(match[2]);
+      }
+      if (max < min || !Number.isSafeInteger(max)) env.fail(`random<${arg}> is an empty or too large range`);
+    }
+    const span = max - min + 1;
+    return () => min + Math.floor(Math.random() * span);
+  },
+});
+
+define('now', {
+  type: 'integer',
+  arg: 'optional',
+  argName: "'s' or 'ms'",
+  compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === undefined || arg === 's') return (ctx) => Math.floor(ctx.now() / 1000);
+    if (arg === 'ms') return (ctx) => Math.floor(ctx.now());
+    env.fail(`now<${arg}>: write now (seconds since the epoch) or now<ms> (milliseconds)`);
+  },
+});
+
+define('env', {
+  type: 'string',
+  arg: 'required',
+  argName: 'environment variable name',
+  constant: true,
+  compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === undefined || arg === '') env.fail('env needs a variable name: env<NAME>');
+    // Read once, when the rules load: a rule's meaning does not change under a running proxy.
+    const value = process.env[arg] ?? null;
+    return () => value;
+  },
+});
+
+define('duration', {
+  type: 'duration',
+  arg: 'required',
+  argName: 'duration',
+  constant: true,
+  compile(arg: string | undefined, env: CompileEnv) {
+    const ms = arg === undefined ? undefined : parseDuration(arg);
+    if (ms === undefined) env.fail(`duration<${arg ?? ''}>: the argument must be ${DURATION_HINT}`);
+    const value = new Duration(ms);
+    return () => value;
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Load-time resources (ip-space-define, text-block-define, stat-define at post-load).
+
+/**
+ * A resource by name. Post-load rules are compiled before any of them runs, so there a resource
+ * defined by an earlier post-load directive does not exist yet at compile time: it is looked up on
+ * first use instead (and the extractor yields null until it exists). Every other hook compiles after
+ * post-load has run, so an unknown name is a load-time error there.
+ */
+function resource<T>(
+  kind: string,
+  name: string,
+  find: (name: string) => T | undefined,
+  env: CompileEnv,
+  known: () => Iterable<string>,
+): () => T | undefined {
+  const found = find(name);
+  if (found !== undefined) return () => found;
+  if (env.hook !== 'post-load') {
+    const names = [...known()];
+    const hint = didYouMean(name, names);
+    env.fail(
+      `no ${kind} named '${name}' is defined${hint === '' ? ` (define it with ${kind}-define at post-load)` : hint}`,
+    );
+  }
+  let cached: T | undefined;
+  return () => (cached ??= find(name));
+}
+
+define('ip-space', {
+  hooks: TXN_ONLY,
+  type: 'any',
+  arg: 'required',
+  argName: 'space name[,column]',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const [rawName, rawColumn, ...rest] = (arg ?? '').split(',');
+    const name = rawName!.trim();
+    if (name === '' || rest.length > 0) env.fail('write ip-space<name> or ip-space<name,column>');
+    let column: number | undefined;
+    if (rawColumn !== undefined) {
+      column = Number(rawColumn.trim());
+      if (!Number.isSafeInteger(column) || column < 1) {
+        env.fail(`ip-space<${arg ?? ''}>: the column is a number from 1 (the first column after the range)`);
+      }
+    }
+    const space = resource(
+      'ip-space',
+      name,
+      (n) => env.resources.ipSpace(n),
+      env,
+      () => [],
+    );
+    const read = addressReader();
+    return (ctx) => {
+      const address = read(ctx.session.clientAddress);
+      const row = address === null ? undefined : space()?.lookup(address);
+      if (row === undefined) return null;
+      return column === undefined ? row : (row[column - 1] ?? null);
+    };
+  },
+});
+
+define('text-block', {
+  type: 'string',
+  arg: 'required',
+  argName: 'text block name',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const name = arg?.trim() ?? '';
+    if (name === '') env.fail('text-block needs a name: text-block<name>');
+    const block = resource(
+      'text-block',
+      name,
+      (n) => env.resources.textBlock(n),
+      env,
+      () => [],
+    );
+    return () => block()?.() ?? null;
+  },
+});
+
+define('stat', {
+  type: 'integer',
+  arg: 'required',
+  argName: 'counter name',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const name = arg?.trim() ?? '';
+    if (name === '') env.fail('stat needs a counter name: stat<name>');
+    const counter = resource(
+      'stat',
+      name,
+      (n) => env.resources.stat(n),
+      env,
+      () => env.resources.stats().map((stat) => stat.name),
+    );
+    return () => counter()?.value ?? null;
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+/** Every extractor, by name. Capture groups (`{1}`) and `{...}` are part of the expression syntax. */
+export const EXTRACTORS: ReadonlyMap<string, FeatureExtractor> = new Map(
+  [...definitions].map(([name, definition]) => [
+    name,
+    {
+      name,
+      hooks: definition.hooks,
+      type: definition.type,
+      arg: definition.arg ?? 'none',
+      argName: definition.argName,
+      constant: definition.constant ?? false,
+      compile: definition.compile,
+    },
+  ]),
+);
