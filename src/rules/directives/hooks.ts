@@ -1,0 +1,38 @@
+/**
+ * The hooks each directive family is valid in, as Junction names (the compiler compares them with
+ * `env.hook`). A set lists every point from `first` to `last` in transaction order.
+ */
+import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
+
+export type RuleHook = TxnHookName | 'post-load';
+
+function span(first: TxnHookName, last: TxnHookName): ReadonlySet<RuleHook> {
+  return new Set(TXN_HOOKS.slice(HOOK_INDEX[first], HOOK_INDEX[last] + 1));
+}
+
+/** `ua-req-*`: the client request, which is also what goes upstream: until the head is written. */
+export const UA_REQ_HOOKS = span('txn-start', 'send-request');
+/** `proxy-req-*`: the upstream request, once the route is chosen. */
+export const PROXY_REQ_HOOKS = span('post-remap', 'send-request');
+/** `upstream-rsp-*`: the upstream's response head, as it arrives. */
+export const UPSTREAM_RSP_HOOKS: ReadonlySet<RuleHook> = new Set(['read-response']);
+/** `proxy-rsp-*`: the head the client gets. */
+export const PROXY_RSP_HOOKS: ReadonlySet<RuleHook> = new Set(['send-response']);
+/** Answering the client (`proxy-reply`, `redirect`, `deny`): until the response head goes out. */
+export const REPLY_HOOKS = span('txn-start', 'send-response');
+/** `route`: routing happens right after pre-remap. */
+export const ROUTE_HOOKS = span('txn-start', 'pre-remap');
+/** `cluster`, `strategy`, `upstream`, `timeout<connect>`: a backend is asked for right after post-remap. */
+export const DISPATCH_HOOKS = span('txn-start', 'post-remap');
+/** `timeout<backend-response>`: until the request head is written. */
+export const TIMEOUT_HOOKS = span('txn-start', 'send-request');
+/** Every transaction hook (variables, logging, stat updates). */
+export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
+/** Load time only. */
+export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);
+
+/** `a, b or c` for messages. */
+export function describeHooks(hooks: ReadonlySet<RuleHook>): string {
+  const names = [...hooks];
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`;
+}

@@ -1,0 +1,65 @@
+/**
+ * Transaction directives: `var<name>` (a transaction variable) and the logging directives `debug`,
+ * `note`, `warning` and `error`, which write to the transaction's logger with `rule: true`.
+ */
+import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
+import { TXN_ONLY_HOOKS } from './hooks.ts';
+import { compileText, tupleElements } from './values.ts';
+
+const VAR_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const variable: DirectiveSpec = {
+  name: 'var',
+  arg: 'required',
+  hooks: TXN_ONLY_HOOKS,
+  compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    if (arg === undefined || !VAR_NAME.test(arg)) {
+      env.fail(`var needs a name of letters, digits, '_', '-' and '.': var<name>, got <${arg ?? ''}>`);
+    }
+    const name = arg;
+    const compiled = env.expression(value ?? null);
+    if (compiled.constant !== undefined) {
+      const constant = compiled.constant;
+      return (ctx) => {
+        ctx.txn.vars.set(name, constant);
+      };
+    }
+    const evaluate = compiled.evaluate;
+    return (ctx) => {
+      ctx.txn.vars.set(name, evaluate(ctx));
+    };
+  },
+};
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+function logSpec(name: string, level: Level): DirectiveSpec {
+  return {
+    name,
+    arg: 'none',
+    hooks: TXN_ONLY_HOOKS,
+    compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+      if (value === null || value === undefined) env.fail(`${name} needs a message`);
+      const elements = tupleElements(value);
+      if (elements?.length === 2) {
+        const tag = compileText(env.at(0), elements[0]);
+        const message = compileText(env.at(1), elements[1]);
+        return (ctx) => {
+          ctx.txn.log[level]({ rule: true, tag: tag(ctx) }, message(ctx));
+        };
+      }
+      const message = compileText(env, value);
+      return (ctx) => {
+        ctx.txn.log[level]({ rule: true }, message(ctx));
+      };
+    },
+  };
+}
+
+export const TXN_DIRECTIVES: readonly DirectiveSpec[] = [
+  variable,
+  logSpec('debug', 'debug'),
+  logSpec('note', 'info'),
+  logSpec('warning', 'warn'),
+  logSpec('error', 'error'),
+];
