@@ -3,13 +3,23 @@ import { compileError, dynamic, FakeTxn, run } from './fake-txn.test-suite.ts';
 
 describe('field directives', () => {
   it('ua-req-field sets a field, replacing every value', () => {
-    const txn = new FakeTxn({ headers: [['X-Swoc', 'a'], ['x-swoc', 'b']] });
+    const txn = new FakeTxn({
+      headers: [
+        ['X-Swoc', 'a'],
+        ['x-swoc', 'b'],
+      ],
+    });
     run(txn, 'ua-req-field', 'X-Swoc', 'Potzrebie');
     expect(txn.request.headers.getAll('x-swoc')).toEqual(['Potzrebie']);
   });
 
   it('a null value removes the field', () => {
-    const txn = new FakeTxn({ headers: [['Cookie', 'a=1'], ['Cookie', 'b=2']] });
+    const txn = new FakeTxn({
+      headers: [
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+      ],
+    });
     run(txn, 'ua-req-field', 'Cookie', null);
     expect(txn.request.headers.has('cookie')).toBe(false);
   });
@@ -21,7 +31,12 @@ describe('field directives', () => {
   });
 
   it('an empty tuple removes the field; an empty string sets an empty value', () => {
-    const txn = new FakeTxn({ headers: [['A', '1'], ['B', '2']] });
+    const txn = new FakeTxn({
+      headers: [
+        ['A', '1'],
+        ['B', '2'],
+      ],
+    });
     run(txn, 'ua-req-field', 'A', []);
     run(txn, 'ua-req-field', 'B', '');
     expect(txn.request.headers.has('a')).toBe(false);
@@ -107,7 +122,9 @@ describe('field directives', () => {
   });
 
   it('declares the hooks of its message', () => {
-    expect(compileError('ua-req-field', 'X', 'y', { hook: 'read-response' })).toMatch(/not valid at read-response/);
+    expect(compileError('ua-req-field', 'X', 'y', { hook: 'read-response' })).toMatch(
+      /not valid at read-response/,
+    );
     expect(compileError('proxy-req-field', 'X', 'y', { hook: 'read-request' })).toMatch(/not valid/);
     expect(compileError('upstream-rsp-field', 'X', 'y', { hook: 'send-response' })).toMatch(/not valid/);
     expect(compileError('proxy-rsp-field', 'X', 'y', { hook: 'read-response' })).toMatch(/not valid/);
