@@ -3,7 +3,7 @@
  * `in<office>`), into a closure. Everything is checked here, at load time: the name (with a
  * suggestion), the arg, and the value (each comparison's compile()).
  */
-import { didYouMean } from '../../config/edit-distance.ts';
+import { didYouMean } from '../../util/edit-distance.ts';
 import type { CompileEnv, CompiledComparison } from '../types.ts';
 import { COMPARISONS } from './registry.ts';
 

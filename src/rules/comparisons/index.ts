@@ -19,4 +19,4 @@ export {
   type IpRange,
   type Parsed,
 } from './ip-range.ts';
-export { featureNumber, featureText, parseDurationMs } from './operands.ts';
+export { featureNumber, featureText } from './operands.ts';

@@ -4,7 +4,7 @@
  * bytes. IPv4-mapped IPv6 addresses (`::ffff:10.1.2.3`, what a dual-stack socket reports for an IPv4
  * client) are members of the IPv4 ranges that hold the IPv4 address, and the other way round.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseIpAddress } from '../features/index.ts';
 import { IpAddress } from '../types.ts';
 
 /** An address as bytes: 4 for IPv4, 16 for IPv6. */
@@ -25,43 +25,11 @@ export type Parsed<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 /**
- * An address in text: dotted IPv4 (`10.0.0.1`, no leading zeros) or IPv6 (`::1`, `fe80::1`, with an
- * embedded IPv4 tail, optionally in brackets). Zone ids (`%eth0`) are not accepted. Undefined when
- * the text is not an address.
+ * An address in text: dotted IPv4 or IPv6, optionally in brackets, no zone id (what
+ * `parseIpAddress` of the features module accepts). Undefined when the text is not an address.
  */
 export function parseIpBytes(text: string): IpBytes | undefined {
-  if (isIPv4(text)) return { family: 4, bytes: parseV4(text) };
-  const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (!isIPv6(inner) || inner.includes('%')) return undefined;
-  return { family: 6, bytes: parseV6(inner) };
-}
-
-function parseV4(text: string): Uint8Array {
-  return Uint8Array.from(text.split('.'), Number);
-}
-
-/** `text` is valid IPv6 (checked by node:net). */
-function parseV6(text: string): Uint8Array {
-  const bytes = new Uint8Array(16);
-  let groups: number[];
-  const tail = text.lastIndexOf(':');
-  const head = text.includes('.') ? text.slice(0, tail + 1) + '0:0' : text;
-  const v4 = text.includes('.') ? parseV4(text.slice(tail + 1)) : undefined;
-  const gap = head.indexOf('::');
-  if (gap === -1) {
-    groups = head.split(':').map((g) => parseInt(g, 16));
-  } else {
-    const left = head.slice(0, gap) === '' ? [] : head.slice(0, gap).split(':');
-    const right = head.slice(gap + 2) === '' ? [] : head.slice(gap + 2).split(':');
-    const zeros = new Array<string>(8 - left.length - right.length).fill('0');
-    groups = [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
-  }
-  groups.forEach((g, i) => {
-    bytes[i * 2] = g >> 8;
-    bytes[i * 2 + 1] = g & 0xff;
-  });
-  if (v4 !== undefined) bytes.set(v4, 12);
-  return bytes;
+  return parseIpAddress(text);
 }
 
 /** The bytes of an IpAddress feature, or of a string feature that is an address; else undefined. */

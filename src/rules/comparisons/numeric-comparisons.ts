@@ -3,16 +3,9 @@
  * addresses). Integers and durations compare by milliseconds; a string feature compares as a number
  * when it is a written integer (`"200"`) and never matches otherwise.
  */
+import { parseIpAddress } from '../features/index.ts';
 import { IpAddress, type CompileEnv, type CompiledComparison, type Feature } from '../types.ts';
-import {
-  featureIpBytes,
-  ipEquals,
-  ipInRange,
-  parseIpBytes,
-  parseIpRange,
-  type IpBytes,
-  type IpRange,
-} from './ip-range.ts';
+import { featureIpBytes, ipEquals, ipInRange, parseIpRange, type IpBytes, type IpRange } from './ip-range.ts';
 import { compileOperand, describeValue, featureNumber, literalNumber, valueNodes } from './operands.ts';
 import type { ComparisonSpec } from './spec.ts';
 
@@ -216,11 +209,8 @@ function compileInSpace(name: string, node: unknown, env: CompileEnv): CompiledC
   return (feature) => {
     if (feature instanceof IpAddress) return space.lookup(feature) !== undefined;
     if (typeof feature !== 'string') return false;
-    const address = parseIpBytes(feature);
-    return (
-      address !== undefined &&
-      space.lookup(new IpAddress(address.family, address.bytes, feature)) !== undefined
-    );
+    const address = parseIpAddress(feature);
+    return address !== undefined && space.lookup(address) !== undefined;
   };
 }
 

@@ -3,6 +3,7 @@
  * evaluated per transaction; plus the conversions of features to text and to numbers that the
  * comparisons share.
  */
+import { featureToString, parseDuration } from '../features/index.ts';
 import { Duration, IpAddress, type CompileEnv, type Feature, type RuleContext } from '../types.ts';
 
 /** A comparison value: fixed (a literal, or an expression without extractors) or evaluated per call. */
@@ -11,12 +12,13 @@ export type Operand<T> =
   | { readonly fixed: false; readonly evaluate: (ctx: RuleContext) => T };
 
 /**
- * Compiles one value node. Strings containing `{` and lists (`[expression, modifier…]`) are feature
- * expressions; other scalars are literals. A mapping is not a value. Expressions the compiler can
+ * Compiles one value node. Strings containing `{` or `}` (extractors, or the `{{`/`}}` escapes) and
+ * lists (`[expression, modifier…]`) are feature expressions; other scalars are literals. A mapping is not a value. Expressions the compiler can
  * fold (`constant`) become fixed.
  */
 export function compileOperand(node: unknown, env: CompileEnv, what: string): Operand<Feature> {
-  if (typeof node === 'string' && node.includes('{')) return fromExpression(node, env);
+  if (typeof node === 'string' && (node.includes('{') || node.includes('}')))
+    return fromExpression(node, env);
   if (Array.isArray(node)) return fromExpression(node, env);
   if (node === null || typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
     return { fixed: true, value: node };
@@ -64,10 +66,7 @@ export function valueNodes(node: unknown, env: CompileEnv): { node: unknown; env
  */
 export function featureText(feature: Feature): string | undefined {
   if (typeof feature === 'string') return feature;
-  if (typeof feature === 'number') return String(feature);
-  if (typeof feature === 'boolean') return feature ? 'true' : 'false';
-  if (feature instanceof IpAddress || feature instanceof Duration) return feature.toString();
-  return undefined;
+  return feature === null || Array.isArray(feature) ? undefined : featureToString(feature);
 }
 
 const INTEGER = /^[+-]?\d+$/;
@@ -84,31 +83,15 @@ export function featureNumber(feature: Feature): number | undefined {
   return undefined;
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
-const DURATION_PART = /(\d+)(ms|s|m|h|d)/g;
-
-/** A written duration (`250ms`, `30s`, `5m`, `2h`, `1d`, `1m30s`) in milliseconds, or undefined. */
-export function parseDurationMs(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let ms = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART))
-    ms += Number(amount) * DURATION_UNITS_MS[unit!]!;
-  return ms;
-}
-
-/** A literal numeric value: a number, a written integer or a written duration; undefined otherwise. */
+/**
+ * A literal numeric value: a number, a written integer (`"-3"`) or a written duration (`30s`,
+ * `1h 30m`, as `{duration<…>}` reads them), in milliseconds; undefined otherwise.
+ */
 export function literalNumber(value: Feature): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'string') {
     const text = value.trim();
-    return INTEGER.test(text) ? Number(text) : parseDurationMs(text);
+    return INTEGER.test(text) ? Number(text) : parseDuration(text);
   }
   if (value instanceof Duration) return value.ms;
   return undefined;

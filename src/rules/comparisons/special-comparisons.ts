@@ -2,6 +2,7 @@
  * Comparisons whose value is implied by their name: `is-null`, `is-empty`, `is-true`, `is-false`.
  * They take no value (`is-null:`).
  */
+import { isEmptyFeature } from '../features/index.ts';
 import type { CompileEnv, CompiledComparison } from '../types.ts';
 import { describeValue } from './operands.ts';
 import type { ComparisonSpec } from './spec.ts';
@@ -21,11 +22,7 @@ function implied(name: string, summary: string, test: CompiledComparison): Compa
 
 export const SPECIAL_COMPARISONS: readonly ComparisonSpec[] = [
   implied('is-null', 'the feature is null (a field that is not there)', (feature) => feature === null),
-  implied(
-    'is-empty',
-    'the feature is null, the empty string or an empty tuple',
-    (feature) => feature === null || feature === '' || (Array.isArray(feature) && feature.length === 0),
-  ),
+  implied('is-empty', 'the feature is null, the empty string or an empty tuple', isEmptyFeature),
   implied('is-true', 'the feature is the boolean true', (feature) => feature === true),
   implied('is-false', 'the feature is the boolean false', (feature) => feature === false),
 ];

@@ -25,7 +25,8 @@ import {
 } from '../types.ts';
 import { compileComparison } from './compile-comparison.ts';
 import { parseIpBytes } from './ip-range.ts';
-import { featureText, parseDurationMs } from './operands.ts';
+import { compileExpression, parseDuration } from '../features/index.ts';
+import { featureText } from './operands.ts';
 
 const VARIABLES = new WeakMap<RuleContext, Record<string, Feature>>();
 
@@ -44,6 +45,8 @@ export function testContext(variables: Record<string, Feature> = {}): RuleContex
 
 export interface TestEnvOptions {
   readonly ipSpaces?: Readonly<Record<string, IpSpaceLookup>>;
+  /** Compile values with the real compileExpression (features/) instead of the fake extractors. */
+  readonly realExpressions?: boolean;
 }
 
 /** Test resources: IP spaces given up front, the rest in maps. */
@@ -71,18 +74,20 @@ class TestEnv implements CompileEnv {
   readonly path: RulePath;
   readonly resources: RuleResources;
   readonly baseDir = '.';
+  readonly #realExpressions: boolean;
 
-  constructor(path: RulePath, resources: RuleResources) {
+  constructor(path: RulePath, resources: RuleResources, realExpressions: boolean) {
     this.path = path;
     this.resources = resources;
+    this.#realExpressions = realExpressions;
   }
 
   at(key: string | number): CompileEnv {
-    return new TestEnv([...this.path, key], this.resources);
+    return new TestEnv([...this.path, key], this.resources, this.#realExpressions);
   }
 
   expression(node: unknown): CompiledFeature {
-    return compileTestExpression(node, this);
+    return this.#realExpressions ? compileExpression(node, this) : compileTestExpression(node, this);
   }
 
   comparison(node: unknown): CompiledComparison {
@@ -100,7 +105,7 @@ class TestEnv implements CompileEnv {
 
 /** A stub environment at the rules root. */
 export function testEnv(options: TestEnvOptions = {}): CompileEnv {
-  return new TestEnv([], testResources(options));
+  return new TestEnv([], testResources(options), options.realExpressions ?? false);
 }
 
 type Part = { readonly constant: Feature } | { readonly evaluate: (ctx: RuleContext) => Feature };
@@ -112,7 +117,7 @@ function extractor(name: string, arg: string, env: CompileEnv): Part {
     case 'const':
       return { constant: arg };
     case 'duration': {
-      const ms = parseDurationMs(arg);
+      const ms = parseDuration(arg);
       return ms === undefined ? env.fail(`bad duration '${arg}'`) : { constant: new Duration(ms) };
     }
     case 'ip': {
