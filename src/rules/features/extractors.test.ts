@@ -334,12 +334,30 @@ describe('resource extractors', () => {
 
   test('bad arguments', () => {
     const env = new TestEnv('read-request', resources());
-    expect(compileError('{ip-space<geo,0>}', env).message).toContain('the column is a number from 1');
-    expect(compileError('{ip-space<geo,x>}', env).message).toContain('the column is a number from 1');
+    expect(compileError('{ip-space<geo,0>}', env).message).toContain('columns are numbered from 1');
+    expect(compileError('{ip-space<geo,x>}', env).message).toBe(
+      "ip-space 'geo' has no column named 'x' (its columns have no names: use a number from 1)",
+    );
     expect(compileError('{ip-space<,1>}', env).message).toContain('write ip-space<name>');
+    expect(compileError('{ip-space<geo,>}', env).message).toContain('write ip-space<name>');
     expect(compileError('{ip-space<a,1,2>}', env).message).toContain('write ip-space<name>');
     expect(compileError('{text-block< >}', env).message).toContain('text-block needs a name');
     expect(compileError('{stat<>}', env).message).toContain('stat needs a counter name');
+  });
+
+  test('columns by name, when the space names them', () => {
+    const defined = new FakeResources();
+    const space = {
+      columnNames: ['region', undefined, 'city'],
+      lookup: (address: IpAddress) => (address.family === 4 ? ['EU', 'x', 'paris'] : undefined),
+    };
+    defined.defineIpSpace('geo', space);
+    const env = new TestEnv('read-request', defined);
+    expect(compileExpression('{ip-space<geo,city>}', env).evaluate(fakeContext())).toBe('paris');
+    expect(compileExpression('{ip-space<geo, region>}', env).evaluate(fakeContext())).toBe('EU');
+    expect(compileError('{ip-space<geo,cty>}', env).message).toBe(
+      "ip-space 'geo' has no column named 'cty'; did you mean 'city'? (columns: region, city)",
+    );
   });
 });
 

@@ -18,6 +18,7 @@ import {
   type Feature,
   type FeatureType,
   type IpAddress,
+  type IpSpaceLookup,
   type RuleContext,
 } from '../types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
@@ -383,6 +384,21 @@ function resource<T>(
   return () => (cached ??= find(name));
 }
 
+/**
+ * The column names of a space, when its definition named them. Not part of IpSpaceLookup (yet): the
+ * space ip-space-define makes carries `columnNames` (index 0: the first column after the range).
+ */
+function columnNamesOf(space: IpSpaceLookup): readonly unknown[] | undefined {
+  const names: unknown = (space as { columnNames?: unknown }).columnNames;
+  return Array.isArray(names) ? names : undefined;
+}
+
+/** A column given by name → its number (from 1), or undefined. */
+function columnByName(space: IpSpaceLookup, name: string): number | undefined {
+  const index = columnNamesOf(space)?.indexOf(name) ?? -1;
+  return index === -1 ? undefined : index + 1;
+}
+
 define('ip-space', {
   hooks: TXN_ONLY,
   type: 'any',
@@ -391,27 +407,43 @@ define('ip-space', {
   compile(arg: string | undefined, env: CompileEnv) {
     const [rawName, rawColumn, ...rest] = (arg ?? '').split(',');
     const name = rawName!.trim();
-    if (name === '' || rest.length > 0) env.fail('write ip-space<name> or ip-space<name,column>');
-    let column: number | undefined;
-    if (rawColumn !== undefined) {
-      column = Number(rawColumn.trim());
-      if (!Number.isSafeInteger(column) || column < 1) {
-        env.fail(`ip-space<${arg ?? ''}>: the column is a number from 1 (the first column after the range)`);
-      }
+    const columnText = rawColumn?.trim();
+    if (name === '' || columnText === '' || rest.length > 0) {
+      env.fail('write ip-space<name>, ip-space<name,column number> or ip-space<name,column name>');
     }
+    // Not valid at post-load, so the space exists by now (resource() fails otherwise).
     const space = resource(
       'ip-space',
       name,
       (n) => env.resources.ipSpace(n),
       env,
       () => [],
-    );
+    )()!;
+    // The column: a number from 1 (the first column after the range), or a name the space defines.
+    let column: number | undefined;
+    if (columnText !== undefined && /^\d+$/.test(columnText)) {
+      column = Number(columnText);
+      if (column < 1)
+        env.fail(`ip-space<${arg ?? ''}>: columns are numbered from 1 (the first after the range)`);
+    } else if (columnText !== undefined) {
+      column = columnByName(space, columnText);
+      if (column === undefined) {
+        const names = (columnNamesOf(space) ?? []).filter((n): n is string => typeof n === 'string');
+        env.fail(
+          `ip-space '${name}' has no column named '${columnText}'${didYouMean(columnText, names)}` +
+            (names.length === 0
+              ? ' (its columns have no names: use a number from 1)'
+              : ` (columns: ${names.join(', ')})`),
+        );
+      }
+    }
     const read = addressReader();
+    const index = column === undefined ? -1 : column - 1;
     return (ctx) => {
       const address = read(ctx.session.clientAddress);
-      const row = address === null ? undefined : space()?.lookup(address);
+      const row = address === null ? undefined : space.lookup(address);
       if (row === undefined) return null;
-      return column === undefined ? row : (row[column - 1] ?? null);
+      return index === -1 ? row : (row[index] ?? null);
     };
   },
 });
