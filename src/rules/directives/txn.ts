@@ -45,12 +45,15 @@ function logSpec(name: string, level: Level): DirectiveSpec {
         const tag = compileText(env.at(0), elements[0]);
         const message = compileText(env.at(1), elements[1]);
         return (ctx) => {
-          ctx.txn.log[level]({ rule: true, tag: tag(ctx) }, message(ctx));
+          const log = ctx.txn.log;
+          if (log.isLevelEnabled(level)) log[level]({ rule: true, tag: tag(ctx) }, message(ctx));
         };
       }
       const message = compileText(env, value);
+      // The message is not even built when its level is off.
       return (ctx) => {
-        ctx.txn.log[level]({ rule: true }, message(ctx));
+        const log = ctx.txn.log;
+        if (log.isLevelEnabled(level)) log[level]({ rule: true }, message(ctx));
       };
     },
   };
