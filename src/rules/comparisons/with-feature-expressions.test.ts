@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { fakeContext, type FakeOptions } from '../features/test-context.test-suite.ts';
 import { Duration, type Feature } from '../types.ts';
-import { compileErrorOf, compileTest } from './test-env.test-suite.ts';
+import { compileErrorOf, compileTest, testEnv } from './test-env.test-suite.ts';
 
 const real = { realExpressions: true };
 
@@ -48,6 +48,22 @@ describe('comparison values from feature expressions', () => {
   ];
   test.each(ROWS)('%s', (_what, node, options, feature, expected) => {
     expect(compileTest(node, real)(feature, fakeContext(options))).toBe(expected);
+  });
+
+  test('the examples of the reference: a tuple for as-tuple, as-bool for is-true, a modifier in a list', () => {
+    const env = { realExpressions: true };
+    const ctx = fakeContext({
+      request: { method: 'GET', host: 'Example.COM', path: '/api/x', headers: ['X-Debug', 'yes'] },
+    });
+    const tuple = testEnv(env)
+      .expression([['{ua-req-method}', '{ua-req-path}']])
+      .evaluate(ctx);
+    expect(compileTest({ 'as-tuple': [{ match: 'GET' }, { prefix: '/api/' }] }, env)(tuple, ctx)).toBe(true);
+    const debug = testEnv(env)
+      .expression(['{ua-req-field<X-Debug>}', { 'as-bool': null }])
+      .evaluate(ctx);
+    expect(compileTest({ 'is-true': null }, env)(debug, ctx)).toBe(true);
+    expect(compileTest({ match: [['{ua-req-host}', { lower: null }]] }, env)('example.com', ctx)).toBe(true);
   });
 
   test('a mistake in the expression fails at the comparison value', () => {
