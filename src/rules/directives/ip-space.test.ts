@@ -172,9 +172,7 @@ describe('parseIpSpace columns', () => {
     expect(() => parseIpSpace('10.0.0.0/8,DE\n', columns)).toThrow(
       'line 1: 1 column after the range; the space has 4',
     );
-    expect(() => parseIpSpace('\n\nnope,DE\n', undefined)).toThrow(
-      /line 3: 'nope' is not an address/,
-    );
+    expect(() => parseIpSpace('\n\nnope,DE\n', undefined)).toThrow(/line 3: 'nope' is not an address/);
   });
 });
 
