@@ -31,8 +31,3 @@ export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
 /** Load time only. */
 export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);
 
-/** `a, b or c` for messages. */
-export function describeHooks(hooks: ReadonlySet<RuleHook>): string {
-  const names = [...hooks];
-  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)!}`;
-}
