@@ -5,6 +5,7 @@
  */
 import { formatHostPort } from './addresses.ts';
 import * as defaults from './defaults.ts';
+import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { LoadedStrategyModule, RawConfig } from './schema.ts';
 import type {
@@ -29,6 +30,8 @@ type RawNamedStrategy = NonNullable<RawConfig['strategies']>[string];
 /** What building needs besides the raw values: the strategy modules the loader imported. */
 export interface BuildContext {
   readonly strategyModule: (specifier: string) => LoadedStrategyModule | undefined;
+  /** The compiled rules, when the config has any. */
+  readonly rules?: CompiledRules | undefined;
 }
 
 function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
@@ -222,6 +225,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     strategies,
     strategyPlugins,
     plugins,
+    rules: context.rules,
     timeouts,
     limits: {
       maxHeadBytes: limits.max_head_size ?? defaults.DEFAULT_MAX_HEAD_BYTES,

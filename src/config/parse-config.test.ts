@@ -17,6 +17,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
   strategies: new Map(),
   strategyPlugins: new Map(),
   plugins: [],
+  rules: undefined,
   timeouts: {
     connectMs: 3_000,
     clientHeadMs: 10_000,

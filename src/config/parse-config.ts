@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
 import { buildConfig } from './build-config.ts';
+import { compileConfigRules } from './rules-config.ts';
 import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
@@ -110,6 +111,7 @@ export function parseConfigText(
     );
   }
 
+  const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
   const modules = options.strategyModules;
   const strategyModule = (specifier: string) => modules?.get(specifier);
   const pluginModules = options.pluginModules;
@@ -125,7 +127,7 @@ export function parseConfigText(
     strategyNames: new Set(namedStrategies(converted.data)),
     strategyModule,
     pluginModule: (specifier) => pluginModules?.get(specifier),
-    baseDir: options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source))),
+    baseDir,
   });
   const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
   const issues: ConfigIssue[] = [
@@ -141,7 +143,9 @@ export function parseConfigText(
     }));
     throw toErrors([...structural, ...located], source, positions);
   }
-  return buildConfig(result.data, source, { strategyModule });
+  const rules = compileConfigRules(converted.data as Record<string, unknown>, source, baseDir, positions);
+  if (!rules.ok) throw new ConfigErrors(rules.errors);
+  return buildConfig(result.data, source, { strategyModule, rules: rules.rules });
 }
 
 /** The keys of the top-level `strategies`, read before validation so references to them can be checked. */

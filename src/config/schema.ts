@@ -599,6 +599,8 @@ function route(options: SchemaOptions) {
       cluster: nonEmptyString,
       strategy: optional(strategyReference(options)),
       plugins: optional(pluginList(options)),
+      // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
+      rules: optional(z.unknown()),
     },
     'must be a mapping with at least a cluster',
   );
@@ -669,6 +671,7 @@ export function createConfigSchema(options: SchemaOptions) {
         }),
       ),
       plugins: optional(pluginList(options)),
+      rules: optional(z.unknown()),
       strategies: optional(
         z.record(z.string().min(1, 'strategy names must not be empty'), namedStrategy(options), {
           error: (issue) =>

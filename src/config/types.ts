@@ -1,4 +1,5 @@
 import type { PluginConfig } from '../plugins/index.ts';
+import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 
 /**
@@ -216,6 +217,11 @@ export interface JunctionConfig {
   readonly strategyPlugins: ReadonlyMap<string, StrategyPlugin>;
   /** Global plugins, in the order they are set up. */
   readonly plugins: readonly PluginConfig[];
+  /**
+   * The rules (top-level and per route), compiled; undefined when there are none. Holds load-time
+   * resources (file watchers): whoever loaded the config disposes of it when done with it.
+   */
+  readonly rules: CompiledRules | undefined;
   readonly timeouts: TimeoutsConfig;
   readonly limits: LimitsConfig;
   readonly forwarded: ForwardedConfig;

@@ -89,6 +89,10 @@ export type RulePath = readonly (string | number)[];
 /** A rule that cannot compile: the message and where it is (the compiler adds the file position). */
 export class RuleError extends Error {
   readonly path: RulePath;
+  /** The file the rule came from when it was included from another file; undefined: the config. */
+  origin: string | undefined = undefined;
+  /** Point at the key at `path` (an unknown name) rather than its value. */
+  atKey = false;
   constructor(message: string, path: RulePath) {
     super(message);
     this.name = 'RuleError';

@@ -11,7 +11,8 @@ import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { buildSnapshot } from './snapshot.ts';
+import { buildSnapshot, combineHooks } from './snapshot.ts';
+import { ruleHookTables } from '../rules/index.ts';
 
 /** How often deadlines and accept queues are checked (the zombie checker's beat). */
 const SWEEP_INTERVAL_MS = 100;
@@ -186,8 +187,13 @@ class ServerRuntime implements JunctionServer, SessionHost {
         this.#connector.close();
         throw error;
       }
-      this.#snapshot = buildSnapshot(config, this.#router, 1, this.#plugins);
     }
+    // Plugins' hooks run before the rules' at each point (rules can read what plugins set).
+    const hooks = combineHooks(
+      this.#plugins ?? undefined,
+      config.rules === undefined ? undefined : ruleHookTables(config.rules),
+    );
+    if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, 1, hooks);
     try {
       for (const listenerConfig of config.listeners) {
         const listener = new Listener(listenerConfig, this.clock, this.#serve);
@@ -324,6 +330,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     clearInterval(this.#sweepTimer);
     this.#connector.close();
     await this.#plugins?.dispose();
+    this.#config.rules?.dispose();
     this.log.info('stopped');
   }
 }

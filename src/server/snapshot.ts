@@ -10,6 +10,19 @@ export interface RegisteredHooks {
   readonly routes: ReadonlyMap<string, HookTable | null>;
 }
 
+/** Two sets of registered hooks as one: at each point, `first`'s hooks run before `second`'s. */
+export function combineHooks(
+  first: RegisteredHooks | undefined,
+  second: RegisteredHooks | undefined,
+): RegisteredHooks | undefined {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  const routes = new Map<string, HookTable | null>(first.routes);
+  for (const [route, table] of second.routes)
+    routes.set(route, mergeHookTables(routes.get(route) ?? null, table));
+  return { global: mergeHookTables(first.global, second.global), routes };
+}
+
 /** Per route: the global hooks then the route's own, merged once here instead of per request. */
 function snapshotHooks(registered: RegisteredHooks | undefined): SnapshotHooks | null {
   if (registered === undefined) return null;

@@ -1,0 +1,158 @@
+/**
+ * The config's rules → compiled rules, or config errors with file:line:column. Top-level `rules` is a
+ * list of rules where an item may instead include a file: `{ include: path, root: a.b }` (a dotted key
+ * path chooses the node of that file to use, as TxnBox's `txn_box.example-1`; `.` or none: the whole
+ * file). A route's `rules` is its remap-mode list. Errors in an included file point into that file.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from '../errors/index.ts';
+import {
+  compileRules,
+  createRuleResources,
+  RULE_LANGUAGE,
+  RuleError,
+  type CompiledRules,
+  type RuleSources,
+} from '../rules/index.ts';
+import { formatKeyPath, type KeyPath } from './config-issue.ts';
+import { YamlPositions } from './yaml-document.ts';
+
+export type RulesResult =
+  | { readonly ok: true; readonly rules: CompiledRules | undefined }
+  | { readonly ok: false; readonly errors: ConfigError[] };
+
+interface IncludedFile {
+  readonly file: string;
+  readonly positions: YamlPositions;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function located(
+  file: string,
+  positions: YamlPositions,
+  path: KeyPath,
+  message: string,
+  atKey = false,
+): ConfigError {
+  const offset = positions.offsetOf({ path, target: atKey ? 'key' : 'value', message });
+  const { line, column } = positions.position(offset);
+  return new ConfigError(message, { file, line, column, keyPath: formatKeyPath(path) });
+}
+
+/** The node at a dotted path (`txn_box.example-1`; `.` is the whole document). */
+function selectRoot(data: unknown, root: string): { node: unknown; path: KeyPath } | undefined {
+  if (root === '.' || root === '') return { node: data, path: [] };
+  let node = data;
+  const path: string[] = [];
+  for (const key of root.split('.')) {
+    if (!isRecord(node) || !(key in node)) return undefined;
+    node = node[key];
+    path.push(key);
+  }
+  return { node, path };
+}
+
+/** Compiles the rules of a config whose schema already passed. */
+export function compileConfigRules(
+  data: Record<string, unknown>,
+  source: string,
+  baseDir: string,
+  positions: YamlPositions,
+): RulesResult {
+  const errors: ConfigError[] = [];
+  const includes = new Map<string, IncludedFile>();
+  const sources: { global: RuleSources['global'][number][]; routes: RuleSources['routes'][number][] } = {
+    global: [],
+    routes: [],
+  };
+
+  const rules = data['rules'];
+  if (rules !== undefined && rules !== null) {
+    if (!Array.isArray(rules)) {
+      errors.push(located(source, positions, ['rules'], 'rules: must be a list of rules'));
+    } else {
+      // The config's own rules keep their indexes (for positions); includes leave a null in their place.
+      sources.global.push({
+        node: rules.map((item: unknown) => (isRecord(item) && 'include' in item ? null : item)),
+        path: ['rules'],
+      });
+      rules.forEach((item: unknown, index) => {
+        if (!isRecord(item) || !('include' in item)) return;
+        const include = item['include'];
+        const root = item['root'] ?? '.';
+        const at: KeyPath = ['rules', index];
+        if (typeof include !== 'string' || include === '') {
+          errors.push(located(source, positions, [...at, 'include'], 'include: must be a file name'));
+          return;
+        }
+        if (typeof root !== 'string') {
+          errors.push(located(source, positions, [...at, 'root'], 'root: must be a dotted key path'));
+          return;
+        }
+        const file = isAbsolute(include) ? include : resolvePath(baseDir, include);
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          errors.push(
+            located(source, positions, [...at, 'include'], `include: cannot read '${include}' (${reason})`),
+          );
+          return;
+        }
+        const lines = new LineCounter();
+        const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
+        const filePositions = new YamlPositions(doc, lines);
+        if (doc.errors.length > 0) {
+          const first = doc.errors[0]!;
+          const { line, column } = filePositions.position(first.pos[0]);
+          errors.push(
+            new ConfigError(first.message, { file, line, column, keyPath: '' }, 'JCT_ERR_CONFIG_YAML'),
+          );
+          return;
+        }
+        const selected = selectRoot(doc.toJS({ maxAliasCount: 100 }), root);
+        if (selected === undefined) {
+          errors.push(
+            located(source, positions, [...at, 'root'], `root: '${include}' has no node at '${root}'`),
+          );
+          return;
+        }
+        includes.set(file, { file, positions: filePositions });
+        sources.global.push({ node: selected.node, path: selected.path, origin: file });
+      });
+    }
+  }
+
+  const routes = Array.isArray(data['routes']) ? (data['routes'] as unknown[]) : [];
+  routes.forEach((route, index) => {
+    if (!isRecord(route) || route['rules'] === undefined || route['rules'] === null) return;
+    const name = typeof route['name'] === 'string' ? route['name'] : `route-${index + 1}`;
+    sources.routes.push({ route: name, node: route['rules'], path: ['routes', index, 'rules'] });
+  });
+
+  if (errors.length > 0) return { ok: false, errors };
+  if (sources.global.length === 0 && sources.routes.length === 0) return { ok: true, rules: undefined };
+  try {
+    return {
+      ok: true,
+      rules: compileRules(sources, { language: RULE_LANGUAGE, resources: createRuleResources(), baseDir }),
+    };
+  } catch (error) {
+    if (!(error instanceof RuleError)) throw error;
+    const included = error.origin === undefined ? undefined : includes.get(error.origin);
+    return {
+      ok: false,
+      errors: [
+        included === undefined
+          ? located(source, positions, error.path, error.message, error.atKey)
+          : located(included.file, included.positions, error.path, error.message, error.atKey),
+      ],
+    };
+  }
+}

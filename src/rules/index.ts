@@ -1,0 +1,22 @@
+/**
+ * rules: TxnBox's rule language for Junction. YAML rules (`when:` a hook, `do:` directives, with
+ * features built by extractors and modifiers, comparisons and `with`/`select` selection) are compiled
+ * once at load time into plain closures that run as hooks; nothing is parsed or looked up per request.
+ * Owns: the compiler (compile-rules.ts), the vocabulary (features/, comparisons/, directives/), load-time
+ * resources, and turning compiled rules into hook tables. Does not: read the config file (config/
+ * hands it the rules and maps errors to file positions), drive transactions, or touch sockets.
+ * Used by: config/, server/. Uses: hooks/ (the context rules act on), util/.
+ */
+export {
+  compileRules,
+  type CompiledBlock,
+  type CompiledRules,
+  type CompileOptions,
+  type RuleHook,
+  type RuleLanguage,
+  type RuleSources,
+} from './compile-rules.ts';
+export { ruleHookTables } from './rule-hooks.ts';
+export { RULE_LANGUAGE } from './language.ts';
+export { createRuleResources } from './directives/index.ts';
+export { RuleError, type RulePath } from './types.ts';
