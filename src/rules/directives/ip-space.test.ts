@@ -147,6 +147,54 @@ describe('parseIpSpace lookups', () => {
   });
 });
 
+describe('parseIpSpace networks', () => {
+  it('agrees with a brute-force reference on random nested networks and ranges', () => {
+    const network = fc
+      .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 26, max: 32 }))
+      .map(([a, prefix]) => {
+        const size = 2 ** (32 - prefix);
+        const first = Math.floor(a / size) * size;
+        return { text: `10.0.0.${a}/${prefix}`, first, last: first + size - 1 };
+      });
+    const range = fc
+      .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 }))
+      .map(([a, b]) => ({
+        text: `10.0.0.${Math.min(a, b)} - 10.0.0.${Math.max(a, b)}`,
+        first: Math.min(a, b),
+        last: Math.max(a, b),
+      }));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(network, range), { maxLength: 12 }), (entries) => {
+        const t = parseIpSpace(entries.map((e, i) => `${e.text},r${i}`).join('\n'), undefined);
+        for (let x = 0; x < 64; x++) {
+          let best = -1;
+          entries.forEach((e, i) => {
+            const size = e.last - e.first;
+            if (
+              e.first <= x &&
+              x <= e.last &&
+              (best < 0 || size <= entries[best]!.last - entries[best]!.first)
+            )
+              best = i;
+          });
+          expect(t.lookupText(`10.0.0.${x}`)).toEqual(best < 0 ? undefined : [`r${best}`]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('loads 50,000 IPv6 networks quickly (no hashing of large bigints)', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 50000; i++) lines.push(`2001:db8:${i.toString(16)}::/48,n${i}`);
+    const start = performance.now();
+    const t = parseIpSpace(lines.join('\n'), undefined);
+    expect(performance.now() - start).toBeLessThan(3000);
+    expect(t.lookupText('2001:db8:c350::1')).toBeUndefined();
+    expect(t.lookupText('2001:db8:c34f:1::1')).toEqual(['n49999']);
+  });
+});
+
 describe('parseIpSpace columns', () => {
   const columns = [
     { name: 'country', type: 'string' },

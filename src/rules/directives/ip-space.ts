@@ -90,6 +90,19 @@ export function parseAddress(text: string): ParsedAddress | undefined {
 
 const BITS = { 4: 32n, 6: 128n } as const;
 
+/** The common case without bigint arithmetic: `a.b.c.d` or `a.b.c.d/n`. */
+function parseV4Network(text: string): { first: number; last: number } | undefined {
+  const slash = text.indexOf('/');
+  const address = parseV4(slash < 0 ? text : text.slice(0, slash));
+  if (address === undefined) return undefined;
+  if (slash < 0) return { first: address, last: address };
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,2}$/.test(prefixText) || Number(prefixText) > 32) return undefined;
+  const size = 2 ** (32 - Number(prefixText));
+  const first = Math.floor(address / size) * size;
+  return { first, last: first + size - 1 };
+}
+
 interface ParsedRange {
   readonly family: 4 | 6;
   readonly first: bigint;
@@ -98,6 +111,8 @@ interface ParsedRange {
 
 /** `network/prefix`, `first-last` or one address; a string saying what is wrong otherwise. */
 export function parseRange(text: string): ParsedRange | string {
+  const v4 = parseV4Network(text);
+  if (v4 !== undefined) return { family: 4, first: BigInt(v4.first), last: BigInt(v4.last) };
   const slash = text.indexOf('/');
   if (slash >= 0) {
     const address = parseAddress(text.slice(0, slash).trim());
@@ -137,6 +152,7 @@ function addressValue(address: IpAddress): ParsedAddress {
 
 /** One CSV line's fields: commas separate, double quotes quote ("" is a quote), unquoted fields are trimmed. */
 export function splitCsvLine(line: string, lineNumber: number): string[] {
+  if (!line.includes('"')) return line.split(',').map((field) => field.trim());
   const fields: string[] = [];
   let i = 0;
   for (;;) {
@@ -202,26 +218,27 @@ function convertCell(text: string, column: ColumnSpec, lineNumber: number, index
 
 // --- The table ---
 
-interface Entry {
-  readonly first: bigint;
-  readonly last: bigint;
-  readonly size: bigint;
+/** A range: numbers for IPv4 (exact below 2^53, and faster), bigints for IPv6. */
+interface Entry<K extends number | bigint = number | bigint> {
+  readonly first: K;
+  readonly last: K;
+  readonly size: K;
   readonly order: number;
   readonly row: readonly Feature[];
 }
 
 /** Whether `a` beats `b` where both contain an address: smaller, or as small and later. */
-function beats(a: Entry, b: Entry): boolean {
+function beats<K extends number | bigint>(a: Entry<K>, b: Entry<K>): boolean {
   return a.size < b.size || (a.size === b.size && a.order > b.order);
 }
 
 /** A binary heap of entries, best (per `beats`) on top. */
-class EntryHeap {
-  readonly #items: Entry[] = [];
-  get top(): Entry | undefined {
+class EntryHeap<K extends number | bigint> {
+  readonly #items: Entry<K>[] = [];
+  get top(): Entry<K> | undefined {
     return this.#items[0];
   }
-  push(entry: Entry): void {
+  push(entry: Entry<K>): void {
     const items = this.#items;
     items.push(entry);
     let i = items.length - 1;
@@ -251,32 +268,42 @@ class EntryHeap {
   }
 }
 
-interface Segments {
-  readonly firsts: bigint[];
-  readonly lasts: bigint[];
+interface Segments<K> {
+  readonly firsts: K[];
+  readonly lasts: K[];
   readonly rows: (readonly Feature[])[];
 }
 
-/** Flattens overlapping entries into disjoint sorted segments, each with its winning row. */
-function flatten(entries: Entry[]): Segments {
-  const out: Segments = { firsts: [], lasts: [], rows: [] };
+/**
+ * Flattens overlapping entries into disjoint sorted segments, each with its winning row: a sweep
+ * over the points where ranges start or end, the best containing range on top of a heap.
+ */
+function flatten<K extends number | bigint>(entries: Entry<K>[], one: K): Segments<K> {
+  const out: Segments<K> = { firsts: [], lasts: [], rows: [] };
+  const plus = (a: K, b: K): K => ((a as number) + (b as number)) as K;
+  const minus = (a: K, b: K): K => ((a as number) - (b as number)) as K;
   if (entries.length === 0) return out;
   const byFirst = [...entries].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  const pointSet = new Set<bigint>();
-  for (const e of entries) {
-    pointSet.add(e.first);
-    pointSet.add(e.last + 1n);
-  }
-  const points = [...pointSet].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const heap = new EntryHeap();
+  // Every place the set of containing ranges can change. (Sorted then deduplicated: a Set of large
+  // bigints hashes badly and is orders of magnitude slower.)
+  const all: K[] = [];
+  for (const e of entries) all.push(e.first, plus(e.last, one));
+  // Numbers sort natively in a typed array, several times faster than with a comparator.
+  const sorted: Iterable<K> =
+    typeof one === 'number'
+      ? (Float64Array.from(all as number[]).sort() as Iterable<number> as Iterable<K>)
+      : all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const points: K[] = [];
+  for (const p of sorted) if (points.length === 0 || points[points.length - 1] !== p) points.push(p);
+  const heap = new EntryHeap<K>();
   let next = 0;
-  let current: Entry | undefined;
+  let current: Entry<K> | undefined;
   for (const p of points) {
     while (next < byFirst.length && byFirst[next]!.first <= p) heap.push(byFirst[next++]!);
     while (heap.top !== undefined && heap.top.last < p) heap.pop();
     const winner = heap.top;
     if (winner === current) continue;
-    if (current !== undefined) out.lasts.push(p - 1n);
+    if (current !== undefined) out.lasts.push(minus(p, one));
     if (winner !== undefined) {
       out.firsts.push(p);
       out.rows.push(winner.row);
@@ -314,13 +341,13 @@ export class IpTable implements IpSpaceLookup {
   readonly #v6Last: bigint[];
   readonly #v6Rows: (readonly Feature[])[];
 
-  constructor(v4: Entry[], v6: Entry[]) {
+  constructor(v4: Entry<number>[], v6: Entry<bigint>[]) {
     this.ranges = v4.length + v6.length;
-    const s4 = flatten(v4);
-    this.#v4First = Float64Array.from(s4.firsts, Number);
-    this.#v4Last = Float64Array.from(s4.lasts, Number);
+    const s4 = flatten(v4, 1);
+    this.#v4First = Float64Array.from(s4.firsts);
+    this.#v4Last = Float64Array.from(s4.lasts);
     this.#v4Rows = s4.rows;
-    const s6 = flatten(v6);
+    const s6 = flatten(v6, 1n);
     this.#v6First = s6.firsts;
     this.#v6Last = s6.lasts;
     this.#v6Rows = s6.rows;
@@ -357,8 +384,8 @@ export class IpTable implements IpSpaceLookup {
  * is null); without, the columns are strings, as many as each line has. Throws IpSpaceError.
  */
 export function parseIpSpace(text: string, columns: readonly ColumnSpec[] | undefined): IpTable {
-  const v4: Entry[] = [];
-  const v6: Entry[] = [];
+  const v4: Entry<number>[] = [];
+  const v6: Entry<bigint>[] = [];
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.replace(/\r$/, '');
@@ -366,7 +393,8 @@ export function parseIpSpace(text: string, columns: readonly ColumnSpec[] | unde
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const lineNumber = n + 1;
     const fields = splitCsvLine(line, lineNumber);
-    const range = parseRange(fields[0]!);
+    const v4Range = parseV4Network(fields[0]!);
+    const range = v4Range === undefined ? parseRange(fields[0]!) : undefined;
     if (typeof range === 'string') throw new IpSpaceError(lineNumber, range);
     const cells = fields.slice(1);
     let row: Feature[];
@@ -381,14 +409,18 @@ export function parseIpSpace(text: string, columns: readonly ColumnSpec[] | unde
       }
       row = cells.map((cell, i) => convertCell(cell, columns[i]!, lineNumber, i));
     }
-    const entry: Entry = {
-      first: range.first,
-      last: range.last,
-      size: range.last - range.first,
-      order: n,
-      row: Object.freeze(row),
-    };
-    (range.family === 4 ? v4 : v6).push(entry);
+    const frozen = Object.freeze(row);
+    if (v4Range !== undefined) {
+      const { first, last } = v4Range;
+      v4.push({ first, last, size: last - first, order: n, row: frozen });
+    } else if (range!.family === 4) {
+      const first = Number(range!.first);
+      const last = Number(range!.last);
+      v4.push({ first, last, size: last - first, order: n, row: frozen });
+    } else {
+      const { first, last } = range!;
+      v6.push({ first, last, size: last - first, order: n, row: frozen });
+    }
   }
   return new IpTable(v4, v6);
 }
