@@ -103,6 +103,13 @@ describe('field directives', () => {
     expect(compileError('ua-req-field-append', 'TRANSFER-ENCODING', 'chunked')).toMatch(/framing/);
   });
 
+  it('refuses Host on the request, pointing to the host directives', () => {
+    expect(compileError('ua-req-field', 'Host', 'x')).toMatch(/use ua-req-host/);
+    expect(compileError('proxy-req-field-append', 'host', 'x', { hook: 'send-request' })).toMatch(
+      /use proxy-req-host/,
+    );
+  });
+
   it('refuses a bad field name, a missing name and a line break in a literal value', () => {
     expect(compileError('ua-req-field', 'Bad Name', 'x')).toMatch(/not a valid header field name/);
     expect(compileError('ua-req-field', undefined, 'x')).toMatch(/needs a field name/);

@@ -98,6 +98,11 @@ function fieldSpec(
     hooks,
     compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
       const field = checkFieldName(env, arg, name);
+      if (target === 'request' && field.toLowerCase() === 'host') {
+        // Routing and strategies read the request's host, which the Host field only mirrors.
+        const prefix = name.startsWith('ua-') ? 'ua-req' : 'proxy-req';
+        env.fail(`the Host field follows the request's host: use ${prefix}-host (the field is kept in step)`);
+      }
       if (value === undefined) env.fail(`${name}<${field}> needs a value (null removes the field)`);
       const headers = headersOf(target, name);
       const values = compileValues(env, value);
