@@ -30,4 +30,3 @@ export const TIMEOUT_HOOKS = span('txn-start', 'send-request');
 export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
 /** Load time only. */
 export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);
-
