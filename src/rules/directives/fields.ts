@@ -18,7 +18,7 @@ import {
   UPSTREAM_RSP_HOOKS,
   type RuleHook,
 } from './hooks.ts';
-import { DirectiveRunError, featureText, tupleElements, UNSAFE_TEXT, type Eval } from './values.ts';
+import { DirectiveRunError, featureToString, tupleElements, UNSAFE_TEXT, type Eval } from './values.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Junction frames every hop itself: these fields are never the rules' to change. */
@@ -50,11 +50,11 @@ function valuesOf(feature: Feature, out: string[]): void {
   if (feature === null) return;
   if (Array.isArray(feature)) {
     for (const element of feature as readonly Feature[]) {
-      if (element !== null) out.push(featureText(element));
+      if (element !== null) out.push(featureToString(element));
     }
     return;
   }
-  out.push(featureText(feature));
+  out.push(featureToString(feature));
 }
 
 /** Compiles the value to a function giving the field values (a tuple node: one expression per element). */

@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
+import { DURATION_HINT } from '../features/index.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import { LOAD_HOOKS } from './hooks.ts';
 import {
@@ -30,10 +31,7 @@ function reloadInterval(env: CompileEnv, node: unknown): number {
   if (node === undefined || node === null) return DEFAULT_RELOAD_INTERVAL_MS;
   const ms = typeof node === 'string' || typeof node === 'number' ? featureDurationMs(node) : undefined;
   if (ms === undefined) {
-    env.fail(
-      `duration must be a duration like '30s', '5m' or milliseconds (0: never re-read), got ${describe(node)}`,
-      'duration',
-    );
+    env.fail(`duration must be ${DURATION_HINT} (0: never re-read), got ${describe(node)}`, 'duration');
   }
   return ms;
 }

@@ -20,7 +20,7 @@ import {
   compileConverted,
   compileHeadText,
   compileText,
-  featureText,
+  featureToString,
   isMapping,
   tupleElements,
   UNSAFE_TEXT,
@@ -187,7 +187,7 @@ function compileLocation(env: CompileEnv, node: unknown): Eval<string> {
     node,
     'redirect',
     (feature) => {
-      const text = featureText(feature).trim();
+      const text = featureToString(feature).trim();
       return text === '' || UNSAFE_TEXT.test(text) ? undefined : text;
     },
     'the location must be a non-empty URL without line breaks',

@@ -5,6 +5,7 @@
 import type { TxnContext, TxnTimeouts } from '../../hooks/index.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import { DISPATCH_HOOKS, ROUTE_HOOKS, TIMEOUT_HOOKS, type RuleHook } from './hooks.ts';
+import { DURATION_HINT } from '../features/index.ts';
 import { compileConverted, compileName, featureDurationMs } from './values.ts';
 
 function chooseSpec(
@@ -56,7 +57,7 @@ const timeout: DirectiveSpec = {
         const n = featureDurationMs(feature);
         return n !== undefined && n >= 1 && n <= MAX_TIMER_MS ? n : undefined;
       },
-      `the timeout must be a duration from 1ms to ${MAX_TIMER_MS}ms ('500ms', '3s', '2m', or milliseconds)`,
+      `the timeout must be ${DURATION_HINT}, from 1 ms to ${MAX_TIMER_MS} ms`,
       (type) => type === 'duration' || type === 'integer' || type === 'string' || type === 'any',
     );
     const key = entry.key;

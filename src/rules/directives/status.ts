@@ -9,7 +9,7 @@ import {
   compileHeadText,
   DirectiveRunError,
   featureInteger,
-  featureText,
+  featureToString,
   tupleElements,
   UNSAFE_TEXT,
   type Eval,
@@ -99,7 +99,7 @@ export function compileStatus(
       const tuple = feature as readonly Feature[];
       if (tuple.length < 1 || tuple.length > 2) return undefined;
       const status = statusOf(tuple[0]!, rule);
-      const reason = tuple.length === 2 ? featureText(tuple[1]!) : undefined;
+      const reason = tuple.length === 2 ? featureToString(tuple[1]!) : undefined;
       if (status === undefined || (reason !== undefined && UNSAFE_TEXT.test(reason))) return undefined;
       return { status, reason };
     },

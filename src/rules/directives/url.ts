@@ -6,7 +6,7 @@
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec, Feature, RuleContext } from '../types.ts';
 import { PROXY_REQ_HOOKS, UA_REQ_HOOKS, type RuleHook } from './hooks.ts';
-import { compileConverted, describe, featureInteger, featureText, type Eval } from './values.ts';
+import { compileConverted, describe, featureInteger, featureToString, type Eval } from './values.ts';
 
 /** RFC 3986 pchar plus '/', without '%' (handled apart): what a path keeps as written. */
 const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
@@ -127,14 +127,14 @@ function compileParsed<T extends object>(
 ): Eval<T> {
   const convert = (feature: Feature): T | undefined => {
     if (feature === null || typeof feature === 'boolean' || Array.isArray(feature)) return undefined;
-    const parsed = parse(featureText(feature));
+    const parsed = parse(featureToString(feature));
     return typeof parsed === 'string' ? undefined : parsed;
   };
   const explain = (feature: Feature): string => {
     const parsed =
       feature === null || typeof feature === 'boolean' || Array.isArray(feature)
         ? undefined
-        : parse(featureText(feature));
+        : parse(featureToString(feature));
     return typeof parsed === 'string' ? parsed : `${expected}, got ${describe(feature)}`;
   };
   return compileConverted(env, value, directive, convert, explain);
@@ -211,7 +211,8 @@ function compileOptionalText(env: CompileEnv, value: unknown, directive: string,
     env,
     value,
     directive,
-    (feature) => (typeof feature === 'boolean' || Array.isArray(feature) ? undefined : featureText(feature)),
+    (feature) =>
+      typeof feature === 'boolean' || Array.isArray(feature) ? undefined : featureToString(feature),
     `${what} must be a string`,
   );
 }
@@ -299,7 +300,8 @@ function queryValueSpec(name: string, hooks: ReadonlySet<RuleHook>): DirectiveSp
         env,
         value,
         name,
-        (feature) => (feature === null ? null : Array.isArray(feature) ? undefined : featureText(feature)),
+        (feature) =>
+          feature === null ? null : Array.isArray(feature) ? undefined : featureToString(feature),
         'the value must be a string, or null to remove the parameter',
       );
       return (ctx: RuleContext) => {

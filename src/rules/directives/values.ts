@@ -2,7 +2,7 @@
  * Turning directive values into typed closures at load time: feature expressions compiled once,
  * checked as far as their constant parts allow, and converted per transaction without lookups.
  */
-import { parseDurationMs } from '../../config/units.ts';
+import { featureToString, parseDuration } from '../features/index.ts';
 import {
   Duration,
   IpAddress,
@@ -34,15 +34,6 @@ export function tupleElements(node: unknown): readonly unknown[] | undefined {
   return node.some(isMapping) ? undefined : (node as unknown[]);
 }
 
-/** A feature as text: integers in decimal, booleans `true`/`false`, addresses canonical, tuples joined with `, `. */
-export function featureText(feature: Feature): string {
-  if (typeof feature === 'string') return feature;
-  if (feature === null) return '';
-  if (typeof feature === 'number' || typeof feature === 'boolean') return String(feature);
-  if (feature instanceof IpAddress || feature instanceof Duration) return feature.toString();
-  return feature.map(featureText).join(', ');
-}
-
 /** A whole number from an integer feature or decimal text; undefined otherwise. */
 export function featureInteger(feature: Feature): number | undefined {
   if (typeof feature === 'number') return Number.isSafeInteger(feature) ? feature : undefined;
@@ -50,14 +41,14 @@ export function featureInteger(feature: Feature): number | undefined {
   return undefined;
 }
 
-/** Milliseconds from a duration feature, an integer (ms) or text like `500ms`, `3s`, `2m`, `1h`. */
+/** Text as the rules write it: integers and booleans in decimal, addresses canonical, tuples joined. */
+export { featureToString };
+
+/** Milliseconds from a duration feature, an integer (ms) or text like `500ms`, `30s`, `1h 30m`. */
 export function featureDurationMs(feature: Feature): number | undefined {
   if (feature instanceof Duration) return feature.ms;
-  if (typeof feature !== 'number' && typeof feature !== 'string') return undefined;
-  const parsed = parseDurationMs(
-    typeof feature === 'string' && /^\d+$/.test(feature) ? Number(feature) : feature,
-  );
-  return parsed.ok ? parsed.value : undefined;
+  if (typeof feature === 'number') return Number.isSafeInteger(feature) && feature >= 0 ? feature : undefined;
+  return typeof feature === 'string' ? parseDuration(feature) : undefined;
 }
 
 /** A short description of a value for messages. */
@@ -126,11 +117,11 @@ function articled(type: string): string {
 export function compileText(env: CompileEnv, node: unknown): Eval<string> {
   const compiled = env.expression(node);
   if (compiled.constant !== undefined) {
-    const text = featureText(compiled.constant);
+    const text = featureToString(compiled.constant);
     return () => text;
   }
   const evaluate = compiled.evaluate;
-  return (ctx) => featureText(evaluate(ctx));
+  return (ctx) => featureToString(evaluate(ctx));
 }
 
 /** Text that may not contain a line break or NUL (it goes into a message head). */
@@ -145,7 +136,7 @@ export function compileHeadText(
     node,
     directive,
     (feature) => {
-      const text = featureText(feature);
+      const text = featureToString(feature);
       return UNSAFE_TEXT.test(text) ? undefined : text;
     },
     `${what} must not contain a line break or NUL`,
@@ -162,7 +153,7 @@ export function compileName(env: CompileEnv, node: unknown, directive: string, w
     directive,
     (feature) => {
       if (feature === null || typeof feature === 'boolean' || Array.isArray(feature)) return undefined;
-      const text = featureText(feature).trim();
+      const text = featureToString(feature).trim();
       return text === '' ? undefined : text;
     },
     `${what} must be a non-empty name`,
