@@ -11,7 +11,7 @@ function span(first: TxnHookName, last: TxnHookName): ReadonlySet<RuleHook> {
 }
 
 /** `ua-req-*`: the client request, which is also what goes upstream: until the head is written. */
-export const UA_REQ_HOOKS = span('txn-start', 'send-request');
+export const UA_REQ_HOOKS = span('read-request', 'send-request');
 /** `proxy-req-*`: the upstream request, once the route is chosen. */
 export const PROXY_REQ_HOOKS = span('post-remap', 'send-request');
 /** `upstream-rsp-*`: the upstream's response head, as it arrives. */
@@ -19,14 +19,14 @@ export const UPSTREAM_RSP_HOOKS: ReadonlySet<RuleHook> = new Set(['read-response
 /** `proxy-rsp-*`: the head the client gets. */
 export const PROXY_RSP_HOOKS: ReadonlySet<RuleHook> = new Set(['send-response']);
 /** Answering the client (`proxy-reply`, `redirect`, `deny`): until the response head goes out. */
-export const REPLY_HOOKS = span('txn-start', 'send-response');
+export const REPLY_HOOKS = span('read-request', 'send-response');
 /** `route`: routing happens right after pre-remap. */
-export const ROUTE_HOOKS = span('txn-start', 'pre-remap');
+export const ROUTE_HOOKS = span('read-request', 'pre-remap');
 /** `cluster`, `strategy`, `upstream`, `timeout<connect>`: a backend is asked for right after post-remap. */
-export const DISPATCH_HOOKS = span('txn-start', 'post-remap');
+export const DISPATCH_HOOKS = span('read-request', 'post-remap');
 /** `timeout<backend-response>`: until the request head is written. */
-export const TIMEOUT_HOOKS = span('txn-start', 'send-request');
+export const TIMEOUT_HOOKS = span('read-request', 'send-request');
 /** Every transaction hook (variables, logging, stat updates). */
-export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
+export const TXN_ONLY_HOOKS = span('read-request', 'txn-close');
 /** Load time only. */
 export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);
