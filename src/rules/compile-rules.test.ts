@@ -70,6 +70,8 @@ function resources() {
     },
     stats: () => [...stats.values()],
     dispose: () => undefined,
+    onReloadError: undefined,
+    onReload: undefined,
   };
 }
 

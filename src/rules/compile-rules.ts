@@ -39,12 +39,28 @@ export interface RuleLanguage {
 /** Compiled rules of one hook: run them in order. */
 export type CompiledBlock = (ctx: RuleContext) => void;
 
+/** A resource file that was re-read (or failed to be). */
+export interface ResourceSource {
+  readonly kind: 'ip-space' | 'text-block';
+  readonly name: string;
+  readonly path: string;
+}
+
+/** Where load-time resources live, with hooks the server uses to log file reloads. */
+export interface RuleResourceHost extends RuleResources {
+  dispose(): void;
+  /** A resource file failed to re-read; its old contents stay in force. */
+  onReloadError: ((error: Error, source: ResourceSource) => void) | undefined;
+  /** A resource file was re-read and its new contents are in force. */
+  onReload: ((source: ResourceSource) => void) | undefined;
+}
+
 export interface CompiledRules {
   /** Global rules, per hook, in file order. */
   readonly global: ReadonlyMap<TxnHookName, readonly CompiledBlock[]>;
   /** Each route's rules (remap mode), by route name. */
   readonly routes: ReadonlyMap<string, CompiledBlock>;
-  readonly resources: RuleResources;
+  readonly resources: RuleResourceHost;
   /** How many directives were compiled (for logs and benchmarks). */
   readonly directiveCount: number;
   /** Stops file watchers of load-time resources. */
@@ -69,7 +85,7 @@ export interface RuleSources {
 
 export interface CompileOptions {
   readonly language: RuleLanguage;
-  readonly resources: RuleResources & { dispose(): void };
+  readonly resources: RuleResourceHost;
   readonly baseDir: string;
 }
 
@@ -152,7 +168,7 @@ class Env implements CompileEnv {
 
 interface Shared {
   readonly language: RuleLanguage;
-  readonly resources: RuleResources & { dispose(): void };
+  readonly resources: RuleResourceHost;
   readonly baseDir: string;
   readonly disposers: (() => void)[];
   directiveCount: number;

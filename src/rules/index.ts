@@ -14,6 +14,7 @@ export {
   type CompileOptions,
   type RuleHook,
   type RuleLanguage,
+  type RuleResourceHost,
   type RuleSources,
 } from './compile-rules.ts';
 export { ruleHookTables } from './rule-hooks.ts';

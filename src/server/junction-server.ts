@@ -188,6 +188,19 @@ class ServerRuntime implements JunctionServer, SessionHost {
         throw error;
       }
     }
+    const resources = config.rules?.resources;
+    if (resources !== undefined) {
+      const log = this.log.child({ component: 'rules' });
+      resources.onReloadError = (error, source) => {
+        log.warn(
+          { err: error, ...source },
+          `${source.kind} '${source.name}': ${source.path} could not be re-read; keeping the old contents`,
+        );
+      };
+      resources.onReload = (source) => {
+        log.info(source, `${source.kind} '${source.name}' re-read from ${source.path}`);
+      };
+    }
     // Plugins' hooks run before the rules' at each point (rules can read what plugins set).
     const hooks = combineHooks(
       this.#plugins ?? undefined,
