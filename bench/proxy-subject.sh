@@ -5,6 +5,9 @@
 # STRATEGY (optional) is the cluster's strategy as YAML, e.g. 'weighted-round-robin' or
 # '{ kind: consistent-hash, key: path }'; the default is round robin.
 # HOOKS (optional) is 'sync' or 'async': five hooks of bench/plugins/five-hooks.js run per request.
+# RULES (optional) is a number N: N top-level rules run per request, each a `with:` on the path whose
+# one case (prefix /rule-<i>/) sets a request field. A request outside /rule-*/ fires none of them:
+# it measures what evaluating N rules costs.
 set -euo pipefail
 : "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +29,26 @@ timeouts:
 YAML
 if [[ -n "${HOOKS:-}" ]]; then
   printf 'plugins:\n  - { module: "%s", config: { mode: %s } }\n' "$here/plugins/five-hooks.js" "$HOOKS" >>"$config"
+fi
+if [[ -n "${RULES:-}" ]]; then
+  if ! [[ "$RULES" =~ ^[0-9]+$ ]]; then
+    echo "RULES must be a whole number, got '$RULES'" >&2
+    exit 2
+  fi
+  if ((RULES > 0)); then
+    echo 'rules:' >>"$config"
+    for ((i = 1; i <= RULES; i++)); do
+      cat >>"$config" <<YAML
+  - when: ua-req
+    do:
+      - with: '{ua-req-path}'
+        select:
+          - prefix: /rule-${i}/
+            do:
+              - ua-req-field<X-Rule>: 'rule-${i}'
+YAML
+    done
+  fi
 fi
 export JUNCTION_LOG_LEVEL="${JUNCTION_LOG_LEVEL:-warn}"
 # Not exec: the trap must remove the config file. Forward SIGTERM/SIGINT to Junction and wait.
