@@ -76,13 +76,33 @@ export function compileConfigRules(
     if (!Array.isArray(rules)) {
       errors.push(located(source, positions, ['rules'], 'rules: must be a list of rules'));
     } else {
-      // The config's own rules keep their indexes (for positions); includes leave a null in their place.
-      sources.global.push({
-        node: rules.map((item: unknown) => (isRecord(item) && 'include' in item ? null : item)),
-        path: ['rules'],
-      });
+      // Rules run in list order, includes where they are listed. Each run of the config's own rules is
+      // a segment the length of the whole list, null elsewhere, so every rule keeps its index (and so
+      // its position in errors).
+      let run: unknown[] | null = null;
       rules.forEach((item: unknown, index) => {
-        if (!isRecord(item) || !('include' in item)) return;
+        if (!isRecord(item) || !('include' in item)) {
+          if (run === null) {
+            run = new Array<unknown>(rules.length).fill(null);
+            sources.global.push({ node: run, path: ['rules'] });
+          }
+          run[index] = item;
+          return;
+        }
+        run = null;
+        const unknownKey = Object.keys(item).find((key) => key !== 'include' && key !== 'root');
+        if (unknownKey !== undefined) {
+          errors.push(
+            located(
+              source,
+              positions,
+              ['rules', index, unknownKey],
+              `unknown key '${unknownKey}' in an include (expected include, root)`,
+              true,
+            ),
+          );
+          return;
+        }
         const include = item['include'];
         const root = item['root'] ?? '.';
         const at: KeyPath = ['rules', index];

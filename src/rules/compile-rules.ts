@@ -360,7 +360,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
           item.env.fail(
             hook === 'remap'
               ? 'remap rules belong to a route (its rules: key), not the top-level rules'
-              : 'txn-open rules cannot see a request yet; use ua-req',
+              : 'no rule directive runs at txn-open; use ua-req, which comes right after it',
             'when',
           );
         }

@@ -14,7 +14,7 @@ export interface SessionPort {
   readonly clientPort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  /** Requests read on this connection so far, the current one included. */
+  /** Transactions finished on this connection so far. */
   readonly requests: number;
   readonly scheme: 'http' | 'https';
   /** The session is shutting down: the current response is its last. */

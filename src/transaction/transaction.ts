@@ -394,7 +394,8 @@ export class Transaction
       scheme: session.scheme,
       sni: '',
       protocol: this.head.versionMinor === 1 ? 'http/1.1' : 'http/1.0',
-      transactions: session.requests,
+      // The session counts finished transactions; this one is under way.
+      transactions: session.requests + 1,
     };
   }
 

@@ -284,11 +284,7 @@ const EXTRACTOR_ROWS: Row[] = [
   extractorRow('inbound-port-local', '{inbound-port-local}', (ctx) => String(ctx.junctionPort)),
   extractorRow('inbound-sni', "['{inbound-sni}', { else: no-tls }]", 'no-tls'),
   extractorRow('inbound-protocol', '{inbound-protocol}', 'http/1.1'),
-  {
-    ...extractorRow('inbound-txn-count', '{inbound-txn-count}', '1'),
-    knownBug:
-      'the session counts finished transactions, so the first request on a connection reads 0, not 1 ("this one included")',
-  },
+  extractorRow('inbound-txn-count', '{inbound-txn-count}', '1'),
   extractorRow('var', '{var<tier>}', 'gold', { before: `- when: ua-req\n  do:\n    - var<tier>: gold\n` }),
   extractorRow('route', '{route}', 'main'),
   extractorRow('cluster', '{cluster}', 'a'),

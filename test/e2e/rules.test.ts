@@ -145,6 +145,30 @@ clusters:
   });
 });
 
+describe('include order', () => {
+  test('an included file runs at the place of its include, between the rules around it', async () => {
+    const backend = await echo();
+    const dir = mkdtempSync(join(tmpdir(), 'junction-rules-'));
+    writeFileSync(
+      join(dir, 'mid.yaml'),
+      '- when: ua-req\n  do:\n    - ua-req-field-append<X-Order>: included\n',
+    );
+    const junction = await proxy(
+      `
+rules:
+  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: first }] }
+  - include: mid.yaml
+  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: last }] }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`,
+      dir,
+    );
+    expect(seen(await request(junction.port)).headers['x-order']).toBe('first, included, last');
+  });
+});
+
 describe('rule errors at load time', () => {
   async function problems(yaml: string, baseDir = process.cwd()): Promise<string[]> {
     try {
@@ -176,6 +200,14 @@ rules:
       - var<x>: '{proxy-rsp-status}'
 `);
     expect(message).toMatch(/^junction\.yaml:5:17: .*proxy-rsp-status/);
+  });
+
+  test('a misspelt key beside include is an error, not a silently ignored root', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-rules-'));
+    writeFileSync(join(dir, 'inc.yaml'), 'a:\n  b: []\n');
+    expect(
+      await problems(`listeners: [{ port: 0 }]\nrules:\n  - { include: inc.yaml, rot: a.b }\n`, dir),
+    ).toEqual(["junction.yaml:3:26: unknown key 'rot' in an include (expected include, root)"]);
   });
 
   test('an error in an included file points into that file', async () => {
