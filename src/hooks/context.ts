@@ -106,6 +106,11 @@ export interface TxnContext {
   readonly cluster: string | undefined;
   /** Milliseconds since the transaction started. */
   readonly elapsedMs: number;
+  /**
+   * State the rule engine keeps for this transaction (its RuleContext). A plain slot instead of a
+   * WeakMap keyed by the transaction: ephemeron tables make every minor GC slower under load.
+   */
+  ruleState: unknown;
   /** Per-transaction variables, shared by every hook and the rules of this transaction. */
   readonly vars: Map<string, unknown>;
   readonly timeouts: TxnTimeouts;

@@ -6,15 +6,12 @@ import type { RuleContext } from './types.ts';
 const RULES_TIMEOUT_MS = 5_000;
 const OWNER = 'rules';
 
-/** One RuleContext per transaction, made when its first rule runs. */
-const contexts = new WeakMap<TxnContext, RuleContext>();
-
+/** One RuleContext per transaction, made when its first rule runs and kept in its ruleState slot. */
 function contextFor(txn: TxnContext): RuleContext {
-  let ctx = contexts.get(txn);
-  if (ctx === undefined) {
-    ctx = { txn, session: txn.session, captures: [], active: null, now: Date.now };
-    contexts.set(txn, ctx);
-  }
+  const state = txn.ruleState as RuleContext | undefined;
+  if (state !== undefined) return state;
+  const ctx: RuleContext = { txn, session: txn.session, captures: [], active: null, now: Date.now };
+  txn.ruleState = ctx;
   return ctx;
 }
 

@@ -62,6 +62,7 @@ export class TxnHooks implements TxnContext, HookRunHost {
   #timeouts: TxnTimeouts;
   /** The response a hook asked for instead of the upstream's; taken by the transaction. */
   answer: LocalResponse | undefined = undefined;
+  ruleState: unknown = undefined;
   /** A hook failed: later hooks (except txn-close) do not run. */
   failed = false;
   /** Transforms hooks asked for, in order; null while there are none. */

@@ -63,6 +63,7 @@ const SESSION: SessionView = {
 
 export class FakeTxn implements TxnContext {
   hook: TxnHookName;
+  ruleState: unknown = undefined;
   readonly requestHead: Mutable<RequestHead>;
   readonly request: RequestHeadView;
   responseHead: Mutable<ResponseHead> | undefined;
