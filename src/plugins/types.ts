@@ -1,3 +1,4 @@
+import type { UpstreamConnectionInfo } from '../connector/index.ts';
 import type { TxnHook, TxnHookName } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
@@ -10,19 +11,8 @@ export interface SessionInfo {
   readonly listener: string;
 }
 
-/** An outbound connection, as outbound session hooks see it. */
-export interface UpstreamSessionInfo {
-  /** The backend as configured (`host:port`). */
-  readonly upstreamId: string;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
-  readonly tls: boolean;
-  /** Requests the connection carried (0 when it opens). */
-  readonly requests: number;
-  /** The error it closed on, if any. */
-  readonly error?: Error | undefined;
-}
+/** An outbound connection, as outbound session hooks see it (the Connector's own record of it). */
+export type UpstreamSessionInfo = UpstreamConnectionInfo;
 
 /** What a config looks like to a post-load hook: enough to check or log it, not to change it. */
 export interface LoadedConfigInfo {

@@ -4,7 +4,7 @@
  * Everything here is compiled once at load time into plain closures; nothing is parsed or looked up
  * by name per request.
  */
-import type { TxnContext, TxnHookName } from '../hooks/index.ts';
+import type { TxnContext, TxnHookName, TxnSession } from '../hooks/index.ts';
 
 /** An IP address feature (`as-ip-addr`, `inbound-addr-remote`). */
 export class IpAddress {
@@ -40,21 +40,8 @@ export type Feature = string | number | boolean | IpAddress | Duration | readonl
 
 export type FeatureType = 'string' | 'integer' | 'boolean' | 'ip' | 'duration' | 'tuple' | 'null' | 'any';
 
-/** The session a transaction belongs to, as extractors see it. */
-export interface SessionView {
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** `http` or `https`. */
-  readonly scheme: string;
-  /** The TLS server name the client asked for; '' without TLS. */
-  readonly sni: string;
-  /** `http/1.1` (or `http/1.0`). */
-  readonly protocol: string;
-  /** Transactions on this connection so far, this one included. */
-  readonly transactions: number;
-}
+/** The session a transaction belongs to, as extractors see it: the hooks' view of it. */
+export type SessionView = TxnSession;
 
 /**
  * What compiled rules run against: the transaction (hooks' context) plus what the rule language adds.

@@ -10,6 +10,7 @@ import { loadConfigText } from '../../src/config/index.ts';
 import { ConfigErrors } from '../../src/errors/index.ts';
 import { closedPort, echoBackend, type EchoReply, type HttpBackend } from '../support/backends.ts';
 import { request, type HttpResponse } from '../support/clients.ts';
+import { listenForTest } from '../support/servers.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -346,16 +347,5 @@ async function countingText(): Promise<string> {
     });
     res.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  const address = server.address();
-  return `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return `127.0.0.1:${await listenForTest(server)}`;
 }

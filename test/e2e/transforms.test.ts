@@ -3,7 +3,6 @@
  * chunks or the close, HTTP/1.0 clients, request transforms, and a large body under backpressure.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { compressResponse, definePlugin, replaceText, type PluginDefinition } from '../../src/index.ts';
@@ -11,6 +10,7 @@ import { bigBodyBackend, sinkBackend, type SinkReply } from '../support/backends
 import { MiB, trackMemory } from '../support/memory.ts';
 import { patternSha256 } from '../support/pattern.ts';
 import { RawClient, rawRequest, request } from '../support/clients.ts';
+import { listenForTest } from '../support/servers.ts';
 import { startJunctionFromYaml } from '../support/start-junction.ts';
 
 const PAGE = `<html><body>${'<p>hello old world</p>\n'.repeat(2000)}</body></html>`;
@@ -34,17 +34,8 @@ async function pageBackend(): Promise<string> {
     res.writeHead(200, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(PAGE) });
     res.end(PAGE);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await listenForTest(server);
+  return `127.0.0.1:${port}`;
 }
 
 /** A plugin that asks for the given response and request transforms on every transaction. */

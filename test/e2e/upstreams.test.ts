@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { UpstreamConnectionInfo } from '../../src/index.ts';
 import { countingBackend, echoBackend } from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { request } from '../support/clients.ts';
+import { listenForTest } from '../support/servers.ts';
 import { startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -29,17 +29,8 @@ async function httpsBackend(names: readonly string[]): Promise<{ port: number; s
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`tls ok ${req.url ?? ''}`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, sni };
+  const port = await listenForTest(server);
+  return { port, sni };
 }
 
 /** The test CA written to a file of its own, for `ca_file`. */
