@@ -104,6 +104,27 @@ export interface UpstreamStatus {
   readonly poolExhausted: number;
 }
 
+/**
+ * Resource counters, as `JunctionServer.stats()` reports them: what a connection holds while it lives and
+ * must give back when it ends, for leak checks (the abort-storm test) and dashboards.
+ */
+export interface RuntimeStats {
+  /** Client connections with a live session. */
+  readonly sessions: number;
+  /** Head buffers: slices of the pre-allocated region in use and free, and its capacity. */
+  readonly headBuffersInUse: number;
+  readonly headBuffersFree: number;
+  readonly headBuffersCapacity: number;
+  /** acquire() calls that found the region empty and allocated instead, in all. */
+  readonly headBufferFallbacks: number;
+  /** Over every backend's pool: connections open (idle or leased), idle, and being connected. */
+  readonly upstreamConnectionsOpen: number;
+  readonly upstreamConnectionsIdle: number;
+  readonly upstreamConnectionsConnecting: number;
+  /** Attempts under way over every backend (each holds or awaits a leased connection). */
+  readonly upstreamInFlight: number;
+}
+
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
 export interface JunctionServer {
   readonly listeners: readonly BoundListener[];
@@ -111,6 +132,8 @@ export interface JunctionServer {
   upstreams(): UpstreamStatus[];
   /** Every cluster with its strategy and retry counters. */
   clusters(): ClusterStatus[];
+  /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */
+  stats(): RuntimeStats;
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }
@@ -284,6 +307,33 @@ class ServerRuntime implements JunctionServer, SessionHost {
       retries: cluster.retryBudget.retries,
       retriesRefused: cluster.retryBudget.retriesRefused,
     }));
+  }
+
+  stats(): RuntimeStats {
+    let open = 0;
+    let idle = 0;
+    let connecting = 0;
+    let inFlight = 0;
+    for (const cluster of this.#snapshot.clusters.values()) {
+      for (const u of cluster.upstreams) {
+        open += u.pool.openCount;
+        idle += u.pool.idleCount;
+        connecting += u.pool.connectingCount;
+        inFlight += u.inFlight;
+      }
+    }
+    const pool = this.bufferPool;
+    return {
+      sessions: this.#sessions.size,
+      headBuffersInUse: pool.checkedOut,
+      headBuffersFree: pool.available,
+      headBuffersCapacity: pool.capacity,
+      headBufferFallbacks: pool.fallbacks,
+      upstreamConnectionsOpen: open,
+      upstreamConnectionsIdle: idle,
+      upstreamConnectionsConnecting: connecting,
+      upstreamInFlight: inFlight,
+    };
   }
 
   current(): RuntimeSnapshot {
