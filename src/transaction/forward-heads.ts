@@ -28,6 +28,11 @@ export interface ForwardingInfo {
   readonly forwarded: ForwardedConfig;
   /** The body goes upstream chunked whatever the client sent (a request transform re-frames it). */
   readonly chunkedBody?: boolean;
+  /**
+   * `host:port` of the upstream: the Host of a request that had none (HTTP/1.0 allows that, but what
+   * Junction sends is HTTP/1.1, which requires one).
+   */
+  readonly upstreamAuthority?: string;
 }
 
 /**
@@ -67,7 +72,10 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
     if (isHopByHop(name, extra)) continue;
     out += `${name}: ${value}\r\n`;
   }
-  if (!sawHost && head.host !== '') out += `Host: ${authority(head)}\r\n`;
+  if (!sawHost) {
+    if (head.host !== '') out += `Host: ${authority(head)}\r\n`;
+    else if (info.upstreamAuthority !== undefined) out += `Host: ${info.upstreamAuthority}\r\n`;
+  }
   if (fwd.xForwardedFor) {
     out += `X-Forwarded-For: ${xff === '' ? info.clientAddress : `${xff}, ${info.clientAddress}`}\r\n`;
   }

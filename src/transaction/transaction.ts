@@ -471,6 +471,7 @@ export class Transaction
         scheme: session.scheme,
         forwarded: this.snapshot.config.forwarded,
         chunkedBody: this.#reqChain !== null,
+        upstreamAuthority: channel.upstreamId,
       }),
       'latin1',
     );

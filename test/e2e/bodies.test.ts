@@ -306,3 +306,14 @@ test('a close-delimited upstream body is forwarded whole', async () => {
   expect(response?.body.toString()).toBe('body-until-close');
   expect(response?.complete).toBe(true);
 });
+
+test('an HTTP/1.0 request without Host goes upstream as HTTP/1.1 with the upstream as its Host', async () => {
+  const backend = await captureBackend();
+  onTestFinished(() => backend.close());
+  const junction = await proxyToBackend(backend);
+  const result = await rawRequest(junction.port, 'GET /old HTTP/1.0\r\n\r\n', { responses: 1 });
+  expect(result.responses[0]?.statusCode).toBe(200);
+  const [forwarded] = backend.requests;
+  expect(forwarded?.headers['host']).toBe(backend.address);
+  expect(forwarded?.rawHeaders.filter(([name]) => name.toLowerCase() === 'host')).toHaveLength(1);
+});
