@@ -88,6 +88,7 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
     cluster: raw.cluster,
     strategy: raw.strategy === undefined ? undefined : resolveStrategy(raw.strategy, named),
     plugins: raw.plugins ?? [],
+    maxBodyBytes: raw.max_body_size,
   };
 }
 
@@ -231,6 +232,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       maxHeadBytes: limits.max_head_size ?? defaults.DEFAULT_MAX_HEAD_BYTES,
       maxHeaderCount: limits.max_header_count ?? defaults.DEFAULT_MAX_HEADER_COUNT,
       maxRequestLineBytes: limits.max_request_line ?? defaults.DEFAULT_MAX_REQUEST_LINE_BYTES,
+      maxBodyBytes: limits.max_body_size ?? defaults.DEFAULT_MAX_BODY_BYTES,
     },
     forwarded: {
       xForwardedFor: forwarded.x_forwarded_for ?? defaults.DEFAULT_X_FORWARDED_FOR,

@@ -62,6 +62,14 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 export const DEFAULT_MAX_HEAD_BYTES = 32 * 1024;
 export const DEFAULT_MAX_HEADER_COUNT = 100;
 export const DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
+/**
+ * Request bodies are streamed, never buffered whole, so a large body costs Junction no memory: the
+ * default only stops a client from feeding a backend without end. 1 GiB lets uploads through that
+ * nginx's 1 MiB would refuse; routes that take no uploads should set a small `max_body_size`.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024 * 1024;
+/** 1 TiB: beyond any real upload; the bound only keeps the value a safe integer. */
+export const MAX_BODY_BYTES = 1024 ** 4;
 /** Bounds for the head limits: below these no real client gets through; above, memory per session balloons. */
 export const MIN_HEAD_BYTES = 1024;
 export const MAX_HEAD_BYTES = 1024 * 1024;

@@ -26,7 +26,12 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     backendIdleMs: 30_000,
     shutdownGraceMs: 10_000,
   },
-  limits: { maxHeadBytes: 32 * 1024, maxHeaderCount: 100, maxRequestLineBytes: 8 * 1024 },
+  limits: {
+    maxHeadBytes: 32 * 1024,
+    maxHeaderCount: 100,
+    maxRequestLineBytes: 8 * 1024,
+    maxBodyBytes: 1024 ** 3,
+  },
   forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
 };
 
@@ -68,7 +73,7 @@ describe('parseConfigText on valid configs', () => {
   test('reads every timeout, limit and forwarded key', () => {
     const config = parse(`${MINIMAL}
 timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s }
-limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B }
+limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB }
 forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
 `);
     expect(config.timeouts).toEqual({
@@ -79,7 +84,12 @@ forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host:
       backendIdleMs: 5000,
       shutdownGraceMs: 6000,
     });
-    expect(config.limits).toEqual({ maxHeadBytes: 65_536, maxHeaderCount: 50, maxRequestLineBytes: 4096 });
+    expect(config.limits).toEqual({
+      maxHeadBytes: 65_536,
+      maxHeaderCount: 50,
+      maxRequestLineBytes: 4096,
+      maxBodyBytes: 2 * 1024 * 1024,
+    });
     expect(config.forwarded).toEqual({ xForwardedFor: false, xForwardedProto: false, xForwardedHost: false });
   });
 

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
   MAX_BACKEND_WEIGHT,
+  MAX_BODY_BYTES,
   MAX_HEAD_BYTES,
   MAX_HEADER_COUNT,
   MAX_MAX_CONNECTIONS,
@@ -598,6 +599,7 @@ function route(options: SchemaOptions) {
       match: optional(routeMatch),
       cluster: nonEmptyString,
       strategy: optional(strategyReference(options)),
+      max_body_size: optional(size(0, MAX_BODY_BYTES)),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),
@@ -624,6 +626,7 @@ const limits = strictObject(
     max_head_size: optional(size(MIN_HEAD_BYTES, MAX_HEAD_BYTES)),
     max_header_count: optional(integer(1, MAX_HEADER_COUNT)),
     max_request_line: optional(size(64, MAX_HEAD_BYTES)),
+    max_body_size: optional(size(0, MAX_BODY_BYTES)),
   },
   'must be a mapping of limit names to values',
 ).superRefine((value, ctx) => {

@@ -54,6 +54,8 @@ export interface RouteConfig {
   readonly strategy: StrategyConfig | undefined;
   /** Plugins attached to this route (Traffic Server's remap plugins): their hooks run for its requests. */
   readonly plugins: readonly PluginConfig[];
+  /** The largest request body this route accepts (413 past it); undefined uses `limits.maxBodyBytes`. */
+  readonly maxBodyBytes: number | undefined;
 }
 
 export interface BackendConfig {
@@ -191,6 +193,8 @@ export interface LimitsConfig {
   readonly maxHeadBytes: number;
   readonly maxHeaderCount: number;
   readonly maxRequestLineBytes: number;
+  /** The largest request body, for routes that set none of their own. */
+  readonly maxBodyBytes: number;
 }
 
 export interface ForwardedConfig {

@@ -9,6 +9,10 @@ export const ERROR_CODES = {
   JCT_ERR_HTTP_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
   JCT_ERR_HTTP_HEAD_TOO_LARGE: { status: 431, summary: 'The request head exceeds the configured limit.' },
   JCT_ERR_HTTP_URI_TOO_LONG: { status: 414, summary: 'The request line exceeds the configured limit.' },
+  JCT_ERR_HTTP_BODY_TOO_LARGE: {
+    status: 413,
+    summary: "The request body exceeds the route's body size limit.",
+  },
   JCT_ERR_HTTP_BAD_FRAMING: { status: 400, summary: 'The message framing is ambiguous or invalid.' },
   JCT_ERR_HTTP_UNSUPPORTED_TRANSFER_CODING: {
     status: 501,

@@ -20,6 +20,7 @@ function route(name: string, spec: RouteSpec = {}): RouteConfig {
   return {
     name,
     cluster: name,
+    maxBodyBytes: undefined,
     match: {
       hosts: (spec.host ?? []).map(host),
       path: spec.path,

@@ -114,6 +114,8 @@ export class Transaction
   #reqRemaining = 0;
   #reqDecoder: ChunkedDecoder | null = null;
   #requestSink: RequestChunkSink | ChainFeedSink | null = null;
+  /** Counts a chunked request body against the route's limit in front of #requestSink. */
+  #limitSink: BodyLimitSink | null = null;
   #held: Buffer | null = null;
 
   #resState: ResponseState = 'head';
@@ -218,7 +220,21 @@ export class Transaction
       return false;
     }
     this.cluster ??= this.snapshot.clusters.get(this.route.cluster);
+    const head = this.head;
+    if (head.bodyKind === 'length' && head.contentLength > this.#maxBodyBytes) {
+      this.#session.log.info(
+        { code: 'JCT_ERR_HTTP_BODY_TOO_LARGE', route: this.route.name, contentLength: head.contentLength },
+        'request body larger than the route allows',
+      );
+      this.#respondLocal(413, 'JCT_ERR_HTTP_BODY_TOO_LARGE', 'request body too large\n');
+      return false;
+    }
     return true;
+  }
+
+  /** The route's body size limit, or the global one. */
+  get #maxBodyBytes(): number {
+    return this.route?.maxBodyBytes ?? this.snapshot.config.limits.maxBodyBytes;
   }
 
   #dispatch(): void {
@@ -550,9 +566,21 @@ export class Transaction
         buf,
         start,
         buf.length,
-        (this.#requestSink ??= chain === null ? new RequestChunkSink(channel) : new ChainFeedSink(chain)),
+        (this.#limitSink ??= new BodyLimitSink(
+          (this.#requestSink ??= chain === null ? new RequestChunkSink(channel) : new ChainFeedSink(chain)),
+          this.#maxBodyBytes,
+        )),
       );
       channel.uncork();
+      if (this.#limitSink.over) {
+        // The head and part of the body went upstream: that connection is closed, never reused.
+        this.#session.log.info(
+          { code: 'JCT_ERR_HTTP_BODY_TOO_LARGE', route: this.route?.name },
+          'chunked request body grew larger than the route allows',
+        );
+        this.#failAfterUpstream(413, 'JCT_ERR_HTTP_BODY_TOO_LARGE', 'request body too large\n');
+        return;
+      }
       if (step.kind === 'reject') {
         this.#session.log.info({ code: step.error.code }, step.error.message);
         this.#failAfterUpstream(400, step.error.code, 'malformed request body\n');
@@ -1105,6 +1133,30 @@ function pinnedTo(upstream: Upstream): Strategy {
   return {
     select: (_input, exclude) => (upstream.isUp && exclude?.has(upstream) !== true ? upstream : undefined),
   };
+}
+
+/** Passes a decoded chunked body on until it exceeds `limit` bytes; from then on drops it and sets `over`. */
+class BodyLimitSink implements ChunkSink {
+  readonly #inner: ChunkSink;
+  readonly #limit: number;
+  #total = 0;
+  over = false;
+  constructor(inner: ChunkSink, limit: number) {
+    this.#inner = inner;
+    this.#limit = limit;
+  }
+  onData(buf: Buffer, start: number, end: number): void {
+    if (this.over) return;
+    this.#total += end - start;
+    if (this.#total > this.#limit) {
+      this.over = true;
+      return;
+    }
+    this.#inner.onData(buf, start, end);
+  }
+  onEnd(): void {
+    if (!this.over) this.#inner.onEnd();
+  }
 }
 
 /** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */

