@@ -41,6 +41,8 @@ function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
     address,
     port: raw.port,
     maxConnections: raw.max_connections ?? defaults.DEFAULT_MAX_CONNECTIONS,
+    acceptQueueTimeoutMs: raw.accept_queue_timeout ?? defaults.DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS,
+    acceptQueueSize: raw.accept_queue_size ?? defaults.DEFAULT_ACCEPT_QUEUE_SIZE,
   };
 }
 

@@ -7,6 +7,11 @@
 /** Loopback, so a config that forgets `address` never exposes Junction by accident. */
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1';
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
+export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
+/** Sockets waiting past this many are dropped, newest first. */
+export const DEFAULT_ACCEPT_QUEUE_SIZE = 1024;
+export const MAX_ACCEPT_QUEUE_SIZE = 1_000_000;
 
 export const DEFAULT_STRATEGY_KIND = 'round-robin';
 /** Connect attempts per request, the first one included. */

@@ -20,7 +20,14 @@ test.each(files)('examples/%s loads without errors', async (name) => {
 test('the quick start is what npm start and its banner promise', async () => {
   const config = await loadConfigFile(`${EXAMPLES}quick-start.yaml`);
   expect(config.listeners).toEqual([
-    { name: 'main', address: '127.0.0.1', port: 8080, maxConnections: 10_000 },
+    {
+      name: 'main',
+      address: '127.0.0.1',
+      port: 8080,
+      maxConnections: 10_000,
+      acceptQueueTimeoutMs: 10_000,
+      acceptQueueSize: 1024,
+    },
   ]);
   expect(config.clusters.get('api')?.backends.map((b) => `${b.host}:${b.port}`)).toEqual([
     '127.0.0.1:9101',

@@ -11,7 +11,16 @@ listeners:
 /** The minimal config with every default spelled out: the table of defaults users rely on. */
 const MINIMAL_EXPECTED: JunctionConfig = {
   source: 'test.yaml',
-  listeners: [{ name: '127.0.0.1:8080', address: '127.0.0.1', port: 8080, maxConnections: 10_000 }],
+  listeners: [
+    {
+      name: '127.0.0.1:8080',
+      address: '127.0.0.1',
+      port: 8080,
+      maxConnections: 10_000,
+      acceptQueueTimeoutMs: 10_000,
+      acceptQueueSize: 1024,
+    },
+  ],
   routes: [],
   clusters: new Map(),
   strategies: new Map(),
@@ -100,8 +109,22 @@ listeners:
   - { address: '::1', port: 0 }
 `);
     expect(config.listeners).toEqual([
-      { name: 'main', address: '0.0.0.0', port: 80, maxConnections: 5 },
-      { name: '[::1]:0', address: '::1', port: 0, maxConnections: 10_000 },
+      {
+        name: 'main',
+        address: '0.0.0.0',
+        port: 80,
+        maxConnections: 5,
+        acceptQueueTimeoutMs: 10_000,
+        acceptQueueSize: 1024,
+      },
+      {
+        name: '[::1]:0',
+        address: '::1',
+        port: 0,
+        maxConnections: 10_000,
+        acceptQueueTimeoutMs: 10_000,
+        acceptQueueSize: 1024,
+      },
     ]);
   });
 

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isListenAddress, parseBackendAddress, parseHostPattern } from './addresses.ts';
 import {
+  MAX_ACCEPT_QUEUE_SIZE,
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
   MAX_BACKEND_WEIGHT,
@@ -138,6 +139,9 @@ const listener = strictObject(
     ),
     port: integer(0, 65535),
     max_connections: optional(integer(1, MAX_MAX_CONNECTIONS)),
+    accept_queue_timeout: optional(duration(1)),
+    // Zero: no queue, sockets over max_connections are closed at once.
+    accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
   },
   'must be a mapping with at least a port',
 );

@@ -14,6 +14,10 @@ export interface ListenerConfig {
   readonly port: number;
   /** Sessions served at once; sockets over it wait in the accept queue. */
   readonly maxConnections: number;
+  /** A socket waiting in the accept queue longer than this is closed unanswered. */
+  readonly acceptQueueTimeoutMs: number;
+  /** Sockets the accept queue holds; past it the newest are dropped. */
+  readonly acceptQueueSize: number;
 }
 
 export type HostMatch =

@@ -3,4 +3,4 @@
  * Owns: accepting sockets and deciding when each may become a session.
  * Does not: read from sockets or speak HTTP (session/).
  */
-export { Listener, DEFAULT_ACCEPT_QUEUE_MAX, DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS } from './listener.ts';
+export { Listener } from './listener.ts';

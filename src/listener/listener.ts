@@ -2,16 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
 
-/** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
-export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
 /**
  * The kernel's queue of connections not yet accepted. Node's default (511) overflows when thousands
  * of clients connect at once and the overflow costs them SYN retries of a second or more; the kernel
  * caps this at net.core.somaxconn.
  */
 export const DEFAULT_LISTEN_BACKLOG = 4096;
-/** Sockets waiting past this many are dropped, newest first. */
-export const DEFAULT_ACCEPT_QUEUE_MAX = 1024;
 
 interface QueuedSocket {
   readonly socket: Socket;
@@ -79,7 +75,7 @@ export class Listener {
       this.#serve(socket, this);
       return;
     }
-    if (this.#queue.length >= DEFAULT_ACCEPT_QUEUE_MAX) {
+    if (this.#queue.length >= this.config.acceptQueueSize) {
       this.droppedFromQueue++;
       socket.destroy();
       return;
@@ -103,7 +99,7 @@ export class Listener {
 
   /** Drops queued sockets that waited too long. The oldest sit at the front. */
   expireQueue(): void {
-    const limit = this.#clock.now() - DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS;
+    const limit = this.#clock.now() - this.config.acceptQueueTimeoutMs;
     const queue = this.#queue;
     while (queue.length > 0 && queue[0]!.acceptedAt <= limit) {
       this.droppedFromQueue++;

@@ -69,3 +69,52 @@ test('a chunked body that grows past the limit gets 413 and the backend never se
   );
   expect(fine.statusCode).toBe(200);
 });
+
+const GET = 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function queueingJunction(backend: { address: string }, listenerYaml: string) {
+  const junction = await startJunctionFromYaml(`
+listeners: [{ address: 127.0.0.1, port: 0, max_connections: 1, ${listenerYaml} }]
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ${backendList(backend)} }`);
+  onTestFinished(() => junction.close());
+  return junction;
+}
+
+test('a socket that waits in the accept queue longer than accept_queue_timeout is closed unanswered', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await queueingJunction(backend, 'accept_queue_timeout: 300ms');
+  const served = await connect(junction.port);
+  expect((await served.exchange(GET)).statusCode).toBe(200);
+  const waiting = await connect(junction.port);
+  await waiting.write(GET);
+  expect(await waiting.waitForEnd(3000)).toBe(true);
+  expect(waiting.received.length).toBe(0);
+  // The served connection was not disturbed.
+  expect((await served.exchange(GET)).statusCode).toBe(200);
+});
+
+test('past accept_queue_size the newest socket is dropped; the queued one is served when a slot frees', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await queueingJunction(backend, 'accept_queue_size: 1');
+  const served = await connect(junction.port);
+  expect((await served.exchange(GET)).statusCode).toBe(200);
+  const queued = await connect(junction.port);
+  await sleep(100);
+  const newest = await connect(junction.port);
+  expect(await newest.waitForEnd(3000)).toBe(true);
+  expect(newest.received.length).toBe(0);
+  await queued.write(GET);
+  await sleep(100);
+  expect(queued.received.length).toBe(0);
+  await served.close();
+  const [res] = await queued.readResponses(1);
+  expect(res!.statusCode).toBe(200);
+});
