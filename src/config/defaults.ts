@@ -12,6 +12,11 @@ export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
 /** Sockets waiting past this many are dropped, newest first. */
 export const DEFAULT_ACCEPT_QUEUE_SIZE = 1024;
 export const MAX_ACCEPT_QUEUE_SIZE = 1_000_000;
+/**
+ * Off by default: behind a load balancer or a carrier-grade NAT every client shares one address, so any
+ * fixed cap would refuse legitimate traffic; `max_connections` already bounds the total.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 0;
 
 export const DEFAULT_STRATEGY_KIND = 'round-robin';
 /** Connect attempts per request, the first one included. */

@@ -27,6 +27,7 @@ test('the quick start is what npm start and its banner promise', async () => {
       maxConnections: 10_000,
       acceptQueueTimeoutMs: 10_000,
       acceptQueueSize: 1024,
+      maxConnectionsPerClient: 0,
     },
   ]);
   expect(config.clusters.get('api')?.backends.map((b) => `${b.host}:${b.port}`)).toEqual([

@@ -19,6 +19,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
       maxConnections: 10_000,
       acceptQueueTimeoutMs: 10_000,
       acceptQueueSize: 1024,
+      maxConnectionsPerClient: 0,
     },
   ],
   routes: [],
@@ -116,6 +117,7 @@ listeners:
         maxConnections: 5,
         acceptQueueTimeoutMs: 10_000,
         acceptQueueSize: 1024,
+        maxConnectionsPerClient: 0,
       },
       {
         name: '[::1]:0',
@@ -124,6 +126,7 @@ listeners:
         maxConnections: 10_000,
         acceptQueueTimeoutMs: 10_000,
         acceptQueueSize: 1024,
+        maxConnectionsPerClient: 0,
       },
     ]);
   });

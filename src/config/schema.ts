@@ -142,6 +142,8 @@ const listener = strictObject(
     accept_queue_timeout: optional(duration(1)),
     // Zero: no queue, sockets over max_connections are closed at once.
     accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
+    // Zero: no cap.
+    max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
   },
   'must be a mapping with at least a port',
 );

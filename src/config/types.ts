@@ -18,6 +18,8 @@ export interface ListenerConfig {
   readonly acceptQueueTimeoutMs: number;
   /** Sockets the accept queue holds; past it the newest are dropped. */
   readonly acceptQueueSize: number;
+  /** Sessions served at once for one client address (429 past it); 0 = no cap. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export type HostMatch =

@@ -29,6 +29,10 @@ export class Listener {
   /** Counters. */
   accepted = 0;
   droppedFromQueue = 0;
+  /** Connections refused with 429 because their address had `maxConnectionsPerClient` sessions. */
+  refusedPerClient = 0;
+  /** Sessions served now, per client address; kept only when there is a cap. */
+  readonly #perClient = new Map<string, number>();
   #closing = false;
 
   constructor(config: ListenerConfig, clock: Clock, serve: (socket: Socket, listener: Listener) => void) {
@@ -70,9 +74,9 @@ export class Listener {
       socket.destroy();
       return;
     }
+    if (this.#overClientCap(socket)) return;
     if (this.active < this.config.maxConnections) {
-      this.active++;
-      this.#serve(socket, this);
+      this.#start(socket);
       return;
     }
     if (this.#queue.length >= this.config.acceptQueueSize) {
@@ -85,15 +89,41 @@ export class Listener {
     this.#queue.push({ socket, acceptedAt: this.#clock.now() });
   };
 
+  /** Refuses `socket` with 429 when its address already has the most sessions allowed. */
+  #overClientCap(socket: Socket): boolean {
+    const cap = this.config.maxConnectionsPerClient;
+    if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
+    this.refusedPerClient++;
+    socket.on('error', ignoreError);
+    // A client that never reads the answer must not hold the socket.
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.end(TOO_MANY_CONNECTIONS, 'latin1');
+    socket.resume();
+    return true;
+  }
+
+  #start(socket: Socket): void {
+    this.active++;
+    if (this.config.maxConnectionsPerClient !== 0) {
+      const address = socket.remoteAddress ?? '';
+      this.#perClient.set(address, (this.#perClient.get(address) ?? 0) + 1);
+    }
+    this.#serve(socket, this);
+  }
+
   /** A session of this listener ended: serve a waiting socket if there is one. */
-  sessionEnded(): void {
+  sessionEnded(clientAddress: string): void {
     this.active--;
+    if (this.config.maxConnectionsPerClient !== 0) {
+      const count = (this.#perClient.get(clientAddress) ?? 1) - 1;
+      if (count === 0) this.#perClient.delete(clientAddress);
+      else this.#perClient.set(clientAddress, count);
+    }
     this.expireQueue();
     const next = this.#queue.pop();
     if (next === undefined || this.#closing) return;
     next.socket.removeListener('error', ignoreError);
-    this.active++;
-    this.#serve(next.socket, this);
+    this.#start(next.socket);
     next.socket.resume();
   }
 
@@ -118,6 +148,10 @@ export class Listener {
     });
   }
 }
+
+const TOO_MANY_CONNECTIONS =
+  'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 42\r\n' +
+  'Connection: close\r\n\r\ntoo many connections from this address...\n';
 
 function ignoreError(): void {
   // A queued socket that resets is simply gone; 'close' cleans it up.

@@ -350,7 +350,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   onSessionClosed(session: Http1Session): void {
     const listener = this.#sessions.get(session);
     this.#sessions.delete(session);
-    listener?.sessionEnded();
+    listener?.sessionEnded(session.clientAddress);
     if (this.#plugins !== null && listener !== undefined) {
       this.#plugins.sessionClosed(sessionInfo(session, undefined, listener));
     }

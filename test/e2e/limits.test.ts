@@ -118,3 +118,27 @@ test('past accept_queue_size the newest socket is dropped; the queued one is ser
   const [res] = await queued.readResponses(1);
   expect(res!.statusCode).toBe(200);
 });
+
+test('a client address over max_connections_per_client gets 429 and a close; a freed slot is usable again', async () => {
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await startJunctionFromYaml(`
+listeners: [{ address: 127.0.0.1, port: 0, max_connections_per_client: 2 }]
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ${backendList(backend)} }`);
+  onTestFinished(() => junction.close());
+  const first = await connect(junction.port);
+  const second = await connect(junction.port);
+  expect((await first.exchange(GET)).statusCode).toBe(200);
+  expect((await second.exchange(GET)).statusCode).toBe(200);
+  const third = await connect(junction.port);
+  const [refused] = await third.readResponses(1);
+  expect(refused!.statusCode).toBe(429);
+  expect(await third.waitForEnd()).toBe(true);
+  await first.close();
+  await sleep(100);
+  const fourth = await connect(junction.port);
+  expect((await fourth.exchange(GET)).statusCode).toBe(200);
+  expect(backend.requests).toHaveLength(3);
+});
