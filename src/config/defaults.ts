@@ -62,6 +62,10 @@ export const DEFAULT_CLIENT_HEAD_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_BACKEND_RESPONSE_TIMEOUT_MS = 60_000;
 export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 30_000;
+/** A client that stops sending its request body for this long gets 408 (nginx: client_body_timeout 60 s). */
+export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 60_000;
+/** Connections are recycled after an hour, so no client holds one forever (0 turns it off). */
+export const DEFAULT_MAX_SESSION_MS = 3_600_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /**
  * Node's timers hold a signed 32-bit millisecond count; a longer delay silently becomes 1 ms.

@@ -191,6 +191,10 @@ export interface TimeoutsConfig {
   readonly backendResponseMs: number;
   /** Idle pooled upstream connection. */
   readonly backendIdleMs: number;
+  /** Between two reads of a request body the client is sending. */
+  readonly clientBodyMs: number;
+  /** A client connection's whole life: past it, the connection closes after the current response (0: none). */
+  readonly maxSessionMs: number;
   /** Graceful shutdown: how long in-flight transactions may take before connections are cut. */
   readonly shutdownGraceMs: number;
 }

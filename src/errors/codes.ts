@@ -49,6 +49,10 @@ export const ERROR_CODES = {
     status: undefined,
     summary: "A plugin's setup or post-load hook failed; the config was not served.",
   },
+  JCT_ERR_CLIENT_TIMEOUT: {
+    status: 408,
+    summary: 'The client stopped sending its request body for longer than timeouts.client_body.',
+  },
   JCT_ERR_CLIENT_ABORTED: {
     status: undefined,
     summary: 'The client closed its connection before the response was complete.',

@@ -14,6 +14,8 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { ruleHookTables } from '../rules/index.ts';
 
+/** A session still past a fired deadline this long after is a zombie: the checker closes it. */
+const ZOMBIE_GRACE_MS = 5_000;
 /** How often deadlines and accept queues are checked (the zombie checker's beat). */
 const SWEEP_INTERVAL_MS = 100;
 /** Head buffers pre-allocated for sessions whose request head arrives in several reads. */
@@ -123,6 +125,13 @@ export interface RuntimeStats {
   readonly upstreamConnectionsConnecting: number;
   /** Attempts under way over every backend (each holds or awaits a leased connection). */
   readonly upstreamInFlight: number;
+  /** Session deadlines the sweep fired (idle and head timeouts, slow bodies, silent upstreams), in all. */
+  readonly deadlinesFired: number;
+  /**
+   * Sessions the zombie checker closed: still open well past a deadline that already fired, so their
+   * own timeout handling did not end them. In a healthy run this stays 0.
+   */
+  readonly zombiesClosed: number;
 }
 
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
@@ -166,6 +175,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** Set up in start(); null when the config names no plugin. */
   #plugins: PluginHost | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
+  #deadlinesFired = 0;
+  #zombiesClosed = 0;
   #healthChecker: ActiveHealthChecker | undefined;
   #closing: Promise<void> | undefined;
   #sessionsGone: (() => void) | undefined;
@@ -333,6 +344,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
       upstreamConnectionsIdle: idle,
       upstreamConnectionsConnecting: connecting,
       upstreamInFlight: inFlight,
+      deadlinesFired: this.#deadlinesFired,
+      zombiesClosed: this.#zombiesClosed,
     };
   }
 
@@ -361,7 +374,23 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #sweep = (): void => {
     const now = this.clock.now();
     for (const session of this.#sessions.keys()) {
-      if (session.deadlineAt !== 0 && session.deadlineAt <= now) session.onDeadline();
+      if (session.deadlineAt !== 0 && session.deadlineAt <= now) {
+        this.#deadlinesFired++;
+        session.onDeadline();
+        session.overdueSince ||= now;
+      } else {
+        session.overdueSince = 0;
+      }
+      // The zombie checker (Sōzu): a session whose deadline fired but that is still past one long after
+      // did not end by its own timeout handling. Close it, count it, say so.
+      if (session.overdueSince !== 0 && now - session.overdueSince >= ZOMBIE_GRACE_MS) {
+        this.#zombiesClosed++;
+        this.log.warn(
+          { client: session.clientAddress, openForMs: now - session.openedAt, requests: session.requests },
+          'zombie session closed: still open long after its deadline',
+        );
+        session.destroy();
+      }
     }
     for (const listener of this.#listeners) listener.expireQueue();
     this.#router.readmitExpired(this.#snapshot.clusters.values());

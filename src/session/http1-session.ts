@@ -45,6 +45,8 @@ export class Http1Session implements SessionPort {
   #draining = false;
   /** When the current deadline passes, on the host's clock; 0 when none is armed. */
   deadlineAt = 0;
+  /** When the server's sweep first found this session past a deadline it fired; 0 when it is not. */
+  overdueSince = 0;
   requests = 0;
   readonly openedAt: number;
 
@@ -65,8 +67,14 @@ export class Http1Session implements SessionPort {
     this.#armIdle();
   }
 
+  /**
+   * The current response is the connection's last: Junction is shutting down, or the connection has
+   * lived past `timeouts.max_session` (it closes after this response, with `Connection: close`).
+   */
   get draining(): boolean {
-    return this.#draining;
+    if (this.#draining) return true;
+    const maxSessionMs = this.#host.current().config.timeouts.maxSessionMs;
+    return maxSessionMs > 0 && this.#host.clock.now() - this.openedAt >= maxSessionMs;
   }
 
   get localAddress(): string {

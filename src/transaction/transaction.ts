@@ -128,6 +128,8 @@ export class Transaction
   #clientKeepAlive = false;
   #responseStarted = false;
   #upstreamOverran = false;
+  /** The deadline armed is the client's, for the next piece of its request body. */
+  #awaitingClientBody = false;
 
   /** Null unless the snapshot has hooks: a hook-free transaction pays one null check per point. */
   readonly #hooks: TxnHooks | null;
@@ -509,7 +511,12 @@ export class Transaction
       channel.write(this.#replayBody);
     }
     channel.uncork();
-    session.setDeadline(this.#timeouts.backendResponseMs);
+    this.#awaitingClientBody = this.#reqState === 'body' && !channel.needsDrain;
+    session.setDeadline(
+      this.#awaitingClientBody
+        ? this.snapshot.config.timeouts.clientBodyMs
+        : this.#timeouts.backendResponseMs,
+    );
   }
 
   /** Keeps a small idempotent body that is all here, so a retry can send it again. */
@@ -592,7 +599,14 @@ export class Transaction
     }
     if (end < buf.length) this.#session.stashPipelined(buf, end);
     if (!flushed) this.#session.pauseClient(PAUSE_UPSTREAM_FULL);
-    this.#session.setDeadline(this.#timeouts.backendResponseMs);
+    // Waiting for more body from the client is the client's time (timeouts.client_body); waiting for
+    // the upstream to take it, or to answer, is the upstream's.
+    this.#awaitingClientBody = flushed && this.#reqState === 'body';
+    this.#session.setDeadline(
+      this.#awaitingClientBody
+        ? this.snapshot.config.timeouts.clientBodyMs
+        : this.#timeouts.backendResponseMs,
+    );
   }
 
   // UpstreamHandler: response, upstream → client
@@ -934,6 +948,12 @@ export class Transaction
   /** The session's deadline passed while this transaction waited on the upstream. */
   onDeadline(): void {
     if (this.#finished || this.#resState === 'hooks') return;
+    if (this.#awaitingClientBody && this.#reqState === 'body') {
+      // The client stopped sending its body: nothing can be completed or retried.
+      this.#session.log.info({ code: 'JCT_ERR_CLIENT_TIMEOUT' }, 'the request body stopped arriving');
+      this.#failAfterUpstream(408, 'JCT_ERR_CLIENT_TIMEOUT', 'the request body did not arrive in time\n');
+      return;
+    }
     if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
     else if (!this.#retry('timeout'))
       this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
