@@ -238,6 +238,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       maxHeaderCount: limits.max_header_count ?? defaults.DEFAULT_MAX_HEADER_COUNT,
       maxRequestLineBytes: limits.max_request_line ?? defaults.DEFAULT_MAX_REQUEST_LINE_BYTES,
       maxBodyBytes: limits.max_body_size ?? defaults.DEFAULT_MAX_BODY_BYTES,
+      maxPipelinedBytes: limits.max_pipelined_size ?? defaults.DEFAULT_MAX_PIPELINED_BYTES,
     },
     forwarded: {
       xForwardedFor: forwarded.x_forwarded_for ?? defaults.DEFAULT_X_FORWARDED_FOR,

@@ -74,6 +74,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 export const DEFAULT_MAX_HEAD_BYTES = 32 * 1024;
+/** A pipelining client may send this much ahead of the response in progress before reading pauses. */
+export const DEFAULT_MAX_PIPELINED_BYTES = 64 * 1024;
 export const DEFAULT_MAX_HEADER_COUNT = 100;
 export const DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
 /**

@@ -43,6 +43,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     maxHeaderCount: 100,
     maxRequestLineBytes: 8 * 1024,
     maxBodyBytes: 1024 ** 3,
+    maxPipelinedBytes: 64 * 1024,
   },
   forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
 };
@@ -85,7 +86,7 @@ describe('parseConfigText on valid configs', () => {
   test('reads every timeout, limit and forwarded key', () => {
     const config = parse(`${MINIMAL}
 timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m }
-limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB }
+limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB, max_pipelined_size: 8KiB }
 forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
 `);
     expect(config.timeouts).toEqual({
@@ -103,6 +104,7 @@ forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host:
       maxHeaderCount: 50,
       maxRequestLineBytes: 4096,
       maxBodyBytes: 2 * 1024 * 1024,
+      maxPipelinedBytes: 8 * 1024,
     });
     expect(config.forwarded).toEqual({ xForwardedFor: false, xForwardedProto: false, xForwardedHost: false });
   });

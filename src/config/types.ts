@@ -205,6 +205,8 @@ export interface LimitsConfig {
   readonly maxRequestLineBytes: number;
   /** The largest request body, for routes that set none of their own. */
   readonly maxBodyBytes: number;
+  /** Bytes of pipelined requests a client may send ahead of the response in progress before Junction stops reading. */
+  readonly maxPipelinedBytes: number;
 }
 
 export interface ForwardedConfig {

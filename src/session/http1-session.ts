@@ -132,7 +132,7 @@ export class Http1Session implements SessionPort {
     const bytes = start === 0 ? buf : buf.subarray(start);
     this.#pending = this.#pending === null ? bytes : Buffer.concat([this.#pending, bytes]);
     // Bound what a pipelining client can make us hold while a response is under way.
-    if (this.#pending.length > this.#host.current().headLimits.maxHeadBytes) {
+    if (this.#pending.length > this.#host.current().config.limits.maxPipelinedBytes) {
       this.pauseClient(PAUSE_PIPELINE_FULL);
     }
   }

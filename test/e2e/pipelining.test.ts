@@ -70,3 +70,27 @@ test("Junction's own 404 keeps its place among pipelined proxied responses", asy
   expect(echoed(responses[0]!.body).backend).toBe('slow');
   expect(echoed(responses[2]!.body).backend).toBe('fast');
 });
+
+test('with a small limits.max_pipelined_size, requests sent far ahead are still all answered, in order', async () => {
+  const backend = await echoBackend('slow', { delayMs: 50 });
+  onTestFinished(() => backend.close());
+  const junction = await startJunctionFromYaml(`
+limits: { max_pipelined_size: 1KiB }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`);
+  onTestFinished(() => junction.close());
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  // 20 requests of about 230 bytes: well past 1 KiB queued while the first is answered slowly, so
+  // Junction stops reading and resumes as the queue drains.
+  const padding = 'x'.repeat(180);
+  const burst = Array.from(
+    { length: 20 },
+    (_, i) => `GET /r${i} HTTP/1.1\r\nHost: pipe.test\r\nX-Pad: ${padding}\r\n\r\n`,
+  );
+  await client.write(burst.join(''));
+  const responses = await client.readResponses(20, { timeoutMs: 10_000 });
+  expect(responses.map((r) => echoed(r.body).url)).toEqual(burst.map((_, i) => `/r${i}`));
+});
