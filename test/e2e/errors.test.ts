@@ -82,24 +82,15 @@ test('retries never pick the same backend twice while another is untried', async
   expect(replies).toEqual(Array<string>(8).fill('alive'));
 });
 
-test('502 when the upstream answers with bytes that are not HTTP', async () => {
-  const backend = await garbageBackend();
-  onTestFinished(() => backend.close());
-  const junction = await proxyTo([backend]);
-  const result = await rawRequest(junction.port, GET, { responses: 1 });
-  expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
-});
-
-test('502 when the upstream closes before sending a response head', async () => {
-  const backend = await closeBeforeHeadBackend();
-  onTestFinished(() => backend.close());
-  const junction = await proxyTo([backend]);
-  const result = await rawRequest(junction.port, GET, { responses: 1 });
-  expect(result.responses[0]).toMatchObject({ statusCode: 502, complete: true });
-});
-
-test('502 when the upstream closes in the middle of its response head', async () => {
-  const backend = await closeBeforeHeadBackend({ partialHead: 'HTTP/1.1 200 OK\r\nContent-Le' });
+test.each([
+  ['answers with bytes that are not HTTP', () => garbageBackend()],
+  ['closes before sending a response head', () => closeBeforeHeadBackend()],
+  [
+    'closes in the middle of its response head',
+    () => closeBeforeHeadBackend({ partialHead: 'HTTP/1.1 200 OK\r\nContent-Le' }),
+  ],
+] as const)('502 when the upstream %s', async (_case, start) => {
+  const backend = await start();
   onTestFinished(() => backend.close());
   const junction = await proxyTo([backend]);
   const result = await rawRequest(junction.port, GET, { responses: 1 });

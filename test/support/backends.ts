@@ -266,8 +266,7 @@ export async function chunkedBackend(
     for (const timer of timers) clearTimeout(timer);
     return backend.close();
   };
-  return {
-    ...delegate(backend),
+  return withLive(delegate(backend), {
     get chunksWritten() {
       return chunksWritten;
     },
@@ -276,7 +275,7 @@ export async function chunkedBackend(
     },
     close,
     [Symbol.asyncDispose]: close,
-  };
+  });
 }
 
 export interface BigBodyBackend extends HttpBackend {
@@ -306,12 +305,11 @@ export async function bigBodyBackend(
       source.destroy();
     });
   });
-  return {
-    ...delegate(backend),
+  return withLive(delegate(backend), {
     get responsesCompleted() {
       return responsesCompleted;
     },
-  };
+  });
 }
 
 /** The JSON body `sinkBackend` answers with. */
@@ -553,6 +551,14 @@ function delegate(backend: HttpBackend): HttpBackend {
   };
 }
 
+/**
+ * `base` with `extra`'s members added as they are: getters and setters stay live (a spread or
+ * Object.assign would copy their current values instead).
+ */
+function withLive<B extends object, E extends object>(base: B, extra: E): B & E {
+  return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra)) as B & E;
+}
+
 function listen(server: Server | HttpServer): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -593,23 +599,7 @@ export async function healthCheckedBackend(
     res.end(name);
   });
   const isCheck = (r: SeenRequest): boolean => r.url === healthPath;
-  // Spelled out, not spread from delegate(): a spread would freeze the counters' getters.
-  return {
-    name: backend.name,
-    port: backend.port,
-    address: backend.address,
-    requests: backend.requests,
-    get connections() {
-      return backend.connections;
-    },
-    get requestsStarted() {
-      return backend.requestsStarted;
-    },
-    get closedConnections() {
-      return backend.closedConnections;
-    },
-    close: () => backend.close(),
-    [Symbol.asyncDispose]: () => backend.close(),
+  return withLive(delegate(backend), {
     get healthStatus() {
       return healthStatus;
     },
@@ -626,5 +616,5 @@ export async function healthCheckedBackend(
       const checked = new Set(backend.requests.filter(isCheck).map((r) => r.connectionId));
       return backend.connections - checked.size;
     },
-  };
+  });
 }
