@@ -10,8 +10,8 @@ import {
   echoBackend,
   garbageBackend,
   neverAnswerBackend,
-  rawBackend,
   type EchoReply,
+  lateFirstAnswerBackend,
 } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
@@ -238,35 +238,13 @@ test('an upstream dying mid-chunked-body: no terminating chunk is invented, the 
 });
 
 test('after a 504 the late upstream response never reaches a later request', async () => {
-  let requestNumber = 0;
-  let staleSent = false;
-  const backend = await rawBackend((socket) => {
-    let pending = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        pending = pending.subarray(end + 4);
-        const n = ++requestNumber;
-        const answer = (body: string): void => {
-          if (!socket.destroyed)
-            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-        };
-        // The first request is answered too late; later ones at once.
-        if (n === 1) {
-          setTimeout(() => {
-            answer('stale');
-            staleSent = true;
-          }, 500).unref();
-        } else answer(`fresh-${n}`);
-      }
-    });
-  });
+  const backend = await lateFirstAnswerBackend(500);
   onTestFinished(() => backend.close());
   const junction = await proxyTo([backend], '', 'timeouts: { backend_response: 200ms }');
   const first = await rawRequest(junction.port, GET, { responses: 1 });
   expect(first.responses[0]?.statusCode).toBe(504);
   // Let the stale answer go out on whatever connection carried the first request.
-  await waitFor(() => staleSent, { what: 'the late answer to be sent' });
+  await waitFor(() => backend.lateAnswerSent, { what: 'the late answer to be sent' });
   const bodies: string[] = [];
   for (let i = 0; i < 3; i++) {
     const res = await request(junction.port, { headers: { host: 'app.test' } });

@@ -8,8 +8,8 @@ import {
   captureBackend,
   chunkedBackend,
   echoBackend,
-  rawBackend,
   type EchoReply,
+  lateFirstAnswerBackend,
 } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { proxyToBackend } from '../support/start-junction.ts';
@@ -132,42 +132,15 @@ test('a pooled upstream connection the backend closed while idle is not used: th
   expect(backend.connections).toBe(2);
 });
 
-/** A raw backend answering each request head in order: the first after `firstDelayMs`, later ones at once. */
-async function lateFirstAnswerBackend(firstDelayMs: number) {
-  let requestNumber = 0;
-  const state = { lateAnswerSent: false };
-  const backend = await rawBackend((socket) => {
-    let pending = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        pending = pending.subarray(end + 4);
-        const n = ++requestNumber;
-        const answer = (body: string): void => {
-          if (!socket.destroyed)
-            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-        };
-        if (n > 1) answer(`fresh-${n}`);
-        else
-          setTimeout(() => {
-            answer('stale');
-            state.lateAnswerSent = true;
-          }, firstDelayMs).unref();
-      }
-    });
-  });
-  onTestFinished(() => backend.close());
-  return { backend, state };
-}
-
 test('a client that gives up waiting does not leave its late response for the next request', async () => {
-  const { backend, state } = await lateFirstAnswerBackend(300);
+  const backend = await lateFirstAnswerBackend(300);
+  onTestFinished(() => backend.close());
   const junction = await proxyToBackend(backend);
   const quitter = await RawClient.connect(junction.port);
   await quitter.write('GET /slow HTTP/1.1\r\nHost: ka.test\r\n\r\n');
   await waitFor(() => backend.connections === 1, { what: 'the request to reach the backend' });
   await quitter.close();
-  await waitFor(() => state.lateAnswerSent, { what: 'the late answer to be sent' });
+  await waitFor(() => backend.lateAnswerSent, { what: 'the late answer to be sent' });
   const bodies: string[] = [];
   for (let i = 0; i < 2; i++) bodies.push((await request(junction.port)).text);
   expect(bodies).toEqual(['fresh-2', 'fresh-3']);

@@ -618,3 +618,43 @@ export async function healthCheckedBackend(
     },
   });
 }
+
+export interface LateFirstAnswerBackend extends RawBackend {
+  /** The first request's answer has been written (on whatever connection carried it). */
+  readonly lateAnswerSent: boolean;
+}
+
+/**
+ * Answers each request head in order with a small 200: the first after `firstDelayMs` (body
+ * `stale`), later ones at once (`fresh-N`). For checking that a late answer never reaches a later
+ * request.
+ */
+export async function lateFirstAnswerBackend(firstDelayMs: number): Promise<LateFirstAnswerBackend> {
+  let requestNumber = 0;
+  let lateAnswerSent = false;
+  const backend = await rawBackend((socket) => {
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        pending = pending.subarray(end + 4);
+        const n = ++requestNumber;
+        const answer = (body: string): void => {
+          if (!socket.destroyed)
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        };
+        if (n > 1) answer(`fresh-${n}`);
+        else
+          setTimeout(() => {
+            answer('stale');
+            lateAnswerSent = true;
+          }, firstDelayMs).unref();
+      }
+    });
+  }, 'late-first-answer');
+  return withLive(backend, {
+    get lateAnswerSent() {
+      return lateAnswerSent;
+    },
+  });
+}
