@@ -198,6 +198,7 @@ function buildTimeouts(timeouts: NonNullable<RawConfig['timeouts']>): TimeoutsCo
     clientIdleMs: timeouts.client_idle ?? defaults.DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
     backendResponseMs: timeouts.backend_response ?? defaults.DEFAULT_BACKEND_RESPONSE_TIMEOUT_MS,
     backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
+    backendBodyMs: timeouts.backend_body ?? defaults.DEFAULT_BACKEND_BODY_TIMEOUT_MS,
     clientBodyMs: timeouts.client_body ?? defaults.DEFAULT_CLIENT_BODY_TIMEOUT_MS,
     maxSessionMs: timeouts.max_session ?? defaults.DEFAULT_MAX_SESSION_MS,
     shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,

@@ -62,6 +62,8 @@ export const DEFAULT_CLIENT_HEAD_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_BACKEND_RESPONSE_TIMEOUT_MS = 60_000;
 export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 30_000;
+/** A backend that stops sending its response body for this long: the response is cut (nginx: proxy_read_timeout 60 s). */
+export const DEFAULT_BACKEND_BODY_TIMEOUT_MS = 60_000;
 /** A client that stops sending its request body for this long gets 408 (nginx: client_body_timeout 60 s). */
 export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 60_000;
 /** Connections are recycled after an hour, so no client holds one forever (0 turns it off). */

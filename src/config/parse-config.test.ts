@@ -34,6 +34,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     clientIdleMs: 60_000,
     backendResponseMs: 60_000,
     backendIdleMs: 30_000,
+    backendBodyMs: 60_000,
     clientBodyMs: 60_000,
     maxSessionMs: 3_600_000,
     shutdownGraceMs: 10_000,
@@ -85,7 +86,7 @@ describe('parseConfigText on valid configs', () => {
 
   test('reads every timeout, limit and forwarded key', () => {
     const config = parse(`${MINIMAL}
-timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m }
+timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m, backend_body: 9s }
 limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB, max_pipelined_size: 8KiB }
 forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
 `);
@@ -95,6 +96,7 @@ forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host:
       clientIdleMs: 3000,
       backendResponseMs: 4000,
       backendIdleMs: 5000,
+      backendBodyMs: 9000,
       clientBodyMs: 7000,
       maxSessionMs: 480_000,
       shutdownGraceMs: 6000,

@@ -621,6 +621,7 @@ const timeouts = strictObject(
     client_idle: optional(duration(1)),
     backend_response: optional(duration(1)),
     backend_idle: optional(duration(1)),
+    backend_body: optional(duration(1)),
     client_body: optional(duration(1)),
     // Zero: no limit on a connection's lifetime.
     max_session: optional(duration(0)),

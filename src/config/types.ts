@@ -187,8 +187,10 @@ export interface TimeoutsConfig {
   readonly clientHeadMs: number;
   /** Idle keep-alive client connection between requests. */
   readonly clientIdleMs: number;
-  /** From the request sent upstream to the upstream's response head, and between body reads. */
+  /** From the request sent upstream to the upstream's response head. */
   readonly backendResponseMs: number;
+  /** Between two reads of a response body the upstream is sending (the client keeping up). */
+  readonly backendBodyMs: number;
   /** Idle pooled upstream connection. */
   readonly backendIdleMs: number;
   /** Between two reads of a request body the client is sending. */

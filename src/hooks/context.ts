@@ -79,8 +79,13 @@ export interface TxnSession {
 export interface TxnTimeouts {
   /** One connect attempt to an upstream (`timeouts.connect`). */
   readonly connectMs: number;
-  /** The upstream's response head, then each body read (`timeouts.backend_response`). */
+  /** The upstream's response head once the request was sent (`timeouts.backend_response`). */
   readonly backendResponseMs: number;
+  /**
+   * Each read of the upstream's response body (`timeouts.backend_body`); settable up to read-response,
+   * so a hook that sees a streaming response (server-sent events) can lengthen it.
+   */
+  readonly backendBodyMs: number;
 }
 
 export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;

@@ -720,6 +720,20 @@ export class Transaction
       head.versionMinor,
       extraHeaders,
     );
+    if (
+      response.bodyKind === 'chunked' &&
+      offset < buf.length &&
+      !chunkedPrefixIsValid(buf, offset, this.snapshot.headLimits.maxHeadBytes)
+    ) {
+      // Bad chunk framing that arrived with the head: nothing has gone out yet, so the client can
+      // still get a clean 502 instead of a head followed by a cut connection.
+      this.#session.log.warn(
+        { upstream: this.#channel?.upstreamId, code: 'JCT_ERR_HTTP_BAD_RESPONSE' },
+        'the upstream sent an invalid chunked body',
+      );
+      this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream sent an invalid response\n');
+      return;
+    }
     this.#responseStarted = true;
     const bodyLength = response.contentLength;
     if (
@@ -751,6 +765,7 @@ export class Transaction
       return;
     }
     if (offset < buf.length) this.#forwardResponseBody(buf, offset);
+    else session.setDeadline(this.#timeouts.backendBodyMs);
     session.uncorkClient();
   }
 
@@ -799,7 +814,7 @@ export class Transaction
       case 'none':
         break;
     }
-    if (flushed) session.setDeadline(this.#timeouts.backendResponseMs);
+    if (flushed) session.setDeadline(this.#timeouts.backendBodyMs);
     else {
       // The client is the slow side now: stop reading the upstream and stop its clock.
       this.#channel?.pause();
@@ -850,7 +865,7 @@ export class Transaction
     this.#resChainFull = false;
     if (this.#finished || this.#upstreamDone) return;
     this.#channel?.resume();
-    this.#session.setDeadline(this.#timeouts.backendResponseMs);
+    this.#session.setDeadline(this.#timeouts.backendBodyMs);
   }
 
   /** @internal The response chain delivered the whole transformed body. */
@@ -942,7 +957,7 @@ export class Transaction
       return;
     }
     this.#channel?.resume();
-    this.#session.setDeadline(this.#timeouts.backendResponseMs);
+    this.#session.setDeadline(this.#timeouts.backendBodyMs);
   }
 
   /** The session's deadline passed while this transaction waited on the upstream. */
@@ -1279,6 +1294,24 @@ class RequestTransformSink implements TransformSink {
 }
 
 /** Hands a decoded chunked response body to the transaction, which frames it for the client. */
+/** A sink for a dry run of the chunked decoder: only its verdict on the framing matters. */
+const DISCARD_CHUNKS: ChunkSink = {
+  onData: ignore,
+  onEnd: ignore,
+};
+
+function ignore(): void {
+  // Nothing to keep.
+}
+
+/** Whether the chunked body bytes in `buf` from `start` are well framed as far as they go. */
+function chunkedPrefixIsValid(buf: Buffer, start: number, maxTrailerBytes: number): boolean {
+  return (
+    new ChunkedDecoder('upstream', maxTrailerBytes).feed(buf, start, buf.length, DISCARD_CHUNKS).kind !==
+    'reject'
+  );
+}
+
 class ResponseChunkSink implements ChunkSink {
   readonly #txn: Transaction;
   constructor(txn: Transaction) {

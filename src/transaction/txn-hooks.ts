@@ -158,8 +158,11 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
 
   setTimeout(name: keyof TxnTimeouts, ms: number): void {
-    // The connect timeout is read when the Router is asked, right after post-remap.
-    this.#until(name === 'connectMs' ? 'post-remap' : 'send-request', `setTimeout('${name}')`);
+    // The connect timeout is read when the Router is asked, right after post-remap; the body timeout
+    // once the response head has been through its hooks.
+    const last =
+      name === 'connectMs' ? 'post-remap' : name === 'backendBodyMs' ? 'read-response' : 'send-request';
+    this.#until(last, `setTimeout('${name}')`);
     if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) {
       throw new RangeError(`a timeout must be a whole number of ms from 1, got ${ms}`);
     }

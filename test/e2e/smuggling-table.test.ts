@@ -6,7 +6,7 @@
  * truncated, closed response once the head has gone out), and the upstream connection is never reused.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { captureBackend, type CaptureBackend } from '../support/backends.ts';
+import { captureBackend, rawBackend, type CaptureBackend } from '../support/backends.ts';
 import { rawRequest, RawClient, type ParsedRequest } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -417,10 +417,11 @@ interface ResponseRow {
   readonly response: string;
   readonly method?: string;
   /**
-   * 502: Junction answers itself. 'truncated': the client connection closes without a complete response.
-   * `clean`: the client gets a well-framed response with that status and `body` (empty unless given).
+   * 502: Junction answers itself (bad framing found before anything went to the client, bad chunks
+   * that came with the head included). `clean`: the client gets a well-framed response with that status
+   * and `body` (empty unless given).
    */
-  readonly outcome: 502 | 'truncated' | { clean: number; body?: string };
+  readonly outcome: 502 | { clean: number; body?: string };
 }
 
 const RESPONSES: readonly ResponseRow[] = [
@@ -490,17 +491,17 @@ const RESPONSES: readonly ResponseRow[] = [
   {
     name: 'bad chunk size',
     response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n',
-    outcome: 'truncated',
+    outcome: 502,
   },
   {
     name: 'chunk data without CRLF',
     response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok!0\r\n\r\n',
-    outcome: 'truncated',
+    outcome: 502,
   },
   {
     name: 'chunk size overflow',
     response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\nok\r\n0\r\n\r\n',
-    outcome: 'truncated',
+    outcome: 502,
   },
   {
     name: 'HEAD answered with a body',
@@ -544,20 +545,13 @@ clusters:
       const client = await RawClient.connect(junction.port);
       try {
         await client.write(`${method ?? 'GET'} /bad HTTP/1.1\r\n${H}\r\n`);
-        if (outcome === 'truncated') {
-          expect(await client.waitForEnd(3_000)).toBe(true);
-          // Today nothing at all reaches the client (the head is still corked when the body fails); a
-          // head that did go out would be followed by a close. Either way no complete response.
-          expect(client.pendingResponses().filter((r) => r.complete)).toEqual([]);
+        const [answer] = await client.readResponses(1, { requestMethods: [method ?? 'GET'] });
+        if (outcome === 502) {
+          expect(answer?.statusCode).toBe(502);
         } else {
-          const [answer] = await client.readResponses(1, { requestMethods: [method ?? 'GET'] });
-          if (outcome === 502) {
-            expect(answer?.statusCode).toBe(502);
-          } else {
-            expect(answer?.statusCode).toBe(outcome.clean);
-            expect(answer?.body.toString()).toBe(outcome.body ?? '');
-            expect(answer?.raw.toString('latin1')).not.toContain('evil');
-          }
+          expect(answer?.statusCode).toBe(outcome.clean);
+          expect(answer?.body.toString()).toBe(outcome.body ?? '');
+          expect(answer?.raw.toString('latin1')).not.toContain('evil');
         }
       } finally {
         await client.close();
@@ -576,4 +570,43 @@ clusters:
       await backend.close();
     }
   });
+});
+
+test('bad chunk framing after the head went out: the client connection is cut, never completed, and the upstream connection is not reused', async () => {
+  let connections = 0;
+  const backend = await rawBackend((socket) => {
+    const id = ++connections;
+    socket.on('data', () => {
+      if (id > 1) {
+        socket.write(OK);
+        return;
+      }
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => socket.write('zz\r\nevil\r\n0\r\n\r\n'), 150).unref();
+    });
+  });
+  const junction = await startJunctionFromYaml(`
+routes:
+  - { match: { path: / }, cluster: app }
+clusters:
+  app: { backends: ${backendList(backend)}, retry: { attempts: 1 } }`);
+  try {
+    const client = await RawClient.connect(junction.port);
+    try {
+      await client.write(`GET /bad HTTP/1.1\r\n${H}\r\n`);
+      expect(await client.waitForEnd(3_000)).toBe(true);
+      const [partial] = client.pendingResponses();
+      expect(partial?.statusCode).toBe(200);
+      expect(partial?.complete).toBe(false);
+      expect(partial?.raw.toString('latin1')).not.toContain('evil');
+    } finally {
+      await client.close();
+    }
+    const next = await rawRequest(junction.port, `GET /next HTTP/1.1\r\n${H}\r\n`, { responses: 1 });
+    expect(next.responses[0]).toMatchObject({ statusCode: 200, complete: true });
+    expect(connections).toBe(2);
+  } finally {
+    await junction.close();
+    await backend.close();
+  }
 });

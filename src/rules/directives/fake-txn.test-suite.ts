@@ -74,7 +74,7 @@ export class FakeTxn implements TxnContext {
   cluster: string | undefined = undefined;
   readonly elapsedMs = 1;
   readonly vars = new Map<string, unknown>();
-  timeouts: TxnTimeouts = { connectMs: 5000, backendResponseMs: 30000 };
+  timeouts: TxnTimeouts = { connectMs: 5000, backendResponseMs: 30000, backendBodyMs: 30000 };
   readonly logLines: Record<string, unknown>[] = [];
   readonly log: Logger;
   /** Every call other than reads and header/URL edits, in order. */
@@ -143,7 +143,9 @@ export class FakeTxn implements TxnContext {
   }
 
   setTimeout(name: keyof TxnTimeouts, ms: number): void {
-    this.#until(name === 'connectMs' ? 'post-remap' : 'send-request', `setTimeout('${name}')`);
+    const last =
+      name === 'connectMs' ? 'post-remap' : name === 'backendBodyMs' ? 'read-response' : 'send-request';
+    this.#until(last, `setTimeout('${name}')`);
     if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) throw new RangeError(`bad timeout ${ms}`);
     this.timeouts = { ...this.timeouts, [name]: ms };
     this.calls.push(['setTimeout', name, ms]);

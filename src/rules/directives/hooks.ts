@@ -26,6 +26,8 @@ export const ROUTE_HOOKS = span('read-request', 'pre-remap');
 export const DISPATCH_HOOKS = span('read-request', 'post-remap');
 /** `timeout<backend-response>`: until the request head is written. */
 export const TIMEOUT_HOOKS = span('read-request', 'send-request');
+/** `timeout<backend-body>`: until the response head has been read (then body reads start). */
+export const BODY_TIMEOUT_HOOKS = span('read-request', 'read-response');
 /** Every transaction hook (variables, logging, stat updates). */
 export const TXN_ONLY_HOOKS = span('read-request', 'txn-close');
 /** Load time only. */

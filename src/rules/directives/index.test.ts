@@ -36,7 +36,7 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   cluster: [undefined, 'c'],
   strategy: [undefined, 's'],
   upstream: [undefined, 'u'],
-  timeout: ['backend-response', '1s'],
+  timeout: ['backend-body', '1s'],
   var: ['v', 1],
   debug: [undefined, 'm'],
   note: [undefined, 'm'],

@@ -51,20 +51,28 @@ describe('timeout', () => {
     run(txn, 'timeout', 'backend-response', 1500);
     txn.hook = 'send-request';
     run(txn, 'timeout', 'backend-response', '1m');
+    txn.hook = 'read-response';
+    run(txn, 'timeout', 'backend-body', '1h');
     expect(txn.calls).toEqual([
       ['setTimeout', 'connectMs', 2000],
       ['setTimeout', 'backendResponseMs', 1500],
       ['setTimeout', 'backendResponseMs', 60000],
+      ['setTimeout', 'backendBodyMs', 3_600_000],
     ]);
   });
 
   it('refuses unknown timeouts, bad durations, and connect after post-remap', () => {
-    expect(compileError('timeout', 'idle', '1s')).toMatch(/<connect> or <backend-response>/);
-    expect(compileError('timeout', undefined, '1s')).toMatch(/<connect> or <backend-response>/);
+    expect(compileError('timeout', 'idle', '1s')).toMatch(/<connect>, <backend-response> or <backend-body>/);
+    expect(compileError('timeout', undefined, '1s')).toMatch(
+      /<connect>, <backend-response> or <backend-body>/,
+    );
     expect(compileError('timeout', 'connect', '3 fortnights')).toMatch(/duration/);
     expect(compileError('timeout', 'connect', 0)).toMatch(/from 1 ms to 2147483647 ms, got 0/);
     expect(compileError('timeout', 'connect', true)).toMatch(/duration/);
     expect(compileError('timeout', 'connect', '1s', { hook: 'send-request' })).toMatch(/until post-remap/);
-    expect(compileError('timeout', 'backend-response', '1s', { hook: 'read-response' })).toMatch(/not valid/);
+    expect(compileError('timeout', 'backend-response', '1s', { hook: 'read-response' })).toMatch(
+      /until send-request/,
+    );
+    expect(compileError('timeout', 'backend-body', '1s', { hook: 'send-response' })).toMatch(/not valid/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { TxnContext, TxnTimeouts } from '../../hooks/index.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
-import { DISPATCH_HOOKS, ROUTE_HOOKS, TIMEOUT_HOOKS, type RuleHook } from './hooks.ts';
+import { DISPATCH_HOOKS, ROUTE_HOOKS, TIMEOUT_HOOKS, BODY_TIMEOUT_HOOKS, type RuleHook } from './hooks.ts';
 import { DURATION_HINT } from '../features/index.ts';
 import { compileConverted, compileName, featureDurationMs } from './values.ts';
 
@@ -31,6 +31,14 @@ function chooseSpec(
 const TIMEOUTS: Readonly<Record<string, { key: keyof TxnTimeouts; hooks: ReadonlySet<RuleHook> }>> = {
   connect: { key: 'connectMs', hooks: DISPATCH_HOOKS },
   'backend-response': { key: 'backendResponseMs', hooks: TIMEOUT_HOOKS },
+  'backend-body': { key: 'backendBodyMs', hooks: BODY_TIMEOUT_HOOKS },
+};
+
+/** The last hook at which each timeout still takes effect, for error messages. */
+const LAST_HOOK: Readonly<Record<keyof TxnTimeouts, string>> = {
+  connectMs: 'post-remap (the backend is asked for right after)',
+  backendResponseMs: 'send-request (the request head goes out right after)',
+  backendBodyMs: 'read-response (body reads start right after)',
 };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -38,16 +46,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const timeout: DirectiveSpec = {
   name: 'timeout',
   arg: 'required',
-  hooks: TIMEOUT_HOOKS,
+  hooks: BODY_TIMEOUT_HOOKS,
   compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
     const entry = arg === undefined ? undefined : TIMEOUTS[arg];
     if (entry === undefined) {
       env.fail(
-        `timeout takes <connect> or <backend-response>, got ${arg === undefined ? 'none' : `<${arg}>`}`,
+        `timeout takes <connect>, <backend-response> or <backend-body>, got ${arg === undefined ? 'none' : `<${arg}>`}`,
       );
     }
     if (!entry.hooks.has(env.hook)) {
-      env.fail(`timeout<${arg!}> takes effect only until post-remap (the backend is asked for right after)`);
+      env.fail(`timeout<${arg!}> takes effect only until ${LAST_HOOK[entry.key]}`);
     }
     const ms = compileConverted(
       env,
