@@ -132,6 +132,12 @@ export interface RuntimeStats {
    * own timeout handling did not end them. In a healthy run this stays 0.
    */
   readonly zombiesClosed: number;
+  /** Over every listener: sockets accepted in all, waiting in accept queues now, and dropped from them
+   * (queue full or waited past `accept_queue_timeout`), and refused with 429 by a per-client cap. */
+  readonly connectionsAccepted: number;
+  readonly acceptQueued: number;
+  readonly acceptQueueDropped: number;
+  readonly refusedPerClient: number;
 }
 
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
@@ -334,6 +340,16 @@ class ServerRuntime implements JunctionServer, SessionHost {
       }
     }
     const pool = this.bufferPool;
+    let accepted = 0;
+    let queued = 0;
+    let dropped = 0;
+    let refused = 0;
+    for (const listener of this.#listeners) {
+      accepted += listener.accepted;
+      queued += listener.queued;
+      dropped += listener.droppedFromQueue;
+      refused += listener.refusedPerClient;
+    }
     return {
       sessions: this.#sessions.size,
       headBuffersInUse: pool.checkedOut,
@@ -346,6 +362,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
       upstreamInFlight: inFlight,
       deadlinesFired: this.#deadlinesFired,
       zombiesClosed: this.#zombiesClosed,
+      connectionsAccepted: accepted,
+      acceptQueued: queued,
+      acceptQueueDropped: dropped,
+      refusedPerClient: refused,
     };
   }
 
