@@ -22,6 +22,7 @@ import {
   type ResponseHead,
 } from '../../src/codec/index.ts';
 import { ERROR_CODES, HttpParseError } from '../../src/errors/index.ts';
+import { serializeUpstreamRequestHead } from '../../src/transaction/forward-heads.ts';
 
 const SEED = process.env['JUNCTION_FC_SEED'] ? Number(process.env['JUNCTION_FC_SEED']) : Date.now() % 2 ** 31;
 const RUNS = process.env['JUNCTION_FC_RUNS'] ? Number(process.env['JUNCTION_FC_RUNS']) : 250;
@@ -682,5 +683,181 @@ describe('differential against node:http (llhttp)', () => {
       }),
       params(Math.max(1, Math.floor(RUNS / 3))),
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Mutations never yield two interpretations: a valid request followed by a second one, edited with the
+// bytes smuggling is made of. Whatever Junction accepts it reads the same way in any split, and what it
+// would forward is exactly one message that llhttp reads as Junction did, with the next request after it.
+
+/** The bytes request smuggling is made of, as whole insertions. */
+const HOSTILE = [
+  '\r',
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  ':',
+  ',',
+  ';',
+  '\0',
+  '0',
+  '5',
+  'f',
+  '\r\n ',
+  'chunked',
+  ', chunked',
+  'Content-Length: 5\r\n',
+  'Content-Length: 0\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Transfer-Encoding : chunked\r\n',
+  'Host: other.test\r\n',
+  '0\r\n\r\n',
+  'GET /smuggled HTTP/1.1\r\n',
+];
+
+const edit = fc.tuple(
+  fc.nat(),
+  fc.constantFrom('insert', 'replace', 'delete'),
+  fc.constantFrom(...HOSTILE),
+  fc.integer({ min: 1, max: 4 }),
+);
+
+function mutate(bytes: Buffer, edits: readonly [number, string, string, number][]): Buffer {
+  let out = bytes;
+  for (const [at, op, text, length] of edits) {
+    const i = at % (out.length + 1);
+    const insert = op === 'delete' ? Buffer.alloc(0) : Buffer.from(text, 'latin1');
+    const removed = op === 'insert' ? 0 : Math.min(length, out.length - i);
+    out = Buffer.concat([out.subarray(0, i), insert, out.subarray(i + removed)]);
+  }
+  return out;
+}
+
+/** readMessage, except that a malformed body is a rejection like a malformed head. */
+function readHostile(pieces: Buffer[]): Read<RequestHead> {
+  try {
+    return readMessage(pieces, parseReq, 3);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('valid chunked body rejected'))
+      return { step: 'reject' };
+    throw error;
+  }
+}
+
+/** The bytes Junction sends upstream for a request it read: its own head and a re-framed body. */
+function forwardedBytes(read: Read<RequestHead>): Buffer {
+  const head = read.head!;
+  const text = serializeUpstreamRequestHead(head, {
+    clientAddress: '192.0.2.1',
+    scheme: 'http',
+    forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
+    upstreamAuthority: 'backend.test:80',
+  });
+  const body = read.body!;
+  const framed =
+    head.bodyKind !== 'chunked'
+      ? body
+      : Buffer.concat([
+          body.length === 0 ? Buffer.alloc(0) : Buffer.from(`${body.length.toString(16)}\r\n`),
+          body,
+          body.length === 0 ? Buffer.alloc(0) : Buffer.from('\r\n'),
+          Buffer.from('0\r\n\r\n'),
+        ]);
+  return Buffer.concat([Buffer.from(text, 'latin1'), framed]);
+}
+
+describe('mutations never yield two interpretations', () => {
+  let server: http.Server;
+  let port = 0;
+  const seen: Seen[] = [];
+  const clientErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          httpVersion: req.httpVersion,
+          rawHeaders: req.rawHeaders,
+          body: Buffer.concat(parts),
+        });
+        res.end('ok');
+      });
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      clientErrors.push(`${err.code ?? ''} ${err.message}`);
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  /** Sends bytes on one connection, half-closes, and waits until the server is done with it. */
+  async function llhttpReads(bytes: Buffer): Promise<{ seen: Seen[]; errors: string[] }> {
+    seen.length = 0;
+    clientErrors.length = 0;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.resume();
+    socket.end(bytes);
+    await once(socket, 'close', { signal: AbortSignal.timeout(2000) });
+    return { seen: [...seen], errors: [...clientErrors] };
+  }
+
+  const mutated = fc
+    .tuple(requestModel({ methods: STANDARD_METHODS }), fc.array(edit, { minLength: 1, maxLength: 3 }))
+    .map(([model, edits]) => mutate(Buffer.concat([requestBytes(model).bytes, NEXT]), edits));
+
+  test('Junction reads a mutated request the same way whatever the split', () => {
+    fc.assert(
+      fc.property(mutated, cutsArb, (bytes, cuts) => {
+        const whole = readHostile([bytes]);
+        const pieces = readHostile(split(bytes, cuts));
+        // A prefix that the whole accepts is never refused, and the same bytes give the same message.
+        expect(pieces).toEqual(whole);
+      }),
+      params(RUNS * 4),
+    );
+  });
+
+  test('what Junction forwards for an accepted mutation is one message, read by llhttp as Junction read it', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(mutated, async (bytes) => {
+        const read = readHostile([bytes]);
+        if (read.step !== 'done' || read.bodyDone !== true) return;
+        accepted++;
+        const head = read.head!;
+        const forwarded = forwardedBytes(read);
+        // Junction re-reads its own output as exactly that message, with the next request intact after it.
+        const again = readHostile([Buffer.concat([forwarded, NEXT])]);
+        expect(again.step).toBe('done');
+        expect(again.head!.method).toBe(head.method);
+        expect(again.body).toEqual(read.body);
+        expect(again.rest).toEqual(NEXT);
+        // And so does Node's parser: two requests, the first with Junction's method, target and body.
+        // (llhttp knows a fixed list of methods; Junction forwards any token, as RFC 9110 allows.)
+        if (!http.METHODS.includes(head.method)) return;
+        const node = await llhttpReads(Buffer.concat([forwarded, NEXT]));
+        expect(node.errors, JSON.stringify(bytes.toString('latin1'))).toEqual([]);
+        expect(node.seen.map((s) => s.url)).toEqual([forwarded.toString('latin1').split(' ')[1], '/next']);
+        expect(node.seen[0]!.method).toBe(head.method);
+        expect(node.seen[0]!.body).toEqual(read.body);
+      }),
+      params(Math.max(1, Math.floor(RUNS / 2))),
+    );
+    // The mutations must leave enough accepted messages for the property to mean something.
+    expect(accepted).toBeGreaterThan(0);
   });
 });
