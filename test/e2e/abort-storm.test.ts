@@ -142,7 +142,7 @@ async function abortAt(port: number, stage: Stage, random: () => number): Promis
       break;
     case 'mid-response':
       await write(socket, 'GET /stream/body HTTP/1.1\r\nHost: storm.test\r\n\r\n');
-      await firstBytes(socket, 1_000);
+      await firstBytes(socket, 5_000);
       await jitter(30);
       break;
   }
