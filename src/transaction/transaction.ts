@@ -678,7 +678,8 @@ export class Transaction
         this.#startResponse(response, buf, offset);
         return;
       }
-      if (response.status === 101 && this.#upgrade) {
+      // A 101 must name the protocol it switched to (RFC 9110 §15.2.2).
+      if (response.status === 101 && this.#upgrade && hasUpgradeField(response.headers)) {
         this.#resPending = null;
         const hooks = this.#hooks;
         if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
@@ -692,7 +693,7 @@ export class Transaction
         this.#failAfterUpstream(
           502,
           'JCT_ERR_HTTP_BAD_RESPONSE',
-          'the upstream switched protocols unasked\n',
+          'the upstream switched protocols unasked, or without an Upgrade field\n',
         );
         return;
       }

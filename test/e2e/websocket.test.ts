@@ -1,0 +1,270 @@
+/**
+ * Upgrades through Junction: WebSocket clients and backends from the `ws` package, and raw TCP backends
+ * for exact bytes and other protocols. An upgrade request is routed and hooked like any request; a 101
+ * turns the session into a tunnel with backpressure both ways and its own idle timeout (tunnel_idle);
+ * any other answer keeps the connection HTTP. Every test ends by checking that the session, the
+ * upstream connection and the lease are all given back.
+ */
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { expect, onTestFinished, test } from 'vitest';
+import { WebSocket } from 'ws';
+import type { TunnelReport, TxnContext } from '../../src/index.ts';
+import { definePlugin } from '../../src/plugins/index.ts';
+import { captureBackend, rawBackend, type RawBackend } from '../support/backends.ts';
+import { RawClient, connectTo, readUntil } from '../support/clients.ts';
+import { backendList, proxyToBackend, startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { closed, nextMessages, openWebSocket, wsBackend, type WsBackend } from '../support/websocket.ts';
+
+const MiB = 1024 * 1024;
+
+async function backend(options: Parameters<typeof wsBackend>[1] = {}): Promise<WsBackend> {
+  const started = await wsBackend('ws', options);
+  onTestFinished(() => started.close());
+  return started;
+}
+
+async function client(junction: RunningJunction, path = '/chat', headers?: Record<string, string>) {
+  const ws = await openWebSocket(`ws://127.0.0.1:${junction.port}${path}`, headers ? { headers } : {});
+  onTestFinished(() => {
+    ws.terminate();
+  });
+  return ws;
+}
+
+/** Everything a session and a tunnel hold is given back: no session, lease or leased connection left. */
+async function expectNothingHeld(junction: RunningJunction): Promise<void> {
+  await waitFor(
+    () => {
+      const stats = junction.server.stats();
+      return (
+        stats.sessions === 0 &&
+        stats.upstreamInFlight === 0 &&
+        stats.upstreamConnectionsOpen === stats.upstreamConnectionsIdle &&
+        stats.headBuffersInUse === 0
+      );
+    },
+    { what: `nothing held (stats: ${JSON.stringify(junction.server.stats())})` },
+  );
+}
+
+function pattern(bytes: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+test('text and binary messages are echoed through an HTTP listener', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  ws.send('hello');
+  ws.send(Buffer.from([0, 1, 2, 255]));
+  const [text, binary] = await nextMessages(ws, 2);
+  expect(text).toEqual({ data: Buffer.from('hello'), isBinary: false });
+  expect(binary).toEqual({ data: Buffer.from([0, 1, 2, 255]), isBinary: true });
+  expect(echo.upgrades).toHaveLength(1);
+  expect(echo.upgrades[0]).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket' });
+  expect(echo.upgrades[0]?.['x-forwarded-for']).toBe('127.0.0.1');
+  ws.close(1000);
+  await closed(ws);
+  await expectNothingHeld(junction);
+});
+
+test('messages of several MiB cross both ways intact, with backpressure on each side', async () => {
+  const toClient = pattern(12 * MiB, 7);
+  const echo = await backend({
+    onConnection: (ws) => {
+      ws.on('message', (data: Buffer) => {
+        // The echo of the client's message, then a larger one of the backend's own.
+        ws.send(data, { binary: true });
+        ws.send(toClient, { binary: true });
+      });
+    },
+  });
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  const fromClient = pattern(8 * MiB, 3);
+  ws.send(fromClient, { binary: true });
+  const [echoed, own] = await nextMessages(ws, 2, 20_000);
+  expect(echoed!.data.length).toBe(fromClient.length);
+  expect(sha(echoed!.data)).toBe(sha(fromClient));
+  expect(sha(own!.data)).toBe(sha(toClient));
+  ws.close(1000);
+  await closed(ws);
+  await expectNothingHeld(junction);
+}, 30_000);
+
+test('a thousand messages in flight come back in order', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  const replies = nextMessages(ws, 1000, 15_000);
+  for (let i = 0; i < 1000; i++) ws.send(`message ${i}`);
+  const got = await replies;
+  expect(got.map((m) => m.data.toString())).toEqual(Array.from({ length: 1000 }, (_, i) => `message ${i}`));
+  ws.close(1000);
+  await closed(ws);
+  await expectNothingHeld(junction);
+});
+
+test('the client closing: the backend sees its close code and reason, and everything is given back', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  ws.close(4000, 'client done');
+  expect(await closed(ws)).toEqual({ code: 4000, reason: 'client done' });
+  await waitFor(() => echo.closes.length === 1, { what: 'the backend seeing the close' });
+  expect(echo.closes[0]).toEqual({ code: 4000, reason: 'client done' });
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
+
+test('the backend closing: the client sees its close code and reason', async () => {
+  const echo = await backend({
+    onConnection: (ws) => {
+      ws.on('message', () => {
+        ws.close(4001, 'backend done');
+      });
+    },
+  });
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  ws.send('please close');
+  expect(await closed(ws)).toEqual({ code: 4001, reason: 'backend done' });
+  await expectNothingHeld(junction);
+});
+
+test('an idle tunnel is closed after timeouts.tunnel_idle, on both sides', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo, 'timeouts: { tunnel_idle: 300ms }');
+  const ws = await client(junction);
+  ws.send('one message keeps it alive');
+  await nextMessages(ws, 1);
+  const opened = Date.now();
+  const how = await closed(ws, 5_000);
+  expect(how.code).toBe(1006);
+  expect(Date.now() - opened).toBeGreaterThanOrEqual(250);
+  await waitFor(() => echo.open.size === 0, { what: 'the backend side closing' });
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().deadlinesFired).toBeGreaterThan(0);
+  expect(junction.server.stats().zombiesClosed).toBe(0);
+});
+
+test('traffic keeps a tunnel open past tunnel_idle', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo, 'timeouts: { tunnel_idle: 400ms }');
+  const ws = await client(junction);
+  for (let i = 0; i < 8; i++) {
+    ws.send(`tick ${i}`);
+    await nextMessages(ws, 1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  expect(ws.readyState).toBe(WebSocket.OPEN);
+  ws.close(1000);
+  await closed(ws);
+  await expectNothingHeld(junction);
+});
+
+/**
+ * A raw TCP backend for a protocol of its own, `echo`: it answers the first request head with a 101 and
+ * a greeting in the same write, then echoes every byte (those that came after the head included) and
+ * answers a FIN with its own. `RESET` in the stream makes it reset the connection instead.
+ */
+async function echoProtocolBackend(): Promise<RawBackend & { readonly heads: string[] }> {
+  const heads: string[] = [];
+  const started = await rawBackend((socket: Socket) => {
+    let head = Buffer.alloc(0);
+    let switched = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (switched) {
+        if (chunk.includes('RESET')) socket.resetAndDestroy();
+        else socket.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      switched = true;
+      heads.push(head.subarray(0, end).toString('latin1'));
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhello ');
+      if (end + 4 < head.length) socket.write(head.subarray(end + 4));
+    });
+    socket.on('end', () => {
+      socket.end();
+    });
+  }, 'echo-protocol');
+  onTestFinished(() => started.close());
+  return Object.assign(started, { heads });
+}
+
+test('another protocol: early bytes both ways are kept, and a half-close travels through', async () => {
+  const echo = await echoProtocolBackend();
+  const junction = await proxyToBackend(echo);
+  const socket = await connectTo(junction.port);
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  // Bytes of the new protocol right behind the request head, in the same write.
+  socket.write('GET /echo HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly ');
+  const switched = await readUntil(socket, (got) => got.includes('early '));
+  const text = switched.toString('latin1');
+  expect(text).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  expect(text).toContain('\r\nUpgrade: echo\r\n');
+  expect(text).toContain('\r\nConnection: Upgrade\r\n');
+  expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe('hello early ');
+  expect(echo.heads[0]).toContain('\r\nUpgrade: echo\r\n');
+  expect(echo.heads[0]).toContain('\r\nConnection: Upgrade\r\n');
+
+  socket.write('late');
+  await readUntil(socket, (got) => got.toString('latin1').endsWith('hello early late'));
+  // Our FIN reaches the backend, whose FIN comes back: the connection ends cleanly.
+  let ended = false;
+  socket.on('end', () => {
+    ended = true;
+  });
+  socket.end();
+  await waitFor(() => ended, { what: 'the FIN coming back' });
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
+
+test('an upstream reset mid-tunnel cuts the client, and txn-close hooks see the report', async () => {
+  const reports: TunnelReport[] = [];
+  const plugin = definePlugin({
+    name: 'tunnel-reports',
+    setup(api) {
+      api.hook('txn-close', (txn: TxnContext) => {
+        if (txn.tunnel !== undefined) reports.push(txn.tunnel);
+      });
+    },
+  });
+  const echo = await echoProtocolBackend();
+  const junction = await startJunctionFromYaml(
+    `plugins: [tunnel-reports]
+routes: [{ cluster: app }]
+clusters: { app: { backends: ${backendList(echo)} } }`,
+    { plugins: { 'tunnel-reports': plugin } },
+  );
+  onTestFinished(() => junction.close());
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  await raw.write('GET / HTTP/1.1\r\nHost: up.test\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+  await raw.readUntil((got) => got.includes('hello '));
+  await raw.write('0123456789');
+  await raw.readUntil((got) => got.includes('0123456789'));
+  await raw.write('RESET');
+  expect(await raw.waitForEnd()).toBe(true);
+  await waitFor(() => reports.length === 1, { what: 'the txn-close report' });
+  expect(reports[0]).toMatchObject({
+    endedBy: 'upstream',
+    errorCode: 'JCT_ERR_UPSTREAM_RESET',
+    bytesFromClient: 15,
+    bytesFromUpstream: 16,
+  });
+  expect(reports[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  await expectNothingHeld(junction);
+});
