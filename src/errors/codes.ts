@@ -63,7 +63,8 @@ export const ERROR_CODES = {
   },
   JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
     status: undefined,
-    summary: 'A tunnel (after a 101 Switching Protocols) moved no byte for timeouts.tunnel_idle; both sides were closed.',
+    summary:
+      'A tunnel (after a 101 Switching Protocols) moved no byte for timeouts.tunnel_idle; both sides were closed.',
   },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 

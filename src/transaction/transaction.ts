@@ -246,7 +246,11 @@ export class Transaction
           { code: 'JCT_ERR_UPGRADE_REFUSED', route: this.route.name },
           'protocol upgrade refused by the route',
         );
-        this.#respondLocal(403, 'JCT_ERR_UPGRADE_REFUSED', 'this route does not allow this protocol upgrade\n');
+        this.#respondLocal(
+          403,
+          'JCT_ERR_UPGRADE_REFUSED',
+          'this route does not allow this protocol upgrade\n',
+        );
         return false;
       }
       this.#upgrade = decision === 'tunnel';
@@ -716,7 +720,8 @@ export class Transaction
     this.#resState = 'done';
     this.#switchedAt = this.snapshot.router.now();
     const upstream = lease.upstream;
-    const extraHeaders = upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this);
+    const extraHeaders =
+      upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this);
     session.writeClient(serializeSwitchingHead(response, extraHeaders), 'latin1');
     const tunnel = new Tunnel(
       channel,

@@ -91,6 +91,7 @@ export function logTunnelEnd(
     code: report.errorCode,
   };
   if (report.errorCode === undefined) log.debug(fields, 'tunnel closed');
-  else if (report.endedBy === 'idle-timeout') log.info(fields, 'tunnel closed: idle past timeouts.tunnel_idle');
+  else if (report.endedBy === 'idle-timeout')
+    log.info(fields, 'tunnel closed: idle past timeouts.tunnel_idle');
   else log.info(fields, `tunnel closed: the ${report.endedBy} reset or aborted it`);
 }

@@ -13,7 +13,12 @@ import type { TunnelReport, TxnContext } from '../../src/index.ts';
 import { definePlugin } from '../../src/plugins/index.ts';
 import { captureBackend, rawBackend, type RawBackend } from '../support/backends.ts';
 import { RawClient, connectTo, readUntil } from '../support/clients.ts';
-import { backendList, proxyToBackend, startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
+import {
+  backendList,
+  proxyToBackend,
+  startJunctionFromYaml,
+  type RunningJunction,
+} from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { closed, nextMessages, openWebSocket, wsBackend, type WsBackend } from '../support/websocket.ts';
 
@@ -266,5 +271,174 @@ clusters: { app: { backends: ${backendList(echo)} } }`,
     bytesFromUpstream: 16,
   });
   expect(reports[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  await expectNothingHeld(junction);
+});
+
+test('a backend refusing the upgrade (403) keeps the connection HTTP: both connections are reused', async () => {
+  const refusing = await captureBackend({
+    response: (request) =>
+      request.headers['upgrade'] === undefined
+        ? 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain'
+        : 'HTTP/1.1 403 Forbidden\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 6\r\n\r\ndenied',
+  });
+  onTestFinished(() => refusing.close());
+  const junction = await proxyToBackend(refusing);
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  const refused = await raw.exchange(
+    'GET /ws HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+  );
+  expect(refused.statusCode).toBe(403);
+  expect(refused.body.toString()).toBe('denied');
+  // The backend's Connection and Upgrade are about its hop: not passed on.
+  expect(refused.headers['upgrade']).toBeUndefined();
+  expect(refused.headers['connection']).toBeUndefined();
+  const plain = await raw.exchange('GET /after HTTP/1.1\r\nHost: up.test\r\n\r\n');
+  expect(plain.statusCode).toBe(200);
+  expect(plain.body.toString()).toBe('plain');
+  expect(raw.ended).toBe(false);
+  expect(refusing.requests.map((r) => r.headers['upgrade'])).toEqual(['websocket', undefined]);
+  expect(refusing.requests.map((r) => r.connectionId)).toEqual([1, 1]);
+  await raw.close();
+  await expectNothingHeld(junction);
+});
+
+test('a rule sees the upgrade request and adds a field the backend receives in it', async () => {
+  const echo = await backend();
+  const junction = await startJunctionFromYaml(`
+rules:
+  - when: ua-req
+    do:
+      - with: '{ua-req-field<Upgrade>}'
+        select:
+          - match<nc>: websocket
+            do:
+              - ua-req-field<X-Tunnel>: 'yes {ua-req-path}'
+routes: [{ cluster: app }]
+clusters: { app: { backends: ${backendList(echo)} } }`);
+  onTestFinished(() => junction.close());
+  const ws = await client(junction, '/room/7');
+  ws.send('hi');
+  await nextMessages(ws, 1);
+  expect(echo.upgrades[0]?.['x-tunnel']).toBe('yes /room/7');
+  ws.close(1000);
+  await closed(ws);
+  await expectNothingHeld(junction);
+});
+
+test('routes[].upgrade: false answers 403 itself; a list allows only the protocols it names', async () => {
+  const echo = await backend();
+  const junction = await startJunctionFromYaml(`
+routes:
+  - { match: { path: /closed/ }, cluster: app, upgrade: false }
+  - { match: { path: /ws-only/ }, cluster: app, upgrade: [websocket] }
+clusters: { app: { backends: ${backendList(echo)} } }`);
+  onTestFinished(() => junction.close());
+  await expect(openWebSocket(`ws://127.0.0.1:${junction.port}/closed/x`)).rejects.toThrow(
+    'unexpected response 403',
+  );
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  const other = await raw.exchange(
+    'GET /ws-only/x HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n',
+  );
+  expect(other.statusCode).toBe(403);
+  // Refused before any upstream was asked: the connection stays usable for HTTP.
+  const plain = await raw.exchange('GET /ws-only/x HTTP/1.1\r\nHost: up.test\r\n\r\n');
+  expect(plain.statusCode).toBe(200);
+  expect(echo.upgrades).toHaveLength(0);
+  const ws = await client(junction, '/ws-only/chat');
+  ws.send('allowed');
+  expect((await nextMessages(ws, 1))[0]?.data.toString()).toBe('allowed');
+  ws.close(1000);
+  await closed(ws);
+  await raw.close();
+  await expectNothingHeld(junction);
+});
+
+test.each([
+  ['HTTP/1.0', 'GET /old HTTP/1.0\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n'],
+  [
+    'a request with a body',
+    'POST /form HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 3\r\n\r\nabc',
+  ],
+])('%s asking for an upgrade is forwarded as a plain request, without Upgrade', async (_name, bytes) => {
+  const capture = await captureBackend();
+  onTestFinished(() => capture.close());
+  const junction = await proxyToBackend(capture);
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  const response = await raw.exchange(bytes);
+  expect(response.statusCode).toBe(200);
+  expect(capture.requests).toHaveLength(1);
+  expect(capture.requests[0]?.headers['upgrade']).toBeUndefined();
+  expect(capture.requests[0]?.headers['connection'] ?? '').not.toMatch(/upgrade/i);
+  await raw.close();
+  await expectNothingHeld(junction);
+});
+
+test('a 101 without an Upgrade field, or to a request that asked for none, is a 502', async () => {
+  const switching = await rawBackend((socket) => {
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n');
+    });
+  });
+  onTestFinished(() => switching.close());
+  const junction = await proxyToBackend(switching);
+  for (const head of [
+    'GET / HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: up.test\r\n\r\n',
+  ]) {
+    const raw = await RawClient.connect(junction.port);
+    const response = await raw.exchange(head);
+    expect(response.statusCode).toBe(502);
+    await raw.close();
+  }
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
+
+test('a client that stops reading holds the backend back instead of filling Junction', async () => {
+  const total = 256 * MiB;
+  let written = 0;
+  const firehose = await rawBackend((socket) => {
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: firehose\r\nConnection: Upgrade\r\n\r\n');
+      const block = Buffer.alloc(64 * 1024, 0x61);
+      const pump = (): void => {
+        while (written < total) {
+          written += block.length;
+          if (!socket.write(block)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+  });
+  onTestFinished(() => firehose.close());
+  const junction = await proxyToBackend(firehose);
+  const socket = await connectTo(junction.port);
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  socket.write('GET / HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: firehose\r\n\r\n');
+  await readUntil(socket, (got) => got.includes('\r\n\r\n'));
+  socket.pause();
+  // Let the pipe fill: what the backend wrote is bounded by socket buffers, not by the stream.
+  await waitFor(() => written > 0, { what: 'the backend writing' });
+  let last = -1;
+  await waitFor(
+    async () => {
+      const settled = written === last;
+      last = written;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return settled;
+    },
+    { what: 'the backend being held back', timeoutMs: 10_000 },
+  );
+  expect(written).toBeLessThan(64 * MiB);
+  socket.destroy();
   await expectNothingHeld(junction);
 });
