@@ -442,3 +442,48 @@ test('a client that stops reading holds the backend back instead of filling Junc
   socket.destroy();
   await expectNothingHeld(junction);
 });
+
+test('response hooks see the 101: a field they add reaches the client, and respond() refuses the switch', async () => {
+  const seen: string[] = [];
+  const plugin = definePlugin({
+    name: 'see-101',
+    setup(api) {
+      api.hook('read-response', (txn: TxnContext) => {
+        seen.push(`${txn.request.headers.get('upgrade') ?? '-'} ${txn.response?.status ?? 0}`);
+      });
+      api.hook('send-response', (txn: TxnContext) => {
+        if (txn.response?.status !== 101) return;
+        if (txn.request.path === '/refuse') txn.respond({ status: 409, body: 'not now' });
+        else txn.response.headers.set('X-Seen', 'yes');
+      });
+    },
+  });
+  const echo = await echoProtocolBackend();
+  const junction = await startJunctionFromYaml(
+    `plugins: [see-101]
+routes: [{ cluster: app }]
+clusters: { app: { backends: ${backendList(echo)} } }`,
+    { plugins: { 'see-101': plugin } },
+  );
+  onTestFinished(() => junction.close());
+
+  const accepted = await RawClient.connect(junction.port);
+  onTestFinished(() => accepted.close());
+  await accepted.write('GET / HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nabc');
+  const text = (await accepted.readUntil((got) => got.includes('hello abc'))).toString('latin1');
+  expect(text).toMatch(/^HTTP\/1\.1 101 /);
+  expect(text).toContain('\r\nX-Seen: yes\r\n');
+  await accepted.close();
+
+  const refused = await RawClient.connect(junction.port);
+  onTestFinished(() => refused.close());
+  const answer = await refused.exchange(
+    'GET /refuse HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
+  );
+  expect(answer.statusCode).toBe(409);
+  expect(answer.body.toString()).toBe('not now');
+  expect(seen).toEqual(['echo 101', 'echo 101']);
+  await refused.close();
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});

@@ -1,0 +1,143 @@
+import { describe, expect, test } from 'vitest';
+import { Tunnel, type TunnelHost, type TunnelPeer, type TunnelReport } from './tunnel.ts';
+
+/** A peer that records what the tunnel did to it; `full` makes its writes report a full buffer. */
+class FakePeer implements TunnelPeer {
+  written: string[] = [];
+  ended = false;
+  paused = false;
+  destroyed = false;
+  full = false;
+  write(data: Buffer): boolean {
+    this.written.push(data.toString());
+    return !this.full;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+class FakeHost implements TunnelHost {
+  time = 1000;
+  deadlines: number[] = [];
+  reports: TunnelReport[] = [];
+  now(): number {
+    return this.time;
+  }
+  setDeadline(ms: number): void {
+    this.deadlines.push(ms);
+  }
+  onTunnelOver(report: TunnelReport): void {
+    this.reports.push(report);
+  }
+}
+
+function setup(early: string | null = null) {
+  const client = new FakePeer();
+  const upstream = new FakePeer();
+  const host = new FakeHost();
+  const tunnel = new Tunnel(upstream, host, 5000, early === null ? null : Buffer.from(early));
+  tunnel.attachClient(client);
+  return { client, upstream, host, tunnel };
+}
+
+describe('Tunnel', () => {
+  test('upstream bytes from the 101 read go to the client first; bytes move both ways and arm the idle deadline', () => {
+    const { client, upstream, host, tunnel } = setup('early');
+    tunnel.onClientData(Buffer.from('ping'));
+    tunnel.onUpstreamData(Buffer.from('pong'));
+    expect(client.written).toEqual(['early', 'pong']);
+    expect(upstream.written).toEqual(['ping']);
+    expect(tunnel.bytesFromClient).toBe(4);
+    expect(tunnel.bytesFromUpstream).toBe(9);
+    expect(host.deadlines.every((ms) => ms === 5000)).toBe(true);
+    expect(host.deadlines.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('a full side pauses its peer until it drains, in each direction', () => {
+    const { client, upstream, tunnel } = setup();
+    upstream.full = true;
+    tunnel.onClientData(Buffer.from('a'));
+    expect(client.paused).toBe(true);
+    tunnel.onUpstreamDrain();
+    expect(client.paused).toBe(false);
+    client.full = true;
+    tunnel.onUpstreamData(Buffer.from('b'));
+    expect(upstream.paused).toBe(true);
+    tunnel.onClientDrain();
+    expect(upstream.paused).toBe(false);
+  });
+
+  test('a FIN is passed on; after FINs both ways the client closing ends the tunnel cleanly', () => {
+    const { client, upstream, host, tunnel } = setup();
+    tunnel.onClientEnd();
+    expect(upstream.ended).toBe(true);
+    expect(client.ended).toBe(false);
+    tunnel.onUpstreamData(Buffer.from('last words'));
+    tunnel.onUpstreamEnd();
+    expect(client.ended).toBe(true);
+    expect(client.written).toEqual(['last words']);
+    tunnel.onUpstreamClose(undefined);
+    expect(host.reports).toHaveLength(0);
+    host.time = 1250;
+    tunnel.onClientClose(false);
+    expect(host.reports).toEqual([
+      { durationMs: 250, bytesFromClient: 0, bytesFromUpstream: 10, endedBy: 'client', errorCode: undefined },
+    ]);
+    expect(client.destroyed).toBe(false);
+    expect(host.deadlines.at(-1)).toBe(0);
+  });
+
+  test('after the upstream closes cleanly, the client keeps what is buffered for it until it closes', () => {
+    const { client, host, tunnel } = setup();
+    tunnel.onUpstreamEnd();
+    tunnel.onUpstreamClose(undefined);
+    expect(client.destroyed).toBe(false);
+    expect(host.reports).toHaveLength(0);
+    // Nothing can reach the upstream any more: the client's bytes are counted, not written.
+    tunnel.onClientData(Buffer.from('too late'));
+    tunnel.onClientEnd();
+    tunnel.onClientClose(false);
+    expect(host.reports[0]).toMatchObject({ endedBy: 'upstream', errorCode: undefined, bytesFromClient: 8 });
+  });
+
+  test('an upstream reset cuts the client at once', () => {
+    const { client, host, tunnel } = setup();
+    tunnel.onUpstreamClose(new Error('ECONNRESET'));
+    expect(client.destroyed).toBe(true);
+    expect(host.reports[0]).toMatchObject({ endedBy: 'upstream', errorCode: 'JCT_ERR_UPSTREAM_RESET' });
+  });
+
+  test('a client that goes without a FIN takes the upstream down', () => {
+    const { upstream, host, tunnel } = setup();
+    tunnel.onClientClose(true);
+    expect(upstream.destroyed).toBe(true);
+    expect(host.reports[0]).toMatchObject({ endedBy: 'client', errorCode: 'JCT_ERR_CLIENT_ABORTED' });
+  });
+
+  test('the idle deadline destroys both sides, once; later events change nothing', () => {
+    const { client, upstream, host, tunnel } = setup();
+    tunnel.onDeadline();
+    expect(client.destroyed && upstream.destroyed).toBe(true);
+    expect(host.reports).toHaveLength(1);
+    expect(host.reports[0]).toMatchObject({
+      endedBy: 'idle-timeout',
+      errorCode: 'JCT_ERR_TUNNEL_IDLE_TIMEOUT',
+    });
+    tunnel.onClientClose(true);
+    tunnel.onUpstreamClose(new Error('late'));
+    tunnel.onClientData(Buffer.from('x'));
+    expect(host.reports).toHaveLength(1);
+    expect(upstream.written).toEqual([]);
+    expect(tunnel.isOver).toBe(true);
+  });
+});
