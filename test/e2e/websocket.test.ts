@@ -6,6 +6,7 @@
  * upstream connection and the lease are all given back.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
 import { WebSocket } from 'ws';
@@ -486,4 +487,34 @@ clusters: { app: { backends: ${backendList(echo)} } }`,
   await refused.close();
   await expectNothingHeld(junction);
   expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
+
+test('examples/websocket.yaml: WebSocket on /live/, plain HTTP beside it, upgrades refused elsewhere', async () => {
+  const realtime = await backend();
+  const web = await captureBackend();
+  onTestFinished(() => web.close());
+  const yaml = readFileSync(new URL('../../examples/websocket.yaml', import.meta.url), 'utf8')
+    .replace('port: 8080', 'port: 0')
+    .replaceAll('127.0.0.1:9201', realtime.address)
+    .replaceAll('127.0.0.1:9202', web.address);
+  const junction = await startJunctionFromYaml(yaml);
+  onTestFinished(() => junction.close());
+  expect(junction.config.timeouts.tunnelIdleMs).toBe(120_000);
+
+  const ws = await client(junction, '/live/chat');
+  ws.send('through the example');
+  expect((await nextMessages(ws, 1))[0]?.data.toString()).toBe('through the example');
+  expect(realtime.upgrades[0]?.['x-junction-route']).toBe('live');
+  await expect(openWebSocket(`ws://127.0.0.1:${junction.port}/elsewhere`)).rejects.toThrow(
+    'unexpected response 403',
+  );
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  expect((await raw.exchange('GET /live/status HTTP/1.1\r\nHost: up.test\r\n\r\n')).statusCode).toBe(200);
+  expect(realtime.plainRequests).toBe(1);
+  expect(web.requests).toHaveLength(0);
+  ws.close(1000);
+  await closed(ws);
+  await raw.close();
+  await expectNothingHeld(junction);
 });
