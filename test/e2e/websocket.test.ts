@@ -518,3 +518,27 @@ test('examples/websocket.yaml: WebSocket on /live/, plain HTTP beside it, upgrad
   await raw.close();
   await expectNothingHeld(junction);
 });
+
+test('an open tunnel counts as a session and an upstream in flight; shutdown cuts it after the grace period', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  ws.send('open');
+  await nextMessages(ws, 1);
+  expect(junction.server.stats()).toMatchObject({
+    sessions: 1,
+    upstreamInFlight: 1,
+    upstreamConnectionsOpen: 1,
+  });
+  const started = Date.now();
+  const closing = junction.close(300);
+  expect((await closed(ws)).code).toBe(1006);
+  await closing;
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  await waitFor(() => echo.open.size === 0, { what: 'the backend side closing' });
+  expect(junction.server.stats()).toMatchObject({
+    sessions: 0,
+    upstreamInFlight: 0,
+    upstreamConnectionsOpen: 0,
+  });
+});
