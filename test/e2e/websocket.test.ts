@@ -12,7 +12,7 @@ import { expect, onTestFinished, test } from 'vitest';
 import { WebSocket } from 'ws';
 import type { TunnelReport, TxnContext } from '../../src/index.ts';
 import { definePlugin } from '../../src/plugins/index.ts';
-import { captureBackend, rawBackend, type RawBackend } from '../support/backends.ts';
+import { captureBackend, closeBeforeHeadBackend, rawBackend, type RawBackend } from '../support/backends.ts';
 import { RawClient, connectTo, readUntil } from '../support/clients.ts';
 import {
   backendList,
@@ -541,4 +541,30 @@ test('an open tunnel counts as a session and an upstream in flight; shutdown cut
     upstreamInFlight: 0,
     upstreamConnectionsOpen: 0,
   });
+});
+
+test('an upgrade request is not retried once sent, though the cluster retries resets', async () => {
+  const closing = await closeBeforeHeadBackend();
+  onTestFinished(() => closing.close());
+  const echo = await backend();
+  const junction = await startJunctionFromYaml(`
+routes: [{ cluster: app }]
+clusters:
+  app:
+    strategy: first-available
+    retry: { attempts: 3, on: [reset] }
+    backends: ${backendList(closing, echo)}`);
+  onTestFinished(() => junction.close());
+  await expect(openWebSocket(`ws://127.0.0.1:${junction.port}/`)).rejects.toThrow('unexpected response 502');
+  expect(closing.connections).toBe(1);
+  expect(echo.upgrades).toHaveLength(0);
+  expect(echo.connections).toBe(0);
+  // A plain request on the same cluster is retried onto the second backend.
+  const raw = await RawClient.connect(junction.port);
+  onTestFinished(() => raw.close());
+  expect((await raw.exchange('GET / HTTP/1.1\r\nHost: up.test\r\n\r\n')).statusCode).toBe(200);
+  expect(closing.connections).toBe(2);
+  expect(echo.plainRequests).toBe(1);
+  await raw.close();
+  await expectNothingHeld(junction);
 });
