@@ -1,3 +1,4 @@
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { Tunnel, type TunnelHost, type TunnelPeer, type TunnelReport } from './tunnel.ts';
 
@@ -140,4 +141,106 @@ describe('Tunnel', () => {
     expect(upstream.written).toEqual([]);
     expect(tunnel.isOver).toBe(true);
   });
+});
+
+const runs = Number(process.env['JUNCTION_FC_RUNS'] ?? 300);
+const seed =
+  process.env['JUNCTION_FC_SEED'] === undefined ? undefined : Number(process.env['JUNCTION_FC_SEED']);
+const params = { numRuns: runs, ...(seed === undefined ? {} : { seed }) };
+
+const EVENTS = [
+  'client-data',
+  'upstream-data',
+  'client-drain',
+  'upstream-drain',
+  'client-end',
+  'upstream-end',
+  'client-close',
+  'client-reset',
+  'upstream-close',
+  'upstream-reset',
+  'deadline',
+  'client-full',
+  'upstream-full',
+] as const;
+
+describe('Tunnel, whatever order its events come in', () => {
+  propTest.prop([fc.array(fc.constantFrom(...EVENTS), { maxLength: 40 })], params)(
+    'reports once, counts every byte, writes no more than came in, and leaves no side open when it ends',
+    (events) => {
+      const { client, upstream, host, tunnel } = setup();
+      let sentByClient = 0;
+      let sentByUpstream = 0;
+      let clientGone = false;
+      let upstreamGone = false;
+      for (const event of events) {
+        switch (event) {
+          case 'client-data':
+            if (!tunnel.isOver) sentByClient += 3;
+            tunnel.onClientData(Buffer.from('abc'));
+            break;
+          case 'upstream-data':
+            if (!tunnel.isOver) sentByUpstream += 2;
+            tunnel.onUpstreamData(Buffer.from('xy'));
+            break;
+          case 'client-drain':
+            client.full = false;
+            tunnel.onClientDrain();
+            break;
+          case 'upstream-drain':
+            upstream.full = false;
+            tunnel.onUpstreamDrain();
+            break;
+          case 'client-end':
+            tunnel.onClientEnd();
+            break;
+          case 'upstream-end':
+            tunnel.onUpstreamEnd();
+            break;
+          case 'client-close':
+            clientGone = true;
+            tunnel.onClientClose(false);
+            break;
+          case 'client-reset':
+            clientGone = true;
+            tunnel.onClientClose(true);
+            break;
+          case 'upstream-close':
+            upstreamGone = true;
+            tunnel.onUpstreamClose(undefined);
+            break;
+          case 'upstream-reset':
+            upstreamGone = true;
+            tunnel.onUpstreamClose(new Error('reset'));
+            break;
+          case 'deadline':
+            tunnel.onDeadline();
+            break;
+          case 'client-full':
+            client.full = true;
+            break;
+          case 'upstream-full':
+            upstream.full = true;
+            break;
+        }
+      }
+      expect(host.reports.length).toBeLessThanOrEqual(1);
+      // Both connections gone means the tunnel is over: it never outlives its sockets.
+      if (clientGone && upstreamGone) expect(tunnel.isOver).toBe(true);
+      expect(tunnel.isOver).toBe(host.reports.length === 1);
+      expect(tunnel.bytesFromClient).toBe(sentByClient);
+      expect(tunnel.bytesFromUpstream).toBe(sentByUpstream);
+      // What was written is never more than what came in.
+      expect(upstream.written.join('').length).toBeLessThanOrEqual(sentByClient);
+      expect(client.written.join('').length).toBeLessThanOrEqual(sentByUpstream);
+      const report = host.reports[0];
+      if (report !== undefined) {
+        expect(report.bytesFromClient).toBeLessThanOrEqual(sentByClient);
+        expect(host.deadlines.at(-1)).toBe(0);
+        // Each side closed by itself or was destroyed: nothing is left open.
+        expect(clientGone || client.destroyed).toBe(true);
+        expect(upstreamGone || upstream.destroyed).toBe(true);
+      }
+    },
+  );
 });
