@@ -568,3 +568,16 @@ clusters:
   await raw.close();
   await expectNothingHeld(junction);
 });
+
+test('a client that vanishes without a close frame frees the backend side too', async () => {
+  const echo = await backend();
+  const junction = await proxyToBackend(echo);
+  const ws = await client(junction);
+  ws.send('then gone');
+  await nextMessages(ws, 1);
+  ws.terminate();
+  await waitFor(() => echo.closes.length === 1, { what: 'the backend side closing' });
+  expect(echo.closes[0]?.code).toBe(1006);
+  await expectNothingHeld(junction);
+  expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
