@@ -59,7 +59,7 @@ export const ERROR_CODES = {
   },
   JCT_ERR_UPGRADE_REFUSED: {
     status: 403,
-    summary: 'The request asks for a protocol upgrade its route does not allow (`routes[].upgrade`).',
+    summary: 'The request asks for a protocol upgrade its route does not allow.',
   },
   JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
     status: undefined,
