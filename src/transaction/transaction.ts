@@ -156,7 +156,7 @@ export class Transaction
   #upgrade = false;
   /** When the upstream switched protocols; the tunnel's report once it is over. */
   #switchedAt = 0;
-  tunnel: TunnelReport | undefined = undefined;
+  #tunnelReport: TunnelReport | undefined = undefined;
 
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
     this.#session = session;
@@ -453,6 +453,9 @@ export class Transaction
   get clusterName(): string | undefined {
     return this.cluster?.name;
   }
+  get tunnel(): TunnelReport | undefined {
+    return this.#tunnelReport;
+  }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
@@ -738,7 +741,7 @@ export class Transaction
   readonly #tunnelOver = (report: TunnelReport): void => {
     if (this.#finished) return;
     this.#finished = true;
-    this.tunnel = report;
+    this.#tunnelReport = report;
     const upstreamId = this.upstreamId;
     const lease = this.#lease;
     if (lease !== undefined) {
