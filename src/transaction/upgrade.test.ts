@@ -1,3 +1,4 @@
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { parseRequestHead, parseResponseHead } from '../codec/index.ts';
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
@@ -54,6 +55,30 @@ describe('upgradeDecision', () => {
       'http',
       'h2c',
     ]);
+  });
+});
+
+const TOKEN = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/);
+
+describe('offeredProtocols, whatever the list', () => {
+  propTest.prop(
+    [
+      fc.array(fc.tuple(TOKEN, fc.option(TOKEN, { nil: undefined }), fc.constantFrom('', ' ', '  ')), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+    ],
+    {
+      numRuns: Number(process.env['JUNCTION_FC_RUNS'] ?? 200),
+      ...(process.env['JUNCTION_FC_SEED'] === undefined
+        ? {}
+        : { seed: Number(process.env['JUNCTION_FC_SEED']) }),
+    },
+  )('names every protocol once, lower-cased and without its version, in order', (items) => {
+    const value = items
+      .map(([name, version, space]) => `${space}${name}${version === undefined ? '' : `/${version}`}${space}`)
+      .join(',');
+    expect(offeredProtocols(['Upgrade', value])).toEqual(items.map(([name]) => name.toLowerCase()));
   });
 });
 
