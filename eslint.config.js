@@ -50,6 +50,16 @@ export default tseslint.config(
     },
   },
   {
+    // The tunnel is sans-socket: the session and the upstream connection feed it their events.
+    files: ['src/tunnel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:(net|tls|http|https|dns)$' }, { regex: '^\\.\\./(?!errors/|util/)' }] },
+      ],
+    },
+  },
+  {
     // Strategies see only their types, errors and util.
     files: ['src/strategies/**/*.ts'],
     rules: {

@@ -53,6 +53,8 @@ export type {
   TxnHook,
   TxnHookName,
   TxnTimeouts,
+  TunnelEndedBy,
+  TunnelReport,
 } from './hooks/index.ts';
 export { compressResponse, replaceText } from './transforms/index.ts';
 export type {

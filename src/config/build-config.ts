@@ -92,6 +92,7 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
     strategy: raw.strategy === undefined ? undefined : resolveStrategy(raw.strategy, named),
     plugins: raw.plugins ?? [],
     maxBodyBytes: raw.max_body_size,
+    upgrade: raw.upgrade ?? true,
   };
 }
 
@@ -200,6 +201,7 @@ function buildTimeouts(timeouts: NonNullable<RawConfig['timeouts']>): TimeoutsCo
     backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
     backendBodyMs: timeouts.backend_body ?? defaults.DEFAULT_BACKEND_BODY_TIMEOUT_MS,
     clientBodyMs: timeouts.client_body ?? defaults.DEFAULT_CLIENT_BODY_TIMEOUT_MS,
+    tunnelIdleMs: timeouts.tunnel_idle ?? defaults.DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
     maxSessionMs: timeouts.max_session ?? defaults.DEFAULT_MAX_SESSION_MS,
     shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
   };

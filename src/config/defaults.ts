@@ -66,6 +66,12 @@ export const DEFAULT_BACKEND_IDLE_TIMEOUT_MS = 30_000;
 export const DEFAULT_BACKEND_BODY_TIMEOUT_MS = 60_000;
 /** A client that stops sending its request body for this long gets 408 (nginx: client_body_timeout 60 s). */
 export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 60_000;
+/**
+ * A tunnel (WebSocket…) with no byte moving either way is closed after two minutes: longer than the 60 s
+ * of nginx's proxy_read_timeout and AWS load balancers and the 100 s Cloudflare allows, so heartbeats
+ * tuned for those (usually 25 to 60 s) keep tunnels open, while a dead peer's tunnel is reclaimed soon.
+ */
+export const DEFAULT_TUNNEL_IDLE_TIMEOUT_MS = 120_000;
 /** Connections are recycled after an hour, so no client holds one forever (0 turns it off). */
 export const DEFAULT_MAX_SESSION_MS = 3_600_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

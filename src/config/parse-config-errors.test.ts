@@ -31,6 +31,11 @@ describe('parseConfigText reports every problem with its position', () => {
       ['1:1: config: must be a mapping with at least listeners, got a list'],
     ],
     ['missing listeners', 'routes: []\n', ["1:1: missing required key 'listeners'"]],
+    [
+      'a route upgrade that is neither a boolean nor protocol names',
+      'listeners: [{ port: 1 }]\nroutes:\n  - { cluster: c, upgrade: [web socket] }\nclusters: { c: { backends: [127.0.0.1:1] } }\n',
+      ['3:28: upgrade: must be true, false, or a list of protocol names such as [websocket], got a list'],
+    ],
     ['empty listeners', 'listeners: []\n', ['1:12: listeners: at least one listener is required']],
     [
       'unknown key with suggestion',

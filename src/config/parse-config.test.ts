@@ -36,6 +36,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     backendIdleMs: 30_000,
     backendBodyMs: 60_000,
     clientBodyMs: 60_000,
+    tunnelIdleMs: 120_000,
     maxSessionMs: 3_600_000,
     shutdownGraceMs: 10_000,
   },
@@ -86,7 +87,7 @@ describe('parseConfigText on valid configs', () => {
 
   test('reads every timeout, limit and forwarded key', () => {
     const config = parse(`${MINIMAL}
-timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m, backend_body: 9s }
+timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m, backend_body: 9s, tunnel_idle: 10s }
 limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB, max_pipelined_size: 8KiB }
 forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
 `);
@@ -98,6 +99,7 @@ forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host:
       backendIdleMs: 5000,
       backendBodyMs: 9000,
       clientBodyMs: 7000,
+      tunnelIdleMs: 10_000,
       maxSessionMs: 480_000,
       shutdownGraceMs: 6000,
     });
@@ -205,6 +207,24 @@ clusters:
   c: { backends: [127.0.0.1:1] }
 `);
     expect(config.routes.map((route) => route.name)).toEqual(['first', 'route-2']);
+  });
+
+  test('route upgrade: any protocol by default, none, or the protocols listed (lower-cased)', () => {
+    const config = parse(`${MINIMAL}
+routes:
+  - { cluster: c }
+  - { cluster: c, upgrade: false }
+  - { cluster: c, upgrade: [WebSocket, h2c] }
+  - { cluster: c, upgrade: websocket }
+clusters:
+  c: { backends: [127.0.0.1:1] }
+`);
+    expect(config.routes.map((route) => route.upgrade)).toEqual([
+      true,
+      false,
+      ['websocket', 'h2c'],
+      ['websocket'],
+    ]);
   });
 
   test('backends: string and mapping forms, IPv6, ids, weights', () => {

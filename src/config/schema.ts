@@ -598,6 +598,25 @@ function pluginList(options: SchemaOptions) {
   });
 }
 
+const PROTOCOL_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `routes[].upgrade`: true (any protocol), false (none), or the protocol names allowed, lower-cased. */
+const upgradePolicy = parsed<unknown, boolean | readonly string[]>(z.unknown(), (value) => {
+  if (typeof value === 'boolean') return { ok: true, value };
+  const names = typeof value === 'string' ? [value] : value;
+  if (
+    Array.isArray(names) &&
+    names.length > 0 &&
+    names.every((name) => typeof name === 'string' && PROTOCOL_NAME.test(name))
+  ) {
+    return { ok: true, value: (names as string[]).map((name) => name.toLowerCase()) };
+  }
+  return {
+    ok: false,
+    problem: `must be true, false, or a list of protocol names such as [websocket], got ${describeValue(value)}`,
+  };
+});
+
 function route(options: SchemaOptions) {
   return strictObject(
     {
@@ -606,6 +625,7 @@ function route(options: SchemaOptions) {
       cluster: nonEmptyString,
       strategy: optional(strategyReference(options)),
       max_body_size: optional(size(0, MAX_BODY_BYTES)),
+      upgrade: optional(upgradePolicy),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),
@@ -623,6 +643,7 @@ const timeouts = strictObject(
     backend_idle: optional(duration(1)),
     backend_body: optional(duration(1)),
     client_body: optional(duration(1)),
+    tunnel_idle: optional(duration(1)),
     // Zero: no limit on a connection's lifetime.
     max_session: optional(duration(0)),
     // Zero is meaningful here: cut in-flight transactions at once.

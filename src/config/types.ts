@@ -62,6 +62,8 @@ export interface RouteConfig {
   readonly plugins: readonly PluginConfig[];
   /** The largest request body this route accepts (413 past it); undefined uses `limits.maxBodyBytes`. */
   readonly maxBodyBytes: number | undefined;
+  /** Protocol upgrades (WebSocket…) this route forwards: all (true), none (false), or these names. */
+  readonly upgrade: boolean | readonly string[];
 }
 
 export interface BackendConfig {
@@ -195,6 +197,8 @@ export interface TimeoutsConfig {
   readonly backendIdleMs: number;
   /** Between two reads of a request body the client is sending. */
   readonly clientBodyMs: number;
+  /** A tunnel (after 101 Switching Protocols) with no byte moving either way is closed after this. */
+  readonly tunnelIdleMs: number;
   /** A client connection's whole life: past it, the connection closes after the current response (0: none). */
   readonly maxSessionMs: number;
   /** Graceful shutdown: how long in-flight transactions may take before connections are cut. */

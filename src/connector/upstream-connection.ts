@@ -98,6 +98,10 @@ export class UpstreamConnection implements UpstreamChannel {
     this.socket.resume();
   }
 
+  end(): void {
+    this.socket.end();
+  }
+
   destroy(): void {
     this.#handler = null;
     this.socket.destroy();

@@ -57,6 +57,15 @@ export const ERROR_CODES = {
     status: undefined,
     summary: 'The client closed its connection before the response was complete.',
   },
+  JCT_ERR_UPGRADE_REFUSED: {
+    status: 403,
+    summary: 'The request asks for a protocol upgrade its route does not allow.',
+  },
+  JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
+    status: undefined,
+    summary:
+      'A tunnel (after a 101 Switching Protocols) moved no byte for timeouts.tunnel_idle; both sides were closed.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.ts';
+import type { TunnelReport } from '../tunnel/index.ts';
 import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
 import type { TxnHookName } from './hook-names.ts';
 
@@ -120,6 +121,11 @@ export interface TxnContext {
   readonly vars: Map<string, unknown>;
   readonly timeouts: TxnTimeouts;
   readonly log: Logger;
+  /**
+   * How the tunnel went, in txn-close hooks of a transaction whose upstream switched protocols (a
+   * WebSocket): its duration, bytes each way, who ended it and why. Undefined otherwise.
+   */
+  readonly tunnel?: TunnelReport | undefined;
 
   /** Changes one of this transaction's timeouts. Until send-request. */
   setTimeout(name: keyof TxnTimeouts, ms: number): void;

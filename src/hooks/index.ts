@@ -17,6 +17,7 @@ export type {
   TxnSession,
   TxnTimeouts,
 } from './context.ts';
+export type { TunnelReport, TunnelEndedBy } from '../tunnel/index.ts';
 export {
   DEFAULT_HOOK_TIMEOUT_MS,
   HookTableBuilder,

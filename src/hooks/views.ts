@@ -195,6 +195,10 @@ export class ResponseHeadView implements ResponseView {
       // Those statuses have no body, and this response may have one already framed: use respond().
       throw new RangeError(`setStatus(${status}) would leave a body on a bodiless status; use respond()`);
     }
+    if (this.#head.status === 101) {
+      // The upstream has switched protocols already; the client can only be told so, or refused.
+      throw new RangeError('a 101 Switching Protocols keeps its status; use respond() to refuse the upgrade');
+    }
     if (reason !== undefined && /[\r\n\0]/.test(reason))
       throw new TypeError('the reason contains a line break');
     this.#head.status = status;

@@ -15,6 +15,10 @@ export interface UpstreamChannel {
   uncork(): void;
   pause(): void;
   resume(): void;
+  /** Half-closes (FIN after what was written): only a tunnel does, the connection is never reused after. */
+  end(): void;
+  /** Closes at once (a tunnel that ends); the Router's release() still follows and records the outcome. */
+  destroy(): void;
   /** Local and remote addresses, for logs and headers. */
   readonly localPort: number;
 }

@@ -21,6 +21,7 @@ function route(name: string, spec: RouteSpec = {}): RouteConfig {
     name,
     cluster: name,
     maxBodyBytes: undefined,
+    upgrade: true,
     match: {
       hosts: (spec.host ?? []).map(host),
       path: spec.path,

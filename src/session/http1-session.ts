@@ -7,6 +7,7 @@ import { serializeLocalResponse } from '../transaction/forward-heads.ts';
 import { PAUSE_PIPELINE_FULL, type SessionPort } from '../transaction/session-port.ts';
 import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
 import { Transaction } from '../transaction/transaction.ts';
+import type { Tunnel } from '../tunnel/index.ts';
 import type { Clock } from '../util/clock.ts';
 
 /** What a session needs from the server that accepted it. */
@@ -19,7 +20,8 @@ export interface SessionHost {
   onSessionClosed(session: Http1Session): void;
 }
 
-type SessionState = 'idle' | 'head' | 'transaction' | 'closing' | 'closed';
+/** `tunnel`: after a 101, the connection is a byte pipe to the upstream until the tunnel ends. */
+type SessionState = 'idle' | 'head' | 'transaction' | 'tunnel' | 'closing' | 'closed';
 
 /**
  * One client connection speaking HTTP/1.1: reads request heads (accumulating a head that spans reads
@@ -40,6 +42,8 @@ export class Http1Session implements SessionPort {
   #headBuf: Buffer | null = null;
   #headLen = 0;
   #txn: Transaction | null = null;
+  #tunnel: Tunnel | null = null;
+  #clientError = false;
   #pauseReasons = 0;
   #clientEnded = false;
   #draining = false;
@@ -141,8 +145,24 @@ export class Http1Session implements SessionPort {
     this.deadlineAt = ms === 0 ? 0 : this.#host.clock.now() + ms;
   }
 
+  startTunnel(tunnel: Tunnel): void {
+    this.#state = 'tunnel';
+    this.#tunnel = tunnel;
+    // Reading paused for pipelining limits no longer applies: the tunnel applies its own backpressure.
+    if (this.#pauseReasons !== 0) {
+      this.#pauseReasons = 0;
+      this.socket.resume();
+    }
+    tunnel.attachClient(this.socket);
+    const pending = this.#pending;
+    this.#pending = null;
+    if (pending !== null) tunnel.onClientData(pending);
+    if (this.#clientEnded) tunnel.onClientEnd();
+  }
+
   onTransactionDone(keepAlive: boolean): void {
     this.#txn = null;
+    this.#tunnel = null;
     this.requests++;
     if (!keepAlive || this.#draining || this.#clientEnded) {
       this.#close();
@@ -180,6 +200,9 @@ export class Http1Session implements SessionPort {
       case 'transaction':
         this.#txn?.onDeadline();
         return;
+      case 'tunnel':
+        this.#tunnel?.onDeadline();
+        return;
       case 'closing':
       case 'closed':
         this.socket.destroy();
@@ -201,6 +224,9 @@ export class Http1Session implements SessionPort {
         else this.stashPipelined(chunk, 0);
         return;
       }
+      case 'tunnel':
+        this.#tunnel!.onClientData(chunk);
+        return;
       case 'closing':
       case 'closed':
         return; // bytes after a final response are discarded
@@ -304,16 +330,19 @@ export class Http1Session implements SessionPort {
 
   readonly #onEnd = (): void => {
     this.#clientEnded = true;
-    if (this.#state === 'idle' || this.#state === 'head') this.#close();
+    if (this.#state === 'tunnel') this.#tunnel!.onClientEnd();
+    else if (this.#state === 'idle' || this.#state === 'head') this.#close();
     else if (this.#state === 'transaction' && this.#txn?.wantsRequestBody === true) this.socket.destroy();
   };
 
   readonly #onDrain = (): void => {
-    this.#txn?.onClientDrain();
+    if (this.#tunnel !== null) this.#tunnel.onClientDrain();
+    else this.#txn?.onClientDrain();
   };
 
   readonly #onError = (): void => {
     // 'close' follows; a client reset is routine and not worth a log line.
+    this.#clientError = true;
   };
 
   readonly #onClose = (): void => {
@@ -321,9 +350,12 @@ export class Http1Session implements SessionPort {
     this.deadlineAt = 0;
     this.#releaseHeadBuf();
     this.#pending = null;
+    const tunnel = this.#tunnel;
+    this.#tunnel = null;
     const txn = this.#txn;
     this.#txn = null;
-    txn?.onClientGone();
+    if (tunnel !== null) tunnel.onClientClose(this.#clientError);
+    else txn?.onClientGone();
     this.#host.onSessionClosed(this);
   };
 }

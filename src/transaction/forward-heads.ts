@@ -33,6 +33,8 @@ export interface ForwardingInfo {
    * Junction sends is HTTP/1.1, which requires one).
    */
   readonly upstreamAuthority?: string;
+  /** The request asks for a protocol switch Junction forwards: Upgrade is kept and Connection names it. */
+  readonly upgrade?: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
   let xff = '';
   let sawHost = false;
   const absoluteForm = target !== head.target;
+  const upgrade = info.upgrade === true;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
@@ -69,9 +72,14 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
       if (lower === 'x-forwarded-proto' && fwd.xForwardedProto) continue;
       if (lower === 'x-forwarded-host' && fwd.xForwardedHost) continue;
     }
+    if (upgrade && isUpgradeField(name)) {
+      out += `${name}: ${value}\r\n`;
+      continue;
+    }
     if (isHopByHop(name, extra)) continue;
     out += `${name}: ${value}\r\n`;
   }
+  if (upgrade) out += 'Connection: Upgrade\r\n';
   if (!sawHost) {
     if (head.host !== '') out += `Host: ${authority(head)}\r\n`;
     else if (info.upstreamAuthority !== undefined) out += `Host: ${info.upstreamAuthority}\r\n`;
@@ -87,6 +95,36 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
 
 function authority(head: RequestHead): string {
   return head.port === '' ? head.host : `${head.host}:${head.port}`;
+}
+
+function isUpgradeField(name: string): boolean {
+  return name.length === 7 && name.toLowerCase() === 'upgrade';
+}
+
+/**
+ * The 101 head Junction sends the client when it starts a tunnel: the upstream's end-to-end fields
+ * (Sec-WebSocket-Accept…), its Upgrade, and Connection: Upgrade. A 1xx has no body, so no framing field.
+ */
+export function serializeSwitchingHead(
+  response: ResponseHead,
+  extraHeaders: readonly string[] | undefined,
+): string {
+  let out = `HTTP/1.1 101 ${response.reason}\r\n`;
+  const headers = response.headers;
+  const extra = response.connectionTokens;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (!isUpgradeField(name)) {
+      if (isHopByHop(name, extra)) continue;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') continue;
+    }
+    out += `${name}: ${headers[i + 1]!}\r\n`;
+  }
+  if (extraHeaders !== undefined) {
+    for (let i = 0; i < extraHeaders.length; i += 2)
+      out += `${extraHeaders[i]!}: ${extraHeaders[i + 1]!}\r\n`;
+  }
+  return out + 'Connection: Upgrade\r\n\r\n';
 }
 
 /** How Junction frames a response body towards the client. */

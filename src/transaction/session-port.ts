@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.ts';
+import type { Tunnel } from '../tunnel/index.ts';
 
 /** Reasons a session stops reading from its client; reading resumes when none is left. */
 export const PAUSE_WAIT_UPSTREAM = 1;
@@ -35,4 +36,10 @@ export interface SessionPort {
   onTransactionDone(keepAlive: boolean): void;
   /** The response cannot be completed: cut the client connection without further bytes. */
   abortClient(): void;
+  /**
+   * The upstream switched protocols (the 101 head is written): from now on the client connection's
+   * bytes, FIN, drain, close and deadline go to `tunnel`, starting with what the client sent ahead.
+   * The transaction calls onTransactionDone(false) when the tunnel is over.
+   */
+  startTunnel(tunnel: Tunnel): void;
 }

@@ -35,12 +35,15 @@ import {
   serializeClientResponseHead,
   serializeLocalHead,
   serializeLocalResponse,
+  serializeSwitchingHead,
   serializeUpstreamRequestHead,
   type ClientFraming,
 } from './forward-heads.ts';
 import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './session-port.ts';
 import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
 import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
+import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
+import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
 
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
 /** `hooks`: a response head is held while read-response/send-response hooks run. */
@@ -149,6 +152,11 @@ export class Transaction
   #reqChainEnded = false;
   /** The upstream of the last attempt, for hooks that run after its lease is released (txn-close). */
   #lastUpstreamId: string | undefined = undefined;
+  /** The request is forwarded as a protocol upgrade (see upgrade.ts): a 101 starts a tunnel. */
+  #upgrade = false;
+  /** When the upstream switched protocols; the tunnel's report once it is over. */
+  #switchedAt = 0;
+  #tunnelReport: TunnelReport | undefined = undefined;
 
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
     this.#session = session;
@@ -230,6 +238,22 @@ export class Transaction
       );
       this.#respondLocal(413, 'JCT_ERR_HTTP_BODY_TOO_LARGE', 'request body too large\n');
       return false;
+    }
+    if (head.upgrade) {
+      const decision = upgradeDecision(head, this.route.upgrade);
+      if (decision === 'refused') {
+        this.#session.log.info(
+          { code: 'JCT_ERR_UPGRADE_REFUSED', route: this.route.name },
+          'protocol upgrade refused by the route',
+        );
+        this.#respondLocal(
+          403,
+          'JCT_ERR_UPGRADE_REFUSED',
+          'this route does not allow this protocol upgrade\n',
+        );
+        return false;
+      }
+      this.#upgrade = decision === 'tunnel';
     }
     return true;
   }
@@ -429,6 +453,9 @@ export class Transaction
   get clusterName(): string | undefined {
     return this.cluster?.name;
   }
+  get tunnel(): TunnelReport | undefined {
+    return this.#tunnelReport;
+  }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
@@ -474,6 +501,7 @@ export class Transaction
     if (channel === undefined) return;
     const session = this.#session;
     const head = this.head;
+    if (this.#upgrade && !hasUpgradeField(head.headers)) this.#upgrade = false;
     const factories = this.#hooks?.requestTransforms;
     if (factories != null && this.#reqChain === null && this.#reqState === 'awaiting-upstream') {
       const transforms = applyInOrder(factories, (factory) => factory(head), head.headers);
@@ -490,6 +518,7 @@ export class Transaction
         forwarded: this.snapshot.config.forwarded,
         chunkedBody: this.#reqChain !== null,
         upstreamAuthority: channel.upstreamId,
+        upgrade: this.#upgrade,
       }),
       'latin1',
     );
@@ -656,17 +685,79 @@ export class Transaction
         this.#startResponse(response, buf, offset);
         return;
       }
+      // A 101 must name the protocol it switched to (RFC 9110 §15.2.2).
+      if (response.status === 101 && this.#upgrade && hasUpgradeField(response.headers)) {
+        this.#resPending = null;
+        const hooks = this.#hooks;
+        if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
+          this.#holdForHooks(response, buf, offset);
+          return;
+        }
+        this.#switchProtocols(response, buf, offset);
+        return;
+      }
       if (response.status === 101) {
         this.#failAfterUpstream(
           502,
           'JCT_ERR_HTTP_BAD_RESPONSE',
-          'the upstream switched protocols unasked\n',
+          'the upstream switched protocols unasked, or without an Upgrade field\n',
         );
         return;
       }
       // Other 1xx: Junction answered Expect itself, so interim responses stop here.
     }
   }
+
+  /**
+   * The upstream answered 101: the client gets the 101 head, and the session and the upstream
+   * connection become the two sides of a tunnel, which ends this transaction when it is over. Bytes
+   * the upstream sent after the head go first; the session then gives the tunnel what the client sent
+   * ahead of the 101.
+   */
+  #switchProtocols(response: ResponseHead, buf: Buffer, offset: number): Tunnel {
+    const channel = this.#channel!;
+    const lease = this.#lease!;
+    const session = this.#session;
+    this.#response = response;
+    this.#responseStarted = true;
+    this.#resState = 'done';
+    this.#switchedAt = this.snapshot.router.now();
+    const upstream = lease.upstream;
+    const extraHeaders =
+      upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this);
+    session.writeClient(serializeSwitchingHead(response, extraHeaders), 'latin1');
+    const tunnel = new Tunnel(
+      channel,
+      new TunnelLink(session, this.snapshot.router, this.#tunnelOver),
+      this.snapshot.config.timeouts.tunnelIdleMs,
+      offset < buf.length ? buf.subarray(offset) : null,
+    );
+    channel.attach(tunnel);
+    session.startTunnel(tunnel);
+    return tunnel;
+  }
+
+  /** The tunnel ended: the upstream's outcome is the 101 and how the tunnel went; then txn-close. */
+  readonly #tunnelOver = (report: TunnelReport): void => {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#tunnelReport = report;
+    const upstreamId = this.upstreamId;
+    const lease = this.#lease;
+    if (lease !== undefined) {
+      this.#lease = undefined;
+      this.#channel = undefined;
+      // The time to the 101, not the tunnel's life: strategies read durations as response latency.
+      this.snapshot.router.release(lease, false, {
+        status: 101,
+        errorCode: report.errorCode,
+        durationMs: this.#switchedAt - lease.attemptStartedAt,
+      });
+    }
+    logTunnelEnd(this.#session.log, report, this.route?.name, upstreamId);
+    this.#session.onTransactionDone(false);
+    this.#closeHooks();
+  };
 
   /** Keeps the response head (and what came after it) while read-response and send-response run. */
   #holdForHooks(response: ResponseHead, buf: Buffer, offset: number): void {
@@ -683,6 +774,12 @@ export class Transaction
     this.#heldResponse = null;
     this.#resState = 'head';
     this.#channel?.resume();
+    if (held.head.status === 101) {
+      const tunnel = this.#switchProtocols(held.head, held.buf, held.offset);
+      if (held.ended) tunnel.onUpstreamEnd();
+      if (held.closed) tunnel.onUpstreamClose(held.error);
+      return;
+    }
     this.#startResponse(held.head, held.buf, held.offset);
     if (held.ended) this.onUpstreamEnd();
     else if (held.closed) this.onUpstreamClose(held.error);
@@ -980,6 +1077,8 @@ export class Transaction
    * Router started another attempt (this one's connection is gone), false when the failure stands.
    */
   #retry(reason: RetryReason, status = 0): boolean {
+    // An upgrade is sent once: only a pooled connection found closed before any answer is replayed.
+    if (this.#upgrade && reason !== 'stale') return false;
     const lease = this.#lease;
     if (lease === undefined || !this.#canReplay()) return false;
     // The next attempt may begin before retry() returns, so this attempt's upstream state goes first.

@@ -22,6 +22,7 @@ import {
   type TxnTimeouts,
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { TunnelReport } from '../tunnel/index.ts';
 import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
 
 /** What the hook driver needs of its transaction. The Transaction implements it. */
@@ -34,6 +35,8 @@ export interface HookedTransaction {
   readonly routeName: string | undefined;
   readonly clusterName: string | undefined;
   readonly upstreamId: string | undefined;
+  /** Set when the transaction's tunnel is over. */
+  readonly tunnel: TunnelReport | undefined;
   chooseRoute(name: string): void;
   chooseCluster(name: string): void;
   chooseStrategy(name: string): void;
@@ -155,6 +158,9 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
   get log(): Logger {
     return this.#txn.log;
+  }
+  get tunnel(): TunnelReport | undefined {
+    return this.#txn.tunnel;
   }
 
   setTimeout(name: keyof TxnTimeouts, ms: number): void {
