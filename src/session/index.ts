@@ -3,4 +3,4 @@
  * tunnels join as further states). Owns the client socket, head buffering, keep-alive, pipelining
  * order and the session deadline. Does not: route, pick upstreams or touch upstream sockets.
  */
-export { Http1Session, type SessionHost } from './http1-session.ts';
+export { Http1Session, type SessionHost, type SessionOptions } from './http1-session.ts';
