@@ -153,6 +153,11 @@ export class TlsAcceptor {
     socket.on('error', (error: Error) => {
       if (!pending.settled && !pending.timedOut) this.onHandshakeError?.(error, clientAddress);
     });
+    // The listener's sockets allow half-open connections (for HTTP); a client that stops sending
+    // before its handshake is done never finishes it.
+    socket.once('end', () => {
+      if (!pending.settled) socket.destroy();
+    });
     socket.once('close', () => {
       this.#closedEarly(pending);
     });
