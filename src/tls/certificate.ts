@@ -116,7 +116,8 @@ export function normaliseName(name: string): string {
 
 /**
  * Whether `host` is one of `names`, where `*.example.com` covers exactly one label before
- * `.example.com` (RFC 6125 §6.4.3, as browsers check certificates). `host` must be normalised.
+ * `.example.com` (RFC 6125 §6.4.3, as clients check certificates; like OpenSSL, a wildcard over a
+ * single label such as `*.com` covers nothing). `host` must be normalised.
  */
 export function namesCover(names: readonly string[], host: string): boolean {
   const dot = host.indexOf('.');
@@ -125,6 +126,7 @@ export function namesCover(names: readonly string[], host: string): boolean {
     if (
       dot > 0 &&
       name.startsWith('*.') &&
+      name.indexOf('.', 2) > 0 &&
       name.length - 1 === host.length - dot &&
       host.endsWith(name.slice(1))
     )
