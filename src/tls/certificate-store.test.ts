@@ -75,8 +75,12 @@ describe('CertificateStore changes', () => {
     expect(store.lookup('a.example')?.id).toBe('fallback');
     store.remove('fallback');
     expect(store.defaultCertificate?.id).toBe('b');
-    expect(() => store.remove('b')).toThrow(/last/);
-    expect(() => store.remove('zzz')).toThrow(/no certificate 'zzz'/);
+    expect(() => {
+      store.remove('b');
+    }).toThrow(/last/);
+    expect(() => {
+      store.remove('zzz');
+    }).toThrow(/no certificate 'zzz'/);
     store.add(undefined, exact);
     expect(store.certificates.map((c) => c.id)).toEqual(['b', 'a.example']);
     store.setDefault('a.example');

@@ -221,8 +221,7 @@ export class Transaction
 
   /** Finds the route and its cluster (unless a hook chose them); answers 404 and returns false if none. */
   #routeRequest(): boolean {
-    const tls = this.#session.tls;
-    if (tls !== null && tls.isMisdirected(this.head.host)) {
+    if (this.#session.tls?.isMisdirected(this.head.host) === true) {
       this.#respondLocal(
         421,
         'JCT_ERR_HTTP_MISDIRECTED',
