@@ -113,6 +113,11 @@ export class Listener {
     if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
+    // A TLS client cannot read a plain-text 429: it is simply closed.
+    if (this.tls !== null) {
+      socket.destroy();
+      return true;
+    }
     // A client that never reads the answer must not hold the socket.
     socket.setTimeout(1000, () => socket.destroy());
     socket.end(TOO_MANY_CONNECTIONS, 'latin1');

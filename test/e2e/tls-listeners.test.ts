@@ -120,6 +120,7 @@ ${await twoClusters()}
     const seen = echo(response.body);
     expect(seen.url).toBe('/hello?x=1');
     expect(seen.headers['x-forwarded-proto']).toBe('https');
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(junction.server.stats()).toMatchObject({ tlsHandshakes: 1, tlsHandshakeFailures: 0 });
   });
 
@@ -409,6 +410,26 @@ ${await twoClusters()}
     const client = await waiting;
     expect((await client.request('a.example.test')).statusCode).toBe(200);
     client.close();
+  });
+});
+
+describe('per-client cap on an HTTPS listener', () => {
+  test('a client over max_connections_per_client is closed, not sent a plain-text 429', async () => {
+    const junction = await start(`
+listeners:${httpsListener()}
+    max_connections_per_client: 1
+routes: [{ cluster: app }]
+${await twoClusters()}
+`);
+    const first = await TlsClient.connect(junction.port, { ...trust, servername: 'a.example.test' });
+    onTestFinished(() => {
+      first.close();
+    });
+    expect((await first.request('a.example.test')).statusCode).toBe(200);
+    await expect(
+      TlsClient.connect(junction.port, { ...trust, servername: 'a.example.test' }),
+    ).rejects.toThrow(/socket|disconnected|ECONNRESET|closed/i);
+    expect((await first.request('a.example.test')).statusCode).toBe(200);
   });
 });
 
