@@ -14,7 +14,7 @@ import { createTestCa, type KeyPair } from '../support/certs.ts';
 import { connectTo, headerValue, RawClient, readUntil } from '../support/clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { httpsGet, TlsClient } from '../support/tls-clients.ts';
-import { waitFor } from '../support/wait-for.ts';
+import { delay, waitFor } from '../support/wait-for.ts';
 
 const ca = createTestCa('Junction TLS Test CA');
 const dir = mkdtempSync(join(tmpdir(), 'junction-e2e-tls-'));
@@ -403,7 +403,8 @@ ${await twoClusters()}
       servername: 'a.example.test',
       timeoutMs: 4000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A deliberate wait: the point is that nothing happens while the slot is held.
+    await delay(200);
     expect(junction.server.stats().tlsHandshakes).toBe(0);
     // ...and is served as soon as the stalled one goes.
     stalled.destroy();
