@@ -92,7 +92,7 @@ export class TlsAcceptor {
   #failed = 0;
   #timedOut = 0;
   #ocspWired = false;
-  /** What handshake failures looked like lately, for the debug log: the first error of each connection. */
+  /** Hears the first error of each handshake that fails (the server logs it at debug level). */
   onHandshakeError: ((error: Error, clientAddress: string) => void) | undefined = undefined;
 
   constructor(config: ListenerTlsConfig, clock: Clock, handler: HandshakeHandler) {
@@ -189,9 +189,8 @@ export class TlsAcceptor {
     this.#events.on(
       'OCSPRequest',
       (certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
-        const response = this.store.ocspFor(certificate);
-        // Node's typings want a Buffer; an empty answer means "nothing to staple".
-        callback(null, response ?? EMPTY);
+        // No response for this certificate: nothing is stapled and the handshake goes on.
+        callback(null, this.store.ocspFor(certificate));
       },
     );
   }
@@ -231,5 +230,3 @@ export class TlsAcceptor {
     this.#handler.failed(pending.clientAddress);
   }
 }
-
-const EMPTY = Buffer.alloc(0);
