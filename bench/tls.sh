@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # tls.sh - TLS termination cost: Junction beside nginx, both serving the same certificate.
 #
-# Two scenarios, each run against every subject:
-#   handshake  wrk with "Connection: close": one new TLS connection (a full handshake, wrk never
-#              resumes sessions) per request. Figures: handshakes/s and proxy CPU µs per handshake.
-#   keepalive  wrk over long-lived TLS connections. Figures: req/s and proxy CPU µs per request.
+# Three scenarios, each run against every subject:
+#   handshake    wrk with "Connection: close": a new TLS connection per request. wrk resumes about
+#                every other session (TLS 1.3 tickets), so this is a mix of full and resumed
+#                handshakes, as a real client population is. Figures: handshakes/s and proxy CPU µs
+#                per connection (handshake plus one request).
+#   full         `openssl s_time -new`: one connection at a time, every handshake a full one, one
+#                `GET /` each. Figures: proxy CPU µs per full handshake (the rate is latency-bound).
+#   keepalive    wrk over long-lived TLS connections. Figures: req/s and proxy CPU µs per request.
 #
 # Method as in the shared runner (../shared/bench/compare.sh): the backend (nginx, plain HTTP, a fixed
 # body) and wrk share the load CPU; the subject is pinned alone to the proxy CPU; the primary figure is
@@ -12,7 +16,7 @@
 # divided by the requests wrk completed in it. Every process started here is stopped by its PID.
 #
 # Usage: bench/tls.sh [-d SECONDS] [-c CONNS] [--warmup SECONDS] [--subjects junction,nginx]
-#                     [--scenarios handshake,keepalive] [--payload BYTES] [--port P] [--backend-port P]
+#                     [--scenarios handshake,full,keepalive] [--payload BYTES] [--port P] [--backend-port P]
 #                     [--load-cpu N] [--proxy-cpu N] [-o results.jsonl]
 # Needs: wrk, nginx, openssl, curl, taskset, setsid, node, and a built dist/ (this script builds it).
 # Debian: apt-get install -y wrk nginx curl util-linux openssl
@@ -23,7 +27,7 @@ DURATION=10
 CONNS=64
 WARMUP=2
 SUBJECTS="junction,nginx"
-SCENARIOS="handshake,keepalive"
+SCENARIOS="handshake,full,keepalive"
 PAYLOAD=1024
 PORT=18443
 BACKEND_PORT=18080
@@ -235,19 +239,31 @@ for subject in "${subject_list[@]}"; do
     args=(-t 1 -c "$CONNS" --timeout 10s)
     case "$scenario" in
       handshake) args+=(-H 'Connection: close') ;;
-      keepalive) ;;
-      *) die "unknown scenario '$scenario' (handshake, keepalive)" ;;
+      keepalive|full) ;;
+      *) die "unknown scenario '$scenario' (handshake, full, keepalive)" ;;
     esac
     url="https://127.0.0.1:$PORT/"
-    (( WARMUP > 0 )) && taskset -c "$LOAD_CPU" wrk "${args[@]}" -d "${WARMUP}s" "$url" >/dev/null 2>&1
-    before="$(tree_ticks "$SUBJ_PID")"
-    started="$(date +%s.%N)"
-    report="$(taskset -c "$LOAD_CPU" wrk "${args[@]}" -d "${DURATION}s" "$url" 2>&1)"
-    ended="$(date +%s.%N)"
-    after="$(tree_ticks "$SUBJ_PID")"
-    requests="$(awk '/requests in/ {print $1}' <<<"$report")"
-    errors="$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10} /Non-2xx/ {print $NF}' <<<"$report" | awk '{s += $1} END {print s + 0}')"
-    [[ "$requests" =~ ^[0-9]+$ && "$requests" -gt 0 ]] || { echo "$report" >&2; die "wrk completed no request ($subject, $scenario)"; }
+    if [[ "$scenario" == full ]]; then
+      s_time=(openssl s_time -connect "127.0.0.1:$PORT" -new -www /)
+      (( WARMUP > 0 )) && taskset -c "$LOAD_CPU" "${s_time[@]}" -time "$WARMUP" >/dev/null 2>&1
+      before="$(tree_ticks "$SUBJ_PID")"
+      started="$(date +%s.%N)"
+      report="$(taskset -c "$LOAD_CPU" "${s_time[@]}" -time "$DURATION" 2>&1)"
+      ended="$(date +%s.%N)"
+      after="$(tree_ticks "$SUBJ_PID")"
+      requests="$(awk '/connections in .* real seconds/ {print $1}' <<<"$report")"
+      errors=0
+    else
+      (( WARMUP > 0 )) && taskset -c "$LOAD_CPU" wrk "${args[@]}" -d "${WARMUP}s" "$url" >/dev/null 2>&1
+      before="$(tree_ticks "$SUBJ_PID")"
+      started="$(date +%s.%N)"
+      report="$(taskset -c "$LOAD_CPU" wrk "${args[@]}" -d "${DURATION}s" "$url" 2>&1)"
+      ended="$(date +%s.%N)"
+      after="$(tree_ticks "$SUBJ_PID")"
+      requests="$(awk '/requests in/ {print $1}' <<<"$report")"
+      errors="$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10} /Non-2xx/ {print $NF}' <<<"$report" | awk '{s += $1} END {print s + 0}')"
+    fi
+    [[ "$requests" =~ ^[0-9]+$ && "$requests" -gt 0 ]] || { echo "$report" >&2; die "no request completed ($subject, $scenario)"; }
     read -r rps cpu_us cpu_pct < <(awk -v r="$requests" -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v s="$started" -v e="$ended" \
       'BEGIN { w = e - s; cpu = (a - b) / hz; printf "%.0f %.1f %.0f\n", r / w, cpu * 1e6 / r, 100 * cpu / w }')
     printf '%-9s %-10s %12s %14s %10s %8s\n' "$subject" "$scenario" "$rps" "$cpu_us" "$cpu_pct" "$errors"
