@@ -198,6 +198,7 @@ routes:
       - when: proxy-req
         do:
           - proxy-req-field<X-Sni>: '{inbound-sni}'
+          - proxy-req-field<X-Scheme>: '{ua-req-scheme}'
 ${await twoClusters()}
 `);
     const viaWildcard = await httpsGet(junction.port, 'x.b.example.test', {
@@ -212,6 +213,7 @@ ${await twoClusters()}
     const seen = echo(viaExact.response.body);
     expect(seen.backend).toBe('app');
     expect(seen.headers['x-sni']).toBe('a.example.test');
+    expect(seen.headers['x-scheme']).toBe('https');
     // SNI routes by the connection's name, not by Host: a Host of a b site on an `a` connection stays on `rest`.
     const mixed = await httpsGet(junction.port, 'x.b.example.test', {
       ...trust,
