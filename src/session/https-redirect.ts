@@ -45,8 +45,11 @@ export function redirectToHttps(
   session.onTransactionDone(keepAlive);
 }
 
-/** `https://host[:port]/path?query`; port 443 is left out, as browsers write it. */
+/**
+ * `https://host[:port]/path?query`; port 443 is left out, as browsers write it. A target that is not
+ * a path (`OPTIONS *`) goes to the root.
+ */
 export function httpsLocation(head: RequestHead, port: number): string {
-  const path = head.path === '' ? '/' : head.path;
+  const path = head.path.startsWith('/') ? head.path : '/';
   return `https://${head.host}${port === 443 ? '' : `:${port}`}${path}${head.query}`;
 }
