@@ -14,6 +14,11 @@ function head(text: string): RequestHead {
   return step.head;
 }
 
+/** A SessionPort operation the redirect must not need. */
+function nothing(): void {
+  // Deliberately empty.
+}
+
 /** Records what the redirect wrote and how it ended the exchange. */
 function recordingPort(): SessionPort & { written: string; keepAlive: boolean | undefined; stashed: string } {
   const port = {
@@ -34,18 +39,18 @@ function recordingPort(): SessionPort & { written: string; keepAlive: boolean | 
       return true;
     },
     clientNeedsDrain: false,
-    corkClient() {},
-    uncorkClient() {},
-    pauseClient() {},
-    resumeClient() {},
+    corkClient: nothing,
+    uncorkClient: nothing,
+    pauseClient: nothing,
+    resumeClient: nothing,
     stashPipelined(buf: Buffer, start: number) {
       port.stashed += buf.subarray(start).toString('latin1');
     },
-    setDeadline() {},
+    setDeadline: nothing,
     onTransactionDone(keepAlive: boolean) {
       port.keepAlive = keepAlive;
     },
-    abortClient() {},
+    abortClient: nothing,
   };
   return port;
 }
