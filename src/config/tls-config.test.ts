@@ -130,6 +130,14 @@ describe('listeners[].tls', () => {
         "5:79: names[1]: a wildcard must be the whole first label, as in '*.example.com'; got 'a.*.example'",
       ],
     ],
+    [
+      'IP addresses as names',
+      "        - { cert_file: site.pem, key_file: site.key, names: ['[::1]', 10.0.0.1] }\n",
+      [
+        "5:62: names[0]: a certificate name is a DNS name, got '[::1]'",
+        "5:71: names[1]: a certificate name is a DNS name, got '10.0.0.1'",
+      ],
+    ],
   ])('%s', (_name, entry, expected) => {
     const problems = problemsIn(`listeners:\n  - port: 8443\n    tls:\n      certificates:\n${entry}`);
     expect(problems).toHaveLength(expected.length);

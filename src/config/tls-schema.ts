@@ -9,7 +9,12 @@
 import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { cipherListProblem, inspectCertificate, type CertificateFacts } from '../tls/index.ts';
+import {
+  cipherListProblem,
+  inspectCertificate,
+  isCertificateName,
+  type CertificateFacts,
+} from '../tls/index.ts';
 import { parseHostPattern } from './addresses.ts';
 import {
   DEFAULT_HSTS_MAX_AGE_SECONDS,
@@ -73,9 +78,12 @@ function certificateName() {
   return parsed<string, string>(z.string(), (text) => {
     const result = parseHostPattern(text);
     if (!result.ok) return result;
-    if (text.includes(':')) return { ok: false, problem: `a certificate name has no port, got '${text}'` };
     const match = result.value;
-    return { ok: true, value: match.kind === 'exact' ? match.host : `*${match.suffix}` };
+    const name = match.kind === 'exact' ? match.host : `*${match.suffix}`;
+    if (!isCertificateName(name))
+      return { ok: false, problem: `a certificate name is a DNS name, got '${text}'` };
+    if (text.includes(':')) return { ok: false, problem: `a certificate name has no port, got '${text}'` };
+    return { ok: true, value: name };
   });
 }
 

@@ -3,14 +3,11 @@ import { TlsCertificateError } from '../errors/index.ts';
 import {
   certificateContext,
   inspectCertificate,
+  isCertificateName,
   normaliseName,
   type CertificateFacts,
   type TlsContextOptions,
 } from './certificate.ts';
-
-/** A DNS name, or a wildcard over exactly one label. */
-const CERTIFICATE_NAME =
-  /^(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
 
 /** A certificate to serve: PEM text, and optionally the names it serves and a stapled OCSP response. */
 export interface CertificateSource {
@@ -73,7 +70,7 @@ export class CertificateStore {
     if (names.length === 0) {
       throw new TlsCertificateError(`certificate '${id}' has no DNS name; give it names`);
     }
-    const bad = names.find((name) => !CERTIFICATE_NAME.test(name));
+    const bad = names.find((name) => !isCertificateName(name));
     if (bad !== undefined) {
       throw new TlsCertificateError(
         `certificate '${id}': '${bad}' is not a server name (example.com or *.example.com)`,

@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
 /** The TLS versions a listener may allow; older ones are broken and never offered. */
@@ -106,6 +107,15 @@ export function certificateNames(x509: X509Certificate): string[] {
     if (line.startsWith('CN=')) return [normaliseName(unquote(line.slice(3)))];
   }
   return [];
+}
+
+const CERTIFICATE_NAME =
+  /^(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
+
+/** A normalised DNS name, or a wildcard over its whole first label (`*.example.com`); no IP literals. */
+export function isCertificateName(name: string): boolean {
+  // SNI never carries an IP address (RFC 6066 §3), so an address could never be looked up.
+  return name.length <= 253 && CERTIFICATE_NAME.test(name) && isIP(name) === 0;
 }
 
 /** Lower-case, without a trailing dot: how SNI and Host names are compared. */

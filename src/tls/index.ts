@@ -10,6 +10,7 @@ export {
   certificateNames,
   cipherListProblem,
   inspectCertificate,
+  isCertificateName,
   namesCover,
   normaliseName,
   type CertificateFacts,
