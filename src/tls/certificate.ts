@@ -95,18 +95,20 @@ export function cipherListProblem(ciphers: string): string | undefined {
 
 /**
  * A certificate's DNS names: its subjectAltName DNS entries, or its subject CN when it has none
- * (clients ignore the CN when SANs exist, RFC 6125 §6.4.4, so the CN is a fallback only).
+ * (clients ignore the CN when SANs exist, RFC 6125 §6.4.4, so the CN is a fallback only). Entries
+ * that are not DNS names (an address, a CN that is a sentence) are left out: no SNI could match them.
  */
 export function certificateNames(x509: X509Certificate): string[] {
   const names: string[] = [];
   for (const entry of splitAltNames(x509.subjectAltName ?? '')) {
     if (entry.startsWith('DNS:')) names.push(normaliseName(unquote(entry.slice(4))));
   }
-  if (names.length > 0) return names;
-  for (const line of x509.subject.split('\n')) {
-    if (line.startsWith('CN=')) return [normaliseName(unquote(line.slice(3)))];
+  if (names.length === 0) {
+    for (const line of x509.subject.split('\n')) {
+      if (line.startsWith('CN=')) names.push(normaliseName(unquote(line.slice(3))));
+    }
   }
-  return [];
+  return names.filter(isCertificateName);
 }
 
 const CERTIFICATE_NAME =
