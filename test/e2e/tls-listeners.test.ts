@@ -416,6 +416,30 @@ ${await twoClusters()}
   });
 });
 
+describe('shutdown', () => {
+  test('closes idle TLS sessions and handshakes under way without waiting for the grace period', async () => {
+    const junction = await start(`
+listeners:${httpsListener()}
+routes: [{ cluster: app }]
+${await twoClusters()}
+`);
+    const idle = await TlsClient.connect(junction.port, { ...trust, servername: 'a.example.test' });
+    expect((await idle.request('a.example.test')).statusCode).toBe(200);
+    const stalled = await connectTo(junction.port);
+    await waitFor(() => junction.server.stats().tlsHandshakesInProgress === 1, { timeoutMs: 2000 });
+    const stalledClosed = readUntil(stalled, () => false, 4000).then(
+      () => 'data',
+      (error: unknown) => String(error),
+    );
+    const started = Date.now();
+    await junction.close(10_000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await stalledClosed).toMatch(/closed|end/i);
+    expect(junction.server.stats()).toMatchObject({ sessions: 0, tlsHandshakesInProgress: 0 });
+    idle.close();
+  });
+});
+
 describe('per-client cap on an HTTPS listener', () => {
   test('a client over max_connections_per_client is closed, not sent a plain-text 429', async () => {
     const junction = await start(`
