@@ -9,15 +9,20 @@ import { CertificateStore, type StoredCertificate } from './certificate-store.ts
 export class TlsConnectionInfo {
   /** The server name the client sent (SNI), normalised; '' when it sent none. */
   readonly serverName: string;
-  /** The ALPN protocol agreed on, or '' when the client offered none. */
+  /** The ALPN protocol agreed on ('' when the client offered none): what a session would dispatch on. */
   readonly alpnProtocol: string;
+  /** The TLS version, as `TLSv1.3`. */
   readonly protocol: string;
   readonly #certificateNames: readonly string[];
   readonly #strict: boolean;
 
-  constructor(socket: TLSSocket, certificate: StoredCertificate | undefined, strict: boolean) {
-    const servername = (socket as { servername?: string | false | null }).servername;
-    this.serverName = typeof servername === 'string' ? normaliseName(servername) : '';
+  constructor(
+    socket: TLSSocket,
+    serverName: string,
+    certificate: StoredCertificate | undefined,
+    strict: boolean,
+  ) {
+    this.serverName = serverName;
     this.alpnProtocol = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '';
     this.protocol = socket.getProtocol() ?? '';
     this.#certificateNames = certificate?.names ?? [];
@@ -210,13 +215,13 @@ export class TlsAcceptor {
     const socket = pending.socket;
     // Renegotiation only serves attacks on a server (TLS 1.2 CPU exhaustion); 1.3 has none.
     socket.disableRenegotiation();
+    // Node types `servername` on client sockets only; a server socket has it once the handshake read it.
+    const sent = (socket as { servername?: unknown }).servername;
+    const serverName = typeof sent === 'string' ? normaliseName(sent) : '';
     const info = new TlsConnectionInfo(
       socket,
-      this.store.lookup(
-        typeof (socket as { servername?: unknown }).servername === 'string'
-          ? normaliseName((socket as { servername: string }).servername)
-          : '',
-      ),
+      serverName,
+      this.store.lookup(serverName),
       this.#config.strictSniBinding,
     );
     this.#handler.secured(socket, info);
