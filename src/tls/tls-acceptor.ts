@@ -215,8 +215,7 @@ export class TlsAcceptor {
     const socket = pending.socket;
     // Renegotiation only serves attacks on a server (TLS 1.2 CPU exhaustion); 1.3 has none.
     socket.disableRenegotiation();
-    // Node types `servername` on client sockets only; a server socket has it once the handshake read it.
-    const sent = (socket as { servername?: unknown }).servername;
+    const sent = socket.servername;
     const serverName = typeof sent === 'string' ? normaliseName(sent) : '';
     const info = new TlsConnectionInfo(
       socket,
