@@ -21,7 +21,7 @@ export function buildListenerTls(raw: NonNullable<RawListener['tls']>): Listener
     defaultCertificate: raw.default_certificate ?? certificates[0]!.id,
     minVersion: raw.min_version ?? defaults.DEFAULT_TLS_MIN_VERSION,
     maxVersion: raw.max_version ?? defaults.DEFAULT_TLS_MAX_VERSION,
-    ciphers: raw.ciphers,
+    ciphers: raw.ciphers ?? defaults.DEFAULT_TLS_CIPHERS,
     alpn: raw.alpn ?? defaults.DEFAULT_TLS_ALPN,
     strictSniBinding: raw.strict_sni_binding ?? defaults.DEFAULT_TLS_STRICT_SNI_BINDING,
     handshakeTimeoutMs: raw.handshake_timeout ?? defaults.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createTestCa } from '../../test/support/certs.ts';
 import { ConfigErrors } from '../errors/index.ts';
+import { DEFAULT_TLS_CIPHERS } from './defaults.ts';
 import { parseConfigText } from './parse-config.ts';
 
 const ca = createTestCa();
@@ -48,7 +49,7 @@ describe('listeners[].tls', () => {
       defaultCertificate: 'site.example',
       minVersion: 'TLSv1.2',
       maxVersion: 'TLSv1.3',
-      ciphers: undefined,
+      ciphers: DEFAULT_TLS_CIPHERS,
       alpn: ['http/1.1'],
       strictSniBinding: false,
       handshakeTimeoutMs: 10_000,

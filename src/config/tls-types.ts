@@ -20,8 +20,8 @@ export interface ListenerTlsConfig {
   readonly defaultCertificate: string;
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
   readonly maxVersion: 'TLSv1.2' | 'TLSv1.3';
-  /** OpenSSL cipher list; undefined keeps Node's default. */
-  readonly ciphers: string | undefined;
+  /** OpenSSL cipher list (TLS 1.2 ciphers and TLS 1.3 suites). */
+  readonly ciphers: string;
   /** ALPN protocols offered, in preference order; empty: no ALPN. */
   readonly alpn: readonly string[];
   /** A request whose Host is not a name of the connection's certificate gets 421. */

@@ -161,6 +161,28 @@ ${await twoClusters()}
     expect(junction.server.stats().tlsHandshakesInProgress).toBe(0);
   });
 
+  test('by default only forward-secret AEAD ciphers are offered to TLS 1.2 clients', async () => {
+    const junction = await start(`
+listeners:${httpsListener()}
+routes: [{ cluster: app }]
+${await twoClusters()}
+`);
+    const tls12 = { ...trust, servername: 'a.example.test', maxVersion: 'TLSv1.2' } as const;
+    await expect(
+      TlsClient.connect(junction.port, {
+        ...tls12,
+        ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA',
+      }),
+    ).rejects.toThrow(/handshake|cipher|alert/i);
+    const gcm = await TlsClient.connect(junction.port, {
+      ...tls12,
+      ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    });
+    const cipher = gcm.socket.getCipher().name;
+    gcm.close();
+    expect(cipher).toBe('ECDHE-ECDSA-AES128-GCM-SHA256');
+  });
+
   test('an OCSP response given by file is stapled for its certificate only', async () => {
     const junction = await start(`
 listeners:${httpsListener()}

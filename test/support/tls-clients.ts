@@ -17,6 +17,8 @@ export interface TlsConnectOptions {
   readonly minVersion?: ConnectionOptions['minVersion'];
   readonly maxVersion?: ConnectionOptions['maxVersion'];
   readonly ALPNProtocols?: readonly string[];
+  /** The client's cipher list (OpenSSL syntax). */
+  readonly ciphers?: string;
   /** Ask the server to staple an OCSP response. */
   readonly requestOCSP?: boolean;
   readonly timeoutMs?: number;
@@ -61,6 +63,7 @@ export class TlsClient {
         ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
         ...(options.ALPNProtocols === undefined ? {} : { ALPNProtocols: [...options.ALPNProtocols] }),
         ...(options.requestOCSP === true ? { requestOCSP: true } : {}),
+        ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
       });
       socket.on('OCSPResponse', (response: Buffer) => {
         ocsp = response;
