@@ -208,6 +208,10 @@ $(nginx_temp_paths "$d")
         ssl_certificate $WORK/bench.pem;
         ssl_certificate_key $WORK/bench.key;
         ssl_protocols TLSv1.2 TLSv1.3;
+        # Junction's default ciphers and order, so both negotiate the same suite.
+        ssl_prefer_server_ciphers on;
+        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
         location / {
             proxy_pass http://backend;
             proxy_http_version 1.1;
@@ -225,6 +229,7 @@ EOF
     tail -n 20 "$d/out.log" "$d/error.log" >&2 2>/dev/null
     die "subject '$1' did not answer over HTTPS"
   fi
+  log "$1 negotiates $(openssl s_client -connect "127.0.0.1:$PORT" </dev/null 2>/dev/null | awk '/^New, / {print $2, $NF}')"
 }
 
 [[ -n "$OUT" ]] && : >"$OUT"
