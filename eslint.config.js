@@ -83,6 +83,22 @@ export default tseslint.config(
     },
   },
   {
+    // TLS termination hands sockets on; it never reaches into the components that use them.
+    files: ['src/tls/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./(session|transaction|router|connector|listener|server|cli)/' },
+            { regex: '^(net|tls|crypto|fs|path)$', message: 'Use the node: prefix.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -10,6 +10,8 @@ export {
   type JunctionServer,
   type StartOptions,
   type UpstreamStatus,
+  type CertificateInfo,
+  type CertificateInput,
 } from './server/index.ts';
 export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
@@ -20,6 +22,7 @@ export {
   HttpParseError,
   JunctionError,
   RouteError,
+  TlsCertificateError,
   UpstreamError,
   ERROR_CODES,
   type ErrorCode,

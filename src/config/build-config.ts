@@ -8,6 +8,7 @@ import * as defaults from './defaults.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { LoadedStrategyModule, RawConfig } from './schema.ts';
+import { buildHsts, buildHttpsRedirect, buildListenerTls } from './build-tls.ts';
 import type {
   BackendConfig,
   ClusterConfig,
@@ -44,6 +45,10 @@ function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
     acceptQueueTimeoutMs: raw.accept_queue_timeout ?? defaults.DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS,
     acceptQueueSize: raw.accept_queue_size ?? defaults.DEFAULT_ACCEPT_QUEUE_SIZE,
     maxConnectionsPerClient: raw.max_connections_per_client ?? defaults.DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+    ...(raw.tls === undefined ? {} : { tls: buildListenerTls(raw.tls) }),
+    ...(raw.redirect_to_https === undefined
+      ? {}
+      : { redirectToHttps: buildHttpsRedirect(raw.redirect_to_https) }),
   };
 }
 
@@ -87,12 +92,14 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
       path: raw.match?.path,
       methods: raw.match?.method ?? [],
       headers: buildHeaders(raw.match?.headers),
+      ...(raw.match?.sni === undefined ? {} : { sni: raw.match.sni }),
     },
     cluster: raw.cluster,
     strategy: raw.strategy === undefined ? undefined : resolveStrategy(raw.strategy, named),
     plugins: raw.plugins ?? [],
     maxBodyBytes: raw.max_body_size,
     upgrade: raw.upgrade ?? true,
+    ...(raw.hsts === undefined ? {} : { hsts: buildHsts(raw.hsts) }),
   };
 }
 

@@ -18,6 +18,36 @@ export const MAX_ACCEPT_QUEUE_SIZE = 1_000_000;
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 0;
 
+/** HTTPS listeners: TLS 1.2 and 1.3 only (1.0 and 1.1 are deprecated, RFC 8996). */
+export const DEFAULT_TLS_MIN_VERSION = 'TLSv1.2';
+export const DEFAULT_TLS_MAX_VERSION = 'TLSv1.3';
+export const DEFAULT_TLS_ALPN: readonly string[] = ['http/1.1'];
+/**
+ * Forward-secret AEAD ciphers only (Mozilla's "intermediate" list without the slow DHE ones), TLS 1.3
+ * suites first. Node's own default still allows CBC ciphers with TLS 1.2.
+ */
+export const DEFAULT_TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+/** A client has this long to finish its handshake; a slower one holds a connection slot for nothing. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_TLS_STRICT_SNI_BINDING = false;
+/** Redirects to HTTPS are permanent by default (browsers cache them); 308 keeps the method. */
+export const DEFAULT_HTTPS_REDIRECT_STATUS = 301;
+export const DEFAULT_HTTPS_PORT = 443;
+/** A year: what the HSTS preload list requires and what most sites use. */
+export const DEFAULT_HSTS_MAX_AGE_SECONDS = 31_536_000;
+/** Two years: beyond it browsers cap the value anyway. */
+export const MAX_HSTS_MAX_AGE_SECONDS = 63_072_000;
+
 export const DEFAULT_STRATEGY_KIND = 'round-robin';
 /** Connect attempts per request, the first one included. */
 export const DEFAULT_RETRY_ATTEMPTS = 3;

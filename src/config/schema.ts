@@ -29,6 +29,7 @@ import type { PluginConfig, PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
+import { hsts, httpsRedirect, listenerTls, sniMatch } from './tls-schema.ts';
 
 /**
  * zod's unrecognized_keys issue does not say which keys were allowed, so strictObject() puts them in
@@ -42,7 +43,7 @@ type ParseResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
 /** A mapping that rejects unknown keys; `typeProblem` replaces the message when the value is not a mapping. */
-function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
+export function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
   const allowed = ALLOWED_KEYS_MARKER + Object.keys(shape).join('\u0000');
   return z.strictObject(shape, {
     error: (issue) => {
@@ -56,12 +57,12 @@ function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
 }
 
 /** An empty value (`key:` with nothing after it) means the same as leaving the key out. */
-function optional<T extends z.ZodType>(schema: T) {
+export function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
 }
 
 /** A single value or a list of them; the single value is normalised to a one-entry list. */
-function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
+export function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
   return z.preprocess(
     (value) => (typeof value === 'string' ? [value] : value),
     z
@@ -70,14 +71,14 @@ function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
   );
 }
 
-function integer(min: number, max: number) {
+export function integer(min: number, max: number) {
   const error = (issue: { readonly input?: unknown }) =>
     `must be a whole number from ${min} to ${max}, got ${describeValue(issue.input)}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
 /** A value with its own syntax, parsed by `parse`; its problem becomes the issue message. */
-function parsed<In, Out>(input: z.ZodType<In>, parse: (value: In) => ParseResult<Out>) {
+export function parsed<In, Out>(input: z.ZodType<In>, parse: (value: In) => ParseResult<Out>) {
   return input.transform((value, ctx) => {
     const result = parse(value);
     if (!result.ok) {
@@ -88,7 +89,7 @@ function parsed<In, Out>(input: z.ZodType<In>, parse: (value: In) => ParseResult
   });
 }
 
-function duration(minMs: number) {
+export function duration(minMs: number) {
   return parsed<unknown, number>(z.unknown(), (value) => {
     const result = parseDurationMs(value);
     return result.ok && result.value < minMs
@@ -107,7 +108,7 @@ function size(minBytes: number, maxBytes: number) {
   });
 }
 
-const nonEmptyString = z.string().min(1, 'must not be empty');
+export const nonEmptyString = z.string().min(1, 'must not be empty');
 
 /** Compiles the pattern once here so a bad one is a config error, not a crash at request time. */
 const regexSource = parsed<string, string>(z.string(), (source) => {
@@ -128,25 +129,37 @@ const urlPath = z.string().refine((value) => value.startsWith('/'), {
 /** RFC 9110 token: the characters allowed in methods and header field names. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const listener = strictObject(
-  {
-    name: optional(nonEmptyString),
-    address: optional(
-      z.string().refine(isListenAddress, {
-        error: (issue) =>
-          `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
-      }),
-    ),
-    port: integer(0, 65535),
-    max_connections: optional(integer(1, MAX_MAX_CONNECTIONS)),
-    accept_queue_timeout: optional(duration(1)),
-    // Zero: no queue, sockets over max_connections are closed at once.
-    accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
-    // Zero: no cap.
-    max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
-  },
-  'must be a mapping with at least a port',
-);
+function listener(options: SchemaOptions) {
+  return strictObject(
+    {
+      name: optional(nonEmptyString),
+      address: optional(
+        z.string().refine(isListenAddress, {
+          error: (issue) =>
+            `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
+        }),
+      ),
+      port: integer(0, 65535),
+      max_connections: optional(integer(1, MAX_MAX_CONNECTIONS)),
+      accept_queue_timeout: optional(duration(1)),
+      // Zero: no queue, sockets over max_connections are closed at once.
+      accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
+      // Zero: no cap.
+      max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
+      tls: optional(listenerTls(options.baseDir)),
+      redirect_to_https: optional(httpsRedirect()),
+    },
+    'must be a mapping with at least a port',
+  ).superRefine((value, ctx) => {
+    if (value.tls !== undefined && value.redirect_to_https !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirect_to_https'],
+        message: 'an HTTPS listener cannot redirect to HTTPS; set it on the plain HTTP listener',
+      });
+    }
+  });
+}
 
 function exactlyOne(keys: readonly string[], what: string) {
   return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
@@ -202,6 +215,7 @@ const routeMatch = strictObject(
         'must be a method or a list of them',
       ),
     ),
+    sni: optional(sniMatch()),
     headers: optional(
       z.record(z.string().regex(TOKEN, 'is not a valid header name'), headerCondition, {
         error: (issue) =>
@@ -211,7 +225,7 @@ const routeMatch = strictObject(
       }),
     ),
   },
-  'must be a mapping with host, path, method or headers',
+  'must be a mapping with host, path, method, headers or sni',
 );
 
 const backend = z.preprocess(
@@ -489,7 +503,7 @@ const dns = strictObject(
 });
 
 /** A PEM file the config names, read now so a missing file is reported with its position. */
-function pemFile(baseDir: string) {
+export function pemFile(baseDir: string) {
   return parsed<string, { readonly path: string; readonly pem: string }>(z.string(), (name) => {
     const path = isAbsolute(name) ? name : resolvePath(baseDir, name);
     let pem: string;
@@ -626,6 +640,7 @@ function route(options: SchemaOptions) {
       strategy: optional(strategyReference(options)),
       max_body_size: optional(size(0, MAX_BODY_BYTES)),
       upgrade: optional(upgradePolicy),
+      hsts: optional(hsts()),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),
@@ -688,7 +703,7 @@ export function createConfigSchema(options: SchemaOptions) {
   return strictObject(
     {
       listeners: z
-        .array(listener, {
+        .array(listener(options), {
           error: (issue) => `must be a list of listeners, got ${describeValue(issue.input)}`,
         })
         .min(1, 'at least one listener is required'),

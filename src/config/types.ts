@@ -1,6 +1,7 @@
 import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
+import type { HstsConfig, HttpsRedirectConfig, ListenerTlsConfig } from './tls-types.ts';
 
 /**
  * The validated, immutable shape of one loaded configuration (a snapshot's raw material).
@@ -20,7 +21,18 @@ export interface ListenerConfig {
   readonly acceptQueueSize: number;
   /** Sessions served at once for one client address (429 past it); 0 = no cap. */
   readonly maxConnectionsPerClient: number;
+  /** HTTPS: TLS is terminated here; undefined for a plain HTTP listener. */
+  readonly tls?: ListenerTlsConfig | undefined;
+  /** A plain HTTP listener that answers every request with a redirect to HTTPS. */
+  readonly redirectToHttps?: HttpsRedirectConfig | undefined;
 }
+
+export type {
+  ListenerTlsConfig,
+  ListenerCertificateConfig,
+  HttpsRedirectConfig,
+  HstsConfig,
+} from './tls-types.ts';
 
 export type HostMatch =
   | { readonly kind: 'exact'; readonly host: string }
@@ -49,6 +61,8 @@ export interface RouteMatch {
   readonly methods: readonly string[];
   /** All of these must match. */
   readonly headers: readonly HeaderMatch[];
+  /** Any of these TLS server names (SNI); empty or absent means any connection, TLS or not. */
+  readonly sni?: readonly HostMatch[] | undefined;
 }
 
 export interface RouteConfig {
@@ -64,6 +78,8 @@ export interface RouteConfig {
   readonly maxBodyBytes: number | undefined;
   /** Protocol upgrades (WebSocket…) this route forwards: all (true), none (false), or these names. */
   readonly upgrade: boolean | readonly string[];
+  /** Strict-Transport-Security for this route's responses over HTTPS; undefined adds none. */
+  readonly hsts?: HstsConfig | undefined;
 }
 
 export interface BackendConfig {

@@ -31,6 +31,21 @@ export const ERROR_CODES = {
     status: 502,
     summary: 'The TLS handshake with the upstream failed, or its certificate was not accepted.',
   },
+  JCT_ERR_TLS_CERTIFICATE: {
+    status: undefined,
+    summary:
+      'A listener certificate could not be loaded, added, replaced or removed; the certificates in use are unchanged.',
+  },
+  JCT_ERR_TLS_CLIENT_HANDSHAKE: {
+    status: undefined,
+    summary:
+      "A client's TLS handshake failed or did not finish within `handshake_timeout`; its connection was closed.",
+  },
+  JCT_ERR_HTTP_MISDIRECTED: {
+    status: 421,
+    summary:
+      "The request's Host is not a name of the certificate its TLS connection got (`strict_sni_binding`).",
+  },
   JCT_ERR_POOL_EXHAUSTED: {
     status: 503,
     summary: "The upstream's connection pool is at its `max_total` limit.",

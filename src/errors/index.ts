@@ -145,3 +145,13 @@ export class PluginError extends JunctionError {
     this.plugin = plugin;
   }
 }
+
+/**
+ * A listener certificate that cannot be used: unreadable, not PEM, a key that does not match, or a
+ * change to a listener's certificates that would leave it unable to serve. Thrown by the runtime
+ * certificate API; whatever was serving before keeps serving.
+ */
+export class TlsCertificateError extends JunctionError {
+  readonly code = 'JCT_ERR_TLS_CERTIFICATE' as const;
+  readonly source = 'config' as const;
+}

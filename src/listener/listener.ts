@@ -1,6 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { TlsAcceptor, type TlsConnectionInfo } from '../tls/index.ts';
+
+/** How a listener hands over a socket ready for a session: TLS ones come with their handshake's facts. */
+export type ServeSocket = (socket: Socket, listener: Listener, tls: TlsConnectionInfo | null) => void;
 
 /**
  * The kernel's queue of connections not yet accepted. Node's default (511) overflows when thousands
@@ -23,7 +27,9 @@ export class Listener {
   readonly config: ListenerConfig;
   readonly #server: Server;
   readonly #clock: Clock;
-  readonly #serve: (socket: Socket, listener: Listener) => void;
+  readonly #serve: ServeSocket;
+  /** The TLS step between accept and session; null on a plain HTTP listener. */
+  readonly tls: TlsAcceptor | null;
   readonly #queue: QueuedSocket[] = [];
   active = 0;
   /** Counters. */
@@ -35,10 +41,22 @@ export class Listener {
   readonly #perClient = new Map<string, number>();
   #closing = false;
 
-  constructor(config: ListenerConfig, clock: Clock, serve: (socket: Socket, listener: Listener) => void) {
+  constructor(config: ListenerConfig, clock: Clock, serve: ServeSocket) {
     this.config = config;
     this.#clock = clock;
     this.#serve = serve;
+    // A socket in its handshake holds a connection slot: it counts against max_connections.
+    this.tls =
+      config.tls === undefined
+        ? null
+        : new TlsAcceptor(config.tls, clock, {
+            secured: (socket, info) => {
+              this.#serve(socket, this, info);
+            },
+            failed: (clientAddress) => {
+              this.sessionEnded(clientAddress);
+            },
+          });
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
   }
 
@@ -95,6 +113,11 @@ export class Listener {
     if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
+    // A TLS client cannot read a plain-text 429: it is simply closed.
+    if (this.tls !== null) {
+      socket.destroy();
+      return true;
+    }
     // A client that never reads the answer must not hold the socket.
     socket.setTimeout(1000, () => socket.destroy());
     socket.end(TOO_MANY_CONNECTIONS, 'latin1');
@@ -108,7 +131,8 @@ export class Listener {
       const address = socket.remoteAddress ?? '';
       this.#perClient.set(address, (this.#perClient.get(address) ?? 0) + 1);
     }
-    this.#serve(socket, this);
+    if (this.tls === null) this.#serve(socket, this, null);
+    else this.tls.accept(socket);
   }
 
   /** A session of this listener ended: serve a waiting socket if there is one. */
@@ -127,8 +151,9 @@ export class Listener {
     next.socket.resume();
   }
 
-  /** Drops queued sockets that waited too long. The oldest sit at the front. */
+  /** Drops queued sockets that waited too long (the oldest sit at the front) and overdue TLS handshakes. */
   expireQueue(): void {
+    this.tls?.expire();
     const limit = this.#clock.now() - this.config.acceptQueueTimeoutMs;
     const queue = this.#queue;
     while (queue.length > 0 && queue[0]!.acceptedAt <= limit) {
@@ -141,6 +166,7 @@ export class Listener {
   close(): Promise<void> {
     this.#closing = true;
     for (const { socket } of this.#queue.splice(0)) socket.destroy();
+    this.tls?.close();
     return new Promise((resolve) => {
       this.#server.close(() => {
         resolve();

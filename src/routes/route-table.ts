@@ -14,7 +14,7 @@
  * rule-1 order and returns the first route whose remaining conditions hold, so it never scores or
  * allocates per request.
  */
-import type { HeaderMatch, RouteConfig } from '../config/index.ts';
+import type { HeaderMatch, HostMatch, RouteConfig } from '../config/index.ts';
 
 /** The request as routing sees it. */
 export interface RouteRequest {
@@ -23,6 +23,8 @@ export interface RouteRequest {
   /** The path of the request target, without the query. */
   readonly path: string;
   readonly method: string;
+  /** The connection's TLS server name (SNI), lower-case; '' or absent without TLS. */
+  readonly sni?: string;
   /** A request header's value by lower-case name, or undefined when absent. */
   header(lowerName: string): string | undefined;
 }
@@ -64,7 +66,9 @@ class CompiledRoute {
   readonly regexOrder: number;
   readonly methods: readonly string[];
   readonly headers: readonly CompiledHeader[];
-  /** Rule 3: a method list counts as one condition, each header as one. */
+  /** TLS server names, any of which must match; empty: no SNI condition. */
+  readonly sni: readonly HostMatch[];
+  /** Rule 3: a method list counts as one condition, each header as one, an SNI list as one. */
   readonly conditionCount: number;
 
   constructor(route: RouteConfig, index: number, regexOrder: number) {
@@ -84,7 +88,9 @@ class CompiledRoute {
     this.regexOrder = regexOrder;
     this.methods = route.match.methods;
     this.headers = route.match.headers.map((header) => new CompiledHeader(header));
-    this.conditionCount = (this.methods.length > 0 ? 1 : 0) + this.headers.length;
+    this.sni = route.match.sni ?? [];
+    this.conditionCount =
+      (this.methods.length > 0 ? 1 : 0) + this.headers.length + (this.sni.length > 0 ? 1 : 0);
   }
 }
 
@@ -116,6 +122,7 @@ function matchesPath(route: CompiledRoute, path: string): boolean {
 function matchesRest(route: CompiledRoute, request: RouteRequest): boolean {
   if (!matchesPath(route, request.path)) return false;
   if (route.methods.length > 0 && !route.methods.includes(request.method)) return false;
+  if (route.sni.length > 0 && !matchesSni(route.sni, request.sni ?? '')) return false;
   for (const condition of route.headers) {
     const value = request.header(condition.name);
     if (value === undefined) return false;
@@ -126,6 +133,20 @@ function matchesRest(route: CompiledRoute, request: RouteRequest): boolean {
     }
   }
   return true;
+}
+
+/** Host-pattern semantics: `*.example.com` matches one or more labels before `.example.com`. */
+function matchesSni(patterns: readonly HostMatch[], sni: string): boolean {
+  if (sni === '') return false;
+  for (const pattern of patterns) {
+    if (
+      pattern.kind === 'exact'
+        ? sni === pattern.host
+        : sni.length > pattern.suffix.length && sni.endsWith(pattern.suffix)
+    )
+      return true;
+  }
+  return false;
 }
 
 function firstMatch(bucket: readonly CompiledRoute[], request: RouteRequest): RouteConfig | undefined {

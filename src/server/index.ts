@@ -13,3 +13,4 @@ export {
   type UpstreamStatus,
 } from './junction-server.ts';
 export { buildSnapshot } from './snapshot.ts';
+export type { CertificateInfo, CertificateInput } from './certificates.ts';

@@ -3,6 +3,9 @@ import { BufferPool } from '../buffers/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
 import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
 import { Listener } from '../listener/index.ts';
+import type { TlsConnectionInfo } from '../tls/index.ts';
+import * as certificates from './certificates.ts';
+import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router } from '../router/index.ts';
@@ -58,6 +61,8 @@ export interface BoundListener {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  /** `https` on a listener that terminates TLS. */
+  readonly scheme: 'http' | 'https';
 }
 
 /** One backend's health and counters, as `JunctionServer.upstreams()` reports them. */
@@ -138,6 +143,11 @@ export interface RuntimeStats {
   readonly acceptQueued: number;
   readonly acceptQueueDropped: number;
   readonly refusedPerClient: number;
+  /** Over every HTTPS listener: handshakes under way now, done, failed, and closed at `handshake_timeout`. */
+  readonly tlsHandshakesInProgress: number;
+  readonly tlsHandshakes: number;
+  readonly tlsHandshakeFailures: number;
+  readonly tlsHandshakeTimeouts: number;
 }
 
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
@@ -149,6 +159,14 @@ export interface JunctionServer {
   clusters(): ClusterStatus[];
   /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */
   stats(): RuntimeStats;
+  /** Every certificate of every HTTPS listener. */
+  certificates(): CertificateInfo[];
+  /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
+  addCertificate(listener: string, certificate: CertificateInput): CertificateInfo;
+  /** Replaces certificate `id`; if the new one cannot load, this throws and the old one keeps serving. */
+  replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo;
+  /** Removes certificate `id`; a listener's last certificate cannot be removed. */
+  removeCertificate(listener: string, id: string): void;
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }
@@ -250,6 +268,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
     try {
       for (const listenerConfig of config.listeners) {
         const listener = new Listener(listenerConfig, this.clock, this.#serve);
+        if (listener.tls !== null) {
+          const log = this.log.child({ component: 'tls', listener: listenerConfig.name });
+          listener.tls.onHandshakeError = (error, client) => {
+            log.debug({ code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, err: error }, 'TLS handshake failed');
+          };
+        }
         await listener.listen();
         this.#listeners.push(listener);
       }
@@ -268,11 +292,37 @@ class ServerRuntime implements JunctionServer, SessionHost {
     });
     this.#healthChecker.start();
     for (const l of this.listeners)
-      this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+      this.log.info({ listener: l.name }, `listening on ${l.scheme}://${l.address}:${l.port}`);
   }
 
   get listeners(): readonly BoundListener[] {
-    return this.#listeners.map((l) => ({ name: l.config.name, address: l.config.address, port: l.port }));
+    return this.#listeners.map((l) => ({
+      name: l.config.name,
+      address: l.config.address,
+      port: l.port,
+      scheme: l.tls === null ? ('http' as const) : ('https' as const),
+    }));
+  }
+
+  certificates(): CertificateInfo[] {
+    return certificates.describeCertificates(this.#listeners);
+  }
+
+  addCertificate(listener: string, certificate: CertificateInput): CertificateInfo {
+    const added = certificates.addCertificate(this.#listeners, listener, certificate);
+    this.log.info({ listener, certificate: added.id, names: added.names }, 'certificate added');
+    return added;
+  }
+
+  replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo {
+    const replaced = certificates.replaceCertificate(this.#listeners, listener, id, certificate);
+    this.log.info({ listener, certificate: id, fingerprint: replaced.fingerprint }, 'certificate replaced');
+    return replaced;
+  }
+
+  removeCertificate(listener: string, id: string): void {
+    certificates.removeCertificate(this.#listeners, listener, id);
+    this.log.info({ listener, certificate: id }, 'certificate removed');
   }
 
   upstreams(): UpstreamStatus[] {
@@ -344,11 +394,21 @@ class ServerRuntime implements JunctionServer, SessionHost {
     let queued = 0;
     let dropped = 0;
     let refused = 0;
+    let handshaking = 0;
+    let handshakes = 0;
+    let handshakeFailures = 0;
+    let handshakeTimeouts = 0;
     for (const listener of this.#listeners) {
       accepted += listener.accepted;
       queued += listener.queued;
       dropped += listener.droppedFromQueue;
       refused += listener.refusedPerClient;
+      const counters = listener.tls?.counters;
+      if (counters === undefined) continue;
+      handshaking += counters.inProgress;
+      handshakes += counters.completed;
+      handshakeFailures += counters.failed;
+      handshakeTimeouts += counters.timedOut;
     }
     return {
       sessions: this.#sessions.size,
@@ -366,6 +426,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
       acceptQueued: queued,
       acceptQueueDropped: dropped,
       refusedPerClient: refused,
+      tlsHandshakesInProgress: handshaking,
+      tlsHandshakes: handshakes,
+      tlsHandshakeFailures: handshakeFailures,
+      tlsHandshakeTimeouts: handshakeTimeouts,
     };
   }
 
@@ -373,8 +437,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return this.#snapshot;
   }
 
-  readonly #serve = (socket: Socket, listener: Listener): void => {
-    const session = new Http1Session(socket, this, 'http');
+  readonly #serve = (socket: Socket, listener: Listener, tls: TlsConnectionInfo | null): void => {
+    const redirectToHttps = listener.config.redirectToHttps;
+    const session =
+      tls === null && redirectToHttps === undefined
+        ? new Http1Session(socket, this, 'http')
+        : new Http1Session(socket, this, tls === null ? 'http' : 'https', { tls, redirectToHttps });
     this.#sessions.set(session, listener);
     this.#plugins?.sessionStarted(sessionInfo(session, socket, listener));
     if (this.#closing !== undefined) session.drain();

@@ -4,7 +4,9 @@ import { parseRequestHead, statusText } from '../codec/index.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { serializeLocalResponse } from '../transaction/forward-heads.ts';
-import { PAUSE_PIPELINE_FULL, type SessionPort } from '../transaction/session-port.ts';
+import { PAUSE_PIPELINE_FULL, type SessionPort, type SessionTls } from '../transaction/session-port.ts';
+import type { HttpsRedirectConfig } from '../config/types.ts';
+import { redirectToHttps } from './https-redirect.ts';
 import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
 import { Transaction } from '../transaction/transaction.ts';
 import type { Tunnel } from '../tunnel/index.ts';
@@ -23,6 +25,16 @@ export interface SessionHost {
 /** `tunnel`: after a 101, the connection is a byte pipe to the upstream until the tunnel ends. */
 type SessionState = 'idle' | 'head' | 'transaction' | 'tunnel' | 'closing' | 'closed';
 
+/** What a session takes from its listener besides the socket. */
+export interface SessionOptions {
+  /** The handshake's facts on an HTTPS listener; null on plain HTTP. */
+  readonly tls: SessionTls | null;
+  /** Answer every request with a redirect to HTTPS instead of proxying it. */
+  readonly redirectToHttps: HttpsRedirectConfig | undefined;
+}
+
+const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
+
 /**
  * One client connection speaking HTTP/1.1: reads request heads (accumulating a head that spans reads
  * in a pooled buffer), runs one transaction at a time, and keeps the connection alive between them.
@@ -33,8 +45,10 @@ export class Http1Session implements SessionPort {
   readonly clientAddress: string;
   readonly clientPort: number;
   readonly scheme: 'http' | 'https';
+  readonly tls: SessionTls | null;
   readonly log: Logger;
   readonly #host: SessionHost;
+  readonly #redirect: HttpsRedirectConfig | undefined;
   #state: SessionState = 'idle';
   /** Bytes read but not yet consumed: a partial head, or pipelined requests. */
   #pending: Buffer | null = null;
@@ -54,10 +68,12 @@ export class Http1Session implements SessionPort {
   requests = 0;
   readonly openedAt: number;
 
-  constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https') {
+  constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https', options: SessionOptions = PLAIN) {
     this.socket = socket;
     this.#host = host;
     this.scheme = scheme;
+    this.tls = options.tls;
+    this.#redirect = options.redirectToHttps;
     this.log = host.log;
     this.clientAddress = socket.remoteAddress ?? '';
     this.clientPort = socket.remotePort ?? 0;
@@ -278,6 +294,10 @@ export class Http1Session implements SessionPort {
     }
     this.#state = 'transaction';
     this.setDeadline(0);
+    if (this.#redirect !== undefined) {
+      redirectToHttps(this, step.head, this.#redirect, rest, restStart);
+      return;
+    }
     const txn = new Transaction(this, snapshot, step.head);
     this.#txn = txn;
     txn.start(rest.length > restStart ? rest : null, restStart);

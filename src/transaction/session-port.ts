@@ -18,6 +18,8 @@ export interface SessionPort {
   /** Transactions finished on this connection so far. */
   readonly requests: number;
   readonly scheme: 'http' | 'https';
+  /** What the TLS handshake settled; null on plain HTTP connections. */
+  readonly tls: SessionTls | null;
   /** The session is shutting down: the current response is its last. */
   readonly draining: boolean;
   readonly log: Logger;
@@ -42,4 +44,12 @@ export interface SessionPort {
    * The transaction calls onTransactionDone(false) when the tunnel is over.
    */
   startTunnel(tunnel: Tunnel): void;
+}
+
+/** The TLS facts of an HTTPS session that transactions use. */
+export interface SessionTls {
+  /** The server name the client sent (SNI), lower-case; '' when it sent none. */
+  readonly serverName: string;
+  /** Strict SNI binding: `host` (lower-case, no port) is not a name of this connection's certificate (421). */
+  isMisdirected(host: string): boolean;
 }

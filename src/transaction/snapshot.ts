@@ -9,6 +9,8 @@ export interface RouteRequest {
   readonly host: string;
   readonly path: string;
   readonly method: string;
+  /** The connection's TLS server name; '' without TLS. */
+  readonly sni: string;
   header(lowerCaseName: string): string | undefined;
 }
 

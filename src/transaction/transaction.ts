@@ -44,6 +44,7 @@ import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
 import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
 import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
 import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
+import { withHsts } from './hsts.ts';
 
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
 /** `hooks`: a response head is held while read-response/send-response hooks run. */
@@ -184,6 +185,10 @@ export class Transaction
   get clientAddress(): string {
     return this.#session.clientAddress;
   }
+  /** The TLS server name of the connection; '' without TLS or SNI. */
+  get sni(): string {
+    return this.#session.tls?.serverName ?? '';
+  }
   header(lowerCaseName: string): string | undefined {
     const headers = this.head.headers;
     const n = lowerCaseName.length;
@@ -224,6 +229,14 @@ export class Transaction
 
   /** Finds the route and its cluster (unless a hook chose them); answers 404 and returns false if none. */
   #routeRequest(): boolean {
+    if (this.#session.tls?.isMisdirected(this.head.host) === true) {
+      this.#respondLocal(
+        421,
+        'JCT_ERR_HTTP_MISDIRECTED',
+        "this connection's certificate does not cover this host\n",
+      );
+      return false;
+    }
     this.route ??= this.snapshot.routes.match(this);
     if (this.route === undefined) {
       this.#respondLocal(404, 'JCT_ERR_ROUTE_NOT_FOUND', 'no route matches this request\n');
@@ -434,7 +447,7 @@ export class Transaction
       localAddress: session.localAddress,
       localPort: session.localPort,
       scheme: session.scheme,
-      sni: '',
+      sni: session.tls?.serverName ?? '',
       protocol: this.head.versionMinor === 1 ? 'http/1.1' : 'http/1.0',
       // The session counts finished transactions; this one is under way.
       transactions: session.requests + 1,
@@ -808,8 +821,10 @@ export class Transaction
       head.keepAlive && !session.draining && framing !== 'close' && this.#reqState === 'done';
     const lease = this.#lease;
     const upstream = lease?.upstream;
-    const extraHeaders =
-      upstream === undefined ? undefined : lease!.strategy.responseHeaders?.(upstream, this);
+    let extraHeaders = upstream === undefined ? undefined : lease!.strategy.responseHeaders?.(upstream, this);
+    const hsts = this.route?.hsts;
+    if (hsts !== undefined && session.tls !== null)
+      extraHeaders = withHsts(extraHeaders, hsts, response.headers);
     const headText = serializeClientResponseHead(
       response,
       framing,

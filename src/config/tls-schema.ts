@@ -1,0 +1,237 @@
+/**
+ * The schema of HTTPS listeners (`listeners[].tls`), redirects to HTTPS (`listeners[].redirect_to_https`)
+ * and HSTS (`routes[].hsts`). Certificates are read and checked here, key against certificate, so a
+ * wrong file is reported at its line and column instead of when the listener starts.
+ *
+ * Everything is built inside functions: schema.ts imports this file and this file uses schema.ts's
+ * helpers, so nothing here may run while the modules are still loading.
+ */
+import * as z from 'zod';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import {
+  cipherListProblem,
+  inspectCertificate,
+  isCertificateName,
+  type CertificateFacts,
+} from '../tls/index.ts';
+import { parseHostPattern } from './addresses.ts';
+import {
+  DEFAULT_HSTS_MAX_AGE_SECONDS,
+  DEFAULT_TLS_MAX_VERSION,
+  DEFAULT_TLS_MIN_VERSION,
+  MAX_HSTS_MAX_AGE_SECONDS,
+} from './defaults.ts';
+import { describeValue } from './describe-value.ts';
+import {
+  duration,
+  integer,
+  nonEmptyString,
+  oneOrMany,
+  optional,
+  parsed,
+  pemFile,
+  strictObject,
+} from './schema.ts';
+
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+function tlsVersion() {
+  return z.enum(TLS_VERSIONS, {
+    error: (issue) =>
+      `must be TLSv1.2 or TLSv1.3 (older versions are broken and never offered), got ${describeValue(issue.input)}`,
+  });
+}
+
+/** Protocols a listener can speak after the handshake; `h2` is refused until Junction speaks HTTP/2. */
+function alpnProtocol() {
+  return parsed<unknown, string>(z.unknown(), (value) =>
+    value === 'http/1.1' || value === 'http/1.0'
+      ? { ok: true, value }
+      : {
+          ok: false,
+          problem:
+            value === 'h2'
+              ? 'h2 is not supported yet: Junction speaks HTTP/1.1 to clients'
+              : `must be http/1.1 or http/1.0, got ${describeValue(value)}`,
+        },
+  );
+}
+
+/** A binary file (an OCSP response, DER), read now. */
+function binaryFile(baseDir: string) {
+  return parsed<string, { readonly path: string; readonly bytes: Buffer }>(z.string(), (name) => {
+    const path = isAbsolute(name) ? name : resolvePath(baseDir, name);
+    try {
+      const bytes = readFileSync(path);
+      if (bytes.length === 0) return { ok: false, problem: `'${name}' is empty` };
+      return { ok: true, value: { path, bytes } };
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return { ok: false, problem: `cannot read '${name}' (${reason})` };
+    }
+  });
+}
+
+/** A certificate name: `example.com` or `*.example.com` (one label), lower-cased, no port. */
+function certificateName() {
+  return parsed<string, string>(z.string(), (text) => {
+    const result = parseHostPattern(text);
+    if (!result.ok) return result;
+    const match = result.value;
+    const name = match.kind === 'exact' ? match.host : `*${match.suffix}`;
+    if (!isCertificateName(name))
+      return { ok: false, problem: `a certificate name is a DNS name, got '${text}'` };
+    if (text.includes(':')) return { ok: false, problem: `a certificate name has no port, got '${text}'` };
+    return { ok: true, value: name };
+  });
+}
+
+function certificateEntry(baseDir: string) {
+  return strictObject(
+    {
+      id: optional(nonEmptyString),
+      cert_file: pemFile(baseDir),
+      key_file: pemFile(baseDir),
+      names: optional(oneOrMany(certificateName(), 'must be a name or a list of names')),
+      ocsp_file: optional(binaryFile(baseDir)),
+    },
+    'must be a mapping with cert_file and key_file',
+  ).transform((value, ctx) => {
+    const checked = inspectCertificate(value.cert_file.pem, value.key_file.pem);
+    if (!checked.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [checked.field === 'cert' ? 'cert_file' : 'key_file'],
+        message: checked.problem,
+      });
+      return z.NEVER;
+    }
+    const facts: CertificateFacts = checked.value;
+    if (value.names === undefined && facts.names.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cert_file'],
+        message: 'the certificate has no DNS name (no subjectAltName DNS entry, no CN); list its names',
+      });
+      return z.NEVER;
+    }
+    // The id defaults to the first name, which is what people call a certificate anyway.
+    return { ...value, id: value.id ?? value.names?.[0] ?? facts.names[0]!, facts };
+  });
+}
+
+export function listenerTls(baseDir: string) {
+  return strictObject(
+    {
+      certificates: z
+        .array(certificateEntry(baseDir), {
+          error: (issue) => `must be a list of certificates, got ${describeValue(issue.input)}`,
+        })
+        .min(1, 'an HTTPS listener needs at least one certificate'),
+      default_certificate: optional(nonEmptyString),
+      min_version: optional(tlsVersion()),
+      max_version: optional(tlsVersion()),
+      ciphers: optional(
+        parsed<string, string>(nonEmptyString, (ciphers) => {
+          const problem = cipherListProblem(ciphers);
+          return problem === undefined ? { ok: true, value: ciphers } : { ok: false, problem };
+        }),
+      ),
+      alpn: optional(
+        z.array(alpnProtocol(), {
+          error: (issue) => `must be a list of protocols, got ${describeValue(issue.input)}`,
+        }),
+      ),
+      strict_sni_binding: optional(z.boolean()),
+      handshake_timeout: optional(duration(1)),
+    },
+    'must be a mapping with at least certificates',
+  ).superRefine((value, ctx) => {
+    const ids = new Map<string, number>();
+    value.certificates.forEach((certificate, index) => {
+      const first = ids.get(certificate.id);
+      if (first === undefined) {
+        ids.set(certificate.id, index);
+        return;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certificates', index],
+        message: `certificate id '${certificate.id}' is already used by certificates[${first}]; give them ids`,
+      });
+    });
+    const wanted = value.default_certificate;
+    if (wanted !== undefined && !ids.has(wanted)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default_certificate'],
+        message: `no certificate has the id '${wanted}' (ids: ${[...ids.keys()].join(', ')})`,
+      });
+    }
+    const min = value.min_version ?? DEFAULT_TLS_MIN_VERSION;
+    const max = value.max_version ?? DEFAULT_TLS_MAX_VERSION;
+    if (TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [value.min_version === undefined ? 'max_version' : 'min_version'],
+        message: `min_version (${min}) must not be above max_version (${max})`,
+      });
+    }
+  });
+}
+
+/** `redirect_to_https: true`, or a mapping with the HTTPS port and the status. */
+export function httpsRedirect() {
+  return z.preprocess(
+    (value) => (value === true ? {} : value),
+    strictObject(
+      {
+        port: optional(integer(1, 65535)),
+        status: optional(
+          z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)], {
+            error: (issue) => `must be 301, 302, 307 or 308, got ${describeValue(issue.input)}`,
+          }),
+        ),
+      },
+      'must be true, or a mapping with port and status',
+    ),
+  );
+}
+
+/** `hsts: true` (one year), or a mapping with max_age (seconds), include_subdomains and preload. */
+export function hsts() {
+  return z.preprocess(
+    (value) => (value === true ? {} : value),
+    strictObject(
+      {
+        max_age: optional(integer(0, MAX_HSTS_MAX_AGE_SECONDS)),
+        include_subdomains: optional(z.boolean()),
+        preload: optional(z.boolean()),
+      },
+      'must be true, or a mapping with max_age, include_subdomains and preload',
+    ).superRefine((value, ctx) => {
+      // The preload list (hstspreload.org) refuses anything less; asking for it without them is a mistake.
+      if (value.preload !== true) return;
+      if ((value.max_age ?? DEFAULT_HSTS_MAX_AGE_SECONDS) < DEFAULT_HSTS_MAX_AGE_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_age'],
+          message: 'preload needs a max_age of at least a year',
+        });
+      }
+      if (value.include_subdomains !== true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preload'],
+          message: 'preload needs include_subdomains: true',
+        });
+      }
+    }),
+  );
+}
+
+/** A route's `match.sni`: server names as a route's hosts are written. */
+export function sniMatch() {
+  return oneOrMany(parsed(z.string(), parseHostPattern), 'must be a server name or a list of them');
+}

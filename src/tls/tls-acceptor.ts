@@ -1,0 +1,236 @@
+import type { Socket } from 'node:net';
+import { Server as TlsServer, TLSSocket, type SecureContext } from 'node:tls';
+import type { ListenerTlsConfig } from '../config/types.ts';
+import type { Clock } from '../util/clock.ts';
+import { namesCover, normaliseName } from './certificate.ts';
+import { CertificateStore, type StoredCertificate } from './certificate-store.ts';
+
+/** What a session learns from its connection's handshake. */
+export class TlsConnectionInfo {
+  /** The server name the client sent (SNI), normalised; '' when it sent none. */
+  readonly serverName: string;
+  /** The ALPN protocol agreed on ('' when the client offered none): what a session would dispatch on. */
+  readonly alpnProtocol: string;
+  /** The TLS version, as `TLSv1.3`. */
+  readonly protocol: string;
+  readonly #certificateNames: readonly string[];
+  readonly #strict: boolean;
+
+  constructor(
+    socket: TLSSocket,
+    serverName: string,
+    certificate: StoredCertificate | undefined,
+    strict: boolean,
+  ) {
+    this.serverName = serverName;
+    this.alpnProtocol = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '';
+    this.protocol = socket.getProtocol() ?? '';
+    this.#certificateNames = certificate?.names ?? [];
+    this.#strict = strict;
+  }
+
+  /**
+   * Strict SNI binding (Sōzu's): a request whose Host is not a name of the certificate this
+   * connection was served with is misdirected (421), so a connection set up for one site cannot be
+   * used to reach another. Always false when the listener does not ask for it.
+   */
+  isMisdirected(host: string): boolean {
+    if (!this.#strict) return false;
+    return !namesCover(this.#certificateNames, host.endsWith('.') ? host.slice(0, -1) : host);
+  }
+}
+
+/** Handshake counters of one listener, for stats(). */
+export interface HandshakeCounters {
+  /** Handshakes under way now. */
+  readonly inProgress: number;
+  readonly completed: number;
+  /** Ended by an error (a protocol or version the listener refuses, garbage, a reset) before completing. */
+  readonly failed: number;
+  /** Not done within `handshake_timeout`; their sockets were closed. */
+  readonly timedOut: number;
+}
+
+/** Where the acceptor reports each accepted socket's outcome: exactly one call per socket. */
+export interface HandshakeHandler {
+  /** The handshake is done: `socket` is ready for a session. */
+  secured(socket: TLSSocket, info: TlsConnectionInfo): void;
+  /** The handshake failed or timed out; its socket is closed. */
+  failed(clientAddress: string): void;
+}
+
+class PendingHandshake {
+  readonly socket: TLSSocket;
+  readonly clientAddress: string;
+  readonly startedAt: number;
+  settled = false;
+  timedOut = false;
+
+  constructor(socket: TLSSocket, clientAddress: string, startedAt: number) {
+    this.socket = socket;
+    this.clientAddress = clientAddress;
+    this.startedAt = startedAt;
+  }
+}
+
+/**
+ * The TLS step of a listener's path from accepted socket to session: wraps the raw socket, runs the
+ * handshake (certificate by SNI, ALPN, OCSP stapling) and hands the session a TLS socket only once it
+ * is done, so sessions never see a connection that is not secure yet. A handshake that fails or
+ * outlives `handshake_timeout` closes its socket and is reported as failed: the handler hears
+ * exactly once about every accepted socket.
+ *
+ * Timeouts ride on the server's sweep (`expire()`), like session deadlines, instead of a timer per
+ * connection.
+ */
+export class TlsAcceptor {
+  readonly store: CertificateStore;
+  readonly #config: ListenerTlsConfig;
+  readonly #clock: Clock;
+  readonly #handler: HandshakeHandler;
+  /** Handshakes in start order, so expiry stops at the first one still in time. */
+  readonly #pending = new Set<PendingHandshake>();
+  /** Never listens: Node emits OCSPRequest on the server a TLSSocket names, and this is that server. */
+  readonly #events = new TlsServer();
+  readonly #alpn: string[] | undefined;
+  #completed = 0;
+  #failed = 0;
+  #timedOut = 0;
+  #ocspWired = false;
+  /** Hears the first error of each handshake that fails (the server logs it at debug level). */
+  onHandshakeError: ((error: Error, clientAddress: string) => void) | undefined = undefined;
+
+  constructor(config: ListenerTlsConfig, clock: Clock, handler: HandshakeHandler) {
+    this.#config = config;
+    this.#clock = clock;
+    this.#handler = handler;
+    this.#alpn = config.alpn.length === 0 ? undefined : [...config.alpn];
+    this.store = new CertificateStore(
+      { minVersion: config.minVersion, maxVersion: config.maxVersion, ciphers: config.ciphers },
+      config.defaultCertificate,
+    );
+    for (const certificate of config.certificates) {
+      this.store.add(certificate.id, {
+        cert: certificate.cert,
+        key: certificate.key,
+        names: certificate.names,
+        ocsp: certificate.ocsp,
+      });
+    }
+    this.wireOcsp();
+  }
+
+  get counters(): HandshakeCounters {
+    return {
+      inProgress: this.#pending.size,
+      completed: this.#completed,
+      failed: this.#failed,
+      timedOut: this.#timedOut,
+    };
+  }
+
+  /**
+   * Starts the handshake on `raw`, which the listener accepted (and may have paused while it waited
+   * in the accept queue: the TLS layer reads from it regardless).
+   */
+  accept(raw: Socket): void {
+    const clientAddress = raw.remoteAddress ?? '';
+    const defaultCertificate = this.store.defaultCertificate;
+    if (defaultCertificate === undefined) {
+      // Unreachable while the store refuses to lose its last certificate; never serve without one.
+      raw.destroy();
+      this.#failed++;
+      this.#handler.failed(clientAddress);
+      return;
+    }
+    const socket = new TLSSocket(raw, {
+      isServer: true,
+      server: this.#events,
+      secureContext: defaultCertificate.context,
+      SNICallback: this.#sni,
+      ...(this.#alpn === undefined ? {} : { ALPNProtocols: this.#alpn }),
+    });
+    const pending = new PendingHandshake(socket, clientAddress, this.#clock.now());
+    this.#pending.add(pending);
+    socket.once('secure', () => {
+      this.#secured(pending);
+    });
+    socket.on('error', (error: Error) => {
+      if (!pending.settled && !pending.timedOut) this.onHandshakeError?.(error, clientAddress);
+    });
+    // The listener's sockets allow half-open connections (for HTTP); a client that stops sending
+    // before its handshake is done never finishes it.
+    socket.once('end', () => {
+      if (!pending.settled) socket.destroy();
+    });
+    socket.once('close', () => {
+      this.#closedEarly(pending);
+    });
+  }
+
+  /** Closes handshakes that outlived `handshake_timeout`. Called by the server's sweep. */
+  expire(): void {
+    if (this.#pending.size === 0) return;
+    const limit = this.#clock.now() - this.#config.handshakeTimeoutMs;
+    for (const pending of this.#pending) {
+      if (pending.startedAt > limit) return;
+      pending.timedOut = true;
+      this.#timedOut++;
+      // 'close' follows and settles it.
+      pending.socket.destroy();
+      this.#pending.delete(pending);
+    }
+  }
+
+  /** Stops every handshake under way (shutdown). */
+  close(): void {
+    for (const pending of this.#pending) pending.socket.destroy();
+  }
+
+  /** Listens for OCSP requests once some certificate has a response to staple (it costs a callback per handshake). */
+  wireOcsp(): void {
+    if (this.#ocspWired || !this.store.hasOcsp) return;
+    this.#ocspWired = true;
+    this.#events.on(
+      'OCSPRequest',
+      (certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
+        // No response for this certificate: nothing is stapled and the handshake goes on.
+        callback(null, this.store.ocspFor(certificate));
+      },
+    );
+  }
+
+  readonly #sni = (
+    serverName: string,
+    callback: (error: Error | null, context?: SecureContext) => void,
+  ): void => {
+    callback(null, this.store.lookup(normaliseName(serverName))?.context);
+  };
+
+  #secured(pending: PendingHandshake): void {
+    if (pending.settled || pending.timedOut) return;
+    pending.settled = true;
+    this.#pending.delete(pending);
+    this.#completed++;
+    const socket = pending.socket;
+    // Renegotiation only serves attacks on a server (TLS 1.2 CPU exhaustion); 1.3 has none.
+    socket.disableRenegotiation();
+    const sent = socket.servername;
+    const serverName = typeof sent === 'string' ? normaliseName(sent) : '';
+    const info = new TlsConnectionInfo(
+      socket,
+      serverName,
+      this.store.lookup(serverName),
+      this.#config.strictSniBinding,
+    );
+    this.#handler.secured(socket, info);
+  }
+
+  #closedEarly(pending: PendingHandshake): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.#pending.delete(pending);
+    if (!pending.timedOut) this.#failed++;
+    this.#handler.failed(pending.clientAddress);
+  }
+}
