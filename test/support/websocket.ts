@@ -95,11 +95,17 @@ export async function wsBackend(name = 'ws', options: WsBackendOptions = {}): Pr
 /** Opens a WebSocket to `url` and resolves once it is open; rejects on an error or after `timeoutMs`. */
 export function openWebSocket(
   url: string,
-  options: { readonly timeoutMs?: number; readonly headers?: Record<string, string> } = {},
+  options: {
+    readonly timeoutMs?: number;
+    readonly headers?: Record<string, string>;
+    /** For `wss://`: the CA to trust and the server name to send (SNI). */
+    readonly tls?: { readonly ca: string; readonly servername: string };
+  } = {},
 ): Promise<WebSocket> {
   const ws = new WebSocket(url, {
     maxPayload: 64 * 1024 * 1024,
     ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(options.tls === undefined ? {} : { ca: options.tls.ca, servername: options.tls.servername }),
   });
   return withTimeout(
     new Promise<WebSocket>((resolve, reject) => {
