@@ -8,6 +8,7 @@ import * as defaults from './defaults.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { LoadedStrategyModule, RawConfig } from './schema.ts';
+import { DEFAULT_TCP_IDLE_TIMEOUT_MS, buildInboundProxy, buildTcpListener } from './tcp-config.ts';
 import type {
   BackendConfig,
   ClusterConfig,
@@ -34,7 +35,7 @@ export interface BuildContext {
   readonly rules?: CompiledRules | undefined;
 }
 
-function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
+function buildListener(raw: RawConfig['listeners'][number], timeouts: TimeoutsConfig): ListenerConfig {
   const address = raw.address ?? defaults.DEFAULT_LISTENER_ADDRESS;
   return {
     name: raw.name ?? formatHostPort(address, raw.port),
@@ -44,6 +45,9 @@ function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
     acceptQueueTimeoutMs: raw.accept_queue_timeout ?? defaults.DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS,
     acceptQueueSize: raw.accept_queue_size ?? defaults.DEFAULT_ACCEPT_QUEUE_SIZE,
     maxConnectionsPerClient: raw.max_connections_per_client ?? defaults.DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+    protocol: raw.protocol ?? 'http',
+    tcp: buildTcpListener(raw, timeouts.tcpIdleMs),
+    proxyProtocol: buildInboundProxy(raw),
   };
 }
 
@@ -188,6 +192,7 @@ function buildCluster(
       cert: tls?.cert_file?.pem,
       key: tls?.key_file?.pem,
     },
+    proxyProtocol: raw.proxy_protocol,
   };
 }
 
@@ -200,6 +205,7 @@ function buildTimeouts(timeouts: NonNullable<RawConfig['timeouts']>): TimeoutsCo
     backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
     clientBodyMs: timeouts.client_body ?? defaults.DEFAULT_CLIENT_BODY_TIMEOUT_MS,
     maxSessionMs: timeouts.max_session ?? defaults.DEFAULT_MAX_SESSION_MS,
+    tcpIdleMs: timeouts.tcp_idle ?? DEFAULT_TCP_IDLE_TIMEOUT_MS,
     shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
   };
 }
@@ -220,7 +226,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
   }
   return {
     source,
-    listeners: raw.listeners.map(buildListener),
+    listeners: raw.listeners.map((listener) => buildListener(listener, timeouts)),
     routes: (raw.routes ?? []).map((route, index) => buildRoute(route, index, strategies)),
     clusters: new Map(
       Object.entries(raw.clusters ?? {}).map(([name, cluster]) => [

@@ -29,6 +29,7 @@ import type { PluginConfig, PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
+import { checkTcpListener, clusterProxyProtocol, tcpListenerKeys } from './tcp-config.ts';
 
 /**
  * zod's unrecognized_keys issue does not say which keys were allowed, so strictObject() puts them in
@@ -42,7 +43,7 @@ type ParseResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
 /** A mapping that rejects unknown keys; `typeProblem` replaces the message when the value is not a mapping. */
-function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
+export function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
   const allowed = ALLOWED_KEYS_MARKER + Object.keys(shape).join('\u0000');
   return z.strictObject(shape, {
     error: (issue) => {
@@ -56,7 +57,7 @@ function strictObject<T extends Shape>(shape: T, typeProblem?: string) {
 }
 
 /** An empty value (`key:` with nothing after it) means the same as leaving the key out. */
-function optional<T extends z.ZodType>(schema: T) {
+export function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
 }
 
@@ -88,7 +89,7 @@ function parsed<In, Out>(input: z.ZodType<In>, parse: (value: In) => ParseResult
   });
 }
 
-function duration(minMs: number) {
+export function duration(minMs: number) {
   return parsed<unknown, number>(z.unknown(), (value) => {
     const result = parseDurationMs(value);
     return result.ok && result.value < minMs
@@ -144,9 +145,11 @@ const listener = strictObject(
     accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
     // Zero: no cap.
     max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
+    // protocol, cluster, sni_routes, idle_timeout, proxy_protocol
+    ...tcpListenerKeys({ optional, strictObject, duration }),
   },
   'must be a mapping with at least a port',
-);
+).superRefine(checkTcpListener);
 
 function exactlyOne(keys: readonly string[], what: string) {
   return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
@@ -538,6 +541,7 @@ function cluster(options: SchemaOptions) {
       pool: optional(pool),
       dns: optional(dns),
       tls: optional(upstreamTls(options)),
+      proxy_protocol: optional(clusterProxyProtocol),
       backends: z
         .array(backend, { error: (issue) => `must be a list of backends, got ${describeValue(issue.input)}` })
         .min(1, 'a cluster needs at least one backend'),
@@ -624,6 +628,7 @@ const timeouts = strictObject(
     client_body: optional(duration(1)),
     // Zero: no limit on a connection's lifetime.
     max_session: optional(duration(0)),
+    tcp_idle: optional(duration(1)),
     // Zero is meaningful here: cut in-flight transactions at once.
     shutdown_grace: optional(duration(0)),
   },

@@ -1,6 +1,9 @@
 import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
+import type { InboundProxyConfig, TcpListenerConfig } from './tcp-config.ts';
+
+export type { InboundProxyConfig, SniRoute, TcpListenerConfig, UntrustedPeerPolicy } from './tcp-config.ts';
 
 /**
  * The validated, immutable shape of one loaded configuration (a snapshot's raw material).
@@ -20,6 +23,11 @@ export interface ListenerConfig {
   readonly acceptQueueSize: number;
   /** Sessions served at once for one client address (429 past it); 0 = no cap. */
   readonly maxConnectionsPerClient: number;
+  /** `tcp`: bytes are proxied to a cluster without HTTP parsing (`tcp` holds how); `http` otherwise. */
+  readonly protocol: 'http' | 'tcp';
+  readonly tcp: TcpListenerConfig | undefined;
+  /** Set when connections from trusted peers start with a PROXY protocol header. */
+  readonly proxyProtocol: InboundProxyConfig | undefined;
 }
 
 export type HostMatch =
@@ -178,6 +186,8 @@ export interface ClusterConfig {
   readonly pool: PoolConfig;
   readonly dns: DnsConfig;
   readonly tls: UpstreamTlsConfig;
+  /** Send a PROXY protocol header of this version first on every upstream connection; undefined: none. */
+  readonly proxyProtocol: 1 | 2 | undefined;
 }
 
 export interface TimeoutsConfig {
@@ -195,6 +205,8 @@ export interface TimeoutsConfig {
   readonly clientBodyMs: number;
   /** A client connection's whole life: past it, the connection closes after the current response (0: none). */
   readonly maxSessionMs: number;
+  /** A TCP listener's session with no bytes moving either way (listeners may set their own). */
+  readonly tcpIdleMs: number;
   /** Graceful shutdown: how long in-flight transactions may take before connections are cut. */
   readonly shutdownGraceMs: number;
 }

@@ -6,7 +6,9 @@ import { Listener } from '../listener/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router } from '../router/index.ts';
-import { Http1Session, type SessionHost } from '../session/index.ts';
+import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
+import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
+import { TcpSession } from '../tcp/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
@@ -168,7 +170,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly log: Logger;
   readonly #connector: Connector;
   readonly #router: Router;
-  readonly #sessions = new Map<Http1Session, Listener>();
+  readonly #sessions = new Map<ServedSession, Listener>();
+  /** The first step on listeners with `proxy_protocol`: sockets whose PROXY header is awaited. */
+  readonly #proxyStep = new ProxyHeaderStep();
   readonly #listeners: Listener[] = [];
   readonly #config: JunctionConfig;
   #snapshot: RuntimeSnapshot;
@@ -261,8 +265,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
       log: this.log.child({ component: 'health' }),
     });
     this.#healthChecker.start();
-    for (const l of this.listeners)
-      this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+    for (const l of this.#listeners) {
+      const scheme = l.config.protocol === 'tcp' ? 'tcp' : 'http';
+      this.log.info({ listener: l.config.name }, `listening on ${scheme}://${l.config.address}:${l.port}`);
+    }
   }
 
   get listeners(): readonly BoundListener[] {
@@ -353,19 +359,45 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return this.#snapshot;
   }
 
+  /**
+   * The path from an accepted socket to its session: the PROXY header step first (on listeners that
+   * expect one), then the session for the listener's protocol.
+   */
   readonly #serve = (socket: Socket, listener: Listener): void => {
-    const session = new Http1Session(socket, this, 'http');
-    this.#sessions.set(session, listener);
-    this.#plugins?.sessionStarted(sessionInfo(session, socket, listener));
-    if (this.#closing !== undefined) session.drain();
+    const proxy = listener.config.proxyProtocol;
+    if (proxy === undefined) this.#startSession(socket, listener, undefined);
+    else this.#proxyStep.accept(socket, proxy, this.#afterProxyStep(listener));
   };
 
-  onSessionClosed(session: Http1Session): void {
+  #afterProxyStep(listener: Listener): ProxyStepHandler {
+    return {
+      onReady: (socket, peer) => {
+        this.#startSession(socket, listener, peer);
+        socket.resume();
+      },
+      onRefused: (socket, error) => {
+        this.log.info({ code: error.code, listener: listener.config.name }, error.message);
+        listener.sessionEnded(socket.remoteAddress ?? '');
+      },
+    };
+  }
+
+  #startSession(socket: Socket, listener: Listener, peer: ClientPeer | undefined): void {
+    const session =
+      listener.config.tcp !== undefined
+        ? new TcpSession(socket, this, listener.config.tcp, peer)
+        : new Http1Session(socket, this, 'http', peer);
+    this.#sessions.set(session, listener);
+    this.#plugins?.sessionStarted(sessionInfo(session, listener));
+    if (this.#closing !== undefined) session.drain();
+  }
+
+  onSessionClosed(session: ServedSession): void {
     const listener = this.#sessions.get(session);
     this.#sessions.delete(session);
-    listener?.sessionEnded(session.clientAddress);
+    listener?.sessionEnded(session.socketAddress);
     if (this.#plugins !== null && listener !== undefined) {
-      this.#plugins.sessionClosed(sessionInfo(session, undefined, listener));
+      this.#plugins.sessionClosed(sessionInfo(session, listener));
     }
     if (this.#sessions.size === 0) this.#sessionsGone?.();
   }
@@ -405,6 +437,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     // Checks judge backends for traffic to come; while draining there is none.
     this.#healthChecker?.stop();
     const stopped = Promise.all(this.#listeners.map((l) => l.close()));
+    this.#proxyStep.closeAll();
     for (const session of this.#sessions.keys()) session.drain();
     if (this.#sessions.size > 0) {
       const allGone = new Promise<void>((resolve) => {
@@ -427,10 +460,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 }
 
-function sessionInfo(session: Http1Session, socket: Socket | undefined, listener: Listener): SessionInfo {
+function sessionInfo(session: ServedSession, listener: Listener): SessionInfo {
   return {
     clientAddress: session.clientAddress,
-    clientPort: socket?.remotePort ?? session.clientPort,
+    clientPort: session.clientPort,
     listener: listener.config.name,
   };
 }

@@ -8,6 +8,7 @@ import { PAUSE_PIPELINE_FULL, type SessionPort } from '../transaction/session-po
 import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
 import { Transaction } from '../transaction/transaction.ts';
 import type { Clock } from '../util/clock.ts';
+import type { ClientPeer, ServedSession } from './served-session.ts';
 
 /** What a session needs from the server that accepted it. */
 export interface SessionHost {
@@ -16,7 +17,7 @@ export interface SessionHost {
   readonly bufferPool: BufferPool;
   readonly clock: Clock;
   readonly log: Logger;
-  onSessionClosed(session: Http1Session): void;
+  onSessionClosed(session: ServedSession): void;
 }
 
 type SessionState = 'idle' | 'head' | 'transaction' | 'closing' | 'closed';
@@ -26,10 +27,13 @@ type SessionState = 'idle' | 'head' | 'transaction' | 'closing' | 'closed';
  * in a pooled buffer), runs one transaction at a time, and keeps the connection alive between them.
  * Pipelined requests wait in the session's buffer, so responses go out in request order.
  */
-export class Http1Session implements SessionPort {
+export class Http1Session implements SessionPort, ServedSession {
   readonly socket: Socket;
   readonly clientAddress: string;
   readonly clientPort: number;
+  readonly socketAddress: string;
+  /** Set when a PROXY protocol header named the client; its addresses replace the socket's. */
+  readonly #peer: ClientPeer | undefined;
   readonly scheme: 'http' | 'https';
   readonly log: Logger;
   readonly #host: SessionHost;
@@ -50,13 +54,15 @@ export class Http1Session implements SessionPort {
   requests = 0;
   readonly openedAt: number;
 
-  constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https') {
+  constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https', peer?: ClientPeer) {
     this.socket = socket;
     this.#host = host;
     this.scheme = scheme;
     this.log = host.log;
-    this.clientAddress = socket.remoteAddress ?? '';
-    this.clientPort = socket.remotePort ?? 0;
+    this.socketAddress = socket.remoteAddress ?? '';
+    this.#peer = peer;
+    this.clientAddress = peer?.address ?? this.socketAddress;
+    this.clientPort = peer?.port ?? socket.remotePort ?? 0;
     this.openedAt = host.clock.now();
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
@@ -78,11 +84,11 @@ export class Http1Session implements SessionPort {
   }
 
   get localAddress(): string {
-    return this.socket.localAddress ?? '';
+    return this.#peer?.localAddress ?? this.socket.localAddress ?? '';
   }
 
   get localPort(): number {
-    return this.socket.localPort ?? 0;
+    return this.#peer?.localPort ?? this.socket.localPort ?? 0;
   }
 
   get state(): SessionState {

@@ -4,3 +4,4 @@
  * order and the session deadline. Does not: route, pick upstreams or touch upstream sockets.
  */
 export { Http1Session, type SessionHost } from './http1-session.ts';
+export type { ClientPeer, ServedSession } from './served-session.ts';
