@@ -9,6 +9,7 @@ import { parseHostPattern, type AddressResult } from './addresses.ts';
 import { valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
+import type * as Schema from './schema.ts';
 import type { HostMatch } from './types.ts';
 
 /** How long a trusted peer has to send its PROXY header. */
@@ -80,9 +81,9 @@ function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
 
 /** The keys a listener gains, built with the schema's own helpers so messages read alike. */
 export function tcpListenerKeys(helpers: {
-  optional: typeof import('./schema.ts').optional;
-  strictObject: typeof import('./schema.ts').strictObject;
-  duration: typeof import('./schema.ts').duration;
+  optional: typeof Schema.optional;
+  strictObject: typeof Schema.strictObject;
+  duration: typeof Schema.duration;
 }) {
   const { optional, strictObject, duration } = helpers;
   const cluster = z.string().min(1, 'must not be empty');
@@ -98,14 +99,19 @@ export function tcpListenerKeys(helpers: {
     cluster: optional(cluster),
     sni_routes: optional(
       z
-        .array(sniRoute, { error: (issue) => `must be a list of SNI routes, got ${describeValue(issue.input)}` })
+        .array(sniRoute, {
+          error: (issue) => `must be a list of SNI routes, got ${describeValue(issue.input)}`,
+        })
         .min(1, 'must not be empty'),
     ),
     idle_timeout: optional(duration(1)),
     proxy_protocol: optional(
       strictObject(
         {
-          trusted: oneOrMany(parsedString(parseNetwork), 'must be an address, a CIDR network or a list of them'),
+          trusted: oneOrMany(
+            parsedString(parseNetwork),
+            'must be an address, a CIDR network or a list of them',
+          ),
           timeout: optional(duration(1)),
           untrusted: optional(z.enum(['reject', 'direct'], { error: 'must be reject or direct' })),
         },
@@ -117,7 +123,12 @@ export function tcpListenerKeys(helpers: {
 
 /** Keys only a TCP listener takes, and the TCP listener's need for an upstream. */
 export function checkTcpListener(
-  value: { protocol?: 'http' | 'tcp' | undefined; cluster?: unknown; sni_routes?: unknown; idle_timeout?: unknown },
+  value: {
+    protocol?: 'http' | 'tcp' | undefined;
+    cluster?: unknown;
+    sni_routes?: unknown;
+    idle_timeout?: unknown;
+  },
   ctx: z.RefinementCtx,
 ): void {
   if (value.protocol === 'tcp') {
@@ -189,4 +200,3 @@ export function checkTcpListenerClusters(listeners: unknown, clusters: unknown, 
     });
   });
 }
-

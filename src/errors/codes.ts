@@ -39,11 +39,13 @@ export const ERROR_CODES = {
   JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
   JCT_ERR_PROXY_HEADER_INVALID: {
     status: undefined,
-    summary: 'A trusted peer sent a malformed PROXY protocol header, or none in time; the connection was closed.',
+    summary:
+      'A trusted peer sent a malformed PROXY protocol header, or none in time; the connection was closed.',
   },
   JCT_ERR_PROXY_PEER_UNTRUSTED: {
     status: undefined,
-    summary: "A peer outside the listener's proxy_protocol.trusted networks connected; the connection was closed.",
+    summary:
+      "A peer outside the listener's proxy_protocol.trusted networks connected; the connection was closed.",
   },
   JCT_ERR_TLS_CLIENT_HELLO_INVALID: {
     status: undefined,

@@ -65,7 +65,9 @@ function buildHello(spec: HelloSpec): Buffer {
     0x02,
     1,
     0,
-    ...(spec.noExtensions === true && extensions.length === 0 ? [] : [...u16(extensions.length), ...extensions]),
+    ...(spec.noExtensions === true && extensions.length === 0
+      ? []
+      : [...u16(extensions.length), ...extensions]),
   ];
   const message = [1, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff, ...body];
   const records: number[] = [];
@@ -86,11 +88,17 @@ describe('units', () => {
       before: [{ type: 10, data: [0, 2, 0, 29] }],
       after: [{ type: 43, data: [2, 3, 4] }],
     });
-    expect(parseClientHello(hello)).toEqual({ kind: 'done', serverName: 'api.example.com', consumed: hello.length });
+    expect(parseClientHello(hello)).toEqual({
+      kind: 'done',
+      serverName: 'api.example.com',
+      consumed: hello.length,
+    });
   });
 
   test('no SNI: with other extensions, with none, and without the extensions block', () => {
-    expect(parseClientHello(buildHello({ serverName: undefined, after: [{ type: 10, data: [] }] }))).toMatchObject({
+    expect(
+      parseClientHello(buildHello({ serverName: undefined, after: [{ type: 10, data: [] }] })),
+    ).toMatchObject({
       kind: 'done',
       serverName: undefined,
     });
@@ -121,7 +129,9 @@ describe('units', () => {
   });
 
   test('a record larger than the bound is refused from its header', () => {
-    expect(parseClientHello(Buffer.from([0x16, 3, 1, 0xff, 0xff]), 5, 1024)).toMatchObject({ kind: 'reject' });
+    expect(parseClientHello(Buffer.from([0x16, 3, 1, 0xff, 0xff]), 5, 1024)).toMatchObject({
+      kind: 'reject',
+    });
     expect(parseClientHello(Buffer.from([0x16, 3, 1, 0x40, 0x00, 1, 0x00, 0x3f, 0xfc]))).toMatchObject({
       kind: 'reject',
     });
@@ -147,7 +157,10 @@ describe('units', () => {
     const client = tlsConnect({ host: '127.0.0.1', port, servername: 'db.internal.test' });
     client.on('error', () => undefined);
     try {
-      expect(parseClientHello(await received)).toMatchObject({ kind: 'done', serverName: 'db.internal.test' });
+      expect(parseClientHello(await received)).toMatchObject({
+        kind: 'done',
+        serverName: 'db.internal.test',
+      });
     } finally {
       client.destroy();
       server.close();
@@ -177,7 +190,11 @@ describe('properties', () => {
     fc.assert(
       fc.property(helloSpec, (spec) => {
         const hello = buildHello(spec);
-        expect(parseClientHello(hello)).toEqual({ kind: 'done', serverName: spec.serverName, consumed: hello.length });
+        expect(parseClientHello(hello)).toEqual({
+          kind: 'done',
+          serverName: spec.serverName,
+          consumed: hello.length,
+        });
       }),
       params(),
     );

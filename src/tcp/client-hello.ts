@@ -26,7 +26,8 @@ function reject(reason: string): ClientHelloParse {
 }
 
 /** Letters, digits, `-` and `_` per label, 1 to 63 bytes each, 253 in all. */
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 
 /**
  * Parses the ClientHello at the start of `buf[0..len)`. Asks for more while the bytes so far are a
@@ -63,7 +64,8 @@ export function parseClientHello(
     at += 5 + recordLength;
     if (messageLength < 0 && gathered >= 4) {
       const head = concat(fragments, gathered);
-      if (head[0] !== HANDSHAKE_CLIENT_HELLO) return reject('the first handshake message is not a ClientHello');
+      if (head[0] !== HANDSHAKE_CLIENT_HELLO)
+        return reject('the first handshake message is not a ClientHello');
       messageLength = (head[1]! << 16) | (head[2]! << 8) | head[3]!;
       if (4 + messageLength > maxBytes) return reject('the ClientHello is too large');
     }

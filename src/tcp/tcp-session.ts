@@ -323,7 +323,6 @@ export class TcpSession
     }
   };
 
-
   #pauseClient(): void {
     if (this.#clientPaused) return;
     this.#clientPaused = true;

@@ -256,7 +256,14 @@ export class Transaction
     this.#session.setDeadline(0);
     const session = this.#session;
     // The session is the client connection a PROXY protocol header sent upstream describes.
-    this.#lease = this.snapshot.router.acquire(cluster, this, this.#timeouts.connectMs, this, strategy, session);
+    this.#lease = this.snapshot.router.acquire(
+      cluster,
+      this,
+      this.#timeouts.connectMs,
+      this,
+      strategy,
+      session,
+    );
   }
 
   /** The cluster's strategy, the route's, or what a hook chose (a strategy name, or one upstream). */

@@ -32,7 +32,10 @@ async function client(port: number): Promise<RawClient> {
 }
 
 /** Junction expecting PROXY headers from `trusted`, proxying HTTP to an echo backend with a rule. */
-async function inbound(trusted: string, extra = ''): Promise<{ junction: RunningJunction; echo: { requests: number } }> {
+async function inbound(
+  trusted: string,
+  extra = '',
+): Promise<{ junction: RunningJunction; echo: { requests: number } }> {
   const backend = await echoBackend('echo');
   onTestFinished(() => backend.close());
   const junction = await proxy(`listeners:
@@ -138,7 +141,14 @@ describe('PROXY protocol in', () => {
 
   test.each([
     ['a malformed v1 header', 'PROXY TCP4 999.0.0.1 10.0.0.1 1 2\r\n' + GET],
-    ['a v2 signature with a bad version', Buffer.concat([serializeProxyV2(undefined).subarray(0, 12), Buffer.from([0x31, 0, 0, 0]), Buffer.from(GET)])],
+    [
+      'a v2 signature with a bad version',
+      Buffer.concat([
+        serializeProxyV2(undefined).subarray(0, 12),
+        Buffer.from([0x31, 0, 0, 0]),
+        Buffer.from(GET),
+      ]),
+    ],
     ['no header at all', GET],
   ])('%s closes the connection unanswered', async (_why, bytes) => {
     const { junction, echo } = await inbound('[127.0.0.1]');
@@ -232,7 +242,9 @@ clusters:
       },
     });
     if (parsed.kind !== 'done') return;
-    expect(capture.received[0]!.subarray(parsed.consumed).toString('latin1')).toMatch(/^GET \/who HTTP\/1\.1\r\n/);
+    expect(capture.received[0]!.subarray(parsed.consumed).toString('latin1')).toMatch(
+      /^GET \/who HTTP\/1\.1\r\n/,
+    );
     expect(capture.received[0]!.toString('latin1')).toContain('X-Forwarded-For: 203.0.113.9');
   });
 
@@ -257,7 +269,9 @@ clusters:
     beforeAll(() => {
       ca = createTestCa('PROXY Test CA');
     });
-    afterAll(() => ca.close());
+    afterAll(() => {
+      ca.close();
+    });
 
     test('the header goes first, in clear, and TLS starts after it', async () => {
       const pair = ca.issue(['backend.test']);

@@ -195,7 +195,10 @@ clusters:
         echoed += chunk.length;
         if (echoed >= total) resolve();
       });
-      c.socket.on('close', () => (echoed >= total ? resolve() : reject(new Error(`closed after ${echoed}`))));
+      c.socket.on('close', () => {
+        if (echoed >= total) resolve();
+        else reject(new Error(`closed after ${echoed}`));
+      });
     });
     // The client reads slowly at first, so Junction's buffers towards it fill and it must push back.
     c.socket.pause();
@@ -213,7 +216,9 @@ describe('TLS passthrough by SNI', () => {
   beforeAll(() => {
     ca = createTestCa('TCP Test CA');
   });
-  afterAll(() => ca.close());
+  afterAll(() => {
+    ca.close();
+  });
 
   /** A TLS server for `names` that answers every connection with `<name>\n` and closes. */
   async function tlsBackend(name: string, names: readonly string[]): Promise<{ address: string }> {
@@ -227,7 +232,9 @@ describe('TLS passthrough by SNI', () => {
     onTestFinished(
       () =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          server.close(() => {
+            resolve();
+          });
         }),
     );
     return { address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
@@ -240,7 +247,9 @@ describe('TLS passthrough by SNI', () => {
       ca: ca.cert,
       ...(servername === undefined ? {} : { servername }),
     });
-    onTestFinished(() => socket.destroy());
+    onTestFinished(() => {
+      socket.destroy();
+    });
     await withTimeout(once(socket, 'secureConnect'), 5000, 'the TLS handshake through Junction');
     const bytes = await readUntil(socket, (b) => b.includes('\n'));
     return bytes.toString().trim();
@@ -277,8 +286,15 @@ clusters:
     const junction = await passthrough();
     // Node sends no SNI when connecting to an IP address; the default backend's certificate lists 127.0.0.1.
     expect(await tlsRequest(junction.port, undefined)).toBe('default -');
-    const socket = tlsConnect({ host: '127.0.0.1', port: junction.port, servername: 'other.test', ca: ca.cert });
-    onTestFinished(() => socket.destroy());
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: junction.port,
+      servername: 'other.test',
+      ca: ca.cert,
+    });
+    onTestFinished(() => {
+      socket.destroy();
+    });
     const failed = await withTimeout(
       new Promise<Error>((resolve) => socket.once('error', resolve)),
       5000,
@@ -295,7 +311,9 @@ clusters:
   a: { backends: ["${a.address}"] }
 `);
     const socket = tlsConnect({ host: '127.0.0.1', port: junction.port, servername: 'z.test', ca: ca.cert });
-    onTestFinished(() => socket.destroy());
+    onTestFinished(() => {
+      socket.destroy();
+    });
     const error = await withTimeout(
       new Promise<Error>((resolve) => socket.once('error', resolve)),
       5000,
@@ -308,7 +326,8 @@ clusters:
     let reached = 0;
     const counting = await rawBackend(() => reached++, 'counting');
     onTestFinished(() => counting.close());
-    const junction = await tcpJunction(`${tcpListener(`cluster: c, sni_routes: [{ sni: a.test, cluster: c }]`)}
+    const junction =
+      await tcpJunction(`${tcpListener(`cluster: c, sni_routes: [{ sni: a.test, cluster: c }]`)}
 clusters:
   c: { backends: ["${counting.address}"] }
 `);
