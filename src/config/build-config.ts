@@ -35,7 +35,7 @@ export interface BuildContext {
   readonly rules?: CompiledRules | undefined;
 }
 
-function buildListener(raw: RawConfig['listeners'][number], timeouts: TimeoutsConfig): ListenerConfig {
+function buildListener(raw: RawConfig['listeners'][number], tcpIdleMs: number): ListenerConfig {
   const address = raw.address ?? defaults.DEFAULT_LISTENER_ADDRESS;
   return {
     name: raw.name ?? formatHostPort(address, raw.port),
@@ -45,8 +45,7 @@ function buildListener(raw: RawConfig['listeners'][number], timeouts: TimeoutsCo
     acceptQueueTimeoutMs: raw.accept_queue_timeout ?? defaults.DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS,
     acceptQueueSize: raw.accept_queue_size ?? defaults.DEFAULT_ACCEPT_QUEUE_SIZE,
     maxConnectionsPerClient: raw.max_connections_per_client ?? defaults.DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
-    protocol: raw.protocol ?? 'http',
-    tcp: buildTcpListener(raw, timeouts.tcpIdleMs),
+    tcp: buildTcpListener(raw, tcpIdleMs),
     proxyProtocol: buildInboundProxy(raw),
   };
 }
@@ -205,7 +204,6 @@ function buildTimeouts(timeouts: NonNullable<RawConfig['timeouts']>): TimeoutsCo
     backendIdleMs: timeouts.backend_idle ?? defaults.DEFAULT_BACKEND_IDLE_TIMEOUT_MS,
     clientBodyMs: timeouts.client_body ?? defaults.DEFAULT_CLIENT_BODY_TIMEOUT_MS,
     maxSessionMs: timeouts.max_session ?? defaults.DEFAULT_MAX_SESSION_MS,
-    tcpIdleMs: timeouts.tcp_idle ?? DEFAULT_TCP_IDLE_TIMEOUT_MS,
     shutdownGraceMs: timeouts.shutdown_grace ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
   };
 }
@@ -226,7 +224,9 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
   }
   return {
     source,
-    listeners: raw.listeners.map((listener) => buildListener(listener, timeouts)),
+    listeners: raw.listeners.map((listener) =>
+      buildListener(listener, rawTimeouts.tcp_idle ?? DEFAULT_TCP_IDLE_TIMEOUT_MS),
+    ),
     routes: (raw.routes ?? []).map((route, index) => buildRoute(route, index, strategies)),
     clusters: new Map(
       Object.entries(raw.clusters ?? {}).map(([name, cluster]) => [

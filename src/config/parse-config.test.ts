@@ -20,9 +20,6 @@ const MINIMAL_EXPECTED: JunctionConfig = {
       acceptQueueTimeoutMs: 10_000,
       acceptQueueSize: 1024,
       maxConnectionsPerClient: 0,
-      protocol: 'http',
-      tcp: undefined,
-      proxyProtocol: undefined,
     },
   ],
   routes: [],
@@ -39,7 +36,6 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     backendIdleMs: 30_000,
     clientBodyMs: 60_000,
     maxSessionMs: 3_600_000,
-    tcpIdleMs: 300_000,
     shutdownGraceMs: 10_000,
   },
   limits: {

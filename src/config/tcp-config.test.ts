@@ -28,12 +28,8 @@ describe('tcp listeners', () => {
     const config = parse(
       `listeners:\n  - { port: 5432, protocol: tcp, cluster: db }\ntimeouts: { tcp_idle: 90s }\n${CLUSTERS}`,
     );
-    expect(config.listeners[0]).toMatchObject({
-      protocol: 'tcp',
-      tcp: { cluster: 'db', sniRoutes: [], idleTimeoutMs: 90_000 },
-      proxyProtocol: undefined,
-    });
-    expect(config.timeouts.tcpIdleMs).toBe(90_000);
+    expect(config.listeners[0]!.tcp).toEqual({ cluster: 'db', sniRoutes: [], idleTimeoutMs: 90_000 });
+    expect(config.listeners[0]!.proxyProtocol).toBeUndefined();
   });
 
   test('SNI routes with wildcards, a default cluster, and a listener idle timeout', () => {
@@ -60,10 +56,13 @@ ${CLUSTERS}`);
     });
   });
 
-  test('http listeners by default, tcp idle timeout 5 minutes', () => {
-    const config = parse('listeners: [{ port: 80 }]\n');
-    expect(config.listeners[0]).toMatchObject({ protocol: 'http', tcp: undefined });
-    expect(config.timeouts.tcpIdleMs).toBe(300_000);
+  test('http listeners by default; a tcp idle timeout of 5 minutes', () => {
+    const config = parse(
+      `listeners:\n  - { port: 80 }\n  - { port: 81, protocol: tcp, cluster: db }\n${CLUSTERS}`,
+    );
+    expect(config.listeners[0]!.tcp).toBeUndefined();
+    expect(config.listeners[1]!.tcp?.idleTimeoutMs).toBe(300_000);
+    expect(parse(`listeners:\n  - { port: 81, protocol: http }\n`).listeners[0]!.tcp).toBeUndefined();
   });
 
   test('errors, with positions', () => {
@@ -74,13 +73,13 @@ ${CLUSTERS}`);
       '2:25: cluster: is for tcp listeners only (add protocol: tcp)',
     ]);
     expect(problems(`listeners:\n  - { port: 1, protocol: udp, cluster: db }\n${CLUSTERS}`)).toEqual([
-      '2:25: protocol: must be http or tcp',
+      '2:26: protocol: must be http or tcp',
     ]);
     expect(
       problems(
         `listeners:\n  - { port: 1, protocol: tcp, sni_routes: [{ sni: a.test, cluster: dbb }] }\n${CLUSTERS}`,
       ),
-    ).toEqual(["2:67: cluster: unknown cluster 'dbb'; did you mean 'db'?"]);
+    ).toEqual(["2:68: cluster: unknown cluster 'dbb'; did you mean 'db'?"]);
     expect(problems(`listeners:\n  - { port: 1, protocol: tcp, cluster: nope }\n`)).toEqual([
       "2:39: cluster: unknown cluster 'nope'; no clusters are defined",
     ]);

@@ -23,11 +23,10 @@ export interface ListenerConfig {
   readonly acceptQueueSize: number;
   /** Sessions served at once for one client address (429 past it); 0 = no cap. */
   readonly maxConnectionsPerClient: number;
-  /** `tcp`: bytes are proxied to a cluster without HTTP parsing (`tcp` holds how); `http` otherwise. */
-  readonly protocol: 'http' | 'tcp';
-  readonly tcp: TcpListenerConfig | undefined;
+  /** Set for `protocol: tcp`: bytes are proxied to a cluster without HTTP parsing. Absent: HTTP. */
+  readonly tcp?: TcpListenerConfig | undefined;
   /** Set when connections from trusted peers start with a PROXY protocol header. */
-  readonly proxyProtocol: InboundProxyConfig | undefined;
+  readonly proxyProtocol?: InboundProxyConfig | undefined;
 }
 
 export type HostMatch =
@@ -205,8 +204,6 @@ export interface TimeoutsConfig {
   readonly clientBodyMs: number;
   /** A client connection's whole life: past it, the connection closes after the current response (0: none). */
   readonly maxSessionMs: number;
-  /** A TCP listener's session with no bytes moving either way (listeners may set their own). */
-  readonly tcpIdleMs: number;
   /** Graceful shutdown: how long in-flight transactions may take before connections are cut. */
   readonly shutdownGraceMs: number;
 }

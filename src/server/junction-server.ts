@@ -266,7 +266,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     });
     this.#healthChecker.start();
     for (const l of this.#listeners) {
-      const scheme = l.config.protocol === 'tcp' ? 'tcp' : 'http';
+      const scheme = l.config.tcp === undefined ? 'http' : 'tcp';
       this.log.info({ listener: l.config.name }, `listening on ${scheme}://${l.config.address}:${l.port}`);
     }
   }
