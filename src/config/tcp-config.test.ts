@@ -81,7 +81,7 @@ ${CLUSTERS}`);
       ),
     ).toEqual(["2:68: cluster: unknown cluster 'dbb'; did you mean 'db'?"]);
     expect(problems(`listeners:\n  - { port: 1, protocol: tcp, cluster: nope }\n`)).toEqual([
-      "2:39: cluster: unknown cluster 'nope'; no clusters are defined",
+      "2:40: cluster: unknown cluster 'nope'; no clusters are defined",
     ]);
     expect(
       problems(
