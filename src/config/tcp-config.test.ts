@@ -2,8 +2,10 @@
  * The config of TCP listeners, of PROXY protocol on listeners and clusters: defaults, built values,
  * and errors with their positions.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ConfigErrors } from '../errors/index.ts';
+import { loadConfigFile } from './load-config.ts';
 import { parseConfigText } from './parse-config.ts';
 import type { JunctionConfig } from './types.ts';
 
@@ -136,5 +138,30 @@ describe('proxy_protocol', () => {
         'listeners: [{ port: 80 }]\nclusters:\n  a: { proxy_protocol: v3, backends: [127.0.0.1:1] }\n',
       ),
     ).toEqual(['3:24: proxy_protocol: must be v1 or v2']);
+  });
+});
+
+describe('the examples', () => {
+  const examples = new URL('../../examples/', import.meta.url);
+
+  test('examples/tcp.yaml: a plain TCP listener and TLS passthrough by SNI', async () => {
+    const config = await loadConfigFile(fileURLToPath(new URL('tcp.yaml', examples)));
+    const [postgres, passthrough] = config.listeners;
+    expect(postgres!.tcp).toEqual({ cluster: 'postgres', sniRoutes: [], idleTimeoutMs: 1_800_000 });
+    expect(passthrough!.tcp?.cluster).toBe('web');
+    expect(passthrough!.tcp?.idleTimeoutMs).toBe(600_000);
+    expect(passthrough!.tcp?.sniRoutes.map((r) => r.cluster)).toEqual(['postgres-tls', 'api']);
+  });
+
+  test('examples/proxy-protocol.yaml: PROXY headers in from load balancers, out to backends', async () => {
+    const config = await loadConfigFile(fileURLToPath(new URL('proxy-protocol.yaml', examples)));
+    expect(config.listeners[0]!.proxyProtocol).toEqual({
+      trusted: ['10.0.0.0/24', 'fd00:10::/64'],
+      timeoutMs: 3000,
+      untrusted: 'reject',
+    });
+    expect(config.listeners[1]!.tcp?.cluster).toBe('mail');
+    expect(config.clusters.get('app')!.proxyProtocol).toBe(2);
+    expect(config.clusters.get('mail')!.proxyProtocol).toBe(1);
   });
 });
