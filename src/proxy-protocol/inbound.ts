@@ -20,8 +20,11 @@ export interface ProxyStepHandler {
    * or an untrusted peer the listener serves directly).
    */
   onReady(socket: Socket, peer: ProxiedPeer | undefined): void;
-  /** The socket was closed: untrusted, a malformed or missing header, or the peer left first. */
-  onRefused(socket: Socket, error: ConnectionError): void;
+  /**
+   * The socket was closed: untrusted, a malformed or missing header, or the peer left first.
+   * `socketAddress` is its peer address, read before the close (a closed socket forgets it).
+   */
+  onRefused(socket: Socket, error: ConnectionError, socketAddress: string): void;
 }
 
 const trustedNetworks = new WeakMap<InboundProxyConfig, BlockList>();
@@ -69,6 +72,7 @@ export class ProxyHeaderStep {
           'JCT_ERR_PROXY_PEER_UNTRUSTED',
           `connection from ${address} refused: not a trusted PROXY protocol peer`,
         ),
+        address,
       );
       return;
     }
@@ -95,8 +99,11 @@ class HeaderRead {
   #received: Buffer | null = null;
   #done = false;
 
+  readonly #address: string;
+
   constructor(socket: Socket, timeoutMs: number, handler: ProxyStepHandler, waiting: Set<HeaderRead>) {
     this.#socket = socket;
+    this.#address = socket.remoteAddress ?? '';
     this.#handler = handler;
     this.#waiting = waiting;
     this.#timer = setTimeout(this.#onTimeout, timeoutMs);
@@ -149,7 +156,7 @@ class HeaderRead {
 
   fail(why: string): void {
     if (this.#done) return;
-    const address = this.#socket.remoteAddress ?? '';
+    const address = this.#address;
     this.#finish();
     // The error listener stays: a closed socket may still report its reset.
     this.#socket.on('error', ignore);
@@ -157,6 +164,7 @@ class HeaderRead {
     this.#handler.onRefused(
       this.#socket,
       new ConnectionError('JCT_ERR_PROXY_HEADER_INVALID', `connection from ${address} closed: ${why}`),
+      address,
     );
   }
 

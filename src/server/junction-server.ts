@@ -375,9 +375,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
         this.#startSession(socket, listener, peer);
         socket.resume();
       },
-      onRefused: (socket, error) => {
+      onRefused: (_socket, error, socketAddress) => {
         this.log.info({ code: error.code, listener: listener.config.name }, error.message);
-        listener.sessionEnded(socket.remoteAddress ?? '');
+        listener.sessionEnded(socketAddress);
       },
     };
   }

@@ -160,6 +160,27 @@ describe('PROXY protocol in', () => {
     await waitFor(() => junction.server.stats().sessions === 0, { what: 'no session left' });
   });
 
+  test('per-client accounting gives back the slot of refused and finished connections', async () => {
+    const backend = await echoBackend('echo');
+    onTestFinished(() => backend.close());
+    const junction = await proxy(`listeners:
+  - { address: 127.0.0.1, port: 0, max_connections_per_client: 1, proxy_protocol: { trusted: [127.0.0.1] } }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`);
+    for (let i = 0; i < 3; i++) {
+      const bad = await client(junction.port);
+      await bad.write('PROXY BOGUS\r\n').catch(() => undefined);
+      expect(await bad.waitForEnd(3000)).toBe(true);
+      expect(bad.received.length).toBe(0);
+      const good = await client(junction.port);
+      expect((await good.exchange(V1 + GET)).statusCode).toBe(200);
+      await good.close();
+      await waitFor(() => junction.server.stats().sessions === 0, { what: 'the session ended' });
+    }
+  });
+
   test('a header that does not arrive within the timeout closes the connection', async () => {
     const { junction } = await inbound('[127.0.0.1]', ', timeout: 300ms');
     const c = await client(junction.port);

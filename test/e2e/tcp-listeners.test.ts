@@ -118,7 +118,9 @@ clusters:
     expect(await idle.waitForEnd(3000)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(350);
     await waitFor(() => a.sockets.size === 1, { what: 'the idle upstream connection closed' });
+    // The server's sweep fired it, like an HTTP session's deadline.
     expect(junction.server.stats().sessions).toBe(1);
+    expect(junction.server.stats().deadlinesFired).toBeGreaterThanOrEqual(1);
   });
 
   test('the client closing closes the upstream; the upstream closing closes the client', async () => {
