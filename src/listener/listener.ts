@@ -95,6 +95,11 @@ export class Listener {
     if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
+    // A TCP listener's clients do not speak HTTP: they are closed without an answer.
+    if (this.config.tcp !== undefined) {
+      socket.destroy();
+      return true;
+    }
     // A client that never reads the answer must not hold the socket.
     socket.setTimeout(1000, () => socket.destroy());
     socket.end(TOO_MANY_CONNECTIONS, 'latin1');

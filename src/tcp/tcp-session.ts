@@ -314,10 +314,14 @@ export class TcpSession
         this.#earlyBytes += chunk.length;
         if (this.#earlyBytes > MAX_EARLY_BYTES) this.#pauseClient();
         return;
-      case 'open':
+      case 'open': {
+        const channel = this.#channel;
+        // The upstream is gone: what the client still sends has nowhere to go.
+        if (channel === undefined) return;
         this.#setDeadline(this.#config.idleTimeoutMs);
-        if (!this.#channel!.write(chunk)) this.#pauseClient();
+        if (!channel.write(chunk)) this.#pauseClient();
         return;
+      }
       case 'closed':
         return;
     }

@@ -136,10 +136,40 @@ clusters:
 
     const second = await client(junction.port);
     await greeting(second);
+    second.socket.allowHalfOpen = true;
     for (const socket of a.sockets) socket.destroy();
+    await waitFor(() => second.socket.readableEnded, { what: 'the upstream close relayed' });
+    // Bytes the client sends after the upstream is gone are dropped; the session still ends cleanly.
+    await second.write('late bytes').catch(() => undefined);
+    second.socket.end();
     expect(await second.waitForEnd(3000)).toBe(true);
     await waitFor(() => junction.server.stats().sessions === 0, { what: 'sessions gone' });
     expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+  });
+
+  test('max_connections queues sessions; the per-client cap closes extra ones without an HTTP answer', async () => {
+    const a = await echoBackend('a');
+    const queued = await tcpJunction(`${tcpListener('cluster: db, max_connections: 1')}
+clusters:
+  db: { backends: ["${a.address}"] }
+`);
+    const first = await client(queued.port);
+    expect(await greeting(first)).toBe('a');
+    const second = await client(queued.port);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(second.received.length).toBe(0);
+    await first.close();
+    expect(await greeting(second)).toBe('a');
+
+    const capped = await tcpJunction(`${tcpListener('cluster: db, max_connections_per_client: 1')}
+clusters:
+  db: { backends: ["${a.address}"] }
+`);
+    const one = await client(capped.port);
+    expect(await greeting(one)).toBe('a');
+    const two = await client(capped.port);
+    expect(await two.waitForEnd(3000)).toBe(true);
+    expect(two.received.length).toBe(0);
   });
 
   test('half-close: the client ends its side and still gets the answer', async () => {
