@@ -74,7 +74,10 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#overClientCap(socket)) return;
+    // Behind a PROXY protocol peer the client is known only once its header is read: admitClient().
+    if (this.config.proxyProtocol === undefined && this.#overClientCap(socket, socket.remoteAddress ?? '')) {
+      return;
+    }
     if (this.active < this.config.maxConnections) {
       this.#start(socket);
       return;
@@ -90,9 +93,9 @@ export class Listener {
   };
 
   /** Refuses `socket` with 429 when its address already has the most sessions allowed. */
-  #overClientCap(socket: Socket): boolean {
+  #overClientCap(socket: Socket, address: string): boolean {
     const cap = this.config.maxConnectionsPerClient;
-    if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
+    if (cap === 0 || (this.#perClient.get(address) ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
     // A TCP listener's clients do not speak HTTP: they are closed without an answer.
@@ -109,17 +112,36 @@ export class Listener {
 
   #start(socket: Socket): void {
     this.active++;
-    if (this.config.maxConnectionsPerClient !== 0) {
+    if (this.config.maxConnectionsPerClient !== 0 && this.config.proxyProtocol === undefined) {
       const address = socket.remoteAddress ?? '';
       this.#perClient.set(address, (this.#perClient.get(address) ?? 0) + 1);
     }
     this.#serve(socket, this);
   }
 
-  /** A session of this listener ended: serve a waiting socket if there is one. */
-  sessionEnded(clientAddress: string): void {
-    this.active--;
+  /**
+   * On a listener with `proxy_protocol`, the client a socket serves is known once its header is read:
+   * counts it under that address, or refuses the socket (and frees its slot) when the address is at
+   * `maxConnectionsPerClient`.
+   */
+  admitClient(socket: Socket, clientAddress: string): boolean {
+    if (this.#overClientCap(socket, clientAddress)) {
+      this.sessionEnded(undefined);
+      return false;
+    }
     if (this.config.maxConnectionsPerClient !== 0) {
+      this.#perClient.set(clientAddress, (this.#perClient.get(clientAddress) ?? 0) + 1);
+    }
+    return true;
+  }
+
+  /**
+   * A session of this listener ended: serve a waiting socket if there is one. `clientAddress` is the
+   * address it was counted under; undefined for a socket that never became a counted session.
+   */
+  sessionEnded(clientAddress: string | undefined): void {
+    this.active--;
+    if (this.config.maxConnectionsPerClient !== 0 && clientAddress !== undefined) {
       const count = (this.#perClient.get(clientAddress) ?? 1) - 1;
       if (count === 0) this.#perClient.delete(clientAddress);
       else this.#perClient.set(clientAddress, count);

@@ -372,12 +372,13 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #afterProxyStep(listener: Listener): ProxyStepHandler {
     return {
       onReady: (socket, peer) => {
+        if (!listener.admitClient(socket, peer?.address ?? socket.remoteAddress ?? '')) return;
         this.#startSession(socket, listener, peer);
         socket.resume();
       },
-      onRefused: (_socket, error, socketAddress) => {
+      onRefused: (_socket, error) => {
         this.log.info({ code: error.code, listener: listener.config.name }, error.message);
-        listener.sessionEnded(socketAddress);
+        listener.sessionEnded(undefined);
       },
     };
   }
@@ -395,7 +396,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   onSessionClosed(session: ServedSession): void {
     const listener = this.#sessions.get(session);
     this.#sessions.delete(session);
-    listener?.sessionEnded(session.socketAddress);
+    // Behind a PROXY protocol peer, sessions are counted per client (Listener.admitClient).
+    listener?.sessionEnded(
+      listener.config.proxyProtocol === undefined ? session.socketAddress : session.clientAddress,
+    );
     if (this.#plugins !== null && listener !== undefined) {
       this.#plugins.sessionClosed(sessionInfo(session, listener));
     }

@@ -181,6 +181,30 @@ clusters:
     }
   });
 
+  test('max_connections_per_client counts the clients the headers name, not the load balancer', async () => {
+    const backend = await echoBackend('echo');
+    onTestFinished(() => backend.close());
+    const junction = await proxy(`listeners:
+  - { address: 127.0.0.1, port: 0, max_connections_per_client: 1, proxy_protocol: { trusted: [127.0.0.1] } }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`);
+    const header = (address: string): string => `PROXY TCP4 ${address} 198.51.100.1 40001 443\r\n`;
+    const first = await client(junction.port);
+    expect((await first.exchange(header('203.0.113.9') + GET)).statusCode).toBe(200);
+    // Same load balancer, another client: served.
+    const other = await client(junction.port);
+    expect((await other.exchange(header('203.0.113.10') + GET)).statusCode).toBe(200);
+    // The first client again, while its first connection is open: over its cap.
+    const again = await client(junction.port);
+    expect((await again.exchange(header('203.0.113.9') + GET)).statusCode).toBe(429);
+    await first.close();
+    await waitFor(() => junction.server.stats().sessions === 1, { what: "the first client's session ended" });
+    const later = await client(junction.port);
+    expect((await later.exchange(header('203.0.113.9') + GET)).statusCode).toBe(200);
+  });
+
   test('a header that does not arrive within the timeout closes the connection', async () => {
     const { junction } = await inbound('[127.0.0.1]', ', timeout: 300ms');
     const c = await client(junction.port);
