@@ -309,6 +309,35 @@ clusters:
     expect(c.received.equals(capture.received[0]!)).toBe(true);
   });
 
+  test('active health checks send LOCAL, so a backend that requires a header passes them', async () => {
+    const headers: string[] = [];
+    // Closes any connection that does not start with a PROXY header; answers 200 otherwise.
+    const strict = await rawBackend((socket) => {
+      let seen = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        seen = Buffer.concat([seen, chunk]);
+        const parsed = parseProxyHeader(seen);
+        if (parsed.kind === 'reject') socket.destroy();
+        if (parsed.kind !== 'done' || !seen.includes('\r\n\r\n', parsed.consumed)) return;
+        headers.push(parsed.header.endpoints === undefined ? 'local' : parsed.header.endpoints.sourceAddress);
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      });
+    }, 'strict-proxy');
+    onTestFinished(() => strict.close());
+    const junction = await proxy(`routes: [{ cluster: app }]
+clusters:
+  app:
+    proxy_protocol: v2
+    health: { active: { path: /health, interval: 100ms, timeout: 100ms, healthy_threshold: 1 } }
+    backends: ["${strict.address}"]
+`);
+    await waitFor(() => junction.server.upstreams()[0]!.lastCheckStatus === 200, { what: 'a passing check' });
+    expect(headers[0]).toBe('local');
+    const c = await client(junction.port);
+    expect((await c.exchange(GET)).statusCode).toBe(200);
+    expect(headers).toContain('127.0.0.1');
+  });
+
   describe('before TLS', () => {
     let ca: TestCa;
     beforeAll(() => {
