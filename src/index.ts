@@ -17,6 +17,7 @@ export {
   ConfigError,
   ConfigErrors,
   ConnectError,
+  ConnectionError,
   HttpParseError,
   JunctionError,
   RouteError,
