@@ -369,8 +369,13 @@ class ServerRuntime implements JunctionServer, SessionHost {
     else this.#proxyStep.accept(socket, proxy, this.#afterProxyStep(listener));
   };
 
+  /** One handler per listener, made on its first connection. */
+  readonly #proxyStepHandlers = new Map<Listener, ProxyStepHandler>();
+
   #afterProxyStep(listener: Listener): ProxyStepHandler {
-    return {
+    let handler = this.#proxyStepHandlers.get(listener);
+    if (handler !== undefined) return handler;
+    handler = {
       onReady: (socket, peer) => {
         if (!listener.admitClient(socket, peer?.address ?? socket.remoteAddress ?? '')) return;
         this.#startSession(socket, listener, peer);
@@ -381,6 +386,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
         listener.sessionEnded(undefined);
       },
     };
+    this.#proxyStepHandlers.set(listener, handler);
+    return handler;
   }
 
   #startSession(socket: Socket, listener: Listener, peer: ClientPeer | undefined): void {
