@@ -72,8 +72,8 @@ export default tseslint.config(
     },
   },
   {
-    // A transaction never talks to the connector directly: it asks the router.
-    files: ['src/transaction/**/*.ts', 'src/session/**/*.ts'],
+    // A transaction never talks to the connector directly: it asks the router. Nor does a TCP session.
+    files: ['src/transaction/**/*.ts', 'src/session/**/*.ts', 'src/tcp/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

@@ -19,6 +19,7 @@ export {
   ConfigError,
   ConfigErrors,
   ConnectError,
+  ConnectionError,
   HttpParseError,
   JunctionError,
   RouteError,

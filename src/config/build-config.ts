@@ -9,6 +9,7 @@ import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { LoadedStrategyModule, RawConfig } from './schema.ts';
 import { buildHsts, buildHttpsRedirect, buildListenerTls } from './build-tls.ts';
+import { DEFAULT_TCP_IDLE_TIMEOUT_MS, buildInboundProxy, buildTcpListener } from './tcp-config.ts';
 import type {
   BackendConfig,
   ClusterConfig,
@@ -35,7 +36,7 @@ export interface BuildContext {
   readonly rules?: CompiledRules | undefined;
 }
 
-function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
+function buildListener(raw: RawConfig['listeners'][number], tcpIdleMs: number): ListenerConfig {
   const address = raw.address ?? defaults.DEFAULT_LISTENER_ADDRESS;
   return {
     name: raw.name ?? formatHostPort(address, raw.port),
@@ -49,6 +50,8 @@ function buildListener(raw: RawConfig['listeners'][number]): ListenerConfig {
     ...(raw.redirect_to_https === undefined
       ? {}
       : { redirectToHttps: buildHttpsRedirect(raw.redirect_to_https) }),
+    tcp: buildTcpListener(raw, tcpIdleMs),
+    proxyProtocol: buildInboundProxy(raw),
   };
 }
 
@@ -196,6 +199,7 @@ function buildCluster(
       cert: tls?.cert_file?.pem,
       key: tls?.key_file?.pem,
     },
+    proxyProtocol: raw.proxy_protocol,
   };
 }
 
@@ -230,7 +234,9 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
   }
   return {
     source,
-    listeners: raw.listeners.map(buildListener),
+    listeners: raw.listeners.map((listener) =>
+      buildListener(listener, rawTimeouts.tcp_idle ?? DEFAULT_TCP_IDLE_TIMEOUT_MS),
+    ),
     routes: (raw.routes ?? []).map((route, index) => buildRoute(route, index, strategies)),
     clusters: new Map(
       Object.entries(raw.clusters ?? {}).map(([name, cluster]) => [

@@ -7,6 +7,7 @@ import { formatHostPort, parseBackendAddress } from './addresses.ts';
 import { formatKeyPath, valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { DEFAULT_LISTENER_ADDRESS } from './defaults.ts';
 import { didYouMean } from './edit-distance.ts';
+import { checkTcpListenerClusters } from './tcp-config.ts';
 
 type Entry = Record<string, unknown>;
 
@@ -121,5 +122,6 @@ export function checkReferences(data: unknown): ConfigIssue[] {
   checkListeners(data['listeners'], out);
   checkRoutes(data['routes'], data['clusters'], out);
   checkBackendIds(data['clusters'], out);
+  checkTcpListenerClusters(data['listeners'], data['clusters'], out);
   return out;
 }

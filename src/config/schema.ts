@@ -30,6 +30,7 @@ import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
 import { hsts, httpsRedirect, listenerTls, sniMatch } from './tls-schema.ts';
+import { checkTcpListener, clusterProxyProtocol, tcpListenerKeys } from './tcp-config.ts';
 
 /**
  * zod's unrecognized_keys issue does not say which keys were allowed, so strictObject() puts them in
@@ -148,14 +149,31 @@ function listener(options: SchemaOptions) {
       max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
       tls: optional(listenerTls(options.baseDir)),
       redirect_to_https: optional(httpsRedirect()),
+      // protocol, cluster, sni_routes, idle_timeout, proxy_protocol
+      ...tcpListenerKeys({ optional, strictObject, duration }),
     },
     'must be a mapping with at least a port',
   ).superRefine((value, ctx) => {
+    checkTcpListener(value, ctx);
     if (value.tls !== undefined && value.redirect_to_https !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['redirect_to_https'],
         message: 'an HTTPS listener cannot redirect to HTTPS; set it on the plain HTTP listener',
+      });
+    }
+    if (value.protocol === 'tcp' && value.tls !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'a tcp listener does not terminate TLS; route TLS by SNI with sni_routes (passthrough)',
+      });
+    }
+    if (value.protocol === 'tcp' && value.redirect_to_https !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirect_to_https'],
+        message: 'a tcp listener does not speak HTTP, so it cannot redirect to HTTPS',
       });
     }
   });
@@ -552,6 +570,7 @@ function cluster(options: SchemaOptions) {
       pool: optional(pool),
       dns: optional(dns),
       tls: optional(upstreamTls(options)),
+      proxy_protocol: optional(clusterProxyProtocol),
       backends: z
         .array(backend, { error: (issue) => `must be a list of backends, got ${describeValue(issue.input)}` })
         .min(1, 'a cluster needs at least one backend'),
@@ -661,6 +680,7 @@ const timeouts = strictObject(
     tunnel_idle: optional(duration(1)),
     // Zero: no limit on a connection's lifetime.
     max_session: optional(duration(0)),
+    tcp_idle: optional(duration(1)),
     // Zero is meaningful here: cut in-flight transactions at once.
     shutdown_grace: optional(duration(0)),
   },

@@ -2,6 +2,9 @@ import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { HstsConfig, HttpsRedirectConfig, ListenerTlsConfig } from './tls-types.ts';
+import type { InboundProxyConfig, TcpListenerConfig } from './tcp-config.ts';
+
+export type { InboundProxyConfig, SniRoute, TcpListenerConfig, UntrustedPeerPolicy } from './tcp-config.ts';
 
 /**
  * The validated, immutable shape of one loaded configuration (a snapshot's raw material).
@@ -25,6 +28,10 @@ export interface ListenerConfig {
   readonly tls?: ListenerTlsConfig | undefined;
   /** A plain HTTP listener that answers every request with a redirect to HTTPS. */
   readonly redirectToHttps?: HttpsRedirectConfig | undefined;
+  /** Set for `protocol: tcp`: bytes are proxied to a cluster without HTTP parsing. Absent: HTTP. */
+  readonly tcp?: TcpListenerConfig | undefined;
+  /** Set when connections from trusted peers start with a PROXY protocol header. */
+  readonly proxyProtocol?: InboundProxyConfig | undefined;
 }
 
 export type {
@@ -196,6 +203,8 @@ export interface ClusterConfig {
   readonly pool: PoolConfig;
   readonly dns: DnsConfig;
   readonly tls: UpstreamTlsConfig;
+  /** Send a PROXY protocol header of this version first on every upstream connection; undefined: none. */
+  readonly proxyProtocol: 1 | 2 | undefined;
 }
 
 export interface TimeoutsConfig {

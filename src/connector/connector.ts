@@ -83,8 +83,9 @@ export class Connector {
    * Makes exactly one connect attempt (name resolution, TCP, and the TLS handshake, all within
    * `timeoutMs`). The handler hears back exactly once, and never before connect() returns: even a
    * refusal known at once (a full pool, a name cached as unresolvable) arrives in a microtask.
+   * `preamble` (a PROXY protocol header) is the first thing sent once TCP is up, before any TLS.
    */
-  connect(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler): void {
+  connect(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler, preamble?: Buffer): void {
     if (this.#closed) {
       failSoon(handler, connectorClosedError(pool.upstreamId));
       return;
@@ -93,7 +94,7 @@ export class Connector {
       failSoon(handler, poolExhaustedError(pool.upstreamId, pool.options.maxTotal ?? 0));
       return;
     }
-    new ConnectAttempt(pool, timeoutMs, handler, this.#resolver, this.#clock, this.#observer);
+    new ConnectAttempt(pool, timeoutMs, handler, this.#resolver, this.#clock, this.#observer, preamble);
   }
 
   release(conn: UpstreamConnection, reusable: boolean): void {
@@ -130,6 +131,7 @@ class ConnectAttempt {
   readonly #clock: Clock;
   readonly #observer: ConnectionObserver | undefined;
   readonly #timer: NodeJS.Timeout;
+  readonly #preamble: Buffer | undefined;
   #socket: Socket | undefined = undefined;
   #address = '';
   /** TCP is up; an error from here on belongs to the TLS handshake. */
@@ -143,8 +145,10 @@ class ConnectAttempt {
     resolver: HostResolver,
     clock: Clock,
     observer: ConnectionObserver | undefined,
+    preamble: Buffer | undefined,
   ) {
     this.#pool = pool;
+    this.#preamble = preamble;
     this.#handler = handler;
     this.#timeoutMs = timeoutMs;
     this.#clock = clock;
@@ -195,6 +199,23 @@ class ConnectAttempt {
       // One attempt means one address: happy eyeballs would try several behind our back.
       socket = netConnect({ host: address, port: pool.port, noDelay: true, autoSelectFamily: false });
       socket.once('connect', this.#onConnect);
+      // Queued now, sent first once connected: nothing else is written before onConnected.
+      if (this.#preamble !== undefined) socket.write(this.#preamble);
+    } else if (this.#preamble !== undefined) {
+      // The preamble must precede the ClientHello: TLS starts over the TCP socket once it is written.
+      const preamble = this.#preamble;
+      const tcp = netConnect({ host: address, port: pool.port, noDelay: true, autoSelectFamily: false });
+      tcp.once('connect', () => {
+        if (this.#settled) return;
+        this.#tcpConnected = true;
+        tcp.removeListener('error', this.#onError);
+        tcp.write(preamble);
+        const secure = tls.connect(address, pool.port, tcp);
+        secure.once('secureConnect', this.#onConnect);
+        secure.once('error', this.#onError);
+        this.#socket = secure;
+      });
+      socket = tcp;
     } else {
       socket = tls.connect(address, pool.port);
       socket.once('connect', this.#onTcpConnect);

@@ -82,6 +82,15 @@ export class UpstreamConnection implements UpstreamChannel {
     return this.socket.writableNeedDrain;
   }
 
+  end(): void {
+    this.socket.end();
+  }
+
+  allowHalfOpen(): void {
+    // Node ends our side when the upstream's FIN arrives unless this is set; a tunnel keeps sending.
+    this.socket.allowHalfOpen = true;
+  }
+
   cork(): void {
     this.socket.cork();
   }
@@ -96,10 +105,6 @@ export class UpstreamConnection implements UpstreamChannel {
 
   resume(): void {
     this.socket.resume();
-  }
-
-  end(): void {
-    this.socket.end();
   }
 
   destroy(): void {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import {
   checkServerIdentity,
   connect as tlsConnect,
@@ -72,12 +72,17 @@ export class UpstreamTls {
     );
   }
 
-  /** Starts TCP and the handshake to one address; `secureConnect` says both are done. */
-  connect(address: string, port: number): TLSSocket {
+  /**
+   * Starts TCP and the handshake to one address; `secureConnect` says both are done. Given `socket`
+   * (connected, with whatever had to precede TLS already written, such as a PROXY header), the
+   * handshake runs over it instead.
+   */
+  connect(address: string, port: number, over?: Socket): TLSSocket {
     const verifyAs = this.#verifyAs;
     const options: ConnectionOptions = {
       host: address,
       port,
+      ...(over === undefined ? {} : { socket: over }),
       secureContext: this.#context,
       rejectUnauthorized: this.rejectUnauthorized,
       ALPNProtocols: ALPN_PROTOCOLS,

@@ -52,6 +52,20 @@ export const ERROR_CODES = {
   },
   JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
   JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
+  JCT_ERR_PROXY_HEADER_INVALID: {
+    status: undefined,
+    summary:
+      'A trusted peer sent a malformed PROXY protocol header, or none in time; the connection was closed.',
+  },
+  JCT_ERR_PROXY_PEER_UNTRUSTED: {
+    status: undefined,
+    summary:
+      "A peer outside the listener's proxy_protocol.trusted networks connected; the connection was closed.",
+  },
+  JCT_ERR_TLS_CLIENT_HELLO_INVALID: {
+    status: undefined,
+    summary: 'A TLS passthrough listener got no valid ClientHello in time; the connection was closed.',
+  },
   JCT_ERR_HOOK_FAILED: {
     status: 500,
     summary: 'A hook threw, rejected or exceeded its time limit; only its transaction failed.',

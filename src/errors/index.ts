@@ -134,6 +134,22 @@ export class RouteError extends JunctionError {
   }
 }
 
+export type ConnectionErrorCode =
+  'JCT_ERR_PROXY_HEADER_INVALID' | 'JCT_ERR_PROXY_PEER_UNTRUSTED' | 'JCT_ERR_TLS_CLIENT_HELLO_INVALID';
+
+/**
+ * A client connection refused before any protocol was spoken over it (its PROXY header, its peer
+ * address, its ClientHello): it is closed without an answer.
+ */
+export class ConnectionError extends JunctionError {
+  readonly code: ConnectionErrorCode;
+  readonly source = 'client' as const;
+  constructor(code: ConnectionErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** A plugin failed to set up or to run a load-time hook: the config it came with is not served. */
 export class PluginError extends JunctionError {
   readonly code = 'JCT_ERR_PLUGIN_INVALID' as const;

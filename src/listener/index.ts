@@ -4,4 +4,4 @@
  * socket passes the TLS step (tls/) first and becomes a session only once its handshake is done.
  * Does not: read from sockets or speak HTTP (session/).
  */
-export { Listener, type ServeSocket } from './listener.ts';
+export { Listener, type ListenerHandlers } from './listener.ts';

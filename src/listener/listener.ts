@@ -1,10 +1,20 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
+import type { ClientPeer } from '../session/index.ts';
 import { TlsAcceptor, type TlsConnectionInfo } from '../tls/index.ts';
 
-/** How a listener hands over a socket ready for a session: TLS ones come with their handshake's facts. */
-export type ServeSocket = (socket: Socket, listener: Listener, tls: TlsConnectionInfo | null) => void;
+/**
+ * Where a listener's sockets go. The path from accept to session is PROXY header (when the listener
+ * expects one), then TLS (on HTTPS listeners), then the session: `accepted` gets every socket given a
+ * slot and runs the first step; `secure()` runs the TLS step, whose end comes back to `secured`.
+ */
+export interface ListenerHandlers {
+  /** `socket` may be paused (it waited in the accept queue): the step that reads it resumes it. */
+  accepted(socket: Socket, listener: Listener): void;
+  secured(socket: TLSSocket, listener: Listener, tls: TlsConnectionInfo, peer: ClientPeer | undefined): void;
+}
 
 /**
  * The kernel's queue of connections not yet accepted. Node's default (511) overflows when thousands
@@ -27,9 +37,9 @@ export class Listener {
   readonly config: ListenerConfig;
   readonly #server: Server;
   readonly #clock: Clock;
-  readonly #serve: ServeSocket;
+  readonly #handlers: ListenerHandlers;
   /** The TLS step between accept and session; null on a plain HTTP listener. */
-  readonly tls: TlsAcceptor | null;
+  readonly tls: TlsAcceptor<ClientPeer | undefined> | null;
   readonly #queue: QueuedSocket[] = [];
   active = 0;
   /** Counters. */
@@ -41,20 +51,20 @@ export class Listener {
   readonly #perClient = new Map<string, number>();
   #closing = false;
 
-  constructor(config: ListenerConfig, clock: Clock, serve: ServeSocket) {
+  constructor(config: ListenerConfig, clock: Clock, handlers: ListenerHandlers) {
     this.config = config;
     this.#clock = clock;
-    this.#serve = serve;
+    this.#handlers = handlers;
     // A socket in its handshake holds a connection slot: it counts against max_connections.
     this.tls =
       config.tls === undefined
         ? null
-        : new TlsAcceptor(config.tls, clock, {
-            secured: (socket, info) => {
-              this.#serve(socket, this, info);
+        : new TlsAcceptor<ClientPeer | undefined>(config.tls, clock, {
+            secured: (socket, info, peer) => {
+              handlers.secured(socket, this, info, peer);
             },
-            failed: (clientAddress) => {
-              this.sessionEnded(clientAddress);
+            failed: (countedAs) => {
+              this.sessionEnded(countedAs);
             },
           });
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
@@ -92,7 +102,10 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.#overClientCap(socket)) return;
+    // Behind a PROXY protocol peer the client is known only once its header is read: admitClient().
+    if (this.config.proxyProtocol === undefined && this.#overClientCap(socket, socket.remoteAddress ?? '')) {
+      return;
+    }
     if (this.active < this.config.maxConnections) {
       this.#start(socket);
       return;
@@ -108,13 +121,13 @@ export class Listener {
   };
 
   /** Refuses `socket` with 429 when its address already has the most sessions allowed. */
-  #overClientCap(socket: Socket): boolean {
+  #overClientCap(socket: Socket, address: string): boolean {
     const cap = this.config.maxConnectionsPerClient;
-    if (cap === 0 || (this.#perClient.get(socket.remoteAddress ?? '') ?? 0) < cap) return false;
+    if (cap === 0 || (this.#perClient.get(address) ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
-    // A TLS client cannot read a plain-text 429: it is simply closed.
-    if (this.tls !== null) {
+    // A TLS client cannot read a plain-text 429, nor a TCP listener's client: they are simply closed.
+    if (this.tls !== null || this.config.tcp !== undefined) {
       socket.destroy();
       return true;
     }
@@ -127,18 +140,48 @@ export class Listener {
 
   #start(socket: Socket): void {
     this.active++;
-    if (this.config.maxConnectionsPerClient !== 0) {
+    if (this.config.maxConnectionsPerClient !== 0 && this.config.proxyProtocol === undefined) {
       const address = socket.remoteAddress ?? '';
       this.#perClient.set(address, (this.#perClient.get(address) ?? 0) + 1);
     }
-    if (this.tls === null) this.#serve(socket, this, null);
-    else this.tls.accept(socket);
+    this.#handlers.accepted(socket, this);
   }
 
-  /** A session of this listener ended: serve a waiting socket if there is one. */
-  sessionEnded(clientAddress: string): void {
-    this.active--;
+  /**
+   * The TLS step for a socket of this HTTPS listener, after the PROXY step if there is one: `peer` is
+   * the client its header named, which the connection is counted under.
+   */
+  secure(socket: Socket, peer: ClientPeer | undefined): void {
+    const countedAs =
+      this.config.proxyProtocol === undefined
+        ? (socket.remoteAddress ?? '')
+        : (peer?.address ?? socket.remoteAddress ?? '');
+    this.tls!.accept(socket, countedAs, peer);
+  }
+
+  /**
+   * On a listener with `proxy_protocol`, the client a socket serves is known once its header is read:
+   * counts it under that address, or refuses the socket (and frees its slot) when the address is at
+   * `maxConnectionsPerClient`.
+   */
+  admitClient(socket: Socket, clientAddress: string): boolean {
+    if (this.#overClientCap(socket, clientAddress)) {
+      this.sessionEnded(undefined);
+      return false;
+    }
     if (this.config.maxConnectionsPerClient !== 0) {
+      this.#perClient.set(clientAddress, (this.#perClient.get(clientAddress) ?? 0) + 1);
+    }
+    return true;
+  }
+
+  /**
+   * A session of this listener ended: serve a waiting socket if there is one. `clientAddress` is the
+   * address it was counted under; undefined for a socket that never became a counted session.
+   */
+  sessionEnded(clientAddress: string | undefined): void {
+    this.active--;
+    if (this.config.maxConnectionsPerClient !== 0 && clientAddress !== undefined) {
       const count = (this.#perClient.get(clientAddress) ?? 1) - 1;
       if (count === 0) this.#perClient.delete(clientAddress);
       else this.#perClient.set(clientAddress, count);
@@ -147,8 +190,8 @@ export class Listener {
     const next = this.#queue.pop();
     if (next === undefined || this.#closing) return;
     next.socket.removeListener('error', ignoreError);
+    // Still paused: whoever reads from it next resumes it (the TLS step must not be raced by a resume).
     this.#start(next.socket);
-    next.socket.resume();
   }
 
   /** Drops queued sockets that waited too long (the oldest sit at the front) and overdue TLS handshakes. */

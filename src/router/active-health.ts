@@ -1,3 +1,4 @@
+import { proxyPreamble } from './proxy-preamble.ts';
 import { parseResponseHead, type HeadLimits } from '../codec/index.ts';
 import type { ActiveHealthConfig } from '../config/types.ts';
 import {
@@ -163,6 +164,7 @@ class BackendCheck {
   readonly #options: ActiveHealthOptions;
   readonly #random: () => number;
   readonly #request: Buffer;
+  readonly #preamble: Buffer | undefined;
   /**
    * Checks dial through a pool of their own with the backend pool's transport settings (TLS, DNS): they
    * never take or return a pooled connection, and never use up a `max_total` slot that traffic needs.
@@ -194,6 +196,9 @@ class BackendCheck {
         'User-Agent: junction-health-check\r\n\r\n',
       'latin1',
     );
+    const proxyVersion = cluster.config.proxyProtocol;
+    // A backend that expects PROXY headers refuses connections without one; checks send LOCAL.
+    this.#preamble = proxyVersion === undefined ? undefined : proxyPreamble(proxyVersion, undefined);
     this.#poolOptionsFrom = pool.options;
     this.#pool = new UpstreamPool(pool.host, pool.port, checkPoolOptions(pool.options));
   }
@@ -225,6 +230,7 @@ class BackendCheck {
       this.settings,
       this.#options.limits,
       this.#onResult,
+      this.#preamble,
     );
     return true;
   }
@@ -312,6 +318,7 @@ class HealthProbe implements ConnectHandler, UpstreamHandler {
     settings: ActiveHealthSettings,
     limits: HeadLimits,
     done: (result: CheckResult) => void,
+    preamble: Buffer | undefined,
   ) {
     this.#request = request;
     this.#method = settings.method;
@@ -320,7 +327,7 @@ class HealthProbe implements ConnectHandler, UpstreamHandler {
     this.#timeoutMs = settings.timeoutMs;
     this.#timer = setTimeout(this.#onTimeout, settings.timeoutMs);
     this.#timer.unref();
-    connector.connect(pool, settings.timeoutMs, this);
+    connector.connect(pool, settings.timeoutMs, this, preamble);
   }
 
   cancel(): void {

@@ -18,4 +18,4 @@ export {
 export { RetryBudget } from './retry-budget.ts';
 export { ActiveHealthChecker } from './active-health.ts';
 export { UpstreamState } from './upstream-state.ts';
-export type { AcquireHandler, Lease, UpstreamChannel, UpstreamHandler } from './types.ts';
+export type { AcquireHandler, ClientConnection, Lease, UpstreamChannel, UpstreamHandler } from './types.ts';

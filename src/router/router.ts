@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { readmitExpired, recordOutcome } from './passive-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
-import type { AcquireHandler, Lease } from './types.ts';
+import type { AcquireHandler, ClientConnection, Lease } from './types.ts';
+import { proxyPreamble } from './proxy-preamble.ts';
 import { UpstreamState } from './upstream-state.ts';
 
 /** A backend's pool settings: the cluster's pool, DNS and TLS sections (`https://` backends use TLS). */
@@ -109,7 +110,10 @@ export class Router {
    * Finds a connection to an upstream of the cluster for one transaction. A failed connect is
    * retried (see connectFailed), never on an upstream already tried while another is left.
    * The handler hears back exactly once per attempt: synchronously on a pooled connection, later
-   * otherwise.
+   * otherwise. For a cluster with `proxy_protocol`, `client` is what the header names; such a lease
+   * only ever gets a fresh connection, and its connection is never pooled after (a PROXY header
+   * speaks for one client, so the connection is private to it, as HAProxy marks them). A `tunnel`
+   * (a TCP session) gets a private connection too: its stream has no message boundaries to reuse at.
    */
   acquire(
     cluster: ClusterRuntime,
@@ -117,11 +121,17 @@ export class Router {
     connectTimeoutMs: number,
     handler: AcquireHandler,
     strategy: Strategy = cluster.strategy,
+    client?: ClientConnection,
+    tunnel = false,
   ): RouterLease {
     const now = this.#clock.now();
     const budget = cluster.retryBudget;
     budget.recordRequest(now);
     const lease = new RouterLease(this, cluster, strategy, budget, input, connectTimeoutMs, handler);
+    const version = cluster.config.proxyProtocol;
+    if (version !== undefined) lease.preamble = proxyPreamble(version, client);
+    lease.isPrivate = tunnel || version !== undefined;
+    lease.fresh = lease.isPrivate;
     this.#attempt(lease, now);
     return lease;
   }
@@ -134,7 +144,7 @@ export class Router {
     lease.connection = undefined;
     upstream.inFlight--;
     this.#record(lease, upstream, outcome);
-    this.#connector.release(conn, reusable);
+    this.#connector.release(conn, reusable && !lease.isPrivate);
     if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, outcome.errorCode, outcome.status);
   }
 
@@ -253,7 +263,7 @@ export class Router {
       lease.bind(pooled);
       return;
     }
-    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease);
+    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease, lease.preamble);
   }
 
   /** Closes the failed attempt's connection and records its outcome; the lease holds nothing after. */
@@ -386,8 +396,8 @@ export class Router {
   }
 
   /** @internal a connection arrived for a transaction that no longer wants it. */
-  returnUnused(conn: UpstreamConnection): void {
-    this.#connector.release(conn, true);
+  returnUnused(conn: UpstreamConnection, reusable: boolean): void {
+    this.#connector.release(conn, reusable);
   }
 }
 
@@ -417,8 +427,12 @@ export class RouterLease implements Lease, ConnectHandler {
   readonly handler: AcquireHandler;
   /** When the current attempt began (its upstream was chosen), on the Router's clock. */
   attemptStartedAt = 0;
-  /** Skip pooled connections: set once a pooled connection proved stale. */
+  /** Skip pooled connections: set once a pooled connection proved stale, or for a PROXY protocol cluster. */
   fresh = false;
+  /** The PROXY protocol header every connection of this lease starts with, if its cluster sends one. */
+  preamble: Buffer | undefined = undefined;
+  /** Its connections are fresh and never pooled after: a PROXY protocol cluster's, or a tunnel's. */
+  isPrivate = false;
   /** Retries granted so far; a stale connection's replay is not one. */
   retries = 0;
   replayedStale = false;
@@ -466,7 +480,7 @@ export class RouterLease implements Lease, ConnectHandler {
 
   onConnected(conn: UpstreamConnection): void {
     if (this.abandoned) {
-      this.router.returnUnused(conn);
+      this.router.returnUnused(conn, !this.isPrivate);
       return;
     }
     this.bind(conn);

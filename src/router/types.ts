@@ -15,10 +15,12 @@ export interface UpstreamChannel {
   uncork(): void;
   pause(): void;
   resume(): void;
-  /** Half-closes (FIN after what was written): only a tunnel does, the connection is never reused after. */
+  /** Half-closes (FIN after what was written): only tunnels do; the connection is never reused after. */
   end(): void;
   /** Closes at once (a tunnel that ends); the Router's release() still follows and records the outcome. */
   destroy(): void;
+  /** Keeps the connection writable after the upstream's FIN, for tunnels that relay half-closes. */
+  allowHalfOpen(): void;
   /** Local and remote addresses, for logs and headers. */
   readonly localPort: number;
 }
@@ -31,6 +33,17 @@ export interface UpstreamHandler {
   /** The connection closed or failed before the handler released it. */
   onUpstreamClose(error: Error | undefined): void;
   onUpstreamDrain(): void;
+}
+
+/**
+ * The client connection a request or tunnel came on, as a PROXY protocol header describes it: the
+ * client's address and the address it connected to (a PROXY header received overrides both).
+ */
+export interface ClientConnection {
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
 }
 
 /** Receives the result of asking the Router for an upstream connection. */

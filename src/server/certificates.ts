@@ -85,7 +85,7 @@ export function removeCertificate(listeners: readonly Listener[], name: string, 
   tlsOf(listeners, name).store.remove(id);
 }
 
-function tlsOf(listeners: readonly Listener[], name: string): TlsAcceptor {
+function tlsOf(listeners: readonly Listener[], name: string): TlsAcceptor<unknown> {
   const listener = listeners.find((l) => l.config.name === name);
   if (listener === undefined) {
     throw new TlsCertificateError(

@@ -2,14 +2,16 @@ import type { Socket } from 'node:net';
 import { BufferPool } from '../buffers/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
 import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
-import { Listener } from '../listener/index.ts';
+import { Listener, type ListenerHandlers } from '../listener/index.ts';
 import type { TlsConnectionInfo } from '../tls/index.ts';
 import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router } from '../router/index.ts';
-import { Http1Session, type SessionHost } from '../session/index.ts';
+import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
+import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
+import { TcpSession } from '../tcp/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
@@ -62,7 +64,7 @@ export interface BoundListener {
   readonly address: string;
   readonly port: number;
   /** `https` on a listener that terminates TLS. */
-  readonly scheme: 'http' | 'https';
+  readonly scheme: 'http' | 'https' | 'tcp';
 }
 
 /** One backend's health and counters, as `JunctionServer.upstreams()` reports them. */
@@ -192,7 +194,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly log: Logger;
   readonly #connector: Connector;
   readonly #router: Router;
-  readonly #sessions = new Map<Http1Session, Listener>();
+  readonly #sessions = new Map<ServedSession, Listener>();
+  /** The first step on listeners with `proxy_protocol`: sockets whose PROXY header is awaited. */
+  readonly #proxyStep = new ProxyHeaderStep();
   readonly #listeners: Listener[] = [];
   readonly #config: JunctionConfig;
   #snapshot: RuntimeSnapshot;
@@ -267,7 +271,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, 1, hooks);
     try {
       for (const listenerConfig of config.listeners) {
-        const listener = new Listener(listenerConfig, this.clock, this.#serve);
+        const listener = new Listener(listenerConfig, this.clock, this.#handlers);
         if (listener.tls !== null) {
           const log = this.log.child({ component: 'tls', listener: listenerConfig.name });
           listener.tls.onHandshakeError = (error, client) => {
@@ -300,7 +304,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
       name: l.config.name,
       address: l.config.address,
       port: l.port,
-      scheme: l.tls === null ? ('http' as const) : ('https' as const),
+      scheme:
+        l.config.tcp !== undefined
+          ? ('tcp' as const)
+          : l.tls === null
+            ? ('http' as const)
+            : ('https' as const),
     }));
   }
 
@@ -437,23 +446,80 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return this.#snapshot;
   }
 
-  readonly #serve = (socket: Socket, listener: Listener, tls: TlsConnectionInfo | null): void => {
-    const redirectToHttps = listener.config.redirectToHttps;
-    const session =
-      tls === null && redirectToHttps === undefined
-        ? new Http1Session(socket, this, 'http')
-        : new Http1Session(socket, this, tls === null ? 'http' : 'https', { tls, redirectToHttps });
-    this.#sessions.set(session, listener);
-    this.#plugins?.sessionStarted(sessionInfo(session, socket, listener));
-    if (this.#closing !== undefined) session.drain();
+  /**
+   * The path from an accepted socket to its session: the PROXY header step first (on listeners that
+   * expect one), then TLS (on HTTPS listeners), then the session for the listener's protocol.
+   */
+  readonly #handlers: ListenerHandlers = {
+    accepted: (socket, listener) => {
+      const proxy = listener.config.proxyProtocol;
+      if (proxy === undefined) this.#afterProxyHeader(socket, listener, undefined);
+      else this.#proxyStep.accept(socket, proxy, this.#afterProxyStep(listener));
+    },
+    secured: (socket, listener, tls, peer) => {
+      this.#startSession(socket, listener, peer, tls);
+    },
   };
 
-  onSessionClosed(session: Http1Session): void {
+  /**
+   * The PROXY step left `socket` paused with the bytes after the header put back. A session resumes
+   * it; the TLS step must not be raced by a resume, which would hand those bytes (the start of the
+   * ClientHello) to the plain socket's reader instead of the TLS layer, which takes them itself.
+   */
+  #afterProxyHeader(socket: Socket, listener: Listener, peer: ClientPeer | undefined): void {
+    if (listener.tls !== null) {
+      listener.secure(socket, peer);
+      return;
+    }
+    this.#startSession(socket, listener, peer, null);
+    socket.resume();
+  }
+
+  /** One handler per listener, made on its first connection. */
+  readonly #proxyStepHandlers = new Map<Listener, ProxyStepHandler>();
+
+  #afterProxyStep(listener: Listener): ProxyStepHandler {
+    let handler = this.#proxyStepHandlers.get(listener);
+    if (handler !== undefined) return handler;
+    handler = {
+      onReady: (socket, peer) => {
+        if (!listener.admitClient(socket, peer?.address ?? socket.remoteAddress ?? '')) return;
+        this.#afterProxyHeader(socket, listener, peer);
+      },
+      onRefused: (_socket, error) => {
+        this.log.info({ code: error.code, listener: listener.config.name }, error.message);
+        listener.sessionEnded(undefined);
+      },
+    };
+    this.#proxyStepHandlers.set(listener, handler);
+    return handler;
+  }
+
+  #startSession(
+    socket: Socket,
+    listener: Listener,
+    peer: ClientPeer | undefined,
+    tls: TlsConnectionInfo | null,
+  ): void {
+    const { tcp, redirectToHttps } = listener.config;
+    const session =
+      tcp !== undefined
+        ? new TcpSession(socket, this, tcp, peer)
+        : new Http1Session(socket, this, tls === null ? 'http' : 'https', { tls, redirectToHttps, peer });
+    this.#sessions.set(session, listener);
+    this.#plugins?.sessionStarted(sessionInfo(session, listener));
+    if (this.#closing !== undefined) session.drain();
+  }
+
+  onSessionClosed(session: ServedSession): void {
     const listener = this.#sessions.get(session);
     this.#sessions.delete(session);
-    listener?.sessionEnded(session.clientAddress);
+    // Behind a PROXY protocol peer, sessions are counted per client (Listener.admitClient).
+    listener?.sessionEnded(
+      listener.config.proxyProtocol === undefined ? session.socketAddress : session.clientAddress,
+    );
     if (this.#plugins !== null && listener !== undefined) {
-      this.#plugins.sessionClosed(sessionInfo(session, undefined, listener));
+      this.#plugins.sessionClosed(sessionInfo(session, listener));
     }
     if (this.#sessions.size === 0) this.#sessionsGone?.();
   }
@@ -493,6 +559,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     // Checks judge backends for traffic to come; while draining there is none.
     this.#healthChecker?.stop();
     const stopped = Promise.all(this.#listeners.map((l) => l.close()));
+    this.#proxyStep.closeAll();
     for (const session of this.#sessions.keys()) session.drain();
     if (this.#sessions.size > 0) {
       const allGone = new Promise<void>((resolve) => {
@@ -515,10 +582,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 }
 
-function sessionInfo(session: Http1Session, socket: Socket | undefined, listener: Listener): SessionInfo {
+function sessionInfo(session: ServedSession, listener: Listener): SessionInfo {
   return {
     clientAddress: session.clientAddress,
-    clientPort: socket?.remotePort ?? session.clientPort,
+    clientPort: session.clientPort,
     listener: listener.config.name,
   };
 }

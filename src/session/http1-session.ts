@@ -11,6 +11,7 @@ import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
 import { Transaction } from '../transaction/transaction.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 import type { Clock } from '../util/clock.ts';
+import type { ClientPeer, ServedSession } from './served-session.ts';
 
 /** What a session needs from the server that accepted it. */
 export interface SessionHost {
@@ -19,7 +20,7 @@ export interface SessionHost {
   readonly bufferPool: BufferPool;
   readonly clock: Clock;
   readonly log: Logger;
-  onSessionClosed(session: Http1Session): void;
+  onSessionClosed(session: ServedSession): void;
 }
 
 /** `tunnel`: after a 101, the connection is a byte pipe to the upstream until the tunnel ends. */
@@ -31,6 +32,8 @@ export interface SessionOptions {
   readonly tls: SessionTls | null;
   /** Answer every request with a redirect to HTTPS instead of proxying it. */
   readonly redirectToHttps: HttpsRedirectConfig | undefined;
+  /** The client a PROXY protocol header named; undefined: the socket's peer is the client. */
+  readonly peer?: ClientPeer | undefined;
 }
 
 const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
@@ -40,10 +43,13 @@ const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
  * in a pooled buffer), runs one transaction at a time, and keeps the connection alive between them.
  * Pipelined requests wait in the session's buffer, so responses go out in request order.
  */
-export class Http1Session implements SessionPort {
+export class Http1Session implements SessionPort, ServedSession {
   readonly socket: Socket;
   readonly clientAddress: string;
   readonly clientPort: number;
+  readonly socketAddress: string;
+  /** Set when a PROXY protocol header named the client; its addresses replace the socket's. */
+  readonly #peer: ClientPeer | undefined;
   readonly scheme: 'http' | 'https';
   readonly tls: SessionTls | null;
   readonly log: Logger;
@@ -75,8 +81,11 @@ export class Http1Session implements SessionPort {
     this.tls = options.tls;
     this.#redirect = options.redirectToHttps;
     this.log = host.log;
-    this.clientAddress = socket.remoteAddress ?? '';
-    this.clientPort = socket.remotePort ?? 0;
+    this.socketAddress = socket.remoteAddress ?? '';
+    const peer = options.peer;
+    this.#peer = peer;
+    this.clientAddress = peer?.address ?? this.socketAddress;
+    this.clientPort = peer?.port ?? socket.remotePort ?? 0;
     this.openedAt = host.clock.now();
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
@@ -98,11 +107,11 @@ export class Http1Session implements SessionPort {
   }
 
   get localAddress(): string {
-    return this.socket.localAddress ?? '';
+    return this.#peer?.localAddress ?? this.socket.localAddress ?? '';
   }
 
   get localPort(): number {
-    return this.socket.localPort ?? 0;
+    return this.#peer?.localPort ?? this.socket.localPort ?? 0;
   }
 
   get state(): SessionState {

@@ -52,23 +52,29 @@ export interface HandshakeCounters {
 }
 
 /** Where the acceptor reports each accepted socket's outcome: exactly one call per socket. */
-export interface HandshakeHandler {
+/**
+ * Hears how each handshake ended. `origin` is what the caller passed to `accept()` about the connection
+ * (the client a PROXY protocol header named, say), handed back untouched.
+ */
+export interface HandshakeHandler<O> {
   /** The handshake is done: `socket` is ready for a session. */
-  secured(socket: TLSSocket, info: TlsConnectionInfo): void;
-  /** The handshake failed or timed out; its socket is closed. */
-  failed(clientAddress: string): void;
+  secured(socket: TLSSocket, info: TlsConnectionInfo, origin: O): void;
+  /** The handshake failed or timed out; its socket is closed. `countedAs` is as given to accept(). */
+  failed(countedAs: string): void;
 }
 
-class PendingHandshake {
+class PendingHandshake<O> {
   readonly socket: TLSSocket;
   readonly clientAddress: string;
+  readonly origin: O;
   readonly startedAt: number;
   settled = false;
   timedOut = false;
 
-  constructor(socket: TLSSocket, clientAddress: string, startedAt: number) {
+  constructor(socket: TLSSocket, clientAddress: string, origin: O, startedAt: number) {
     this.socket = socket;
     this.clientAddress = clientAddress;
+    this.origin = origin;
     this.startedAt = startedAt;
   }
 }
@@ -83,13 +89,13 @@ class PendingHandshake {
  * Timeouts ride on the server's sweep (`expire()`), like session deadlines, instead of a timer per
  * connection.
  */
-export class TlsAcceptor {
+export class TlsAcceptor<O = undefined> {
   readonly store: CertificateStore;
   readonly #config: ListenerTlsConfig;
   readonly #clock: Clock;
-  readonly #handler: HandshakeHandler;
+  readonly #handler: HandshakeHandler<O>;
   /** Handshakes in start order, so expiry stops at the first one still in time. */
-  readonly #pending = new Set<PendingHandshake>();
+  readonly #pending = new Set<PendingHandshake<O>>();
   /** Never listens: Node emits OCSPRequest on the server a TLSSocket names, and this is that server. */
   readonly #events = new TlsServer();
   readonly #alpn: string[] | undefined;
@@ -100,7 +106,7 @@ export class TlsAcceptor {
   /** Hears the first error of each handshake that fails (the server logs it at debug level). */
   onHandshakeError: ((error: Error, clientAddress: string) => void) | undefined = undefined;
 
-  constructor(config: ListenerTlsConfig, clock: Clock, handler: HandshakeHandler) {
+  constructor(config: ListenerTlsConfig, clock: Clock, handler: HandshakeHandler<O>) {
     this.#config = config;
     this.#clock = clock;
     this.#handler = handler;
@@ -131,10 +137,10 @@ export class TlsAcceptor {
 
   /**
    * Starts the handshake on `raw`, which the listener accepted (and may have paused while it waited
-   * in the accept queue: the TLS layer reads from it regardless).
+   * in the accept queue: the TLS layer reads from it regardless). `clientAddress` is the address the
+   * connection is counted under, `origin` anything the caller wants back with the secured socket.
    */
-  accept(raw: Socket): void {
-    const clientAddress = raw.remoteAddress ?? '';
+  accept(raw: Socket, clientAddress: string, origin: O): void {
     const defaultCertificate = this.store.defaultCertificate;
     if (defaultCertificate === undefined) {
       // Unreachable while the store refuses to lose its last certificate; never serve without one.
@@ -150,7 +156,7 @@ export class TlsAcceptor {
       SNICallback: this.#sni,
       ...(this.#alpn === undefined ? {} : { ALPNProtocols: this.#alpn }),
     });
-    const pending = new PendingHandshake(socket, clientAddress, this.#clock.now());
+    const pending = new PendingHandshake(socket, clientAddress, origin, this.#clock.now());
     this.#pending.add(pending);
     socket.once('secure', () => {
       this.#secured(pending);
@@ -207,7 +213,7 @@ export class TlsAcceptor {
     callback(null, this.store.lookup(normaliseName(serverName))?.context);
   };
 
-  #secured(pending: PendingHandshake): void {
+  #secured(pending: PendingHandshake<O>): void {
     if (pending.settled || pending.timedOut) return;
     pending.settled = true;
     this.#pending.delete(pending);
@@ -223,10 +229,10 @@ export class TlsAcceptor {
       this.store.lookup(serverName),
       this.#config.strictSniBinding,
     );
-    this.#handler.secured(socket, info);
+    this.#handler.secured(socket, info, pending.origin);
   }
 
-  #closedEarly(pending: PendingHandshake): void {
+  #closedEarly(pending: PendingHandshake<O>): void {
     if (pending.settled) return;
     pending.settled = true;
     this.#pending.delete(pending);

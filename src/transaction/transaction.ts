@@ -291,7 +291,16 @@ export class Transaction
     }
     if (this.#reqState === 'awaiting-upstream') this.#session.pauseClient(PAUSE_WAIT_UPSTREAM);
     this.#session.setDeadline(0);
-    this.#lease = this.snapshot.router.acquire(cluster, this, this.#timeouts.connectMs, this, strategy);
+    const session = this.#session;
+    // The session is the client connection a PROXY protocol header sent upstream describes.
+    this.#lease = this.snapshot.router.acquire(
+      cluster,
+      this,
+      this.#timeouts.connectMs,
+      this,
+      strategy,
+      session,
+    );
   }
 
   /** The cluster's strategy, the route's, or what a hook chose (a strategy name, or one upstream). */

@@ -1,0 +1,36 @@
+/**
+ * What the server's deadline sweep and shutdown need of any session, HTTP or TCP: its one deadline,
+ * the zombie checker's mark, and ways to end it. Both session kinds implement it, so the sweep and
+ * the zombie checker cover every client connection.
+ */
+export interface ServedSession {
+  /** When the current deadline passes, on the host's clock; 0 when none is armed. */
+  deadlineAt: number;
+  /** When the sweep first found this session past a deadline it fired; 0 when it is not. */
+  overdueSince: number;
+  /** The client's address: the socket's, or the one a PROXY protocol header carried. */
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  /** The socket's own peer address, which the listener's per-client accounting counted. */
+  readonly socketAddress: string;
+  readonly openedAt: number;
+  /** Transactions finished (HTTP) or 0 (TCP), for logs. */
+  readonly requests: number;
+  /** Called by the sweep once `deadlineAt` has passed. */
+  onDeadline(): void;
+  /** Shutdown: end at the next clean point. */
+  drain(): void;
+  /** Cut the client connection now. */
+  destroy(): void;
+}
+
+/**
+ * The client end of a connection as seen through a PROXY protocol header: who connected, and to
+ * which address. Sessions given one report it instead of their socket's addresses.
+ */
+export interface ClientPeer {
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}

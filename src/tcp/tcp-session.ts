@@ -1,0 +1,373 @@
+import type { Socket } from 'node:net';
+import type { TcpListenerConfig } from '../config/types.ts';
+import { ConnectionError, type ErrorCode, type JunctionError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type {
+  AcquireHandler,
+  ClientConnection,
+  ClusterRuntime,
+  Router,
+  RouterLease,
+  UpstreamChannel,
+  UpstreamHandler,
+} from '../router/index.ts';
+import type { ClientPeer, ServedSession } from '../session/index.ts';
+import type { SelectionInput } from '../strategies/index.ts';
+import type { Clock } from '../util/clock.ts';
+import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
+import { clusterForServerName } from './sni-routes.ts';
+
+/** What a TCP session needs from the server that accepted it. */
+export interface TcpSessionHost {
+  current(): {
+    readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+    readonly router: Router;
+    readonly config: { readonly timeouts: { readonly connectMs: number; readonly clientHeadMs: number } };
+  };
+  readonly clock: Clock;
+  readonly log: Logger;
+  onSessionClosed(session: ServedSession): void;
+}
+
+/** Client bytes held while the upstream connection is being made; past this, the client is paused. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+type TcpState = 'hello' | 'connecting' | 'open' | 'closed';
+
+/**
+ * One client connection on a TCP listener: Sōzu's TCP proxy session. It picks a cluster (the
+ * listener's, or by the server name of a TLS ClientHello it reads without terminating TLS), asks the
+ * Router for a fresh upstream connection the way transactions do (same strategies, connect retries
+ * and health tracking), then relays bytes both ways with backpressure, relaying half-closes, until
+ * both sides are done or nothing moved for the idle timeout. Its connection is never pooled.
+ */
+export class TcpSession
+  implements ServedSession, SelectionInput, ClientConnection, AcquireHandler, UpstreamHandler
+{
+  readonly socket: Socket;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly socketAddress: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly openedAt: number;
+  readonly requests = 0;
+  deadlineAt = 0;
+  overdueSince = 0;
+  /** SelectionInput: strategies see the server name as the host; there is no method, path or header. */
+  host = '';
+  readonly method = '';
+  readonly path = '';
+
+  readonly #host: TcpSessionHost;
+  readonly #config: TcpListenerConfig;
+  readonly #log: Logger;
+  #state: TcpState;
+  /** Client bytes read before the upstream was ready (the ClientHello among them), in order. */
+  #early: Buffer[] = [];
+  #earlyBytes = 0;
+  #lease: RouterLease | undefined = undefined;
+  #channel: UpstreamChannel | undefined = undefined;
+  #clusterName = '';
+  #clientEnded = false;
+  /** Paused by us: the other side's buffer is full. */
+  #clientPaused = false;
+  #upstreamPaused = false;
+  #upstreamBytes = 0;
+  #released = false;
+  #clientClosed = false;
+
+  constructor(socket: Socket, host: TcpSessionHost, config: TcpListenerConfig, peer?: ClientPeer) {
+    this.socket = socket;
+    this.#host = host;
+    this.#config = config;
+    this.#log = host.log;
+    this.socketAddress = socket.remoteAddress ?? '';
+    this.clientAddress = peer?.address ?? this.socketAddress;
+    this.clientPort = peer?.port ?? socket.remotePort ?? 0;
+    this.localAddress = peer?.localAddress ?? socket.localAddress ?? '';
+    this.localPort = peer?.localPort ?? socket.localPort ?? 0;
+    this.openedAt = host.clock.now();
+    socket.setNoDelay(true);
+    socket.on('data', this.#onClientData);
+    socket.on('end', this.#onClientEnd);
+    socket.on('drain', this.#onClientDrain);
+    socket.on('error', this.#onClientError);
+    socket.on('close', this.#onClientClose);
+    if (config.sniRoutes.length > 0) {
+      this.#state = 'hello';
+      this.#setDeadline(host.current().config.timeouts.clientHeadMs);
+    } else {
+      this.#state = 'connecting';
+      this.#connect(config.cluster!);
+    }
+  }
+
+  header(): string | undefined {
+    return undefined;
+  }
+
+  /** The cluster the session is for, once chosen. */
+  get clusterName(): string {
+    return this.#clusterName;
+  }
+
+  // ServedSession
+
+  onDeadline(): void {
+    this.deadlineAt = 0;
+    if (this.#state === 'hello') {
+      this.#refuse('JCT_ERR_TLS_CLIENT_HELLO_INVALID', 'no complete TLS ClientHello in time');
+      return;
+    }
+    this.#log.debug(
+      { client: this.clientAddress, cluster: this.#clusterName },
+      'tcp session closed: idle for longer than its timeout',
+    );
+    this.destroy();
+  }
+
+  /**
+   * A tunnel has no point where it may end cleanly: it carries on until both sides close, and
+   * shutdown cuts whatever is still open when its grace period ends.
+   */
+  drain(): void {
+    if (this.#state === 'hello') this.destroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.#releaseUpstream(undefined);
+    if (this.#clientClosed) this.#finish();
+  }
+
+  /** Both sides are done: the session leaves the server's books. */
+  #finish(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.deadlineAt = 0;
+    this.#host.onSessionClosed(this);
+  }
+
+  #setDeadline(ms: number): void {
+    this.deadlineAt = this.#host.clock.now() + ms;
+  }
+
+  // Choosing and reaching the upstream
+
+  #onHelloBytes(chunk: Buffer): void {
+    this.#early.push(chunk);
+    this.#earlyBytes += chunk.length;
+    const hello = this.#early.length === 1 ? chunk : Buffer.concat(this.#early, this.#earlyBytes);
+    const result = parseClientHello(hello, hello.length, MAX_CLIENT_HELLO_BYTES);
+    if (result.kind === 'need-more') return;
+    if (result.kind === 'reject') {
+      this.#refuse('JCT_ERR_TLS_CLIENT_HELLO_INVALID', `not a TLS ClientHello: ${result.reason}`);
+      return;
+    }
+    this.#early = [hello];
+    const cluster = clusterForServerName(result.serverName, this.#config.sniRoutes, this.#config.cluster);
+    this.host = result.serverName ?? '';
+    if (cluster === undefined) {
+      this.#log.info(
+        { code: 'JCT_ERR_ROUTE_NOT_FOUND' satisfies ErrorCode, client: this.clientAddress, sni: this.host },
+        `tcp connection closed: no SNI route for '${this.host}' and no default cluster`,
+      );
+      this.destroy();
+      return;
+    }
+    this.#state = 'connecting';
+    this.#connect(cluster);
+  }
+
+  #refuse(code: 'JCT_ERR_TLS_CLIENT_HELLO_INVALID', why: string): void {
+    const error = new ConnectionError(code, `tcp connection from ${this.clientAddress} closed: ${why}`);
+    this.#log.info({ code: error.code, client: this.clientAddress }, error.message);
+    this.destroy();
+  }
+
+  #connect(clusterName: string): void {
+    const snapshot = this.#host.current();
+    const cluster = snapshot.clusters.get(clusterName);
+    this.#clusterName = clusterName;
+    if (cluster === undefined) {
+      // The config check makes this unreachable; a session must still never hang on it.
+      this.#log.error({ cluster: clusterName }, `tcp listener names unknown cluster '${clusterName}'`);
+      this.destroy();
+      return;
+    }
+    // The idle deadline covers the connect too: the Router answers within its attempts, and a
+    // session that somehow hears nothing is still ended.
+    this.#setDeadline(this.#config.idleTimeoutMs);
+    this.#lease = snapshot.router.acquire(
+      cluster,
+      this,
+      snapshot.config.timeouts.connectMs,
+      this,
+      cluster.strategy,
+      this,
+      true,
+    );
+  }
+
+  // AcquireHandler
+
+  onUpstreamReady(channel: UpstreamChannel, lease: RouterLease): void {
+    this.#lease = lease;
+    if (this.#clientClosed) {
+      this.#channel = channel;
+      this.#releaseUpstream(undefined);
+      return;
+    }
+    this.#channel = channel;
+    this.#state = 'open';
+    channel.attach(this);
+    channel.allowHalfOpen();
+    const early = this.#early;
+    this.#early = [];
+    this.#earlyBytes = 0;
+    if (early.length > 0) {
+      channel.cork();
+      let full = false;
+      for (const chunk of early) full = !channel.write(chunk);
+      channel.uncork();
+      if (full) this.#pauseClient();
+    }
+    if (this.#clientEnded) channel.end();
+    else if (!channel.needsDrain) this.#resumeClient();
+    this.#setDeadline(this.#config.idleTimeoutMs);
+  }
+
+  onAcquireFailed(error: JunctionError): void {
+    this.#lease = undefined;
+    this.#log.warn(
+      { err: error, code: error.code, cluster: this.#clusterName, client: this.clientAddress },
+      error.message,
+    );
+    this.socket.destroy();
+  }
+
+  // UpstreamHandler
+
+  onUpstreamData(chunk: Buffer): void {
+    this.#upstreamBytes += chunk.length;
+    this.#setDeadline(this.#config.idleTimeoutMs);
+    if (!this.socket.write(chunk) && !this.#upstreamPaused) {
+      this.#upstreamPaused = true;
+      this.#channel?.pause();
+    }
+  }
+
+  onUpstreamEnd(): void {
+    // Relay the half-close; the client may still send, and the upstream still read.
+    this.socket.end();
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    this.#releaseUpstream(error);
+    if (this.#clientClosed) {
+      this.#finish();
+      return;
+    }
+    if (error === undefined) this.socket.end();
+    else this.socket.destroy();
+  }
+
+  onUpstreamDrain(): void {
+    this.#resumeClient();
+  }
+
+  #releaseUpstream(error: Error | undefined): void {
+    const lease = this.#lease;
+    if (lease === undefined) return;
+    const channel = this.#channel;
+    if (channel === undefined) {
+      // Still connecting or backing off: the Router drops the attempt, and a connection that arrives
+      // later is closed.
+      this.#lease = undefined;
+      lease.router.abandon(lease);
+      return;
+    }
+    if (this.#released) return;
+    this.#released = true;
+    this.#channel = undefined;
+    this.#lease = undefined;
+    // A reset before the upstream said anything counts against it; a tunnel that ran is a success.
+    const code: ErrorCode | undefined =
+      error !== undefined && this.#upstreamBytes === 0 ? 'JCT_ERR_UPSTREAM_RESET' : undefined;
+    lease.router.release(lease, false, {
+      status: 0,
+      errorCode: code,
+      durationMs: this.#host.clock.now() - this.openedAt,
+    });
+  }
+
+  // Client socket events
+
+  readonly #onClientData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case 'hello':
+        this.#onHelloBytes(chunk);
+        return;
+      case 'connecting':
+        this.#early.push(chunk);
+        this.#earlyBytes += chunk.length;
+        if (this.#earlyBytes > MAX_EARLY_BYTES) this.#pauseClient();
+        return;
+      case 'open': {
+        const channel = this.#channel;
+        // The upstream is gone: what the client still sends has nowhere to go.
+        if (channel === undefined) return;
+        this.#setDeadline(this.#config.idleTimeoutMs);
+        if (!channel.write(chunk)) this.#pauseClient();
+        return;
+      }
+      case 'closed':
+        return;
+    }
+  };
+
+  #pauseClient(): void {
+    if (this.#clientPaused) return;
+    this.#clientPaused = true;
+    this.socket.pause();
+  }
+
+  #resumeClient(): void {
+    if (!this.#clientPaused) return;
+    this.#clientPaused = false;
+    this.socket.resume();
+  }
+
+  readonly #onClientDrain = (): void => {
+    if (!this.#upstreamPaused) return;
+    this.#upstreamPaused = false;
+    this.#channel?.resume();
+  };
+
+  readonly #onClientEnd = (): void => {
+    this.#clientEnded = true;
+    if (this.#state === 'hello') {
+      this.#refuse('JCT_ERR_TLS_CLIENT_HELLO_INVALID', 'the client ended before a complete ClientHello');
+      return;
+    }
+    this.#channel?.end();
+  };
+
+  readonly #onClientError = (): void => {
+    // 'close' follows; a client reset is routine.
+  };
+
+  readonly #onClientClose = (hadError: boolean): void => {
+    this.#clientClosed = true;
+    this.#early = [];
+    if (this.#channel !== undefined && this.#clientEnded && !hadError) {
+      // The client's FIN is on its way upstream behind the bytes before it: let the upstream take
+      // them and close, within the idle timeout, rather than cut what is still in flight.
+      this.#setDeadline(this.#config.idleTimeoutMs);
+      return;
+    }
+    this.#releaseUpstream(undefined);
+    this.#finish();
+  };
+}
