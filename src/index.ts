@@ -10,6 +10,10 @@ export {
   type JunctionServer,
   type StartOptions,
   type UpstreamStatus,
+  type ReloadResult,
+  type ServerStatus,
+  type ConfigDiff,
+  type EntryDiff,
 } from './server/index.ts';
 export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';

@@ -5,7 +5,8 @@ import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
 import { Listener } from '../listener/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { ActiveHealthChecker, Router } from '../router/index.ts';
+import { ActiveHealthChecker, Router, type UpstreamState } from '../router/index.ts';
+import { applyReload, type ReloadPort } from './reload.ts';
 import { Http1Session, type SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
@@ -13,6 +14,9 @@ import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { ruleHookTables } from '../rules/index.ts';
+import { configHash, type ConfigDiff } from './config-diff.ts';
+import { Retirement } from './retirement.ts';
+import { ReloadError } from '../errors/index.ts';
 
 /** A session still past a fired deadline this long after is a zombie: the checker closes it. */
 const ZOMBIE_GRACE_MS = 5_000;
@@ -65,8 +69,10 @@ export interface UpstreamStatus {
   readonly cluster: string;
   readonly id: string;
   readonly address: string;
-  /** Strategies may pick it: neither passive health nor active checks have it down. */
+  /** Strategies may pick it: neither passive health nor active checks have it down, nor is it draining. */
   readonly isUp: boolean;
+  /** Being drained: no new picks, and removed once its attempts under way finish. */
+  readonly draining: boolean;
 
   /** Passive health has it ejected. */
   readonly ejected: boolean;
@@ -134,9 +140,49 @@ export interface RuntimeStats {
   readonly zombiesClosed: number;
 }
 
+/** The config in force, as `JunctionServer.status()` reports it. */
+export interface ServerStatus {
+  /** 1 for the config Junction started with, plus one per applied reload. */
+  readonly version: number;
+  /** A fingerprint of the config's content (see configHash()). */
+  readonly hash: string;
+  /** Where the config came from (a file path, or a description such as `<admin>`). */
+  readonly source: string;
+  /** When the running config was applied, and when Junction started (ms since the epoch). */
+  readonly appliedAt: number;
+  readonly startedAt: number;
+  /** Sessions open now. */
+  readonly sessions: number;
+}
+
+/** What a reload applied: the new version and what changed. */
+export interface ReloadResult {
+  readonly version: number;
+  readonly hash: string;
+  readonly diff: ConfigDiff;
+}
+
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
 export interface JunctionServer {
   readonly listeners: readonly BoundListener[];
+  /** The validated config in force now. */
+  readonly config: JunctionConfig;
+  /** The config's version, hash and source. */
+  status(): ServerStatus;
+  /**
+   * Applies a new validated config without dropping a connection: new transactions use it at once,
+   * transactions under way finish on the old one, and unchanged clusters and backends keep their
+   * state. Listeners are opened, closed and rebound by name. Rejects with ReloadError (the running
+   * config keeps serving) if a listener cannot bind or a plugin fails to set up. Reloads run one at a
+   * time, in the order they were asked for.
+   */
+  reload(config: JunctionConfig): Promise<ReloadResult>;
+  /**
+   * Takes a backend out of rotation (no new picks) and resolves once its attempts under way have
+   * finished, or after `timeoutMs` (false). Removing it from the config is the caller's next step.
+   * Rejects if the cluster has no such backend.
+   */
+  drainBackend(cluster: string, id: string, timeoutMs?: number): Promise<boolean>;
   /** Every backend of every cluster with its health state and counters (the in-process health API). */
   upstreams(): UpstreamStatus[];
   /** Every cluster with its strategy and retry counters. */
@@ -169,9 +215,19 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #connector: Connector;
   readonly #router: Router;
   readonly #sessions = new Map<Http1Session, Listener>();
-  readonly #listeners: Listener[] = [];
-  readonly #config: JunctionConfig;
+  /** Bound listeners by name; a reload opens, closes and rebinds entries. */
+  readonly #listeners = new Map<string, Listener>();
+  /** Listeners a reload closed, still waiting for their sessions to end; shutdown waits for them. */
+  readonly #listenersClosing = new Set<Promise<void>>();
+  #config: JunctionConfig;
   #snapshot: RuntimeSnapshot;
+  #version = 1;
+  #hash: string;
+  readonly #startedAt: number = Date.now();
+  #appliedAt: number = this.#startedAt;
+  /** Reloads queue up behind this one. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  readonly #retirement: Retirement;
   /** Set up in start(); null when the config names no plugin. */
   #plugins: PluginHost | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -185,6 +241,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.clock = clock;
     this.log = log;
     this.#config = config;
+    this.#hash = configHash(config);
+    this.#retirement = new Retirement((error) => {
+      log.error({ err: error }, 'freeing a replaced config failed');
+    });
     // Outbound events cost nothing unless someone listens: the embedding program, or a plugin.
     const listened = events !== undefined || PluginHost.configHasPlugins(config);
     this.#connector = new Connector(clock, {
@@ -222,52 +282,162 @@ class ServerRuntime implements JunctionServer, SessionHost {
         throw error;
       }
     }
-    const resources = config.rules?.resources;
-    if (resources !== undefined) {
-      const log = this.log.child({ component: 'rules' });
-      resources.onReloadError = (error, source) => {
-        log.warn(
-          { err: error, ...source },
-          `${source.kind} '${source.name}': ${source.path} could not be re-read; keeping the old contents`,
-        );
-      };
-      resources.onReload = (source) => {
-        log.info(source, `${source.kind} '${source.name}' re-read from ${source.path}`);
-      };
-    }
-    // Plugins' hooks run before the rules' at each point (rules can read what plugins set).
-    const hooks = combineHooks(
-      this.#plugins ?? undefined,
-      config.rules === undefined ? undefined : ruleHookTables(config.rules),
-    );
+    this.#watchRuleResources(config);
+    const hooks = this.#hooksFor(config, this.#plugins);
     if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, 1, hooks);
     try {
       for (const listenerConfig of config.listeners) {
         const listener = new Listener(listenerConfig, this.clock, this.#serve);
         await listener.listen();
-        this.#listeners.push(listener);
+        this.#listeners.set(listenerConfig.name, listener);
       }
     } catch (error) {
-      await Promise.all(this.#listeners.map((l) => l.close()));
+      await Promise.all([...this.#listeners.values()].map((l) => l.close()));
       await this.#plugins?.dispose();
       this.#connector.close();
       throw error;
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
+    this.#startHealthChecks();
+    for (const l of this.listeners)
+      this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+  }
+
+  #startHealthChecks(): void {
     this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
       connector: this.#connector,
       limits: this.#snapshot.headLimits,
       log: this.log.child({ component: 'health' }),
     });
     this.#healthChecker.start();
-    for (const l of this.listeners)
-      this.log.info({ listener: l.name }, `listening on http://${l.address}:${l.port}`);
+  }
+
+  #watchRuleResources(config: JunctionConfig): void {
+    const resources = config.rules?.resources;
+    if (resources === undefined) return;
+    const log = this.log.child({ component: 'rules' });
+    resources.onReloadError = (error, source) => {
+      log.warn(
+        { err: error, ...source },
+        `${source.kind} '${source.name}': ${source.path} could not be re-read; keeping the old contents`,
+      );
+    };
+    resources.onReload = (source) => {
+      log.info(source, `${source.kind} '${source.name}' re-read from ${source.path}`);
+    };
+  }
+
+  /** Plugins' hooks run before the rules' at each point (rules can read what plugins set). */
+  #hooksFor(config: JunctionConfig, plugins: PluginHost | null) {
+    return combineHooks(
+      plugins ?? undefined,
+      config.rules === undefined ? undefined : ruleHookTables(config.rules),
+    );
   }
 
   get listeners(): readonly BoundListener[] {
-    return this.#listeners.map((l) => ({ name: l.config.name, address: l.config.address, port: l.port }));
+    return [...this.#listeners.values()].map((l) => ({
+      name: l.config.name,
+      address: l.config.address,
+      port: l.port,
+    }));
   }
+
+  get config(): JunctionConfig {
+    return this.#config;
+  }
+
+  status(): ServerStatus {
+    return {
+      version: this.#version,
+      hash: this.#hash,
+      source: this.#config.source,
+      appliedAt: this.#appliedAt,
+      startedAt: this.#startedAt,
+      sessions: this.#sessions.size,
+    };
+  }
+
+  reload(config: JunctionConfig): Promise<ReloadResult> {
+    const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  async drainBackend(cluster: string, id: string, timeoutMs = 60_000): Promise<boolean> {
+    const upstream = this.#snapshot.clusters.get(cluster)?.upstreams.find((u) => u.id === id);
+    if (upstream === undefined) throw new ReloadError(`cluster '${cluster}' has no backend '${id}'`);
+    const runtime = this.#snapshot.clusters.get(cluster)!;
+    if (!upstream.draining) {
+      upstream.draining = true;
+      runtime.membersChanged();
+      this.log.info(
+        { cluster, backend: id, inFlight: upstream.inFlight },
+        `draining backend ${cluster}/${id}`,
+      );
+    }
+    const deadline = this.clock.now() + timeoutMs;
+    while (upstream.inFlight > 0) {
+      if (this.clock.now() >= deadline || this.#closing !== undefined) return false;
+      await new Promise((resolve) => setTimeout(resolve, SWEEP_INTERVAL_MS));
+    }
+    return true;
+  }
+
+  /** What applyReload() needs of the server's private state. */
+  readonly #reloadPort: ReloadPort = {
+    current: () => this.#snapshot,
+    closing: () => this.#closing !== undefined,
+    startPlugins: (config) =>
+      PluginHost.configHasPlugins(config)
+        ? PluginHost.start(config, this.log.child({ component: 'plugins' }))
+        : Promise.resolve(null),
+    build: (config, plugins, previous) => {
+      this.#watchRuleResources(config);
+      return buildSnapshot(
+        config,
+        this.#router,
+        this.#version + 1,
+        this.#hooksFor(config, plugins),
+        previous,
+      );
+    },
+    listeners: this.#listeners,
+    bind: async (listenerConfig) => {
+      const listener = new Listener(listenerConfig, this.clock, this.#serve);
+      await listener.listen();
+      return listener;
+    },
+    unbind: (listener) => {
+      const closed = listener.close();
+      this.#listenersClosing.add(closed);
+      void closed.then(() => this.#listenersClosing.delete(closed));
+      for (const [session, owner] of this.#sessions) if (owner === listener) session.drain();
+    },
+    swap: (config, snapshot, plugins) => {
+      const old = { snapshot: this.#snapshot, plugins: this.#plugins, config: this.#config };
+      this.#snapshot = snapshot;
+      this.#plugins = plugins;
+      this.#config = config;
+      this.#version = snapshot.version;
+      this.#hash = configHash(config);
+      this.#appliedAt = Date.now();
+      old.plugins?.replaced();
+      this.#retirement.retireSnapshot(old.snapshot, async () => {
+        await old.plugins?.dispose();
+        if (old.config.rules !== config.rules) old.config.rules?.dispose();
+      });
+      const live = new Set(upstreamsOf(snapshot));
+      this.#retirement.keep(live);
+      this.#retirement.retireUpstreams(upstreamsOf(old.snapshot).filter((u) => !live.has(u)));
+      // Checks follow the new set of backends; their verdicts live in the backends' state and carry over.
+      this.#healthChecker?.stop();
+      this.#startHealthChecks();
+      return { version: this.#version, hash: this.#hash };
+    },
+    log: (): Logger => this.log,
+  };
 
   upstreams(): UpstreamStatus[] {
     const now = this.clock.now();
@@ -280,6 +450,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
           id: u.id,
           address: u.pool.upstreamId,
           isUp: u.isUp,
+          draining: u.draining,
           ejected: u.passiveDown,
           ejectedForMs: u.passiveDown ? Math.max(0, Math.round(u.ejectedUntil - now)) : 0,
           onTrial: u.onTrial,
@@ -392,8 +563,16 @@ class ServerRuntime implements JunctionServer, SessionHost {
         session.destroy();
       }
     }
-    for (const listener of this.#listeners) listener.expireQueue();
+    for (const listener of this.#listeners.values()) listener.expireQueue();
     this.#router.readmitExpired(this.#snapshot.clusters.values());
+    if (this.#retirement.pending > 0) {
+      const inUse = new Set<RuntimeSnapshot>();
+      for (const session of this.#sessions.keys()) {
+        const held = session.transactionSnapshot;
+        if (held !== undefined) inUse.add(held);
+      }
+      this.#retirement.sweep(inUse, new Set(upstreamsOf(this.#snapshot).map((u) => u.pool)));
+    }
   };
 
   close(graceMs: number = this.#config.timeouts.shutdownGraceMs): Promise<void> {
@@ -404,7 +583,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   async #shutdown(graceMs: number): Promise<void> {
     // Checks judge backends for traffic to come; while draining there is none.
     this.#healthChecker?.stop();
-    const stopped = Promise.all(this.#listeners.map((l) => l.close()));
+    const stopped = Promise.all([
+      ...[...this.#listeners.values()].map((l) => l.close()),
+      ...this.#listenersClosing,
+    ]);
     for (const session of this.#sessions.keys()) session.drain();
     if (this.#sessions.size > 0) {
       const allGone = new Promise<void>((resolve) => {
@@ -420,6 +602,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     await stopped;
     clearInterval(this.#sweepTimer);
+    // A reload under way finishes (or fails) before the config it leaves behind is freed.
+    await this.#reloading;
+    await this.#retirement.flush();
     this.#connector.close();
     await this.#plugins?.dispose();
     this.#config.rules?.dispose();
@@ -433,4 +618,8 @@ function sessionInfo(session: Http1Session, socket: Socket | undefined, listener
     clientPort: socket?.remotePort ?? session.clientPort,
     listener: listener.config.name,
   };
+}
+
+function upstreamsOf(snapshot: RuntimeSnapshot): UpstreamState[] {
+  return [...snapshot.clusters.values()].flatMap((cluster) => cluster.upstreams);
 }
