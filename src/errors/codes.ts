@@ -67,6 +67,10 @@ export const ERROR_CODES = {
     summary: 'An admin API request without the bearer token the admin section requires.',
   },
   JCT_ERR_ADMIN_NOT_FOUND: { status: 404, summary: 'The admin API has no such resource or entry.' },
+  JCT_ERR_ADMIN_UNSUPPORTED: {
+    status: 501,
+    summary: 'The admin API resource needs a feature this build lacks (certificates before TLS listeners).',
+  },
   JCT_ERR_ADMIN_BAD_REQUEST: {
     status: 400,
     summary: 'An admin API request is malformed or its change failed validation; nothing changed.',

@@ -105,11 +105,7 @@ export class Router {
       // A reload keeps the state (health, counters) of a backend that is still the same one: same id,
       // address and weight, and the same pool (transport settings unchanged).
       const kept = previous?.upstreams.find((u) => u.id === b.id);
-      return kept !== undefined &&
-        kept.pool === pool &&
-        kept.host === b.host &&
-        kept.port === b.port &&
-        kept.weight === b.weight
+      return kept?.pool === pool && kept.host === b.host && kept.port === b.port && kept.weight === b.weight
         ? kept
         : new UpstreamState(b, pool);
     });

@@ -132,7 +132,8 @@ export function describeDiff(diff: ConfigDiff): string {
  */
 export function configHash(config: JunctionConfig): string {
   const document = configDocument(config);
-  const { source: _source, rules: _rules, ...values } = config;
+  // The source names where it came from, not what it holds; compiled rules are not data.
+  const values = { ...config, source: undefined, rules: undefined };
   return createHash('sha256')
     .update(canonicalJson(document ?? values))
     .digest('hex')
