@@ -17,6 +17,8 @@ export interface ConfigStoreOptions {
   readonly file?: string | undefined;
   /** Relative names in the config resolve here; default the file's directory, else the cwd. */
   readonly baseDir?: string;
+  /** The document the running config was parsed from; default the one remembered for `server.config`. */
+  readonly document?: ConfigDocument;
   /** Applied to every config before it is served (the CLI's `--port`). */
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
 }
@@ -43,7 +45,7 @@ export class ConfigStore {
     this.file = options.file === undefined ? undefined : resolvePath(options.file);
     this.#baseDir = options.baseDir ?? (this.file === undefined ? process.cwd() : dirname(this.file));
     this.#adjust = options.adjust ?? ((config) => config);
-    this.#document = configDocument(server.config) ?? {};
+    this.#document = options.document ?? configDocument(server.config) ?? {};
   }
 
   /** The running config's document (plain data, as YAML would hold it). */

@@ -5,6 +5,7 @@
  * Uses: config/, server/, log/, errors/.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { configDocument } from '../config/index.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { parsePort, runQuickStart } from './quick-start.ts';
@@ -22,6 +23,7 @@ const RUN_OPTIONS = {
   ...CHECK_OPTIONS,
   'quick-start': { type: 'boolean' },
   port: { type: 'string' },
+  watch: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Thrown for bad argv; main() turns it into usage on stderr and exit status 2. */
@@ -63,15 +65,20 @@ async function run(args: readonly string[], context: CliContext): Promise<number
       throw new UsageError('run takes either -c FILE or --quick-start, not both');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
-  const config = await loadOrReport(requireConfig(values.config, 'run'), context);
+  const file = requireConfig(values.config, 'run');
+  const config = await loadOrReport(file, context);
   if (config === undefined) return 1;
-  if (port === undefined) return runJunction(config, context);
+  // The document the file held: `--port` below makes a copy of the config, which has none.
+  const live = { file, watch: values.watch === true, document: configDocument(config) };
+  if (port === undefined) return runJunction(config, context, live);
   if (config.listeners.length !== 1) {
     throw new UsageError(
       `--port needs a config with exactly one listener; this one has ${config.listeners.length}`,
     );
   }
-  return runJunction(withListenerPort(config, port), context);
+  // A reload keeps the override only while the file still has one listener.
+  const adjust = (c: typeof config) => (c.listeners.length === 1 ? withListenerPort(c, port) : c);
+  return runJunction(adjust(config), context, { ...live, adjust });
 }
 
 function help(context: CliContext): number {
