@@ -10,6 +10,7 @@ import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { parsePort, runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
+import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
 import { USAGE, readVersion } from './usage.ts';
 
 const USAGE_ERROR = 2;
@@ -93,6 +94,14 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
       return run(rest, context);
     case 'check':
       return check(rest, context);
+    case 'ctl':
+      try {
+        return await runCtl(rest, context);
+      } catch (error) {
+        if (!(error instanceof CtlUsageError)) throw error;
+        context.stderr.write(`junction ctl: ${error.message}\n\n${CTL_USAGE}`);
+        return USAGE_ERROR;
+      }
     case 'help':
     case '--help':
     case '-h':
