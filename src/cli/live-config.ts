@@ -106,6 +106,7 @@ export async function startLiveConfig(
     watcher.on('error', (error) => {
       logger.warn({ err: error }, `watching ${file} failed; SIGHUP still reloads it`);
     });
+    logger.info({ file }, `watching ${file} for changes`);
   }
 
   const adminConfig = server.config.admin;
