@@ -339,3 +339,21 @@ describe('access', () => {
     ).rejects.toBeInstanceOf(ConfigError);
   });
 });
+
+describe('examples/admin.yaml', () => {
+  test('starts with its admin API, which lists its routes and clusters', async () => {
+    const text = await readFile(new URL('../../examples/admin.yaml', import.meta.url), 'utf8');
+    const config = await loadConfigText(text.replace(/port: \d+/g, 'port: 0'), 'examples/admin.yaml');
+    expect(config.admin).toEqual({ address: '127.0.0.1', port: 0, token: undefined });
+    const server = await startJunction(config, { logger: silentLogger() });
+    onTestFinished(() => server.close(0));
+    const admin = await startAdmin(new ConfigStore(server), config.admin!);
+    onTestFinished(() => admin.close());
+    const routes = (await (await fetch(`${admin.url}/routes`)).json()) as { routes: { name: string }[] };
+    expect(routes.routes.map((r) => r.name)).toEqual(['api', 'default']);
+    const clusters = (await (await fetch(`${admin.url}/clusters`)).json()) as {
+      clusters: { name: string }[];
+    };
+    expect(clusters.clusters.map((c) => c.name)).toEqual(['api']);
+  });
+});
