@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AdminError } from '../errors/index.ts';
+import type { AdminError } from '../errors/index.ts';
 import {
   addBackend,
   backendId,

@@ -45,9 +45,9 @@ async function runJunction(file: string, args: string[] = [], withAdmin = false)
     env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
   });
   let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
   onTestFinished(async () => {
     if (child.exitCode === null) {
       child.kill('SIGKILL');
@@ -79,7 +79,7 @@ function ctl(args: string[]): Promise<{ code: number | null; stdout: string; std
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+      child.once('exit', (code) => { resolve({ code, stdout, stderr }); });
     }),
     15_000,
     `junction ctl ${args.join(' ')}`,

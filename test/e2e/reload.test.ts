@@ -86,14 +86,14 @@ ${extraCluster}`,
     let socketsOpened = 0;
     let socketsClosed = 0;
     for (const agent of agents) {
-      onTestFinished(() => agent.destroy());
+      onTestFinished(() => { agent.destroy(); });
       const create = agent.createConnection.bind(agent);
       agent.createConnection = ((...args: Parameters<typeof create>) => {
         const socket = create(...args) as Socket;
         socketsOpened++;
         socket.once('close', () => socketsClosed++);
         return socket;
-      }) as typeof agent.createConnection;
+      });
     }
 
     let running = true;
@@ -174,7 +174,7 @@ clusters:
     const junction = await startJunctionFromYaml(yaml(''));
     onTestFinished(() => junction.close());
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    onTestFinished(() => agent.destroy());
+    onTestFinished(() => { agent.destroy(); });
     for (let i = 0; i < 6; i++) expect((await request(junction.port, { agent })).status).toBe(200);
     const dead = () => junction.server.upstreams().find((u) => u.address === `127.0.0.1:${deadPort}`)!;
     expect(dead().ejected).toBe(true);
@@ -242,7 +242,7 @@ clusters:
     const [b0, b1] = await backends(2);
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => { resolve(); })));
     const takenPort = (taken.address() as { port: number }).port;
     const junction = await startJunctionFromYaml(`${LISTENER}
 routes: [{ name: app, cluster: app }]
