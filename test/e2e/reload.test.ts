@@ -12,6 +12,7 @@ import { closedPort, countingBackend, echoBackend, type HttpBackend } from '../s
 import { connectTo, request } from '../support/clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
+import { definePlugin } from '../../src/index.ts';
 
 const LISTENER = 'listeners: [{ name: main, address: 127.0.0.1, port: 0 }]';
 
@@ -86,14 +87,16 @@ ${extraCluster}`,
     let socketsOpened = 0;
     let socketsClosed = 0;
     for (const agent of agents) {
-      onTestFinished(() => { agent.destroy(); });
+      onTestFinished(() => {
+        agent.destroy();
+      });
       const create = agent.createConnection.bind(agent);
-      agent.createConnection = ((...args: Parameters<typeof create>) => {
+      agent.createConnection = (...args: Parameters<typeof create>) => {
         const socket = create(...args) as Socket;
         socketsOpened++;
         socket.once('close', () => socketsClosed++);
         return socket;
-      });
+      };
     }
 
     let running = true;
@@ -174,7 +177,9 @@ clusters:
     const junction = await startJunctionFromYaml(yaml(''));
     onTestFinished(() => junction.close());
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    onTestFinished(() => { agent.destroy(); });
+    onTestFinished(() => {
+      agent.destroy();
+    });
     for (let i = 0; i < 6; i++) expect((await request(junction.port, { agent })).status).toBe(200);
     const dead = () => junction.server.upstreams().find((u) => u.address === `127.0.0.1:${deadPort}`)!;
     expect(dead().ejected).toBe(true);
@@ -242,7 +247,14 @@ clusters:
     const [b0, b1] = await backends(2);
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => { resolve(); })));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) =>
+          taken.close(() => {
+            resolve();
+          }),
+        ),
+    );
     const takenPort = (taken.address() as { port: number }).port;
     const junction = await startJunctionFromYaml(`${LISTENER}
 routes: [{ name: app, cluster: app }]
@@ -309,5 +321,38 @@ clusters:
     expect((await inFlight).status).toBe(200);
     await expect(connectTo(second.port, 2_000)).rejects.toThrow();
     expect((await request(junction.port)).text).toBe('b0');
+  });
+});
+
+describe('plugins across a reload', () => {
+  test('the new config sets up new instances; the old ones hear onReplace, then are disposed', async () => {
+    const [b0] = await backends(1);
+    const events: string[] = [];
+    let instances = 0;
+    const plugin = definePlugin({
+      name: 'tracker',
+      setup(api) {
+        const id = ++instances;
+        events.push(`setup ${id}`);
+        api.onReplace(() => events.push(`replace ${id}`));
+        api.onDispose(() => {
+          events.push(`dispose ${id}`);
+        });
+      },
+    });
+    const yaml = `${LISTENER}
+plugins: [test:tracker]
+routes: [{ name: app, cluster: app }]
+clusters:
+  app: { backends: ["${b0!.address}"] }
+`;
+    const junction = await startJunctionFromYaml(yaml, { plugins: { 'test:tracker': plugin } });
+    onTestFinished(() => junction.close());
+    const pluginModules = new Map([['test:tracker', { ok: true as const, definition: plugin }]]);
+    await junction.server.reload(await loadConfigText(yaml, '<reload>', { pluginModules }));
+    expect(events.slice(0, 3)).toEqual(['setup 1', 'setup 2', 'replace 1']);
+    await waitFor(() => events.includes('dispose 1'), { timeoutMs: 5_000 });
+    expect((await request(junction.port)).text).toBe('b0');
+    expect(events).not.toContain('dispose 2');
   });
 });
