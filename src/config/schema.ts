@@ -703,7 +703,8 @@ function secretFile(baseDir: string) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       return { ok: false, problem: `cannot read '${name}' (${reason})` };
     }
-    if (text.length < 16) return { ok: false, problem: `'${name}' must hold a token of at least 16 characters` };
+    if (text.length < 16)
+      return { ok: false, problem: `'${name}' must hold a token of at least 16 characters` };
     return { ok: true, value: text };
   });
 }

@@ -47,7 +47,11 @@ async function runJunction(file: string, args: string[] = [], withAdmin = false)
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   onTestFinished(async () => {
     if (child.exitCode === null) {
       child.kill('SIGKILL');
@@ -79,7 +83,9 @@ function ctl(args: string[]): Promise<{ code: number | null; stdout: string; std
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('exit', (code) => { resolve({ code, stdout, stderr }); });
+      child.once('exit', (code) => {
+        resolve({ code, stdout, stderr });
+      });
     }),
     15_000,
     `junction ctl ${args.join(' ')}`,
