@@ -11,6 +11,7 @@ import { ConfigErrors, ReloadError } from '../../src/errors/index.ts';
 import { closedPort, countingBackend, echoBackend, type HttpBackend } from '../support/backends.ts';
 import { connectTo, request } from '../support/clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
+import { startJunction } from '../../src/server/index.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
 import { definePlugin } from '../../src/index.ts';
 
@@ -321,6 +322,48 @@ clusters:
     expect((await inFlight).status).toBe(200);
     await expect(connectTo(second.port, 2_000)).rejects.toThrow();
     expect((await request(junction.port)).text).toBe('b0');
+  });
+});
+
+describe('a changed listener', () => {
+  test('is rebound on its port with the new settings; the other listener and its connections are untouched', async () => {
+    const [b0] = await backends(1);
+    // Rebinding the same port is the point here, so take a free one rather than port 0.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const fixedPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => {
+      probe.close(() => {
+        resolve();
+      });
+    });
+    const yaml = (maxConnections: number) => `listeners:
+  - { name: main, address: 127.0.0.1, port: 0 }
+  - { name: fixed, address: 127.0.0.1, port: ${fixedPort}, max_connections: ${maxConnections} }
+routes: [{ name: app, cluster: app }]
+clusters:
+  app: { backends: ["${b0!.address}"] }
+`;
+    // The harness refuses fixed ports, rightly for everything else: start this one directly.
+    const server = await startJunction(await loadConfigText(yaml(100), '<e2e>'));
+    onTestFinished(() => server.close(1000));
+    const mainPort = server.listeners.find((l) => l.name === 'main')!.port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    onTestFinished(() => {
+      agent.destroy();
+    });
+    expect((await get(mainPort, '/', agent)).body).toBe('b0');
+    const requestsBefore = b0!.requestsStarted;
+
+    const result = await server.reload(await loadConfigText(yaml(200), '<reload>'));
+    expect(result.diff.listeners).toEqual({ added: [], removed: [], modified: ['fixed'] });
+    expect(server.config.listeners.find((l) => l.name === 'fixed')!.maxConnections).toBe(200);
+    expect(server.listeners.find((l) => l.name === 'fixed')!.port).toBe(fixedPort);
+    expect((await request(fixedPort)).text).toBe('b0');
+    // The main listener's keep-alive connection carried on.
+    const again = await get(mainPort, '/', agent);
+    expect(again.body).toBe('b0');
+    expect(b0!.requestsStarted).toBe(requestsBefore + 2);
   });
 });
 
