@@ -581,6 +581,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
+    // A reload under way finishes first (later ones are refused): it may bind listeners and restart checks.
+    await this.#reloading;
     // Checks judge backends for traffic to come; while draining there is none.
     this.#healthChecker?.stop();
     const stopped = Promise.all([
@@ -602,8 +604,6 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     await stopped;
     clearInterval(this.#sweepTimer);
-    // A reload under way finishes (or fails) before the config it leaves behind is freed.
-    await this.#reloading;
     await this.#retirement.flush();
     this.#connector.close();
     await this.#plugins?.dispose();
