@@ -6,7 +6,7 @@ import { Listener } from '../listener/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router, type UpstreamState } from '../router/index.ts';
-import { applyReload, type ReloadPort } from './reload.ts';
+import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
 import { Http1Session, type SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
@@ -14,7 +14,8 @@ import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { ruleHookTables } from '../rules/index.ts';
-import { configHash, type ConfigDiff } from './config-diff.ts';
+import { configHash } from './config-diff.ts';
+import { drainUpstream } from './drain.ts';
 import { Retirement } from './retirement.ts';
 import { ReloadError } from '../errors/index.ts';
 
@@ -140,27 +141,7 @@ export interface RuntimeStats {
   readonly zombiesClosed: number;
 }
 
-/** The config in force, as `JunctionServer.status()` reports it. */
-export interface ServerStatus {
-  /** 1 for the config Junction started with, plus one per applied reload. */
-  readonly version: number;
-  /** A fingerprint of the config's content (see configHash()). */
-  readonly hash: string;
-  /** Where the config came from (a file path, or a description such as `<admin>`). */
-  readonly source: string;
-  /** When the running config was applied, and when Junction started (ms since the epoch). */
-  readonly appliedAt: number;
-  readonly startedAt: number;
-  /** Sessions open now. */
-  readonly sessions: number;
-}
-
-/** What a reload applied: the new version and what changed. */
-export interface ReloadResult {
-  readonly version: number;
-  readonly hash: string;
-  readonly diff: ConfigDiff;
-}
+export type { ReloadResult, ServerStatus } from './reload.ts';
 
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
 export interface JunctionServer {
@@ -365,24 +346,19 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return next;
   }
 
-  async drainBackend(cluster: string, id: string, timeoutMs = 60_000): Promise<boolean> {
-    const upstream = this.#snapshot.clusters.get(cluster)?.upstreams.find((u) => u.id === id);
-    if (upstream === undefined) throw new ReloadError(`cluster '${cluster}' has no backend '${id}'`);
-    const runtime = this.#snapshot.clusters.get(cluster)!;
-    if (!upstream.draining) {
-      upstream.draining = true;
-      runtime.membersChanged();
-      this.log.info(
-        { cluster, backend: id, inFlight: upstream.inFlight },
-        `draining backend ${cluster}/${id}`,
-      );
+  drainBackend(cluster: string, id: string, timeoutMs = 60_000): Promise<boolean> {
+    const runtime = this.#snapshot.clusters.get(cluster);
+    const upstream = runtime?.upstreams.find((u) => u.id === id);
+    if (runtime === undefined || upstream === undefined) {
+      return Promise.reject(new ReloadError(`cluster '${cluster}' has no backend '${id}'`));
     }
-    const deadline = this.clock.now() + timeoutMs;
-    while (upstream.inFlight > 0) {
-      if (this.clock.now() >= deadline || this.#closing !== undefined) return false;
-      await new Promise((resolve) => setTimeout(resolve, SWEEP_INTERVAL_MS));
-    }
-    return true;
+    return drainUpstream(runtime, upstream, {
+      clock: this.clock,
+      log: this.log,
+      timeoutMs,
+      pollMs: SWEEP_INTERVAL_MS,
+      isClosing: () => this.#closing !== undefined,
+    });
   }
 
   /** What applyReload() needs of the server's private state. */

@@ -14,6 +14,28 @@ import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { describeDiff, diffConfigs, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
 import { planListeners } from './listener-plan.ts';
 
+/** The config in force, as `JunctionServer.status()` reports it. */
+export interface ServerStatus {
+  /** 1 for the config Junction started with, plus one per applied reload. */
+  readonly version: number;
+  /** A fingerprint of the config's content (see configHash()). */
+  readonly hash: string;
+  /** Where the config came from (a file path, or a description such as `<admin>`). */
+  readonly source: string;
+  /** When the running config was applied, and when Junction started (ms since the epoch). */
+  readonly appliedAt: number;
+  readonly startedAt: number;
+  /** Sessions open now. */
+  readonly sessions: number;
+}
+
+/** What a reload applied: the new version and what changed. */
+export interface ReloadResult {
+  readonly version: number;
+  readonly hash: string;
+  readonly diff: ConfigDiff;
+}
+
 /** The server's side of a reload: what applyReload() may read and do. */
 export interface ReloadPort {
   current(): RuntimeSnapshot;
@@ -37,10 +59,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function applyReload(
-  port: ReloadPort,
-  config: JunctionConfig,
-): Promise<{ version: number; hash: string; diff: ConfigDiff }> {
+export async function applyReload(port: ReloadPort, config: JunctionConfig): Promise<ReloadResult> {
   if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
   const previous = port.current();
   const diff = diffConfigs(previous.config, config);
