@@ -268,6 +268,11 @@ clusters:
     await expect(connectTo(extra.port, 2_000)).rejects.toThrow();
     expect((await request(a.port)).text).toBe('b0');
     expect((await a.call('DELETE', '/listeners/main')).json.error.problems[0]!.field).toBe('listeners');
+    // A valid change that cannot be applied: the port is taken (by the admin API itself).
+    const clash = await a.call('PUT', '/listeners/clash', { address: '127.0.0.1', port: a.admin.port });
+    expect(clash.status).toBe(409);
+    expect(clash.json.error.code).toBe('JCT_ERR_RELOAD_FAILED');
+    expect(a.server.listeners.map((l) => l.name)).toEqual(['main']);
   });
 });
 
