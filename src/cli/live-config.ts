@@ -56,17 +56,16 @@ export async function startLiveConfig(
   logger: Logger,
   options: LiveConfigOptions,
 ): Promise<LiveConfig> {
-  const { ConfigStore, startAdmin } = await import('../admin/index.ts');
   const file = options.file === undefined ? undefined : resolvePath(options.file);
-  const store = new ConfigStore(server, {
-    file,
-    ...(options.adjust === undefined ? {} : { adjust: options.adjust }),
-    ...(options.document === undefined ? {} : { document: options.document }),
-  });
-
+  // Listen for SIGHUP before anything else that waits: unhandled, the signal would end the process.
+  const starting: { store: ConfigStore | undefined; hangup: boolean } = { store: undefined, hangup: false };
   const reload = (trigger: string): void => {
     if (file === undefined) return;
-    store.reloadFromFile().then(
+    if (starting.store === undefined) {
+      starting.hangup = true;
+      return;
+    }
+    starting.store.reloadFromFile().then(
       (result) => {
         logger.info({ trigger, version: result.version }, `reloaded ${file} (${trigger})`);
       },
@@ -80,6 +79,16 @@ export async function startLiveConfig(
   };
   if (file !== undefined) context.signals.on('SIGHUP', onHangup);
 
+  const { ConfigStore, startAdmin } = await import('../admin/index.ts');
+  const liveStore = new ConfigStore(server, {
+    file,
+    ...(options.adjust === undefined ? {} : { adjust: options.adjust }),
+    ...(options.document === undefined ? {} : { document: options.document }),
+  });
+  starting.store = liveStore;
+  if (file !== undefined) logger.info({ file }, `SIGHUP reloads ${file}`);
+  if (starting.hangup) reload('SIGHUP');
+
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
   if (file !== undefined && options.watch === true) {
@@ -92,7 +101,7 @@ export async function startLiveConfig(
         readFile(file, 'utf8').then(
           (text) => {
             // Saving through the admin API writes what is already running: nothing to do.
-            if (text === lastText || text === store.exportYaml()) {
+            if (text === lastText || text === liveStore.exportYaml()) {
               lastText = text;
               return;
             }
@@ -113,7 +122,7 @@ export async function startLiveConfig(
   let admin: AdminServer | undefined;
   if (adminConfig !== undefined) {
     try {
-      admin = await startAdmin(store, adminConfig, { logger: logger.child({ component: 'admin' }) });
+      admin = await startAdmin(liveStore, adminConfig, { logger: logger.child({ component: 'admin' }) });
     } catch (error) {
       context.signals.off('SIGHUP', onHangup);
       watcher?.close();
@@ -122,7 +131,7 @@ export async function startLiveConfig(
   }
 
   return {
-    store,
+    store: liveStore,
     admin,
     stop: async () => {
       context.signals.off('SIGHUP', onHangup);

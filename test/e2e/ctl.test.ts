@@ -60,7 +60,8 @@ async function runJunction(file: string, args: string[] = [], withAdmin = false)
   });
   const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
   const adminLine = /admin API on (http:\/\/127\.0\.0\.1:\d+)/;
-  await waitFor(() => listening.test(out) && (!withAdmin || adminLine.test(out)), {
+  // Ready once SIGHUP is handled (before that the signal's default action would end the process).
+  await waitFor(() => out.includes('SIGHUP reloads') && (!withAdmin || adminLine.test(out)), {
     timeoutMs: 10_000,
   }).catch(() => {
     throw new Error(`junction did not start:\n${out}`);
