@@ -1,13 +1,17 @@
 /**
  * The `junction` process (built dist/, spawned): SIGHUP and `--watch` reload the config file, a bad file
- * keeps the running config, and `junction ctl` reads and changes it through the admin API.
+ * keeps the running config, and `junction ctl` reads and changes it through the admin API (a few calls
+ * as processes of their own, the rest through main() in this process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, onTestFinished, test } from 'vitest';
+import type { CliContext } from '../../src/cli/cli-context.ts';
+import { main } from '../../src/cli/main.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
@@ -75,8 +79,8 @@ async function runJunction(file: string, args: string[] = [], withAdmin = false)
   };
 }
 
-/** `junction ctl ...args`: exit code and output. */
-function ctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `junction ctl ...args` as its own process: exit code and output. */
+function spawnCtl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return withTimeout(
     new Promise((resolve) => {
       const child = spawn(process.execPath, [BIN, 'ctl', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,6 +95,30 @@ function ctl(args: string[]): Promise<{ code: number | null; stdout: string; std
     15_000,
     `junction ctl ${args.join(' ')}`,
   );
+}
+
+/**
+ * `junction ctl ...args` through the same main() in this process: the command's whole path but the
+ * process start, which costs the busy test machine a node start-up per call.
+ */
+async function ctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const signals = new EventEmitter();
+  const context: CliContext = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    signals: {
+      on: (signal, listener) => signals.on(signal, listener),
+      off: (signal, listener) => signals.off(signal, listener),
+    },
+    exit: () => {
+      throw new Error('ctl must not exit the process');
+    },
+  };
+  const code = await withTimeout(main(['ctl', ...args], context), 15_000, `junction ctl ${args.join(' ')}`);
+  return { code, stdout, stderr };
 }
 
 const config = (backend: HttpBackend, admin = '') =>
@@ -143,11 +171,11 @@ describe('junction ctl', () => {
     const junction = await runJunction(file, [], true);
     const base = ['--admin', junction.adminUrl!, '--token', TOKEN];
 
-    const refused = await ctl(['--admin', junction.adminUrl!, 'status']);
+    const refused = await spawnCtl(['--admin', junction.adminUrl!, 'status']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('401');
 
-    const status = await ctl([...base, 'status']);
+    const status = await spawnCtl([...base, 'status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^version\s+1$/m);
     const statusJson = await ctl([...base, '--json', 'status']);
@@ -187,7 +215,7 @@ describe('junction ctl', () => {
     expect(reload.code).toBe(0);
     expect(reload.stdout).toContain(`backends added: app/${b1!.address}`);
 
-    const usage = await ctl([...base, 'frobnicate']);
+    const usage = await spawnCtl([...base, 'frobnicate']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("unknown ctl command 'frobnicate'");
   }, 60_000);
@@ -204,7 +232,7 @@ describe('junction ctl', () => {
       config(b0!, `admin: { address: 127.0.0.1, port: ${adminPort}, token_file: ${tokenFile} }\n`),
     );
     await runJunction(file, [], true);
-    const status = await ctl(['-c', file, '--json', 'status']);
+    const status = await spawnCtl(['-c', file, '--json', 'status']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ version: 1, file });
   }, 30_000);
