@@ -31,6 +31,8 @@ export interface LiveConfigOptions {
 export interface LiveConfig {
   readonly store: ConfigStore;
   readonly admin: AdminServer | undefined;
+  /** Re-reads the config file now, logging the outcome (what SIGHUP does). */
+  reload(trigger: string): void;
   /** Stops listening for SIGHUP and file changes, and closes the admin API. */
   stop(): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startLiveConfig(
   return {
     store: liveStore,
     admin,
+    reload,
     stop: async () => {
       context.signals.off('SIGHUP', onHangup);
       clearTimeout(debounce);

@@ -85,11 +85,19 @@ export async function runJunction(
   hooks: RunHooks = {},
 ): Promise<number> {
   const logger = context.logger ?? createLogger();
+  // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
+  // rather than left to its default action, which would end the process.
+  const early = { hangup: false };
+  const onEarlyHangup = (): void => {
+    early.hangup = true;
+  };
+  if (hooks.file !== undefined) context.signals.on('SIGHUP', onEarlyHangup);
   const startJunction = await loadStartJunction(context);
   let server: RunningServer;
   try {
     server = await startJunction(config, { logger });
   } catch (error) {
+    context.signals.off('SIGHUP', onEarlyHangup);
     logger.error({ err: error }, 'failed to start');
     context.stderr.write(
       `junction: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -101,6 +109,7 @@ export async function runJunction(
     try {
       live = await startLiveConfig(server, context, logger, hooks);
     } catch (error) {
+      context.signals.off('SIGHUP', onEarlyHangup);
       logger.error({ err: error }, 'failed to start the admin API');
       context.stderr.write(
         `junction: cannot start the admin API: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -109,6 +118,8 @@ export async function runJunction(
       return 1;
     }
   }
+  context.signals.off('SIGHUP', onEarlyHangup);
+  if (early.hangup) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
   hooks.onListening?.(server);
   const code = await serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live);
