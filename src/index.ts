@@ -12,6 +12,10 @@ export {
   type UpstreamStatus,
   type CertificateInfo,
   type CertificateInput,
+  type ReloadResult,
+  type ServerStatus,
+  type ConfigDiff,
+  type EntryDiff,
 } from './server/index.ts';
 export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';

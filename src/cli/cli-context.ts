@@ -10,11 +10,13 @@ export interface TextSink {
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
+/** Shutdown signals, and SIGHUP: re-read the config file. */
+export type ProcessSignal = ShutdownSignal | 'SIGHUP';
 
-/** Where shutdown signals arrive: `process` in production, an EventEmitter in tests. */
+/** Where signals arrive: `process` in production, an EventEmitter in tests. */
 export interface SignalSource {
-  on(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
-  off(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): unknown;
+  on<S extends ProcessSignal>(signal: S, listener: (signal: S) => void): unknown;
+  off<S extends ProcessSignal>(signal: S, listener: (signal: S) => void): unknown;
 }
 
 /** The part of server/'s JunctionServer the CLI uses. */

@@ -5,10 +5,12 @@
  * Uses: config/, server/, log/, errors/.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { configDocument } from '../config/index.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { parsePort, runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
+import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
 import { USAGE, readVersion } from './usage.ts';
 
 const USAGE_ERROR = 2;
@@ -22,6 +24,7 @@ const RUN_OPTIONS = {
   ...CHECK_OPTIONS,
   'quick-start': { type: 'boolean' },
   port: { type: 'string' },
+  watch: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Thrown for bad argv; main() turns it into usage on stderr and exit status 2. */
@@ -63,15 +66,20 @@ async function run(args: readonly string[], context: CliContext): Promise<number
       throw new UsageError('run takes either -c FILE or --quick-start, not both');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
-  const config = await loadOrReport(requireConfig(values.config, 'run'), context);
+  const file = requireConfig(values.config, 'run');
+  const config = await loadOrReport(file, context);
   if (config === undefined) return 1;
-  if (port === undefined) return runJunction(config, context);
+  // The document the file held: `--port` below makes a copy of the config, which has none.
+  const live = { file, watch: values.watch === true, document: configDocument(config) };
+  if (port === undefined) return runJunction(config, context, live);
   if (config.listeners.length !== 1) {
     throw new UsageError(
       `--port needs a config with exactly one listener; this one has ${config.listeners.length}`,
     );
   }
-  return runJunction(withListenerPort(config, port), context);
+  // A reload keeps the override only while the file still has one listener.
+  const adjust = (c: typeof config) => (c.listeners.length === 1 ? withListenerPort(c, port) : c);
+  return runJunction(adjust(config), context, { ...live, adjust });
 }
 
 function help(context: CliContext): number {
@@ -86,6 +94,14 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
       return run(rest, context);
     case 'check':
       return check(rest, context);
+    case 'ctl':
+      try {
+        return await runCtl(rest, context);
+      } catch (error) {
+        if (!(error instanceof CtlUsageError)) throw error;
+        context.stderr.write(`junction ctl: ${error.message}\n\n${CTL_USAGE}`);
+        return USAGE_ERROR;
+      }
     case 'help':
     case '--help':
     case '-h':

@@ -1,11 +1,13 @@
 /**
  * `junction run`: start Junction on a validated config and own the process lifecycle. The first
  * SIGTERM or SIGINT closes gracefully (within timeouts.shutdown_grace); a second one exits at once,
- * for the operator whose clients will not finish.
+ * for the operator whose clients will not finish. SIGHUP re-reads the config file (live-config.ts).
  */
 import type { JunctionConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
+import type { JunctionServer } from '../server/index.ts';
 import type { CliContext, RunningServer, ShutdownSignal, StartJunction } from './cli-context.ts';
+import { startLiveConfig, type LiveConfig } from './live-config.ts';
 
 const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
 
@@ -15,6 +17,19 @@ export const FORCED_EXIT_CODE = 1;
 export interface RunHooks {
   /** Called once every listener is bound, with the actual ports (the quick start prints its banner). */
   readonly onListening?: (server: RunningServer) => void;
+  /** The config file: SIGHUP (and `watch`) reload it. */
+  readonly file?: string;
+  /** Reload when the file changes. */
+  readonly watch?: boolean;
+  /** The document the config was parsed from, when the config given is an adjusted copy. */
+  readonly document?: Readonly<Record<string, unknown>> | undefined;
+  /** Applied to reloaded configs as it was to the first one (`--port`). */
+  readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+}
+
+/** A server that can be reconfigured (the real one; tests may start a stand-in that cannot). */
+function isReloadable(server: RunningServer): server is JunctionServer {
+  return 'reload' in server && typeof server.reload === 'function';
 }
 
 async function loadStartJunction(context: CliContext): Promise<StartJunction> {
@@ -30,6 +45,7 @@ function serveUntilSignalled(
   graceMs: number,
   logger: Logger,
   context: CliContext,
+  live: LiveConfig | undefined,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
@@ -41,7 +57,7 @@ function serveUntilSignalled(
       }
       isClosing = true;
       logger.info({ signal, graceMs }, 'shutting down: finishing in-flight requests');
-      server.close(graceMs).then(
+      Promise.all([live?.stop(), server.close(graceMs)]).then(
         () => {
           finish(0);
         },
@@ -69,20 +85,45 @@ export async function runJunction(
   hooks: RunHooks = {},
 ): Promise<number> {
   const logger = context.logger ?? createLogger();
+  // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
+  // rather than left to its default action, which would end the process.
+  const early = { hangup: false };
+  const onEarlyHangup = (): void => {
+    early.hangup = true;
+  };
+  if (hooks.file !== undefined) context.signals.on('SIGHUP', onEarlyHangup);
   const startJunction = await loadStartJunction(context);
   let server: RunningServer;
   try {
     server = await startJunction(config, { logger });
   } catch (error) {
+    context.signals.off('SIGHUP', onEarlyHangup);
     logger.error({ err: error }, 'failed to start');
     context.stderr.write(
       `junction: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     return 1;
   }
+  let live: LiveConfig | undefined;
+  if (isReloadable(server)) {
+    try {
+      live = await startLiveConfig(server, context, logger, hooks);
+    } catch (error) {
+      context.signals.off('SIGHUP', onEarlyHangup);
+      logger.error({ err: error }, 'failed to start the admin API');
+      context.stderr.write(
+        `junction: cannot start the admin API: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      await server.close(0);
+      return 1;
+    }
+  }
+  context.signals.off('SIGHUP', onEarlyHangup);
+  if (early.hangup) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
   hooks.onListening?.(server);
-  return serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context);
+  const code = await serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live);
+  return code;
 }
 
 /** A copy of `config` listening on `port`; only for configs with exactly one listener. */

@@ -7,12 +7,14 @@ Commands:
   run -c FILE          Run Junction with the config FILE
   run --quick-start    Run examples/quick-start.yaml with three demo backends
   check -c FILE        Validate FILE; print every problem as file:line:column: message
+  ctl <command>        Talk to a running Junction's admin API (junction ctl --help)
   help                 Show this help
 
 Options:
   -c, --config FILE    The YAML config file (reference: docs/configuration.md)
       --quick-start    (run) Use the quick-start config and start its demo backends
       --port N         (run) Listen on port N instead of the config's (one-listener configs)
+      --watch          (run) Reload when the config file changes (SIGHUP always reloads it)
   -h, --help           Show this help
   -v, --version        Show the version
 

@@ -114,3 +114,14 @@ export function formatHostPort(host: string, port: number): string {
 export function isListenAddress(text: string): boolean {
   return isIP(text) !== 0 || HOST_NAME.test(text);
 }
+
+/**
+ * Only this host can reach it: 127.0.0.0/8, ::1 (and its IPv4-mapped form), or `localhost`. Any other
+ * name may resolve to a public address, so it does not count.
+ */
+export function isLoopbackAddress(text: string): boolean {
+  const address = text.toLowerCase();
+  if (address === 'localhost' || address === '::1') return true;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}

@@ -261,5 +261,13 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       xForwardedProto: forwarded.x_forwarded_proto ?? defaults.DEFAULT_X_FORWARDED_PROTO,
       xForwardedHost: forwarded.x_forwarded_host ?? defaults.DEFAULT_X_FORWARDED_HOST,
     },
+    admin:
+      raw.admin === undefined
+        ? undefined
+        : {
+            address: raw.admin.address ?? defaults.DEFAULT_ADMIN_ADDRESS,
+            port: raw.admin.port,
+            token: raw.admin.token ?? raw.admin.token_file,
+          },
   };
 }

@@ -6,6 +6,8 @@
 
 /** Loopback, so a config that forgets `address` never exposes Junction by accident. */
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1';
+/** The admin API listens on loopback unless told otherwise (and then only with a token). */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
 export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;

@@ -8,6 +8,8 @@
  */
 export { loadConfigFile, loadConfigText } from './load-config.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+export { configDocument } from './config-document.ts';
+export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';
 export * from './defaults.ts';

@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
 import { buildConfig } from './build-config.ts';
+import { rememberDocument } from './config-document.ts';
 import { compileConfigRules } from './rules-config.ts';
 import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
@@ -145,7 +146,9 @@ export function parseConfigText(
   }
   const rules = compileConfigRules(converted.data as Record<string, unknown>, source, baseDir, positions);
   if (!rules.ok) throw new ConfigErrors(rules.errors);
-  return buildConfig(result.data, source, { strategyModule, rules: rules.rules });
+  const config = buildConfig(result.data, source, { strategyModule, rules: rules.rules });
+  rememberDocument(config, structuredClone(converted.data) as Record<string, unknown>);
+  return config;
 }
 
 /** The keys of the top-level `strategies`, read before validation so references to them can be checked. */

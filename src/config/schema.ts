@@ -9,8 +9,9 @@
 import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { isListenAddress, parseBackendAddress, parseHostPattern } from './addresses.ts';
+import { isListenAddress, isLoopbackAddress, parseBackendAddress, parseHostPattern } from './addresses.ts';
 import {
+  DEFAULT_ADMIN_ADDRESS,
   MAX_ACCEPT_QUEUE_SIZE,
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
@@ -718,6 +719,53 @@ const forwarded = strictObject(
   'must be a mapping of header names to true or false',
 );
 
+/** The admin API's listener: loopback by default, and never a public address without a token. */
+function admin(options: SchemaOptions) {
+  return strictObject(
+    {
+      address: optional(
+        z.string().refine(isListenAddress, {
+          error: (issue) =>
+            `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
+        }),
+      ),
+      port: integer(0, 65535),
+      token: optional(z.string().min(16, 'must be at least 16 characters')),
+      token_file: optional(secretFile(options.baseDir)),
+    },
+    'must be a mapping with at least a port',
+  ).superRefine((value, ctx) => {
+    if (value.token !== undefined && value.token_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'give token or token_file, not both' });
+    }
+    const hasToken = value.token !== undefined || value.token_file !== undefined;
+    if (!hasToken && !isLoopbackAddress(value.address ?? DEFAULT_ADMIN_ADDRESS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['address'],
+        message: `the admin API may listen on a non-loopback address (${value.address ?? ''}) only with a token or token_file`,
+      });
+    }
+  });
+}
+
+/** A secret read from a file at load time (trailing newline dropped), so a missing file has a position. */
+function secretFile(baseDir: string) {
+  return parsed<string, string>(z.string(), (name) => {
+    const path = isAbsolute(name) ? name : resolvePath(baseDir, name);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return { ok: false, problem: `cannot read '${name}' (${reason})` };
+    }
+    if (text.length < 16)
+      return { ok: false, problem: `'${name}' must hold a token of at least 16 characters` };
+    return { ok: true, value: text };
+  });
+}
+
 /** Built per parse because the known strategy kinds are an input. Cheap next to reading a file. */
 export function createConfigSchema(options: SchemaOptions) {
   return strictObject(
@@ -753,6 +801,7 @@ export function createConfigSchema(options: SchemaOptions) {
       timeouts: optional(timeouts),
       limits: optional(limits),
       forwarded: optional(forwarded),
+      admin: optional(admin(options)),
     },
     'must be a mapping with at least listeners',
   );

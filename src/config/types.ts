@@ -249,6 +249,14 @@ export interface ForwardedConfig {
   readonly xForwardedHost: boolean;
 }
 
+/** The admin API's listener (`admin:`); see docs/operations.md. */
+export interface AdminConfig {
+  readonly address: string;
+  readonly port: number;
+  /** Requests must carry `Authorization: Bearer <token>`; undefined: no token (loopback only). */
+  readonly token: string | undefined;
+}
+
 export interface JunctionConfig {
   /** The file the config came from, or a description such as `<quick-start>`. */
   readonly source: string;
@@ -272,4 +280,6 @@ export interface JunctionConfig {
   readonly timeouts: TimeoutsConfig;
   readonly limits: LimitsConfig;
   readonly forwarded: ForwardedConfig;
+  /** The admin API; undefined when the config has no `admin:` section. */
+  readonly admin?: AdminConfig | undefined;
 }

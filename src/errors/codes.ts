@@ -95,6 +95,20 @@ export const ERROR_CODES = {
     summary:
       'A tunnel (after a 101 Switching Protocols) moved no byte for timeouts.tunnel_idle; both sides were closed.',
   },
+  JCT_ERR_RELOAD_FAILED: {
+    status: undefined,
+    summary:
+      'A valid config could not be applied (a listener did not bind, a plugin failed); the running config keeps serving.',
+  },
+  JCT_ERR_ADMIN_UNAUTHORIZED: {
+    status: 401,
+    summary: 'An admin API request without the bearer token the admin section requires.',
+  },
+  JCT_ERR_ADMIN_NOT_FOUND: { status: 404, summary: 'The admin API has no such resource or entry.' },
+  JCT_ERR_ADMIN_BAD_REQUEST: {
+    status: 400,
+    summary: 'An admin API request is malformed or its change failed validation; nothing changed.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -171,3 +171,31 @@ export class TlsCertificateError extends JunctionError {
   readonly code = 'JCT_ERR_TLS_CERTIFICATE' as const;
   readonly source = 'config' as const;
 }
+
+/** A validated config that could not be applied: the running config keeps serving. */
+export class ReloadError extends JunctionError {
+  readonly code = 'JCT_ERR_RELOAD_FAILED' as const;
+  readonly source = 'config' as const;
+}
+
+export type AdminErrorCode =
+  | 'JCT_ERR_ADMIN_UNAUTHORIZED'
+  | 'JCT_ERR_ADMIN_NOT_FOUND'
+  | 'JCT_ERR_ADMIN_BAD_REQUEST';
+
+/** An admin API request refused; its status is the answer's. */
+export class AdminError extends JunctionError {
+  readonly code: AdminErrorCode;
+  readonly source = 'client' as const;
+  /** Problems with the submitted change, each naming its JSON field path. */
+  readonly problems: readonly { readonly field: string; readonly message: string }[];
+  constructor(
+    code: AdminErrorCode,
+    message: string,
+    problems: readonly { readonly field: string; readonly message: string }[] = [],
+  ) {
+    super(message);
+    this.code = code;
+    this.problems = problems;
+  }
+}

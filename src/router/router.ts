@@ -97,12 +97,19 @@ export class Router {
   /**
    * Builds the runtime of a cluster: each backend's pool (shared with other clusters naming the same
    * address and transport) and the cluster's strategy. Throws if its strategy kind is unknown (config
-   * validation catches that first) or its TLS material is not PEM.
+   * validation catches that first) or its TLS material is not PEM. On a reload, `previous` is the
+   * cluster's runtime in the running snapshot: its unchanged backends' states carry over.
    */
-  buildCluster(config: ClusterConfig): ClusterRuntime {
-    const upstreams = config.backends.map(
-      (b) => new UpstreamState(b, this.#connector.pool(b.host, b.port, poolOptionsFor(config, b))),
-    );
+  buildCluster(config: ClusterConfig, previous?: ClusterRuntime): ClusterRuntime {
+    const upstreams = config.backends.map((b) => {
+      const pool = this.#connector.pool(b.host, b.port, poolOptionsFor(config, b));
+      // A reload keeps the state (health, counters) of a backend that is still the same one: same id,
+      // address and weight, and the same pool (transport settings unchanged).
+      const kept = previous?.upstreams.find((u) => u.id === b.id);
+      return kept?.pool === pool && kept.host === b.host && kept.port === b.port && kept.weight === b.weight
+        ? kept
+        : new UpstreamState(b, pool);
+    });
     return new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
   }
 

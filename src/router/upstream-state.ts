@@ -8,7 +8,7 @@ import type { FailureWindow } from './passive-health.ts';
  * One backend of a cluster as the Router tracks it: what strategies see, plus its pool and counters.
  *
  * Two judges may take it out of rotation, independently: passive health (outcomes of real requests) and
- * active health (checks). It is up only while neither has it down; `isUp` is kept as a plain field,
+ * active health (checks); an operator may also drain it. It is up only while none has it down; `isUp` is kept as a plain field,
  * recomputed when either verdict changes, because strategies read it on every selection.
  */
 export class UpstreamState implements Upstream {
@@ -20,6 +20,7 @@ export class UpstreamState implements Upstream {
   #isUp = true;
   #passiveDown = false;
   #activeDown = false;
+  #draining = false;
   inFlight = 0;
   /** Finished attempts, by result. */
   requests = 0;
@@ -65,7 +66,7 @@ export class UpstreamState implements Upstream {
 
   set passiveDown(down: boolean) {
     this.#passiveDown = down;
-    this.#isUp = !down && !this.#activeDown;
+    this.#isUp = !down && !this.#activeDown && !this.#draining;
   }
 
   /** Active checks failed often enough in a row to take it out. */
@@ -75,6 +76,16 @@ export class UpstreamState implements Upstream {
 
   set activeDown(down: boolean) {
     this.#activeDown = down;
-    this.#isUp = !down && !this.#passiveDown;
+    this.#isUp = !down && !this.#passiveDown && !this.#draining;
+  }
+
+  /** Being drained (the admin API): no new picks; attempts under way finish, then it is removed. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  set draining(draining: boolean) {
+    this.#draining = draining;
+    this.#isUp = !draining && !this.#passiveDown && !this.#activeDown;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * server: assembles a running Junction from a validated config: listeners, sessions, the Router
  * and Connector, the current snapshot, the deadline sweep, and graceful shutdown.
- * Does not: parse config files (config/) or handle process signals (cli/).
+ * - Reloads: swaps in a new snapshot, carrying over unchanged clusters' runtimes and backends' state,
+ *   diffs listeners by name, and frees what the old config held once nothing uses it (reload.ts).
+ * Does not: parse config files (config/), handle process signals (cli/) or serve the admin API (admin/).
  */
 export {
   startJunction,
@@ -11,6 +13,17 @@ export {
   type JunctionServer,
   type StartOptions,
   type UpstreamStatus,
+  type ReloadResult,
+  type ServerStatus,
 } from './junction-server.ts';
+export {
+  configHash,
+  deepEqual,
+  describeDiff,
+  diffConfigs,
+  isEmptyDiff,
+  type ConfigDiff,
+  type EntryDiff,
+} from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';
 export type { CertificateInfo, CertificateInput } from './certificates.ts';

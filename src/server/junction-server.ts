@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { BufferPool } from '../buffers/index.ts';
-import type { JunctionConfig } from '../config/types.ts';
+import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
 import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
 import { Listener, type ListenerHandlers } from '../listener/index.ts';
 import type { TlsConnectionInfo } from '../tls/index.ts';
@@ -8,7 +8,8 @@ import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { ActiveHealthChecker, Router } from '../router/index.ts';
+import { ActiveHealthChecker, Router, type UpstreamState } from '../router/index.ts';
+import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
 import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
 import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
 import { TcpSession } from '../tcp/index.ts';
@@ -18,6 +19,10 @@ import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { ruleHookTables } from '../rules/index.ts';
+import { configHash } from './config-diff.ts';
+import { drainUpstream } from './drain.ts';
+import { Retirement } from './retirement.ts';
+import { ReloadError } from '../errors/index.ts';
 
 /** A session still past a fired deadline this long after is a zombie: the checker closes it. */
 const ZOMBIE_GRACE_MS = 5_000;
@@ -72,8 +77,10 @@ export interface UpstreamStatus {
   readonly cluster: string;
   readonly id: string;
   readonly address: string;
-  /** Strategies may pick it: neither passive health nor active checks have it down. */
+  /** Strategies may pick it: neither passive health nor active checks have it down, nor is it draining. */
   readonly isUp: boolean;
+  /** Being drained: no new picks, and removed once its attempts under way finish. */
+  readonly draining: boolean;
 
   /** Passive health has it ejected. */
   readonly ejected: boolean;
@@ -152,9 +159,29 @@ export interface RuntimeStats {
   readonly tlsHandshakeTimeouts: number;
 }
 
+export type { ReloadResult, ServerStatus } from './reload.ts';
+
 /** A running Junction: its listeners, its upstreams' health, and a graceful close. */
 export interface JunctionServer {
   readonly listeners: readonly BoundListener[];
+  /** The validated config in force now. */
+  readonly config: JunctionConfig;
+  /** The config's version, hash and source. */
+  status(): ServerStatus;
+  /**
+   * Applies a new validated config without dropping a connection: new transactions use it at once,
+   * transactions under way finish on the old one, and unchanged clusters and backends keep their
+   * state. Listeners are opened, closed and rebound by name. Rejects with ReloadError (the running
+   * config keeps serving) if a listener cannot bind or a plugin fails to set up. Reloads run one at a
+   * time, in the order they were asked for.
+   */
+  reload(config: JunctionConfig): Promise<ReloadResult>;
+  /**
+   * Takes a backend out of rotation (no new picks) and resolves once its attempts under way have
+   * finished, or after `timeoutMs` (false). Removing it from the config is the caller's next step.
+   * Rejects if the cluster has no such backend.
+   */
+  drainBackend(cluster: string, id: string, timeoutMs?: number): Promise<boolean>;
   /** Every backend of every cluster with its health state and counters (the in-process health API). */
   upstreams(): UpstreamStatus[];
   /** Every cluster with its strategy and retry counters. */
@@ -197,9 +224,19 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly #sessions = new Map<ServedSession, Listener>();
   /** The first step on listeners with `proxy_protocol`: sockets whose PROXY header is awaited. */
   readonly #proxyStep = new ProxyHeaderStep();
-  readonly #listeners: Listener[] = [];
-  readonly #config: JunctionConfig;
+  /** Bound listeners by name; a reload opens, closes and rebinds entries. */
+  readonly #listeners = new Map<string, Listener>();
+  /** Listeners a reload closed, still waiting for their sessions to end; shutdown waits for them. */
+  readonly #listenersClosing = new Set<Promise<void>>();
+  #config: JunctionConfig;
   #snapshot: RuntimeSnapshot;
+  #version = 1;
+  #hash: string;
+  readonly #startedAt: number = Date.now();
+  #appliedAt: number = this.#startedAt;
+  /** Reloads queue up behind this one. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  readonly #retirement: Retirement;
   /** Set up in start(); null when the config names no plugin. */
   #plugins: PluginHost | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -213,6 +250,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.clock = clock;
     this.log = log;
     this.#config = config;
+    this.#hash = configHash(config);
+    this.#retirement = new Retirement((error) => {
+      log.error({ err: error }, 'freeing a replaced config failed');
+    });
     // Outbound events cost nothing unless someone listens: the embedding program, or a plugin.
     const listened = events !== undefined || PluginHost.configHasPlugins(config);
     this.#connector = new Connector(clock, {
@@ -250,57 +291,73 @@ class ServerRuntime implements JunctionServer, SessionHost {
         throw error;
       }
     }
-    const resources = config.rules?.resources;
-    if (resources !== undefined) {
-      const log = this.log.child({ component: 'rules' });
-      resources.onReloadError = (error, source) => {
-        log.warn(
-          { err: error, ...source },
-          `${source.kind} '${source.name}': ${source.path} could not be re-read; keeping the old contents`,
-        );
-      };
-      resources.onReload = (source) => {
-        log.info(source, `${source.kind} '${source.name}' re-read from ${source.path}`);
-      };
-    }
-    // Plugins' hooks run before the rules' at each point (rules can read what plugins set).
-    const hooks = combineHooks(
-      this.#plugins ?? undefined,
-      config.rules === undefined ? undefined : ruleHookTables(config.rules),
-    );
+    this.#watchRuleResources(config);
+    const hooks = this.#hooksFor(config, this.#plugins);
     if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, 1, hooks);
     try {
       for (const listenerConfig of config.listeners) {
-        const listener = new Listener(listenerConfig, this.clock, this.#handlers);
-        if (listener.tls !== null) {
-          const log = this.log.child({ component: 'tls', listener: listenerConfig.name });
-          listener.tls.onHandshakeError = (error, client) => {
-            log.debug({ code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, err: error }, 'TLS handshake failed');
-          };
-        }
+        const listener = this.#newListener(listenerConfig);
         await listener.listen();
-        this.#listeners.push(listener);
+        this.#listeners.set(listenerConfig.name, listener);
       }
     } catch (error) {
-      await Promise.all(this.#listeners.map((l) => l.close()));
+      await Promise.all([...this.#listeners.values()].map((l) => l.close()));
       await this.#plugins?.dispose();
       this.#connector.close();
       throw error;
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
+    this.#startHealthChecks();
+    for (const l of this.listeners)
+      this.log.info({ listener: l.name }, `listening on ${l.scheme}://${l.address}:${l.port}`);
+  }
+
+  #startHealthChecks(): void {
     this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
       connector: this.#connector,
       limits: this.#snapshot.headLimits,
       log: this.log.child({ component: 'health' }),
     });
     this.#healthChecker.start();
-    for (const l of this.listeners)
-      this.log.info({ listener: l.name }, `listening on ${l.scheme}://${l.address}:${l.port}`);
+  }
+
+  #newListener(config: ListenerConfig): Listener {
+    const listener = new Listener(config, this.clock, this.#handlers);
+    if (listener.tls !== null) {
+      const log = this.log.child({ component: 'tls', listener: config.name });
+      listener.tls.onHandshakeError = (error, client) => {
+        log.debug({ code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, err: error }, 'TLS handshake failed');
+      };
+    }
+    return listener;
+  }
+
+  #watchRuleResources(config: JunctionConfig): void {
+    const resources = config.rules?.resources;
+    if (resources === undefined) return;
+    const log = this.log.child({ component: 'rules' });
+    resources.onReloadError = (error, source) => {
+      log.warn(
+        { err: error, ...source },
+        `${source.kind} '${source.name}': ${source.path} could not be re-read; keeping the old contents`,
+      );
+    };
+    resources.onReload = (source) => {
+      log.info(source, `${source.kind} '${source.name}' re-read from ${source.path}`);
+    };
+  }
+
+  /** Plugins' hooks run before the rules' at each point (rules can read what plugins set). */
+  #hooksFor(config: JunctionConfig, plugins: PluginHost | null) {
+    return combineHooks(
+      plugins ?? undefined,
+      config.rules === undefined ? undefined : ruleHookTables(config.rules),
+    );
   }
 
   get listeners(): readonly BoundListener[] {
-    return this.#listeners.map((l) => ({
+    return [...this.#listeners.values()].map((l) => ({
       name: l.config.name,
       address: l.config.address,
       port: l.port,
@@ -314,25 +371,120 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   certificates(): CertificateInfo[] {
-    return certificates.describeCertificates(this.#listeners);
+    return certificates.describeCertificates([...this.#listeners.values()]);
   }
 
   addCertificate(listener: string, certificate: CertificateInput): CertificateInfo {
-    const added = certificates.addCertificate(this.#listeners, listener, certificate);
+    const added = certificates.addCertificate([...this.#listeners.values()], listener, certificate);
     this.log.info({ listener, certificate: added.id, names: added.names }, 'certificate added');
     return added;
   }
 
   replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo {
-    const replaced = certificates.replaceCertificate(this.#listeners, listener, id, certificate);
+    const replaced = certificates.replaceCertificate(
+      [...this.#listeners.values()],
+      listener,
+      id,
+      certificate,
+    );
     this.log.info({ listener, certificate: id, fingerprint: replaced.fingerprint }, 'certificate replaced');
     return replaced;
   }
 
   removeCertificate(listener: string, id: string): void {
-    certificates.removeCertificate(this.#listeners, listener, id);
+    certificates.removeCertificate([...this.#listeners.values()], listener, id);
     this.log.info({ listener, certificate: id }, 'certificate removed');
   }
+
+  get config(): JunctionConfig {
+    return this.#config;
+  }
+
+  status(): ServerStatus {
+    return {
+      version: this.#version,
+      hash: this.#hash,
+      source: this.#config.source,
+      appliedAt: this.#appliedAt,
+      startedAt: this.#startedAt,
+      sessions: this.#sessions.size,
+    };
+  }
+
+  reload(config: JunctionConfig): Promise<ReloadResult> {
+    const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  drainBackend(cluster: string, id: string, timeoutMs = 60_000): Promise<boolean> {
+    const runtime = this.#snapshot.clusters.get(cluster);
+    const upstream = runtime?.upstreams.find((u) => u.id === id);
+    if (runtime === undefined || upstream === undefined) {
+      return Promise.reject(new ReloadError(`cluster '${cluster}' has no backend '${id}'`));
+    }
+    return drainUpstream(runtime, upstream, {
+      clock: this.clock,
+      log: this.log,
+      timeoutMs,
+      pollMs: SWEEP_INTERVAL_MS,
+      isClosing: () => this.#closing !== undefined,
+    });
+  }
+
+  /** What applyReload() needs of the server's private state. */
+  readonly #reloadPort: ReloadPort = {
+    current: () => this.#snapshot,
+    closing: () => this.#closing !== undefined,
+    startPlugins: (config) =>
+      PluginHost.configHasPlugins(config)
+        ? PluginHost.start(config, this.log.child({ component: 'plugins' }))
+        : Promise.resolve(null),
+    build: (config, plugins, previous) => {
+      this.#watchRuleResources(config);
+      return buildSnapshot(
+        config,
+        this.#router,
+        this.#version + 1,
+        this.#hooksFor(config, plugins),
+        previous,
+      );
+    },
+    listeners: this.#listeners,
+    bind: async (listenerConfig) => {
+      const listener = this.#newListener(listenerConfig);
+      await listener.listen();
+      return listener;
+    },
+    unbind: (listener) => {
+      const closed = listener.close();
+      this.#listenersClosing.add(closed);
+      void closed.then(() => this.#listenersClosing.delete(closed));
+      for (const [session, owner] of this.#sessions) if (owner === listener) session.drain();
+    },
+    swap: (config, snapshot, plugins) => {
+      const old = { snapshot: this.#snapshot, plugins: this.#plugins, config: this.#config };
+      this.#snapshot = snapshot;
+      this.#plugins = plugins;
+      this.#config = config;
+      this.#version = snapshot.version;
+      this.#hash = configHash(config);
+      this.#appliedAt = Date.now();
+      old.plugins?.replaced();
+      this.#retirement.retireSnapshot(old.snapshot, async () => {
+        await old.plugins?.dispose();
+        if (old.config.rules !== config.rules) old.config.rules?.dispose();
+      });
+      const live = new Set(upstreamsOf(snapshot));
+      this.#retirement.keep(live);
+      this.#retirement.retireUpstreams(upstreamsOf(old.snapshot).filter((u) => !live.has(u)));
+      // Checks follow the new set of backends; their verdicts live in the backends' state and carry over.
+      this.#healthChecker?.stop();
+      this.#startHealthChecks();
+      return { version: this.#version, hash: this.#hash };
+    },
+    log: (): Logger => this.log,
+  };
 
   upstreams(): UpstreamStatus[] {
     const now = this.clock.now();
@@ -345,6 +497,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
           id: u.id,
           address: u.pool.upstreamId,
           isUp: u.isUp,
+          draining: u.draining,
           ejected: u.passiveDown,
           ejectedForMs: u.passiveDown ? Math.max(0, Math.round(u.ejectedUntil - now)) : 0,
           onTrial: u.onTrial,
@@ -407,7 +560,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     let handshakes = 0;
     let handshakeFailures = 0;
     let handshakeTimeouts = 0;
-    for (const listener of this.#listeners) {
+    for (const listener of this.#listeners.values()) {
       accepted += listener.accepted;
       queued += listener.queued;
       dropped += listener.droppedFromQueue;
@@ -546,8 +699,17 @@ class ServerRuntime implements JunctionServer, SessionHost {
         session.destroy();
       }
     }
-    for (const listener of this.#listeners) listener.expireQueue();
+    for (const listener of this.#listeners.values()) listener.expireQueue();
     this.#router.readmitExpired(this.#snapshot.clusters.values());
+    if (this.#retirement.pending > 0) {
+      const inUse = new Set<RuntimeSnapshot>();
+      for (const session of this.#sessions.keys()) {
+        // TCP sessions hold cluster runtimes, never a snapshot.
+        const held = session instanceof Http1Session ? session.transactionSnapshot : undefined;
+        if (held !== undefined) inUse.add(held);
+      }
+      this.#retirement.sweep(inUse, new Set(upstreamsOf(this.#snapshot).map((u) => u.pool)));
+    }
   };
 
   close(graceMs: number = this.#config.timeouts.shutdownGraceMs): Promise<void> {
@@ -556,9 +718,14 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
+    // A reload under way finishes first (later ones are refused): it may bind listeners and restart checks.
+    await this.#reloading;
     // Checks judge backends for traffic to come; while draining there is none.
     this.#healthChecker?.stop();
-    const stopped = Promise.all(this.#listeners.map((l) => l.close()));
+    const stopped = Promise.all([
+      ...[...this.#listeners.values()].map((l) => l.close()),
+      ...this.#listenersClosing,
+    ]);
     this.#proxyStep.closeAll();
     for (const session of this.#sessions.keys()) session.drain();
     if (this.#sessions.size > 0) {
@@ -575,6 +742,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     await stopped;
     clearInterval(this.#sweepTimer);
+    await this.#retirement.flush();
     this.#connector.close();
     await this.#plugins?.dispose();
     this.#config.rules?.dispose();
@@ -588,4 +756,8 @@ function sessionInfo(session: ServedSession, listener: Listener): SessionInfo {
     clientPort: session.clientPort,
     listener: listener.config.name,
   };
+}
+
+function upstreamsOf(snapshot: RuntimeSnapshot): UpstreamState[] {
+  return [...snapshot.clusters.values()].flatMap((cluster) => cluster.upstreams);
 }

@@ -3,6 +3,7 @@ import type { ClusterRuntime, Router } from '../router/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { mergeHookTables, type HookTable } from '../hooks/index.ts';
 import type { RuntimeSnapshot, SnapshotHooks } from '../transaction/index.ts';
+import { deepEqual } from './config-diff.ts';
 
 /** The hooks plugins registered: globally, and per route name. */
 export interface RegisteredHooks {
@@ -33,17 +34,30 @@ function snapshotHooks(registered: RegisteredHooks | undefined): SnapshotHooks |
   return { global, forRoute: (name) => byRoute.get(name) ?? global };
 }
 
-/** Builds the data plane's view of a validated config: compiled routes, cluster runtimes and hooks. */
+/**
+ * Builds the data plane's view of a validated config: compiled routes, cluster runtimes and hooks.
+ * On a reload, `previous` is the running snapshot: a cluster whose validated config is unchanged keeps
+ * its runtime whole (strategies, retry budget, backends' health and counters); a changed one gets a new
+ * runtime that keeps the state of its unchanged backends.
+ */
 export function buildSnapshot(
   config: JunctionConfig,
   router: Router,
   version: number,
   hooks?: RegisteredHooks,
+  previous?: RuntimeSnapshot,
 ): RuntimeSnapshot {
   const clusters = new Map<string, ClusterRuntime>();
   router.addStrategyPlugins(config.strategyPlugins);
   for (const [name, cluster] of config.clusters) {
-    clusters.set(name, router.buildCluster(cluster));
+    const old = previous?.clusters.get(name);
+    const reusable =
+      old !== undefined &&
+      deepEqual(old.config, cluster) &&
+      // A strategy plugin re-imported under the same kind must rebuild the strategies that use it.
+      config.strategyPlugins.get(cluster.strategy.kind) ===
+        previous?.config.strategyPlugins.get(cluster.strategy.kind);
+    clusters.set(name, reusable ? old : router.buildCluster(cluster, old));
   }
   return {
     version,

@@ -118,6 +118,11 @@ export class Http1Session implements SessionPort, ServedSession {
     return this.#state;
   }
 
+  /** The snapshot of the transaction under way, if any: a reload frees an old snapshot once none holds it. */
+  get transactionSnapshot(): RuntimeSnapshot | undefined {
+    return this.#txn?.snapshot;
+  }
+
   /** Shutdown: close now if idle, else after the current response. */
   drain(): void {
     this.#draining = true;

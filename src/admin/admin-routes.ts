@@ -1,0 +1,286 @@
+/**
+ * The admin API's resources: what each method and path reads or changes. Reads come from the running
+ * server; changes are document edits applied through the ConfigStore (validated, then reloaded).
+ */
+import type { JunctionConfig, RouteConfig } from '../config/index.ts';
+import { AdminError, TlsCertificateError } from '../errors/index.ts';
+import type { CertificateInput } from '../server/index.ts';
+import type { ConfigStore } from './config-store.ts';
+import {
+  addBackend,
+  deleteCluster,
+  deleteListener,
+  deleteRoute,
+  putCluster,
+  putListener,
+  putRoute,
+  removeBackend,
+} from './document-edits.ts';
+
+export interface AdminRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+export interface AdminRoute {
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** Segments, `:name` for a parameter. */
+  readonly path: string;
+  /** A JSON value to answer with, or a string for the YAML export (or a promise of either). */
+  handle(request: AdminRequest, store: ConfigStore): unknown;
+}
+
+/** How long a drain waits for in-flight requests unless `?timeout_ms=` says otherwise. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+function param(request: AdminRequest, name: string): string {
+  return request.params[name] ?? '';
+}
+
+function describeRoute(route: RouteConfig) {
+  const match = route.match;
+  return {
+    name: route.name,
+    cluster: route.cluster,
+    hosts: match.hosts.map((h) => (h.kind === 'exact' ? h.host : `*${h.suffix}`)),
+    path: match.path === undefined ? null : { [match.path.kind]: match.path.value },
+    methods: match.methods,
+    headers: match.headers,
+    strategy: route.strategy?.name ?? null,
+    plugins: route.plugins.map((p) => p.name),
+  };
+}
+
+function describeListeners(config: JunctionConfig, store: ConfigStore) {
+  const bound = new Map(store.server.listeners.map((l) => [l.name, l.port]));
+  return config.listeners.map((l) => ({
+    name: l.name,
+    kind: l.tcp !== undefined ? 'tcp' : l.tls !== undefined ? 'https' : 'http',
+    address: l.address,
+    port: bound.get(l.name) ?? l.port,
+    maxConnections: l.maxConnections,
+    maxConnectionsPerClient: l.maxConnectionsPerClient,
+  }));
+}
+
+/**
+ * A certificate sent to `PUT /certificates/{listener}/{id}`: PEM text (files on the server are the
+ * config's business), optional names, a base64 OCSP response, and whether it becomes the default.
+ */
+function certificateBody(body: unknown): CertificateInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object with cert and key');
+  }
+  const fields = body as Record<string, unknown>;
+  const problems: { field: string; message: string }[] = [];
+  const text = (name: string): string | undefined => {
+    const value = fields[name];
+    if (typeof value === 'string' && value.includes('-----BEGIN')) return value;
+    problems.push({ field: `body.${name}`, message: 'must be PEM text' });
+    return undefined;
+  };
+  const cert = text('cert');
+  const key = text('key');
+  const names = fields['names'];
+  if (
+    names !== undefined &&
+    (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n !== ''))
+  ) {
+    problems.push({ field: 'body.names', message: 'must be a list of server names' });
+  }
+  const ocsp = fields['ocsp'];
+  if (ocsp !== undefined && typeof ocsp !== 'string') {
+    problems.push({ field: 'body.ocsp', message: 'must be a base64 DER OCSP response' });
+  }
+  const isDefault = fields['default'];
+  if (isDefault !== undefined && typeof isDefault !== 'boolean') {
+    problems.push({ field: 'body.default', message: 'must be true or false' });
+  }
+  const unknown = Object.keys(fields).filter((k) => !['cert', 'key', 'names', 'ocsp', 'default'].includes(k));
+  for (const name of unknown) problems.push({ field: `body.${name}`, message: 'is not a certificate field' });
+  if (problems.length > 0 || cert === undefined || key === undefined) {
+    throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', 'the certificate is not valid', problems);
+  }
+  return {
+    cert,
+    key,
+    ...(names === undefined ? {} : { names: names as string[] }),
+    ...(typeof ocsp === 'string' ? { ocsp: Buffer.from(ocsp, 'base64') } : {}),
+    ...(isDefault === true ? { isDefault: true } : {}),
+  };
+}
+
+/** The certificate API's refusals (a key that does not match, no such listener) as admin answers. */
+function withCertificateErrors<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (error) {
+    if (error instanceof TlsCertificateError) {
+      throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', error.message);
+    }
+    throw error;
+  }
+}
+
+function backendsOf(store: ConfigStore, cluster: string) {
+  if (!store.server.config.clusters.has(cluster)) {
+    throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${cluster}'`);
+  }
+  return store.server.upstreams().filter((u) => u.cluster === cluster);
+}
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  {
+    method: 'GET',
+    path: 'status',
+    handle: (_request, store) => {
+      const status = store.server.status();
+      const clusters = store.server.clusters();
+      return {
+        ...status,
+        file: store.file ?? null,
+        unsaved: store.unsaved,
+        listeners: store.server.listeners.length,
+        routes: store.server.config.routes.length,
+        clusters: clusters.length,
+        backends: clusters.reduce((n, c) => n + c.backends, 0),
+        backendsUp: clusters.reduce((n, c) => n + c.backendsUp, 0),
+        ...store.server.stats(),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: 'listeners',
+    handle: (_request, store) => ({ listeners: describeListeners(store.server.config, store) }),
+  },
+  {
+    method: 'PUT',
+    path: 'listeners/:name',
+    handle: (request, store) => store.change((doc) => putListener(doc, param(request, 'name'), request.body)),
+  },
+  {
+    method: 'DELETE',
+    path: 'listeners/:name',
+    handle: (request, store) => store.change((doc) => deleteListener(doc, param(request, 'name'))),
+  },
+  {
+    method: 'GET',
+    path: 'routes',
+    handle: (_request, store) => ({ routes: store.server.config.routes.map(describeRoute) }),
+  },
+  {
+    method: 'PUT',
+    path: 'routes/:name',
+    handle: (request, store) => store.change((doc) => putRoute(doc, param(request, 'name'), request.body)),
+  },
+  {
+    method: 'DELETE',
+    path: 'routes/:name',
+    handle: (request, store) => store.change((doc) => deleteRoute(doc, param(request, 'name'))),
+  },
+  {
+    method: 'GET',
+    path: 'clusters',
+    handle: (_request, store) => ({ clusters: store.server.clusters() }),
+  },
+  {
+    method: 'GET',
+    path: 'clusters/:name',
+    handle: (request, store) => {
+      const name = param(request, 'name');
+      const cluster = store.server.clusters().find((c) => c.name === name);
+      if (cluster === undefined) throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${name}'`);
+      return { ...cluster, upstreams: backendsOf(store, name) };
+    },
+  },
+  {
+    method: 'PUT',
+    path: 'clusters/:name',
+    handle: (request, store) => store.change((doc) => putCluster(doc, param(request, 'name'), request.body)),
+  },
+  {
+    method: 'DELETE',
+    path: 'clusters/:name',
+    handle: (request, store) => store.change((doc) => deleteCluster(doc, param(request, 'name'))),
+  },
+  {
+    method: 'GET',
+    path: 'clusters/:name/backends',
+    handle: (request, store) => ({ backends: backendsOf(store, param(request, 'name')) }),
+  },
+  {
+    method: 'POST',
+    path: 'clusters/:name/backends',
+    handle: (request, store) => store.change((doc) => addBackend(doc, param(request, 'name'), request.body)),
+  },
+  {
+    method: 'DELETE',
+    path: 'clusters/:name/backends/:id',
+    handle: (request, store) =>
+      store.change((doc) => removeBackend(doc, param(request, 'name'), param(request, 'id'))),
+  },
+  {
+    method: 'POST',
+    path: 'clusters/:name/backends/:id/drain',
+    handle: async (request, store) => {
+      const cluster = param(request, 'name');
+      const id = param(request, 'id');
+      if (!backendsOf(store, cluster).some((u) => u.id === id)) {
+        throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no backend '${id}' in cluster '${cluster}'`);
+      }
+      const timeout = Number(request.query.get('timeout_ms') ?? DEFAULT_DRAIN_TIMEOUT_MS);
+      const timeoutMs = Number.isFinite(timeout) && timeout >= 0 ? timeout : DEFAULT_DRAIN_TIMEOUT_MS;
+      const drained = await store.server.drainBackend(cluster, id, timeoutMs);
+      // Removed either way: past the timeout, the requests still running finish on the old config.
+      const change = await store.change((doc) => removeBackend(doc, cluster, id));
+      return { drained, ...change };
+    },
+  },
+  {
+    method: 'GET',
+    path: 'certificates',
+    handle: (_request, store) => ({ certificates: store.server.certificates() }),
+  },
+  {
+    method: 'PUT',
+    path: 'certificates/:listener/:id',
+    handle: (request, store) => {
+      const listener = param(request, 'listener');
+      const id = param(request, 'id');
+      const input = { ...certificateBody(request.body), id };
+      const exists = store.server.certificates().some((c) => c.listener === listener && c.id === id);
+      return withCertificateErrors(() => {
+        const certificate = exists
+          ? store.server.replaceCertificate(listener, id, input)
+          : store.server.addCertificate(listener, input);
+        return { certificate, replaced: exists };
+      });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: 'certificates/:listener/:id',
+    handle: (request, store) =>
+      withCertificateErrors(() => {
+        store.server.removeCertificate(param(request, 'listener'), param(request, 'id'));
+        return { removed: true };
+      }),
+  },
+  {
+    method: 'POST',
+    path: 'reload',
+    handle: (_request, store) => store.reloadFromFile(),
+  },
+  {
+    method: 'GET',
+    path: 'config',
+    handle: (_request, store) => store.exportYaml(),
+  },
+  {
+    method: 'POST',
+    path: 'config/save',
+    handle: (_request, store) => store.save(),
+  },
+];

@@ -1,0 +1,229 @@
+/**
+ * The admin API's HTTP side: a node:http server (off the data path, so its cost does not matter), a
+ * bearer-token check, and a small table of method + path patterns to handlers. Answers are JSON, except
+ * the YAML export.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isLoopbackAddress, type AdminConfig } from '../config/index.ts';
+import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } from '../errors/index.ts';
+import { silentLogger, type Logger } from '../log/index.ts';
+import { ADMIN_ROUTES, type AdminRequest } from './admin-routes.ts';
+import type { ConfigStore } from './config-store.ts';
+
+/** Admin request bodies are config fragments: small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AdminServer {
+  readonly address: string;
+  readonly port: number;
+  /** `http://address:port` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface StartAdminOptions {
+  readonly logger?: Logger;
+}
+
+/**
+ * Starts the admin API for `store`'s server. Throws ConfigError when `config` asks for a non-loopback
+ * address without a token (the config schema refuses that too; this guards configs built in code).
+ */
+export async function startAdmin(
+  store: ConfigStore,
+  config: AdminConfig,
+  options: StartAdminOptions = {},
+): Promise<AdminServer> {
+  if (config.token === undefined && !isLoopbackAddress(config.address)) {
+    throw new ConfigError(
+      `the admin API may listen on a non-loopback address (${config.address}) only with a token`,
+      undefined,
+    );
+  }
+  const log = options.logger ?? silentLogger();
+  const tokenDigest = config.token === undefined ? undefined : digest(config.token);
+  const server = createServer((req, res) => {
+    handle(req, res, store, tokenDigest, log).catch((error: unknown) => {
+      log.error({ err: error }, 'admin request failed');
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 120_000;
+  await listen(server, config.address, config.port);
+  const port = (server.address() as AddressInfo).port;
+  const host = config.address.includes(':') ? `[${config.address}]` : config.address;
+  log.info({ address: config.address, port }, `admin API on http://${host}:${port}`);
+  return {
+    address: config.address,
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: address, port }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The bearer token, compared in constant time over digests (equal lengths whatever was sent). */
+function authorized(req: IncomingMessage, tokenDigest: Buffer | undefined): boolean {
+  if (tokenDigest === undefined) return true;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match !== null && timingSafeEqual(digest(match[1]!), tokenDigest);
+}
+
+/**
+ * A browser page must not drive the admin API: refuse requests a browser marks as coming from a page
+ * (Origin, Sec-Fetch-Site) and, without a token, Host names that are not loopback (DNS rebinding).
+ */
+function fromBrowserOrRebound(req: IncomingMessage, hasToken: boolean): boolean {
+  if (req.headers.origin !== undefined) return true;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'none') return true;
+  if (hasToken) return false;
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return !isLoopbackAddress(host);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > MAX_BODY_BYTES) {
+      throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  if (length === 0) return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new AdminError(
+      'JCT_ERR_ADMIN_BAD_REQUEST',
+      'the body must be JSON (Content-Type: application/json)',
+    );
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (error) {
+    throw new AdminError(
+      'JCT_ERR_ADMIN_BAD_REQUEST',
+      `the body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ConfigStore,
+  tokenDigest: Buffer | undefined,
+  log: Logger,
+): Promise<void> {
+  if (fromBrowserOrRebound(req, tokenDigest !== undefined)) {
+    sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'requests from browser pages are refused'));
+    return;
+  }
+  if (!authorized(req, tokenDigest)) {
+    res.setHeader('www-authenticate', 'Bearer realm="junction-admin"');
+    sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'a valid bearer token is required'));
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => decodeURIComponent(s));
+  const method = req.method ?? 'GET';
+  let pathMatched = false;
+  for (const route of ADMIN_ROUTES) {
+    const params = matchPath(route.path, segments);
+    if (params === undefined) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    const request: AdminRequest = { params, query: url.searchParams, body: await readBody(req) };
+    const result = await route.handle(request, store);
+    if (route.method !== 'GET') log.info({ method, path: url.pathname }, `admin: ${method} ${url.pathname}`);
+    if (typeof result === 'string') {
+      res.writeHead(200, { 'content-type': 'application/yaml; charset=utf-8' });
+      res.end(result);
+    } else {
+      sendJson(res, 200, result);
+    }
+    return;
+  }
+  if (pathMatched) {
+    sendJson(res, 405, {
+      error: { code: 'JCT_ERR_ADMIN_BAD_REQUEST', message: `${method} is not allowed here` },
+    });
+    return;
+  }
+  throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no admin resource ${url.pathname}`);
+}
+
+/** `clusters/:name/backends` against the request's segments: the named parameters, or undefined. */
+function matchPath(pattern: string, segments: readonly string[]): Record<string, string> | undefined {
+  const parts = pattern.split('/').filter((s) => s !== '');
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.startsWith(':')) params[part.slice(1)] = segments[i]!;
+    else if (part !== segments[i]) return undefined;
+  }
+  return params;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+/** Typed errors become their status and code; config errors list their problems; anything else is 500. */
+function sendError(res: ServerResponse, error: unknown): void {
+  if (error instanceof AdminError) {
+    sendJson(res, error.status ?? 400, {
+      error: { code: error.code, message: error.message, problems: error.problems },
+    });
+    return;
+  }
+  if (error instanceof ConfigErrors) {
+    sendJson(res, 400, {
+      error: {
+        code: error.code,
+        message: error.message,
+        problems: error.errors.map((e) => ({ field: e.at?.keyPath ?? '', message: e.message })),
+      },
+    });
+    return;
+  }
+  if (error instanceof JunctionError) {
+    const status = ERROR_CODES[error.code].status ?? 409;
+    sendJson(res, status, { error: { code: error.code, message: error.message } });
+    return;
+  }
+  sendJson(res, 500, {
+    error: { code: 'internal', message: error instanceof Error ? error.message : String(error) },
+  });
+}

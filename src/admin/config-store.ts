@@ -1,0 +1,164 @@
+/**
+ * The running config as a document the operator can change: reloaded from its file (SIGHUP, the file
+ * watch, `POST /reload`), edited through the admin API, exported as YAML and written back to the file.
+ * Every change is a whole new config, loaded and validated exactly like the file, then applied with
+ * JunctionServer.reload(); a change that fails leaves the running config, and this document, as they were.
+ */
+import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { stringify } from 'yaml';
+import { configDocument, loadConfigText, type JunctionConfig } from '../config/index.ts';
+import { AdminError, ConfigErrors } from '../errors/index.ts';
+import type { JunctionServer, ReloadResult } from '../server/index.ts';
+import type { ConfigDocument, EditResult } from './document-edits.ts';
+
+export interface ConfigStoreOptions {
+  /** The config file: reloads read it, `save()` writes it. Undefined for a config built in code. */
+  readonly file?: string | undefined;
+  /** Relative names in the config resolve here; default the file's directory, else the cwd. */
+  readonly baseDir?: string;
+  /** The document the running config was parsed from; default the one remembered for `server.config`. */
+  readonly document?: ConfigDocument;
+  /** Applied to every config before it is served (the CLI's `--port`). */
+  readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+}
+
+/** What a change applied, with the new version. */
+export interface AppliedChange extends ReloadResult {
+  /** Where the config came from: the file, or `<admin>` for an API edit. */
+  readonly source: string;
+}
+
+export class ConfigStore {
+  readonly server: JunctionServer;
+  readonly file: string | undefined;
+  readonly #baseDir: string;
+  readonly #adjust: (config: JunctionConfig) => JunctionConfig;
+  #document: ConfigDocument;
+  /** Whether API edits made since the last load from or save to the file. */
+  #unsaved = false;
+  /** Changes run one at a time: each edits the document the previous one left. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(server: JunctionServer, options: ConfigStoreOptions = {}) {
+    this.server = server;
+    this.file = options.file === undefined ? undefined : resolvePath(options.file);
+    this.#baseDir = options.baseDir ?? (this.file === undefined ? process.cwd() : dirname(this.file));
+    this.#adjust = options.adjust ?? ((config) => config);
+    this.#document = options.document ?? configDocument(server.config) ?? {};
+  }
+
+  /** The running config's document (plain data, as YAML would hold it). */
+  get document(): ConfigDocument {
+    return this.#document;
+  }
+
+  /** Whether API changes were applied since the file was last read or written. */
+  get unsaved(): boolean {
+    return this.#unsaved;
+  }
+
+  /** The running config as YAML. */
+  exportYaml(): string {
+    return stringify(this.#document, { lineWidth: 0 });
+  }
+
+  /**
+   * Re-reads the config file and applies it. Throws ConfigErrors (file:line:column) for a config that
+   * does not validate, ReloadError for one that cannot be applied; the running config keeps serving.
+   */
+  reloadFromFile(): Promise<AppliedChange> {
+    return this.#serially(async () => {
+      const file = this.#requireFile();
+      const text = await readFile(file, 'utf8').catch((error: unknown) => {
+        throw new AdminError(
+          'JCT_ERR_ADMIN_BAD_REQUEST',
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      });
+      const config = await loadConfigText(text, file, { baseDir: this.#baseDir });
+      const result = await this.#apply(config);
+      this.#unsaved = false;
+      return { ...result, source: file };
+    });
+  }
+
+  /**
+   * Applies an edit of the running document. Validation problems become an AdminError whose problems
+   * name each field by its path in the document, relative to the edited entry when they lie inside it.
+   */
+  change(edit: (document: ConfigDocument) => EditResult): Promise<AppliedChange> {
+    return this.#serially(async () => {
+      const { document, at } = edit(this.#document);
+      let config: JunctionConfig;
+      try {
+        config = await loadConfigText(stringify(document, { lineWidth: 0 }), '<admin>', {
+          baseDir: this.#baseDir,
+        });
+      } catch (error) {
+        if (error instanceof ConfigErrors) throw invalidChange(error, at);
+        throw error;
+      }
+      const result = await this.#apply(config);
+      this.#unsaved = true;
+      return { ...result, source: '<admin>' };
+    });
+  }
+
+  /**
+   * Writes the running config to the file: to a temporary file beside it, then renamed over it, so a
+   * crash never leaves half a file; the previous file is kept as `FILE.bak`. Comments in the file are
+   * not kept (the YAML is the running config's document).
+   */
+  save(): Promise<{ file: string; backup: string }> {
+    return this.#serially(async () => {
+      const file = this.#requireFile();
+      const backup = `${file}.bak`;
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, this.exportYaml(), { mode: 0o600 });
+      await copyFile(file, backup).catch(() => undefined);
+      await rename(temporary, file);
+      this.#unsaved = false;
+      return { file, backup };
+    });
+  }
+
+  async #apply(config: JunctionConfig): Promise<ReloadResult> {
+    const adjusted = this.#adjust(config);
+    const result = await this.server.reload(adjusted);
+    this.#document = configDocument(config) ?? this.#document;
+    return result;
+  }
+
+  #requireFile(): string {
+    if (this.file === undefined) {
+      throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', 'this Junction was not started from a config file');
+    }
+    return this.file;
+  }
+
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(task);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** ConfigErrors for an edited document → one AdminError naming fields by document path. */
+function invalidChange(errors: ConfigErrors, at: string | undefined): AdminError {
+  const problems = errors.errors.map((error) => {
+    const path = error.at?.keyPath ?? '';
+    const inside =
+      at !== undefined && (path === at || path.startsWith(`${at}.`) || path.startsWith(`${at}[`));
+    const field = inside ? path.slice(at.length).replace(/^\./, '') : path;
+    return {
+      field: inside ? `body${field === '' ? '' : field.startsWith('[') ? field : `.${field}`}` : path,
+      message: error.problem,
+    };
+  });
+  return new AdminError(
+    'JCT_ERR_ADMIN_BAD_REQUEST',
+    `the change does not validate: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    problems,
+  );
+}

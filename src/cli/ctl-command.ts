@@ -1,0 +1,312 @@
+/**
+ * `junction ctl`: the admin API from the command line. Finds the API from `--admin URL`, or from the
+ * `admin:` section of `-c FILE` (its address, port and token); prints tables by default and the API's
+ * JSON with `--json`. Exit status: 0 done, 1 the API refused or could not be reached, 2 usage error.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/index.ts';
+import type { CliContext } from './cli-context.ts';
+import { formatTable } from './table.ts';
+
+export const CTL_USAGE = `Usage: junction ctl [--admin URL | -c FILE] [--token TOKEN] [--json] <command>
+
+Commands:
+  status                              Config version and hash, sessions, backends up
+  listeners                           Listeners and their bound ports
+  routes                              Routes and the cluster each sends to
+  clusters                            Clusters: strategy, backends up, requests, retries
+  backends CLUSTER                    A cluster's backends with health and counters
+  backends add CLUSTER ADDRESS [--weight N] [--id ID]
+  backends remove CLUSTER ID
+  backends drain CLUSTER ID [--timeout MS]
+                                      No new requests; in-flight ones finish; then removed
+  certs                               Certificates
+  reload                              Re-read the config file
+  config export                       The running config as YAML
+  config save                         Write the running config back to its file (keeps FILE.bak)
+
+Options:
+  --admin URL      The admin API, e.g. http://127.0.0.1:9901
+  -c, --config F   Read the admin address, port and token from F's admin section
+  --token TOKEN    Bearer token (default: JUNCTION_ADMIN_TOKEN, or the config's)
+  --json           Print the API's JSON instead of a table
+`;
+
+const OPTIONS = {
+  admin: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  weight: { type: 'string' },
+  id: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Thrown for bad arguments: usage on stderr, exit status 2. */
+export class CtlUsageError extends Error {}
+
+interface Call {
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly body?: unknown;
+  /** Renders a successful answer for people. */
+  readonly render: (answer: unknown) => string;
+}
+
+type Row = Record<string, unknown>;
+
+function rows(answer: unknown, key: string): Row[] {
+  const list = (answer as Record<string, unknown>)[key];
+  return Array.isArray(list) ? (list as Row[]) : [];
+}
+
+function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function changeSummary(answer: unknown): string {
+  const a = answer as { version?: number; diff?: Record<string, unknown> };
+  const lines = [`applied: config version ${a.version ?? '?'}`];
+  const diff = a.diff ?? {};
+  for (const kind of ['listeners', 'routes', 'clusters', 'backends']) {
+    const d = diff[kind] as { added: string[]; removed: string[]; modified: string[] } | undefined;
+    if (d === undefined) continue;
+    for (const [label, names] of [
+      ['added', d.added],
+      ['removed', d.removed],
+      ['modified', d.modified],
+    ] as const) {
+      if (names.length > 0) lines.push(`  ${kind} ${label}: ${names.join(', ')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function positional(args: readonly string[], index: number, what: string): string {
+  const value = args[index];
+  if (value === undefined || value === '') throw new CtlUsageError(`missing ${what}`);
+  return value;
+}
+
+function planCall(args: readonly string[], values: { weight?: string; id?: string; timeout?: string }): Call {
+  const [command, action] = args;
+  switch (command) {
+    case 'status':
+      return {
+        method: 'GET',
+        path: '/status',
+        render: (a) => {
+          const s = a as Record<string, unknown>;
+          return formatTable(
+            [
+              { field: 'version', value: s['version'] },
+              { field: 'hash', value: s['hash'] },
+              { field: 'source', value: s['source'] },
+              { field: 'file', value: s['file'] ?? '-' },
+              { field: 'unsaved changes', value: s['unsaved'] },
+              { field: 'listeners', value: s['listeners'] },
+              { field: 'routes', value: s['routes'] },
+              { field: 'clusters', value: s['clusters'] },
+              { field: 'backends up', value: `${String(s['backendsUp'])}/${String(s['backends'])}` },
+              { field: 'sessions', value: s['sessions'] },
+            ],
+            ['field', 'value'],
+            { header: false },
+          );
+        },
+      };
+    case 'listeners':
+      return {
+        method: 'GET',
+        path: '/listeners',
+        render: (a) =>
+          formatTable(rows(a, 'listeners'), ['name', 'kind', 'address', 'port', 'maxConnections']),
+      };
+    case 'routes':
+      return {
+        method: 'GET',
+        path: '/routes',
+        render: (a) =>
+          formatTable(
+            rows(a, 'routes').map((r) => ({
+              ...r,
+              hosts: (r['hosts'] as string[]).join(',') || '*',
+              path:
+                r['path'] === null
+                  ? '*'
+                  : Object.entries(r['path'] as object).map(([k, v]) => `${k} ${String(v)}`)[0],
+              methods: (r['methods'] as string[]).join(',') || '*',
+            })),
+            ['name', 'hosts', 'path', 'methods', 'cluster'],
+          ),
+      };
+    case 'clusters':
+      return {
+        method: 'GET',
+        path: '/clusters',
+        render: (a) =>
+          formatTable(rows(a, 'clusters'), [
+            'name',
+            'strategy',
+            'backends',
+            'backendsUp',
+            'requests',
+            'retries',
+          ]),
+      };
+    case 'backends': {
+      if (action === 'add') {
+        const cluster = positional(args, 2, 'CLUSTER');
+        const address = positional(args, 3, 'ADDRESS');
+        const weight = values.weight === undefined ? undefined : Number(values.weight);
+        if (weight !== undefined && !Number.isInteger(weight))
+          throw new CtlUsageError('--weight must be an integer');
+        return {
+          method: 'POST',
+          path: `/clusters/${segment(cluster)}/backends`,
+          body: {
+            address,
+            ...(weight === undefined ? {} : { weight }),
+            ...(values.id === undefined ? {} : { id: values.id }),
+          },
+          render: changeSummary,
+        };
+      }
+      if (action === 'remove' || action === 'drain') {
+        const cluster = positional(args, 2, 'CLUSTER');
+        const id = positional(args, 3, 'ID');
+        const base = `/clusters/${segment(cluster)}/backends/${segment(id)}`;
+        if (action === 'remove') return { method: 'DELETE', path: base, render: changeSummary };
+        const query = values.timeout === undefined ? '' : `?timeout_ms=${encodeURIComponent(values.timeout)}`;
+        return {
+          method: 'POST',
+          path: `${base}/drain${query}`,
+          render: (a) =>
+            `${(a as { drained?: boolean }).drained === true ? 'drained' : 'drain timed out; removed anyway'}\n${changeSummary(a)}`,
+        };
+      }
+      const cluster = positional(args, 1, 'CLUSTER');
+      if (args.length > 2) throw new CtlUsageError(`unexpected '${args[2]!}'`);
+      return {
+        method: 'GET',
+        path: `/clusters/${segment(cluster)}/backends`,
+        render: (a) =>
+          formatTable(
+            rows(a, 'backends').map((b) => ({
+              ...b,
+              state:
+                b['draining'] === true
+                  ? 'draining'
+                  : b['isUp'] === true
+                    ? 'up'
+                    : b['ejected'] === true
+                      ? 'ejected'
+                      : 'down',
+            })),
+            ['id', 'address', 'state', 'inFlight', 'requests', 'failures', 'connectionsOpen'],
+          ),
+      };
+    }
+    case 'certs':
+      return {
+        method: 'GET',
+        path: '/certificates',
+        render: (a) =>
+          formatTable(rows(a, 'certificates'), ['listener', 'id', 'names', 'notAfter', 'isDefault']),
+      };
+    case 'reload':
+      return { method: 'POST', path: '/reload', render: changeSummary };
+    case 'config':
+      if (action === 'export') return { method: 'GET', path: '/config', render: (a) => String(a) };
+      if (action === 'save') {
+        return {
+          method: 'POST',
+          path: '/config/save',
+          render: (a) => {
+            const s = a as { file: string; backup: string };
+            return `saved ${s.file} (previous version in ${s.backup})\n`;
+          },
+        };
+      }
+      throw new CtlUsageError('config takes export or save');
+    case undefined:
+      throw new CtlUsageError('no ctl command given');
+    default:
+      throw new CtlUsageError(`unknown ctl command '${command}'`);
+  }
+}
+
+/** The admin API's URL and token, from the flags, the environment, or the config's admin section. */
+async function locate(
+  values: { admin?: string; config?: string; token?: string },
+  context: CliContext,
+): Promise<{ url: string; token: string | undefined }> {
+  let token = values.token ?? context.env['JUNCTION_ADMIN_TOKEN'];
+  if (values.admin !== undefined) return { url: values.admin.replace(/\/+$/, ''), token };
+  if (values.config === undefined) {
+    throw new CtlUsageError('ctl needs --admin URL, or -c FILE with an admin section');
+  }
+  const config = await loadConfigFile(values.config);
+  config.rules?.dispose();
+  const admin = config.admin;
+  if (admin === undefined) throw new CtlUsageError(`${values.config} has no admin section`);
+  token ??= admin.token;
+  const host = admin.address === '0.0.0.0' ? '127.0.0.1' : admin.address === '::' ? '::1' : admin.address;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}`, token };
+}
+
+export async function runCtl(argv: readonly string[], context: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new CtlUsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    context.stdout.write(CTL_USAGE);
+    return 0;
+  }
+  const call = planCall(positionals, values);
+  const { url, token } = await locate(values, context);
+  let response: Response;
+  try {
+    response = await fetch(`${url}${call.path}`, {
+      method: call.method,
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    context.stderr.write(`junction ctl: cannot reach the admin API at ${url} (${cause})\n`);
+    return 1;
+  }
+  const text = await response.text();
+  const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
+  if (!response.ok) {
+    if (values.json === true) context.stdout.write(text);
+    const error = isJson
+      ? (
+          JSON.parse(text) as {
+            error?: { message?: string; problems?: { field: string; message: string }[] };
+          }
+        ).error
+      : undefined;
+    context.stderr.write(`junction ctl: ${response.status} ${error?.message ?? text}\n`);
+    for (const problem of error?.problems ?? []) {
+      context.stderr.write(`  ${problem.field === '' ? '(body)' : problem.field}: ${problem.message}\n`);
+    }
+    return 1;
+  }
+  if (values.json === true || !isJson) {
+    context.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  }
+  context.stdout.write(call.render(JSON.parse(text)));
+  return 0;
+}

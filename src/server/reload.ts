@@ -1,0 +1,142 @@
+/**
+ * One reload, in the order that keeps a failure harmless: set up the new config's plugins, build its
+ * snapshot (reusing unchanged cluster runtimes), bind the listeners it adds or changes, then swap. Until
+ * the swap nothing the running config uses is touched except a changed listener's socket, which is
+ * bound again with its old settings if the new ones fail. After the swap, removed listeners stop
+ * accepting and their sessions drain; the old snapshot is freed once no transaction holds it.
+ */
+import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
+import { ReloadError } from '../errors/index.ts';
+import type { Listener } from '../listener/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { PluginHost } from '../plugins/index.ts';
+import type { RuntimeSnapshot } from '../transaction/index.ts';
+import { describeDiff, diffConfigs, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
+import { planListeners } from './listener-plan.ts';
+
+/** The config in force, as `JunctionServer.status()` reports it. */
+export interface ServerStatus {
+  /** 1 for the config Junction started with, plus one per applied reload. */
+  readonly version: number;
+  /** A fingerprint of the config's content (see configHash()). */
+  readonly hash: string;
+  /** Where the config came from (a file path, or a description such as `<admin>`). */
+  readonly source: string;
+  /** When the running config was applied, and when Junction started (ms since the epoch). */
+  readonly appliedAt: number;
+  readonly startedAt: number;
+  /** Sessions open now. */
+  readonly sessions: number;
+}
+
+/** What a reload applied: the new version and what changed. */
+export interface ReloadResult {
+  readonly version: number;
+  readonly hash: string;
+  readonly diff: ConfigDiff;
+}
+
+/** The server's side of a reload: what applyReload() may read and do. */
+export interface ReloadPort {
+  current(): RuntimeSnapshot;
+  closing(): boolean;
+  startPlugins(config: JunctionConfig): Promise<PluginHost | null>;
+  build(config: JunctionConfig, plugins: PluginHost | null, previous: RuntimeSnapshot): RuntimeSnapshot;
+  /** Bound listeners by name; applyReload() updates it. */
+  readonly listeners: Map<string, Listener>;
+  bind(config: ListenerConfig): Promise<Listener>;
+  /** Stops accepting and drains the listener's sessions; does not wait for them. */
+  unbind(listener: Listener): void;
+  swap(
+    config: JunctionConfig,
+    snapshot: RuntimeSnapshot,
+    plugins: PluginHost | null,
+  ): { version: number; hash: string };
+  log(): Logger;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function applyReload(port: ReloadPort, config: JunctionConfig): Promise<ReloadResult> {
+  if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
+  const previous = port.current();
+  const diff = diffConfigs(previous.config, config);
+
+  let plugins: PluginHost | null;
+  try {
+    plugins = await port.startPlugins(config);
+  } catch (error) {
+    config.rules?.dispose();
+    throw new ReloadError(`reload refused: ${describe(error)}`, { cause: error });
+  }
+  let snapshot: RuntimeSnapshot;
+  try {
+    snapshot = port.build(config, plugins, previous);
+  } catch (error) {
+    await plugins?.dispose();
+    config.rules?.dispose();
+    throw new ReloadError(`reload refused: ${describe(error)}`, { cause: error });
+  }
+
+  const plan = planListeners(previous.config.listeners, config.listeners);
+  const opened: Listener[] = [];
+  /** Listeners a rebind closed before binding again, to restore if the reload fails. */
+  const replaced: Listener[] = [];
+  try {
+    for (const listenerConfig of plan.rebind) {
+      const old = port.listeners.get(listenerConfig.name)!;
+      // Same name, maybe the same port: the old socket must be closed before the new one can bind.
+      port.unbind(old);
+      replaced.push(old);
+      await new Promise((resolve) => setImmediate(resolve));
+      opened.push(await port.bind(listenerConfig));
+    }
+    for (const listenerConfig of plan.open) opened.push(await port.bind(listenerConfig));
+  } catch (error) {
+    for (const listener of opened) port.unbind(listener);
+    for (const old of replaced) {
+      try {
+        port.listeners.set(old.config.name, await port.bind(old.config));
+      } catch (restoreError) {
+        port.listeners.delete(old.config.name);
+        port
+          .log()
+          .error(
+            { err: restoreError, listener: old.config.name },
+            `listener '${old.config.name}' could not be bound again after a failed reload`,
+          );
+      }
+    }
+    await plugins?.dispose();
+    config.rules?.dispose();
+    throw new ReloadError(`reload refused: a listener could not bind: ${describe(error)}`, { cause: error });
+  }
+
+  for (const listener of opened) port.listeners.set(listener.config.name, listener);
+  for (const name of plan.close) {
+    const listener = port.listeners.get(name);
+    if (listener === undefined) continue;
+    port.listeners.delete(name);
+    port.unbind(listener);
+  }
+  const { version, hash } = port.swap(config, snapshot, plugins);
+  for (const listener of opened) {
+    port
+      .log()
+      .info(
+        { listener: listener.config.name },
+        `listening on http://${listener.config.address}:${listener.port}`,
+      );
+  }
+  port
+    .log()
+    .info(
+      { version, hash, source: config.source, diff },
+      isEmptyDiff(diff)
+        ? `config version ${version} applied: no change`
+        : `config version ${version} applied: ${describeDiff(diff)}`,
+    );
+  return { version, hash, diff };
+}
