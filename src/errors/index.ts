@@ -179,9 +179,7 @@ export class ReloadError extends JunctionError {
 }
 
 export type AdminErrorCode =
-  | 'JCT_ERR_ADMIN_UNAUTHORIZED'
-  | 'JCT_ERR_ADMIN_NOT_FOUND'
-  | 'JCT_ERR_ADMIN_BAD_REQUEST';
+  'JCT_ERR_ADMIN_UNAUTHORIZED' | 'JCT_ERR_ADMIN_NOT_FOUND' | 'JCT_ERR_ADMIN_BAD_REQUEST';
 
 /** An admin API request refused; its status is the answer's. */
 export class AdminError extends JunctionError {

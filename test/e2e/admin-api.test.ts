@@ -393,7 +393,9 @@ async function servedNames(port: number, servername: string, ca: string): Promis
   const socket = tlsConnect({ host: '127.0.0.1', port, servername, ca });
   try {
     await new Promise<void>((resolve, reject) => {
-      socket.once('secureConnect', () => resolve());
+      socket.once('secureConnect', () => {
+        resolve();
+      });
       socket.once('error', reject);
     });
     return socket.getPeerCertificate().subjectaltname ?? '';
@@ -405,7 +407,9 @@ async function servedNames(port: number, servername: string, ca: string): Promis
 describe('certificates', () => {
   test('listed, added, replaced (a bad replacement changes nothing) and removed at runtime', async () => {
     const ca = createTestCa('Junction admin Test CA');
-    onTestFinished(() => ca.close());
+    onTestFinished(() => {
+      ca.close();
+    });
     const first = ca.issue(['a.example.test']);
     const second = ca.issue(['b.example.test']);
     const renewed = ca.issue(['b.example.test', 'c.example.test']);

@@ -58,7 +58,9 @@ function tlsAfterProxyHeader(port: number, sendHeader = true): Promise<TLSSocket
   const socket = tlsConnect({ socket: raw, ca: ca.cert, servername: 'app.example.test' });
   return withTimeout(
     new Promise<TLSSocket>((resolve, reject) => {
-      socket.once('secureConnect', () => { resolve(socket); });
+      socket.once('secureConnect', () => {
+        resolve(socket);
+      });
       socket.once('error', reject);
     }),
     5_000,
@@ -79,7 +81,11 @@ test('PROXY header, then TLS, then HTTP: the request carries the header address 
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.write('GET /who HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\n\r\n');
   await withTimeout(
-    new Promise<void>((resolve) => socket.once('end', () => { resolve(); })),
+    new Promise<void>((resolve) =>
+      socket.once('end', () => {
+        resolve();
+      }),
+    ),
     5_000,
     'the response',
   );
@@ -105,10 +111,14 @@ test('PROXY header, TLS, then a WebSocket tunnel', async () => {
   const junction = await junctionFor(backend.address);
   const socket = await tlsAfterProxyHeader(junction.port);
   const ws = new WebSocket('wss://app.example.test/chat', { createConnection: () => socket });
-  onTestFinished(() => { ws.terminate(); });
+  onTestFinished(() => {
+    ws.terminate();
+  });
   await withTimeout(
     new Promise<void>((resolve, reject) => {
-      ws.once('open', () => { resolve(); });
+      ws.once('open', () => {
+        resolve();
+      });
       ws.once('error', reject);
     }),
     5_000,
@@ -126,7 +136,11 @@ async function get(socket: TLSSocket, path: string): Promise<string> {
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.write(`GET ${path} HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\n\r\n`);
   await withTimeout(
-    new Promise<void>((resolve) => socket.once('end', () => { resolve(); })),
+    new Promise<void>((resolve) =>
+      socket.once('end', () => {
+        resolve();
+      }),
+    ),
     5_000,
     `the answer to ${path}`,
   );
