@@ -39,7 +39,9 @@ async function servedNames(port: number, servername: string): Promise<string> {
   try {
     await withTimeout(
       new Promise<void>((resolve, reject) => {
-        socket.once('secureConnect', () => resolve());
+        socket.once('secureConnect', () => {
+          resolve();
+        });
         socket.once('error', reject);
       }),
       5_000,
@@ -59,7 +61,9 @@ async function tcpExchange(port: number, text: string): Promise<string> {
   socket.end(text);
   await withTimeout(
     new Promise<void>((resolve, reject) => {
-      socket.once('close', () => resolve());
+      socket.once('close', () => {
+        resolve();
+      });
       socket.once('error', reject);
     }),
     5_000,
