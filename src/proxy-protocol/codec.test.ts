@@ -16,7 +16,7 @@ import {
   type ProxyEndpoints,
   type ProxyParse,
 } from './codec.ts';
-import { formatIpv6, ipv6Bytes } from './ip-bytes.ts';
+import { formatIpv6, ipv6Bytes } from '../util/ip-bytes.ts';
 
 const SEED = process.env['JUNCTION_FC_SEED'] ? Number(process.env['JUNCTION_FC_SEED']) : Date.now() % 2 ** 31;
 const RUNS = process.env['JUNCTION_FC_RUNS'] ? Number(process.env['JUNCTION_FC_RUNS']) : 300;

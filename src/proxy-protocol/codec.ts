@@ -4,7 +4,7 @@
  * bytes: it answers `need-more`, `done` with the bytes consumed, or `reject` with a reason.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes, unmapIpv4 } from './ip-bytes.ts';
+import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes, unmapIpv4 } from '../util/ip-bytes.ts';
 
 /** The two ends of the proxied connection, as the header names them. */
 export interface ProxyEndpoints {

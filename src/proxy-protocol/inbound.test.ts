@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { InboundProxyConfig } from '../config/types.ts';
-import { formatIpv6, ipv6Bytes } from './ip-bytes.ts';
+import { formatIpv6, ipv6Bytes } from '../util/ip-bytes.ts';
 import { isTrustedPeer } from './inbound.ts';
 
 const config: InboundProxyConfig = {

@@ -2,7 +2,7 @@ import { BlockList, isIPv4, type Socket } from 'node:net';
 import type { InboundProxyConfig } from '../config/types.ts';
 import { ConnectionError } from '../errors/index.ts';
 import { parseProxyHeader } from './codec.ts';
-import { unmapIpv4 } from './ip-bytes.ts';
+import { unmapIpv4 } from '../util/ip-bytes.ts';
 
 /** The client a PROXY header named, in place of the socket's addresses. */
 export interface ProxiedPeer {

@@ -1,7 +1,8 @@
 /**
- * IP addresses as the PROXY protocol's binary form carries them: 4 or 16 bytes. Text is what Node's
- * sockets report (IPv6 compressed, lower case), so addresses read from a header compare equal to
- * socket addresses in logs, X-Forwarded-For and rules.
+ * IP addresses as bytes (4 or 16, as the PROXY protocol's binary form and IP-space tables hold them) and
+ * back to text. Text is what Node's sockets report (RFC 5952: IPv6 compressed, lower case, IPv4-mapped
+ * addresses as `::ffff:a.b.c.d`), so addresses read from a PROXY header or a rule compare equal to socket
+ * addresses in logs, X-Forwarded-For and rules.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
