@@ -617,49 +617,62 @@ interface Seen {
   body: Buffer;
 }
 
-describe('differential against node:http (llhttp)', () => {
-  let server: http.Server;
+/**
+ * A node:http server recording what llhttp parsed from the bytes each connection sent. `closeEach`
+ * answers with `Connection: close`, so only a connection's first request is read.
+ */
+function llhttpRecorder(closeEach: boolean) {
+  let server: http.Server | undefined;
   let port = 0;
   const seen: Seen[] = [];
-  const clientErrors: string[] = [];
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => {
-        seen.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          httpVersion: req.httpVersion,
-          rawHeaders: req.rawHeaders,
-          body: Buffer.concat(parts),
+  const errors: string[] = [];
+  return {
+    async start(): Promise<void> {
+      server = http.createServer((req, res) => {
+        const parts: Buffer[] = [];
+        req.on('data', (c: Buffer) => parts.push(c));
+        req.on('end', () => {
+          seen.push({
+            method: req.method ?? '',
+            url: req.url ?? '',
+            httpVersion: req.httpVersion,
+            rawHeaders: req.rawHeaders,
+            body: Buffer.concat(parts),
+          });
+          if (closeEach) res.setHeader('Connection', 'close');
+          res.end('ok');
         });
-        res.setHeader('Connection', 'close');
-        res.end('ok');
       });
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-      clientErrors.push(`${err.code ?? ''} ${err.message}`);
-      socket.destroy();
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+        errors.push(`${err.code ?? ''} ${err.message}`);
+        socket.destroy();
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      port = (server.address() as AddressInfo).port;
+    },
+    async stop(): Promise<void> {
+      server?.closeAllConnections();
+      server?.close();
+      if (server !== undefined) await once(server, 'close');
+    },
+    /** Sends `bytes` on one connection, half-closes, and waits until the server is done with it. */
+    async read(bytes: Buffer): Promise<{ seen: Seen[]; errors: string[] }> {
+      seen.length = 0;
+      errors.length = 0;
+      const socket = net.connect(port, '127.0.0.1');
+      socket.resume();
+      socket.end(bytes);
+      await once(socket, 'close', { signal: AbortSignal.timeout(2000) });
+      return { seen: [...seen], errors: [...errors] };
+    },
+  };
+}
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
-
-  async function send(bytes: Buffer): Promise<void> {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.resume();
-    socket.end(bytes);
-    await once(socket, 'close', { signal: AbortSignal.timeout(2000) });
-  }
+describe('differential against node:http (llhttp)', () => {
+  const llhttp = llhttpRecorder(true);
+  beforeAll(() => llhttp.start());
+  afterAll(() => llhttp.stop());
 
   test('both accept random valid requests and see the same method, target, headers and body', async () => {
     await fc.assert(
@@ -669,10 +682,8 @@ describe('differential against node:http (llhttp)', () => {
         if (ours.kind !== 'done')
           throw new Error(`Junction refused ${JSON.stringify(bytes.toString('latin1'))}`);
         const read = readMessage([bytes], parseReq, 0);
-        seen.length = 0;
-        clientErrors.length = 0;
-        await send(bytes);
-        expect(clientErrors, JSON.stringify(bytes.toString('latin1'))).toEqual([]);
+        const { seen, errors } = await llhttp.read(bytes);
+        expect(errors, JSON.stringify(bytes.toString('latin1'))).toEqual([]);
         expect(seen).toHaveLength(1);
         const node = seen[0]!;
         expect(node.method).toBe(ours.head.method);
@@ -769,51 +780,9 @@ function forwardedBytes(read: Read<RequestHead>): Buffer {
 }
 
 describe('mutations never yield two interpretations', () => {
-  let server: http.Server;
-  let port = 0;
-  const seen: Seen[] = [];
-  const clientErrors: string[] = [];
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => {
-        seen.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          httpVersion: req.httpVersion,
-          rawHeaders: req.rawHeaders,
-          body: Buffer.concat(parts),
-        });
-        res.end('ok');
-      });
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-      clientErrors.push(`${err.code ?? ''} ${err.message}`);
-      socket.destroy();
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
-
-  /** Sends bytes on one connection, half-closes, and waits until the server is done with it. */
-  async function llhttpReads(bytes: Buffer): Promise<{ seen: Seen[]; errors: string[] }> {
-    seen.length = 0;
-    clientErrors.length = 0;
-    const socket = net.connect(port, '127.0.0.1');
-    socket.resume();
-    socket.end(bytes);
-    await once(socket, 'close', { signal: AbortSignal.timeout(2000) });
-    return { seen: [...seen], errors: [...clientErrors] };
-  }
+  const llhttp = llhttpRecorder(false);
+  beforeAll(() => llhttp.start());
+  afterAll(() => llhttp.stop());
 
   const mutated = fc
     .tuple(requestModel({ methods: STANDARD_METHODS }), fc.array(edit, { minLength: 1, maxLength: 3 }))
@@ -849,7 +818,7 @@ describe('mutations never yield two interpretations', () => {
         // And so does Node's parser: two requests, the first with Junction's method, target and body.
         // (llhttp knows a fixed list of methods; Junction forwards any token, as RFC 9110 allows.)
         if (!http.METHODS.includes(head.method)) return;
-        const node = await llhttpReads(Buffer.concat([forwarded, NEXT]));
+        const node = await llhttp.read(Buffer.concat([forwarded, NEXT]));
         expect(node.errors, JSON.stringify(bytes.toString('latin1'))).toEqual([]);
         expect(node.seen.map((s) => s.url)).toEqual([forwarded.toString('latin1').split(' ')[1], '/next']);
         expect(node.seen[0]!.method).toBe(head.method);
