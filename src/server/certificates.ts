@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { TlsCertificateError } from '../errors/index.ts';
 import type { Listener } from '../listener/index.ts';
-import type { CertificateSource, CertificateStore, StoredCertificate, TlsAcceptor } from '../tls/index.ts';
+import type {
+  CertificateFacts,
+  CertificateSource,
+  CertificateStore,
+  StoredCertificate,
+  TlsAcceptor,
+} from '../tls/index.ts';
 
 /** A certificate given to the runtime API: PEM text or files (exactly one of each pair). */
 export interface CertificateInput {
@@ -22,19 +28,18 @@ export interface CertificateInput {
   readonly isDefault?: boolean;
 }
 
-/** One certificate a listener serves, as `JunctionServer.certificates()` reports it. */
-export interface CertificateInfo {
+/**
+ * One certificate a listener serves, as `JunctionServer.certificates()` reports it: what the certificate
+ * says about itself (subject, issuer, validity in ISO 8601, SHA-256 fingerprint) and how it is used.
+ */
+export interface CertificateInfo extends Pick<
+  CertificateFacts,
+  'subject' | 'issuer' | 'notBefore' | 'notAfter' | 'fingerprint'
+> {
   readonly listener: string;
   readonly id: string;
   /** The server names it is chosen for. */
   readonly names: readonly string[];
-  readonly subject: string;
-  readonly issuer: string;
-  /** ISO 8601. */
-  readonly notBefore: string;
-  readonly notAfter: string;
-  /** SHA-256, colon-separated hex. */
-  readonly fingerprint: string;
   readonly isDefault: boolean;
   readonly hasOcsp: boolean;
 }
