@@ -4,7 +4,7 @@
  * the bytes after the header put back and the client's real address.
  * Does not: speak HTTP or TLS, pick upstreams, or open upstream connections (router/ sends headers
  * upstream through the connector).
- * Used by: server/, router/. Uses: errors/, config/ (types).
+ * Used by: server/, router/. Uses: errors/, config/ (types), util/ (IP address bytes).
  */
 export {
   parseProxyHeader,
