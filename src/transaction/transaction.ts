@@ -1216,8 +1216,18 @@ export class Transaction
       this.#releaseUpstream(false, 0, code);
       const session = this.#session;
       const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
+      const hsts = this.#localHsts([]);
+      const headOnly = this.head.method === 'HEAD';
       session.writeClient(
-        serializeLocalResponse(status, statusText(status), body, !keepAlive, this.head.method === 'HEAD'),
+        hsts.length === 0
+          ? serializeLocalResponse(status, statusText(status), body, !keepAlive, headOnly)
+          : serializeLocalHead(
+              status,
+              statusText(status),
+              ['Content-Type', 'text/plain; charset=utf-8', ...hsts],
+              Buffer.byteLength(body),
+              !keepAlive,
+            ) + (headOnly ? '' : body),
         'latin1',
       );
       session.onTransactionDone(keepAlive);
@@ -1250,6 +1260,16 @@ export class Transaction
     this.#runHooks('send-response', STEP_WRITE_LOCAL);
   }
 
+  /**
+   * Strict-Transport-Security for an answer Junction makes itself (an error, a hook's or a rule's reply)
+   * on a route that sets `hsts`, over HTTPS, unless the answer has its own: `fields` to add.
+   */
+  #localHsts(fields: readonly string[]): readonly string[] {
+    const hsts = this.route?.hsts;
+    if (hsts === undefined || this.#session.tls === null) return NO_FIELDS;
+    return withHsts(undefined, hsts, fields) ?? NO_FIELDS;
+  }
+
   #writeHeldLocal(): void {
     const local = this.#heldLocal;
     if (local === null || this.#finished) return;
@@ -1264,7 +1284,8 @@ export class Transaction
     const session = this.#session;
     const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
     const { head, body } = local;
-    const text = serializeLocalHead(head.status, head.reason, head.headers, body.length, !keepAlive);
+    const headers = [...head.headers, ...this.#localHsts(head.headers)];
+    const text = serializeLocalHead(head.status, head.reason, headers, body.length, !keepAlive);
     const withBody = body.length > 0 && localResponseHasBody(this.head.method, head.status);
     session.writeClient(
       withBody ? Buffer.concat([Buffer.from(text, 'latin1'), body]) : Buffer.from(text, 'latin1'),
@@ -1418,6 +1439,8 @@ class RequestTransformSink implements TransformSink {
 
 /** Hands a decoded chunked response body to the transaction, which frames it for the client. */
 /** A sink for a dry run of the chunked decoder: only its verdict on the framing matters. */
+const NO_FIELDS: readonly string[] = [];
+
 const DISCARD_CHUNKS: ChunkSink = {
   onData: ignore,
   onEnd: ignore,

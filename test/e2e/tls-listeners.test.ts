@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { TlsCertificateError } from '../../src/index.ts';
-import { echoBackend, type EchoReply } from '../support/backends.ts';
+import { closedPort, echoBackend, type EchoReply } from '../support/backends.ts';
 import { createTestCa, type KeyPair } from '../support/certs.ts';
 import { connectTo, headerValue, RawClient, readUntil } from '../support/clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
@@ -294,11 +294,15 @@ routes:
   - match: { path: /own }
     cluster: own
     hsts: true
+  - match: { path: /down }
+    cluster: down
+    hsts: true
   - cluster: app
     hsts: { max_age: 600, include_subdomains: true }
 clusters:
   app: { backends: ["${app.address}"] }
   own: { backends: ["${own.address}"] }
+  down: { backends: ["127.0.0.1:${await closedPort()}"] }
 `);
     const secure = await httpsGet(junction.port, 'a.example.test', {
       ...trust,
@@ -314,12 +318,24 @@ clusters:
       '/own',
     );
     expect(headerValue(ownField.response.rawHeaders, 'strict-transport-security')).toBe('max-age=5');
+    // Junction's own answer on such a route carries it too (a browser heeds it on any HTTPS response).
+    const down = await httpsGet(
+      junction.port,
+      'a.example.test',
+      { ...trust, servername: 'a.example.test' },
+      '/down',
+    );
+    expect(down.response.statusCode).toBe(503);
+    expect(headerValue(down.response.rawHeaders, 'strict-transport-security')).toBe('max-age=31536000');
     const plainPort = junction.server.listeners[1]!.port;
     const client = await RawClient.connect(plainPort);
     onTestFinished(() => client.close());
     const overHttp = await client.exchange('GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
     expect(overHttp.statusCode).toBe(200);
     expect(headerValue(overHttp.rawHeaders, 'strict-transport-security')).toBeUndefined();
+    const downOverHttp = await client.exchange('GET /down HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
+    expect(downOverHttp.statusCode).toBe(503);
+    expect(headerValue(downOverHttp.rawHeaders, 'strict-transport-security')).toBeUndefined();
     expect(echo(overHttp.body).headers['x-forwarded-proto']).toBe('http');
   });
 });
