@@ -63,6 +63,11 @@ export interface HandshakeHandler<O> {
   failed(countedAs: string): void;
 }
 
+const PLAIN_HTTP_BODY = 'this port speaks HTTPS: use an https:// URL\n';
+const PLAIN_HTTP_ANSWER =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+  `Content-Length: ${PLAIN_HTTP_BODY.length}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_BODY}`;
+
 class PendingHandshake<O> {
   readonly socket: TLSSocket;
   readonly clientAddress: string;
@@ -161,8 +166,15 @@ export class TlsAcceptor<O = undefined> {
     socket.once('secure', () => {
       this.#secured(pending);
     });
-    socket.on('error', (error: Error) => {
-      if (!pending.settled && !pending.timedOut) this.onHandshakeError?.(error, clientAddress);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (pending.settled || pending.timedOut) return;
+      this.onHandshakeError?.(error, clientAddress);
+      // Plain HTTP sent to the HTTPS port (OpenSSL recognises a request line): answer it in clear, as
+      // nginx does, so a person trying http:// sees why instead of an empty reply. The raw socket is
+      // still writable; the TLS layer gave up on it.
+      if (error.code === 'ERR_SSL_HTTP_REQUEST' && !raw.destroyed) {
+        raw.write(PLAIN_HTTP_ANSWER, 'latin1', () => raw.destroy());
+      }
     });
     // The listener's sockets allow half-open connections (for HTTP); a client that stops sending
     // before its handshake is done never finishes it.

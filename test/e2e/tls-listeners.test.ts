@@ -386,7 +386,7 @@ clusters:
 });
 
 describe('handshakes that fail or stall', () => {
-  test('plain HTTP on an HTTPS port, a reset mid-handshake, and a silent client are closed and counted', async () => {
+  test('plain HTTP on an HTTPS port (answered 400 in clear), a reset mid-handshake, and a silent client are closed and counted', async () => {
     const junction = await start(`
 listeners:${httpsListener('\n      handshake_timeout: 300ms')}
 routes: [{ cluster: app }]
@@ -394,6 +394,9 @@ ${await twoClusters()}
 `);
     const plain = await RawClient.connect(junction.port);
     await plain.write('GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
+    const [answer] = await plain.readResponses(1, { timeoutMs: 2000 });
+    expect(answer?.statusCode).toBe(400);
+    expect(answer?.body.toString()).toContain('https://');
     expect(await plain.waitForEnd(2000)).toBe(true);
 
     const reset = await connectTo(junction.port);
