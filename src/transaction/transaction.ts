@@ -754,6 +754,8 @@ export class Transaction
       this.snapshot.config.timeouts.tunnelIdleMs,
       offset < buf.length ? buf.subarray(offset) : null,
     );
+    // Half-closes pass through a tunnel both ways: the upstream's FIN must not end our side of it.
+    channel.allowHalfOpen();
     channel.attach(tunnel);
     session.startTunnel(tunnel);
     return tunnel;

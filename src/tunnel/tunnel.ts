@@ -106,9 +106,9 @@ export class Tunnel {
     if (this.#over) return;
     this.bytesFromClient += chunk.length;
     this.#host.setDeadline(this.#idleMs);
-    // The upstream said it is done (FIN): nothing more can reach it, and its socket's write side is
-    // ended by Node, so the bytes are dropped rather than written after end.
-    if (this.#upstreamEof || this.#upstreamGone) return;
+    // A FIN from the upstream ends only its direction (the connection is half-open, as the client's
+    // is): the client may still send, until the upstream connection is gone.
+    if (this.#upstreamGone) return;
     if (!this.#upstream.write(chunk) && !this.#clientPaused) {
       this.#clientPaused = true;
       this.#client!.pause();

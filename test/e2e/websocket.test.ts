@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
 import { WebSocket } from 'ws';
 import type { TunnelReport, TxnContext } from '../../src/index.ts';
@@ -236,6 +236,41 @@ test('another protocol: early bytes both ways are kept, and a half-close travels
   await waitFor(() => ended, { what: 'the FIN coming back' });
   await expectNothingHeld(junction);
   expect(junction.server.stats().upstreamConnectionsOpen).toBe(0);
+});
+
+test('the backend half-closing first: its FIN reaches the client, which can still send, and the backend reads it', async () => {
+  const received: Buffer[] = [];
+  let backendSawEnd = false;
+  const backend = await rawBackend((socket: Socket) => {
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.includes('\r\n\r\n')) {
+        received.push(chunk);
+        return;
+      }
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      // Its last word, then its FIN: its direction is over, the other stays open.
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: last-word\r\n\r\nbye');
+    });
+    socket.on('end', () => {
+      backendSawEnd = true;
+    });
+  }, 'half-closer');
+  onTestFinished(() => backend.close());
+  const junction = await proxyToBackend(backend);
+  const socket = netConnect({ host: '127.0.0.1', port: junction.port, allowHalfOpen: true });
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  socket.write('GET / HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: last-word\r\n\r\n');
+  await readUntil(socket, (got) => got.toString('latin1').endsWith('bye'));
+  await ended;
+  socket.end('late words');
+  await waitFor(() => backendSawEnd, { what: 'the client FIN at the backend' });
+  expect(Buffer.concat(received).toString()).toBe('late words');
+  await expectNothingHeld(junction);
 });
 
 test('an upstream reset mid-tunnel cuts the client, and txn-close hooks see the report', async () => {
