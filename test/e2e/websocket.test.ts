@@ -263,7 +263,11 @@ test('the backend half-closing first: its FIN reaches the client, which can stil
   onTestFinished(() => {
     socket.destroy();
   });
-  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  const ended = new Promise<void>((resolve) =>
+    socket.once('end', () => {
+      resolve();
+    }),
+  );
   socket.write('GET / HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade\r\nUpgrade: last-word\r\n\r\n');
   await readUntil(socket, (got) => got.toString('latin1').endsWith('bye'));
   await ended;
