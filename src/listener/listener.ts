@@ -34,7 +34,7 @@ interface QueuedSocket {
  * the oldest ones are the likeliest to have given up already.
  */
 export class Listener {
-  readonly config: ListenerConfig;
+  #config: ListenerConfig;
   readonly #server: Server;
   readonly #clock: Clock;
   readonly #handlers: ListenerHandlers;
@@ -52,7 +52,7 @@ export class Listener {
   #closing = false;
 
   constructor(config: ListenerConfig, clock: Clock, handlers: ListenerHandlers) {
-    this.config = config;
+    this.#config = config;
     this.#clock = clock;
     this.#handlers = handlers;
     // A socket in its handshake holds a connection slot: it counts against max_connections.
@@ -70,6 +70,26 @@ export class Listener {
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
   }
 
+  get config(): ListenerConfig {
+    return this.#config;
+  }
+
+  /**
+   * For a reload that changes only this HTTPS listener's `tls` section: prepares the new certificates
+   * and settings (throws if they cannot serve) and returns the function that puts them in place. The
+   * listening socket, the accept queue and every session stay as they are.
+   */
+  prepareTlsUpdate(config: ListenerConfig): () => void {
+    if (this.tls === null || config.tls === undefined) {
+      throw new Error(`listener '${config.name}' is not an HTTPS listener before and after`);
+    }
+    const commit = this.tls.prepare(config.tls);
+    return () => {
+      commit();
+      this.#config = config;
+    };
+  }
+
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
@@ -77,7 +97,7 @@ export class Listener {
       };
       this.#server.once('error', onError);
       this.#server.listen(
-        { host: this.config.address, port: this.config.port, backlog: DEFAULT_LISTEN_BACKLOG },
+        { host: this.#config.address, port: this.#config.port, backlog: DEFAULT_LISTEN_BACKLOG },
         () => {
           this.#server.removeListener('error', onError);
           resolve();
@@ -89,7 +109,7 @@ export class Listener {
   /** The bound port (differs from the config when it asked for port 0). */
   get port(): number {
     const address = this.#server.address();
-    return typeof address === 'object' && address !== null ? address.port : this.config.port;
+    return typeof address === 'object' && address !== null ? address.port : this.#config.port;
   }
 
   get queued(): number {
@@ -103,14 +123,14 @@ export class Listener {
       return;
     }
     // Behind a PROXY protocol peer the client is known only once its header is read: admitClient().
-    if (this.config.proxyProtocol === undefined && this.#overClientCap(socket, socket.remoteAddress ?? '')) {
+    if (this.#config.proxyProtocol === undefined && this.#overClientCap(socket, socket.remoteAddress ?? '')) {
       return;
     }
-    if (this.active < this.config.maxConnections) {
+    if (this.active < this.#config.maxConnections) {
       this.#start(socket);
       return;
     }
-    if (this.#queue.length >= this.config.acceptQueueSize) {
+    if (this.#queue.length >= this.#config.acceptQueueSize) {
       this.droppedFromQueue++;
       socket.destroy();
       return;
@@ -122,12 +142,12 @@ export class Listener {
 
   /** Refuses `socket` with 429 when its address already has the most sessions allowed. */
   #overClientCap(socket: Socket, address: string): boolean {
-    const cap = this.config.maxConnectionsPerClient;
+    const cap = this.#config.maxConnectionsPerClient;
     if (cap === 0 || (this.#perClient.get(address) ?? 0) < cap) return false;
     this.refusedPerClient++;
     socket.on('error', ignoreError);
     // A TLS client cannot read a plain-text 429, nor a TCP listener's client: they are simply closed.
-    if (this.tls !== null || this.config.tcp !== undefined) {
+    if (this.tls !== null || this.#config.tcp !== undefined) {
       socket.destroy();
       return true;
     }
@@ -140,7 +160,7 @@ export class Listener {
 
   #start(socket: Socket): void {
     this.active++;
-    if (this.config.maxConnectionsPerClient !== 0 && this.config.proxyProtocol === undefined) {
+    if (this.#config.maxConnectionsPerClient !== 0 && this.#config.proxyProtocol === undefined) {
       const address = socket.remoteAddress ?? '';
       this.#perClient.set(address, (this.#perClient.get(address) ?? 0) + 1);
     }
@@ -153,7 +173,7 @@ export class Listener {
    */
   secure(socket: Socket, peer: ClientPeer | undefined): void {
     const countedAs =
-      this.config.proxyProtocol === undefined
+      this.#config.proxyProtocol === undefined
         ? (socket.remoteAddress ?? '')
         : (peer?.address ?? socket.remoteAddress ?? '');
     this.tls!.accept(socket, countedAs, peer);
@@ -169,7 +189,7 @@ export class Listener {
       this.sessionEnded(undefined);
       return false;
     }
-    if (this.config.maxConnectionsPerClient !== 0) {
+    if (this.#config.maxConnectionsPerClient !== 0) {
       this.#perClient.set(clientAddress, (this.#perClient.get(clientAddress) ?? 0) + 1);
     }
     return true;
@@ -181,7 +201,7 @@ export class Listener {
    */
   sessionEnded(clientAddress: string | undefined): void {
     this.active--;
-    if (this.config.maxConnectionsPerClient !== 0 && clientAddress !== undefined) {
+    if (this.#config.maxConnectionsPerClient !== 0 && clientAddress !== undefined) {
       const count = (this.#perClient.get(clientAddress) ?? 1) - 1;
       if (count === 0) this.#perClient.delete(clientAddress);
       else this.#perClient.set(clientAddress, count);
@@ -197,7 +217,7 @@ export class Listener {
   /** Drops queued sockets that waited too long (the oldest sit at the front) and overdue TLS handshakes. */
   expireQueue(): void {
     this.tls?.expire();
-    const limit = this.#clock.now() - this.config.acceptQueueTimeoutMs;
+    const limit = this.#clock.now() - this.#config.acceptQueueTimeoutMs;
     const queue = this.#queue;
     while (queue.length > 0 && queue[0]!.acceptedAt <= limit) {
       this.droppedFromQueue++;

@@ -96,8 +96,27 @@ describe('planListeners', () => {
     expect(plan).toEqual({
       open: [{ name: 'd', port: 4 }],
       close: ['c'],
+      update: [],
       rebind: [{ name: 'b', port: 20 }],
       keep: ['a'],
     });
+  });
+
+  test('an HTTPS listener whose tls section alone changed is updated in place; any other change rebinds', () => {
+    const tls = (cert: string) => ({ certificates: [{ id: 'site', cert }] });
+    const plan = planListeners(
+      [
+        { name: 'renewed', port: 443, tls: tls('old') },
+        { name: 'moved', port: 443, tls: tls('old') },
+        { name: 'became-https', port: 80 },
+      ],
+      [
+        { name: 'renewed', port: 443, tls: tls('new') },
+        { name: 'moved', port: 8443, tls: tls('new') },
+        { name: 'became-https', port: 80, tls: tls('new') },
+      ],
+    );
+    expect(plan.update.map((c) => c.name)).toEqual(['renewed']);
+    expect(plan.rebind.map((c) => c.name)).toEqual(['moved', 'became-https']);
   });
 });

@@ -451,6 +451,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
       );
     },
     listeners: this.#listeners,
+    prepareTlsUpdate: (listenerConfig) =>
+      this.#listeners.get(listenerConfig.name)!.prepareTlsUpdate(listenerConfig),
     bind: async (listenerConfig) => {
       const listener = this.#newListener(listenerConfig);
       await listener.listen();

@@ -45,6 +45,8 @@ export interface ReloadPort {
   /** Bound listeners by name; applyReload() updates it. */
   readonly listeners: Map<string, Listener>;
   bind(config: ListenerConfig): Promise<Listener>;
+  /** Prepares an HTTPS listener's new `tls` section (throws if it cannot serve); the result applies it. */
+  prepareTlsUpdate(config: ListenerConfig): () => void;
   /** Stops accepting and drains the listener's sessions; does not wait for them. */
   unbind(listener: Listener): void;
   swap(
@@ -81,6 +83,14 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   }
 
   const plan = planListeners(previous.config.listeners, config.listeners);
+  let tlsUpdates: (() => void)[];
+  try {
+    tlsUpdates = plan.update.map((listenerConfig) => port.prepareTlsUpdate(listenerConfig));
+  } catch (error) {
+    await plugins?.dispose();
+    config.rules?.dispose();
+    throw new ReloadError(`reload refused: ${describe(error)}`, { cause: error });
+  }
   const opened: Listener[] = [];
   /** Listeners a rebind closed before binding again, to restore if the reload fails. */
   const replaced: Listener[] = [];
@@ -115,6 +125,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   }
 
   for (const listener of opened) port.listeners.set(listener.config.name, listener);
+  for (const apply of tlsUpdates) apply();
   for (const name of plan.close) {
     const listener = port.listeners.get(name);
     if (listener === undefined) continue;
@@ -127,7 +138,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
       .log()
       .info(
         { listener: listener.config.name },
-        `listening on http://${listener.config.address}:${listener.port}`,
+        `listening on ${listener.config.tcp !== undefined ? 'tcp' : listener.tls === null ? 'http' : 'https'}://${listener.config.address}:${listener.port}`,
       );
   }
   port

@@ -95,15 +95,15 @@ class PendingHandshake<O> {
  * connection.
  */
 export class TlsAcceptor<O = undefined> {
-  readonly store: CertificateStore;
-  readonly #config: ListenerTlsConfig;
+  #store: CertificateStore;
+  #config: ListenerTlsConfig;
   readonly #clock: Clock;
   readonly #handler: HandshakeHandler<O>;
   /** Handshakes in start order, so expiry stops at the first one still in time. */
   readonly #pending = new Set<PendingHandshake<O>>();
   /** Never listens: Node emits OCSPRequest on the server a TLSSocket names, and this is that server. */
   readonly #events = new TlsServer();
-  readonly #alpn: string[] | undefined;
+  #alpn: string[] | undefined;
   #completed = 0;
   #failed = 0;
   #timedOut = 0;
@@ -115,20 +115,30 @@ export class TlsAcceptor<O = undefined> {
     this.#config = config;
     this.#clock = clock;
     this.#handler = handler;
-    this.#alpn = config.alpn.length === 0 ? undefined : [...config.alpn];
-    this.store = new CertificateStore(
-      { minVersion: config.minVersion, maxVersion: config.maxVersion, ciphers: config.ciphers },
-      config.defaultCertificate,
-    );
-    for (const certificate of config.certificates) {
-      this.store.add(certificate.id, {
-        cert: certificate.cert,
-        key: certificate.key,
-        names: certificate.names,
-        ocsp: certificate.ocsp,
-      });
-    }
+    this.#alpn = alpnOf(config);
+    this.#store = buildStore(config);
     this.wireOcsp();
+  }
+
+  /** The certificates handshakes are served from now. */
+  get store(): CertificateStore {
+    return this.#store;
+  }
+
+  /**
+   * Builds what `config` asks for (every certificate loaded, its secure context made) without touching
+   * what serves now, and throws TlsCertificateError when that cannot be done. The function it returns
+   * swaps it in: handshakes that start afterwards use it, those under way finish as they began, and
+   * certificates added at runtime give way to the config's.
+   */
+  prepare(config: ListenerTlsConfig): () => void {
+    const store = buildStore(config);
+    return () => {
+      this.#store = store;
+      this.#config = config;
+      this.#alpn = alpnOf(config);
+      this.wireOcsp();
+    };
   }
 
   get counters(): HandshakeCounters {
@@ -146,7 +156,7 @@ export class TlsAcceptor<O = undefined> {
    * connection is counted under, `origin` anything the caller wants back with the secured socket.
    */
   accept(raw: Socket, clientAddress: string, origin: O): void {
-    const defaultCertificate = this.store.defaultCertificate;
+    const defaultCertificate = this.#store.defaultCertificate;
     if (defaultCertificate === undefined) {
       // Unreachable while the store refuses to lose its last certificate; never serve without one.
       raw.destroy();
@@ -207,13 +217,13 @@ export class TlsAcceptor<O = undefined> {
 
   /** Listens for OCSP requests once some certificate has a response to staple (it costs a callback per handshake). */
   wireOcsp(): void {
-    if (this.#ocspWired || !this.store.hasOcsp) return;
+    if (this.#ocspWired || !this.#store.hasOcsp) return;
     this.#ocspWired = true;
     this.#events.on(
       'OCSPRequest',
       (certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
         // No response for this certificate: nothing is stapled and the handshake goes on.
-        callback(null, this.store.ocspFor(certificate));
+        callback(null, this.#store.ocspFor(certificate));
       },
     );
   }
@@ -222,7 +232,7 @@ export class TlsAcceptor<O = undefined> {
     serverName: string,
     callback: (error: Error | null, context?: SecureContext) => void,
   ): void => {
-    callback(null, this.store.lookup(normaliseName(serverName))?.context);
+    callback(null, this.#store.lookup(normaliseName(serverName))?.context);
   };
 
   #secured(pending: PendingHandshake<O>): void {
@@ -238,7 +248,7 @@ export class TlsAcceptor<O = undefined> {
     const info = new TlsConnectionInfo(
       socket,
       serverName,
-      this.store.lookup(serverName),
+      this.#store.lookup(serverName),
       this.#config.strictSniBinding,
     );
     this.#handler.secured(socket, info, pending.origin);
@@ -251,4 +261,24 @@ export class TlsAcceptor<O = undefined> {
     if (!pending.timedOut) this.#failed++;
     this.#handler.failed(pending.clientAddress);
   }
+}
+
+function alpnOf(config: ListenerTlsConfig): string[] | undefined {
+  return config.alpn.length === 0 ? undefined : [...config.alpn];
+}
+
+function buildStore(config: ListenerTlsConfig): CertificateStore {
+  const store = new CertificateStore(
+    { minVersion: config.minVersion, maxVersion: config.maxVersion, ciphers: config.ciphers },
+    config.defaultCertificate,
+  );
+  for (const certificate of config.certificates) {
+    store.add(certificate.id, {
+      cert: certificate.cert,
+      key: certificate.key,
+      names: certificate.names,
+      ocsp: certificate.ocsp,
+    });
+  }
+  return store;
 }

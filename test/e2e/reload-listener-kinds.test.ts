@@ -14,6 +14,7 @@ import { echoBackend, rawBackend } from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { connectTo, request } from '../support/clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
+import { TlsClient } from '../support/tls-clients.ts';
 import { withTimeout } from '../support/wait-for.ts';
 
 const ca = createTestCa('Junction reload Test CA');
@@ -113,12 +114,24 @@ clusters:
   expect(same.diff.listeners).toEqual({ added: [], removed: [], modified: [] });
   expect(port('secure')).toBe(securePort);
 
-  // A renewed certificate in the file the config names: the listener is modified, and new handshakes
-  // get the new certificate.
+  // A renewed certificate in the file the config names: the listener is updated in place (same socket,
+  // same port, its open connections kept), and new handshakes get the new certificate.
+  const open = await TlsClient.connect(port('secure'), { ca: ca.cert, servername: 'site.example.test' });
+  onTestFinished(() => {
+    open.close();
+  });
+  expect((await open.request('site.example.test', '/before')).statusCode).toBe(200);
   writeCertificate(['site.example.test', 'www.site.example.test']);
   const renewed = await reloadYaml(junction, `${plain}${https}${tcp}${base}`);
   expect(renewed.diff.listeners.modified).toEqual(['secure']);
+  expect(port('secure')).toBe(securePort);
   expect(await servedNames(port('secure'), 'www.site.example.test')).toContain('DNS:www.site.example.test');
+  expect((await open.request('site.example.test', '/after')).statusCode).toBe(200);
+
+  // A change beyond tls (here its connection limit) rebinds it.
+  const limited = https.replace('port: 0\n', 'port: 0\n    max_connections: 100\n');
+  const rebound = await reloadYaml(junction, `${plain}${limited}${tcp}${base}`);
+  expect(rebound.diff.listeners.modified).toEqual(['secure']);
 
   const secureNow = port('secure');
   const rawNow = port('raw');
