@@ -106,6 +106,7 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     case '--help':
     case '-h':
       return help(context);
+    case 'version':
     case '--version':
     case '-v':
       context.stdout.write(`${readVersion()}\n`);

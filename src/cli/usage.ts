@@ -9,6 +9,7 @@ Commands:
   check -c FILE        Validate FILE; print every problem as file:line:column: message
   ctl <command>        Talk to a running Junction's admin API (junction ctl --help)
   help                 Show this help
+  version              Show the version
 
 Options:
   -c, --config FILE    The YAML config file (reference: docs/configuration.md)
