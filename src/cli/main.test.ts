@@ -22,7 +22,9 @@ interface FakeProcess {
 }
 
 /** A process for main(): captured output, an emitter for signals, and a fake server. */
-function fakeProcess(options: { startError?: Error; closeHangs?: boolean } = {}): FakeProcess {
+function fakeProcess(
+  options: { startError?: Error; closeHangs?: boolean; env?: Record<string, string> } = {},
+): FakeProcess {
   let stdout = '';
   let stderr = '';
   const signals = new EventEmitter();
@@ -32,7 +34,7 @@ function fakeProcess(options: { startError?: Error; closeHangs?: boolean } = {})
   const context: CliContext = {
     stdout: { write: (text) => (stdout += text) },
     stderr: { write: (text) => (stderr += text) },
-    env: {},
+    env: options.env ?? {},
     signals: {
       on: (signal, listener) => signals.on(signal, listener),
       off: (signal, listener) => signals.off(signal, listener),
@@ -199,6 +201,27 @@ describe('junction run', () => {
     await until(() => p.signals.listenerCount('SIGTERM') === 1);
     p.signals.emit('SIGTERM', 'SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  test.each(['verbose', 'warning', '30'])(
+    'JUNCTION_LOG_LEVEL=%s: usage naming the levels, exit 2, nothing starts',
+    async (level) => {
+      const p = fakeProcess({ env: { JUNCTION_LOG_LEVEL: level } });
+      expect(await main(['run', '-c', GOOD], p.context)).toBe(2);
+      expect(p.stderr()).toContain(
+        `junction: JUNCTION_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (in any case), got '${level}'`,
+      );
+      expect(p.started).toEqual([]);
+    },
+  );
+
+  test.each(['WARN', 'Info', 'debug', ''])('JUNCTION_LOG_LEVEL=%j is a level: run starts', async (level) => {
+    const p = fakeProcess({ env: { JUNCTION_LOG_LEVEL: level } });
+    const exit = main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    p.signals.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(0);
+    expect(p.stderr()).toBe('');
   });
 
   test('an invalid config is reported and nothing starts, exit 1', async () => {

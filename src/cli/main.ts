@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configDocument } from '../config/index.ts';
+import { createLogger, LOG_LEVELS, parseLogLevel } from '../log/index.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { parsePort, runQuickStart } from './quick-start.ts';
@@ -54,9 +55,25 @@ function check(args: readonly string[], context: CliContext): Promise<number> | 
   return runCheck(requireConfig(values.config, 'check'), context);
 }
 
-async function run(args: readonly string[], context: CliContext): Promise<number> {
+/**
+ * `run` logs at JUNCTION_LOG_LEVEL (any case; unset or empty: info). A level that names none is a
+ * usage error, found before anything starts, not a logger's stack trace.
+ */
+function withLogger(context: CliContext): CliContext {
+  const text = context.env['JUNCTION_LOG_LEVEL'] ?? '';
+  const level = text === '' ? 'info' : parseLogLevel(text);
+  if (level === undefined) {
+    throw new UsageError(
+      `JUNCTION_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (in any case), got '${text}'`,
+    );
+  }
+  return context.logger === undefined ? { ...context, logger: createLogger({ level }) } : context;
+}
+
+async function run(args: readonly string[], given: CliContext): Promise<number> {
   const values = parse(args, RUN_OPTIONS);
-  if (values.help === true) return help(context);
+  if (values.help === true) return help(given);
+  const context = withLogger(given);
   const port = values.port === undefined ? undefined : parsePort(values.port);
   if (values.port !== undefined && port === undefined) {
     throw new UsageError(`--port must be a port number from 0 to 65535, got '${values.port}'`);

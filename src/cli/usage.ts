@@ -22,7 +22,8 @@ Options:
 Environment:
   PORT                 (quick start) The listener port, like --port
   BACKEND_BASE_PORT    (quick start) The first demo backend port; 0 picks free ports
-  JUNCTION_LOG_LEVEL   trace, debug, info (default), warn, error or silent
+  JUNCTION_LOG_LEVEL   (run) trace, debug, info (default), warn, error, fatal or silent,
+                       in any case
 
 Exit status: 0 success, 1 invalid config or failure, 2 usage error.
 `;

@@ -127,6 +127,23 @@ test('check exits non-zero when the file does not exist', async () => {
   expect(run.stderr).toContain('junction-no-such-file.yaml');
 });
 
+test('run with a JUNCTION_LOG_LEVEL that names no level: a usage error (exit 2), not a stack trace', async () => {
+  const file = await configFile(
+    'ok.yaml',
+    'listeners: [{ address: 127.0.0.1, port: 0 }]\nroutes: [{ cluster: app }]\nclusters:\n  app: { backends: ["127.0.0.1:9001"] }\n',
+  );
+  vi.stubEnv('JUNCTION_LOG_LEVEL', 'verbose');
+  onTestFinished(() => {
+    vi.unstubAllEnvs();
+  });
+  const run = await runCli(['run', '-c', file]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(
+    "JUNCTION_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (in any case), got 'verbose'",
+  );
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+});
+
 test('--version prints the package version and --help prints usage, both exiting 0', async () => {
   const version = await runCli(['--version']);
   const help = await runCli(['--help']);
