@@ -9,9 +9,12 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
-/** Shutdown signals, and SIGHUP: re-read the config file. */
-export type ProcessSignal = ShutdownSignal | 'SIGHUP';
+/** SIGQUIT too: nginx's graceful stop, which operators (and nginx images' STOPSIGNAL) send by habit. */
+export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
+/** Signals Junction does not use yet: logged and ignored rather than left to end the process silently. */
+export type IgnoredSignal = 'SIGUSR2';
+/** Shutdown signals; SIGHUP: re-read the config file; ignored ones. */
+export type ProcessSignal = ShutdownSignal | 'SIGHUP' | IgnoredSignal;
 
 /** Where signals arrive: `process` in production, an EventEmitter in tests. */
 export interface SignalSource {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { JunctionConfig } from '../config/index.ts';
-import { silentLogger } from '../log/index.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type Logger } from '../log/index.ts';
 import type { CliContext, RunningServer, ShutdownSignal } from './cli-context.ts';
 import { main } from './main.ts';
 import { USAGE } from './usage.ts';
@@ -23,7 +24,7 @@ interface FakeProcess {
 
 /** A process for main(): captured output, an emitter for signals, and a fake server. */
 function fakeProcess(
-  options: { startError?: Error; closeHangs?: boolean; env?: Record<string, string> } = {},
+  options: { startError?: Error; closeHangs?: boolean; env?: Record<string, string>; logger?: Logger } = {},
 ): FakeProcess {
   let stdout = '';
   let stderr = '';
@@ -40,7 +41,7 @@ function fakeProcess(
       off: (signal, listener) => signals.off(signal, listener),
     },
     exit: (code) => exits.push(code),
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     startJunction: (config) => {
       started.push(config);
       if (options.startError) return Promise.reject(options.startError);
@@ -191,6 +192,41 @@ describe('junction run', () => {
     p.signals.emit('SIGINT', 'SIGINT');
     expect(p.exits).toEqual([1]);
     expect(p.closes).toEqual([1500]);
+  });
+
+  test('SIGQUIT closes gracefully too (nginx operators send it for a graceful stop)', async () => {
+    const p = fakeProcess();
+    const exit = main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGQUIT') === 1);
+    p.signals.emit('SIGQUIT', 'SIGQUIT');
+    expect(await exit).toBe(0);
+    expect(p.closes).toEqual([1500]);
+    expect(p.exits).toEqual([]);
+  });
+
+  test('SIGUSR2 is logged and ignored, from start to exit', async () => {
+    const lines: { level: number; msg: string; signal?: string }[] = [];
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const p = fakeProcess({ logger: createLogger({ level: 'warn', destination: sink }) });
+    const exit = main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    expect(p.signals.emit('SIGUSR2', 'SIGUSR2')).toBe(true);
+    await until(() => lines.length === 1);
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      signal: 'SIGUSR2',
+      msg: 'SIGUSR2 is not used by Junction yet; ignored',
+    });
+    expect(p.closes).toEqual([]);
+    expect(p.exits).toEqual([]);
+    p.signals.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(0);
+    expect(p.signals.listenerCount('SIGUSR2')).toBe(0);
   });
 
   test('--port overrides the listener port', async () => {

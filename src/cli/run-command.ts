@@ -1,15 +1,24 @@
 /**
  * `junction run`: start Junction on a validated config and own the process lifecycle. The first
- * SIGTERM or SIGINT closes gracefully (within timeouts.shutdown_grace); a second one exits at once,
- * for the operator whose clients will not finish. SIGHUP re-reads the config file (live-config.ts).
+ * SIGTERM, SIGINT or SIGQUIT closes gracefully (within timeouts.shutdown_grace); a second one exits at
+ * once, for the operator whose clients will not finish. SIGHUP re-reads the config file
+ * (live-config.ts). SIGUSR2, whose default action would end the process without a word, is logged and
+ * ignored. SIGUSR1 stays Node's (it opens the inspector).
  */
 import type { JunctionConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import type { JunctionServer } from '../server/index.ts';
-import type { CliContext, RunningServer, ShutdownSignal, StartJunction } from './cli-context.ts';
+import type {
+  CliContext,
+  IgnoredSignal,
+  RunningServer,
+  ShutdownSignal,
+  StartJunction,
+} from './cli-context.ts';
 import { startLiveConfig, type LiveConfig } from './live-config.ts';
 
-const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
+const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
+const IGNORED_SIGNALS: readonly IgnoredSignal[] = ['SIGUSR2'];
 
 /** Exit status after a forced (second-signal) exit. */
 export const FORCED_EXIT_CODE = 1;
@@ -85,6 +94,24 @@ export async function runJunction(
   hooks: RunHooks = {},
 ): Promise<number> {
   const logger = context.logger ?? createLogger();
+  // From the start to the end of the run, so no moment of it is left to the default action.
+  const onIgnored = (signal: IgnoredSignal): void => {
+    logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
+  };
+  for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
+  try {
+    return await startAndServe(config, context, hooks, logger);
+  } finally {
+    for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
+  }
+}
+
+async function startAndServe(
+  config: JunctionConfig,
+  context: CliContext,
+  hooks: RunHooks,
+  logger: Logger,
+): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
   const early = { hangup: false };
