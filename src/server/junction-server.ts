@@ -21,6 +21,7 @@ import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { ruleHookTables } from '../rules/index.ts';
 import { configHash } from './config-diff.ts';
 import { drainUpstream } from './drain.ts';
+import { closeWithinGrace } from './shutdown-grace.ts';
 import { Retirement } from './retirement.ts';
 import { ReloadError } from '../errors/index.ts';
 
@@ -730,25 +731,20 @@ class ServerRuntime implements JunctionServer, SessionHost {
     ]);
     this.#proxyStep.closeAll();
     for (const session of this.#sessions.keys()) session.drain();
-    if (this.#sessions.size > 0) {
-      const allGone = new Promise<void>((resolve) => {
-        this.#sessionsGone = resolve;
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([allGone, graceOver]);
-      clearTimeout(timer);
-      for (const session of this.#sessions.keys()) session.destroy();
-    }
+    const allGone =
+      this.#sessions.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#sessionsGone = resolve;
+          });
+    const grace = await closeWithinGrace(this.#sessions, allGone, graceMs, this.log);
     await stopped;
     clearInterval(this.#sweepTimer);
     await this.#retirement.flush();
     this.#connector.close();
     await this.#plugins?.dispose();
     this.#config.rules?.dispose();
-    this.log.info('stopped');
+    this.log.info({ cutRequests: grace.cut.requests, cutTunnels: grace.cut.tunnels }, 'stopped');
   }
 }
 

@@ -11,7 +11,7 @@ import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
 import { Transaction } from '../transaction/transaction.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 import type { Clock } from '../util/clock.ts';
-import type { ClientPeer, ServedSession } from './served-session.ts';
+import type { ClientPeer, ServedSession, SessionActivity } from './served-session.ts';
 
 /** What a session needs from the server that accepted it. */
 export interface SessionHost {
@@ -121,6 +121,22 @@ export class Http1Session implements SessionPort, ServedSession {
   /** The snapshot of the transaction under way, if any: a reload frees an old snapshot once none holds it. */
   get transactionSnapshot(): RuntimeSnapshot | undefined {
     return this.#txn?.snapshot;
+  }
+
+  get activity(): SessionActivity {
+    switch (this.#state) {
+      case 'idle':
+        // Pipelined requests read ahead are still to be answered: drain() does not close on them.
+        return this.#pending === null ? 'idle' : 'request';
+      case 'head':
+      case 'transaction':
+        return 'request';
+      case 'tunnel':
+        return 'tunnel';
+      case 'closing':
+      case 'closed':
+        return 'idle';
+    }
   }
 
   /** Shutdown: close now if idle, else after the current response. */

@@ -3,6 +3,12 @@
  * the zombie checker's mark, and ways to end it. Both session kinds implement it, so the sweep and
  * the zombie checker cover every client connection.
  */
+/**
+ * `request`: a request is being read, proxied or answered (or a pipelined one waits); `tunnel`: a
+ * WebSocket or TCP relay is open; `idle`: nothing is under way (between requests, or closing).
+ */
+export type SessionActivity = 'idle' | 'request' | 'tunnel';
+
 export interface ServedSession {
   /** When the current deadline passes, on the host's clock; 0 when none is armed. */
   deadlineAt: number;
@@ -18,6 +24,8 @@ export interface ServedSession {
   readonly requests: number;
   /** Called by the sweep once `deadlineAt` has passed. */
   onDeadline(): void;
+  /** What the connection carries now; shutdown counts what it waits for, and what it had to cut. */
+  readonly activity: SessionActivity;
   /** Shutdown: end at the next clean point. */
   drain(): void;
   /** Cut the client connection now. */

@@ -11,7 +11,7 @@ import type {
   UpstreamChannel,
   UpstreamHandler,
 } from '../router/index.ts';
-import type { ClientPeer, ServedSession } from '../session/index.ts';
+import type { ClientPeer, ServedSession, SessionActivity } from '../session/index.ts';
 import type { SelectionInput } from '../strategies/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
@@ -113,6 +113,11 @@ export class TcpSession
   }
 
   // ServedSession
+
+  /** Before the upstream is chosen (reading a ClientHello) nothing is relayed yet. */
+  get activity(): SessionActivity {
+    return this.#state === 'connecting' || this.#state === 'open' ? 'tunnel' : 'idle';
+  }
 
   onDeadline(): void {
     this.deadlineAt = 0;

@@ -1,13 +1,16 @@
 /**
  * Graceful shutdown: close() stops accepting at once, lets in-flight transactions finish within the grace
- * period, closes idle connections, and resolves; past the grace period it cuts what is left.
+ * period, closes idle connections, and resolves; past the grace period it cuts what is left, and the
+ * log says how much was in flight, how much finished in time and how much was cut.
  */
 import { connect } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
 import { neverAnswerBackend, slowHeadBackend } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
-import { proxyToBackend } from '../support/start-junction.ts';
+import { capturedLogs } from '../support/logs.ts';
+import { backendList, proxyToBackend, startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
+import { closed, openWebSocket, wsBackend } from '../support/websocket.ts';
 
 /** Resolves with the error code of a connection attempt, or `connected`. */
 function tryConnect(port: number): Promise<string> {
@@ -75,4 +78,95 @@ test('past the grace period close() cuts the connection of a request still waiti
   const result = await pending;
   expect(result.ended).toBe(true);
   expect(result.timedOut).toBe(false);
+});
+
+test('the log says what was in flight at shutdown, what finished within the grace period, and what it cut', async () => {
+  // Slow enough to be still under way when close() comes, quick enough to finish within its grace.
+  const slow = await slowHeadBackend(1_500);
+  const quick = await slowHeadBackend(0, 'quick');
+  const stall = await neverAnswerBackend();
+  const ws = await wsBackend('ws');
+  for (const backend of [slow, quick, stall, ws]) onTestFinished(() => backend.close());
+  const { logger, lines } = capturedLogs('info');
+  const junction = await startJunctionFromYaml(
+    `
+routes:
+  - { match: { path: /slow }, cluster: slow }
+  - { match: { path: /quick }, cluster: quick }
+  - { match: { path: /ws }, cluster: ws }
+  - { match: { path: / }, cluster: stall }
+clusters:
+  slow: { backends: ${backendList(slow)} }
+  quick: { backends: ${backendList(quick)} }
+  ws: { backends: ${backendList(ws)} }
+  stall: { backends: ${backendList(stall)} }
+`,
+    { logger },
+  );
+  onTestFinished(() => junction.close());
+
+  // An idle keep-alive connection, which is not in flight; then in flight: one request that finishes
+  // during the grace period, two that never get an answer, and one WebSocket.
+  const idle = await RawClient.connect(junction.port);
+  onTestFinished(() => idle.close());
+  await idle.exchange('GET /quick HTTP/1.1\r\nHost: s.test\r\n\r\n');
+  const finishing = request(junction.port, { path: '/slow' });
+  const stalled = [1, 2].map(() =>
+    rawRequest(junction.port, 'GET /stall HTTP/1.1\r\nHost: s.test\r\n\r\n', { timeoutMs: 10_000 }),
+  );
+  const socket = await openWebSocket(`ws://127.0.0.1:${junction.port}/ws`);
+  onTestFinished(() => {
+    socket.terminate();
+  });
+  await waitFor(() => stall.connections === 2 && slow.requestsStarted === 1, {
+    what: 'the requests to reach their backends',
+  });
+
+  await withTimeout(junction.close(3_000), 6_000, 'close(3000)');
+  expect((await finishing).status).toBe(200);
+  for (const result of await Promise.all(stalled)) expect(result.ended).toBe(true);
+  await closed(socket);
+
+  expect(lines.find((line) => line.msg.startsWith('shutdown: '))).toMatchObject({
+    level: 30,
+    graceMs: 3000,
+    inFlightRequests: 3,
+    inFlightTunnels: 1,
+    msg: 'shutdown: 3 requests and 1 tunnel in flight; waiting up to 3000 ms for them (shutdown_grace)',
+  });
+  expect(lines.find((line) => line.msg.startsWith('shutdown_grace'))).toMatchObject({
+    level: 40,
+    graceMs: 3000,
+    inFlight: 4,
+    finished: 1,
+    cut: 3,
+    cutRequests: 2,
+    cutTunnels: 1,
+    msg: 'shutdown_grace (3000 ms) ended: cut 2 requests and 1 tunnel still in flight; 1 of 4 finished in time',
+  });
+  expect(lines.find((line) => line.msg === 'stopped')).toMatchObject({ cutRequests: 2, cutTunnels: 1 });
+});
+
+test('when everything in flight finishes within the grace period, the log says so and nothing was cut', async () => {
+  const slow = await slowHeadBackend(200);
+  onTestFinished(() => slow.close());
+  const { logger, lines } = capturedLogs('info');
+  const junction = await startJunctionFromYaml(
+    `routes: [{ cluster: app }]\nclusters:\n  app: { backends: ${backendList(slow)} }\n`,
+    { logger },
+  );
+  onTestFinished(() => junction.close());
+  const responses = [1, 2].map(() => request(junction.port, { path: '/slow' }));
+  await waitFor(() => slow.requestsStarted === 2, { what: 'both requests to reach the backend' });
+  await withTimeout(junction.close(5_000), 5_000, 'close(5000)');
+  for (const res of await Promise.all(responses)) expect(res.status).toBe(200);
+  expect(lines.some((line) => line.msg.startsWith('shutdown_grace'))).toBe(false);
+  expect(lines.find((line) => line.msg.startsWith('shutdown: all'))).toMatchObject({
+    level: 30,
+    inFlight: 2,
+    finished: 2,
+    cut: 0,
+    msg: 'shutdown: all 2 in flight finished within shutdown_grace',
+  });
+  expect(lines.find((line) => line.msg === 'stopped')).toMatchObject({ cutRequests: 0, cutTunnels: 0 });
 });
