@@ -3,6 +3,8 @@
  * and Connector, the current snapshot, the deadline sweep, and graceful shutdown.
  * - Reloads: swaps in a new snapshot, carrying over unchanged clusters' runtimes and backends' state,
  *   diffs listeners by name, and frees what the old config held once nothing uses it (reload.ts).
+ * - Shutdown: drains sessions, waits up to shutdown_grace, cuts the rest and logs how much it cut
+ *   (shutdown-grace.ts).
  * Does not: parse config files (config/), handle process signals (cli/) or serve the admin API (admin/).
  */
 export {
