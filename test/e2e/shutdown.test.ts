@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
-import { neverAnswerBackend, slowHeadBackend } from '../support/backends.ts';
+import { neverAnswerBackend, rawBackend, slowHeadBackend } from '../support/backends.ts';
 import { rawRequest, RawClient, request } from '../support/clients.ts';
 import { capturedLogs } from '../support/logs.ts';
 import { backendList, proxyToBackend, startJunctionFromYaml } from '../support/start-junction.ts';
@@ -169,4 +169,28 @@ test('when everything in flight finishes within the grace period, the log says s
     msg: 'shutdown: all 2 in flight finished within shutdown_grace',
   });
   expect(lines.find((line) => line.msg === 'stopped')).toMatchObject({ cutRequests: 0, cutTunnels: 0 });
+});
+
+test('an open relay on a TCP listener counts as a tunnel in flight, and is cut when the grace period ends', async () => {
+  const backend = await rawBackend((socket) => {
+    socket.write('hello\n');
+  }, 'greeter');
+  onTestFinished(() => backend.close());
+  const { logger, lines } = capturedLogs('info');
+  const junction = await startJunctionFromYaml(
+    `listeners:\n  - { address: 127.0.0.1, port: 0, protocol: tcp, cluster: db }\nclusters:\n  db: { backends: ${backendList(backend)} }\n`,
+    { logger },
+  );
+  onTestFinished(() => junction.close());
+  const client = await RawClient.connect(junction.port);
+  onTestFinished(() => client.close());
+  await client.readUntil((bytes) => bytes.includes('hello\n'));
+  await withTimeout(junction.close(200), 3_000, 'close(200)');
+  expect(await client.waitForEnd(1_000)).toBe(true);
+  expect(lines.find((line) => line.msg.startsWith('shutdown_grace'))).toMatchObject({
+    inFlight: 1,
+    finished: 0,
+    cutRequests: 0,
+    cutTunnels: 1,
+  });
 });
