@@ -98,7 +98,7 @@ describe('junction help, version and usage errors', () => {
     },
   );
 
-  test.each([['--version'], ['-v']])('%s prints the package version', async (flag) => {
+  test.each([['--version'], ['-v'], ['version']])('%s prints the package version', async (flag) => {
     const p = fakeProcess();
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       version: string;
