@@ -88,7 +88,11 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
     out += `X-Forwarded-For: ${xff === '' ? info.clientAddress : `${xff}, ${info.clientAddress}`}\r\n`;
   }
   if (fwd.xForwardedProto) out += `X-Forwarded-Proto: ${info.scheme}\r\n`;
-  if (fwd.xForwardedHost && head.host !== '') out += `X-Forwarded-Host: ${authority(head)}\r\n`;
+  if (fwd.xForwardedHost) {
+    // The Host the client sent, even when a hook or rule rewrote the one the upstream gets.
+    const clientAuthority = head.clientAuthority ?? (head.host === '' ? '' : authority(head));
+    if (clientAuthority !== '') out += `X-Forwarded-Host: ${clientAuthority}\r\n`;
+  }
   if (head.bodyKind === 'chunked' || info.chunkedBody === true) out += 'Transfer-Encoding: chunked\r\n';
   return out + '\r\n';
 }
