@@ -316,7 +316,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #startHealthChecks(): void {
     this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
       connector: this.#connector,
-      limits: this.#snapshot.headLimits,
+      limits: this.#snapshot.responseHeadLimits,
       log: this.log.child({ component: 'health' }),
     });
     this.#healthChecker.start();

@@ -680,17 +680,28 @@ export class Transaction
     const buf = this.#resPending === null ? chunk : Buffer.concat([this.#resPending, chunk]);
     let offset = 0;
     for (;;) {
-      const step = parseResponseHead(buf, offset, buf.length, this.snapshot.headLimits, this.head.method);
+      const step = parseResponseHead(
+        buf,
+        offset,
+        buf.length,
+        this.snapshot.responseHeadLimits,
+        this.head.method,
+      );
       if (step.kind === 'need-more') {
         this.#resPending = offset === 0 ? buf : buf.subarray(offset);
         return;
       }
       if (step.kind === 'reject') {
-        this.#session.log.warn(
-          { code: step.error.code, upstream: this.#channel?.upstreamId },
-          step.error.message,
+        const code = step.error.code;
+        this.#session.log.warn({ code, upstream: this.#channel?.upstreamId }, step.error.message);
+        // An over-limit head is the backend's answer, not a fault: its code is not a health failure.
+        this.#failAfterUpstream(
+          502,
+          code,
+          code === 'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE'
+            ? "the upstream's response head is too large\n"
+            : 'the upstream sent an invalid response\n',
         );
-        this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream sent an invalid response\n');
         return;
       }
       offset += step.consumed;
@@ -846,7 +857,7 @@ export class Transaction
     if (
       response.bodyKind === 'chunked' &&
       offset < buf.length &&
-      !chunkedPrefixIsValid(buf, offset, this.snapshot.headLimits.maxHeadBytes)
+      !chunkedPrefixIsValid(buf, offset, this.snapshot.responseHeadLimits.maxHeadBytes)
     ) {
       // Bad chunk framing that arrived with the head: nothing has gone out yet, so the client can
       // still get a clean 502 instead of a head followed by a cut connection.
@@ -880,7 +891,7 @@ export class Transaction
     this.#resState = 'body';
     if (response.bodyKind === 'length') this.#resRemaining = response.contentLength;
     else if (response.bodyKind === 'chunked')
-      this.#resDecoder = new ChunkedDecoder('upstream', this.snapshot.headLimits.maxHeadBytes);
+      this.#resDecoder = new ChunkedDecoder('upstream', this.snapshot.responseHeadLimits.maxHeadBytes);
     if (response.bodyKind === 'none' || (response.bodyKind === 'length' && response.contentLength === 0)) {
       if (offset < buf.length) this.#upstreamOverran = true;
       session.uncorkClient();
