@@ -22,7 +22,7 @@ import {
   type TxnSession,
   type TxnTimeouts,
 } from '../hooks/index.ts';
-import type { Logger } from '../log/index.ts';
+import { failureFields, type Logger } from '../log/index.ts';
 import type { SelectionInput, Strategy, Upstream } from '../strategies/index.ts';
 import {
   TransformChain,
@@ -588,7 +588,8 @@ export class Transaction
 
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
-    this.#session.log.warn({ err: error, code: error.code, cluster: this.cluster?.name }, error.message);
+    // The cause's code (refused, TLS…) leads; JCT_ERR_NO_UPSTREAM stays in outerCode. No stack: expected.
+    this.#session.log.warn({ ...failureFields(error), cluster: this.cluster?.name }, error.message);
     this.#respondLocal(error.status ?? 503, error.code, 'no upstream could be reached\n');
   }
 
@@ -1071,7 +1072,12 @@ export class Transaction
     const stale = this.#resPending === null && channel !== undefined && channel.reuseCount > 0;
     if (!this.#responseStarted && this.#retry(stale ? 'stale' : 'reset')) return;
     this.#session.log.warn(
-      { upstream: channel?.upstreamId, err: error, started: this.#responseStarted },
+      {
+        code: 'JCT_ERR_UPSTREAM_RESET',
+        ...failureFields(error),
+        upstream: channel?.upstreamId,
+        started: this.#responseStarted,
+      },
       'upstream closed before the response was complete',
     );
     if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_RESET');
@@ -1103,9 +1109,14 @@ export class Transaction
       this.#failAfterUpstream(408, 'JCT_ERR_CLIENT_TIMEOUT', 'the request body did not arrive in time\n');
       return;
     }
-    if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
-    else if (!this.#retry('timeout'))
-      this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
+    const started = this.#responseStarted;
+    if (!started && this.#retry('timeout')) return;
+    this.#session.log.warn(
+      { code: 'JCT_ERR_UPSTREAM_TIMEOUT', upstream: this.#channel?.upstreamId, started },
+      started ? 'the upstream response body stopped arriving' : 'the upstream did not answer in time',
+    );
+    if (started) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
+    else this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
   }
 
   /**
