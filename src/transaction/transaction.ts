@@ -478,6 +478,12 @@ export class Transaction
   get tunnel(): TunnelReport | undefined {
     return this.#tunnelReport;
   }
+  get sentResponse(): ResponseHead | null {
+    return this.#response;
+  }
+  get clientBytesWritten(): number {
+    return this.#session.bytesWritten;
+  }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
@@ -712,6 +718,7 @@ export class Transaction
         // A status the cluster retries: drop this response (the Router closes its connection).
         if (this.#retry('status', response.status)) return;
         const hooks = this.#hooks;
+        hooks?.noteUpstreamResponse(response);
         if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
           this.#holdForHooks(response, buf, offset);
           return;
@@ -723,6 +730,7 @@ export class Transaction
       if (response.status === 101 && this.#upgrade && hasUpgradeField(response.headers)) {
         this.#resPending = null;
         const hooks = this.#hooks;
+        hooks?.noteUpstreamResponse(response);
         if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
           this.#holdForHooks(response, buf, offset);
           return;
@@ -1170,6 +1178,7 @@ export class Transaction
     // An answer no longer matters, and the runner would skip txn-close hooks while one is pending.
     hooks.answer = undefined;
     if (!hooks.has('txn-close')) return;
+    hooks.settleResponse();
     if (hooks.run('txn-close', STEP_CLOSED) === HOOKS_FAILED) this.#logHookFailure(hooks.lastFailure!);
   }
 
