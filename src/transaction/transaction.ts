@@ -1,5 +1,5 @@
 import { ChunkedDecoder, LAST_CHUNK, chunkHeader, parseResponseHead, statusText } from '../codec/index.ts';
-import type { ChunkSink, RequestHead, ResponseHead } from '../codec/types.ts';
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode, JunctionError } from '../errors/index.ts';
 import type {
@@ -24,12 +24,7 @@ import {
 } from '../hooks/index.ts';
 import { failureFields, type Logger } from '../log/index.ts';
 import type { SelectionInput, Strategy, Upstream } from '../strategies/index.ts';
-import {
-  TransformChain,
-  removeFramingFields,
-  type BodyTransform,
-  type TransformSink,
-} from '../transforms/index.ts';
+import { TransformChain, removeFramingFields } from '../transforms/index.ts';
 import {
   clientFramingFor,
   serializeClientResponseHead,
@@ -45,6 +40,18 @@ import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
 import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
 import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
 import { withHsts } from './hsts.ts';
+import {
+  BodyLimitSink,
+  ChainFeedSink,
+  RequestChunkSink,
+  RequestTransformSink,
+  ResponseChunkSink,
+  ResponseTransformSink,
+  applyInOrder,
+  chunkedPrefixIsValid,
+  type RequestBodyTarget,
+  type ResponseBodyTarget,
+} from './body-sinks.ts';
 
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
 /** `hooks`: a response head is held while read-response/send-response hooks run. */
@@ -99,7 +106,14 @@ const REPLAYABLE_BODY_BYTES = 16 * 1024;
  * (UpstreamChannel); it never opens or pools connections itself.
  */
 export class Transaction
-  implements RouteRequest, SelectionInput, AcquireHandler, UpstreamHandler, HookedTransaction
+  implements
+    RouteRequest,
+    SelectionInput,
+    AcquireHandler,
+    UpstreamHandler,
+    HookedTransaction,
+    ResponseBodyTarget,
+    RequestBodyTarget
 {
   readonly head: RequestHead;
   readonly snapshot: RuntimeSnapshot;
@@ -1347,159 +1361,4 @@ function pinnedTo(upstream: Upstream): Strategy {
   };
 }
 
-/** Passes a decoded chunked body on until it exceeds `limit` bytes; from then on drops it and sets `over`. */
-class BodyLimitSink implements ChunkSink {
-  readonly #inner: ChunkSink;
-  readonly #limit: number;
-  #total = 0;
-  over = false;
-  constructor(inner: ChunkSink, limit: number) {
-    this.#inner = inner;
-    this.#limit = limit;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    if (this.over) return;
-    this.#total += end - start;
-    if (this.#total > this.#limit) {
-      this.over = true;
-      return;
-    }
-    this.#inner.onData(buf, start, end);
-  }
-  onEnd(): void {
-    if (!this.over) this.#inner.onEnd();
-  }
-}
-
-/** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */
-class RequestChunkSink implements ChunkSink {
-  readonly #channel: UpstreamChannel;
-  constructor(channel: UpstreamChannel) {
-    this.#channel = channel;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    const channel = this.#channel;
-    channel.write(chunkHeader(end - start), 'latin1');
-    channel.write(buf.subarray(start, end));
-    channel.write('\r\n', 'latin1');
-  }
-  onEnd(): void {
-    this.#channel.write(LAST_CHUNK, 'latin1');
-  }
-}
-
-/**
- * Asks each factory in the order hooks added them and applies each transform's head edits before the
- * next factory looks, so a later one sees what an earlier one did (a compressed body is not text any
- * more). Returns the transforms that apply, or null for none.
- */
-function applyInOrder<F>(
-  factories: readonly F[],
-  ask: (factory: F) => BodyTransform | undefined,
-  headers: string[],
-): BodyTransform[] | null {
-  let found: BodyTransform[] | null = null;
-  for (const factory of factories) {
-    const transform = ask(factory);
-    if (transform === undefined) continue;
-    transform.editHead?.(headers);
-    (found ??= []).push(transform);
-  }
-  return found;
-}
-
-/** Feeds a decoded chunked request body into the request's transform chain. */
-class ChainFeedSink implements ChunkSink {
-  readonly #chain: TransformChain;
-  #flushed = true;
-  /** Whether the chain took every write since the last call. */
-  takeFlushed(): boolean {
-    const flushed = this.#flushed;
-    this.#flushed = true;
-    return flushed;
-  }
-  constructor(chain: TransformChain) {
-    this.#chain = chain;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    // The decoder's input is a socket read, never reused: a view is safe to keep.
-    if (!this.#chain.write(buf.subarray(start, end))) this.#flushed = false;
-  }
-  onEnd(): void {
-    this.#chain.end();
-  }
-}
-
-/** Where the response transform chain delivers: the transaction frames it for the client. */
-class ResponseTransformSink implements TransformSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer): boolean {
-    return this.#txn.chainResponseData(buf);
-  }
-  onEnd(): void {
-    this.#txn.chainResponseEnded();
-  }
-  onError(error: Error): void {
-    this.#txn.chainFailed(error);
-  }
-  onDrain(): void {
-    this.#txn.chainResponseDrained();
-  }
-}
-
-/** Where the request transform chain delivers: chunks to the upstream. */
-class RequestTransformSink implements TransformSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer): boolean {
-    return this.#txn.chainRequestData(buf);
-  }
-  onEnd(): void {
-    this.#txn.chainRequestEnded();
-  }
-  onError(error: Error): void {
-    this.#txn.chainFailed(error);
-  }
-  onDrain(): void {
-    this.#txn.chainRequestDrained();
-  }
-}
-
-/** Hands a decoded chunked response body to the transaction, which frames it for the client. */
-/** A sink for a dry run of the chunked decoder: only its verdict on the framing matters. */
 const NO_FIELDS: readonly string[] = [];
-
-const DISCARD_CHUNKS: ChunkSink = {
-  onData: ignore,
-  onEnd: ignore,
-};
-
-function ignore(): void {
-  // Nothing to keep.
-}
-
-/** Whether the chunked body bytes in `buf` from `start` are well framed as far as they go. */
-function chunkedPrefixIsValid(buf: Buffer, start: number, maxTrailerBytes: number): boolean {
-  return (
-    new ChunkedDecoder('upstream', maxTrailerBytes).feed(buf, start, buf.length, DISCARD_CHUNKS).kind !==
-    'reject'
-  );
-}
-
-class ResponseChunkSink implements ChunkSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    this.#txn.writeResponseBody(buf.subarray(start, end));
-  }
-  onEnd(): void {
-    this.#txn.endResponseBody();
-  }
-}
