@@ -141,16 +141,19 @@ rules:
               - proxy-reply: { status: 418, body: "short and stout\\n" }
   - when: txn-close
     do:
-      - note: 'closed {proxy-rsp-status} {proxy-rsp-field<X-Backend>} upstream={upstream-rsp-status}'
+      - note: 'closed {proxy-rsp-status} {proxy-rsp-field<X-Backend>} upstream={upstream-rsp-status} bytes={proxy-rsp-bytes}'
 routes: [{ cluster: app }]
 clusters:
   app: { backends: ["${backend.address}"] }
 `,
     { logger: logs.logger },
   );
-  await exchange(junction.port);
-  await exchange(junction.port, '/teapot');
+  const proxied = await exchange(junction.port);
+  const replied = await exchange(junction.port, '/teapot');
   const notes = (): string[] => logs.lines.filter((l) => l.msg.startsWith('closed')).map((l) => l.msg);
   await waitFor(() => notes().length === 2);
-  expect(notes()).toEqual(['closed 201 b1 upstream=201', 'closed 418  upstream=']);
+  expect(notes()).toEqual([
+    `closed 201 b1 upstream=201 bytes=${proxied.bytes}`,
+    `closed 418  upstream= bytes=${replied.bytes}`,
+  ]);
 });

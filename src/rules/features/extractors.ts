@@ -232,6 +232,9 @@ for (const [family, hooks, responseOf] of [
   });
 }
 
+/** What the client was sent, head and framing included: known once the transaction is over. */
+simple('proxy-rsp-bytes', new Set<Hook>(['txn-close']), 'integer', (ctx) => ctx.txn.responseBytes);
+
 // ---------------------------------------------------------------------------------------------------
 // The client connection.
 
