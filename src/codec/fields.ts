@@ -84,6 +84,8 @@ export const FAIL_UNSUPPORTED_CODING = 4;
 export type FailKind =
   typeof FAIL_BAD | typeof FAIL_FRAMING | typeof FAIL_TOO_LARGE | typeof FAIL_UNSUPPORTED_CODING;
 
+/** The failReason of a head with more fields than its limit (the other FAIL_TOO_LARGE is its size). */
+export const TOO_MANY_FIELDS = 'too many header fields';
 export const SCAN_DONE = 0;
 export const SCAN_NEED_MORE = 1;
 export const SCAN_FAIL = 2;
@@ -202,7 +204,7 @@ export function scanFields(
     let ve = p;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
     p += 2;
-    if (scan.count >= maxCount) return scan.fail(FAIL_TOO_LARGE, 'too many header fields');
+    if (scan.count >= maxCount) return scan.fail(FAIL_TOO_LARGE, TOO_MANY_FIELDS);
     let o = scan.count++ * 4;
     if (o + 4 > scan.offsets.length) {
       const grown = new Int32Array(scan.offsets.length * 2);

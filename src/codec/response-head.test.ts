@@ -171,17 +171,28 @@ describe('parseResponseHead: invalid responses', () => {
     }
   });
 
-  test('limits: head size and field count are BAD_RESPONSE too', () => {
+  test('limits: head size and field count have their own code, still a 502', () => {
     const limits: HeadLimits = { maxHeadBytes: 40, maxHeaderCount: 2, maxRequestLineBytes: 10 };
+    const code = 'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE';
     const tooBig = parse('HTTP/1.1 200 OK\r\nX-A: ' + 'v'.repeat(40) + '\r\n\r\n', 'GET', limits);
-    expect(tooBig).toMatchObject({ kind: 'reject', error: { code: 'JCT_ERR_HTTP_BAD_RESPONSE' } });
+    expect(tooBig).toMatchObject({ kind: 'reject', error: { code, status: 502 } });
+    if (tooBig.kind === 'reject')
+      expect(tooBig.error.message).toMatch(/larger than 40 bytes.*max_response_head_size/);
     const incomplete = parse('HTTP/1.1 200 OK\r\nX-A: ' + 'v'.repeat(40), 'GET', limits);
-    expect(incomplete).toMatchObject({ kind: 'reject', error: { code: 'JCT_ERR_HTTP_BAD_RESPONSE' } });
+    expect(incomplete).toMatchObject({ kind: 'reject', error: { code } });
+    const longStatus = parse('HTTP/1.1 200 ' + 'r'.repeat(40), 'GET', limits);
+    expect(longStatus).toMatchObject({ kind: 'reject', error: { code } });
     const tooMany = parse('HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n', 'GET', {
       ...limits,
       maxHeadBytes: 1000,
     });
-    expect(tooMany).toMatchObject({ kind: 'reject', error: { code: 'JCT_ERR_HTTP_BAD_RESPONSE' } });
+    expect(tooMany).toMatchObject({ kind: 'reject', error: { code } });
+    if (tooMany.kind === 'reject')
+      expect(tooMany.error.message).toMatch(/more than 2 header fields.*max_response_header_count/);
+    // A malformed head within the limits is still BAD_RESPONSE.
+    expect(parse('HTTP/1.1 200 OK\r\nA : 1\r\n\r\n', 'GET', limits)).toMatchObject({
+      error: { code: 'JCT_ERR_HTTP_BAD_RESPONSE' },
+    });
     // maxRequestLineBytes is for requests only.
     expect(parse('HTTP/1.1 200 A long reason\r\n\r\n', 'GET', { ...limits, maxHeadBytes: 1000 }).kind).toBe(
       'done',

@@ -3,7 +3,15 @@
  * ambiguously could desynchronise the pooled connection or the client's, so it gets a 502 instead.
  */
 import type { BodyKind, HeadLimits, HeadStep, ResponseHead } from './types.ts';
-import { FieldScan, SCAN_DONE, SCAN_NEED_MORE, fieldStrings, scanFields } from './fields.ts';
+import {
+  FAIL_TOO_LARGE,
+  FieldScan,
+  SCAN_DONE,
+  SCAN_NEED_MORE,
+  TOO_MANY_FIELDS,
+  fieldStrings,
+  scanFields,
+} from './fields.ts';
 import { CR, FIELD_VALUE, LF, SP, latin1, sliceText, type HeadText } from './tables.ts';
 import {
   NEED_MORE,
@@ -37,7 +45,7 @@ export function parseResponseHead(
 
   const version = parseVersion(buf, p, limit);
   if (version === VERSION_MALFORMED) return rejectResponse('malformed status line');
-  if (version === VERSION_NEED_MORE) return incomplete(limit, end);
+  if (version === VERSION_NEED_MORE) return incomplete(limit, end, limits);
   if (version === VERSION_UNSUPPORTED) return rejectResponse('only HTTP/1.0 and HTTP/1.1 are supported');
   const versionMinor = version as 0 | 1;
   p += 8;
@@ -45,7 +53,7 @@ export function parseResponseHead(
   // SP 3DIGIT, then SP reason CRLF, or a bare CRLF (tolerated: some servers omit the empty reason's SP).
   let status = 0;
   for (let i = 0; i < 4; i++, p++) {
-    if (p >= limit) return incomplete(limit, end);
+    if (p >= limit) return incomplete(limit, end, limits);
     const c = buf[p]!;
     if (i === 0) {
       if (c !== SP) return rejectResponse('malformed status line');
@@ -55,23 +63,26 @@ export function parseResponseHead(
     if (d < 0 || d > 9 || (i === 1 && d === 0)) return rejectResponse('malformed status code');
     status = status * 10 + d;
   }
-  if (p >= limit) return incomplete(limit, end);
+  if (p >= limit) return incomplete(limit, end, limits);
   let reasonStart = p;
   if (buf[p] === SP) {
     reasonStart = ++p;
     while (p < limit && FIELD_VALUE[buf[p]!] === 1) p++;
-    if (p >= limit) return incomplete(limit, end);
+    if (p >= limit) return incomplete(limit, end, limits);
   }
   const reasonEnd = p;
   if (buf[p] !== CR) return rejectResponse(buf[p] === LF ? 'bare LF line ending' : 'malformed status line');
-  if (p + 1 >= limit) return incomplete(limit, end);
+  if (p + 1 >= limit) return incomplete(limit, end, limits);
   if (buf[p + 1] !== LF) return rejectResponse('CR not followed by LF');
   p += 2;
 
   scan.reset();
   const scanned = scanFields(buf, p, end, limit, limits.maxHeaderCount, scan);
   if (scanned === SCAN_NEED_MORE) return NEED_MORE;
-  if (scanned !== SCAN_DONE) return rejectResponse(scan.failReason);
+  if (scanned !== SCAN_DONE) {
+    if (scan.failKind !== FAIL_TOO_LARGE) return rejectResponse(scan.failReason);
+    return tooLarge(limits, scan.failReason === TOO_MANY_FIELDS);
+  }
   headText.text = latin1(buf, start, scan.pos);
   headText.base = start;
 
@@ -118,8 +129,18 @@ export function parseResponseHead(
   return { kind: 'done', head, consumed: scan.pos - start };
 }
 
-function incomplete(limit: number, end: number): HeadStep<ResponseHead> {
-  return limit < end ? rejectResponse('head larger than the limit') : NEED_MORE;
+function incomplete(limit: number, end: number, limits: HeadLimits): HeadStep<ResponseHead> {
+  return limit < end ? tooLarge(limits) : NEED_MORE;
+}
+
+/** A head over the response limits: too many fields, or too many bytes. */
+function tooLarge(limits: HeadLimits, tooManyFields = false): HeadStep<ResponseHead> {
+  return rejectResponse(
+    tooManyFields
+      ? `head with more than ${limits.maxHeaderCount} header fields (limits.max_response_header_count)`
+      : `head larger than ${limits.maxHeadBytes} bytes (limits.max_response_head_size)`,
+    'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE',
+  );
 }
 
 /** Reuses the standard phrase when the upstream sent exactly it, which is nearly always. */

@@ -28,12 +28,15 @@ export function rejectRequestKind(kind: FailKind, reason: string): Reject {
   return rejectRequest(REQUEST_CODES[kind], reason);
 }
 
-/** Every upstream problem is one code: the client gets a 502 whatever the upstream did wrong. */
-export function rejectResponse(reason: string): Reject {
-  return {
-    kind: 'reject',
-    error: new HttpParseError('JCT_ERR_HTTP_BAD_RESPONSE', `upstream response: ${reason}`, 'upstream'),
-  };
+/**
+ * Every malformed upstream response is one code: the client gets a 502 whatever the upstream did wrong.
+ * A head over the response limits has a code of its own: the backend is not broken, its answer is big.
+ */
+export function rejectResponse(
+  reason: string,
+  code: 'JCT_ERR_HTTP_BAD_RESPONSE' | 'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE' = 'JCT_ERR_HTTP_BAD_RESPONSE',
+): Reject {
+  return { kind: 'reject', error: new HttpParseError(code, `upstream response: ${reason}`, 'upstream') };
 }
 
 const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];

@@ -48,6 +48,12 @@ export interface RequestHead extends MessageHead {
   readonly expectContinue: boolean;
   /** The request asks for a protocol upgrade (Connection: upgrade plus an Upgrade field). */
   readonly upgrade: boolean;
+  /**
+   * `host[:port]` as the client asked for it, kept by the first rewrite of the host (a hook's or rule's
+   * setHost) for X-Forwarded-Host; absent while the host is the client's. Set only on that rare path,
+   * so parsed heads keep one shape.
+   */
+  readonly clientAuthority?: string;
 }
 
 export interface ResponseHead extends MessageHead {

@@ -255,6 +255,8 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       maxRequestLineBytes: limits.max_request_line ?? defaults.DEFAULT_MAX_REQUEST_LINE_BYTES,
       maxBodyBytes: limits.max_body_size ?? defaults.DEFAULT_MAX_BODY_BYTES,
       maxPipelinedBytes: limits.max_pipelined_size ?? defaults.DEFAULT_MAX_PIPELINED_BYTES,
+      maxResponseHeadBytes: limits.max_response_head_size ?? defaults.DEFAULT_MAX_RESPONSE_HEAD_BYTES,
+      maxResponseHeaderCount: limits.max_response_header_count ?? defaults.DEFAULT_MAX_RESPONSE_HEADER_COUNT,
     },
     forwarded: {
       xForwardedFor: forwarded.x_forwarded_for ?? defaults.DEFAULT_X_FORWARDED_FOR,

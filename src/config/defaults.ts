@@ -119,6 +119,14 @@ export const DEFAULT_MAX_PIPELINED_BYTES = 64 * 1024;
 export const DEFAULT_MAX_HEADER_COUNT = 100;
 export const DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
 /**
+ * Response heads come from backends the operator runs, and carry more than requests do (Set-Cookie,
+ * CSP, tracing fields): 64 KiB and 200 fields, between nginx's 4-8 KiB proxy_buffer_size and HAProxy's
+ * 16 KiB tune.bufsize on the low side and Envoy's 60 KiB and 100 headers, so an ordinary answer is never
+ * turned into a 502. Only the head is held in memory while it arrives.
+ */
+export const DEFAULT_MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+export const DEFAULT_MAX_RESPONSE_HEADER_COUNT = 200;
+/**
  * Request bodies are streamed, never buffered whole, so a large body costs Junction no memory: the
  * default only stops a client from feeding a backend without end. 1 GiB lets uploads through that
  * nginx's 1 MiB would refuse; routes that take no uploads should set a small `max_body_size`.

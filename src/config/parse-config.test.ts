@@ -46,6 +46,8 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     maxRequestLineBytes: 8 * 1024,
     maxBodyBytes: 1024 ** 3,
     maxPipelinedBytes: 64 * 1024,
+    maxResponseHeadBytes: 64 * 1024,
+    maxResponseHeaderCount: 200,
   },
   forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
 };
@@ -88,7 +90,7 @@ describe('parseConfigText on valid configs', () => {
   test('reads every timeout, limit and forwarded key', () => {
     const config = parse(`${MINIMAL}
 timeouts: { connect: 1s, client_head: 2s, client_idle: 3s, backend_response: 4s, backend_idle: 5s, shutdown_grace: 6s, client_body: 7s, max_session: 8m, backend_body: 9s, tunnel_idle: 10s }
-limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB, max_pipelined_size: 8KiB }
+limits: { max_head_size: 64KiB, max_header_count: 50, max_request_line: 4096B, max_body_size: 2MiB, max_pipelined_size: 8KiB, max_response_head_size: 128KiB, max_response_header_count: 300 }
 forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host: false }
 `);
     expect(config.timeouts).toEqual({
@@ -109,6 +111,8 @@ forwarded: { x_forwarded_for: false, x_forwarded_proto: false, x_forwarded_host:
       maxRequestLineBytes: 4096,
       maxBodyBytes: 2 * 1024 * 1024,
       maxPipelinedBytes: 8 * 1024,
+      maxResponseHeadBytes: 128 * 1024,
+      maxResponseHeaderCount: 300,
     });
     expect(config.forwarded).toEqual({ xForwardedFor: false, xForwardedProto: false, xForwardedHost: false });
   });

@@ -695,6 +695,8 @@ const limits = strictObject(
     max_request_line: optional(size(64, MAX_HEAD_BYTES)),
     max_body_size: optional(size(0, MAX_BODY_BYTES)),
     max_pipelined_size: optional(size(MIN_HEAD_BYTES, MAX_HEAD_BYTES * 16)),
+    max_response_head_size: optional(size(MIN_HEAD_BYTES, MAX_HEAD_BYTES)),
+    max_response_header_count: optional(integer(1, MAX_HEADER_COUNT)),
   },
   'must be a mapping of limit names to values',
 ).superRefine((value, ctx) => {

@@ -238,6 +238,10 @@ export interface LimitsConfig {
   readonly maxBodyBytes: number;
   /** Bytes of pipelined requests a client may send ahead of the response in progress before Junction stops reading. */
   readonly maxPipelinedBytes: number;
+  /** A backend's response head (status line and fields): over it, a 502 (JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE). */
+  readonly maxResponseHeadBytes: number;
+  /** Header fields in a backend's response head: over it, the same 502. */
+  readonly maxResponseHeaderCount: number;
 }
 
 export interface ForwardedConfig {

@@ -20,6 +20,11 @@ export const ERROR_CODES = {
   },
   JCT_ERR_HTTP_BAD_VERSION: { status: 505, summary: 'The HTTP version is not supported.' },
   JCT_ERR_HTTP_BAD_RESPONSE: { status: 502, summary: 'The upstream response is malformed.' },
+  JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE: {
+    status: 502,
+    summary:
+      "The upstream's response head exceeds `limits.max_response_head_size` or `limits.max_response_header_count`.",
+  },
   JCT_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the request.' },
   JCT_ERR_NO_UPSTREAM: { status: 503, summary: 'No upstream of the cluster could be reached.' },
   JCT_ERR_CONNECT_TIMEOUT: { status: 503, summary: 'Connecting to the upstream timed out.' },

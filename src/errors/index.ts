@@ -70,7 +70,8 @@ export type HttpParseCode =
   | 'JCT_ERR_HTTP_BAD_FRAMING'
   | 'JCT_ERR_HTTP_UNSUPPORTED_TRANSFER_CODING'
   | 'JCT_ERR_HTTP_BAD_VERSION'
-  | 'JCT_ERR_HTTP_BAD_RESPONSE';
+  | 'JCT_ERR_HTTP_BAD_RESPONSE'
+  | 'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE';
 
 /** A message Junction cannot parse. Returned as a value by the codec, never thrown at network bytes. */
 export class HttpParseError extends JunctionError {

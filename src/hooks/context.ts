@@ -100,8 +100,23 @@ export interface TxnContext {
   /** The hook running now. */
   readonly hook: TxnHookName;
   readonly request: RequestView;
-  /** The upstream's response head (read-response) or the client's (send-response); undefined before. */
+  /**
+   * The upstream's response head (read-response) or the client's (send-response); undefined before.
+   * In txn-close, the head that was sent to the client (a backend's, a hook's or Junction's own),
+   * whichever hooks ran before; if the client left first, the last one hooks saw, or undefined.
+   */
   readonly response: ResponseView | undefined;
+  /**
+   * The upstream's response head, from read-response on (the same view as `response` while that is
+   * the one going to the client); undefined when no upstream answered with a valid head. In txn-close
+   * it stays the upstream's even when the client got another answer (a hook's `respond()`, a 502).
+   */
+  readonly upstreamResponse: ResponseView | undefined;
+  /**
+   * Bytes written to the client for this transaction so far, head and framing included: in txn-close,
+   * the whole response as sent (after a tunnel, with what the tunnel relayed to the client).
+   */
+  readonly responseBytes: number;
   readonly clientAddress: string;
   /** The client connection: addresses, ports, scheme, SNI, protocol, transactions so far. */
   readonly session: TxnSession;

@@ -158,6 +158,8 @@ export class RequestHeadView implements RequestView {
       throw new TypeError(`'${host}${port === '' ? '' : `:${port}`}' is not a valid host`);
     }
     const head = this.#head;
+    // X-Forwarded-Host tells the upstream what the client asked for, not what a rewrite made of it.
+    head.clientAuthority ??= head.port === '' ? head.host : `${head.host}:${head.port}`;
     head.host = host.toLowerCase();
     head.port = port;
     // The forwarded Host follows; an absolute-form target would override it, so drop to origin-form.

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { dateField } from '../util/http-date.ts';
 import type { ClientPeer } from '../session/index.ts';
 import { TlsAcceptor, type TlsConnectionInfo } from '../tls/index.ts';
 
@@ -153,7 +154,7 @@ export class Listener {
     }
     // A client that never reads the answer must not hold the socket.
     socket.setTimeout(1000, () => socket.destroy());
-    socket.end(TOO_MANY_CONNECTIONS, 'latin1');
+    socket.end(TOO_MANY_CONNECTIONS_LINE + dateField() + TOO_MANY_CONNECTIONS_REST, 'latin1');
     socket.resume();
     return true;
   }
@@ -238,8 +239,9 @@ export class Listener {
   }
 }
 
-const TOO_MANY_CONNECTIONS =
-  'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 42\r\n' +
+const TOO_MANY_CONNECTIONS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';
+const TOO_MANY_CONNECTIONS_REST =
+  'Content-Type: text/plain; charset=utf-8\r\nContent-Length: 42\r\n' +
   'Connection: close\r\n\r\ntoo many connections from this address...\n';
 
 function ignoreError(): void {

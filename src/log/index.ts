@@ -1,10 +1,12 @@
 /**
  * log: the process logger (pino, JSON lines on stdout) and component child loggers.
- * Components log through `logger.child({ component })`; the hot path logs only on errors.
+ * Components log through `logger.child({ component })`; the hot path logs only on errors. An expected
+ * failure (a typed JunctionError, a peer's socket error) is logged with failureFields(): codes, no stack.
  */
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
+export { failureFields, type FailureFields } from './failure-fields.ts';
 
 /** The levels a logger can be set to, most verbose first; `silent` logs nothing. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -6,7 +6,7 @@ import { Listener, type ListenerHandlers } from '../listener/index.ts';
 import type { TlsConnectionInfo } from '../tls/index.ts';
 import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
-import { silentLogger, type Logger } from '../log/index.ts';
+import { failureFields, silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { ActiveHealthChecker, Router, type UpstreamState } from '../router/index.ts';
 import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
@@ -317,7 +317,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #startHealthChecks(): void {
     this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
       connector: this.#connector,
-      limits: this.#snapshot.headLimits,
+      limits: this.#snapshot.responseHeadLimits,
       log: this.log.child({ component: 'health' }),
     });
     this.#healthChecker.start();
@@ -328,7 +328,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
     if (listener.tls !== null) {
       const log = this.log.child({ component: 'tls', listener: config.name });
       listener.tls.onHandshakeError = (error, client) => {
-        log.debug({ code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, err: error }, 'TLS handshake failed');
+        // A client's failed handshake is expected (scanners, old clients): its codes, no stack.
+        log.debug(
+          { code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, ...failureFields(error) },
+          `TLS handshake failed: ${error.message}`,
+        );
       };
     }
     return listener;

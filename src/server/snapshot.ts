@@ -70,6 +70,12 @@ export function buildSnapshot(
       maxHeaderCount: config.limits.maxHeaderCount,
       maxRequestLineBytes: config.limits.maxRequestLineBytes,
     },
+    responseHeadLimits: {
+      maxHeadBytes: config.limits.maxResponseHeadBytes,
+      maxHeaderCount: config.limits.maxResponseHeaderCount,
+      // A status line has no limit of its own: it is part of the head.
+      maxRequestLineBytes: config.limits.maxResponseHeadBytes,
+    },
     hooks: snapshotHooks(hooks),
   };
 }

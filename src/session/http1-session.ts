@@ -155,6 +155,10 @@ export class Http1Session implements SessionPort, ServedSession {
     return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
   }
 
+  get bytesWritten(): number {
+    return this.socket.bytesWritten;
+  }
+
   get clientNeedsDrain(): boolean {
     return this.socket.writableNeedDrain;
   }

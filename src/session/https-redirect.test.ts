@@ -39,6 +39,7 @@ function recordingPort(): SessionPort & { written: string; keepAlive: boolean | 
       return true;
     },
     clientNeedsDrain: false,
+    bytesWritten: 0,
     corkClient: nothing,
     uncorkClient: nothing,
     pauseClient: nothing,
@@ -76,7 +77,7 @@ describe('redirectToHttps', () => {
     const rest = Buffer.from('GET /next HTTP/1.1\r\n');
     redirectToHttps(port, head('GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n'), redirect, rest, 0);
     expect(port.written).toMatch(
-      /^HTTP\/1\.1 301 Moved Permanently\r\nLocation: https:\/\/example\.com\/a\r\n/,
+      /^HTTP\/1\.1 301 Moved Permanently\r\nDate: [^\r]+ GMT\r\nLocation: https:\/\/example\.com\/a\r\n/,
     );
     expect(port.written).not.toContain('Connection: close');
     expect(port.keepAlive).toBe(true);

@@ -3,6 +3,7 @@ import type { RequestHead } from '../codec/types.ts';
 import type { HttpsRedirectConfig } from '../config/types.ts';
 import { serializeLocalResponse } from '../transaction/forward-heads.ts';
 import type { SessionPort } from '../transaction/session-port.ts';
+import { dateField } from '../util/http-date.ts';
 
 /**
  * Answers a request on a listener with `redirect_to_https`: the same host and target over HTTPS.
@@ -34,6 +35,7 @@ export function redirectToHttps(
   const body = `${location}\n`;
   session.writeClient(
     `HTTP/1.1 ${redirect.status} ${statusText(redirect.status)}\r\n` +
+      dateField() +
       `Location: ${location}\r\n` +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TcpListenerConfig } from '../config/types.ts';
 import { ConnectionError, type ErrorCode, type JunctionError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
+import { failureFields, type Logger } from '../log/index.ts';
 import type {
   AcquireHandler,
   ClientConnection,
@@ -246,7 +246,7 @@ export class TcpSession
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
     this.#log.warn(
-      { err: error, code: error.code, cluster: this.#clusterName, client: this.clientAddress },
+      { ...failureFields(error), cluster: this.#clusterName, client: this.clientAddress },
       error.message,
     );
     this.socket.destroy();

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Server as TlsServer, TLSSocket, type SecureContext } from 'node:tls';
 import type { ListenerTlsConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { dateField } from '../util/http-date.ts';
 import { namesCover, normaliseName } from './certificate.ts';
 import { CertificateStore, type StoredCertificate } from './certificate-store.ts';
 
@@ -64,8 +65,9 @@ export interface HandshakeHandler<O> {
 }
 
 const PLAIN_HTTP_BODY = 'this port speaks HTTPS: use an https:// URL\n';
-const PLAIN_HTTP_ANSWER =
-  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+const PLAIN_HTTP_LINE = 'HTTP/1.1 400 Bad Request\r\n';
+const PLAIN_HTTP_REST =
+  'Content-Type: text/plain; charset=utf-8\r\n' +
   `Content-Length: ${PLAIN_HTTP_BODY.length}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_BODY}`;
 
 class PendingHandshake<O> {
@@ -183,7 +185,7 @@ export class TlsAcceptor<O = undefined> {
       // nginx does, so a person trying http:// sees why instead of an empty reply. The raw socket is
       // still writable; the TLS layer gave up on it.
       if (error.code === 'ERR_SSL_HTTP_REQUEST' && !raw.destroyed) {
-        raw.write(PLAIN_HTTP_ANSWER, 'latin1', () => raw.destroy());
+        raw.write(PLAIN_HTTP_LINE + dateField() + PLAIN_HTTP_REST, 'latin1', () => raw.destroy());
       }
     });
     // The listener's sockets allow half-open connections (for HTTP); a client that stops sending

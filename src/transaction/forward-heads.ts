@@ -1,6 +1,7 @@
 import { HOP_BY_HOP_FIELDS } from '../codec/index.ts';
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { ForwardedConfig } from '../config/types.ts';
+import { dateField } from '../util/http-date.ts';
 
 /**
  * Field names Junction never copies from one hop to the next: the hop-by-hop fields, and Expect, which
@@ -88,7 +89,11 @@ export function serializeUpstreamRequestHead(head: RequestHead, info: Forwarding
     out += `X-Forwarded-For: ${xff === '' ? info.clientAddress : `${xff}, ${info.clientAddress}`}\r\n`;
   }
   if (fwd.xForwardedProto) out += `X-Forwarded-Proto: ${info.scheme}\r\n`;
-  if (fwd.xForwardedHost && head.host !== '') out += `X-Forwarded-Host: ${authority(head)}\r\n`;
+  if (fwd.xForwardedHost) {
+    // The Host the client sent, even when a hook or rule rewrote the one the upstream gets.
+    const clientAuthority = head.clientAuthority ?? (head.host === '' ? '' : authority(head));
+    if (clientAuthority !== '') out += `X-Forwarded-Host: ${clientAuthority}\r\n`;
+  }
   if (head.bodyKind === 'chunked' || info.chunkedBody === true) out += 'Transfer-Encoding: chunked\r\n';
   return out + '\r\n';
 }
@@ -156,12 +161,17 @@ export function serializeClientResponseHead(
   const headers = response.headers;
   const extra = response.connectionTokens;
   const keepLength = framing === 'length' || framing === 'none';
+  let sawDate = false;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     if (isHopByHop(name, extra)) continue;
     if (!keepLength && name.length === 14 && name.toLowerCase() === 'content-length') continue;
+    if (name.length === 4 && name.toLowerCase() === 'date') sawDate = true;
     out += `${name}: ${headers[i + 1]!}\r\n`;
   }
+  // The backend's Date is the origin's clock and stays; a response without one gets Junction's, as
+  // RFC 9110 §6.6.1 asks of a recipient with a clock that forwards it.
+  if (!sawDate) out += dateField();
   if (extraHeaders !== undefined) {
     for (let i = 0; i < extraHeaders.length; i += 2)
       out += `${extraHeaders[i]!}: ${extraHeaders[i + 1]!}\r\n`;
@@ -172,7 +182,10 @@ export function serializeClientResponseHead(
   return out + '\r\n';
 }
 
-/** A response Junction makes itself (errors, 404). Always length-framed; a HEAD gets the head only. */
+/**
+ * A response Junction makes itself (errors, 404), with the Date of this second. Always length-framed; a
+ * HEAD gets the head only.
+ */
 export function serializeLocalResponse(
   status: number,
   reason: string,
@@ -182,6 +195,7 @@ export function serializeLocalResponse(
 ): string {
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
+    dateField() +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'Connection: close\r\n' : '') +
@@ -199,7 +213,14 @@ export function serializeLocalHead(
   close: boolean,
 ): string {
   let out = `HTTP/1.1 ${status} ${reason}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) out += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  let sawDate = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'date') sawDate = true;
+    out += `${name}: ${headers[i + 1]!}\r\n`;
+  }
+  // A hook's own Date stands; otherwise Junction's clock (RFC 9110 §6.6.1).
+  if (!sawDate) out += dateField();
   // 204 and 304 carry no body and no length (RFC 9110 §8.6).
   if (status !== 204 && status !== 304) out += `Content-Length: ${bodyLength}\r\n`;
   return out + (close ? 'Connection: close\r\n' : '') + '\r\n';

@@ -24,6 +24,8 @@ export interface SessionPort {
   readonly draining: boolean;
   readonly log: Logger;
   writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean;
+  /** Bytes written to the client socket so far, those still buffered included (hooks' responseBytes). */
+  readonly bytesWritten: number;
   /** The client socket's buffer is over its high-water mark. */
   readonly clientNeedsDrain: boolean;
   corkClient(): void;

@@ -29,6 +29,8 @@ export interface RuntimeSnapshot {
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
   readonly router: Router;
   readonly headLimits: HeadLimits;
+  /** Limits on backends' response heads (`limits.max_response_*`), apart from the request limits. */
+  readonly responseHeadLimits: HeadLimits;
   /** The hooks plugins registered; null when there are none anywhere, so transactions skip them. */
   readonly hooks: SnapshotHooks | null;
 }

@@ -1,5 +1,5 @@
 import { ChunkedDecoder, LAST_CHUNK, chunkHeader, parseResponseHead, statusText } from '../codec/index.ts';
-import type { ChunkSink, RequestHead, ResponseHead } from '../codec/types.ts';
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode, JunctionError } from '../errors/index.ts';
 import type {
@@ -22,14 +22,9 @@ import {
   type TxnSession,
   type TxnTimeouts,
 } from '../hooks/index.ts';
-import type { Logger } from '../log/index.ts';
+import { failureFields, type Logger } from '../log/index.ts';
 import type { SelectionInput, Strategy, Upstream } from '../strategies/index.ts';
-import {
-  TransformChain,
-  removeFramingFields,
-  type BodyTransform,
-  type TransformSink,
-} from '../transforms/index.ts';
+import { TransformChain, removeFramingFields } from '../transforms/index.ts';
 import {
   clientFramingFor,
   serializeClientResponseHead,
@@ -45,6 +40,18 @@ import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
 import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
 import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
 import { withHsts } from './hsts.ts';
+import {
+  BodyLimitSink,
+  ChainFeedSink,
+  RequestChunkSink,
+  RequestTransformSink,
+  ResponseChunkSink,
+  ResponseTransformSink,
+  applyInOrder,
+  chunkedPrefixIsValid,
+  type RequestBodyTarget,
+  type ResponseBodyTarget,
+} from './body-sinks.ts';
 
 type RequestState = 'awaiting-upstream' | 'body' | 'done';
 /** `hooks`: a response head is held while read-response/send-response hooks run. */
@@ -99,7 +106,14 @@ const REPLAYABLE_BODY_BYTES = 16 * 1024;
  * (UpstreamChannel); it never opens or pools connections itself.
  */
 export class Transaction
-  implements RouteRequest, SelectionInput, AcquireHandler, UpstreamHandler, HookedTransaction
+  implements
+    RouteRequest,
+    SelectionInput,
+    AcquireHandler,
+    UpstreamHandler,
+    HookedTransaction,
+    ResponseBodyTarget,
+    RequestBodyTarget
 {
   readonly head: RequestHead;
   readonly snapshot: RuntimeSnapshot;
@@ -478,6 +492,12 @@ export class Transaction
   get tunnel(): TunnelReport | undefined {
     return this.#tunnelReport;
   }
+  get sentResponse(): ResponseHead | null {
+    return this.#response;
+  }
+  get clientBytesWritten(): number {
+    return this.#session.bytesWritten;
+  }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
@@ -588,7 +608,8 @@ export class Transaction
 
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
-    this.#session.log.warn({ err: error, code: error.code, cluster: this.cluster?.name }, error.message);
+    // The cause's code (refused, TLS…) leads; JCT_ERR_NO_UPSTREAM stays in outerCode. No stack: expected.
+    this.#session.log.warn({ ...failureFields(error), cluster: this.cluster?.name }, error.message);
     this.#respondLocal(error.status ?? 503, error.code, 'no upstream could be reached\n');
   }
 
@@ -680,17 +701,28 @@ export class Transaction
     const buf = this.#resPending === null ? chunk : Buffer.concat([this.#resPending, chunk]);
     let offset = 0;
     for (;;) {
-      const step = parseResponseHead(buf, offset, buf.length, this.snapshot.headLimits, this.head.method);
+      const step = parseResponseHead(
+        buf,
+        offset,
+        buf.length,
+        this.snapshot.responseHeadLimits,
+        this.head.method,
+      );
       if (step.kind === 'need-more') {
         this.#resPending = offset === 0 ? buf : buf.subarray(offset);
         return;
       }
       if (step.kind === 'reject') {
-        this.#session.log.warn(
-          { code: step.error.code, upstream: this.#channel?.upstreamId },
-          step.error.message,
+        const code = step.error.code;
+        this.#session.log.warn({ code, upstream: this.#channel?.upstreamId }, step.error.message);
+        // An over-limit head is the backend's answer, not a fault: its code is not a health failure.
+        this.#failAfterUpstream(
+          502,
+          code,
+          code === 'JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE'
+            ? "the upstream's response head is too large\n"
+            : 'the upstream sent an invalid response\n',
         );
-        this.#failAfterUpstream(502, 'JCT_ERR_HTTP_BAD_RESPONSE', 'the upstream sent an invalid response\n');
         return;
       }
       offset += step.consumed;
@@ -700,6 +732,7 @@ export class Transaction
         // A status the cluster retries: drop this response (the Router closes its connection).
         if (this.#retry('status', response.status)) return;
         const hooks = this.#hooks;
+        hooks?.noteUpstreamResponse(response);
         if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
           this.#holdForHooks(response, buf, offset);
           return;
@@ -711,6 +744,7 @@ export class Transaction
       if (response.status === 101 && this.#upgrade && hasUpgradeField(response.headers)) {
         this.#resPending = null;
         const hooks = this.#hooks;
+        hooks?.noteUpstreamResponse(response);
         if (hooks !== null && (hooks.has('read-response') || hooks.has('send-response'))) {
           this.#holdForHooks(response, buf, offset);
           return;
@@ -846,7 +880,7 @@ export class Transaction
     if (
       response.bodyKind === 'chunked' &&
       offset < buf.length &&
-      !chunkedPrefixIsValid(buf, offset, this.snapshot.headLimits.maxHeadBytes)
+      !chunkedPrefixIsValid(buf, offset, this.snapshot.responseHeadLimits.maxHeadBytes)
     ) {
       // Bad chunk framing that arrived with the head: nothing has gone out yet, so the client can
       // still get a clean 502 instead of a head followed by a cut connection.
@@ -880,7 +914,7 @@ export class Transaction
     this.#resState = 'body';
     if (response.bodyKind === 'length') this.#resRemaining = response.contentLength;
     else if (response.bodyKind === 'chunked')
-      this.#resDecoder = new ChunkedDecoder('upstream', this.snapshot.headLimits.maxHeadBytes);
+      this.#resDecoder = new ChunkedDecoder('upstream', this.snapshot.responseHeadLimits.maxHeadBytes);
     if (response.bodyKind === 'none' || (response.bodyKind === 'length' && response.contentLength === 0)) {
       if (offset < buf.length) this.#upstreamOverran = true;
       session.uncorkClient();
@@ -1060,7 +1094,12 @@ export class Transaction
     const stale = this.#resPending === null && channel !== undefined && channel.reuseCount > 0;
     if (!this.#responseStarted && this.#retry(stale ? 'stale' : 'reset')) return;
     this.#session.log.warn(
-      { upstream: channel?.upstreamId, err: error, started: this.#responseStarted },
+      {
+        code: 'JCT_ERR_UPSTREAM_RESET',
+        ...failureFields(error),
+        upstream: channel?.upstreamId,
+        started: this.#responseStarted,
+      },
       'upstream closed before the response was complete',
     );
     if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_RESET');
@@ -1092,9 +1131,14 @@ export class Transaction
       this.#failAfterUpstream(408, 'JCT_ERR_CLIENT_TIMEOUT', 'the request body did not arrive in time\n');
       return;
     }
-    if (this.#responseStarted) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
-    else if (!this.#retry('timeout'))
-      this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
+    const started = this.#responseStarted;
+    if (!started && this.#retry('timeout')) return;
+    this.#session.log.warn(
+      { code: 'JCT_ERR_UPSTREAM_TIMEOUT', upstream: this.#channel?.upstreamId, started },
+      started ? 'the upstream response body stopped arriving' : 'the upstream did not answer in time',
+    );
+    if (started) this.#abort('JCT_ERR_UPSTREAM_TIMEOUT');
+    else this.#failAfterUpstream(504, 'JCT_ERR_UPSTREAM_TIMEOUT', 'the upstream did not answer in time\n');
   }
 
   /**
@@ -1148,6 +1192,7 @@ export class Transaction
     // An answer no longer matters, and the runner would skip txn-close hooks while one is pending.
     hooks.answer = undefined;
     if (!hooks.has('txn-close')) return;
+    hooks.settleResponse();
     if (hooks.run('txn-close', STEP_CLOSED) === HOOKS_FAILED) this.#logHookFailure(hooks.lastFailure!);
   }
 
@@ -1316,159 +1361,4 @@ function pinnedTo(upstream: Upstream): Strategy {
   };
 }
 
-/** Passes a decoded chunked body on until it exceeds `limit` bytes; from then on drops it and sets `over`. */
-class BodyLimitSink implements ChunkSink {
-  readonly #inner: ChunkSink;
-  readonly #limit: number;
-  #total = 0;
-  over = false;
-  constructor(inner: ChunkSink, limit: number) {
-    this.#inner = inner;
-    this.#limit = limit;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    if (this.over) return;
-    this.#total += end - start;
-    if (this.#total > this.#limit) {
-      this.over = true;
-      return;
-    }
-    this.#inner.onData(buf, start, end);
-  }
-  onEnd(): void {
-    if (!this.over) this.#inner.onEnd();
-  }
-}
-
-/** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */
-class RequestChunkSink implements ChunkSink {
-  readonly #channel: UpstreamChannel;
-  constructor(channel: UpstreamChannel) {
-    this.#channel = channel;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    const channel = this.#channel;
-    channel.write(chunkHeader(end - start), 'latin1');
-    channel.write(buf.subarray(start, end));
-    channel.write('\r\n', 'latin1');
-  }
-  onEnd(): void {
-    this.#channel.write(LAST_CHUNK, 'latin1');
-  }
-}
-
-/**
- * Asks each factory in the order hooks added them and applies each transform's head edits before the
- * next factory looks, so a later one sees what an earlier one did (a compressed body is not text any
- * more). Returns the transforms that apply, or null for none.
- */
-function applyInOrder<F>(
-  factories: readonly F[],
-  ask: (factory: F) => BodyTransform | undefined,
-  headers: string[],
-): BodyTransform[] | null {
-  let found: BodyTransform[] | null = null;
-  for (const factory of factories) {
-    const transform = ask(factory);
-    if (transform === undefined) continue;
-    transform.editHead?.(headers);
-    (found ??= []).push(transform);
-  }
-  return found;
-}
-
-/** Feeds a decoded chunked request body into the request's transform chain. */
-class ChainFeedSink implements ChunkSink {
-  readonly #chain: TransformChain;
-  #flushed = true;
-  /** Whether the chain took every write since the last call. */
-  takeFlushed(): boolean {
-    const flushed = this.#flushed;
-    this.#flushed = true;
-    return flushed;
-  }
-  constructor(chain: TransformChain) {
-    this.#chain = chain;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    // The decoder's input is a socket read, never reused: a view is safe to keep.
-    if (!this.#chain.write(buf.subarray(start, end))) this.#flushed = false;
-  }
-  onEnd(): void {
-    this.#chain.end();
-  }
-}
-
-/** Where the response transform chain delivers: the transaction frames it for the client. */
-class ResponseTransformSink implements TransformSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer): boolean {
-    return this.#txn.chainResponseData(buf);
-  }
-  onEnd(): void {
-    this.#txn.chainResponseEnded();
-  }
-  onError(error: Error): void {
-    this.#txn.chainFailed(error);
-  }
-  onDrain(): void {
-    this.#txn.chainResponseDrained();
-  }
-}
-
-/** Where the request transform chain delivers: chunks to the upstream. */
-class RequestTransformSink implements TransformSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer): boolean {
-    return this.#txn.chainRequestData(buf);
-  }
-  onEnd(): void {
-    this.#txn.chainRequestEnded();
-  }
-  onError(error: Error): void {
-    this.#txn.chainFailed(error);
-  }
-  onDrain(): void {
-    this.#txn.chainRequestDrained();
-  }
-}
-
-/** Hands a decoded chunked response body to the transaction, which frames it for the client. */
-/** A sink for a dry run of the chunked decoder: only its verdict on the framing matters. */
 const NO_FIELDS: readonly string[] = [];
-
-const DISCARD_CHUNKS: ChunkSink = {
-  onData: ignore,
-  onEnd: ignore,
-};
-
-function ignore(): void {
-  // Nothing to keep.
-}
-
-/** Whether the chunked body bytes in `buf` from `start` are well framed as far as they go. */
-function chunkedPrefixIsValid(buf: Buffer, start: number, maxTrailerBytes: number): boolean {
-  return (
-    new ChunkedDecoder('upstream', maxTrailerBytes).feed(buf, start, buf.length, DISCARD_CHUNKS).kind !==
-    'reject'
-  );
-}
-
-class ResponseChunkSink implements ChunkSink {
-  readonly #txn: Transaction;
-  constructor(txn: Transaction) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer, start: number, end: number): void {
-    this.#txn.writeResponseBody(buf.subarray(start, end));
-  }
-  onEnd(): void {
-    this.#txn.endResponseBody();
-  }
-}

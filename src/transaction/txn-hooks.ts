@@ -37,6 +37,10 @@ export interface HookedTransaction {
   readonly upstreamId: string | undefined;
   /** Set when the transaction's tunnel is over. */
   readonly tunnel: TunnelReport | undefined;
+  /** The response head written (or being written) to the client; null before one. */
+  readonly sentResponse: ResponseHead | null;
+  /** The client socket's count of bytes written (including those still buffered). */
+  readonly clientBytesWritten: number;
   chooseRoute(name: string): void;
   chooseCluster(name: string): void;
   chooseStrategy(name: string): void;
@@ -61,6 +65,13 @@ export class TxnHooks implements TxnContext, HookRunHost {
   #current: TxnHookName = 'txn-start';
   #request: RequestHeadView | undefined = undefined;
   #response: ResponseHeadView | undefined = undefined;
+  /** The head `#response` views, to tell whether a head already has its view. */
+  #responseHead: ResponseHead | undefined = undefined;
+  /** The upstream's final response head and its view (the same as `#response` while that is it). */
+  #upstreamHead: ResponseHead | undefined = undefined;
+  #upstreamView: ResponseHeadView | undefined = undefined;
+  /** The client socket's bytes written when the transaction began: responseBytes counts from it. */
+  readonly #bytesAtStart: number;
   #vars: Map<string, unknown> | undefined = undefined;
   #timeouts: TxnTimeouts;
   /** The response a hook asked for instead of the upstream's; taken by the transaction. */
@@ -77,6 +88,7 @@ export class TxnHooks implements TxnContext, HookRunHost {
     this.#table = table;
     this.#timeouts = timeouts;
     this.#runner = new HookRunner(this, this);
+    this.#bytesAtStart = txn.clientBytesWritten;
   }
 
   /** After routing: the route's table (global hooks, then the route's own). */
@@ -103,7 +115,22 @@ export class TxnHooks implements TxnContext, HookRunHost {
 
   /** Sets the response hooks see from now on (read-response, send-response). */
   setResponse(head: ResponseHead): void {
+    this.#responseHead = head;
     this.#response = new ResponseHeadView(head);
+  }
+
+  /** The upstream answered with `head` (a final one, not retried): upstreamResponse from now on. */
+  noteUpstreamResponse(head: ResponseHead): void {
+    this.#upstreamHead = head;
+  }
+
+  /**
+   * The transaction is over, before txn-close: `response` becomes the head that was sent, which no
+   * hook may have seen yet (a proxied response when no read-response or send-response hook ran).
+   */
+  settleResponse(): void {
+    const sent = this.#txn.sentResponse;
+    if (sent !== null && sent !== this.#responseHead) this.setResponse(sent);
   }
 
   /** The transaction ended: a pending hook's result no longer matters. */
@@ -131,6 +158,17 @@ export class TxnHooks implements TxnContext, HookRunHost {
   }
   get response(): ResponseView | undefined {
     return this.#response;
+  }
+  get upstreamResponse(): ResponseView | undefined {
+    const head = this.#upstreamHead;
+    if (head === undefined) return undefined;
+    if (head === this.#responseHead) return this.#response;
+    // Another answer replaced the upstream's: its own view, made once (edits made to it persist).
+    if (this.#upstreamView === undefined) this.#upstreamView = new ResponseHeadView(head);
+    return this.#upstreamView;
+  }
+  get responseBytes(): number {
+    return this.#txn.clientBytesWritten - this.#bytesAtStart;
   }
   get clientAddress(): string {
     return this.#txn.clientAddress;

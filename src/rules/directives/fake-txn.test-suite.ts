@@ -115,6 +115,12 @@ export class FakeTxn implements TxnContext {
     );
   }
 
+  /** A proxied response: the upstream's is the one sent. */
+  get upstreamResponse(): ResponseHeadView | undefined {
+    return this.response;
+  }
+  readonly responseBytes = 0;
+
   /** What `session` is when TxnContext has one. */
   get session(): SessionView {
     return SESSION;

@@ -7,7 +7,8 @@
  * there is one) are null, distinct from a present but empty value (''); `else` replaces both.
  * Junction has one view of the request: the client's request as it will be forwarded. So the
  * `ua-req-*` and `proxy-req-*` families read the same request, as rewritten so far; likewise the
- * `upstream-rsp-*` and `proxy-rsp-*` families read the same response head once there is one.
+ * `upstream-rsp-*` and `proxy-rsp-*` families read the same response head while the upstream's is the
+ * one going to the client (they part when a reply or Junction's own answer replaces it).
  */
 import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
 import { didYouMean } from '../../util/edit-distance.ts';
@@ -208,12 +209,14 @@ export function cookieValue(fields: readonly string[], name: string): Feature {
 // ---------------------------------------------------------------------------------------------------
 // Responses: upstream-rsp-* (the upstream's head) and proxy-rsp-* (the head going to the client).
 
-for (const [family, hooks] of [
-  ['upstream-rsp', UPSTREAM_RESPONSE_HOOKS],
-  ['proxy-rsp', CLIENT_RESPONSE_HOOKS],
+// They differ where the client got another answer than the upstream's (a reply, a 502): upstream-rsp-*
+// read the upstream's head, null when none answered; proxy-rsp-* the one sent.
+for (const [family, hooks, responseOf] of [
+  ['upstream-rsp', UPSTREAM_RESPONSE_HOOKS, (ctx: RuleContext) => ctx.txn.upstreamResponse],
+  ['proxy-rsp', CLIENT_RESPONSE_HOOKS, (ctx: RuleContext) => ctx.txn.response],
 ] as const) {
-  simple(`${family}-status`, hooks, 'integer', (ctx) => ctx.txn.response?.status ?? null);
-  simple(`${family}-reason`, hooks, 'string', (ctx) => ctx.txn.response?.reason ?? null);
+  simple(`${family}-status`, hooks, 'integer', (ctx) => responseOf(ctx)?.status ?? null);
+  simple(`${family}-reason`, hooks, 'string', (ctx) => responseOf(ctx)?.reason ?? null);
   define(`${family}-field`, {
     hooks,
     type: 'string',
@@ -222,12 +225,15 @@ for (const [family, hooks] of [
     compile(arg: string | undefined, env: CompileEnv) {
       const name = checkFieldName(arg, env);
       return (ctx) => {
-        const response = ctx.txn.response;
+        const response = responseOf(ctx);
         return response === undefined ? null : fieldValue(response.headers.getAll(name));
       };
     },
   });
 }
+
+/** What the client was sent, head and framing included: known once the transaction is over. */
+simple('proxy-rsp-bytes', new Set<Hook>(['txn-close']), 'integer', (ctx) => ctx.txn.responseBytes);
 
 // ---------------------------------------------------------------------------------------------------
 // The client connection.

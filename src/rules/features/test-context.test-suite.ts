@@ -98,11 +98,15 @@ function responseHead(response: FakeResponse): ResponseHead {
 /** A RuleContext over a fake transaction; fields not given get plausible defaults. */
 export function fakeContext(options: FakeOptions = {}): RuleContext {
   const session = { ...DEFAULT_SESSION, ...options.session };
+  const response =
+    options.response === undefined ? undefined : new ResponseHeadView(responseHead(options.response));
   const txn = {
     hook: options.hook ?? 'read-request',
     request: new RequestHeadView(requestHead(options.request ?? {})),
-    response:
-      options.response === undefined ? undefined : new ResponseHeadView(responseHead(options.response)),
+    // A proxied response: the upstream's is the one sent.
+    response,
+    upstreamResponse: response,
+    responseBytes: 0,
     clientAddress: session.clientAddress,
     session,
     upstream: options.upstream,
