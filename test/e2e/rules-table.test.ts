@@ -789,6 +789,18 @@ const DIRECTIVE_ROWS: Row[] = [
     },
   },
   {
+    name: 'proxy-rsp-bytes at txn-close counts what was written to the client',
+    covers: ['extractor:proxy-rsp-bytes'],
+    rules: `- when: txn-close
+  do:
+    - with: '{proxy-rsp-bytes}'
+      select:
+        - { in: 100-100000, do: [{ note: 'a head and a body were sent' }] }
+        - do: [{ note: 'sent {proxy-rsp-bytes} bytes' }]
+`,
+    expect: { logs: [{ level: 30, msg: 'a head and a body were sent' }] },
+  },
+  {
     name: 'stat-define and stat-update count',
     covers: ['directive:stat-define', 'directive:stat-update'],
     rules:
