@@ -1,12 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import {
   FailureWindow,
+  attemptVerdict,
+  countAttempt,
   readmitExpired,
-  recordOutcome,
+  recordFailure,
+  recordSuccess,
+  type HealthEvent,
   type PassiveHealthSettings,
 } from './passive-health.ts';
 import { UpstreamState } from './upstream-state.ts';
 import { UpstreamPool } from '../connector/index.ts';
+import type { Outcome } from '../strategies/index.ts';
 
 const settings: PassiveHealthSettings = {
   consecutiveFailures: 3,
@@ -15,15 +20,32 @@ const settings: PassiveHealthSettings = {
   windowMs: 10_000,
   ejectionMs: 1000,
   maxEjectionMs: 4000,
+  // No cap: these tests judge one upstream alone.
+  maxEjectionRatio: 1,
 };
 const refused = { status: 0, errorCode: 'JCT_ERR_CONNECT_REFUSED', durationMs: 1 };
 const ok = { status: 200, errorCode: undefined, durationMs: 1 };
 
-function upstream(): UpstreamState {
+function upstream(id = 'a'): UpstreamState {
   return new UpstreamState(
-    { id: 'a', host: '127.0.0.1', port: 1, weight: 1, tls: false },
+    { id, host: '127.0.0.1', port: 1, weight: 1, tls: false },
     new UpstreamPool('127.0.0.1', 1, { maxIdle: 1, idleTimeoutMs: 1 }),
   );
+}
+
+/** One attempt's outcome charged to `u` at once, as the Router charges a request's last attempt. */
+function recordOutcome(
+  u: UpstreamState,
+  outcome: Outcome,
+  now: number,
+  s: PassiveHealthSettings,
+  peers: readonly UpstreamState[] = [u],
+): HealthEvent {
+  const verdict = attemptVerdict(outcome.errorCode);
+  countAttempt(u, verdict);
+  if (verdict === 'success') return recordSuccess(u, now, s);
+  if (verdict === 'neutral') return undefined;
+  return recordFailure(u, now, s, peers);
 }
 
 describe('passive health', () => {
