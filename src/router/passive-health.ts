@@ -21,22 +21,23 @@ export type PassiveHealthSettings = PassiveHealthConfig;
 export type AttemptVerdict =
   /** It answered: a response head came (whatever its status). */
   | 'success'
-  /** The backend's own failure, whatever the request: it never saw it, or answered garbage. */
+  /** It failed before it saw the request (connect, TLS handshake): the backend's own failure. */
+  | 'unreached'
+  /** It answered with an invalid response: the backend's own failure, whatever the request. */
   | 'failure'
   /** Reset or timed out after the request went out: the backend's fault, or the request's. */
   | 'suspect'
   /** Says nothing about the upstream: the client left, a limit of the proxy itself. */
   | 'neutral';
 
-/** Failures that come before the backend has seen the request, or that no request can excuse. */
-const BACKEND_FAILURES: ReadonlySet<string> = new Set([
+/** Failures that come before the backend has seen the request. */
+const UNREACHED: ReadonlySet<string> = new Set([
   'JCT_ERR_CONNECT_TIMEOUT',
   'JCT_ERR_CONNECT_REFUSED',
   'JCT_ERR_CONNECT_UNREACHABLE',
   'JCT_ERR_CONNECT_UNRESOLVABLE',
   'JCT_ERR_CONNECT_FAILED',
   'JCT_ERR_TLS_HANDSHAKE',
-  'JCT_ERR_HTTP_BAD_RESPONSE',
 ]);
 
 /** Failures after the request went out, which one bad request can cause on every backend. */
@@ -44,7 +45,8 @@ const SUSPECT_FAILURES: ReadonlySet<string> = new Set(['JCT_ERR_UPSTREAM_RESET',
 
 export function attemptVerdict(errorCode: string | undefined): AttemptVerdict {
   if (errorCode === undefined) return 'success';
-  if (BACKEND_FAILURES.has(errorCode)) return 'failure';
+  if (UNREACHED.has(errorCode)) return 'unreached';
+  if (errorCode === 'JCT_ERR_HTTP_BAD_RESPONSE') return 'failure';
   if (SUSPECT_FAILURES.has(errorCode)) return 'suspect';
   return 'neutral';
 }
@@ -52,7 +54,7 @@ export function attemptVerdict(errorCode: string | undefined): AttemptVerdict {
 /** Counts one finished attempt in the upstream's statistics (which judge nothing). */
 export function countAttempt(upstream: UpstreamState, verdict: AttemptVerdict): void {
   upstream.requests++;
-  if (verdict === 'failure' || verdict === 'suspect') upstream.failures++;
+  if (verdict !== 'success' && verdict !== 'neutral') upstream.failures++;
 }
 
 /**

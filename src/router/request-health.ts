@@ -11,10 +11,10 @@ import type { UpstreamState } from './upstream-state.ts';
  *   TLS handshake) or an invalid response is charged at once: no request excuses it.
  * - A reset or a timeout after the request went out may be the request's doing (a crash on one bad
  *   input, a worker killed by it), so it is held until the request ends. If the request is answered
- *   in the end, or fails some other way, the held backends are charged. If every attempt failed the
- *   same way (all resets, or all timeouts) on two or more backends, the request is the likely poison
- *   and none of them is charged. A request that only ever reached one backend cannot tell the two
- *   apart and charges it once.
+ *   in the end, or fails some other way, the held backends are charged. If every attempt that
+ *   reached a backend failed the same way (all resets, or all timeouts) and on two or more backends,
+ *   the request is the likely poison and none of them is charged. A request that only ever reached
+ *   one backend cannot tell the two apart and charges it once.
  *
  * A truly broken backend is still found: the requests that fail on it and succeed on another charge it,
  * and nothing resets its run of failures but a success of its own.
@@ -25,7 +25,7 @@ export class RequestHealth {
   /** Upstreams whose reset or timeout waits for the request's end, and the failure they share. */
   #held: UpstreamState[] | undefined;
   #heldCode: string | undefined;
-  /** Every attempt so far ended in a held failure with the same code. */
+  /** Every attempt so far that reached a backend ended in a held failure with the same code. */
   #sameWay = true;
 
   /** Whether a failure of `upstream` may be charged now: true once per upstream per request. */
@@ -36,8 +36,12 @@ export class RequestHealth {
     return true;
   }
 
-  /** One finished attempt, of any kind: a suspect one (reset, timeout) is held for the request's end. */
+  /**
+   * One finished attempt, of any kind: a suspect one (reset, timeout) is held for the request's end.
+   * One that never reached its backend says nothing about the request either way.
+   */
   attempt(upstream: UpstreamState, verdict: AttemptVerdict, errorCode: string | undefined): void {
+    if (verdict === 'unreached') return;
     if (verdict !== 'suspect') {
       this.#sameWay = false;
       return;
@@ -49,15 +53,15 @@ export class RequestHealth {
   }
 
   /**
-   * The request is over; `last` is how its last attempt ended (`neutral` when it ended between
-   * attempts). Returns the held upstreams to charge now, each once, and empties the hold; `forgiven`
-   * says how many were not charged because the request looks like the poison.
+   * The request is over (after its last attempt, if any, went through attempt()). Returns the held
+   * upstreams to charge now, each once, and empties the hold; `forgiven` says how many were not
+   * charged because the request looks like the poison.
    */
-  settle(last: AttemptVerdict): { readonly charge: readonly UpstreamState[]; readonly forgiven: number } {
+  settle(): { readonly charge: readonly UpstreamState[]; readonly forgiven: number } {
     const held = this.#held;
     this.#held = undefined;
     if (held === undefined) return NOTHING;
-    if (last === 'suspect' && this.#sameWay && held.length >= 2) return { charge: [], forgiven: held.length };
+    if (this.#sameWay && held.length >= 2) return { charge: [], forgiven: held.length };
     return { charge: held.filter((u) => this.charge(u)), forgiven: 0 };
   }
 }

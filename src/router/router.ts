@@ -222,7 +222,7 @@ export class Router {
   abandon(lease: RouterLease): void {
     lease.abandoned = true;
     // What its attempts so far held against upstreams is charged: nothing more will come of them.
-    this.#settle(lease, 'neutral');
+    this.#settle(lease);
     if (lease.backoffTimer !== undefined) {
       clearTimeout(lease.backoffTimer);
       lease.backoffTimer = undefined;
@@ -247,21 +247,21 @@ export class Router {
     if (!stale && (verdict !== 'success' || lease.health !== undefined)) {
       (lease.health ??= new RequestHealth()).attempt(upstream, verdict, code);
     }
-    if (last) this.#settle(lease, verdict);
+    if (last) this.#settle(lease);
     if (verdict === 'success') {
       const settings = lease.cluster.config.health.passive;
       this.#healthEvent(lease.cluster, upstream, recordSuccess(upstream, this.#clock.now(), settings), code);
-    } else if (verdict === 'failure' && lease.health!.charge(upstream)) {
+    } else if ((verdict === 'failure' || verdict === 'unreached') && lease.health!.charge(upstream)) {
       this.#chargeFailure(lease.cluster, upstream, code);
     }
     lease.strategy.report?.(upstream, outcome);
   }
 
   /** The request is over: charge what its attempts held against upstreams, unless it was the poison. */
-  #settle(lease: RouterLease, last: AttemptVerdict): void {
+  #settle(lease: RouterLease): void {
     const health = lease.health;
     if (health === undefined) return;
-    const { charge, forgiven } = health.settle(last);
+    const { charge, forgiven } = health.settle();
     for (const upstream of charge) this.#chargeFailure(lease.cluster, upstream, undefined);
     if (forgiven > 0) {
       this.#log.info(
@@ -331,7 +331,7 @@ export class Router {
       upstream = strategy.select(lease.input, undefined) as UpstreamState | undefined;
     }
     if (upstream === undefined) {
-      this.#settle(lease, 'neutral');
+      this.#settle(lease);
       const cause = lease.lastError;
       lease.handler.onAcquireFailed(
         new RouteError(
