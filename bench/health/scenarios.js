@@ -153,11 +153,11 @@ class Tally {
     this.slices[slice]++;
   }
 
-  /** The longest run of 100 ms slices without a single 2xx answer, in seconds. */
-  longestStall(seconds) {
+  /** The longest run of 100 ms slices without a single 2xx answer from `fromSeconds` on, in seconds. */
+  longestStall(seconds, fromSeconds = 0) {
     let longest = 0;
     let run = 0;
-    for (let i = 0; i < seconds * 10; i++) {
+    for (let i = fromSeconds * 10; i < seconds * 10; i++) {
       run = (this.slices[i] ?? 0) === 0 ? run + 1 : 0;
       longest = Math.max(longest, run);
     }
@@ -204,6 +204,8 @@ clusters:
       statuses: tally.byStatus,
       served: { a: a.served, b: b.served, hung: h.served },
       longestStallSeconds: tally.longestStall(options.seconds),
+      // The first backend_response is unavoidable: nothing is known of the hung backend before it.
+      longestStallAfter3sSeconds: tally.longestStall(options.seconds, 3),
       ejections: junction.ejections,
     };
   } finally {
