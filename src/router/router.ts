@@ -244,7 +244,8 @@ export class Router {
     const verdict: AttemptVerdict = stale ? 'neutral' : attemptVerdict(code);
     countAttempt(upstream, verdict);
     this.#endTrial(lease, upstream);
-    if (!stale && (verdict !== 'success' || lease.health !== undefined)) {
+    // Most requests succeed at once and never make a RequestHealth.
+    if (!stale && (lease.health !== undefined || (verdict !== 'success' && verdict !== 'neutral'))) {
       (lease.health ??= new RequestHealth()).attempt(upstream, verdict, code);
     }
     if (last) this.#settle(lease);
