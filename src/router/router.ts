@@ -13,8 +13,8 @@ import {
   recordFailure,
   recordSuccess,
   type AttemptVerdict,
-  type HealthEvent,
 } from './passive-health.ts';
+import { healthEvent } from './health-events.ts';
 import { RequestHealth } from './request-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import type { AcquireHandler, ClientConnection, Lease } from './types.ts';
@@ -251,7 +251,13 @@ export class Router {
     if (last) this.#settle(lease);
     if (verdict === 'success') {
       const settings = lease.cluster.config.health.passive;
-      this.#healthEvent(lease.cluster, upstream, recordSuccess(upstream, this.#clock.now(), settings), code);
+      healthEvent(
+        this.#log,
+        lease.cluster,
+        upstream,
+        recordSuccess(upstream, this.#clock.now(), settings),
+        code,
+      );
     } else if ((verdict === 'failure' || verdict === 'unreached') && lease.health!.charge(upstream)) {
       this.#chargeFailure(lease.cluster, upstream, code);
     }
@@ -279,33 +285,7 @@ export class Router {
       cluster.config.health.passive,
       cluster.upstreams,
     );
-    this.#healthEvent(cluster, upstream, event, code);
-  }
-
-  #healthEvent(
-    cluster: ClusterRuntime,
-    upstream: UpstreamState,
-    event: HealthEvent,
-    code: string | undefined,
-  ): void {
-    if (event === undefined) return;
-    if (event === 'ejected') {
-      cluster.membersChanged();
-      this.#log.warn(
-        { cluster: cluster.name, upstream: upstream.id, until: upstream.ejectedUntil, code },
-        `upstream ${upstream.id} of cluster '${cluster.name}' ejected: ${upstream.ejectionReason}`,
-      );
-    } else if (event === 'restored') {
-      this.#log.info(
-        { cluster: cluster.name, upstream: upstream.id },
-        `upstream ${upstream.id} is healthy again`,
-      );
-    } else {
-      this.#log.warn(
-        { cluster: cluster.name, upstream: upstream.id, code },
-        `upstream ${upstream.id} of cluster '${cluster.name}' not ejected: ${upstream.spared}`,
-      );
-    }
+    healthEvent(this.#log, cluster, upstream, event, code);
   }
 
   /** The lease's attempt on `upstream` is over: if it was that upstream's trial, another may go. */
