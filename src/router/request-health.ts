@@ -38,10 +38,10 @@ export class RequestHealth {
 
   /**
    * One finished attempt, of any kind: a suspect one (reset, timeout) is held for the request's end.
-   * One that never reached its backend says nothing about the request either way.
+   * One that never reached its backend, or that the client left, says nothing about the request.
    */
   attempt(upstream: UpstreamState, verdict: AttemptVerdict, errorCode: string | undefined): void {
-    if (verdict === 'unreached') return;
+    if (verdict === 'unreached' || verdict === 'neutral') return;
     if (verdict !== 'suspect') {
       this.#sameWay = false;
       return;

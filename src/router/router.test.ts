@@ -419,6 +419,18 @@ describe('Router: what a request charges passive health with', () => {
     expect(upstreams.map((u) => u.consecutiveFailures)).toEqual([1, 1, 1]);
   });
 
+  test('a client that leaves after its request reset two upstreams does not make them guilty', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const lease = acquire();
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.release(lease, false, { status: 0, errorCode: 'JCT_ERR_CLIENT_ABORTED', durationMs: 1 });
+    expect(upstreams.map((u) => u.consecutiveFailures)).toEqual([0, 0, 0]);
+  });
+
   test('held resets are charged when the client leaves during the backoff', () => {
     const { router, acquire, upstreams } = healthSetup({
       retry: '{ attempts: 3, backoff: { base: 100ms } }',
