@@ -549,6 +549,15 @@ describe('Router: a trial is one request', () => {
     expect(connector.connects.at(-1)!.pool).toBe(a!.pool);
   });
 
+  test("a TCP session's trial frees the upstream once connected", () => {
+    const { router, cluster, upstreams } = onTrial();
+    const [a] = upstreams;
+    router.acquire(cluster, input, 1_000, new RecordingHandler(), cluster.strategy, undefined, true);
+    expect(a!.isUp).toBe(false);
+    connector.succeed();
+    expect(a!.isUp && a!.onTrial).toBe(true);
+  });
+
   test('a trial that becomes a tunnel frees the upstream once the tunnel starts', () => {
     const { router, acquire, upstreams } = onTrial();
     const [a] = upstreams;
