@@ -151,6 +151,7 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
             'strategy',
             'backends',
             'backendsUp',
+            'panic',
             'requests',
             'retries',
           ]),

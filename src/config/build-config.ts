@@ -5,6 +5,7 @@
  */
 import { formatHostPort } from './addresses.ts';
 import * as defaults from './defaults.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import type { LoadedStrategyModule, RawConfig } from './schema.ts';
@@ -64,10 +65,20 @@ function buildHeaders(raw: RawHeaders | undefined): HeaderMatch[] {
   });
 }
 
-/** A strategy reference: a named strategy, or an inline kind with its options (named after the kind). */
+/** A strategy reference: a named strategy, or an inline kind with its options. */
 function resolveStrategy(raw: RawStrategyRef, named: ReadonlyMap<string, StrategyConfig>): StrategyConfig {
   const { kind, ...options } = raw as { kind: string } & Record<string, unknown>;
-  return named.get(kind) ?? { name: kind, kind, options };
+  return named.get(kind) ?? { name: inlineStrategyName(kind, options), kind, options };
+}
+
+/**
+ * An inline strategy's name: its kind alone without options (so `strategy: round-robin` on a cluster,
+ * a route and a rule is one strategy), else the kind and its options in canonical form, such as
+ * `sticky-cookie {"cookie":"S1"}`. Clusters keep one instance per strategy name, so equal inline
+ * strategies share it and different ones never do.
+ */
+export function inlineStrategyName(kind: string, options: Readonly<Record<string, unknown>>): string {
+  return Object.keys(options).length === 0 ? kind : `${kind} ${canonicalJson(options)}`;
 }
 
 function buildNamedStrategy(
@@ -140,6 +151,7 @@ function buildHealth(raw: RawCluster['health']): HealthConfig {
       windowMs: passive?.window ?? defaults.DEFAULT_FAILURE_RATE_WINDOW_MS,
       ejectionMs,
       maxEjectionMs: Math.max(passive?.max_ejection ?? defaults.DEFAULT_MAX_EJECTION_MS, ejectionMs),
+      maxEjectionRatio: passive?.max_ejection_percent ?? defaults.DEFAULT_MAX_EJECTION_RATIO,
     },
     active:
       active === undefined
@@ -157,6 +169,7 @@ function buildHealth(raw: RawCluster['health']): HealthConfig {
             unhealthyThreshold: active.unhealthy_threshold ?? defaults.DEFAULT_UNHEALTHY_THRESHOLD,
             expectStatuses: active.expect ?? defaults.DEFAULT_CHECK_EXPECT,
           },
+    panicThreshold: raw?.panic_threshold ?? defaults.DEFAULT_PANIC_THRESHOLD,
   };
 }
 

@@ -69,6 +69,15 @@ export const DEFAULT_FAILURE_RATE_MIN_REQUESTS = 20;
 export const DEFAULT_FAILURE_RATE_WINDOW_MS = 10_000;
 export const DEFAULT_EJECTION_MS = 1_000;
 export const DEFAULT_MAX_EJECTION_MS = 30_000;
+/**
+ * Passive health holds at most half a cluster ejected (at least one backend, never the last healthy
+ * one): ejection protects clients from a bad backend, and past half of them the evidence more likely
+ * says the requests or the proxy are at fault, while the rest would take the whole load (Envoy caps
+ * at 10 % for large fleets; with small clusters that is one backend, and one of two is already half).
+ */
+export const DEFAULT_MAX_EJECTION_RATIO = 0.5;
+/** Envoy's healthy panic threshold: with fewer than half the backends healthy, use them all. */
+export const DEFAULT_PANIC_THRESHOLD = 0.5;
 
 /** Active checks, when a cluster asks for them: every 5 s, 2 s each, 2 up / 3 down (HAProxy: rise 2, fall 3). */
 export const DEFAULT_CHECK_INTERVAL_MS = 5_000;

@@ -259,8 +259,9 @@ clusters:
     const options = onlyCluster(
       '    strategy: { kind: test-kind-options, warmup: 5 }\n    retry: { attempts: 1 }\n    backends: [127.0.0.1:1]',
     );
+    // Named after its kind and options: another inline strategy of that kind is another strategy.
     expect(options.strategy).toEqual({
-      name: 'test-kind-options',
+      name: 'test-kind-options {"warmup":5}',
       kind: 'test-kind-options',
       options: { warmup: 5 },
     });

@@ -469,6 +469,7 @@ const passiveHealth = strictObject(
     window: optional(duration(100)),
     ejection: optional(duration(1)),
     max_ejection: optional(duration(1)),
+    max_ejection_percent: optional(percent),
   },
   'must be a mapping of passive health settings',
 );
@@ -498,8 +499,8 @@ const activeHealth = strictObject(
 });
 
 const health = strictObject(
-  { passive: optional(passiveHealth), active: optional(activeHealth) },
-  'must be a mapping with passive or active',
+  { passive: optional(passiveHealth), active: optional(activeHealth), panic_threshold: optional(percent) },
+  'must be a mapping with passive, active or panic_threshold',
 );
 
 const pool = strictObject(

@@ -141,6 +141,12 @@ export interface PassiveHealthConfig {
   /** The first ejection's length; it doubles with each ejection in a row, up to `maxEjectionMs`. */
   readonly ejectionMs: number;
   readonly maxEjectionMs: number;
+  /**
+   * The share of the cluster's backends passive health may hold ejected at once (0 to 1). At least
+   * one may be ejected, but never the last backend that neither judge has down, unless the share is 1
+   * (no cap at all); 0 turns ejection off.
+   */
+  readonly maxEjectionRatio: number;
 }
 
 export interface ActiveHealthConfig {
@@ -161,6 +167,12 @@ export interface HealthConfig {
   readonly passive: PassiveHealthConfig;
   /** Undefined: no active checks. */
   readonly active: ActiveHealthConfig | undefined;
+  /**
+   * Panic mode (Envoy's healthy panic threshold), 0 to 1: while fewer than this share of the
+   * cluster's backends are healthy (neither passive nor active health has them down), health is
+   * ignored and strategies pick among all backends not being drained. 0 turns panic mode off.
+   */
+  readonly panicThreshold: number;
 }
 
 export interface PoolConfig {

@@ -63,8 +63,10 @@ describe('cluster defaults', () => {
         windowMs: 10_000,
         ejectionMs: 1000,
         maxEjectionMs: 30_000,
+        maxEjectionRatio: 0.5,
       },
       active: undefined,
+      panicThreshold: 0.5,
     });
     expect(c.pool).toEqual({
       maxIdle: 4096,
@@ -124,8 +126,9 @@ describe('retry', () => {
 describe('health', () => {
   test('passive and active settings', () => {
     const c = cluster(`    health:
-      passive: { consecutive_failures: 0, failure_rate: 50%, min_requests: 5, window: 30s, ejection: 2s, max_ejection: 1m }
-      active: { path: /healthz, method: head, host: api.internal, interval: 1s, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 2, expect: [200, 2xx, 300-304] }`);
+      passive: { consecutive_failures: 0, failure_rate: 50%, min_requests: 5, window: 30s, ejection: 2s, max_ejection: 1m, max_ejection_percent: 30% }
+      active: { path: /healthz, method: head, host: api.internal, interval: 1s, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 2, expect: [200, 2xx, 300-304] }
+      panic_threshold: 0%`);
     expect(c.health.passive).toEqual({
       consecutiveFailures: 0,
       failureRate: 0.5,
@@ -133,7 +136,15 @@ describe('health', () => {
       windowMs: 30_000,
       ejectionMs: 2000,
       maxEjectionMs: 60_000,
+      maxEjectionRatio: 0.3,
     });
+    expect(c.health.panicThreshold).toBe(0);
+    expect(
+      problems(() => cluster('    health: { panic_threshold: 50, passive: { max_ejection_percent: 101% } }')),
+    ).toEqual([
+      "4:32: panic_threshold: must be a percentage from 0% to 100%, like '20%', got 50",
+      "4:69: max_ejection_percent: must be a percentage from 0% to 100%, like '20%', got '101%'",
+    ]);
     expect(c.health.active).toEqual({
       method: 'HEAD',
       path: '/healthz',

@@ -319,7 +319,7 @@ describe('active health: the checker', () => {
     );
     const membersChanged = vi.spyOn(h.cluster, 'membersChanged');
     h.checker.start();
-    await waitFor(() => !h.upstream.isUp, { what: 'the backend to be marked down', timeoutMs: 3000 });
+    await waitFor(() => !h.upstream.healthy, { what: 'the backend to be marked down', timeoutMs: 3000 });
     expect(h.upstream.checkFailures).toBeGreaterThanOrEqual(3);
     expect(membersChanged).toHaveBeenCalledTimes(1);
     const down = h.logs.find((l) => l.msg.includes('marked down'))!;
@@ -330,7 +330,7 @@ describe('active health: the checker', () => {
     );
 
     status = 200;
-    await waitFor(() => h.upstream.isUp, { what: 'the backend to be marked up', timeoutMs: 3000 });
+    await waitFor(() => h.upstream.healthy, { what: 'the backend to be marked up', timeoutMs: 3000 });
     expect(h.upstream.checkSuccesses).toBeGreaterThanOrEqual(2);
     expect(membersChanged).toHaveBeenCalledTimes(2);
     expect(h.logs.find((l) => l.msg.includes('marked up'))?.level).toBe(30);

@@ -1,12 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import {
   FailureWindow,
+  attemptVerdict,
+  countAttempt,
+  ejectionCapped,
   readmitExpired,
-  recordOutcome,
+  recordFailure,
+  recordSuccess,
+  type HealthEvent,
   type PassiveHealthSettings,
 } from './passive-health.ts';
 import { UpstreamState } from './upstream-state.ts';
 import { UpstreamPool } from '../connector/index.ts';
+import type { Outcome } from '../strategies/index.ts';
 
 const settings: PassiveHealthSettings = {
   consecutiveFailures: 3,
@@ -15,15 +21,32 @@ const settings: PassiveHealthSettings = {
   windowMs: 10_000,
   ejectionMs: 1000,
   maxEjectionMs: 4000,
+  // No cap: these tests judge one upstream alone.
+  maxEjectionRatio: 1,
 };
 const refused = { status: 0, errorCode: 'JCT_ERR_CONNECT_REFUSED', durationMs: 1 };
 const ok = { status: 200, errorCode: undefined, durationMs: 1 };
 
-function upstream(): UpstreamState {
+function upstream(id = 'a'): UpstreamState {
   return new UpstreamState(
-    { id: 'a', host: '127.0.0.1', port: 1, weight: 1, tls: false },
+    { id, host: '127.0.0.1', port: 1, weight: 1, tls: false },
     new UpstreamPool('127.0.0.1', 1, { maxIdle: 1, idleTimeoutMs: 1 }),
   );
+}
+
+/** One attempt's outcome charged to `u` at once, as the Router charges a request's last attempt. */
+function recordOutcome(
+  u: UpstreamState,
+  outcome: Outcome,
+  now: number,
+  s: PassiveHealthSettings,
+  peers: readonly UpstreamState[] = [u],
+): HealthEvent {
+  const verdict = attemptVerdict(outcome.errorCode);
+  countAttempt(u, verdict);
+  if (verdict === 'success') return recordSuccess(u, now, s);
+  if (verdict === 'neutral') return undefined;
+  return recordFailure(u, now, s, peers);
 }
 
 describe('passive health', () => {
@@ -230,5 +253,67 @@ describe('upstream state: passive and active verdicts combine', () => {
     expect(u.isUp).toBe(false);
     u.activeDown = false;
     expect(u.isUp && u.onTrial).toBe(true);
+  });
+});
+
+describe('passive health: the ejection cap', () => {
+  const capped: PassiveHealthSettings = { ...settings, consecutiveFailures: 1, maxEjectionRatio: 0.5 };
+
+  function cluster(n: number): UpstreamState[] {
+    return Array.from({ length: n }, (_, i) => upstream(`u${i}`));
+  }
+
+  test.each([
+    // [backends, already ejected, ratio, may eject one more]
+    [1, 0, 0.5, false], // the last healthy one
+    [2, 0, 0.5, true],
+    [2, 1, 0.5, false],
+    [3, 0, 0.5, true],
+    [3, 1, 0.5, false],
+    [4, 1, 0.5, true],
+    [4, 2, 0.5, false],
+    [10, 0, 0.1, true], // at least one, whatever the share (Envoy)
+    [10, 1, 0.1, false],
+    [10, 2, 0.3, true], // 10 × 30 % is 3, not 2.9999
+    [3, 0, 0, false], // 0 % ejects nothing
+    [1, 0, 1, true], // 100 %: no cap at all
+    [3, 2, 1, true],
+  ])('%i backends, %i ejected, share %d: may eject another: %s', (n, ejected, ratio, allowed) => {
+    const peers = cluster(n);
+    for (let i = 0; i < ejected; i++) peers[i]!.passiveDown = true;
+    expect(ejectionCapped(peers[n - 1]!, peers, ratio) === undefined).toBe(allowed);
+  });
+
+  test('backends down by active checks or being drained are not healthy others; drained ones are not counted', () => {
+    const [a, b, c] = cluster(3);
+    b!.activeDown = true;
+    c!.draining = true;
+    expect(ejectionCapped(a!, [a!, b!, c!], 0.5)).toMatch(/last healthy backend/);
+    b!.activeDown = false;
+    // 2 backends not draining: one may go.
+    expect(ejectionCapped(a!, [a!, b!, c!], 0.5)).toBeUndefined();
+  });
+
+  test('a capped ejection is reported once, and again after a success clears it', () => {
+    const [a, b] = cluster(2);
+    b!.passiveDown = true;
+    expect(recordOutcome(a!, refused, 0, capped, [a!, b!])).toBe('spared');
+    expect(a!.spared).toMatch(/1 consecutive failures, but it is the last healthy backend/);
+    expect(recordOutcome(a!, refused, 0, capped, [a!, b!])).toBeUndefined();
+    expect(a!.passiveDown).toBe(false);
+    recordOutcome(a!, ok, 0, capped, [a!, b!]);
+    expect(a!.spared).toBe('');
+    expect(recordOutcome(a!, refused, 0, capped, [a!, b!])).toBe('spared');
+  });
+
+  test('a trial that fails when the cap is reached stays on trial', () => {
+    const [a, b, c] = cluster(3);
+    for (let i = 0; i < 3; i++) recordOutcome(a!, refused, 0, settings, [a!, b!, c!]);
+    readmitExpired([a!], 1000);
+    b!.passiveDown = true; // meanwhile b went
+    expect(recordOutcome(a!, refused, 1000, { ...settings, maxEjectionRatio: 0.5 }, [a!, b!, c!])).toBe(
+      'spared',
+    );
+    expect(a!.onTrial && !a!.passiveDown).toBe(true);
   });
 });

@@ -1,5 +1,4 @@
 import type { PassiveHealthConfig } from '../config/types.ts';
-import type { Outcome } from '../strategies/index.ts';
 import type { UpstreamState } from './upstream-state.ts';
 
 /**
@@ -10,23 +9,59 @@ import type { UpstreamState } from './upstream-state.ts';
  * (Envoy's "failure percentage"). An ejection lasts a backoff that doubles while the upstream keeps
  * failing, up to `maxEjectionMs`; when it ends the upstream gets one trial: a success clears it, a
  * failure ejects it again. Active checks judge separately (active-health.ts); see UpstreamState.
+ *
+ * Ejection is capped (Envoy's max_ejection_percent): at most `maxEjectionRatio` of the cluster's
+ * backends are ejected at once (at least one may be), and never the last one that is healthy, so a
+ * failure that is not the backends' (one bad request, see request-health.ts) cannot empty a cluster.
+ * What a request charges to which upstream, and when, is request-health.ts's concern.
  */
 export type PassiveHealthSettings = PassiveHealthConfig;
 
-/** Error codes that say something about the upstream. A client that left, or a 4xx, says nothing. */
-const UPSTREAM_FAILURES: ReadonlySet<string> = new Set([
+/** How one attempt's outcome bears on its upstream's health. */
+export type AttemptVerdict =
+  /** It answered: a response head came (whatever its status). */
+  | 'success'
+  /** It failed before it saw the request (connect, TLS handshake): the backend's own failure. */
+  | 'unreached'
+  /** It answered with an invalid response: the backend's own failure, whatever the request. */
+  | 'failure'
+  /** Reset or timed out after the request went out: the backend's fault, or the request's. */
+  | 'suspect'
+  /** Says nothing about the upstream: the client left, a limit of the proxy itself. */
+  | 'neutral';
+
+/** Failures that come before the backend has seen the request. */
+const UNREACHED: ReadonlySet<string> = new Set([
   'JCT_ERR_CONNECT_TIMEOUT',
   'JCT_ERR_CONNECT_REFUSED',
   'JCT_ERR_CONNECT_UNREACHABLE',
   'JCT_ERR_CONNECT_UNRESOLVABLE',
   'JCT_ERR_CONNECT_FAILED',
   'JCT_ERR_TLS_HANDSHAKE',
-  'JCT_ERR_UPSTREAM_RESET',
-  'JCT_ERR_UPSTREAM_TIMEOUT',
-  'JCT_ERR_HTTP_BAD_RESPONSE',
 ]);
 
-export type HealthEvent = 'ejected' | 'restored' | undefined;
+/** Failures after the request went out, which one bad request can cause on every backend. */
+const SUSPECT_FAILURES: ReadonlySet<string> = new Set(['JCT_ERR_UPSTREAM_RESET', 'JCT_ERR_UPSTREAM_TIMEOUT']);
+
+export function attemptVerdict(errorCode: string | undefined): AttemptVerdict {
+  if (errorCode === undefined) return 'success';
+  if (UNREACHED.has(errorCode)) return 'unreached';
+  if (errorCode === 'JCT_ERR_HTTP_BAD_RESPONSE') return 'failure';
+  if (SUSPECT_FAILURES.has(errorCode)) return 'suspect';
+  return 'neutral';
+}
+
+/** Counts one finished attempt in the upstream's statistics (which judge nothing). */
+export function countAttempt(upstream: UpstreamState, verdict: AttemptVerdict): void {
+  upstream.requests++;
+  if (verdict !== 'success' && verdict !== 'neutral') upstream.failures++;
+}
+
+/**
+ * What a charge changed, for logs: ejected; restored after its trial; or `spared`: an ejection was due
+ * but the cap refused it (reported once until it succeeds again or is ejected).
+ */
+export type HealthEvent = 'ejected' | 'restored' | 'spared' | undefined;
 
 /** How many slices the failure-rate window is cut into: the window slides one slice at a time. */
 const WINDOW_BUCKETS = 10;
@@ -91,35 +126,81 @@ export class FailureWindow {
   }
 }
 
-/** Applies one outcome to an upstream's health. Returns what changed, for logs. */
-export function recordOutcome(
+/** A success charged to the upstream (see request-health.ts for when). Returns what changed. */
+export function recordSuccess(
   upstream: UpstreamState,
-  outcome: Outcome,
   now: number,
   settings: PassiveHealthSettings,
 ): HealthEvent {
-  upstream.requests++;
-  const code = outcome.errorCode;
-  if (code === undefined) {
-    upstream.consecutiveFailures = 0;
-    if (upstream.passiveDown) return undefined;
-    if (settings.failureRate > 0) failureWindow(upstream, settings).record(now, false);
-    if (upstream.onTrial) {
-      upstream.onTrial = false;
-      upstream.ejections = 0;
-      return 'restored';
-    }
-    return undefined;
+  upstream.consecutiveFailures = 0;
+  // Answers from requests sent before it was ejected do not end an ejection: its trial does.
+  if (upstream.passiveDown) return undefined;
+  const window = settings.failureRate > 0 ? failureWindow(upstream, settings) : undefined;
+  window?.record(now, false);
+  if (upstream.spared !== '' && (window === undefined || !rateReached(window, settings)))
+    upstream.spared = '';
+  if (upstream.onTrial) {
+    upstream.onTrial = false;
+    upstream.ejections = 0;
+    return 'restored';
   }
-  if (!UPSTREAM_FAILURES.has(code)) return undefined;
-  upstream.failures++;
+  return undefined;
+}
+
+/**
+ * A failure charged to the upstream. `peers` are the upstreams of its cluster, for the ejection cap.
+ * Returns what changed.
+ */
+export function recordFailure(
+  upstream: UpstreamState,
+  now: number,
+  settings: PassiveHealthSettings,
+  peers: readonly UpstreamState[],
+): HealthEvent {
   upstream.consecutiveFailures++;
   // Outcomes of requests that were under way when it was ejected say nothing new.
   if (upstream.passiveDown) return undefined;
   const reason = ejectionReason(upstream, now, settings);
   if (reason === undefined) return undefined;
+  const capped = ejectionCapped(upstream, peers, settings.maxEjectionRatio);
+  if (capped !== undefined) {
+    // It stays; on trial it stays on trial, one request at a time, until one succeeds.
+    if (upstream.spared !== '') return undefined;
+    upstream.spared = `${reason}, but ${capped}`;
+    return 'spared';
+  }
   eject(upstream, now, settings, reason);
   return 'ejected';
+}
+
+/**
+ * Why the cap forbids ejecting `upstream` now, or undefined if it may go. Backends being drained are
+ * not counted. At least one backend may be ejected whatever the share, but never the last healthy one,
+ * unless the share is 100 % (no cap); a share of 0 ejects nothing.
+ */
+export function ejectionCapped(
+  upstream: UpstreamState,
+  peers: readonly UpstreamState[],
+  ratio: number,
+): string | undefined {
+  if (ratio >= 1) return undefined;
+  if (ratio <= 0) return 'max_ejection_percent is 0%';
+  let members = 0;
+  let ejected = 0;
+  let othersHealthy = 0;
+  for (const peer of peers) {
+    if (peer.draining) continue;
+    members++;
+    if (peer.passiveDown) ejected++;
+    else if (peer !== upstream && peer.healthy) othersHealthy++;
+  }
+  if (othersHealthy === 0) return 'it is the last healthy backend of its cluster';
+  // The epsilon keeps 10 × 0.3 from flooring to 2.
+  const cap = Math.max(1, Math.floor(members * ratio + 1e-9));
+  if (ejected >= cap) {
+    return `${ejected} of ${members} backends are ejected already (max_ejection_percent ${Math.round(ratio * 100)}%)`;
+  }
+  return undefined;
 }
 
 /** Why this failure ejects the upstream, or undefined if it stays. Records the failure in the window. */
@@ -135,14 +216,14 @@ function ejectionReason(
   if (settings.consecutiveFailures > 0 && inARow >= settings.consecutiveFailures) {
     return `${inARow} consecutive failures`;
   }
-  if (
-    window !== undefined &&
-    window.requests >= settings.minRequests &&
-    window.failures >= settings.failureRate * window.requests
-  ) {
+  if (window !== undefined && rateReached(window, settings)) {
     return `${window.failures} of its last ${window.requests} requests failed`;
   }
   return undefined;
+}
+
+function rateReached(window: FailureWindow, settings: PassiveHealthSettings): boolean {
+  return window.requests >= settings.minRequests && window.failures >= settings.failureRate * window.requests;
 }
 
 function eject(upstream: UpstreamState, now: number, settings: PassiveHealthSettings, reason: string): void {
@@ -150,6 +231,7 @@ function eject(upstream: UpstreamState, now: number, settings: PassiveHealthSett
   upstream.ejections++;
   upstream.passiveDown = true;
   upstream.onTrial = false;
+  upstream.spared = '';
   upstream.ejectedUntil = now + backoff;
   upstream.ejectionReason = reason;
   // A readmitted upstream is judged on what it does from then on, not on what got it ejected.
@@ -170,6 +252,7 @@ export function readmitExpired(upstreams: readonly UpstreamState[], now: number)
     if (!upstream.passiveDown || upstream.ejectedUntil > now) continue;
     upstream.passiveDown = false;
     upstream.onTrial = true;
+    upstream.trialHeld = false;
     readmitted++;
   }
   return readmitted;

@@ -292,3 +292,279 @@ describe('Router retries', () => {
     expect(warnings[0]).toMatch(/failed after 2 attempts \(last: JCT_ERR_CONNECT_REFUSED/);
   });
 });
+
+/** A cluster of `backends` upstreams (ports 4001…) with the given strategy, health and retry YAML. */
+function healthSetup(
+  options: { backends?: number; strategy?: string; health?: string; retry?: string; log?: Logger } = {},
+) {
+  const ports = Array.from({ length: options.backends ?? 3 }, (_, i) => 4001 + i);
+  const config = parseConfigText(
+    `
+listeners: [{ port: 0 }]
+routes: [{ cluster: app }]
+clusters:
+  app:
+    strategy: ${options.strategy ?? 'first-available'}
+    health: ${options.health ?? '{}'}
+    retry: ${options.retry ?? '{ attempts: 3, backoff: { base: 0ms } }'}
+    backends: ${JSON.stringify(ports.map((p) => `127.0.0.1:${p}`))}
+`,
+    '<router.test>',
+  );
+  connector = new FakeConnector();
+  const router = new Router(connector, BUILTIN_STRATEGIES, {
+    clock: { now: () => now },
+    random: (): number => 0.5,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const cluster = router.buildCluster(config.clusters.get('app')!);
+  const handler = new RecordingHandler();
+  const acquire = (): RouterLease => router.acquire(cluster, input, 1_000, handler);
+  return { router, cluster, handler, acquire, upstreams: cluster.upstreams };
+}
+
+function logLines(level: 'info' | 'warn' = 'info'): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger({
+    level,
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  });
+  return { log, lines };
+}
+
+const reset = { status: 0, errorCode: 'JCT_ERR_UPSTREAM_RESET', durationMs: 1 };
+const answered = { status: 200, errorCode: undefined, durationMs: 1 };
+
+describe('Router: what a request charges passive health with', () => {
+  test("a request's failed attempts on one upstream count once against it, connects and resets alike", () => {
+    const { router, acquire, upstreams } = healthSetup({ backends: 1 });
+    const [only] = upstreams;
+    // Three connect failures of one request.
+    acquire();
+    connector.fail();
+    connector.fail();
+    connector.fail();
+    expect([only!.failures, only!.consecutiveFailures]).toEqual([3, 1]);
+    // Three resets of the next request (the Router goes round to the only upstream again).
+    const lease = acquire();
+    connector.succeed();
+    expect(router.retry(lease, 'reset')).toBe(true);
+    connector.succeed();
+    expect(router.retry(lease, 'reset')).toBe(true);
+    connector.succeed();
+    router.release(lease, false, reset);
+    expect([only!.failures, only!.consecutiveFailures]).toEqual([6, 2]);
+    expect(only!.passiveDown).toBe(false);
+  });
+
+  test('a request that failed the same way on every upstream it reached charges none of them', () => {
+    const { log, lines } = logLines();
+    const { router, acquire, upstreams } = healthSetup({
+      health: '{ passive: { consecutive_failures: 2 } }',
+      log,
+    });
+    for (let i = 0; i < 5; i++) {
+      const lease = acquire();
+      connector.succeed();
+      router.retry(lease, 'reset');
+      connector.succeed();
+      router.retry(lease, 'reset');
+      connector.succeed();
+      router.release(lease, false, reset);
+    }
+    for (const u of upstreams) {
+      expect(u).toMatchObject({ failures: 5, consecutiveFailures: 0, passiveDown: false });
+    }
+    expect(lines.filter((l) => l.includes('failed the same way on 3 backends'))).toHaveLength(5);
+  });
+
+  test('an attempt that never reached its upstream does not stop a request from being the poison', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const [a, b, c] = upstreams;
+    const lease = acquire();
+    connector.fail(); // a refused: charged at once
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.release(lease, false, reset);
+    expect([a!.consecutiveFailures, b!.consecutiveFailures, c!.consecutiveFailures]).toEqual([1, 0, 0]);
+  });
+
+  test('a reset followed by an answer from another upstream charges the one that reset', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const [a, b] = upstreams;
+    const lease = acquire();
+    connector.succeed();
+    router.retry(lease, 'reset');
+    expect(a!.consecutiveFailures).toBe(0); // held until the request ends
+    connector.succeed();
+    router.release(lease, true, answered);
+    expect([a!.consecutiveFailures, b!.consecutiveFailures]).toEqual([1, 0]);
+  });
+
+  test('resets on two upstreams, then a different failure: both are charged', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const lease = acquire();
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.release(lease, false, { status: 0, errorCode: 'JCT_ERR_HTTP_BAD_RESPONSE', durationMs: 1 });
+    expect(upstreams.map((u) => u.consecutiveFailures)).toEqual([1, 1, 1]);
+  });
+
+  test('a client that leaves after its request reset two upstreams does not make them guilty', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const lease = acquire();
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.retry(lease, 'reset');
+    connector.succeed();
+    router.release(lease, false, { status: 0, errorCode: 'JCT_ERR_CLIENT_ABORTED', durationMs: 1 });
+    expect(upstreams.map((u) => u.consecutiveFailures)).toEqual([0, 0, 0]);
+  });
+
+  test('held resets are charged when the client leaves during the backoff', () => {
+    const { router, acquire, upstreams } = healthSetup({
+      retry: '{ attempts: 3, backoff: { base: 100ms } }',
+    });
+    const lease = acquire();
+    connector.succeed();
+    router.retry(lease, 'reset');
+    router.abandon(lease);
+    expect(upstreams[0]!.consecutiveFailures).toBe(1);
+  });
+
+  test('a stale pooled connection says nothing about its upstream', () => {
+    const { router, acquire, upstreams } = healthSetup();
+    const [a] = upstreams;
+    connector.idle.set(a!.pool, [connector.connection(3)]);
+    const lease = acquire();
+    router.retry(lease, 'stale');
+    connector.succeed();
+    router.release(lease, true, answered);
+    expect(a!.consecutiveFailures).toBe(0);
+  });
+});
+
+describe('Router: the ejection cap', () => {
+  test('at most max_ejection_percent of the cluster is ejected, and never its last healthy upstream', () => {
+    const { log, lines } = logLines('warn');
+    const { acquire, upstreams } = healthSetup({
+      health: '{ passive: { consecutive_failures: 1 } }',
+      retry: '{ attempts: 1 }',
+      log,
+    });
+    const [a, b, c] = upstreams;
+    // Every connect fails: a goes (1 of 3 is the cap at 50%), b and c stay.
+    for (let i = 0; i < 9; i++) {
+      acquire();
+      connector.fail();
+    }
+    expect([a!.passiveDown, b!.passiveDown, c!.passiveDown]).toEqual([true, false, false]);
+    expect(b!.spared).toMatch(/1 of 3 backends are ejected already \(max_ejection_percent 50%\)/);
+    // Logged once per upstream, not once per failure.
+    expect(lines.filter((l) => l.includes('not ejected'))).toHaveLength(1);
+  });
+
+  test('a lone backend is never ejected by default; 100% lifts the cap', () => {
+    const capped = healthSetup({ backends: 1, health: '{ passive: { consecutive_failures: 1 } }' });
+    capped.acquire();
+    connector.fail();
+    expect(capped.upstreams[0]!.passiveDown).toBe(false);
+    expect(capped.upstreams[0]!.spared).toMatch(/last healthy backend/);
+
+    const uncapped = healthSetup({
+      backends: 1,
+      health: '{ passive: { consecutive_failures: 1, max_ejection_percent: 100% } }',
+    });
+    uncapped.acquire();
+    connector.fail();
+    expect(uncapped.upstreams[0]!.passiveDown).toBe(true);
+  });
+});
+
+describe('Router: a trial is one request', () => {
+  /** Ejects a (the first upstream) with one refused connect, then readmits it on trial. */
+  function onTrial() {
+    const setup = healthSetup({ health: '{ passive: { consecutive_failures: 1, ejection: 1s } }' });
+    const { router, cluster, acquire, upstreams } = setup;
+    acquire();
+    connector.fail(); // a refused, ejected
+    connector.succeed(); // b answers
+    expect(upstreams[0]!.passiveDown).toBe(true);
+    now += 1000;
+    router.readmitExpired([cluster]);
+    expect(upstreams[0]!.onTrial).toBe(true);
+    return setup;
+  }
+
+  test('while its trial request is out, other requests go elsewhere; its answer restores it', () => {
+    const { router, acquire, upstreams } = onTrial();
+    const [a, b] = upstreams;
+    const trial = acquire();
+    expect(connector.connects.at(-1)!.pool).toBe(a!.pool);
+    expect(a!.isUp).toBe(false);
+    // Connecting, then in flight: still one request.
+    const others = [acquire(), acquire()];
+    expect(connector.connects.slice(-2).map((c) => c.pool)).toEqual([b!.pool, b!.pool]);
+    connector.connects.at(-3)!.handler.onConnected(connector.connection());
+    acquire();
+    expect(connector.connects.at(-1)!.pool).toBe(b!.pool);
+    router.release(trial, true, answered);
+    expect(a!.onTrial).toBe(false);
+    expect(a!.isUp).toBe(true);
+    acquire();
+    expect(connector.connects.at(-1)!.pool).toBe(a!.pool);
+    expect(others).toHaveLength(2);
+  });
+
+  test('a failed trial ejects it again for twice as long', () => {
+    const { router, acquire, upstreams } = onTrial();
+    const [a] = upstreams;
+    const trial = acquire();
+    connector.succeed();
+    router.release(trial, false, { status: 0, errorCode: 'JCT_ERR_UPSTREAM_TIMEOUT', durationMs: 3000 });
+    expect(a!.passiveDown).toBe(true);
+    expect(a!.ejectionReason).toBe('its trial request failed');
+    expect(a!.ejectedUntil).toBe(now + 2000);
+  });
+
+  test('a trial whose client left while it connected frees the upstream for the next request', () => {
+    const { router, acquire, upstreams } = onTrial();
+    const [a] = upstreams;
+    const trial = acquire();
+    router.abandon(trial);
+    expect(a!.isUp).toBe(false);
+    connector.succeed(); // the connection arrives for nobody
+    expect(a!.isUp && a!.onTrial).toBe(true);
+    acquire();
+    expect(connector.connects.at(-1)!.pool).toBe(a!.pool);
+  });
+
+  test("a TCP session's trial frees the upstream once connected", () => {
+    const { router, cluster, upstreams } = onTrial();
+    const [a] = upstreams;
+    router.acquire(cluster, input, 1_000, new RecordingHandler(), cluster.strategy, undefined, true);
+    expect(a!.isUp).toBe(false);
+    connector.succeed();
+    expect(a!.isUp && a!.onTrial).toBe(true);
+  });
+
+  test('a trial that becomes a tunnel frees the upstream once the tunnel starts', () => {
+    const { router, acquire, upstreams } = onTrial();
+    const [a] = upstreams;
+    const trial = acquire();
+    connector.succeed();
+    expect(a!.isUp).toBe(false);
+    router.tunnelling(trial);
+    expect(a!.isUp && a!.onTrial).toBe(true);
+  });
+});

@@ -6,7 +6,16 @@ import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } f
 import { silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
-import { readmitExpired, recordOutcome } from './passive-health.ts';
+import {
+  attemptVerdict,
+  countAttempt,
+  readmitExpired,
+  recordFailure,
+  recordSuccess,
+  type AttemptVerdict,
+} from './passive-health.ts';
+import { healthEvent } from './health-events.ts';
+import { RequestHealth } from './request-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import type { AcquireHandler, ClientConnection, Lease } from './types.ts';
 import { proxyPreamble } from './proxy-preamble.ts';
@@ -110,7 +119,7 @@ export class Router {
         ? kept
         : new UpstreamState(b, pool);
     });
-    return new ClusterRuntime(config, upstreams, this.#plugins, this.#env);
+    return new ClusterRuntime(config, upstreams, this.#plugins, this.#env, this.#log);
   }
 
   /**
@@ -138,6 +147,7 @@ export class Router {
     const version = cluster.config.proxyProtocol;
     if (version !== undefined) lease.preamble = proxyPreamble(version, client);
     lease.isPrivate = tunnel || version !== undefined;
+    lease.tunnel = tunnel;
     lease.fresh = lease.isPrivate;
     this.#attempt(lease, now);
     return lease;
@@ -150,7 +160,7 @@ export class Router {
     if (upstream === undefined || conn === undefined) return;
     lease.connection = undefined;
     upstream.inFlight--;
-    this.#record(lease, upstream, outcome);
+    this.#record(lease, upstream, outcome, true);
     this.#connector.release(conn, reusable && !lease.isPrivate);
     if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, outcome.errorCode, outcome.status);
   }
@@ -198,9 +208,21 @@ export class Router {
     return true;
   }
 
+  /**
+   * The lease's exchange became a tunnel (an upgrade's 101; a TCP session once connected), which may
+   * last for hours: if it was its upstream's trial, other requests may pick the upstream from now on.
+   * The trial is still decided by the tunnel's outcome when it ends.
+   */
+  tunnelling(lease: RouterLease): void {
+    const upstream = lease.upstream;
+    if (upstream !== undefined) this.#endTrial(lease, upstream);
+  }
+
   /** The transaction is gone: drop the lease, whatever state it is in. */
   abandon(lease: RouterLease): void {
     lease.abandoned = true;
+    // What its attempts so far held against upstreams is charged: nothing more will come of them.
+    this.#settle(lease);
     if (lease.backoffTimer !== undefined) {
       clearTimeout(lease.backoffTimer);
       lease.backoffTimer = undefined;
@@ -211,27 +233,66 @@ export class Router {
     return this.#clock.now();
   }
 
-  #record(lease: RouterLease, upstream: UpstreamState, outcome: Outcome): void {
-    const cluster = lease.cluster;
-    const event = recordOutcome(upstream, outcome, this.#clock.now(), cluster.config.health.passive);
-    if (event === 'ejected') {
-      cluster.membersChanged();
-      this.#log.warn(
-        {
-          cluster: cluster.name,
-          upstream: upstream.id,
-          until: upstream.ejectedUntil,
-          code: outcome.errorCode,
-        },
-        `upstream ${upstream.id} of cluster '${cluster.name}' ejected: ${upstream.ejectionReason}`,
+  /**
+   * One attempt is over: its statistics, its trial, and what passive health is charged with (once per
+   * request and upstream; resets and timeouts after the request went out wait for the request's end,
+   * see request-health.ts). `last`: the request ends with this attempt. `stale`: a pooled connection
+   * found closed, which says nothing about the upstream.
+   */
+  #record(lease: RouterLease, upstream: UpstreamState, outcome: Outcome, last: boolean, stale = false): void {
+    const code = outcome.errorCode;
+    const verdict: AttemptVerdict = stale ? 'neutral' : attemptVerdict(code);
+    countAttempt(upstream, verdict);
+    this.#endTrial(lease, upstream);
+    // Most requests succeed at once and never make a RequestHealth.
+    if (!stale && (lease.health !== undefined || (verdict !== 'success' && verdict !== 'neutral'))) {
+      (lease.health ??= new RequestHealth()).attempt(upstream, verdict, code);
+    }
+    if (last) this.#settle(lease);
+    if (verdict === 'success') {
+      const settings = lease.cluster.config.health.passive;
+      healthEvent(
+        this.#log,
+        lease.cluster,
+        upstream,
+        recordSuccess(upstream, this.#clock.now(), settings),
+        code,
       );
-    } else if (event === 'restored') {
-      this.#log.info(
-        { cluster: cluster.name, upstream: upstream.id },
-        `upstream ${upstream.id} is healthy again`,
-      );
+    } else if ((verdict === 'failure' || verdict === 'unreached') && lease.health!.charge(upstream)) {
+      this.#chargeFailure(lease.cluster, upstream, code);
     }
     lease.strategy.report?.(upstream, outcome);
+  }
+
+  /** The request is over: charge what its attempts held against upstreams, unless it was the poison. */
+  #settle(lease: RouterLease): void {
+    const health = lease.health;
+    if (health === undefined) return;
+    const { charge, forgiven } = health.settle();
+    for (const upstream of charge) this.#chargeFailure(lease.cluster, upstream, undefined);
+    if (forgiven > 0) {
+      this.#log.info(
+        { cluster: lease.cluster.name, attempts: lease.attempts, backends: forgiven },
+        `a request to cluster '${lease.cluster.name}' failed the same way on ${forgiven} backends: the request is the likely cause, so none is charged with it`,
+      );
+    }
+  }
+
+  #chargeFailure(cluster: ClusterRuntime, upstream: UpstreamState, code: string | undefined): void {
+    const event = recordFailure(
+      upstream,
+      this.#clock.now(),
+      cluster.config.health.passive,
+      cluster.upstreams,
+    );
+    healthEvent(this.#log, cluster, upstream, event, code);
+  }
+
+  /** The lease's attempt on `upstream` is over: if it was that upstream's trial, another may go. */
+  #endTrial(lease: RouterLease, upstream: UpstreamState): void {
+    if (lease.trial !== upstream) return;
+    lease.trial = undefined;
+    upstream.trialHeld = false;
   }
 
   /** Puts ejected upstreams whose backoff is over back in rotation, on trial. Called by the server's sweep. */
@@ -251,6 +312,7 @@ export class Router {
       upstream = strategy.select(lease.input, undefined) as UpstreamState | undefined;
     }
     if (upstream === undefined) {
+      this.#settle(lease);
       const cause = lease.lastError;
       lease.handler.onAcquireFailed(
         new RouteError(
@@ -265,6 +327,11 @@ export class Router {
     }
     lease.upstream = upstream;
     lease.attemptStartedAt = now;
+    // A readmitted upstream's trial is one request: until it ends, strategies skip the upstream.
+    if (upstream.onTrial && !upstream.trialHeld) {
+      upstream.trialHeld = true;
+      lease.trial = upstream;
+    }
     const pooled = lease.fresh ? undefined : this.#connector.reuse(upstream.pool);
     if (pooled !== undefined) {
       lease.bind(pooled);
@@ -279,7 +346,7 @@ export class Router {
     lease.connection = undefined;
     lease.upstream = undefined;
     upstream.inFlight--;
-    this.#record(lease, upstream, {
+    const outcome: Outcome = {
       status,
       // A retried status is that attempt's answer, not an error: statuses never eject an upstream.
       errorCode:
@@ -289,7 +356,8 @@ export class Router {
             ? 'JCT_ERR_UPSTREAM_TIMEOUT'
             : 'JCT_ERR_UPSTREAM_RESET',
       durationMs: this.#clock.now() - lease.attemptStartedAt,
-    });
+    };
+    this.#record(lease, upstream, outcome, false, reason === 'stale');
     // The response (if any) was not read to its end, so the connection is out of step: close it.
     this.#connector.release(conn, false);
   }
@@ -371,18 +439,21 @@ export class Router {
   connectFailed(lease: RouterLease, error: ConnectError): void {
     const upstream = lease.upstream!;
     lease.upstream = undefined;
-    this.#record(lease, upstream, {
-      status: 0,
-      errorCode: error.code,
-      durationMs: this.#clock.now() - lease.attemptStartedAt,
-    });
-    lease.lastError = error;
     (lease.tried ??= new Set()).add(upstream);
-    if (lease.abandoned) return;
+    lease.lastError = error;
     // The request never reached an upstream, so a retry costs the cluster one connect, not one request:
     // a request's first retry after a failed connect is free of the budget (Sōzu retries them freely).
     // Later ones are budgeted, so a cluster refusing every connect costs at most twice its requests.
-    const refusal = this.#refusal(lease, upstream, 'connect-failure', lease.retries === 0);
+    const refusal = lease.abandoned
+      ? undefined
+      : this.#refusal(lease, upstream, 'connect-failure', lease.retries === 0);
+    const outcome: Outcome = {
+      status: 0,
+      errorCode: error.code,
+      durationMs: this.#clock.now() - lease.attemptStartedAt,
+    };
+    this.#record(lease, upstream, outcome, lease.abandoned || refusal !== undefined);
+    if (lease.abandoned) return;
     if (refusal !== undefined) {
       const cluster = lease.cluster;
       const why =
@@ -403,7 +474,10 @@ export class Router {
   }
 
   /** @internal a connection arrived for a transaction that no longer wants it. */
-  returnUnused(conn: UpstreamConnection, reusable: boolean): void {
+  returnUnused(lease: RouterLease, conn: UpstreamConnection, reusable: boolean): void {
+    const upstream = lease.upstream;
+    lease.upstream = undefined;
+    if (upstream !== undefined) this.#endTrial(lease, upstream);
     this.#connector.release(conn, reusable);
   }
 }
@@ -440,11 +514,17 @@ export class RouterLease implements Lease, ConnectHandler {
   preamble: Buffer | undefined = undefined;
   /** Its connections are fresh and never pooled after: a PROXY protocol cluster's, or a tunnel's. */
   isPrivate = false;
+  /** A TCP session's: its connection is the tunnel from the start. */
+  tunnel = false;
   /** Retries granted so far; a stale connection's replay is not one. */
   retries = 0;
   replayedStale = false;
   lastFailure: AttemptFailure | undefined = undefined;
   tried: Set<UpstreamState> | undefined = undefined;
+  /** What this request's attempts charge upstreams with; made at its first failure. */
+  health: RequestHealth | undefined = undefined;
+  /** The upstream whose trial request this lease's current attempt is, if any. */
+  trial: UpstreamState | undefined = undefined;
   upstream: UpstreamState | undefined = undefined;
   connection: UpstreamConnection | undefined = undefined;
   lastError: JunctionError | undefined = undefined;
@@ -482,12 +562,13 @@ export class RouterLease implements Lease, ConnectHandler {
   bind(conn: UpstreamConnection): void {
     this.connection = conn;
     this.upstream!.inFlight++;
+    if (this.tunnel) this.router.tunnelling(this);
     this.handler.onUpstreamReady(conn, this);
   }
 
   onConnected(conn: UpstreamConnection): void {
     if (this.abandoned) {
-      this.router.returnUnused(conn, !this.isPrivate);
+      this.router.returnUnused(this, conn, !this.isPrivate);
       return;
     }
     this.bind(conn);

@@ -8,8 +8,11 @@ import type { FailureWindow } from './passive-health.ts';
  * One backend of a cluster as the Router tracks it: what strategies see, plus its pool and counters.
  *
  * Two judges may take it out of rotation, independently: passive health (outcomes of real requests) and
- * active health (checks); an operator may also drain it. It is up only while none has it down; `isUp` is kept as a plain field,
- * recomputed when either verdict changes, because strategies read it on every selection.
+ * active health (checks); an operator may also drain it. It is healthy while no judge has it down and it
+ * is not draining. What strategies read, `isUp`, is whether it may be picked now: healthy, or its
+ * cluster is in panic mode (too few healthy backends, see ClusterRuntime) and it is not draining; and in
+ * both cases not on trial with its trial request still out. Kept as plain fields, recomputed when a
+ * verdict changes, because strategies read `isUp` on every selection.
  */
 export class UpstreamState implements Upstream {
   readonly id: string;
@@ -17,7 +20,9 @@ export class UpstreamState implements Upstream {
   readonly port: number;
   readonly weight: number;
   readonly pool: UpstreamPool;
-  #isUp = true;
+  #healthy = true;
+  #eligible = true;
+  #panic = false;
   #passiveDown = false;
   #activeDown = false;
   #draining = false;
@@ -25,14 +30,19 @@ export class UpstreamState implements Upstream {
   /** Finished attempts, by result. */
   requests = 0;
   failures = 0;
+  /** Failures charged to it in a row, one at most per request (see request-health.ts). */
   consecutiveFailures = 0;
 
   /** Passive health: how many times in a row it was ejected, until when, and whether it is on trial. */
   ejections = 0;
   ejectedUntil = 0;
   onTrial = false;
+  /** On trial with its trial request out: no other request may pick it until that one decides. */
+  trialHeld = false;
   /** Why the last ejection happened, for logs and the health API. */
   ejectionReason = '';
+  /** Why an ejection was due but the cap refused it; '' unless so (so it is logged once). */
+  spared = '';
   /** Recent outcomes for the failure-rate rule; created on first use when that rule is on. */
   failureWindow: FailureWindow | undefined = undefined;
 
@@ -54,9 +64,24 @@ export class UpstreamState implements Upstream {
     this.pool = pool;
   }
 
-  /** Usable by strategies: neither passive nor active health has it down. */
+  /** May strategies pick it now: healthy or in panic, not draining, and no trial request out. */
   get isUp(): boolean {
-    return this.#isUp;
+    return this.#eligible && !this.trialHeld;
+  }
+
+  /** Neither passive nor active health has it down, and it is not draining. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Its cluster is in panic mode: health is ignored, any backend not draining may be picked. */
+  get panic(): boolean {
+    return this.#panic;
+  }
+
+  set panic(panic: boolean) {
+    this.#panic = panic;
+    this.#update();
   }
 
   /** Passive health has ejected it. */
@@ -66,7 +91,7 @@ export class UpstreamState implements Upstream {
 
   set passiveDown(down: boolean) {
     this.#passiveDown = down;
-    this.#isUp = !down && !this.#activeDown && !this.#draining;
+    this.#update();
   }
 
   /** Active checks failed often enough in a row to take it out. */
@@ -76,7 +101,7 @@ export class UpstreamState implements Upstream {
 
   set activeDown(down: boolean) {
     this.#activeDown = down;
-    this.#isUp = !down && !this.#passiveDown && !this.#draining;
+    this.#update();
   }
 
   /** Being drained (the admin API): no new picks; attempts under way finish, then it is removed. */
@@ -86,6 +111,11 @@ export class UpstreamState implements Upstream {
 
   set draining(draining: boolean) {
     this.#draining = draining;
-    this.#isUp = !draining && !this.#passiveDown && !this.#activeDown;
+    this.#update();
+  }
+
+  #update(): void {
+    this.#healthy = !this.#passiveDown && !this.#activeDown && !this.#draining;
+    this.#eligible = this.#healthy || (this.#panic && !this.#draining);
   }
 }

@@ -57,8 +57,10 @@ export interface ClusterStatus {
   readonly strategy: string;
   readonly strategyKind: string;
   readonly backends: number;
-  /** Backends strategies may pick now. */
+  /** Healthy backends: neither passive nor active health has them down, nor are they draining. */
   readonly backendsUp: number;
+  /** Panic mode: fewer than `health.panic_threshold` of its backends are healthy, so all are picked. */
+  readonly panic: boolean;
   /** Requests that entered the cluster (first attempts), retries granted, retries the budget refused. */
   readonly requests: number;
   readonly retries: number;
@@ -78,7 +80,10 @@ export interface UpstreamStatus {
   readonly cluster: string;
   readonly id: string;
   readonly address: string;
-  /** Strategies may pick it: neither passive health nor active checks have it down, nor is it draining. */
+  /**
+   * Healthy: neither passive health nor active checks have it down, nor is it draining. Strategies
+   * pick among the healthy backends, or among all not draining while the cluster is in panic mode.
+   */
   readonly isUp: boolean;
   /** Being drained: no new picks, and removed once its attempts under way finish. */
   readonly draining: boolean;
@@ -503,7 +508,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
           cluster: cluster.name,
           id: u.id,
           address: u.pool.upstreamId,
-          isUp: u.isUp,
+          isUp: u.healthy,
           draining: u.draining,
           ejected: u.passiveDown,
           ejectedForMs: u.passiveDown ? Math.max(0, Math.round(u.ejectedUntil - now)) : 0,
@@ -538,7 +543,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
       strategy: cluster.config.strategy.name,
       strategyKind: cluster.config.strategy.kind,
       backends: cluster.upstreams.length,
-      backendsUp: cluster.upstreams.filter((u) => u.isUp).length,
+      backendsUp: cluster.upstreams.filter((u) => u.healthy).length,
+      panic: cluster.panic,
       requests: cluster.retryBudget.requests,
       retries: cluster.retryBudget.retries,
       retriesRefused: cluster.retryBudget.retriesRefused,

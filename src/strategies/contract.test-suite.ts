@@ -130,6 +130,7 @@ export const CONTRACT_TESTS = [
   'undefined-when-all-excluded',
   'single-member',
   'members-changed',
+  'is-up-read-live',
   'never-throws',
 ] as const;
 export type ContractTest = (typeof CONTRACT_TESTS)[number];
@@ -227,6 +228,21 @@ export function describeStrategyContract<Options>(c: StrategyContractCase<Option
       expect(s.select(makeInput(), undefined)).toBeUndefined();
       s.membersChanged?.([a, b]);
       for (const input of inputs) expect(s.select(input, new Set([b]))).toBe(a);
+    });
+
+    // The Router flips isUp without membersChanged() while a backend on trial has its one request out.
+    contractTest('is-up-read-live', () => {
+      const members = upstreams('a', 'b', 'c');
+      const [a, b, cc] = members as [TestUpstream, TestUpstream, TestUpstream];
+      const s = create(members);
+      for (const input of inputs) s.select(input, undefined);
+      b.isUp = false;
+      for (let i = 0; i < 200; i++) expect(s.select(inputs[i % inputs.length]!, undefined)).not.toBe(b);
+      a.isUp = false;
+      cc.isUp = false;
+      for (const input of inputs) expect(s.select(input, undefined)).toBeUndefined();
+      b.isUp = true;
+      for (const input of inputs) expect(s.select(input, undefined)).toBe(b);
     });
 
     contractTest('never-throws', () => {

@@ -9,7 +9,11 @@ export interface Upstream {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
-  /** False while health tracking has ejected it. Strategies must skip upstreams that are down. */
+  /**
+   * Whether it may be picked now, as the Router decides: healthy, or any backend not drained while its
+   * cluster is in panic mode, and not on trial with its trial request out. Strategies must skip upstreams
+   * that are not up, and read this at each selection (it changes without membersChanged).
+   */
   readonly isUp: boolean;
   /** Requests in flight on this upstream right now. */
   readonly inFlight: number;

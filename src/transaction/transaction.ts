@@ -778,6 +778,7 @@ export class Transaction
     this.#responseStarted = true;
     this.#resState = 'done';
     this.#switchedAt = this.snapshot.router.now();
+    this.snapshot.router.tunnelling(lease);
     const upstream = lease.upstream;
     const extraHeaders =
       upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this);

@@ -130,10 +130,10 @@ describe('active health checks', () => {
     expect(a.trafficRequests).toBe(6);
   });
 
-  test('with every backend down the answer is 503, at once, and nothing connects to them', async () => {
+  test('with panic mode off and every backend down the answer is 503, at once, and nothing connects to them', async () => {
     const a = await started('a');
     const b = await started('b');
-    const { junction } = await checkedJunction([a, b]);
+    const { junction } = await checkedJunction([a, b], `{ ${ACTIVE}, panic_threshold: 0% }`);
     a.healthStatus = 503;
     b.healthStatus = 503;
     await waitFor(() => junction.server.upstreams().every((u) => !u.isUp), {
@@ -161,12 +161,52 @@ describe('active health checks', () => {
   test('a route works again as soon as one backend passes its checks', async () => {
     const a = await started('a');
     a.healthStatus = 500;
-    const { junction } = await checkedJunction([a]);
+    const { junction } = await checkedJunction([a], `{ ${ACTIVE}, panic_threshold: 0% }`);
     await waitFor(() => !statusOf(junction, a.address).isUp, { what: 'a marked down', timeoutMs: 2000 });
     expect((await request(junction.port)).status).toBe(503);
     a.healthStatus = 200;
     await waitFor(() => statusOf(junction, a.address).isUp, { what: 'a marked up', timeoutMs: 2000 });
     expect((await request(junction.port)).status).toBe(200);
+  });
+
+  test('panic mode (the default threshold, 50%): with fewer than half the backends healthy, all of them get traffic', async () => {
+    const a = await started('a');
+    const b = await started('b');
+    const c = await started('c');
+    const { junction, logs } = await checkedJunction([a, b, c]);
+    const panic = (): boolean | undefined => junction.server.clusters()[0]?.panic;
+    await waitFor(() => a.healthChecks > 0 && b.healthChecks > 0 && c.healthChecks > 0, {
+      what: 'first checks',
+      timeoutMs: 1000,
+    });
+
+    // One of three down: two thirds are healthy, no panic; the down one gets nothing.
+    c.healthStatus = 500;
+    await waitFor(() => !statusOf(junction, c.address).isUp, { what: 'c marked down', timeoutMs: 2000 });
+    expect(panic()).toBe(false);
+    const cBefore = c.trafficRequests;
+    expect(await send(junction, 6)).toEqual(Array<number>(6).fill(200));
+    expect(c.trafficRequests).toBe(cBefore);
+
+    // Two of three down: a third is healthy, under the threshold: traffic goes to all three again.
+    b.healthStatus = 500;
+    await waitFor(() => !statusOf(junction, b.address).isUp, { what: 'b marked down', timeoutMs: 2000 });
+    expect(panic()).toBe(true);
+    expect(logs.find((l) => l.msg.includes('panic mode'))).toMatchObject({ level: 40, cluster: 'c' });
+    const before = [a.trafficRequests, b.trafficRequests, c.trafficRequests];
+    expect(await send(junction, 9)).toEqual(Array<number>(9).fill(200));
+    expect([a.trafficRequests, b.trafficRequests, c.trafficRequests].map((n, i) => n - before[i]!)).toEqual([
+      3, 3, 3,
+    ]);
+    // The admin view still says which are healthy.
+    expect(junction.server.clusters()[0]).toMatchObject({ backends: 3, backendsUp: 1, panic: true });
+
+    // b recovers: two of three healthy, out of panic, c gets nothing again.
+    b.healthStatus = 200;
+    await waitFor(() => panic() === false, { what: 'out of panic', timeoutMs: 2000 });
+    const cAfter = c.trafficRequests;
+    expect(await send(junction, 6)).toEqual(Array<number>(6).fill(200));
+    expect(c.trafficRequests).toBe(cAfter);
   });
 
   test('the expected statuses and the method are configurable', async () => {

@@ -225,6 +225,29 @@ clusters:
   });
 });
 
+describe('strategies across a reload', () => {
+  test("a route's inline strategy whose options changed is a new strategy, though its cluster is kept", async () => {
+    const [b0, b1] = await backends(2);
+    const yaml = (cookie: string) => `${LISTENER}
+routes:
+  - { name: sticky, match: { path: /s/ }, cluster: app, strategy: { kind: sticky-cookie, cookie: ${cookie} } }
+  - { name: app, cluster: app }
+clusters:
+  app: { backends: ["${b0!.address}", "${b1!.address}"] }
+`;
+    const junction = await startJunctionFromYaml(yaml('S1'));
+    onTestFinished(() => junction.close());
+    const cookieName = async (): Promise<string | undefined> =>
+      (await request(junction.port, { path: '/s/x' })).headers['set-cookie']?.[0]?.split('=')[0];
+    expect(await cookieName()).toBe('S1');
+
+    const result = await reloadYaml(junction, yaml('S2'));
+    expect(result.diff.routes.modified).toEqual(['sticky']);
+    expect(result.diff.clusters.modified).toEqual([]);
+    expect(await cookieName()).toBe('S2');
+  });
+});
+
 describe('a bad reload', () => {
   test('a config that fails validation is refused with file:line:column and the old one keeps serving', async () => {
     const [b0] = await backends(1);

@@ -38,6 +38,29 @@ clusters:
     }
   });
 
+  test('inline strategies of one kind on routes of one cluster each keep their own options', async () => {
+    const backends = await threeBackends();
+    const junction = await startJunctionFromYaml(`
+routes:
+  - { match: { path: /one/ }, cluster: c, strategy: { kind: sticky-cookie, cookie: S1 } }
+  - { match: { path: /two/ }, cluster: c, strategy: { kind: sticky-cookie, cookie: S2 } }
+  - { cluster: c }
+clusters:
+  c:
+    strategy: { kind: sticky-cookie, cookie: OWN }
+    backends: [${backends.map((b) => `"127.0.0.1:${b.port}"`).join(', ')}]
+`);
+    onTestFinished(() => junction.close());
+    const cookieName = async (path: string): Promise<string | undefined> =>
+      (await request(junction.port, { path })).headers['set-cookie']?.[0]?.split('=')[0];
+    expect(await cookieName('/one/x')).toBe('S1');
+    expect(await cookieName('/two/x')).toBe('S2');
+    expect(await cookieName('/other')).toBe('OWN');
+    // And in the cluster's own order again: none took another's.
+    expect(await cookieName('/two/y')).toBe('S2');
+    expect(await cookieName('/one/y')).toBe('S1');
+  });
+
   test('consistent-hash on a header: the same key always lands on the same backend', async () => {
     const backends = await threeBackends();
     const junction = await startJunctionFromYaml(`

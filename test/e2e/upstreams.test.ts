@@ -156,6 +156,7 @@ clusters:
         strategyKind: 'random',
         backends: 1,
         backendsUp: 1,
+        panic: false,
         requests: 4,
         retries: 0,
         retriesRefused: 0,
