@@ -204,6 +204,27 @@ describe('junction run', () => {
     expect(p.exits).toEqual([]);
   });
 
+  test('a stop signal while the server is still starting closes it gracefully once it is up', async () => {
+    const p = fakeProcess();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const startJunction = p.context.startJunction!;
+    const context: CliContext = {
+      ...p.context,
+      startJunction: (config, options) => held.then(() => startJunction(config, options)),
+    };
+    const exit = main(['run', '-c', GOOD], context);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    p.signals.emit('SIGTERM', 'SIGTERM' satisfies ShutdownSignal);
+    expect(p.started).toHaveLength(0);
+    release();
+    expect(await exit).toBe(0);
+    expect(p.started).toHaveLength(1);
+    expect(p.closes).toEqual([1500]);
+    expect(p.exits).toEqual([]);
+    expect(p.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
   test('SIGUSR2 is logged and ignored, from start to exit', async () => {
     const lines: { level: number; msg: string; signal?: string }[] = [];
     const sink = new Writable({

@@ -55,6 +55,7 @@ function serveUntilSignalled(
   logger: Logger,
   context: CliContext,
   live: LiveConfig | undefined,
+  pending: ShutdownSignal | undefined,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
@@ -81,7 +82,14 @@ function serveUntilSignalled(
       resolve(code);
     };
     for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onSignal);
+    if (pending !== undefined) onSignal(pending);
   });
+}
+
+/** Signals that arrived while the server was starting, acted on once it is up. */
+interface EarlySignals {
+  hangup: boolean;
+  stop: ShutdownSignal | undefined;
 }
 
 /**
@@ -99,10 +107,20 @@ export async function runJunction(
     logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
+  // A stop signal during start-up (a service manager stopping a unit that is still starting) is
+  // remembered, not left to its default action: the server stops gracefully as soon as it is up.
+  const early: EarlySignals = { hangup: false, stop: undefined };
+  const onEarlyStop = (signal: ShutdownSignal): void => {
+    early.stop ??= signal;
+  };
+  for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyStop);
   try {
-    return await startAndServe(config, context, hooks, logger);
+    return await startAndServe(config, context, hooks, logger, early, () => {
+      for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyStop);
+    });
   } finally {
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
+    for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyStop);
   }
 }
 
@@ -111,10 +129,11 @@ async function startAndServe(
   context: CliContext,
   hooks: RunHooks,
   logger: Logger,
+  early: EarlySignals,
+  disarmEarlyStop: () => void,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
-  const early = { hangup: false };
   const onEarlyHangup = (): void => {
     early.hangup = true;
   };
@@ -146,11 +165,11 @@ async function startAndServe(
     }
   }
   context.signals.off('SIGHUP', onEarlyHangup);
-  if (early.hangup) live?.reload('SIGHUP');
+  if (early.hangup && early.stop === undefined) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
   hooks.onListening?.(server);
-  const code = await serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live);
-  return code;
+  disarmEarlyStop();
+  return serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live, early.stop);
 }
 
 /** A copy of `config` listening on `port`; only for configs with exactly one listener. */
