@@ -66,7 +66,9 @@ function serveUntilSignalled(
       }
       isClosing = true;
       logger.info({ signal, graceMs }, 'shutting down: finishing in-flight requests');
-      Promise.all([live?.stop(), server.close(graceMs)]).then(
+      // The admin API stays up while requests drain, so `/ready` answers 503 to load balancers then.
+      const closed = server.close(graceMs);
+      Promise.all([closed, closed.finally(() => live?.stop())]).then(
         () => {
           finish(0);
         },
