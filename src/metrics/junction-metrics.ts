@@ -9,6 +9,12 @@ import type { ServerObservation } from '../server/index.ts';
 import { CarriedTotals } from './carried-totals.ts';
 import { SERVER_METRICS_DEFINITIONS, type Emit, type ServerMetric } from './server-metrics.ts';
 
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
 /** What a scrape reads: JunctionServer satisfies it. */
 export interface MetricsSource {
   observe(): ServerObservation;
@@ -33,7 +39,12 @@ export class JunctionMetrics {
   constructor(source: MetricsSource, options: JunctionMetricsOptions = {}) {
     this.#source = source;
     for (const definition of SERVER_METRICS_DEFINITIONS) this.#define(definition);
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
+      // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** The Content-Type of scrape() (Prometheus text format 0.0.4). */

@@ -102,7 +102,7 @@ const CLUSTER_METRICS: readonly ServerMetric[] = [
   },
   {
     name: 'junction_cluster_retries_total',
-    help: 'Retries the cluster granted (each is one more attempt).',
+    help: "Retries the cluster's retry budget granted (a request's first retry after a failed connect is exempt from the budget and not counted).",
     type: 'counter',
     labels: ['cluster'],
     read: (o, emit) => {

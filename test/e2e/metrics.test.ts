@@ -1,0 +1,163 @@
+/**
+ * The metrics and health endpoints over real sockets: known traffic through a real Junction, then
+ * `GET /metrics` on the admin API shows it by listener, cluster and backend name; counters survive a
+ * reload that rebuilds what holds them; `promtool check metrics` accepts the scrape; `/healthz` and
+ * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { loadConfigText } from '../../src/config/index.ts';
+import { closedPort, countingBackend, type HttpBackend } from '../support/backends.ts';
+import { request } from '../support/clients.ts';
+import { requirePrometheusTool, startWithAdmin, type JunctionWithAdmin } from '../support/metrics.ts';
+import { backendList } from '../support/start-junction.ts';
+import { waitFor, withTimeout } from '../support/wait-for.ts';
+
+async function backends(count: number): Promise<HttpBackend[]> {
+  const started = await Promise.all(Array.from({ length: count }, (_, i) => countingBackend(`b${i}`)));
+  for (const b of started) onTestFinished(() => b.close());
+  return started;
+}
+
+function yaml(b0: HttpBackend, b1: HttpBackend, down: number, apiExtra = ''): string {
+  return `listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
+routes:
+  - { name: down, match: { path: /down/ }, cluster: down }
+  - { name: all, match: { path: / }, cluster: api }
+clusters:
+  api: { strategy: round-robin, backends: [{ address: "${b0.address}", id: one }, { address: "${b1.address}", id: two }]${apiExtra} }
+  down: { backends: ${backendList(down)}, retry: { attempts: 2, backoff: { base: 0ms } } }
+`;
+}
+
+/** Waits until the scrape shows `series` at `expected` (attempts are counted as they finish). */
+async function expectSeries(a: JunctionWithAdmin, series: string, expected: number): Promise<void> {
+  let last: number | undefined;
+  await waitFor(
+    async () => {
+      last = (await a.scrape()).value(series);
+      return last === expected;
+    },
+    { timeoutMs: 5_000, intervalMs: 50, what: `${series} = ${expected} (last ${String(last)})` },
+  );
+}
+
+describe('GET /metrics', () => {
+  test('counts the traffic sent, by listener, cluster and backend', async () => {
+    const [b0, b1] = await backends(2);
+    const down = await closedPort();
+    const a = await startWithAdmin(yaml(b0!, b1!, down));
+    const port = a.junction.port;
+
+    for (let i = 0; i < 6; i++) expect((await request(port, { path: `/x/${i}` })).status).toBe(200);
+    expect((await request(port, { path: '/down/' })).status).toBe(503);
+
+    await expectSeries(a, 'junction_backend_attempts_total{cluster="api",backend="one"}', 3);
+    const scrape = await a.scrape();
+    expect(scrape.value('junction_backend_attempts_total{cluster="api",backend="two"}')).toBe(3);
+    expect(scrape.value('junction_backend_attempt_failures_total{cluster="api",backend="one"}')).toBe(0);
+    expect(scrape.value('junction_cluster_requests_total{cluster="api"}')).toBe(6);
+    expect(scrape.value('junction_cluster_retries_total{cluster="api"}')).toBe(0);
+    // Seven requests, each on a connection of its own (node:http without an agent closes it).
+    expect(scrape.value('junction_listener_connections_accepted_total{listener="main"}')).toBe(7);
+    expect(
+      scrape.value('junction_listener_connections_refused_total{listener="main",reason="accept_queue"}'),
+    ).toBe(0);
+    expect(scrape.value('junction_backend_up{cluster="api",backend="one"}')).toBe(1);
+    expect(scrape.value('junction_backend_connections{cluster="api",backend="one",state="busy"}')).toBe(0);
+    expect(scrape.value('junction_backend_connections_opened_total{cluster="api",backend="one"}')).toBe(1);
+    expect(scrape.value('junction_backend_connection_reuses_total{cluster="api",backend="one"}')).toBe(2);
+    // The closed port: both attempts failed to connect; the retry after a failed connect is exempt from
+    // the budget, so the budget counted none.
+    const downId = `127.0.0.1:${down}`;
+    expect(scrape.value(`junction_backend_connect_failures_total{cluster="down",backend="${downId}"}`)).toBe(
+      2,
+    );
+    expect(scrape.value(`junction_backend_attempt_failures_total{cluster="down",backend="${downId}"}`)).toBe(
+      2,
+    );
+    expect(scrape.value('junction_cluster_requests_total{cluster="down"}')).toBe(1);
+    expect(scrape.value('junction_cluster_retries_total{cluster="down"}')).toBe(0);
+    expect(scrape.value('junction_config_version')).toBe(1);
+    expect(scrape.value('junction_config_reloads_total{result="applied"}')).toBe(0);
+    expect(scrape.text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    // Labels are config names only: no request path made it into a series.
+    expect(scrape.text).not.toContain('/x/');
+  });
+
+  test('counters stay monotonic across a reload that rebuilds the cluster, and refused reloads count', async () => {
+    const [b0, b1] = await backends(2);
+    const down = await closedPort();
+    const a = await startWithAdmin(yaml(b0!, b1!, down));
+    const port = a.junction.port;
+    for (let i = 0; i < 4; i++) expect((await request(port)).status).toBe(200);
+    await expectSeries(a, 'junction_cluster_requests_total{cluster="api"}', 4);
+
+    // A changed cluster gets a new runtime whose retry counters start from 0.
+    const changed = await loadConfigText(yaml(b0!, b1!, down, ', retry: { attempts: 2 }'), '<e2e>');
+    await a.junction.server.reload(changed);
+    for (let i = 0; i < 2; i++) expect((await request(port)).status).toBe(200);
+    await expectSeries(a, 'junction_cluster_requests_total{cluster="api"}', 6);
+
+    // A listener that cannot bind (the port is a backend's) refuses the reload.
+    const clash = await loadConfigText(
+      yaml(b0!, b1!, down).replace(
+        'listeners: [{ name: main, address: 127.0.0.1, port: 0 }]',
+        `listeners: [{ name: main, address: 127.0.0.1, port: 0 }, { name: clash, address: 127.0.0.1, port: ${b0!.port} }]`,
+      ),
+      '<e2e>',
+    );
+    await expect(a.junction.server.reload(clash)).rejects.toThrow(/could not bind/);
+    const scrape = await a.scrape();
+    expect(scrape.value('junction_config_version')).toBe(2);
+    expect(scrape.value('junction_config_reloads_total{result="applied"}')).toBe(1);
+    expect(scrape.value('junction_config_reloads_total{result="refused"}')).toBe(1);
+    expect(scrape.value('junction_backend_attempts_total{cluster="api",backend="one"}')).toBe(3);
+    const appliedAt = scrape.value('junction_config_last_reload_timestamp_seconds')!;
+    expect(Math.abs(appliedAt - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  test('promtool check metrics accepts the scrape', async (context) => {
+    const promtool = requirePrometheusTool(context, 'promtool');
+    const [b0, b1] = await backends(2);
+    const a = await startWithAdmin(yaml(b0!, b1!, await closedPort()));
+    expect((await request(a.junction.port)).status).toBe(200);
+    const { text } = await a.scrape();
+    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdin.end(text);
+    const code = await withTimeout(
+      new Promise<number | null>((resolve) => child.on('close', resolve)),
+      10_000,
+      'promtool check metrics',
+    );
+    expect({ code, output }).toEqual({ code: 0, output: '' });
+  });
+
+  test('needs the token; the content type is the Prometheus text format', async () => {
+    const [b0, b1] = await backends(2);
+    const a = await startWithAdmin(yaml(b0!, b1!, await closedPort()));
+    expect((await a.get('/metrics', { withToken: false })).status).toBe(401);
+    const answer = await a.get('/metrics');
+    expect(answer.status).toBe(200);
+    expect(answer.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+describe('health endpoints', () => {
+  test('/healthz and /ready answer without a token; /ready is 503 once shutting down', async () => {
+    const [b0, b1] = await backends(2);
+    const a = await startWithAdmin(yaml(b0!, b1!, await closedPort()));
+    expect(await a.get('/healthz', { withToken: false })).toMatchObject({ status: 200, text: 'ok\n' });
+    expect(await a.get('/ready', { withToken: false })).toMatchObject({ status: 200, text: 'ready\n' });
+
+    await a.junction.close(1000);
+    expect(await a.get('/ready', { withToken: false })).toMatchObject({
+      status: 503,
+      text: 'not ready: shutting down\n',
+    });
+    expect((await a.get('/healthz', { withToken: false })).status).toBe(200);
+  });
+});
