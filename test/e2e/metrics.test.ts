@@ -32,14 +32,11 @@ clusters:
 
 /** Waits until the scrape shows `series` at `expected` (attempts are counted as they finish). */
 async function expectSeries(a: JunctionWithAdmin, series: string, expected: number): Promise<void> {
-  let last: number | undefined;
-  await waitFor(
-    async () => {
-      last = (await a.scrape()).value(series);
-      return last === expected;
-    },
-    { timeoutMs: 5_000, intervalMs: 50, what: `${series} = ${expected} (last ${String(last)})` },
-  );
+  await waitFor(async () => (await a.scrape()).value(series) === expected, {
+    timeoutMs: 5_000,
+    intervalMs: 50,
+    what: `${series} = ${expected}`,
+  });
 }
 
 describe('GET /metrics', () => {

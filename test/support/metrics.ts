@@ -95,5 +95,7 @@ export function requirePrometheusTool(context: TestContext, name: 'prometheus' |
   if (path !== undefined) return path;
   const message = `${name} not found on PATH: install Debian's prometheus package (apt-get install prometheus)`;
   if (process.env['CI'] !== undefined && process.env['CI'] !== '') throw new Error(message);
+  // The skip note shows only in verbose reporters: say it where every reporter shows it.
+  console.warn(`skipped: ${message}`);
   return context.skip(message);
 }
