@@ -4,6 +4,8 @@
  * - Everything the server already counts (listeners, clusters, backends, pools, reloads, rule stats) is
  *   read at scrape time from JunctionServer.observe(), so it costs the data path nothing; counters
  *   stay monotonic across reloads that replace the objects holding them (CarriedTotals).
+ * - Those are rendered straight into the text format (text-format.ts); prom-client's registry holds the
+ *   process metrics and renders after them.
  * - Labels are config names and small fixed sets, never request values.
  * - Metrics counted per request belong here too: defined once in this registry, with label children
  *   resolved when a snapshot is built (by listener, route and cluster name, and carried over by name
@@ -14,3 +16,4 @@
 export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './junction-metrics.ts';
 export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
+export { renderMetrics } from './text-format.ts';
