@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress, type AdminConfig } from '../config/index.ts';
 import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
-import { JunctionMetrics } from '../metrics/index.ts';
+import type { JunctionMetrics } from '../metrics/index.ts';
 import type { JunctionServer } from '../server/index.ts';
 import { ADMIN_ROUTES, type AdminRequest } from './admin-routes.ts';
 import type { ConfigStore } from './config-store.ts';
@@ -50,7 +50,8 @@ export async function startAdmin(
   }
   const log = options.logger ?? silentLogger();
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
-  const metrics = options.metrics ?? new JunctionMetrics(store.server);
+  // Loaded here, not with the module: a Junction without an admin API never loads prom-client.
+  const metrics = options.metrics ?? new (await import('../metrics/index.ts')).JunctionMetrics(store.server);
   const server = createServer((req, res) => {
     handle(req, res, store, metrics, tokenDigest, log).catch((error: unknown) => {
       log.error({ err: error }, 'admin request failed');

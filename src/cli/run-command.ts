@@ -55,6 +55,7 @@ function serveUntilSignalled(
   logger: Logger,
   context: CliContext,
   live: LiveConfig | undefined,
+  early: EarlySignal,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
@@ -83,6 +84,7 @@ function serveUntilSignalled(
       resolve(code);
     };
     for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onSignal);
+    if (early.signal !== undefined) onSignal(early.signal);
   });
 }
 
@@ -101,11 +103,23 @@ export async function runJunction(
     logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
+  // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
+  // on once it serves, rather than left to the default action, which would end the process at once.
+  const early: EarlySignal = { signal: undefined };
+  const onEarlyShutdown = (signal: ShutdownSignal): void => {
+    early.signal ??= signal;
+  };
+  for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
-    return await startAndServe(config, context, hooks, logger);
+    return await startAndServe(config, context, hooks, logger, early);
   } finally {
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
+    for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyShutdown);
   }
+}
+
+interface EarlySignal {
+  signal: ShutdownSignal | undefined;
 }
 
 async function startAndServe(
@@ -113,6 +127,7 @@ async function startAndServe(
   context: CliContext,
   hooks: RunHooks,
   logger: Logger,
+  earlyShutdown: EarlySignal,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
@@ -151,7 +166,14 @@ async function startAndServe(
   if (early.hangup) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
   hooks.onListening?.(server);
-  const code = await serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live);
+  const code = await serveUntilSignalled(
+    server,
+    config.timeouts.shutdownGraceMs,
+    logger,
+    context,
+    live,
+    earlyShutdown,
+  );
   return code;
 }
 
