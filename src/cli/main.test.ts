@@ -170,6 +170,22 @@ describe('junction check', () => {
 });
 
 describe('junction run', () => {
+  test('a signal while Junction starts is not lost: it closes once serving, exit 0', async () => {
+    const p = fakeProcess();
+    const start = p.context.startJunction!;
+    const context: CliContext = {
+      ...p.context,
+      startJunction: (config, options) => {
+        // Listeners may already accept while the rest starts: a service manager may stop it then.
+        p.signals.emit('SIGTERM', 'SIGTERM' satisfies ShutdownSignal);
+        return start(config, options);
+      },
+    };
+    expect(await main(['run', '-c', GOOD], context)).toBe(0);
+    expect(p.closes).toEqual([1500]);
+    expect(p.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
   test('starts, then closes gracefully on the first signal and exits 0', async () => {
     const p = fakeProcess();
     const exit = main(['run', '-c', GOOD], p.context);

@@ -84,6 +84,7 @@ function serveUntilSignalled(
       resolve(code);
     };
     for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onSignal);
+    early.release();
     if (early.signal !== undefined) onSignal(early.signal);
   });
 }
@@ -105,21 +106,28 @@ export async function runJunction(
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
   // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
   // on once it serves, rather than left to the default action, which would end the process at once.
-  const early: EarlySignal = { signal: undefined };
   const onEarlyShutdown = (signal: ShutdownSignal): void => {
     early.signal ??= signal;
+  };
+  const early: EarlySignal = {
+    signal: undefined,
+    release: () => {
+      for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyShutdown);
+    },
   };
   for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
     return await startAndServe(config, context, hooks, logger, early);
   } finally {
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
-    for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyShutdown);
+    early.release();
   }
 }
 
+/** A shutdown signal that arrived while Junction started; release() stops listening for one. */
 interface EarlySignal {
   signal: ShutdownSignal | undefined;
+  release(): void;
 }
 
 async function startAndServe(
