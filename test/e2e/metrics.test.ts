@@ -5,10 +5,15 @@
  * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
 import { closedPort, countingBackend, type HttpBackend } from '../support/backends.ts';
-import { request } from '../support/clients.ts';
+import { createTestCa } from '../support/certs.ts';
+import { rawRequest, request } from '../support/clients.ts';
+import { httpsGet } from '../support/tls-clients.ts';
 import { requirePrometheusTool, startWithAdmin, type JunctionWithAdmin } from '../support/metrics.ts';
 import { backendList } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
@@ -141,6 +146,42 @@ describe('GET /metrics', () => {
     expect(answer.status).toBe(200);
     expect(answer.type).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
+});
+
+test('TLS handshakes by result on an HTTPS listener', async () => {
+  const ca = createTestCa('Junction Metrics Test CA');
+  const dir = await mkdtemp(join(tmpdir(), 'junction-metrics-tls-'));
+  onTestFinished(async () => {
+    ca.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const pair = ca.issue(['metrics.example.test']);
+  await writeFile(join(dir, 'site.pem'), pair.cert);
+  await writeFile(join(dir, 'site.key'), pair.key);
+  const [b0] = await backends(1);
+  const a = await startWithAdmin(
+    `listeners:
+  - { name: secure, address: 127.0.0.1, port: 0, tls: { certificates: [{ cert_file: site.pem, key_file: site.key }] } }
+routes: [{ match: { path: / }, cluster: app }]
+clusters: { app: { backends: ${backendList(b0!)} } }
+`,
+    { baseDir: dir },
+  );
+  const port = a.junction.port;
+  const { response } = await httpsGet(port, 'metrics.example.test', {
+    ca: ca.cert,
+    servername: 'metrics.example.test',
+  });
+  expect(response.statusCode).toBe(200);
+  // Plain HTTP on the HTTPS port: the handshake fails.
+  await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2_000 });
+
+  await expectSeries(a, 'junction_tls_handshakes_total{listener="secure",result="failed"}', 1);
+  const scrape = await a.scrape();
+  expect(scrape.value('junction_tls_handshakes_total{listener="secure",result="completed"}')).toBe(1);
+  expect(scrape.value('junction_tls_handshakes_total{listener="secure",result="timeout"}')).toBe(0);
+  expect(scrape.value('junction_tls_handshakes_in_progress{listener="secure"}')).toBe(0);
+  expect(scrape.value('junction_listener_connections_accepted_total{listener="secure"}')).toBe(2);
 });
 
 describe('health endpoints', () => {

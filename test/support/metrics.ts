@@ -31,8 +31,11 @@ export interface Scrape {
 export const ADMIN_TOKEN = 'metrics-test-token-0123456789';
 
 /** Junction from `yaml` (listeners on port 0) with an admin API on 127.0.0.1 port 0, closed after the test. */
-export async function startWithAdmin(yaml: string): Promise<JunctionWithAdmin> {
-  const junction = await startJunctionFromYaml(yaml);
+export async function startWithAdmin(
+  yaml: string,
+  options: { baseDir?: string } = {},
+): Promise<JunctionWithAdmin> {
+  const junction = await startJunctionFromYaml(yaml, options);
   onTestFinished(() => junction.close(1000));
   const store = new ConfigStore(junction.server);
   const admin = await startAdmin(store, { address: '127.0.0.1', port: 0, token: ADMIN_TOKEN });
