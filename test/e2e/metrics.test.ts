@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
-import { closedPort, countingBackend, type HttpBackend } from '../support/backends.ts';
+import { fileURLToPath } from 'node:url';
+import { closedPort, countingBackend, slowHeadBackend, type HttpBackend } from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { rawRequest, request } from '../support/clients.ts';
 import { httpsGet } from '../support/tls-clients.ts';
@@ -199,3 +200,60 @@ describe('health endpoints', () => {
     expect((await a.get('/healthz', { withToken: false })).status).toBe(200);
   });
 });
+
+test('`junction run` keeps the admin API up while it drains: /ready answers 503, then it exits 0', async () => {
+  const bin = fileURLToPath(new URL('../../bin/junction.js', import.meta.url));
+  const backend = await slowHeadBackend(1_500);
+  onTestFinished(() => backend.close());
+  const dir = await mkdtemp(join(tmpdir(), 'junction-ready-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'junction.yaml');
+  await writeFile(
+    file,
+    `listeners: [{ address: 127.0.0.1, port: 0 }]
+admin: { address: 127.0.0.1, port: 0 }
+routes: [{ cluster: app }]
+clusters: { app: { backends: ${backendList(backend)} } }
+timeouts: { shutdown_grace: 10s }
+`,
+  );
+  const child = spawn(process.execPath, [bin, 'run', '-c', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  const ports = await waitFor(
+    () => {
+      const proxy = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const admin = /admin API on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      return proxy === null || admin === null
+        ? undefined
+        : { proxy: Number(proxy[1]), admin: Number(admin[1]) };
+    },
+    { timeoutMs: 10_000, what: `junction to start:\n${out}` },
+  );
+  const ready = async () => {
+    const response = await fetch(`http://127.0.0.1:${ports.admin}/ready`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  expect(await ready()).toEqual({ status: 200, text: 'ready\n' });
+
+  const inFlight = request(ports.proxy);
+  await waitFor(() => backend.connections > 0, { what: 'the request to reach the backend' });
+  child.kill('SIGTERM');
+  await waitFor(async () => (await ready()).status === 503, { what: '/ready to answer 503' });
+  expect(await ready()).toEqual({ status: 503, text: 'not ready: shutting down\n' });
+  expect((await inFlight).status).toBe(200);
+  expect(await withTimeout(exited, 10_000, 'junction to exit')).toBe(0);
+}, 30_000);
