@@ -57,7 +57,6 @@ clusters: { api: { backends: ["${backend.address}"] } }
     for (let i = 0; i < 5; i++) expect((await request(a.junction.port)).status).toBe(200);
 
     const dir = await mkdtemp(join(tmpdir(), 'junction-prometheus-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, 'prometheus.yml');
     await writeFile(
       config,
@@ -84,7 +83,11 @@ scrape_configs:
     );
     child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    onTestFinished(() => stop(child));
+    // Stopped before its storage is removed.
+    onTestFinished(async () => {
+      await stop(child);
+      await rm(dir, { recursive: true, force: true });
+    });
     const base = `http://127.0.0.1:${port}`;
 
     const series = 'junction_cluster_requests_total{cluster="api"}';
