@@ -99,6 +99,22 @@ export default tseslint.config(
     },
   },
   {
+    // Metrics read the server's observation at a scrape; serving them is the admin API's business.
+    files: ['src/metrics/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:(net|tls|http|https|dns)$' },
+            { regex: '^\\.\\./(?!server/|errors/|util/)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -16,7 +16,13 @@ export {
   type ServerStatus,
   type ConfigDiff,
   type EntryDiff,
+  type ServerObservation,
+  type ListenerObservation,
+  type ClusterObservation,
+  type BackendObservation,
+  type PoolObservation,
 } from './server/index.ts';
+export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './metrics/index.ts';
 export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
 export {

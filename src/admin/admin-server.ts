@@ -1,7 +1,8 @@
 /**
  * The admin API's HTTP side: a node:http server (off the data path, so its cost does not matter), a
  * bearer-token check, and a small table of method + path patterns to handlers. Answers are JSON, except
- * the YAML export.
+ * the YAML export, the Prometheus scrape (`/metrics`, behind the token like the rest) and the health
+ * endpoints (`/healthz`, `/ready`: plain text, without a token).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,8 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress, type AdminConfig } from '../config/index.ts';
 import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
+import type { JunctionMetrics } from '../metrics/index.ts';
+import type { JunctionServer } from '../server/index.ts';
 import { ADMIN_ROUTES, type AdminRequest } from './admin-routes.ts';
 import type { ConfigStore } from './config-store.ts';
+import { HEALTH_PATHS, readiness } from './health.ts';
 
 /** Admin request bodies are config fragments: small. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,6 +29,8 @@ export interface AdminServer {
 
 export interface StartAdminOptions {
   readonly logger?: Logger;
+  /** What `GET /metrics` renders; default a JunctionMetrics over the store's server. */
+  readonly metrics?: JunctionMetrics;
 }
 
 /**
@@ -44,8 +50,10 @@ export async function startAdmin(
   }
   const log = options.logger ?? silentLogger();
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
+  // Loaded here, not with the module: a Junction without an admin API never loads prom-client.
+  const metrics = options.metrics ?? new (await import('../metrics/index.ts')).JunctionMetrics(store.server);
   const server = createServer((req, res) => {
-    handle(req, res, store, tokenDigest, log).catch((error: unknown) => {
+    handle(req, res, store, metrics, tokenDigest, log).catch((error: unknown) => {
       log.error({ err: error }, 'admin request failed');
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
@@ -137,9 +145,17 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   store: ConfigStore,
+  metrics: JunctionMetrics,
   tokenDigest: Buffer | undefined,
   log: Logger,
 ): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const method = req.method ?? 'GET';
+  // Probes carry no token and may come from anywhere the listener is reachable; they reveal nothing.
+  if (HEALTH_PATHS.has(url.pathname)) {
+    answerHealth(res, method, url.pathname, store.server);
+    return;
+  }
   if (fromBrowserOrRebound(req, tokenDigest !== undefined)) {
     sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'requests from browser pages are refused'));
     return;
@@ -149,12 +165,22 @@ async function handle(
     sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'a valid bearer token is required'));
     return;
   }
-  const url = new URL(req.url ?? '/', 'http://admin');
+  if (url.pathname === '/metrics') {
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendJson(res, 405, {
+        error: { code: 'JCT_ERR_ADMIN_BAD_REQUEST', message: `${method} is not allowed here` },
+      });
+      return;
+    }
+    const body = Buffer.from(await metrics.scrape());
+    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': body.length });
+    res.end(method === 'HEAD' ? undefined : body);
+    return;
+  }
   const segments = url.pathname
     .split('/')
     .filter((s) => s !== '')
     .map((s) => decodeURIComponent(s));
-  const method = req.method ?? 'GET';
   let pathMatched = false;
   for (const route of ADMIN_ROUTES) {
     const params = matchPath(route.path, segments);
@@ -179,6 +205,27 @@ async function handle(
     return;
   }
   throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no admin resource ${url.pathname}`);
+}
+
+/** `/healthz`: 200 while the process answers. `/ready`: 200, or 503 with the reason. Plain text. */
+function answerHealth(res: ServerResponse, method: string, path: string, server: JunctionServer): void {
+  let status = 200;
+  let text = 'ok';
+  if (method !== 'GET' && method !== 'HEAD') {
+    status = 405;
+    text = `${method} is not allowed here`;
+  } else if (path === '/ready') {
+    const { ready, reason } = readiness(server);
+    status = ready ? 200 : 503;
+    text = ready ? 'ready' : `not ready: ${reason}`;
+  }
+  const body = Buffer.from(`${text}\n`);
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': body.length,
+    'cache-control': 'no-store',
+  });
+  res.end(method === 'HEAD' ? undefined : body);
 }
 
 /** `clusters/:name/backends` against the request's segments: the named parameters, or undefined. */

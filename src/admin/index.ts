@@ -6,7 +6,9 @@
  * - Changes are edits of the config document, validated by config/ exactly like a file and applied as
  *   one JunctionServer.reload(); it never touches a snapshot, a listener or a pool itself.
  * Does not: serve proxied traffic, or bypass validation. Nothing but cli/ imports admin/.
- * Used by: cli/. Uses: config/, server/, errors/, log/.
+ * - Serves the Prometheus scrape (`GET /metrics`, rendered by metrics/) behind the token, and the
+ *   health endpoints (`/healthz`, `/ready`, health.ts) without one.
+ * Used by: cli/. Uses: config/, server/, metrics/, errors/, log/.
  */
 export { startAdmin, type AdminServer, type StartAdminOptions } from './admin-server.ts';
 export { ConfigStore, type AppliedChange, type ConfigStoreOptions } from './config-store.ts';

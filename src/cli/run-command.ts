@@ -55,7 +55,7 @@ function serveUntilSignalled(
   logger: Logger,
   context: CliContext,
   live: LiveConfig | undefined,
-  pending: ShutdownSignal | undefined,
+  early: EarlySignal,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
@@ -67,7 +67,9 @@ function serveUntilSignalled(
       }
       isClosing = true;
       logger.info({ signal, graceMs }, 'shutting down: finishing in-flight requests');
-      Promise.all([live?.stop(), server.close(graceMs)]).then(
+      // The admin API stays up while requests drain, so `/ready` answers 503 to load balancers then.
+      const closed = server.close(graceMs);
+      Promise.all([closed, closed.finally(() => live?.stop())]).then(
         () => {
           finish(0);
         },
@@ -82,14 +84,9 @@ function serveUntilSignalled(
       resolve(code);
     };
     for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onSignal);
-    if (pending !== undefined) onSignal(pending);
+    early.release();
+    if (early.signal !== undefined) onSignal(early.signal);
   });
-}
-
-/** Signals that arrived while the server was starting, acted on once it is up. */
-interface EarlySignals {
-  hangup: boolean;
-  stop: ShutdownSignal | undefined;
 }
 
 /**
@@ -107,21 +104,30 @@ export async function runJunction(
     logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
-  // A stop signal during start-up (a service manager stopping a unit that is still starting) is
-  // remembered, not left to its default action: the server stops gracefully as soon as it is up.
-  const early: EarlySignals = { hangup: false, stop: undefined };
-  const onEarlyStop = (signal: ShutdownSignal): void => {
-    early.stop ??= signal;
+  // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
+  // on once it serves, rather than left to the default action, which would end the process at once.
+  const onEarlyShutdown = (signal: ShutdownSignal): void => {
+    early.signal ??= signal;
   };
-  for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyStop);
+  const early: EarlySignal = {
+    signal: undefined,
+    release: () => {
+      for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyShutdown);
+    },
+  };
+  for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
-    return await startAndServe(config, context, hooks, logger, early, () => {
-      for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyStop);
-    });
+    return await startAndServe(config, context, hooks, logger, early);
   } finally {
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
-    for (const signal of SHUTDOWN_SIGNALS) context.signals.off(signal, onEarlyStop);
+    early.release();
   }
+}
+
+/** A shutdown signal that arrived while Junction started; release() stops listening for one. */
+interface EarlySignal {
+  signal: ShutdownSignal | undefined;
+  release(): void;
 }
 
 async function startAndServe(
@@ -129,11 +135,11 @@ async function startAndServe(
   context: CliContext,
   hooks: RunHooks,
   logger: Logger,
-  early: EarlySignals,
-  disarmEarlyStop: () => void,
+  earlyShutdown: EarlySignal,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
+  const early = { hangup: false };
   const onEarlyHangup = (): void => {
     early.hangup = true;
   };
@@ -165,11 +171,18 @@ async function startAndServe(
     }
   }
   context.signals.off('SIGHUP', onEarlyHangup);
-  if (early.hangup && early.stop === undefined) live?.reload('SIGHUP');
+  if (early.hangup && earlyShutdown.signal === undefined) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
   hooks.onListening?.(server);
-  disarmEarlyStop();
-  return serveUntilSignalled(server, config.timeouts.shutdownGraceMs, logger, context, live, early.stop);
+  const code = await serveUntilSignalled(
+    server,
+    config.timeouts.shutdownGraceMs,
+    logger,
+    context,
+    live,
+    earlyShutdown,
+  );
+  return code;
 }
 
 /** A copy of `config` listening on `port`; only for configs with exactly one listener. */

@@ -28,4 +28,11 @@ export {
   type EntryDiff,
 } from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';
+export type {
+  BackendObservation,
+  ClusterObservation,
+  ListenerObservation,
+  PoolObservation,
+  ServerObservation,
+} from './observation.ts';
 export type { CertificateInfo, CertificateInput } from './certificates.ts';

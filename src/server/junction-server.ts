@@ -23,6 +23,7 @@ import { configHash } from './config-diff.ts';
 import { drainUpstream } from './drain.ts';
 import { closeWithinGrace } from './shutdown-grace.ts';
 import { Retirement } from './retirement.ts';
+import { observe, type ServerObservation } from './observation.ts';
 import { ReloadError } from '../errors/index.ts';
 
 /** A session still past a fired deadline this long after is a zombie: the checker closes it. */
@@ -194,6 +195,8 @@ export interface JunctionServer {
   clusters(): ClusterStatus[];
   /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */
   stats(): RuntimeStats;
+  /** Every counter and gauge kept, by listener, cluster and backend name: what a metrics scrape reads. */
+  observe(): ServerObservation;
   /** Every certificate of every HTTPS listener. */
   certificates(): CertificateInfo[];
   /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
@@ -242,6 +245,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #appliedAt: number = this.#startedAt;
   /** Reloads queue up behind this one. */
   #reloading: Promise<unknown> = Promise.resolve();
+  #reloadsApplied = 0;
+  #reloadsRefused = 0;
   readonly #retirement: Retirement;
   /** Set up in start(); null when the config names no plugin. */
   #plugins: PluginHost | null = null;
@@ -418,12 +423,28 @@ class ServerRuntime implements JunctionServer, SessionHost {
       appliedAt: this.#appliedAt,
       startedAt: this.#startedAt,
       sessions: this.#sessions.size,
+      reloadsApplied: this.#reloadsApplied,
+      reloadsRefused: this.#reloadsRefused,
+      closing: this.#closing !== undefined,
     };
+  }
+
+  observe(): ServerObservation {
+    return observe({
+      status: this.status(),
+      snapshot: this.#snapshot,
+      listeners: this.#listeners.values(),
+      deadlinesFired: this.#deadlinesFired,
+      zombiesClosed: this.#zombiesClosed,
+    });
   }
 
   reload(config: JunctionConfig): Promise<ReloadResult> {
     const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
-    this.#reloading = next.catch(() => undefined);
+    this.#reloading = next.then(
+      () => this.#reloadsApplied++,
+      () => this.#reloadsRefused++,
+    );
     return next;
   }
 

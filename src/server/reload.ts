@@ -27,6 +27,11 @@ export interface ServerStatus {
   readonly startedAt: number;
   /** Sessions open now. */
   readonly sessions: number;
+  /** Reloads applied and refused since Junction started. */
+  readonly reloadsApplied: number;
+  readonly reloadsRefused: number;
+  /** Shutting down: listeners are closed or closing, sessions draining. */
+  readonly closing: boolean;
 }
 
 /** What a reload applied: the new version and what changed. */

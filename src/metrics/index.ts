@@ -1,0 +1,19 @@
+/**
+ * metrics: Junction's Prometheus metrics. Owns the metric definitions and their prom-client Registry
+ * (one per JunctionMetrics, never prom-client's global one), and renders a scrape in the text format.
+ * - Everything the server already counts (listeners, clusters, backends, pools, reloads, rule stats) is
+ *   read at scrape time from JunctionServer.observe(), so it costs the data path nothing; counters
+ *   stay monotonic across reloads that replace the objects holding them (CarriedTotals).
+ * - Those are rendered straight into the text format (text-format.ts); prom-client's registry holds the
+ *   process metrics and renders after them.
+ * - Labels are config names and small fixed sets, never request values.
+ * - Metrics counted per request belong here too: defined once in this registry, with label children
+ *   resolved when a snapshot is built (by listener, route and cluster name, and carried over by name
+ *   on reload), so the data path increments a child it already holds and allocates nothing.
+ * Does not: serve HTTP or touch sockets (the admin API serves the scrape), or change any state.
+ * Used by: admin/. Uses: server/ (types of the observation), prom-client.
+ */
+export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './junction-metrics.ts';
+export { CarriedTotals } from './carried-totals.ts';
+export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
+export { renderMetrics } from './text-format.ts';

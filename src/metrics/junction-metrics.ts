@@ -1,0 +1,62 @@
+/**
+ * JunctionMetrics: the scrape. The metrics read from the server (through `observe()`, when scraped, so
+ * the data path pays nothing for them), then a prom-client Registry of Junction's own (never the
+ * global one, so two Junctions in one process, or a program embedding Junction with metrics of its own,
+ * do not mix) with the process metrics.
+ */
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { ServerObservation } from '../server/index.ts';
+import { CarriedTotals } from './carried-totals.ts';
+import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
+import { renderMetrics } from './text-format.ts';
+
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/** What a scrape reads: JunctionServer satisfies it. */
+export interface MetricsSource {
+  observe(): ServerObservation;
+}
+
+export interface JunctionMetricsOptions {
+  /**
+   * prom-client's process and Node.js metrics under their standard names (`process_cpu_seconds_total`,
+   * `nodejs_eventloop_lag_seconds`, heap, handles, GC), so the usual Node.js dashboards apply. Default
+   * true.
+   */
+  readonly processMetrics?: boolean;
+}
+
+export class JunctionMetrics {
+  readonly registry = new Registry();
+  readonly #source: MetricsSource;
+  readonly #totals = new CarriedTotals();
+
+  constructor(source: MetricsSource, options: JunctionMetricsOptions = {}) {
+    this.#source = source;
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
+      // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** The Content-Type of scrape() (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * Every metric in the Prometheus text format: those read from the server (one observation, so one
+   * scrape is consistent), then the registry's.
+   */
+  async scrape(): Promise<string> {
+    const observation: ServerObservation = this.#source.observe();
+    const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
+    return own + (await this.registry.metrics());
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * For the metrics tests: Junction with its admin API on 127.0.0.1 port 0, a scrape parsed into series,
+ * and the Prometheus tools (Debian's `prometheus` package) found on PATH, or the test skipped, except
+ * under CI, where a missing tool fails the test so CI never skips it.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { onTestFinished, type TestContext } from 'vitest';
+import { ConfigStore, startAdmin, type AdminServer } from '../../src/admin/index.ts';
+import { startJunctionFromYaml, type RunningJunction } from './start-junction.ts';
+
+export interface JunctionWithAdmin {
+  readonly junction: RunningJunction;
+  readonly admin: AdminServer;
+  readonly token: string;
+  /** GET on the admin API with the token (unless `withToken: false`). */
+  get(
+    path: string,
+    options?: { withToken?: boolean },
+  ): Promise<{ status: number; text: string; type: string }>;
+  /** `GET /metrics`, parsed. */
+  scrape(): Promise<Scrape>;
+}
+
+/** A scrape: the text, and each series' value by its exact `name{labels}` as printed. */
+export interface Scrape {
+  readonly text: string;
+  value(series: string): number | undefined;
+}
+
+export const ADMIN_TOKEN = 'metrics-test-token-0123456789';
+
+/** Junction from `yaml` (listeners on port 0) with an admin API on 127.0.0.1 port 0, closed after the test. */
+export async function startWithAdmin(
+  yaml: string,
+  options: { baseDir?: string } = {},
+): Promise<JunctionWithAdmin> {
+  const junction = await startJunctionFromYaml(yaml, options);
+  onTestFinished(() => junction.close(1000));
+  const store = new ConfigStore(junction.server);
+  const admin = await startAdmin(store, { address: '127.0.0.1', port: 0, token: ADMIN_TOKEN });
+  onTestFinished(() => admin.close());
+  const get = async (path: string, options: { withToken?: boolean } = {}) => {
+    const response = await fetch(`${admin.url}${path}`, {
+      headers: options.withToken === false ? {} : { authorization: `Bearer ${ADMIN_TOKEN}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    return {
+      status: response.status,
+      text: await response.text(),
+      type: response.headers.get('content-type') ?? '',
+    };
+  };
+  return {
+    junction,
+    admin,
+    token: ADMIN_TOKEN,
+    get,
+    scrape: async () => {
+      const answer = await get('/metrics');
+      if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}: ${answer.text}`);
+      return parseScrape(answer.text);
+    },
+  };
+}
+
+export function parseScrape(text: string): Scrape {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    values.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return { text, value: (series) => values.get(series) };
+}
+
+/** The executable `name` on PATH, or undefined. */
+export function findTool(name: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The executable `name` from Debian's `prometheus` package. Without it the test is skipped with a note
+ * saying what to install, except when CI is set: there it fails, so CI never silently skips.
+ */
+export function requirePrometheusTool(context: TestContext, name: 'prometheus' | 'promtool'): string {
+  const path = findTool(name);
+  if (path !== undefined) return path;
+  const message = `${name} not found on PATH: install Debian's prometheus package (apt-get install prometheus)`;
+  if (process.env['CI'] !== undefined && process.env['CI'] !== '') throw new Error(message);
+  // The skip note shows only in verbose reporters: say it where every reporter shows it.
+  console.warn(`skipped: ${message}`);
+  return context.skip(message);
+}
