@@ -1,16 +1,21 @@
 /**
- * Reads a config file from disk, imports the strategy modules it names, and parses it. Runs at
- * startup and on reload only. Importing is the one asynchronous step: the parse stays synchronous
- * and reports a module that failed to load at the position of its `module:` key.
+ * Reads a config file from disk (at most MAX_CONFIG_BYTES), parses its YAML once, imports the strategy
+ * and plugin modules it names, and validates it. Importing is the one asynchronous step: a module that
+ * failed to load is reported at the position of its `module:` key.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
 import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import { BUILTIN_PLUGINS, pluginProblem } from '../plugins/index.ts';
-import { moduleSpecifiers, parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+import { readBoundedText, tooLarge } from './input-bounds.ts';
+import {
+  moduleSpecifiers,
+  parseConfigYaml,
+  validateConfigYaml,
+  type ParseConfigOptions,
+} from './parse-config.ts';
 import type { LoadedPluginModule, LoadedStrategyModule } from './schema.ts';
 import type { JunctionConfig } from './types.ts';
 
@@ -19,18 +24,25 @@ export async function loadConfigFile(
   path: string,
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return loadConfigText(await readConfigFile(path), path, options);
+}
+
+/** The file's text; ConfigErrors (JCT_ERR_CONFIG_READ, or _TOO_LARGE past MAX_CONFIG_BYTES) if not. */
+export async function readConfigFile(path: string): Promise<string> {
+  const read = await readBoundedText(path);
+  if (read.ok) return read.text;
+  if (read.errno === undefined && read.problem === tooLarge()) {
     throw new ConfigErrors([
-      new ConfigError(`${path}: cannot read the config file (${reason})`, undefined, 'JCT_ERR_CONFIG_READ', {
-        cause: error,
-      }),
+      new ConfigError(`${path}: ${read.problem}`, undefined, 'JCT_ERR_CONFIG_TOO_LARGE'),
     ]);
   }
-  return loadConfigText(text, path, options);
+  throw new ConfigErrors([
+    new ConfigError(
+      `${path}: cannot read the config file (${read.problem})`,
+      undefined,
+      'JCT_ERR_CONFIG_READ',
+    ),
+  ]);
 }
 
 /**
@@ -43,21 +55,33 @@ export async function loadConfigText(
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
-  const specifiers = moduleSpecifiers(text);
-  const modules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
+  const parsed = parseConfigYaml(text, source);
+  const modules = await importModules(parsed.data, baseDir, options);
+  return validateConfigYaml(parsed, source, { ...options, baseDir, ...modules });
+}
+
+/** The strategy and plugin modules a parsed document names, imported (Node caches each module). */
+export async function importModules(
+  data: unknown,
+  baseDir: string,
+  options: ParseConfigOptions = {},
+): Promise<{
+  strategyModules: Map<string, LoadedStrategyModule>;
+  pluginModules: Map<string, LoadedPluginModule>;
+}> {
+  const specifiers = moduleSpecifiers(data);
+  const strategyModules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
   for (const specifier of specifiers.strategies) {
-    if (!modules.has(specifier)) modules.set(specifier, await importStrategyModule(specifier, baseDir));
+    if (!strategyModules.has(specifier)) {
+      strategyModules.set(specifier, await importStrategyModule(specifier, baseDir));
+    }
   }
-  const plugins = new Map<string, LoadedPluginModule>(options.pluginModules ?? []);
+  const pluginModules = new Map<string, LoadedPluginModule>(options.pluginModules ?? []);
   for (const specifier of specifiers.plugins) {
-    if (!plugins.has(specifier)) plugins.set(specifier, await importPluginModule(specifier, baseDir));
+    if (!pluginModules.has(specifier))
+      pluginModules.set(specifier, await importPluginModule(specifier, baseDir));
   }
-  return parseConfigText(text, source, {
-    ...options,
-    baseDir,
-    strategyModules: modules,
-    pluginModules: plugins,
-  });
+  return { strategyModules, pluginModules };
 }
 
 /** `./x.js` and `/abs/x.js` are files; anything else is a package name resolved from the project. */
