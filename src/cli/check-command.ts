@@ -5,11 +5,20 @@ import type { CliContext } from './cli-context.ts';
 
 /**
  * Loads `file`, or writes each problem to stderr as `file:line:column: message` (one per line, file
- * order) and returns undefined. Errors other than config errors are bugs and propagate.
+ * order) and returns undefined. Errors other than config errors are bugs and propagate. Listen
+ * addresses written as names must resolve to `run` (`resolve`); `check` prints a warning (`warn`).
+ * Both parse on this thread: nothing is serving yet, and the same bounds apply as to reloads.
  */
-export async function loadOrReport(file: string, context: CliContext): Promise<JunctionConfig | undefined> {
+export async function loadOrReport(
+  file: string,
+  context: CliContext,
+  listenAddresses: 'resolve' | 'warn' = 'resolve',
+): Promise<JunctionConfig | undefined> {
   try {
-    return await loadConfigFile(file);
+    return await loadConfigFile(file, {
+      listenAddresses,
+      warn: (problem) => context.stderr.write(`warning: ${problem.message}\n`),
+    });
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     for (const problem of error.errors) context.stderr.write(`${problem.message}\n`);
@@ -19,7 +28,7 @@ export async function loadOrReport(file: string, context: CliContext): Promise<J
 
 /** Exit code 0 and `FILE: OK` on stdout when valid; 1 and the problems on stderr otherwise. */
 export async function runCheck(file: string, context: CliContext): Promise<number> {
-  const config = await loadOrReport(file, context);
+  const config = await loadOrReport(file, context, 'warn');
   if (config === undefined) return 1;
   // Checked, not served: stop what the rules' load-time resources started (file watchers).
   config.rules?.dispose();

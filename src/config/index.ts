@@ -7,6 +7,14 @@
  * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
  */
 export { loadConfigFile, loadConfigText } from './load-config.ts';
+export {
+  loadConfigIsolated,
+  CONFIG_WORKER_HEAP_MB,
+  CONFIG_WORKER_TIMEOUT_MS,
+  type LoadInput,
+  type IsolatedLoadOptions,
+} from './isolated-load.ts';
+export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bounds.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 export { configDocument } from './config-document.ts';
 export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';

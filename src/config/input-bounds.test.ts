@@ -79,10 +79,8 @@ describe('config input bounds', () => {
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'big.yaml');
     await writeFile(file, `${VALID}#${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    expect(await readBoundedText(file, 1024)).toEqual({
-      ok: false,
-      problem: expect.stringContaining('1024'),
-    });
+    const read = await readBoundedText(file, 1024);
+    expect(read.ok ? '' : read.problem).toMatch(/larger than 1024 bytes/);
     await expect(loadConfigFile(file)).rejects.toThrow(/larger than 16 MiB/);
   });
 

@@ -10,6 +10,7 @@ import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import { BUILTIN_PLUGINS, pluginProblem } from '../plugins/index.ts';
 import { readBoundedText, tooLarge } from './input-bounds.ts';
+import { unresolvedListenAddresses } from './listen-addresses.ts';
 import {
   moduleSpecifiers,
   parseConfigYaml,
@@ -57,7 +58,16 @@ export async function loadConfigText(
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
   const parsed = parseConfigYaml(text, source);
   const modules = await importModules(parsed.data, baseDir, options);
-  return validateConfigYaml(parsed, source, { ...options, baseDir, ...modules });
+  const config = validateConfigYaml(parsed, source, { ...options, baseDir, ...modules });
+  if (options.listenAddresses !== undefined) {
+    const problems = await unresolvedListenAddresses(config, parsed.positions);
+    if (problems.length > 0 && options.listenAddresses === 'resolve') {
+      config.rules?.dispose();
+      throw new ConfigErrors(problems);
+    }
+    for (const problem of problems) options.warn?.(problem);
+  }
+  return config;
 }
 
 /** The strategy and plugin modules a parsed document names, imported (Node caches each module). */

@@ -31,6 +31,12 @@ export interface ParseConfigOptions {
   readonly pluginModules?: ReadonlyMap<string, LoadedPluginModule>;
   /** Relative file names in the config resolve against this; default: the source's directory. */
   readonly baseDir?: string;
+  /**
+   * loadConfigText() only: check that listen addresses written as names resolve. `resolve` makes one
+   * that does not an error at its position (run, reloads); `warn` hands it to `warn` (check).
+   */
+  readonly listenAddresses?: 'resolve' | 'warn';
+  readonly warn?: (problem: ConfigError) => void;
 }
 
 /** Guards against "billion laughs" documents: aliases expand to at most this many nodes. */

@@ -435,6 +435,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** What applyReload() needs of the server's private state. */
   readonly #reloadPort: ReloadPort = {
     current: () => this.#snapshot,
+    applied: () => ({ version: this.#version, hash: this.#hash }),
     closing: () => this.#closing !== undefined,
     startPlugins: (config) =>
       PluginHost.configHasPlugins(config)

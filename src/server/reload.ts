@@ -34,11 +34,15 @@ export interface ReloadResult {
   readonly version: number;
   readonly hash: string;
   readonly diff: ConfigDiff;
+  /** False when the config equals the running one: nothing was applied and the version stays. */
+  readonly changed: boolean;
 }
 
 /** The server's side of a reload: what applyReload() may read and do. */
 export interface ReloadPort {
   current(): RuntimeSnapshot;
+  /** The running config's version and hash. */
+  applied(): { version: number; hash: string };
   closing(): boolean;
   startPlugins(config: JunctionConfig): Promise<PluginHost | null>;
   build(config: JunctionConfig, plugins: PluginHost | null, previous: RuntimeSnapshot): RuntimeSnapshot;
@@ -65,6 +69,16 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
   const previous = port.current();
   const diff = diffConfigs(previous.config, config);
+  if (isEmptyDiff(diff)) {
+    // Nothing to apply (a SIGHUP after a file watch already reloaded, a save of what runs): no new
+    // version, and nothing restarted. Rules are compiled objects, so a config with rules never gets here.
+    config.rules?.dispose();
+    const { version, hash } = port.applied();
+    port.log().info({ version, hash, source: config.source }, `config unchanged: version ${version} kept`);
+    return { version, hash, diff, changed: false };
+  }
+  // The diff above and the build below each take time in proportion to the config: let traffic in between.
+  await new Promise((resolve) => setImmediate(resolve));
 
   let plugins: PluginHost | null;
   try {
@@ -81,6 +95,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
     config.rules?.dispose();
     throw new ReloadError(`reload refused: ${describe(error)}`, { cause: error });
   }
+  await new Promise((resolve) => setImmediate(resolve));
 
   const plan = planListeners(previous.config.listeners, config.listeners);
   let tlsUpdates: (() => void)[];
@@ -145,9 +160,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
     .log()
     .info(
       { version, hash, source: config.source, diff },
-      isEmptyDiff(diff)
-        ? `config version ${version} applied: no change`
-        : `config version ${version} applied: ${describeDiff(diff)}`,
+      `config version ${version} applied: ${describeDiff(diff)}`,
     );
-  return { version, hash, diff };
+  return { version, hash, diff, changed: true };
 }
