@@ -1,7 +1,7 @@
 /**
  * A validated config as text, to cross from the loading worker to the serving thread. JSON, because
  * JSON.parse is several times faster than structured-clone deserialisation, and that is the part paid
- * on the serving thread. Maps, Sets, byte arrays and non-finite numbers are tagged. What is code
+ * on the serving thread; large lists and mappings go in chunks, decoded between other work. Maps, Sets, byte arrays and non-finite numbers are tagged. What is code
  * (strategy and plugin modules, compiled rules) does not cross: it is stripped here and rebuilt from
  * the document on the serving thread (rehydrate.ts), where the modules must be imported anyway.
  */
@@ -32,6 +32,8 @@ export interface WireConfig extends Omit<JunctionConfig, 'strategyPlugins' | 'pl
 export interface WirePayload {
   readonly config: WireConfig;
   readonly document: Readonly<Record<string, unknown>>;
+  /** contentHash() of the document. */
+  readonly hash: string;
 }
 
 function stripPlugin(plugin: PluginConfig): WirePlugin {
@@ -90,11 +92,83 @@ function reviver(_key: string, value: unknown): unknown {
   }
 }
 
-/** Throws NotTransferable when the config holds something that is not data. */
-export function encodeWire(payload: WirePayload): string {
-  return JSON.stringify(payload, replacer);
+/** Entries per chunk: decoding one takes well under a millisecond. */
+const CHUNK = 500;
+
+/**
+ * One top-level field: its JSON, or for a large list or mapping (routes, clusters, a document's
+ * `routes`) its entries in chunks, decoded one at a time so the serving thread can serve in between.
+ */
+type WireField =
+  | { readonly json: string }
+  | { readonly kind: 'array' | 'map' | 'object'; readonly chunks: readonly string[] };
+
+export type WireFields = Readonly<Record<string, WireField>>;
+
+/** What the worker posts: every field of the config and of its document, and the document's hash. */
+export interface WireMessage {
+  readonly config: WireFields;
+  readonly document: WireFields;
+  readonly hash: string;
 }
 
-export function decodeWire(text: string): WirePayload {
-  return JSON.parse(text, reviver) as WirePayload;
+function chunked(kind: 'array' | 'map' | 'object', entries: readonly unknown[]): WireField {
+  const chunks: string[] = [];
+  for (let i = 0; i < entries.length; i += CHUNK) {
+    chunks.push(JSON.stringify(entries.slice(i, i + CHUNK), replacer));
+  }
+  return { kind, chunks };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+/** Throws NotTransferable when the value holds something that is not data. */
+export function encodeFields(value: Readonly<Record<string, unknown>>): WireFields {
+  const fields: Record<string, WireField> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined) continue;
+    if (Array.isArray(field) && field.length > CHUNK) fields[key] = chunked('array', field);
+    else if (field instanceof Map && field.size > CHUNK) fields[key] = chunked('map', [...field]);
+    else if (isPlainObject(field) && Object.keys(field).length > CHUNK) {
+      fields[key] = chunked('object', Object.entries(field));
+    } else {
+      fields[key] = { json: JSON.stringify({ v: field }, replacer) };
+    }
+  }
+  return fields;
+}
+
+/** JSON.parse, with the (slower) reviver only for text that holds tagged values. */
+function parse(text: string): unknown {
+  return text.includes('\\u0000') ? JSON.parse(text, reviver) : JSON.parse(text);
+}
+
+/** The fields back, yielding to the event loop after each chunk. */
+export async function decodeFields(fields: WireFields): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(fields)) {
+    if ('json' in field) {
+      out[key] = (parse(field.json) as { v: unknown }).v;
+      continue;
+    }
+    const entries: unknown[] = [];
+    for (const chunk of field.chunks) {
+      for (const entry of parse(chunk) as unknown[]) entries.push(entry);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    out[key] =
+      field.kind === 'array'
+        ? entries
+        : field.kind === 'map'
+          ? new Map(entries as [unknown, unknown][])
+          : Object.fromEntries(entries as [string, unknown][]);
+  }
+  return out;
 }

@@ -6,8 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../errors/index.ts';
-import { configDocument } from './config-document.ts';
-import { encodeWire, NotTransferable, toWire } from './config-wire.ts';
+import { configDocument, contentHash } from './config-document.ts';
+import { encodeFields, NotTransferable, toWire, type WireMessage } from './config-wire.ts';
 import type { LoadRequest, LoadReply } from './isolated-load.ts';
 import { loadConfigText, readConfigFile } from './load-config.ts';
 
@@ -27,10 +27,13 @@ async function load(request: LoadRequest): Promise<LoadReply> {
     // Checked, not served: what the rules' load-time resources started ends with this worker.
     config.rules?.dispose();
     try {
-      return {
-        kind: 'config',
-        wire: encodeWire({ config: toWire(config), document: configDocument(config) ?? {} }),
+      const document = configDocument(config) ?? {};
+      const wire: WireMessage = {
+        config: encodeFields(toWire(config) as unknown as Record<string, unknown>),
+        document: encodeFields(document),
+        hash: contentHash(document),
       };
+      return { kind: 'config', wire };
     } catch (error) {
       if (error instanceof NotTransferable) return { kind: 'local', reason: error.message };
       throw error;

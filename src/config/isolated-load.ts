@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { ConfigError, ConfigErrors, type ConfigLocation, type ErrorCode } from '../errors/index.ts';
-import { decodeWire } from './config-wire.ts';
+import { decodeFields, type WireConfig, type WireMessage } from './config-wire.ts';
 import { loadConfigFile, loadConfigText } from './load-config.ts';
 import type { ParseConfigOptions } from './parse-config.ts';
 import { rehydrateConfig } from './rehydrate.ts';
@@ -36,7 +36,7 @@ export interface LoadRequest {
 
 /** What the worker answers. */
 export type LoadReply =
-  | { readonly kind: 'config'; readonly wire: string }
+  | { readonly kind: 'config'; readonly wire: WireMessage }
   | {
       readonly kind: 'errors';
       readonly errors: readonly {
@@ -155,10 +155,10 @@ export async function loadConfigIsolated(
   );
   switch (reply.kind) {
     case 'config': {
-      const payload = decodeWire(reply.wire);
-      // Decoding and rebuilding are each one stretch of the serving thread's time, not one together.
-      await new Promise((resolve) => setImmediate(resolve));
-      return rehydrateConfig(payload, baseDir);
+      // In chunks, with the event loop turning between them: traffic flows while a large config decodes.
+      const config = (await decodeFields(reply.wire.config)) as unknown as WireConfig;
+      const document = await decodeFields(reply.wire.document);
+      return rehydrateConfig({ config, document, hash: reply.wire.hash }, baseDir);
     }
     case 'errors':
       throw new ConfigErrors(reply.errors.map((e) => new ConfigError(e.problem, e.at, e.code)));

@@ -110,6 +110,6 @@ export async function rehydrateConfig(payload: WirePayload, baseDir: string): Pr
   delete data['strategyPluginKinds'];
   delete data['hasRules'];
   const config = { ...data, routes, plugins, strategyPlugins, rules } as unknown as JunctionConfig;
-  rememberDocument(config, document);
+  rememberDocument(config, document, payload.hash);
   return config;
 }

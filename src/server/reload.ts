@@ -11,7 +11,7 @@ import type { Listener } from '../listener/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PluginHost } from '../plugins/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
-import { describeDiff, diffConfigs, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
+import { describeDiff, diffConfigsGradually, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
 import { planListeners } from './listener-plan.ts';
 
 /** The config in force, as `JunctionServer.status()` reports it. */
@@ -45,7 +45,11 @@ export interface ReloadPort {
   applied(): { version: number; hash: string };
   closing(): boolean;
   startPlugins(config: JunctionConfig): Promise<PluginHost | null>;
-  build(config: JunctionConfig, plugins: PluginHost | null, previous: RuntimeSnapshot): RuntimeSnapshot;
+  build(
+    config: JunctionConfig,
+    plugins: PluginHost | null,
+    previous: RuntimeSnapshot,
+  ): Promise<RuntimeSnapshot>;
   /** Bound listeners by name; applyReload() updates it. */
   readonly listeners: Map<string, Listener>;
   bind(config: ListenerConfig): Promise<Listener>;
@@ -68,7 +72,7 @@ function describe(error: unknown): string {
 export async function applyReload(port: ReloadPort, config: JunctionConfig): Promise<ReloadResult> {
   if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
   const previous = port.current();
-  const diff = diffConfigs(previous.config, config);
+  const diff = await diffConfigsGradually(previous.config, config);
   if (isEmptyDiff(diff)) {
     // Nothing to apply (a SIGHUP after a file watch already reloaded, a save of what runs): no new
     // version, and nothing restarted. Rules are compiled objects, so a config with rules never gets here.
@@ -77,8 +81,6 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
     port.log().info({ version, hash, source: config.source }, `config unchanged: version ${version} kept`);
     return { version, hash, diff, changed: false };
   }
-  // The diff above and the build below each take time in proportion to the config: let traffic in between.
-  await new Promise((resolve) => setImmediate(resolve));
 
   let plugins: PluginHost | null;
   try {
@@ -89,7 +91,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   }
   let snapshot: RuntimeSnapshot;
   try {
-    snapshot = port.build(config, plugins, previous);
+    snapshot = await port.build(config, plugins, previous);
   } catch (error) {
     await plugins?.dispose();
     config.rules?.dispose();
