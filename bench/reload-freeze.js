@@ -7,7 +7,8 @@
 //
 //   npm run build --silent && node bench/reload-freeze.js [--sizes 1000,4400,17000] [--bin bin/junction.js]
 //
-// --bin runs another build (e.g. an older checkout's bin/junction.js, built) for a before/after.
+// --bin runs another build (e.g. an older checkout's bin/junction.js, built) for a before/after;
+// --node-args '--cpu-prof --cpu-prof-dir=DIR' profiles Junction's process.
 // The backend runs in this process (it answers at once); Junction runs in its own process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ function option(flag, fallback) {
 
 const sizes = option('--sizes', '1000,4400,17000').split(',').map(Number);
 const bin = resolve(option('--bin', join(here, '..', 'bin', 'junction.js')));
+/** Extra node flags for Junction's process, e.g. --node-args=--cpu-prof to profile it. */
+const nodeArgs = option('--node-args', '').split(' ').filter((arg) => arg !== '');
 const IN_FLIGHT = 4;
 
 function configText(routes, port, backendPort, variant) {
@@ -66,7 +69,7 @@ async function measure(routes, backendPort) {
   const file = join(dir, 'junction.yaml');
   const port = await freePort();
   writeFileSync(file, configText(routes, port, backendPort, 1));
-  const child = spawn(process.execPath, [bin, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters = [];
   child.stdout.on('data', (chunk) => {

@@ -17,7 +17,11 @@ export async function loadOrReport(
   try {
     return await loadConfigFile(file, {
       listenAddresses,
-      warn: (problem) => context.stderr.write(`warning: ${problem.message}\n`),
+      warn: (problem) => {
+        const at =
+          problem.at === undefined ? '' : `${problem.at.file}:${problem.at.line}:${problem.at.column}: `;
+        context.stderr.write(`${at}warning: ${problem.problem}\n`);
+      },
     });
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;

@@ -148,16 +148,41 @@ export function isEmptyDiff(diff: ConfigDiff): boolean {
   );
 }
 
+/** Names describeDiff() lists per kind before it counts instead. */
+const DESCRIBED_NAMES = 20;
+
+/** The diff with each list cut to its first names, for a log record; the counts stay exact. */
+export function summarizeDiff(diff: ConfigDiff): Record<string, unknown> {
+  const cut = (d: EntryDiff) => ({
+    added: d.added.length,
+    removed: d.removed.length,
+    modified: d.modified.length,
+    names: [...d.added, ...d.removed, ...d.modified].slice(0, DESCRIBED_NAMES),
+  });
+  return {
+    listeners: cut(diff.listeners),
+    routes: cut(diff.routes),
+    clusters: cut(diff.clusters),
+    backends: cut(diff.backends),
+    settings: diff.settings,
+  };
+}
+
 /** One line for logs: `routes +a -b ~c; clusters +d`, or `no change`. */
 export function describeDiff(diff: ConfigDiff): string {
   const parts: string[] = [];
   for (const kind of ['listeners', 'routes', 'clusters', 'backends'] as const) {
     const d = diff[kind];
+    const count = d.added.length + d.removed.length + d.modified.length;
+    // A log line, not a report: past a few dozen names, counts (a reload may replace 100,000 routes).
     const names = [
-      ...d.added.map((n) => `+${n}`),
-      ...d.removed.map((n) => `-${n}`),
-      ...d.modified.map((n) => `~${n}`),
-    ];
+      ...d.added.slice(0, DESCRIBED_NAMES).map((n) => `+${n}`),
+      ...d.removed.slice(0, DESCRIBED_NAMES).map((n) => `-${n}`),
+      ...d.modified.slice(0, DESCRIBED_NAMES).map((n) => `~${n}`),
+    ].slice(0, DESCRIBED_NAMES);
+    if (count > names.length) {
+      names.push(`(${count} in all: +${d.added.length} -${d.removed.length} ~${d.modified.length})`);
+    }
     if (names.length > 0) parts.push(`${kind} ${names.join(' ')}`);
   }
   if (diff.settings.length > 0) parts.push(`settings ~${diff.settings.join(' ~')}`);

@@ -11,7 +11,13 @@ import type { Listener } from '../listener/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PluginHost } from '../plugins/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
-import { describeDiff, diffConfigsGradually, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
+import {
+  describeDiff,
+  diffConfigsGradually,
+  isEmptyDiff,
+  summarizeDiff,
+  type ConfigDiff,
+} from './config-diff.ts';
 import { planListeners } from './listener-plan.ts';
 
 /** The config in force, as `JunctionServer.status()` reports it. */
@@ -161,7 +167,7 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   port
     .log()
     .info(
-      { version, hash, source: config.source, diff },
+      { version, hash, source: config.source, diff: summarizeDiff(diff) },
       `config version ${version} applied: ${describeDiff(diff)}`,
     );
   return { version, hash, diff, changed: true };
