@@ -43,8 +43,8 @@ async function runJunction(file: string, args: string[] = []): Promise<Running> 
     env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
   });
   let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       resolve(code);
