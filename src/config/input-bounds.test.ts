@@ -104,3 +104,17 @@ describe('listen addresses', () => {
     expect(problemsIn(text)[0]).toMatch(/is not a valid IPv4 address/);
   });
 });
+
+describe('included rule files', () => {
+  test('get the same nesting bound, at their own file:line:column', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'junction-bounds-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const included = join(dir, 'rules.yaml');
+    await writeFile(included, `- when: ${'['.repeat(100_000)}\n`);
+    const file = join(dir, 'junction.yaml');
+    await writeFile(file, `${VALID}rules:\n  - { include: rules.yaml }\n`);
+    await expect(loadConfigFile(file)).rejects.toThrow(
+      `${included}:1:${9 + MAX_NESTING_DEPTH - 2}: nesting deeper than ${MAX_NESTING_DEPTH} levels`,
+    );
+  });
+});
