@@ -2,6 +2,9 @@
  * config: owns turning a config file into a validated, immutable JunctionConfig.
  * - Parses YAML with positions; every problem becomes a ConfigError with file:line:column and key path,
  *   and all of them are thrown together as one ConfigErrors.
+ * - Bounds input before parsing (input-bounds.ts: size, nesting) and words YAML errors itself.
+ * - Loads reload candidates in a worker thread (isolated-load.ts, config-worker.ts) and rebuilds them
+ *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
