@@ -94,6 +94,8 @@ function runWorker(script: string, request: LoadRequest, options: IsolatedLoadOp
       stdout: true,
       stderr: true,
     });
+    worker.stdout.resume();
+    worker.stderr.resume();
     let settled = false;
     const settle = (outcome: () => void): void => {
       if (settled) return;
