@@ -27,7 +27,9 @@ function option(flag, fallback) {
 const sizes = option('--sizes', '1000,4400,17000').split(',').map(Number);
 const bin = resolve(option('--bin', join(here, '..', 'bin', 'junction.js')));
 /** Extra node flags for Junction's process, e.g. --node-args=--cpu-prof to profile it. */
-const nodeArgs = option('--node-args', '').split(' ').filter((arg) => arg !== '');
+const nodeArgs = option('--node-args', '')
+  .split(' ')
+  .filter((arg) => arg !== '');
 const IN_FLIGHT = 4;
 
 function configText(routes, port, backendPort, variant) {
@@ -69,7 +71,9 @@ async function measure(routes, backendPort) {
   const file = join(dir, 'junction.yaml');
   const port = await freePort();
   writeFileSync(file, configText(routes, port, backendPort, 1));
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'run', '-c', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const waiters = [];
   child.stdout.on('data', (chunk) => {
