@@ -72,6 +72,14 @@ async function runJunction(file: string, args: string[] = []): Promise<Running> 
   };
 }
 
+/** Answers per quarter of [from, to): a stall shows as quarters without any. */
+function perQuarter(answers: readonly { at: number }[], from: number, to: number): number[] {
+  const quarter = (to - from) / 4;
+  return [0, 1, 2, 3].map(
+    (q) => answers.filter((a) => a.at >= from + q * quarter && a.at < from + (q + 1) * quarter).length,
+  );
+}
+
 /** `junction ARGS` to completion: exit code and output. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return withTimeout(
@@ -122,8 +130,11 @@ function requestLoop(port: number, inFlight = 2) {
   };
 }
 
-const config = (b: HttpBackend, routes = 0, variant = 1) => {
+const TOKEN = 'config-input-test-token-0123';
+
+const config = (b: HttpBackend, routes = 0, variant = 1, admin = false) => {
   const lines = ['listeners: [{ address: 127.0.0.1, port: 0 }]', 'routes:'];
+  if (admin) lines.unshift(`admin: { address: 127.0.0.1, port: 0, token: ${TOKEN} }`);
   for (let i = 0; i < routes; i++) {
     lines.push(
       `  - { name: r${i}-v${variant}, match: { host: h${i}.example.com, path: { prefix: /p${i}/ } }, cluster: app }`,
@@ -190,14 +201,42 @@ describe('reloading a large config', () => {
     expect(loop.failures()).toBe(0);
     // No timing threshold: only that answers kept coming in every quarter of the reload's window (a
     // reload on the serving thread answers nothing for most of it).
-    const quarter = (reloaded - sighup) / 4;
-    const perQuarter = [0, 1, 2, 3].map(
-      (q) =>
-        loop.answers.filter((a) => a.at >= sighup + q * quarter && a.at < sighup + (q + 1) * quarter).length,
-    );
+    const counts = perQuarter(loop.answers, sighup, reloaded);
     expect(
-      perQuarter.every((count) => count > 0),
-      `answers per quarter: ${perQuarter.join(', ')}`,
+      counts.every((count) => count > 0),
+      `answers per quarter: ${counts.join(', ')}`,
+    ).toBe(true);
+  }, 90_000);
+});
+
+describe('admin API edits of a large config', () => {
+  test('traffic is answered all through the edit (validated off the serving thread too)', async () => {
+    const b0 = await backend('b0');
+    const file = await tempFile('junction.yaml', config(b0, 5_000, 1, true));
+    const junction = await runJunction(file);
+    await waitFor(() => /admin API on (http:\/\/127\.0\.0\.1:\d+)/.test(junction.stdout()), {
+      timeoutMs: 10_000,
+    });
+    const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(junction.stdout())![1]!;
+    const loop = requestLoop(junction.port);
+    onTestFinished(() => loop.stop());
+    await waitFor(() => loop.answers.length > 10, { timeoutMs: 10_000 });
+
+    const started = performance.now();
+    const res = await fetch(`${adminUrl}/routes/extra`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ match: { path: '/extra/' }, cluster: 'app' }),
+    });
+    const ended = performance.now();
+    expect(res.status).toBe(200);
+    await loop.stop();
+
+    expect(loop.failures()).toBe(0);
+    const counts = perQuarter(loop.answers, started, ended);
+    expect(
+      counts.every((count) => count > 0),
+      `answers per quarter: ${counts.join(', ')}`,
     ).toBe(true);
   }, 90_000);
 });
