@@ -9,7 +9,7 @@
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
  */
-export { loadConfigFile, loadConfigText } from './load-config.ts';
+export { loadConfigFile, loadConfigText, locateConfigKey } from './load-config.ts';
 export {
   loadConfigIsolated,
   CONFIG_WORKER_HEAP_MB,

@@ -160,3 +160,19 @@ function strategyPluginProblem(plugin: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Where `path` is in the config file, for a problem found after loading (a listener that cannot bind).
+ * Reads and parses the file again: only for reports at start, never while serving.
+ */
+export async function locateConfigKey(
+  file: string,
+  path: readonly (string | number)[],
+): Promise<{ line: number; column: number } | undefined> {
+  try {
+    const { positions } = parseConfigYaml(await readConfigFile(file), file);
+    return positions.position(positions.offsetOf({ path, target: 'value', message: '' }));
+  } catch {
+    return undefined;
+  }
+}

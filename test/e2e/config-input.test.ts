@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -275,6 +276,27 @@ describe('what check accepts, run can bind', () => {
         `${file}:2:16: address: '300.1.1.1' is not a valid IPv4 address (four numbers from 0 to 255)`,
       );
     }
+  }, 30_000);
+
+  test('a listener that cannot bind (its port is taken) is reported by run at its position', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) =>
+          taken.close(() => {
+            resolve();
+          }),
+        ),
+    );
+    const port = (taken.address() as AddressInfo).port;
+    const file = await tempFile('junction.yaml', `listeners:\n  - { address: 127.0.0.1, port: ${port} }\n`);
+    expect((await runCli(['check', '-c', file])).code).toBe(0);
+    const ran = await runCli(['run', '-c', file]);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain(
+      `${file}:2:33: listeners[0].port: cannot listen on 127.0.0.1:${port} (EADDRINUSE: the port is in use)`,
+    );
   }, 30_000);
 
   test('a listen name that does not resolve: check warns at its position, run refuses to start there', async () => {
