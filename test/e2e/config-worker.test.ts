@@ -7,6 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { configDocument, loadConfigFile, loadConfigIsolated } from '../../dist/config/index.js';
 import { configHash, diffConfigs, isEmptyDiff } from '../../dist/server/config-diff.js';
@@ -85,4 +86,27 @@ describe('the config loading worker', () => {
     expect(configDocument(isolated)).toEqual(configDocument(here));
     expect(isolated.clusters.get('app')!.retry.onStatuses).toEqual(new Set([503]));
   }, 30_000);
+
+  test.each(['plugins.yaml', 'custom-strategy.yaml', 'rules.yaml', 'tcp.yaml'])(
+    'examples/%s (modules, plugin configs, rules) comes back equal to a local load',
+    async (name) => {
+      const file = fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
+      const isolated = await loadConfigIsolated({ kind: 'file', path: file });
+      const here = await loadConfigFile(file);
+      onTestFinished(() => {
+        isolated.rules?.dispose();
+        here.rules?.dispose();
+      });
+      const diff = diffConfigs(here, isolated);
+      // Compiled rules are objects: equal configs with rules still differ there, and only there.
+      expect({ ...diff, settings: diff.settings.filter((s) => s !== 'rules') }).toEqual({
+        ...diffConfigs(here, here),
+        settings: [],
+      });
+      expect([...isolated.strategyPlugins.keys()]).toEqual([...here.strategyPlugins.keys()]);
+      expect(isolated.plugins.map((p) => p.definition)).toEqual(here.plugins.map((p) => p.definition));
+      expect(isolated.rules === undefined).toBe(here.rules === undefined);
+    },
+    30_000,
+  );
 });
