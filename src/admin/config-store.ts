@@ -10,6 +10,8 @@ import { stringify } from 'yaml';
 import {
   configDocument,
   loadConfigIsolated,
+  rememberDocument,
+  rememberedHash,
   type IsolatedLoadOptions,
   type JunctionConfig,
 } from '../config/index.ts';
@@ -142,6 +144,13 @@ export class ConfigStore {
 
   async #apply(config: JunctionConfig): Promise<ReloadResult> {
     const adjusted = this.#adjust(config);
+    // The copy keeps the hash computed where the config was loaded: hashing it here would cost the
+    // serving thread time in proportion to the config.
+    const hash = rememberedHash(config);
+    const document = configDocument(config);
+    if (adjusted !== config && hash !== undefined && document !== undefined) {
+      rememberDocument(adjusted, document, hash);
+    }
     const result = await this.server.reload(adjusted);
     this.#document = configDocument(config) ?? this.#document;
     return result;

@@ -19,7 +19,7 @@ export {
 } from './isolated-load.ts';
 export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bounds.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
-export { configDocument, contentHash, rememberedHash } from './config-document.ts';
+export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
 export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';
