@@ -8,10 +8,11 @@ import { stringify } from 'yaml';
 import { ConfigErrors } from '../errors/index.ts';
 import { configDocument, contentHash } from './config-document.ts';
 import { encodeFields, NotTransferable, toWire, type WireMessage } from './config-wire.ts';
-import type { LoadRequest, LoadReply } from './isolated-load.ts';
+import type { LoadRequest, LoadReply, ReplyProblem } from './isolated-load.ts';
 import { loadConfigText, readConfigFile } from './load-config.ts';
 
 async function load(request: LoadRequest): Promise<LoadReply> {
+  const warnings: ReplyProblem[] = [];
   try {
     const text =
       request.input.kind === 'file'
@@ -22,6 +23,7 @@ async function load(request: LoadRequest): Promise<LoadReply> {
     const source = request.input.kind === 'file' ? request.input.path : request.input.source;
     const config = await loadConfigText(text, source, {
       baseDir: request.baseDir,
+      warn: (problem) => warnings.push({ problem: problem.problem, at: problem.at, code: problem.code }),
       ...(request.listenAddresses === undefined ? {} : { listenAddresses: request.listenAddresses }),
     });
     // Checked, not served: what the rules' load-time resources started ends with this worker.
@@ -33,7 +35,7 @@ async function load(request: LoadRequest): Promise<LoadReply> {
         document: encodeFields(document),
         hash: contentHash(document),
       };
-      return { kind: 'config', wire };
+      return { kind: 'config', wire, warnings };
     } catch (error) {
       if (error instanceof NotTransferable) return { kind: 'local', reason: error.message };
       throw error;

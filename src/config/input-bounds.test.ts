@@ -65,6 +65,17 @@ describe('config input bounds', () => {
     ]);
   });
 
+  test('millions of tiny entries within the size bound are refused before parsing', () => {
+    const started = Date.now();
+    const problems = problemsIn(`listeners: [{ port: 1 }]\nx: [${'1,'.repeat(7_000_000)}1]\n`);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^JCT_ERR_CONFIG_TOO_LARGE 2:\d+: more than 2,000,000 entries, the most a config may hold$/,
+      ),
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   test('a text over the size bound is refused before parsing', () => {
     const text = `${VALID}#${'x'.repeat(MAX_CONFIG_BYTES)}\n`;
     expect(() => parseConfigText(text, 'big.yaml')).toThrow(

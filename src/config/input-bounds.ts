@@ -12,6 +12,13 @@ export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 /** Deeper than any real config (they nest about 8 levels); the same bound applies after parsing. */
 export const MAX_NESTING_DEPTH = 64;
 
+/**
+ * Entries (list items, mapping values) a config may hold: a config at the size bound written one route
+ * per few lines has about a million; the YAML library needs about 450 bytes per node, so a file of the
+ * same size made of millions of tiny entries (`[1,1,1,...]`) would need gigabytes to parse.
+ */
+export const MAX_CONFIG_ENTRIES = 2_000_000;
+
 export type ReadResult =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly problem: string; readonly errno?: string };
@@ -59,8 +66,9 @@ export function tooLarge(maxBytes = MAX_CONFIG_BYTES): string {
   return `the config is larger than ${size}, the most Junction reads`;
 }
 
-/** Where the text first nests deeper than allowed. */
+/** Where the text first nests deeper than allowed, or holds more entries than allowed. */
 export interface NestingProblem {
+  readonly kind: 'depth' | 'entries';
   readonly offset: number;
   readonly depth: number;
 }
@@ -74,8 +82,13 @@ function isBlank(ch: string | undefined): boolean {
  * subtle (it may count a level the parser would not, never fewer for the constructs that nest): quoted
  * scalars, comments and block scalars are skipped, and `[`/`{` count only where a node may start.
  */
-export function scanNesting(text: string, maxDepth = MAX_NESTING_DEPTH): NestingProblem | undefined {
+export function scanNesting(
+  text: string,
+  maxDepth = MAX_NESTING_DEPTH,
+  maxEntries = MAX_CONFIG_ENTRIES,
+): NestingProblem | undefined {
   const length = text.length;
+  let entries = 0;
   /** Columns of the open block nodes on the current path. */
   const indents: number[] = [];
   let flow = 0;
@@ -95,7 +108,7 @@ export function scanNesting(text: string, maxDepth = MAX_NESTING_DEPTH): Nesting
     if (flow === 0) {
       while (indents.length > 0 && indents[indents.length - 1]! > column) indents.pop();
       if (indents.length === 0 || indents[indents.length - 1]! < column) indents.push(column);
-      if (indents.length > maxDepth) return { offset: i, depth: indents.length };
+      if (indents.length > maxDepth) return { kind: 'depth', offset: i, depth: indents.length };
     }
     /** Whether a node may start here: the line's start, after `- `, `? `, `: `, or in flow context. */
     let nodeStart = true;
@@ -115,7 +128,8 @@ export function scanNesting(text: string, maxDepth = MAX_NESTING_DEPTH): Nesting
       } else if (ch === '[' || ch === '{') {
         if (nodeStart || flow > 0) {
           flow++;
-          if (indents.length + flow > maxDepth) return { offset: i, depth: indents.length + flow };
+          if (indents.length + flow > maxDepth)
+            return { kind: 'depth', offset: i, depth: indents.length + flow };
           nodeStart = true;
           i++;
           continue;
@@ -128,16 +142,19 @@ export function scanNesting(text: string, maxDepth = MAX_NESTING_DEPTH): Nesting
           continue;
         }
       } else if (ch === ',' && flow > 0) {
+        if (++entries > maxEntries) return { kind: 'entries', offset: i, depth: indents.length + flow };
         nodeStart = true;
         i++;
         continue;
       } else if ((ch === '-' || ch === '?') && nodeStart && flow === 0 && isBlank(text[i + 1])) {
         // A compact entry (`- - x`, `- key: v`): its content is one level deeper, at its own column.
+        if (++entries > maxEntries) return { kind: 'entries', offset: i, depth: indents.length };
         indents.push(i - lineStart(text, i) + 2);
-        if (indents.length > maxDepth) return { offset: i, depth: indents.length };
+        if (indents.length > maxDepth) return { kind: 'depth', offset: i, depth: indents.length };
         i++;
         continue;
       } else if (ch === ':' && (isBlank(text[i + 1]) || (flow > 0 && /[,\]}]/.test(text[i + 1]!)))) {
+        if (++entries > maxEntries) return { kind: 'entries', offset: i, depth: indents.length + flow };
         nodeStart = true;
         i++;
         continue;
@@ -204,4 +221,17 @@ function skipBlockScalar(text: string, i: number, parent: number): number {
     i = skipLine(text, i);
   }
   return i;
+}
+
+/** The message and code for a problem scanNesting() found. */
+export function boundProblem(problem: NestingProblem): {
+  message: string;
+  code: 'JCT_ERR_CONFIG_YAML' | 'JCT_ERR_CONFIG_TOO_LARGE';
+} {
+  return problem.kind === 'depth'
+    ? { message: `nesting deeper than ${MAX_NESTING_DEPTH} levels`, code: 'JCT_ERR_CONFIG_YAML' }
+    : {
+        message: `more than ${MAX_CONFIG_ENTRIES.toLocaleString('en')} entries, the most a config may hold`,
+        code: 'JCT_ERR_CONFIG_TOO_LARGE',
+      };
 }

@@ -16,10 +16,14 @@ import type { ParseConfigOptions } from './parse-config.ts';
 import { rehydrateConfig } from './rehydrate.ts';
 import type { JunctionConfig } from './types.ts';
 
-/** The loading worker's heap: a 16 MiB config of 150,000 routes needs about 1 GiB while it is parsed. */
-export const CONFIG_WORKER_HEAP_MB = 2048;
-/** A load that takes longer than this is abandoned (the worker is terminated). */
-export const CONFIG_WORKER_TIMEOUT_MS = 120_000;
+/**
+ * The loading worker's heap. A config at the size bound (150,000 routes, 15.7 MB) peaks near 1.9 GB
+ * while the YAML library parses it; a file of as many bytes but millions of tiny nodes needs more than
+ * this, and is refused instead of aborting the process.
+ */
+export const CONFIG_WORKER_HEAP_MB = 3072;
+/** A load that takes longer than this is abandoned (the worker is terminated); 150,000 routes take ~65 s. */
+export const CONFIG_WORKER_TIMEOUT_MS = 300_000;
 
 export type LoadInput =
   | { readonly kind: 'file'; readonly path: string }
@@ -34,17 +38,17 @@ export interface LoadRequest {
   readonly listenAddresses?: 'resolve' | 'warn' | undefined;
 }
 
+/** A ConfigError as data. */
+export interface ReplyProblem {
+  readonly problem: string;
+  readonly at: ConfigLocation | undefined;
+  readonly code: ErrorCode;
+}
+
 /** What the worker answers. */
 export type LoadReply =
-  | { readonly kind: 'config'; readonly wire: WireMessage }
-  | {
-      readonly kind: 'errors';
-      readonly errors: readonly {
-        problem: string;
-        at: ConfigLocation | undefined;
-        code: ErrorCode;
-      }[];
-    }
+  | { readonly kind: 'config'; readonly wire: WireMessage; readonly warnings: readonly ReplyProblem[] }
+  | { readonly kind: 'errors'; readonly errors: readonly ReplyProblem[] }
   /** The config holds something that cannot cross as data: load it on this thread. */
   | { readonly kind: 'local'; readonly reason: string }
   | { readonly kind: 'failed'; readonly message: string };
@@ -52,6 +56,8 @@ export type LoadReply =
 export interface IsolatedLoadOptions {
   readonly baseDir?: string;
   readonly listenAddresses?: 'resolve' | 'warn';
+  /** Told of each problem that is only a warning (`listenAddresses: 'warn'`). */
+  readonly warn?: (problem: ConfigError) => void;
   readonly heapMb?: number;
   readonly timeoutMs?: number;
   /** Told when the load ran on this thread instead (no worker script, or a config that is not data). */
@@ -144,6 +150,7 @@ export async function loadConfigIsolated(
   const local: ParseConfigOptions = {
     baseDir,
     ...(options.listenAddresses === undefined ? {} : { listenAddresses: options.listenAddresses }),
+    ...(options.warn === undefined ? {} : { warn: options.warn }),
   };
   const script = workerScript();
   if (script === undefined) {
@@ -157,6 +164,7 @@ export async function loadConfigIsolated(
   );
   switch (reply.kind) {
     case 'config': {
+      for (const w of reply.warnings) options.warn?.(new ConfigError(w.problem, w.at, w.code));
       // In chunks, with the event loop turning between them: traffic flows while a large config decodes.
       const config = (await decodeFields(reply.wire.config)) as unknown as WireConfig;
       const document = await decodeFields(reply.wire.document);

@@ -15,7 +15,7 @@ import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
 import { createConfigSchema, type LoadedPluginModule, type LoadedStrategyModule } from './schema.ts';
 import { knownStrategyKinds, strategyPluginFor } from './strategy-kinds.ts';
 import type { JunctionConfig } from './types.ts';
-import { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, scanNesting, tooLarge } from './input-bounds.ts';
+import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
 import { yamlProblem } from './yaml-problems.ts';
 
@@ -107,12 +107,9 @@ export function checkInputBounds(text: string, source: string): void {
   }
   const nesting = scanNesting(text);
   if (nesting !== undefined) {
+    const { message, code } = boundProblem(nesting);
     throw new ConfigErrors([
-      new ConfigError(
-        `nesting deeper than ${MAX_NESTING_DEPTH} levels`,
-        { file: source, ...lineAndColumn(text, nesting.offset), keyPath: '' },
-        'JCT_ERR_CONFIG_YAML',
-      ),
+      new ConfigError(message, { file: source, ...lineAndColumn(text, nesting.offset), keyPath: '' }, code),
     ]);
   }
 }

@@ -17,7 +17,7 @@ import {
   type RuleSources,
 } from '../rules/index.ts';
 import { formatKeyPath, type KeyPath } from './config-issue.ts';
-import { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, scanNesting, tooLarge } from './input-bounds.ts';
+import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
 import { yamlProblem } from './yaml-problems.ts';
 
@@ -143,13 +143,8 @@ export function compileConfigRules(
         if (nesting !== undefined) {
           const line = text.slice(0, nesting.offset).split('\n').length;
           const column = nesting.offset - text.lastIndexOf('\n', nesting.offset - 1);
-          errors.push(
-            new ConfigError(
-              `nesting deeper than ${MAX_NESTING_DEPTH} levels`,
-              { file, line, column, keyPath: '' },
-              'JCT_ERR_CONFIG_YAML',
-            ),
-          );
+          const { message, code } = boundProblem(nesting);
+          errors.push(new ConfigError(message, { file, line, column, keyPath: '' }, code));
           return;
         }
         if (doc.errors.length > 0) {
