@@ -4,10 +4,17 @@
  * Every change is a whole new config, loaded and validated exactly like the file, then applied with
  * JunctionServer.reload(); a change that fails leaves the running config, and this document, as they were.
  */
-import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { stringify } from 'yaml';
-import { configDocument, loadConfigText, type JunctionConfig } from '../config/index.ts';
+import {
+  configDocument,
+  loadConfigIsolated,
+  rememberDocument,
+  rememberedHash,
+  type IsolatedLoadOptions,
+  type JunctionConfig,
+} from '../config/index.ts';
 import { AdminError, ConfigErrors } from '../errors/index.ts';
 import type { JunctionServer, ReloadResult } from '../server/index.ts';
 import type { ConfigDocument, EditResult } from './document-edits.ts';
@@ -21,6 +28,8 @@ export interface ConfigStoreOptions {
   readonly document?: ConfigDocument;
   /** Applied to every config before it is served (the CLI's `--port`). */
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+  /** How candidates are loaded (the worker's limits; the default resolves listen addresses). */
+  readonly load?: IsolatedLoadOptions;
 }
 
 /** What a change applied, with the new version. */
@@ -34,7 +43,10 @@ export class ConfigStore {
   readonly file: string | undefined;
   readonly #baseDir: string;
   readonly #adjust: (config: JunctionConfig) => JunctionConfig;
+  readonly #load: IsolatedLoadOptions;
   #document: ConfigDocument;
+  /** The YAML the last save() wrote, so a file watch can tell its own write from an edit. */
+  #savedText: string | undefined;
   /** Whether API edits made since the last load from or save to the file. */
   #unsaved = false;
   /** Changes run one at a time: each edits the document the previous one left. */
@@ -46,6 +58,12 @@ export class ConfigStore {
     this.#baseDir = options.baseDir ?? (this.file === undefined ? process.cwd() : dirname(this.file));
     this.#adjust = options.adjust ?? ((config) => config);
     this.#document = options.document ?? configDocument(server.config) ?? {};
+    this.#load = { listenAddresses: 'resolve', ...options.load };
+  }
+
+  /** The text the last save() wrote to the file, if any. */
+  get savedText(): string | undefined {
+    return this.#savedText;
   }
 
   /** The running config's document (plain data, as YAML would hold it). */
@@ -70,13 +88,11 @@ export class ConfigStore {
   reloadFromFile(): Promise<AppliedChange> {
     return this.#serially(async () => {
       const file = this.#requireFile();
-      const text = await readFile(file, 'utf8').catch((error: unknown) => {
-        throw new AdminError(
-          'JCT_ERR_ADMIN_BAD_REQUEST',
-          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        );
-      });
-      const config = await loadConfigText(text, file, { baseDir: this.#baseDir });
+      // Read, parsed and validated off the serving thread (a worker), bounded in size, depth and memory.
+      const config = await loadConfigIsolated(
+        { kind: 'file', path: file },
+        { ...this.#load, baseDir: this.#baseDir },
+      );
       const result = await this.#apply(config);
       this.#unsaved = false;
       return { ...result, source: file };
@@ -92,9 +108,10 @@ export class ConfigStore {
       const { document, at } = edit(this.#document);
       let config: JunctionConfig;
       try {
-        config = await loadConfigText(stringify(document, { lineWidth: 0 }), '<admin>', {
-          baseDir: this.#baseDir,
-        });
+        config = await loadConfigIsolated(
+          { kind: 'document', json: JSON.stringify(document), source: '<admin>' },
+          { ...this.#load, baseDir: this.#baseDir },
+        );
       } catch (error) {
         if (error instanceof ConfigErrors) throw invalidChange(error, at);
         throw error;
@@ -115,7 +132,9 @@ export class ConfigStore {
       const file = this.#requireFile();
       const backup = `${file}.bak`;
       const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, this.exportYaml(), { mode: 0o600 });
+      const text = this.exportYaml();
+      await writeFile(temporary, text, { mode: 0o600 });
+      this.#savedText = text;
       await copyFile(file, backup).catch(() => undefined);
       await rename(temporary, file);
       this.#unsaved = false;
@@ -125,6 +144,13 @@ export class ConfigStore {
 
   async #apply(config: JunctionConfig): Promise<ReloadResult> {
     const adjusted = this.#adjust(config);
+    // The copy keeps the hash computed where the config was loaded: hashing it here would cost the
+    // serving thread time in proportion to the config.
+    const hash = rememberedHash(config);
+    const document = configDocument(config);
+    if (adjusted !== config && hash !== undefined && document !== undefined) {
+      rememberDocument(adjusted, document, hash);
+    }
     const result = await this.server.reload(adjusted);
     this.#document = configDocument(config) ?? this.#document;
     return result;

@@ -79,3 +79,27 @@ describe('document edits', () => {
     expect(backendId({ address: '10.0.0.1:80', id: 'x' })).toBe('x');
   });
 });
+
+describe('edits share what they do not change', () => {
+  test('the original document is never modified, and untouched entries are shared, not copied', () => {
+    const original = {
+      listeners: [{ port: 1 }],
+      routes: [{ cluster: 'api' }, { name: 'b', cluster: 'api' }],
+      clusters: { api: { backends: ['127.0.0.1:1'] }, web: { backends: ['127.0.0.1:2'] } },
+    };
+    const frozen = JSON.stringify(original);
+    const edits = [
+      putRoute(original, 'c', { cluster: 'web' }),
+      deleteRoute(original, 'b'),
+      putCluster(original, 'other', { backends: ['127.0.0.1:3'] }),
+      deleteCluster(original, 'web'),
+      addBackend(original, 'api', '127.0.0.1:4'),
+      removeBackend(original, 'api', '127.0.0.1:1'),
+    ];
+    expect(JSON.stringify(original)).toBe(frozen);
+    const added = edits[4]!.document as typeof original;
+    expect(added.clusters.api.backends).toEqual(['127.0.0.1:1', '127.0.0.1:4']);
+    expect(added.clusters.web).toBe(original.clusters.web);
+    expect(added.routes).toBe(original.routes);
+  });
+});

@@ -16,8 +16,12 @@ export interface EditResult {
   readonly at: string | undefined;
 }
 
+/**
+ * A copy to edit: the top level only. Edits copy each container they change on the way down and share
+ * the rest, so an edit of a config of 100,000 routes does not deep-copy it on the serving thread.
+ */
 function clone(document: ConfigDocument): Mutable {
-  return structuredClone(document);
+  return { ...document };
 }
 
 function asRecord(value: unknown): Mutable | undefined {
@@ -111,7 +115,7 @@ export function deleteListener(document: ConfigDocument, name: string): EditResu
 }
 
 function clustersOf(doc: Mutable): Mutable {
-  const clusters = asRecord(doc['clusters']) ?? {};
+  const clusters = { ...asRecord(doc['clusters']) };
   doc['clusters'] = clusters;
   return clusters;
 }
@@ -142,8 +146,11 @@ export function backendId(entry: unknown): string | undefined {
 }
 
 function backendsOf(doc: Mutable, cluster: string): unknown[] {
-  const entry = asRecord(clustersOf(doc)[cluster]);
-  if (entry === undefined) throw notFound(`cluster '${cluster}'`);
+  const clusters = clustersOf(doc);
+  const shared = asRecord(clusters[cluster]);
+  if (shared === undefined) throw notFound(`cluster '${cluster}'`);
+  const entry = { ...shared };
+  clusters[cluster] = entry;
   const backends = Array.isArray(entry['backends']) ? [...(entry['backends'] as unknown[])] : [];
   entry['backends'] = backends;
   return backends;

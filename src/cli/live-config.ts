@@ -5,10 +5,9 @@
  * keeps serving.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { AdminServer, ConfigStore } from '../admin/index.ts';
-import type { JunctionConfig } from '../config/index.ts';
+import { readBoundedText, type JunctionConfig } from '../config/index.ts';
 import { ConfigErrors } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { JunctionServer } from '../server/index.ts';
@@ -61,20 +60,47 @@ export async function startLiveConfig(
   const file = options.file === undefined ? undefined : resolvePath(options.file);
   // Listen for SIGHUP before anything else that waits: unhandled, the signal would end the process.
   const starting: { store: ConfigStore | undefined; hangup: boolean } = { store: undefined, hangup: false };
+  // One reload at a time. A trigger during one schedules exactly one more, after it: the file may
+  // have changed since that one read it. More triggers meanwhile join that one.
+  const queue: { running: boolean; next: string[] | undefined } = { running: false, next: undefined };
+  const runReload = (store: ConfigStore, triggers: string[]): void => {
+    const trigger = triggers.join(', ');
+    queue.running = true;
+    store
+      .reloadFromFile()
+      .then(
+        (result) => {
+          if (result.changed) {
+            logger.info({ trigger, version: result.version }, `reloaded ${file} (${trigger})`);
+          } else {
+            logger.info(
+              { trigger, version: result.version },
+              `${file} unchanged (${trigger}): version ${result.version} kept`,
+            );
+          }
+        },
+        (error: unknown) => {
+          logFailure(logger, error, trigger);
+        },
+      )
+      .finally(() => {
+        queue.running = false;
+        const next = queue.next;
+        queue.next = undefined;
+        if (next !== undefined) runReload(store, next);
+      });
+  };
   const reload = (trigger: string): void => {
     if (file === undefined) return;
     if (starting.store === undefined) {
       starting.hangup = true;
       return;
     }
-    starting.store.reloadFromFile().then(
-      (result) => {
-        logger.info({ trigger, version: result.version }, `reloaded ${file} (${trigger})`);
-      },
-      (error: unknown) => {
-        logFailure(logger, error, trigger);
-      },
-    );
+    if (queue.running) {
+      queue.next = [...new Set([...(queue.next ?? []), trigger])];
+      return;
+    }
+    runReload(starting.store, [trigger]);
   };
   const onHangup = (): void => {
     reload('SIGHUP');
@@ -94,24 +120,26 @@ export async function startLiveConfig(
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
   if (file !== undefined && options.watch === true) {
-    let lastText = await readFile(file, 'utf8').catch(() => '');
+    const readText = async (): Promise<string | undefined> => {
+      const read = await readBoundedText(file);
+      // Too large (or unreadable): not compared, the reload reports it.
+      return read.ok ? read.text : undefined;
+    };
+    let lastText = await readText();
     // The directory, not the file: an editor's rename replaces the file and would end a file watch.
     watcher = watch(dirname(file), (_event, name) => {
       if (name !== null && name !== basename(file)) return;
       clearTimeout(debounce);
       debounce = setTimeout(() => {
-        readFile(file, 'utf8').then(
-          (text) => {
-            // Saving through the admin API writes what is already running: nothing to do.
-            if (text === lastText || text === liveStore.exportYaml()) {
-              lastText = text;
-              return;
-            }
+        void readText().then((text) => {
+          // Saving through the admin API writes what is already running: nothing to do.
+          if (text !== undefined && (text === lastText || text === liveStore.savedText)) {
             lastText = text;
-            reload('file change');
-          },
-          () => undefined,
-        );
+            return;
+          }
+          lastText = text;
+          reload('file change');
+        });
       }, WATCH_DEBOUNCE_MS);
     });
     watcher.on('error', (error) => {

@@ -5,7 +5,7 @@
  * (live-config.ts). SIGUSR2, whose default action would end the process without a word, is logged and
  * ignored. SIGUSR1 stays Node's (it opens the inspector).
  */
-import type { JunctionConfig } from '../config/index.ts';
+import { locateConfigKey, type JunctionConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import type { JunctionServer } from '../server/index.ts';
 import type {
@@ -151,8 +151,9 @@ async function startAndServe(
   } catch (error) {
     context.signals.off('SIGHUP', onEarlyHangup);
     logger.error({ err: error }, 'failed to start');
+    const located = hooks.file === undefined ? undefined : await locateBindFailure(error, config, hooks.file);
     context.stderr.write(
-      `junction: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+      located ?? `junction: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     return 1;
   }
@@ -183,6 +184,39 @@ async function startAndServe(
     earlyShutdown,
   );
   return code;
+}
+
+const BIND_PROBLEMS: Readonly<Record<string, { key: 'address' | 'port'; what: string }>> = {
+  EADDRNOTAVAIL: { key: 'address', what: 'not an address of this host' },
+  EADDRINUSE: { key: 'port', what: 'the port is in use' },
+  EACCES: { key: 'port', what: 'permission denied; ports below 1024 need privileges' },
+  ENOTFOUND: { key: 'address', what: 'the name does not resolve' },
+};
+
+/**
+ * A listener that could not bind, as `file:line:column: problem` at its `address` or `port`, so what
+ * `check` accepted and `run` cannot bind is reported where to fix it. Undefined for other failures.
+ */
+async function locateBindFailure(
+  error: unknown,
+  config: JunctionConfig,
+  file: string,
+): Promise<string | undefined> {
+  const failure = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  const problem = failure.code === undefined ? undefined : BIND_PROBLEMS[failure.code];
+  if (problem === undefined || (failure.syscall !== 'listen' && failure.syscall !== 'getaddrinfo'))
+    return undefined;
+  const listeners = config.listeners.map((listener, index) => ({ listener, index }));
+  let matches =
+    failure.syscall === 'getaddrinfo'
+      ? listeners.filter(({ listener }) => listener.address === failure.hostname)
+      : listeners.filter(({ listener }) => listener.port === failure.port);
+  if (matches.length > 1) matches = matches.filter(({ listener }) => listener.address === failure.address);
+  if (matches.length !== 1) return undefined;
+  const { listener, index } = matches[0]!;
+  const at = await locateConfigKey(file, ['listeners', index, problem.key]);
+  if (at === undefined) return undefined;
+  return `${file}:${at.line}:${at.column}: listeners[${index}].${problem.key}: cannot listen on ${listener.address}:${listener.port} (${failure.code}: ${problem.what})\n`;
 }
 
 /** A copy of `config` listening on `port`; only for configs with exactly one listener. */

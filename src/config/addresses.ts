@@ -12,6 +12,20 @@ export type AddressResult<T> =
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
 const PORT = /^\d{1,5}$/;
+/** A last label of digits only: an IPv4 literal (valid or not), never a DNS name (RFC 3696 §2). */
+const NUMERIC_TLD = /(?:^|\.)\d+\.?$/;
+
+/** A DNS host name: `300.1.1.1` is not one (it is a malformed IPv4 address, which a resolver refuses). */
+export function isHostName(text: string): boolean {
+  return HOST_NAME.test(text) && !NUMERIC_TLD.test(text);
+}
+
+/** The complaint about a string that is neither an IP address nor a host name. */
+export function addressProblem(text: string): string {
+  return /^[\d.]+$/.test(text)
+    ? `'${text}' is not a valid IPv4 address (four numbers from 0 to 255)`
+    : `'${text}' is not a valid host name or IP address`;
+}
 
 function fail<T>(problem: string): AddressResult<T> {
   return { ok: false, problem };
@@ -46,6 +60,7 @@ export function parseHostPattern(text: string): AddressResult<HostMatch> {
   if (host.includes('*')) {
     return fail(`a wildcard must be the whole first label, as in '*.example.com'; got '${text}'`);
   }
+  if (/^[\d.]+$/.test(host) && isIP(host) === 0) return fail(addressProblem(host));
   if (!HOST_NAME.test(host)) return fail(`'${text}' is not a valid host name`);
   return { ok: true, value: { kind: 'exact', host } };
 }
@@ -73,8 +88,7 @@ export function parseHostPort(text: string): AddressResult<HostPort> {
     host = trimmed.slice(0, colon);
     portText = trimmed.slice(colon + 1);
     if (host.includes(':')) return fail(`write IPv6 addresses in brackets, as in '[::1]:9001'`);
-    if (!HOST_NAME.test(host) && isIP(host) === 0)
-      return fail(`'${host}' is not a valid host name or IP address`);
+    if (!isHostName(host) && isIP(host) === 0) return fail(addressProblem(host));
   }
   const port = PORT.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535)) return fail(`'${text}' needs a port from 1 to 65535`);
@@ -112,7 +126,7 @@ export function formatHostPort(host: string, port: number): string {
 
 /** A listen address: an IP address (`0.0.0.0`, `::`) or a host name such as `localhost`. */
 export function isListenAddress(text: string): boolean {
-  return isIP(text) !== 0 || HOST_NAME.test(text);
+  return isIP(text) !== 0 || isHostName(text);
 }
 
 /**

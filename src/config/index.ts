@@ -2,13 +2,24 @@
  * config: owns turning a config file into a validated, immutable JunctionConfig.
  * - Parses YAML with positions; every problem becomes a ConfigError with file:line:column and key path,
  *   and all of them are thrown together as one ConfigErrors.
+ * - Bounds input before parsing (input-bounds.ts: size, nesting) and words YAML errors itself.
+ * - Loads reload candidates in a worker thread (isolated-load.ts, config-worker.ts) and rebuilds them
+ *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
  */
-export { loadConfigFile, loadConfigText } from './load-config.ts';
+export { loadConfigFile, loadConfigText, locateConfigKey } from './load-config.ts';
+export {
+  loadConfigIsolated,
+  CONFIG_WORKER_HEAP_MB,
+  CONFIG_WORKER_TIMEOUT_MS,
+  type LoadInput,
+  type IsolatedLoadOptions,
+} from './isolated-load.ts';
+export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bounds.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
-export { configDocument } from './config-document.ts';
+export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
 export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';

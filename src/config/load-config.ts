@@ -1,16 +1,22 @@
 /**
- * Reads a config file from disk, imports the strategy modules it names, and parses it. Runs at
- * startup and on reload only. Importing is the one asynchronous step: the parse stays synchronous
- * and reports a module that failed to load at the position of its `module:` key.
+ * Reads a config file from disk (at most MAX_CONFIG_BYTES), parses its YAML once, imports the strategy
+ * and plugin modules it names, and validates it. Importing is the one asynchronous step: a module that
+ * failed to load is reported at the position of its `module:` key.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
 import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 import { BUILTIN_PLUGINS, pluginProblem } from '../plugins/index.ts';
-import { moduleSpecifiers, parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+import { readBoundedText, tooLarge } from './input-bounds.ts';
+import { unresolvedListenAddresses } from './listen-addresses.ts';
+import {
+  moduleSpecifiers,
+  parseConfigYaml,
+  validateConfigYaml,
+  type ParseConfigOptions,
+} from './parse-config.ts';
 import type { LoadedPluginModule, LoadedStrategyModule } from './schema.ts';
 import type { JunctionConfig } from './types.ts';
 
@@ -19,18 +25,25 @@ export async function loadConfigFile(
   path: string,
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return loadConfigText(await readConfigFile(path), path, options);
+}
+
+/** The file's text; ConfigErrors (JCT_ERR_CONFIG_READ, or _TOO_LARGE past MAX_CONFIG_BYTES) if not. */
+export async function readConfigFile(path: string): Promise<string> {
+  const read = await readBoundedText(path);
+  if (read.ok) return read.text;
+  if (read.errno === undefined && read.problem === tooLarge()) {
     throw new ConfigErrors([
-      new ConfigError(`${path}: cannot read the config file (${reason})`, undefined, 'JCT_ERR_CONFIG_READ', {
-        cause: error,
-      }),
+      new ConfigError(`${path}: ${read.problem}`, undefined, 'JCT_ERR_CONFIG_TOO_LARGE'),
     ]);
   }
-  return loadConfigText(text, path, options);
+  throw new ConfigErrors([
+    new ConfigError(
+      `${path}: cannot read the config file (${read.problem})`,
+      undefined,
+      'JCT_ERR_CONFIG_READ',
+    ),
+  ]);
 }
 
 /**
@@ -43,21 +56,42 @@ export async function loadConfigText(
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
-  const specifiers = moduleSpecifiers(text);
-  const modules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
+  const parsed = parseConfigYaml(text, source);
+  const modules = await importModules(parsed.data, baseDir, options);
+  const config = validateConfigYaml(parsed, source, { ...options, baseDir, ...modules });
+  if (options.listenAddresses !== undefined) {
+    const problems = await unresolvedListenAddresses(config, parsed.positions);
+    if (problems.length > 0 && options.listenAddresses === 'resolve') {
+      config.rules?.dispose();
+      throw new ConfigErrors(problems);
+    }
+    for (const problem of problems) options.warn?.(problem);
+  }
+  return config;
+}
+
+/** The strategy and plugin modules a parsed document names, imported (Node caches each module). */
+export async function importModules(
+  data: unknown,
+  baseDir: string,
+  options: ParseConfigOptions = {},
+): Promise<{
+  strategyModules: Map<string, LoadedStrategyModule>;
+  pluginModules: Map<string, LoadedPluginModule>;
+}> {
+  const specifiers = moduleSpecifiers(data);
+  const strategyModules = new Map<string, LoadedStrategyModule>(options.strategyModules ?? []);
   for (const specifier of specifiers.strategies) {
-    if (!modules.has(specifier)) modules.set(specifier, await importStrategyModule(specifier, baseDir));
+    if (!strategyModules.has(specifier)) {
+      strategyModules.set(specifier, await importStrategyModule(specifier, baseDir));
+    }
   }
-  const plugins = new Map<string, LoadedPluginModule>(options.pluginModules ?? []);
+  const pluginModules = new Map<string, LoadedPluginModule>(options.pluginModules ?? []);
   for (const specifier of specifiers.plugins) {
-    if (!plugins.has(specifier)) plugins.set(specifier, await importPluginModule(specifier, baseDir));
+    if (!pluginModules.has(specifier))
+      pluginModules.set(specifier, await importPluginModule(specifier, baseDir));
   }
-  return parseConfigText(text, source, {
-    ...options,
-    baseDir,
-    strategyModules: modules,
-    pluginModules: plugins,
-  });
+  return { strategyModules, pluginModules };
 }
 
 /** `./x.js` and `/abs/x.js` are files; anything else is a package name resolved from the project. */
@@ -125,4 +159,20 @@ function strategyPluginProblem(plugin: unknown): string | undefined {
     if (typeof candidate[method] !== 'function') return `exports a plugin without a ${method}() function`;
   }
   return undefined;
+}
+
+/**
+ * Where `path` is in the config file, for a problem found after loading (a listener that cannot bind).
+ * Reads and parses the file again: only for reports at start, never while serving.
+ */
+export async function locateConfigKey(
+  file: string,
+  path: readonly (string | number)[],
+): Promise<{ line: number; column: number } | undefined> {
+  try {
+    const { positions } = parseConfigYaml(await readConfigFile(file), file);
+    return positions.position(positions.offsetOf({ path, target: 'value', message: '' }));
+  } catch {
+    return undefined;
+  }
 }

@@ -21,9 +21,13 @@ describe('parseConfigText reports every problem with its position', () => {
     [
       'YAML syntax error',
       'listeners:\n  - port: [8080\nroutes: []\n',
-      ['3:1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+      ['3:1: flow sequence in block collection must be sufficiently indented and end with a ]'],
     ],
-    ['tab indentation', 'listeners:\n\t- port: 8080\n', ['2:1: Tabs are not allowed as indentation']],
+    [
+      'tab indentation',
+      'listeners:\n\t- port: 8080\n',
+      ['2:1: tabs are not allowed as indentation; indent with spaces'],
+    ],
     ['empty file', '', ['1:1: config: must be a mapping with at least listeners, got nothing']],
     [
       'a list at the root',
@@ -252,7 +256,9 @@ ${CLUSTER}`,
     [
       'multiple documents',
       'listeners: [{ port: 1 }]\n---\nlisteners: [{ port: 2 }]\n',
-      ['2:1: Source contains multiple documents; please use YAML.parseAllDocuments()'],
+      [
+        "2:1: a config file holds one YAML document, this one has more (a second '---' or a '...' line); remove or merge them",
+      ],
     ],
   ])('%s', (_name, text, expected) => {
     expect(problemsIn(text)).toEqual(expected);

@@ -15,7 +15,9 @@ import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
 import { createConfigSchema, type LoadedPluginModule, type LoadedStrategyModule } from './schema.ts';
 import { knownStrategyKinds, strategyPluginFor } from './strategy-kinds.ts';
 import type { JunctionConfig } from './types.ts';
+import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
+import { yamlProblem } from './yaml-problems.ts';
 
 export interface ParseConfigOptions {
   /**
@@ -29,12 +31,18 @@ export interface ParseConfigOptions {
   readonly pluginModules?: ReadonlyMap<string, LoadedPluginModule>;
   /** Relative file names in the config resolve against this; default: the source's directory. */
   readonly baseDir?: string;
+  /**
+   * loadConfigText() only: check that listen addresses written as names resolve. `resolve` makes one
+   * that does not an error at its position (run, reloads); `warn` hands it to `warn` (check).
+   */
+  readonly listenAddresses?: 'resolve' | 'warn';
+  readonly warn?: (problem: ConfigError) => void;
 }
 
 /** Guards against "billion laughs" documents: aliases expand to at most this many nodes. */
 const MAX_ALIAS_COUNT = 100;
 
-interface Located {
+export interface Located {
   readonly offset: number;
   readonly path: KeyPath;
   readonly message: string;
@@ -71,15 +79,47 @@ function convert(doc: Document.Parsed): { ok: true; data: unknown } | { ok: fals
   }
 }
 
+/** The YAML stage's outcome: the document as plain data, positions for its nodes, structure problems. */
+export interface ParsedYaml {
+  readonly data: unknown;
+  readonly positions: YamlPositions;
+  /** Problems with the config the YAML describes (duplicate keys), reported with the schema's. */
+  readonly structural: readonly Located[];
+}
+
+/** 1-based line and column of `offset`, for problems found before there is a parsed tree. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/** The bounds every config text must respect before it is parsed (input-bounds.ts). */
+export function checkInputBounds(text: string, source: string): void {
+  if (text.length > MAX_CONFIG_BYTES || Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw new ConfigErrors([
+      new ConfigError(`${source}: ${tooLarge()}`, undefined, 'JCT_ERR_CONFIG_TOO_LARGE'),
+    ]);
+  }
+  const nesting = scanNesting(text);
+  if (nesting !== undefined) {
+    const { message, code } = boundProblem(nesting);
+    throw new ConfigErrors([
+      new ConfigError(message, { file: source, ...lineAndColumn(text, nesting.offset), keyPath: '' }, code),
+    ]);
+  }
+}
+
 /**
- * Parses and validates one config file's text. `source` names it in errors (a path, or something
- * like `<quick-start>`). Throws ConfigErrors, never anything else, for any text.
+ * The YAML stage: bounds, syntax (stop there: a broken tree has no reliable positions), then structure
+ * (aliases, nesting; duplicate keys are kept for the next stage). Throws ConfigErrors.
  */
-export function parseConfigText(
-  text: string,
-  source: string,
-  options: ParseConfigOptions = {},
-): JunctionConfig {
+export function parseConfigYaml(text: string, source: string): ParsedYaml {
+  checkInputBounds(text, source);
   const lineCounter = new LineCounter();
   // uniqueKeys off: duplicate keys are reported by YamlPositions.inspect() with a better message.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
@@ -88,7 +128,7 @@ export function parseConfigText(
     const syntax = doc.errors.map((error): Located => ({
       offset: error.pos[0],
       path: [],
-      message: error.message,
+      message: yamlProblem(error),
       code: 'JCT_ERR_CONFIG_YAML',
     }));
     throw toErrors(syntax, source, positions);
@@ -111,7 +151,28 @@ export function parseConfigText(
       positions,
     );
   }
+  return { data: converted.data, positions, structural };
+}
 
+/**
+ * Parses and validates one config file's text. `source` names it in errors (a path, or something
+ * like `<quick-start>`). Throws ConfigErrors, never anything else, for any text.
+ */
+export function parseConfigText(
+  text: string,
+  source: string,
+  options: ParseConfigOptions = {},
+): JunctionConfig {
+  return validateConfigYaml(parseConfigYaml(text, source), source, options);
+}
+
+/** The schema and cross-entry checks over a parsed document, then the validated config. */
+export function validateConfigYaml(
+  parsed: ParsedYaml,
+  source: string,
+  options: ParseConfigOptions = {},
+): JunctionConfig {
+  const { data, positions, structural } = parsed;
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
   const modules = options.strategyModules;
   const strategyModule = (specifier: string) => modules?.get(specifier);
@@ -125,15 +186,15 @@ export function parseConfigText(
   const schema = createConfigSchema({
     strategyKinds: kinds,
     strategyPlugin: (kind) => strategyPluginFor(kind) ?? moduleKinds.find((p) => p.kind === kind),
-    strategyNames: new Set(namedStrategies(converted.data)),
+    strategyNames: new Set(namedStrategies(data)),
     strategyModule,
     pluginModule: (specifier) => pluginModules?.get(specifier),
     baseDir,
   });
-  const result = schema.safeParse(converted.data, { reportInput: true, error: () => GENERIC_MESSAGE });
+  const result = schema.safeParse(data, { reportInput: true, error: () => GENERIC_MESSAGE });
   const issues: ConfigIssue[] = [
-    ...(result.success ? [] : issuesFromZod(result.error.issues, converted.data)),
-    ...checkReferences(converted.data),
+    ...(result.success ? [] : issuesFromZod(result.error.issues, data)),
+    ...checkReferences(data),
   ];
   if (issues.length > 0 || structural.length > 0 || !result.success) {
     const located = issues.map((issue): Located => ({
@@ -144,10 +205,10 @@ export function parseConfigText(
     }));
     throw toErrors([...structural, ...located], source, positions);
   }
-  const rules = compileConfigRules(converted.data as Record<string, unknown>, source, baseDir, positions);
+  const rules = compileConfigRules(data as Record<string, unknown>, source, baseDir, positions);
   if (!rules.ok) throw new ConfigErrors(rules.errors);
   const config = buildConfig(result.data, source, { strategyModule, rules: rules.rules });
-  rememberDocument(config, structuredClone(converted.data) as Record<string, unknown>);
+  rememberDocument(config, structuredClone(data) as Record<string, unknown>);
   return config;
 }
 
@@ -167,16 +228,8 @@ export interface ModuleSpecifiers {
   readonly plugins: string[];
 }
 
-export function moduleSpecifiers(text: string): ModuleSpecifiers {
+export function moduleSpecifiers(data: unknown): ModuleSpecifiers {
   const found: ModuleSpecifiers = { strategies: [], plugins: [] };
-  const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false });
-  if (doc.errors.length > 0) return found;
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch {
-    return found;
-  }
   const root = asRecord(data);
   for (const entry of Object.values(asRecord(root?.['strategies']) ?? {})) {
     const module = asRecord(entry)?.['module'];

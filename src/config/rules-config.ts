@@ -17,7 +17,9 @@ import {
   type RuleSources,
 } from '../rules/index.ts';
 import { formatKeyPath, type KeyPath } from './config-issue.ts';
+import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
+import { yamlProblem } from './yaml-problems.ts';
 
 export type RulesResult =
   | { readonly ok: true; readonly rules: CompiledRules | undefined }
@@ -125,14 +127,31 @@ export function compileConfigRules(
           );
           return;
         }
+        // An included file gets the config's own bounds before it is parsed.
+        if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+          errors.push(located(source, positions, [...at, 'include'], `include: '${include}': ${tooLarge()}`));
+          return;
+        }
+        const nesting = scanNesting(text);
         const lines = new LineCounter();
-        const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
+        const doc = parseDocument(nesting === undefined ? text : '', {
+          lineCounter: lines,
+          prettyErrors: false,
+          logLevel: 'error',
+        });
         const filePositions = new YamlPositions(doc, lines);
+        if (nesting !== undefined) {
+          const line = text.slice(0, nesting.offset).split('\n').length;
+          const column = nesting.offset - text.lastIndexOf('\n', nesting.offset - 1);
+          const { message, code } = boundProblem(nesting);
+          errors.push(new ConfigError(message, { file, line, column, keyPath: '' }, code));
+          return;
+        }
         if (doc.errors.length > 0) {
           const first = doc.errors[0]!;
           const { line, column } = filePositions.position(first.pos[0]);
           errors.push(
-            new ConfigError(first.message, { file, line, column, keyPath: '' }, 'JCT_ERR_CONFIG_YAML'),
+            new ConfigError(yamlProblem(first), { file, line, column, keyPath: '' }, 'JCT_ERR_CONFIG_YAML'),
           );
           return;
         }

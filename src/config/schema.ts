@@ -9,7 +9,13 @@
 import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { isListenAddress, isLoopbackAddress, parseBackendAddress, parseHostPattern } from './addresses.ts';
+import {
+  addressProblem,
+  isListenAddress,
+  isLoopbackAddress,
+  parseBackendAddress,
+  parseHostPattern,
+} from './addresses.ts';
 import {
   DEFAULT_ADMIN_ADDRESS,
   MAX_ACCEPT_QUEUE_SIZE,
@@ -138,7 +144,9 @@ function listener(options: SchemaOptions) {
       address: optional(
         z.string().refine(isListenAddress, {
           error: (issue) =>
-            `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
+            typeof issue.input === 'string' && /^[\d.]+$/.test(issue.input)
+              ? addressProblem(issue.input)
+              : `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
         }),
       ),
       port: integer(0, 65535),
@@ -729,7 +737,9 @@ function admin(options: SchemaOptions) {
       address: optional(
         z.string().refine(isListenAddress, {
           error: (issue) =>
-            `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
+            typeof issue.input === 'string' && /^[\d.]+$/.test(issue.input)
+              ? addressProblem(issue.input)
+              : `must be an IP address or host name (IPv6 without brackets), got ${describeValue(issue.input)}`,
         }),
       ),
       port: integer(0, 65535),

@@ -6,8 +6,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { ConfigIssue, IssueTarget, KeyPath } from './config-issue.ts';
 
-/** Deeper than any real config; a guard so hostile input cannot exhaust the stack. */
-const MAX_DEPTH = 64;
+import { MAX_NESTING_DEPTH as MAX_DEPTH } from './input-bounds.ts';
 
 export interface Position {
   readonly line: number;

@@ -6,6 +6,10 @@ export const ERROR_CODES = {
   JCT_ERR_CONFIG_INVALID: { status: undefined, summary: 'The configuration failed validation.' },
   JCT_ERR_CONFIG_YAML: { status: undefined, summary: 'The configuration file is not valid YAML.' },
   JCT_ERR_CONFIG_READ: { status: undefined, summary: 'The configuration file could not be read.' },
+  JCT_ERR_CONFIG_TOO_LARGE: {
+    status: undefined,
+    summary: 'The configuration exceeds a bound on its size, or on the memory or time loading it may take.',
+  },
   JCT_ERR_HTTP_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
   JCT_ERR_HTTP_HEAD_TOO_LARGE: { status: 431, summary: 'The request head exceeds the configured limit.' },
   JCT_ERR_HTTP_URI_TOO_LONG: { status: 414, summary: 'The request line exceeds the configured limit.' },

@@ -349,3 +349,26 @@ describe('RouteTable against a naive reference matcher', () => {
     }
   });
 });
+
+describe('RouteTable.gradually', () => {
+  test('builds the same table as the constructor, a slice at a time', async () => {
+    const routes = Array.from({ length: 2_500 }, (_, i) =>
+      route(`r${i}`, {
+        host: i % 3 === 0 ? [] : [i % 5 === 0 ? `*.w${i % 7}.example.com` : `h${i % 50}.example.com`],
+        path: { kind: 'prefix', value: `/p${i % 70}/` },
+      }),
+    );
+    const direct = new RouteTable(routes);
+    const gradual = await RouteTable.gradually(routes);
+    expect(gradual.size).toBe(direct.size);
+    for (let i = 0; i < 200; i++) {
+      const request: RouteRequest = {
+        host: i % 4 === 0 ? `a.w${i % 7}.example.com` : `h${i % 60}.example.com`,
+        path: `/p${i % 80}/x`,
+        method: 'GET',
+        header: () => undefined,
+      };
+      expect(gradual.match(request)?.name).toBe(direct.match(request)?.name);
+    }
+  });
+});

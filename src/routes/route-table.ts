@@ -167,43 +167,79 @@ function addTo(bucket: CompiledRoute[], route: CompiledRoute): void {
   if (bucket.at(-1) !== route) bucket.push(route);
 }
 
+/** The routes sorted into host buckets, one at a time (so a large table can be built between turns). */
+class TableBuilder {
+  readonly exact = new Map<string, CompiledRoute[]>();
+  readonly wildcards = new Map<string, CompiledRoute[]>();
+  readonly anyHost: CompiledRoute[] = [];
+  readonly #regexFirstIndex = new Map<string, number>();
+  size = 0;
+
+  add(route: RouteConfig, index: number): void {
+    this.size++;
+    const path = route.match.path;
+    let regexOrder = 0;
+    if (path?.kind === 'regex') {
+      regexOrder = this.#regexFirstIndex.get(path.value) ?? index;
+      this.#regexFirstIndex.set(path.value, regexOrder);
+    }
+    const compiled = new CompiledRoute(route, index, regexOrder);
+    if (route.match.hosts.length === 0) this.anyHost.push(compiled);
+    for (const host of route.match.hosts) {
+      const key = host.kind === 'exact' ? host.host : host.suffix;
+      const buckets = host.kind === 'exact' ? this.exact : this.wildcards;
+      let bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, (bucket = []));
+      addTo(bucket, compiled);
+    }
+  }
+}
+
+/** Routes compiled between two turns of the event loop by RouteTable.gradually(). */
+const ROUTES_PER_TURN = 1000;
+
 export class RouteTable {
-  readonly #exact = new Map<string, CompiledRoute[]>();
+  readonly #exact: Map<string, CompiledRoute[]>;
   /** Longest suffix first (rule 1). */
   readonly #wildcards: WildcardBucket[] = [];
-  readonly #anyHost: CompiledRoute[] = [];
+  readonly #anyHost: CompiledRoute[];
   readonly #size: number;
 
   /**
    * Compiles `routes` (validated config; regexes are compiled here and throw SyntaxError if invalid,
    * which config validation prevents). Declaration order is the array order.
    */
-  constructor(routes: readonly RouteConfig[]) {
-    this.#size = routes.length;
-    const regexFirstIndex = new Map<string, number>();
-    const wildcards = new Map<string, CompiledRoute[]>();
-    routes.forEach((route, index) => {
-      const path = route.match.path;
-      let regexOrder = 0;
-      if (path?.kind === 'regex') {
-        regexOrder = regexFirstIndex.get(path.value) ?? index;
-        regexFirstIndex.set(path.value, regexOrder);
-      }
-      const compiled = new CompiledRoute(route, index, regexOrder);
-      if (route.match.hosts.length === 0) this.#anyHost.push(compiled);
-      for (const host of route.match.hosts) {
-        const key = host.kind === 'exact' ? host.host : host.suffix;
-        const buckets = host.kind === 'exact' ? this.#exact : wildcards;
-        let bucket = buckets.get(key);
-        if (bucket === undefined) buckets.set(key, (bucket = []));
-        addTo(bucket, compiled);
-      }
-    });
+  constructor(routes: readonly RouteConfig[] | TableBuilder) {
+    let builder: TableBuilder;
+    if (routes instanceof TableBuilder) {
+      builder = routes;
+    } else {
+      builder = new TableBuilder();
+      routes.forEach((route, index) => {
+        builder.add(route, index);
+      });
+    }
+    this.#size = builder.size;
+    this.#exact = builder.exact;
+    this.#anyHost = builder.anyHost;
     for (const bucket of this.#exact.values()) bucket.sort(compareSpecificity);
-    for (const [suffix, bucket] of wildcards)
+    for (const [suffix, bucket] of builder.wildcards)
       this.#wildcards.push({ suffix, routes: bucket.sort(compareSpecificity) });
     this.#wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
     this.#anyHost.sort(compareSpecificity);
+  }
+
+  /**
+   * The same table, compiled a thousand routes at a time with the event loop turning in between: what
+   * a running server does on a reload, so a large route table does not stall traffic while it builds.
+   */
+  static async gradually(routes: readonly RouteConfig[]): Promise<RouteTable> {
+    const builder = new TableBuilder();
+    for (let index = 0; index < routes.length; index++) {
+      builder.add(routes[index]!, index);
+      if ((index + 1) % ROUTES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return new RouteTable(builder);
   }
 
   /** How many routes the table holds. */

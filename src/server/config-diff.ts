@@ -7,8 +7,7 @@
  * rewriting `30s` as `30000ms`, or reordering keys, changes nothing. Two entries with the same name
  * are "modified" when any validated field differs.
  */
-import { createHash } from 'node:crypto';
-import { configDocument } from '../config/index.ts';
+import { configDocument, contentHash, rememberedHash } from '../config/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
 
 /** Names added, removed and modified in one kind of entry. */
@@ -99,6 +98,44 @@ export function diffConfigs(before: JunctionConfig, after: JunctionConfig): Conf
   };
 }
 
+/** Entries compared between two turns of the event loop by diffConfigsGradually(). */
+const ENTRIES_PER_TURN = 1000;
+
+async function diffEntriesGradually<T>(
+  before: ReadonlyMap<string, T>,
+  after: ReadonlyMap<string, T>,
+): Promise<EntryDiff> {
+  const added: string[] = [];
+  const removed: string[] = [];
+  const modified: string[] = [];
+  let count = 0;
+  for (const [name, value] of after) {
+    const old = before.get(name);
+    if (old === undefined) added.push(name);
+    else if (!deepEqual(old, value)) modified.push(name);
+    if (++count % ENTRIES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  for (const name of before.keys()) if (!after.has(name)) removed.push(name);
+  return { added, removed, modified };
+}
+
+/**
+ * diffConfigs() for a running server: the same answer, but comparing a few entries at a time with the
+ * event loop turning in between, so a config of many routes does not stall traffic while it is compared.
+ */
+export async function diffConfigsGradually(
+  before: JunctionConfig,
+  after: JunctionConfig,
+): Promise<ConfigDiff> {
+  return {
+    listeners: diffEntries(byName(before.listeners), byName(after.listeners)),
+    routes: await diffEntriesGradually(byName(before.routes), byName(after.routes)),
+    clusters: await diffEntriesGradually(before.clusters, after.clusters),
+    backends: await diffEntriesGradually(backendsOf(before), backendsOf(after)),
+    settings: SETTINGS.filter((key) => !deepEqual(before[key], after[key])),
+  };
+}
+
 /** Whether the diff changes nothing at all. */
 export function isEmptyDiff(diff: ConfigDiff): boolean {
   const empty = (d: EntryDiff) => d.added.length + d.removed.length + d.modified.length === 0;
@@ -111,16 +148,41 @@ export function isEmptyDiff(diff: ConfigDiff): boolean {
   );
 }
 
+/** Names describeDiff() lists per kind before it counts instead. */
+const DESCRIBED_NAMES = 20;
+
+/** The diff with each list cut to its first names, for a log record; the counts stay exact. */
+export function summarizeDiff(diff: ConfigDiff): Record<string, unknown> {
+  const cut = (d: EntryDiff) => ({
+    added: d.added.length,
+    removed: d.removed.length,
+    modified: d.modified.length,
+    names: [...d.added, ...d.removed, ...d.modified].slice(0, DESCRIBED_NAMES),
+  });
+  return {
+    listeners: cut(diff.listeners),
+    routes: cut(diff.routes),
+    clusters: cut(diff.clusters),
+    backends: cut(diff.backends),
+    settings: diff.settings,
+  };
+}
+
 /** One line for logs: `routes +a -b ~c; clusters +d`, or `no change`. */
 export function describeDiff(diff: ConfigDiff): string {
   const parts: string[] = [];
   for (const kind of ['listeners', 'routes', 'clusters', 'backends'] as const) {
     const d = diff[kind];
+    const count = d.added.length + d.removed.length + d.modified.length;
+    // A log line, not a report: past a few dozen names, counts (a reload may replace 100,000 routes).
     const names = [
-      ...d.added.map((n) => `+${n}`),
-      ...d.removed.map((n) => `-${n}`),
-      ...d.modified.map((n) => `~${n}`),
-    ];
+      ...d.added.slice(0, DESCRIBED_NAMES).map((n) => `+${n}`),
+      ...d.removed.slice(0, DESCRIBED_NAMES).map((n) => `-${n}`),
+      ...d.modified.slice(0, DESCRIBED_NAMES).map((n) => `~${n}`),
+    ].slice(0, DESCRIBED_NAMES);
+    if (count > names.length) {
+      names.push(`(${count} in all: +${d.added.length} -${d.removed.length} ~${d.modified.length})`);
+    }
     if (names.length > 0) parts.push(`${kind} ${names.join(' ')}`);
   }
   if (diff.settings.length > 0) parts.push(`settings ~${diff.settings.join(' ~')}`);
@@ -132,28 +194,9 @@ export function describeDiff(diff: ConfigDiff): string {
  * document it was parsed from when there is one (key order ignored), else its validated values.
  */
 export function configHash(config: JunctionConfig): string {
+  const remembered = rememberedHash(config);
+  if (remembered !== undefined) return remembered;
   const document = configDocument(config);
   // The source names where it came from, not what it holds; compiled rules are not data.
-  const values = { ...config, source: undefined, rules: undefined };
-  return createHash('sha256')
-    .update(canonicalJson(document ?? values))
-    .digest('hex')
-    .slice(0, 16);
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Map) return canonicalJson(Object.fromEntries(v));
-    if (v instanceof Set) return [...v].map(String).sort();
-    if (typeof v === 'function') return `function ${(v as { name: string }).name}`;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const record = v as Record<string, unknown>;
-      return Object.fromEntries(
-        Object.keys(record)
-          .sort()
-          .map((k) => [k, record[k]]),
-      );
-    }
-    return v;
-  });
+  return contentHash(document ?? { ...config, source: undefined, rules: undefined });
 }

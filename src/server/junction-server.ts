@@ -18,6 +18,7 @@ import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
+import { RouteTable } from '../routes/index.ts';
 import { ruleHookTables } from '../rules/index.ts';
 import { configHash } from './config-diff.ts';
 import { drainUpstream } from './drain.ts';
@@ -466,12 +467,15 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** What applyReload() needs of the server's private state. */
   readonly #reloadPort: ReloadPort = {
     current: () => this.#snapshot,
+    applied: () => ({ version: this.#version, hash: this.#hash }),
     closing: () => this.#closing !== undefined,
     startPlugins: (config) =>
       PluginHost.configHasPlugins(config)
         ? PluginHost.start(config, this.log.child({ component: 'plugins' }))
         : Promise.resolve(null),
-    build: (config, plugins, previous) => {
+    build: async (config, plugins, previous) => {
+      // Compiled a slice at a time: a reload of many routes must not stall the traffic it serves.
+      const routes = await RouteTable.gradually(config.routes);
       this.#watchRuleResources(config);
       return buildSnapshot(
         config,
@@ -479,6 +483,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
         this.#version + 1,
         this.#hooksFor(config, plugins),
         previous,
+        routes,
       );
     },
     listeners: this.#listeners,

@@ -11,7 +11,13 @@ import type { Listener } from '../listener/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PluginHost } from '../plugins/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
-import { describeDiff, diffConfigs, isEmptyDiff, type ConfigDiff } from './config-diff.ts';
+import {
+  describeDiff,
+  diffConfigsGradually,
+  isEmptyDiff,
+  summarizeDiff,
+  type ConfigDiff,
+} from './config-diff.ts';
 import { planListeners } from './listener-plan.ts';
 
 /** The config in force, as `JunctionServer.status()` reports it. */
@@ -39,14 +45,22 @@ export interface ReloadResult {
   readonly version: number;
   readonly hash: string;
   readonly diff: ConfigDiff;
+  /** False when the config equals the running one: nothing was applied and the version stays. */
+  readonly changed: boolean;
 }
 
 /** The server's side of a reload: what applyReload() may read and do. */
 export interface ReloadPort {
   current(): RuntimeSnapshot;
+  /** The running config's version and hash. */
+  applied(): { version: number; hash: string };
   closing(): boolean;
   startPlugins(config: JunctionConfig): Promise<PluginHost | null>;
-  build(config: JunctionConfig, plugins: PluginHost | null, previous: RuntimeSnapshot): RuntimeSnapshot;
+  build(
+    config: JunctionConfig,
+    plugins: PluginHost | null,
+    previous: RuntimeSnapshot,
+  ): Promise<RuntimeSnapshot>;
   /** Bound listeners by name; applyReload() updates it. */
   readonly listeners: Map<string, Listener>;
   bind(config: ListenerConfig): Promise<Listener>;
@@ -69,7 +83,15 @@ function describe(error: unknown): string {
 export async function applyReload(port: ReloadPort, config: JunctionConfig): Promise<ReloadResult> {
   if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
   const previous = port.current();
-  const diff = diffConfigs(previous.config, config);
+  const diff = await diffConfigsGradually(previous.config, config);
+  if (isEmptyDiff(diff)) {
+    // Nothing to apply (a SIGHUP after a file watch already reloaded, a save of what runs): no new
+    // version, and nothing restarted. Rules are compiled objects, so a config with rules never gets here.
+    config.rules?.dispose();
+    const { version, hash } = port.applied();
+    port.log().info({ version, hash, source: config.source }, `config unchanged: version ${version} kept`);
+    return { version, hash, diff, changed: false };
+  }
 
   let plugins: PluginHost | null;
   try {
@@ -80,12 +102,13 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   }
   let snapshot: RuntimeSnapshot;
   try {
-    snapshot = port.build(config, plugins, previous);
+    snapshot = await port.build(config, plugins, previous);
   } catch (error) {
     await plugins?.dispose();
     config.rules?.dispose();
     throw new ReloadError(`reload refused: ${describe(error)}`, { cause: error });
   }
+  await new Promise((resolve) => setImmediate(resolve));
 
   const plan = planListeners(previous.config.listeners, config.listeners);
   let tlsUpdates: (() => void)[];
@@ -149,10 +172,8 @@ export async function applyReload(port: ReloadPort, config: JunctionConfig): Pro
   port
     .log()
     .info(
-      { version, hash, source: config.source, diff },
-      isEmptyDiff(diff)
-        ? `config version ${version} applied: no change`
-        : `config version ${version} applied: ${describeDiff(diff)}`,
+      { version, hash, source: config.source, diff: summarizeDiff(diff) },
+      `config version ${version} applied: ${describeDiff(diff)}`,
     );
-  return { version, hash, diff };
+  return { version, hash, diff, changed: true };
 }

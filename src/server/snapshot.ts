@@ -46,6 +46,8 @@ export function buildSnapshot(
   version: number,
   hooks?: RegisteredHooks,
   previous?: RuntimeSnapshot,
+  /** The config's routes already compiled (RouteTable.gradually() on a reload). */
+  routes?: RouteTable,
 ): RuntimeSnapshot {
   const clusters = new Map<string, ClusterRuntime>();
   router.addStrategyPlugins(config.strategyPlugins);
@@ -62,7 +64,7 @@ export function buildSnapshot(
   return {
     version,
     config,
-    routes: new RouteTable(config.routes),
+    routes: routes ?? new RouteTable(config.routes),
     clusters,
     router,
     headLimits: {

@@ -204,7 +204,8 @@ clusters:
     expect(inUse.status).toBe(400);
     expect(inUse.json.error.problems).toHaveLength(1);
     expect(inUse.json.error.problems[0]!.field).toMatch(/^routes\[\d\]\.cluster$/);
-    expect(a.server.status().version).toBe(4);
+    // Three changes applied; the route replaced by an identical one changed nothing, so no version.
+    expect(a.server.status().version).toBe(3);
     expect((await request(a.port, { path: '/' })).text).toBe('b0');
 
     expect((await a.call('DELETE', '/routes/other')).status).toBe(200);
@@ -213,7 +214,7 @@ clusters:
     expect((await a.call('DELETE', '/routes/other')).status).toBe(404);
     expect((await a.call('PUT', '/routes/x', [1, 2])).status).toBe(400);
     const status = await a.call('GET', '/status');
-    expect(status.json).toMatchObject({ version: 6, routes: 1, clusters: 1, unsaved: true });
+    expect(status.json).toMatchObject({ version: 5, routes: 1, clusters: 1, unsaved: true });
   });
 
   test('backends are added and removed', async () => {

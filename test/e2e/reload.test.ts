@@ -415,7 +415,12 @@ clusters:
     const junction = await startJunctionFromYaml(yaml, { plugins: { 'test:tracker': plugin } });
     onTestFinished(() => junction.close());
     const pluginModules = new Map([['test:tracker', { ok: true as const, definition: plugin }]]);
-    await junction.server.reload(await loadConfigText(yaml, '<reload>', { pluginModules }));
+    // A changed config (an identical one is no reload at all).
+    const changed = yaml.replace(
+      'routes: [{ name: app, cluster: app }]',
+      'routes: [{ name: app2, cluster: app }]',
+    );
+    await junction.server.reload(await loadConfigText(changed, '<reload>', { pluginModules }));
     expect(events.slice(0, 3)).toEqual(['setup 1', 'setup 2', 'replace 1']);
     await waitFor(() => events.includes('dispose 1'), { timeoutMs: 5_000 });
     expect((await request(junction.port)).text).toBe('b0');
