@@ -3,34 +3,20 @@
  * SIGHUP are refused while traffic flows, a large config reloads without stalling traffic, `--watch`
  * and SIGHUP together make one version, and what `check` accepts `run` can bind or reports at a position.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
+import {
+  JUNCTION_BIN as BIN,
+  spawnJunction,
+  tempConfigFile,
+  type JunctionProcess,
+} from '../support/junction-process.ts';
 import { request } from '../support/clients.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/junction.js', import.meta.url));
-
-interface Running {
-  readonly child: ChildProcess;
-  stdout(): string;
-  readonly port: number;
-  readonly exited: Promise<number | null>;
-}
-
-async function tempFile(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'junction-input-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
 
 async function backend(name: string): Promise<HttpBackend> {
   const started = await countingBackend(name);
@@ -38,39 +24,13 @@ async function backend(name: string): Promise<HttpBackend> {
   return started;
 }
 
-async function runJunction(file: string, args: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'run', '-c', file, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
+const tempFile = tempConfigFile;
+
+function runJunction(file: string, args: string[] = []): Promise<JunctionProcess> {
+  return spawnJunction(file, {
+    args,
+    readyWhen: (out) => !args.includes('--watch') || out.includes('watching'),
   });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  onTestFinished(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  await waitFor(
-    () => out.includes('SIGHUP reloads') && (!args.includes('--watch') || out.includes('watching')),
-    {
-      timeoutMs: 15_000,
-    },
-  ).catch(() => {
-    throw new Error(`junction did not start:\n${out}`);
-  });
-  return {
-    child,
-    stdout: () => out,
-    port: Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]),
-    exited,
-  };
 }
 
 /** Answers per quarter of [from, to): a stall shows as quarters without any. */
@@ -166,11 +126,11 @@ describe('pathological files sent by SIGHUP', () => {
       await writeFile(file, text());
       const before = loop.answers.length;
       junction.child.kill('SIGHUP');
-      await waitFor(() => junction.stdout().includes('reload refused'), { timeoutMs: 20_000 });
+      await waitFor(() => junction.output().includes('reload refused'), { timeoutMs: 20_000 });
       await waitFor(() => loop.answers.length > before + 20, { timeoutMs: 10_000 });
       await loop.stop();
 
-      expect(junction.stdout()).toMatch(problem);
+      expect(junction.output()).toMatch(problem);
       expect(loop.failures()).toBe(0);
       expect(new Set(loop.answers.map((a) => a.text))).toEqual(new Set(['b0']));
       expect(junction.child.exitCode).toBeNull();
@@ -191,10 +151,10 @@ describe('reloading a large config', () => {
     await waitFor(() => loop.answers.length > 10, { timeoutMs: 10_000 });
 
     await writeFile(file, config(b1, routes, 2));
-    const mark = junction.stdout().length;
+    const mark = junction.output().length;
     const sighup = performance.now();
     junction.child.kill('SIGHUP');
-    await waitFor(() => junction.stdout().slice(mark).includes('reloaded'), { timeoutMs: 60_000 });
+    await waitFor(() => junction.output().slice(mark).includes('reloaded'), { timeoutMs: 60_000 });
     const reloaded = performance.now();
     await waitFor(() => loop.answers.at(-1)?.text === 'b1', { timeoutMs: 10_000 });
     await loop.stop();
@@ -215,10 +175,10 @@ describe('admin API edits of a large config', () => {
     const b0 = await backend('b0');
     const file = await tempFile('junction.yaml', config(b0, 5_000, 1, true));
     const junction = await runJunction(file);
-    await waitFor(() => /admin API on (http:\/\/127\.0\.0\.1:\d+)/.test(junction.stdout()), {
+    await waitFor(() => /admin API on (http:\/\/127\.0\.0\.1:\d+)/.test(junction.output()), {
       timeoutMs: 10_000,
     });
-    const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(junction.stdout())![1]!;
+    const adminUrl = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(junction.output())![1]!;
     const loop = requestLoop(junction.port);
     onTestFinished(() => loop.stop());
     await waitFor(() => loop.answers.length > 10, { timeoutMs: 10_000 });
@@ -253,10 +213,10 @@ describe('reload triggers', () => {
     for (let i = 0; i < 4; i++) junction.child.kill('SIGHUP');
     await waitFor(async () => (await request(junction.port)).text === 'b1', { timeoutMs: 10_000 });
     // Let the file watch (debounced) and the coalesced SIGHUP run; both find nothing new.
-    await waitFor(() => (junction.stdout().match(/unchanged \(/g) ?? []).length >= 1, { timeoutMs: 10_000 });
+    await waitFor(() => (junction.output().match(/unchanged \(/g) ?? []).length >= 1, { timeoutMs: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
 
-    const out = junction.stdout();
+    const out = junction.output();
     expect(out).toContain('config version 2 applied');
     expect(out).not.toContain('config version 3');
     // One reload at a time: four SIGHUPs run at most twice (one, then one for those that came during it).

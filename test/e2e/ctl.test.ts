@@ -3,38 +3,25 @@
  * keeps the running config, and `junction ctl` reads and changes it through the admin API (a few calls
  * as processes of their own, the rest through main() in this process).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { CliContext } from '../../src/cli/cli-context.ts';
 import { main } from '../../src/cli/main.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
+import {
+  JUNCTION_BIN as BIN,
+  spawnJunction,
+  tempConfigFile,
+  type JunctionProcess,
+} from '../support/junction-process.ts';
 import { request } from '../support/clients.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/junction.js', import.meta.url));
 const TOKEN = 'ctl-test-token-0123456789';
 
-interface Running {
-  readonly child: ChildProcess;
-  /** Everything the process wrote to stdout so far (JSON log lines). */
-  stdout(): string;
-  readonly port: number;
-  readonly adminUrl: string | undefined;
-  exited: Promise<number | null>;
-}
-
-async function tempFile(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'junction-ctl-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
+const tempFile = tempConfigFile;
 
 async function backends(count: number): Promise<HttpBackend[]> {
   const started = await Promise.all(Array.from({ length: count }, (_, i) => countingBackend(`b${i}`)));
@@ -43,40 +30,8 @@ async function backends(count: number): Promise<HttpBackend[]> {
 }
 
 /** `junction run -c FILE [...args]`, resolved once it logged its listener (and admin API) addresses. */
-async function runJunction(file: string, args: string[] = [], withAdmin = false): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'run', '-c', file, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  onTestFinished(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
-  const adminLine = /admin API on (http:\/\/127\.0\.0\.1:\d+)/;
-  // Ready once SIGHUP is handled (before that the signal's default action would end the process).
-  await waitFor(() => out.includes('SIGHUP reloads') && (!withAdmin || adminLine.test(out)), {
-    timeoutMs: 10_000,
-  }).catch(() => {
-    throw new Error(`junction did not start:\n${out}`);
-  });
-  return {
-    child,
-    stdout: () => out,
-    port: Number(listening.exec(out)![1]),
-    adminUrl: adminLine.exec(out)?.[1],
-    exited,
-  };
+function runJunction(file: string, args: string[] = [], withAdmin = false): Promise<JunctionProcess> {
+  return spawnJunction(file, { args, withAdmin, timeoutMs: 10_000 });
 }
 
 /** `junction ctl ...args` as its own process: exit code and output. */
@@ -138,23 +93,23 @@ describe('reloading the running process', () => {
     await writeFile(file, config(b1!));
     junction.child.kill('SIGHUP');
     await waitFor(async () => (await request(junction.port)).text === 'b1', { timeoutMs: 10_000 });
-    expect(junction.stdout()).toMatch(/config version 2 applied: .*backends \+app\/127/);
+    expect(junction.output()).toMatch(/config version 2 applied: .*backends \+app\/127/);
 
     await writeFile(file, config(b0!).replace('cluster: app', 'cluster: nowhere'));
     junction.child.kill('SIGHUP');
-    await waitFor(() => junction.stdout().includes('reload refused'), { timeoutMs: 10_000 });
-    expect(junction.stdout()).toContain(`${file}:2:`);
+    await waitFor(() => junction.output().includes('reload refused'), { timeoutMs: 10_000 });
+    expect(junction.output()).toContain(`${file}:2:`);
     expect((await request(junction.port)).text).toBe('b1');
 
     junction.child.kill('SIGTERM');
-    expect(await withTimeout(junction.exited, 10_000, 'junction to exit')).toBe(0);
+    expect(await withTimeout(junction.exited, 10_000, 'junction to exit')).toEqual({ code: 0, signal: null });
   }, 30_000);
 
   test('--watch reloads when the file changes', async () => {
     const [b0, b1] = await backends(2);
     const file = await tempFile('junction.yaml', config(b0!));
     const junction = await runJunction(file, ['--watch']);
-    await waitFor(() => junction.stdout().includes('watching'), { timeoutMs: 10_000 });
+    await waitFor(() => junction.output().includes('watching'), { timeoutMs: 10_000 });
     expect((await request(junction.port)).text).toBe('b0');
     await writeFile(file, config(b1!));
     await waitFor(async () => (await request(junction.port)).text === 'b1', { timeoutMs: 10_000 });

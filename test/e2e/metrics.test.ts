@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
-import { fileURLToPath } from 'node:url';
 import { closedPort, countingBackend, slowHeadBackend, type HttpBackend } from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { rawRequest, request } from '../support/clients.ts';
 import { httpsGet } from '../support/tls-clients.ts';
 import { requirePrometheusTool, startWithAdmin, type JunctionWithAdmin } from '../support/metrics.ts';
+import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
 import { backendList } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
 
@@ -202,14 +202,10 @@ describe('health endpoints', () => {
 });
 
 test('`junction run` keeps the admin API up while it drains: /ready answers 503, then it exits 0', async () => {
-  const bin = fileURLToPath(new URL('../../bin/junction.js', import.meta.url));
   const backend = await slowHeadBackend(1_500);
   onTestFinished(() => backend.close());
-  const dir = await mkdtemp(join(tmpdir(), 'junction-ready-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'junction.yaml');
-  await writeFile(
-    file,
+  const file = await tempConfigFile(
+    'junction.yaml',
     `listeners: [{ address: 127.0.0.1, port: 0 }]
 admin: { address: 127.0.0.1, port: 0 }
 routes: [{ cluster: app }]
@@ -217,30 +213,9 @@ clusters: { app: { backends: ${backendList(backend)} } }
 timeouts: { shutdown_grace: 10s }
 `,
   );
-  const child = spawn(process.execPath, [bin, 'run', '-c', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JUNCTION_LOG_LEVEL: 'info' },
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const ports = await waitFor(
-    () => {
-      const proxy = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      const admin = /admin API on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      return proxy === null || admin === null
-        ? undefined
-        : { proxy: Number(proxy[1]), admin: Number(admin[1]) };
-    },
-    { timeoutMs: 10_000, what: `junction to start:\n${out}` },
-  );
+  const junction = await spawnJunction(file, { withAdmin: true, timeoutMs: 10_000 });
+  const { child, exited } = junction;
+  const ports = { proxy: junction.port, admin: Number(new URL(junction.adminUrl!).port) };
   const ready = async () => {
     const response = await fetch(`http://127.0.0.1:${ports.admin}/ready`, {
       signal: AbortSignal.timeout(2_000),
@@ -255,5 +230,5 @@ timeouts: { shutdown_grace: 10s }
   await waitFor(async () => (await ready()).status === 503, { what: '/ready to answer 503' });
   expect(await ready()).toEqual({ status: 503, text: 'not ready: shutting down\n' });
   expect((await inFlight).status).toBe(200);
-  expect(await withTimeout(exited, 10_000, 'junction to exit')).toBe(0);
+  expect(await withTimeout(exited, 10_000, 'junction to exit')).toEqual({ code: 0, signal: null });
 }, 30_000);
