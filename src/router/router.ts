@@ -458,7 +458,7 @@ export class Router {
       const cluster = lease.cluster;
       const why =
         refusal === 'attempts'
-          ? `after ${lease.attempts} attempts`
+          ? `after ${lease.attempts === 1 ? '1 attempt' : `${lease.attempts} attempts`}`
           : `and its retry budget is spent (${lease.attempts} attempts)`;
       if (lease.retries > 0) this.#reportAfterRetries(lease, upstream, error.code, 0);
       lease.handler.onAcquireFailed(
