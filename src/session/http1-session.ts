@@ -4,7 +4,12 @@ import { parseRequestHead, statusText } from '../codec/index.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { serializeLocalResponse } from '../transaction/forward-heads.ts';
-import { PAUSE_PIPELINE_FULL, type SessionPort, type SessionTls } from '../transaction/session-port.ts';
+import {
+  PAUSE_PIPELINE_FULL,
+  type SessionListener,
+  type SessionPort,
+  type SessionTls,
+} from '../transaction/session-port.ts';
 import type { HttpsRedirectConfig } from '../config/types.ts';
 import { redirectToHttps } from './https-redirect.ts';
 import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
@@ -34,9 +39,12 @@ export interface SessionOptions {
   readonly redirectToHttps: HttpsRedirectConfig | undefined;
   /** The client a PROXY protocol header named; undefined: the socket's peer is the client. */
   readonly peer?: ClientPeer | undefined;
+  /** The listener, for the access log and request IDs; a nameless one without an access log if absent. */
+  readonly listener?: SessionListener | undefined;
 }
 
 const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
+const NO_LISTENER: SessionListener = { name: '', accessLog: undefined, trustRequestId: false };
 
 /**
  * One client connection speaking HTTP/1.1: reads request heads (accumulating a head that spans reads
@@ -53,6 +61,7 @@ export class Http1Session implements SessionPort, ServedSession {
   readonly scheme: 'http' | 'https';
   readonly tls: SessionTls | null;
   readonly log: Logger;
+  readonly listener: SessionListener;
   readonly #host: SessionHost;
   readonly #redirect: HttpsRedirectConfig | undefined;
   #state: SessionState = 'idle';
@@ -72,6 +81,8 @@ export class Http1Session implements SessionPort, ServedSession {
   /** When the server's sweep first found this session past a deadline it fired; 0 when it is not. */
   overdueSince = 0;
   requests = 0;
+  /** Bytes read when the last transaction ended: the next one's bytes are counted from here. */
+  readMark = 0;
   readonly openedAt: number;
 
   constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https', options: SessionOptions = PLAIN) {
@@ -80,6 +91,7 @@ export class Http1Session implements SessionPort, ServedSession {
     this.scheme = scheme;
     this.tls = options.tls;
     this.#redirect = options.redirectToHttps;
+    this.listener = options.listener ?? NO_LISTENER;
     this.log = host.log;
     this.socketAddress = socket.remoteAddress ?? '';
     const peer = options.peer;
@@ -159,6 +171,10 @@ export class Http1Session implements SessionPort, ServedSession {
     return this.socket.bytesWritten;
   }
 
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
   get clientNeedsDrain(): boolean {
     return this.socket.writableNeedDrain;
   }
@@ -211,6 +227,7 @@ export class Http1Session implements SessionPort, ServedSession {
   }
 
   onTransactionDone(keepAlive: boolean): void {
+    this.readMark = this.socket.bytesRead;
     this.#txn = null;
     this.#tunnel = null;
     this.requests++;
