@@ -165,7 +165,7 @@ export class Transaction
   /** Request body transforms: client body → chain → upstream, chunked. */
   #reqChain: TransformChain | null = null;
   #reqChainEnded = false;
-  /** The upstream of the last attempt, for hooks that run after its lease is released (txn-close). */
+  /** The upstream of the last attempt, for txn-close hooks and the access line (its lease is gone by then). */
   #lastUpstreamId: string | undefined = undefined;
   /** The request is forwarded as a protocol upgrade (see upgrade.ts): a 101 starts a tunnel. */
   #upgrade = false;
@@ -547,7 +547,7 @@ export class Transaction
     this.#lease = lease;
     this.#attempts++;
     this.#channel = channel;
-    if (this.#hooks !== null) this.#lastUpstreamId = channel.upstreamId;
+    this.#lastUpstreamId = channel.upstreamId;
     channel.attach(this);
     if (this.#hooks?.has('send-request') === true) {
       this.#runHooks('send-request', STEP_WRITE_REQUEST);
