@@ -3,7 +3,12 @@ import type { BufferPool } from '../buffers/index.ts';
 import { parseRequestHead, statusText } from '../codec/index.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { serializeLocalResponse } from '../transaction/forward-heads.ts';
+import { newRequestId } from '../access-log/index.ts';
+import type { RequestHead } from '../codec/types.ts';
+import { DEFAULT_REQUEST_ID_HEADER } from '../config/defaults.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { assignRequestId, logTransactionEnd } from '../transaction/access-entry.ts';
+import { serializeLocalHead } from '../transaction/forward-heads.ts';
 import {
   PAUSE_PIPELINE_FULL,
   type SessionListener,
@@ -42,6 +47,16 @@ export interface SessionOptions {
   /** The listener, for the access log and request IDs; a nameless one without an access log if absent. */
   readonly listener?: SessionListener | undefined;
 }
+
+/** The access-line facts of an answer no upstream took part in. */
+const NO_UPSTREAM = {
+  route: undefined,
+  cluster: undefined,
+  upstream: undefined,
+  upstreamHeadAt: 0,
+  attempts: 0,
+  tunnel: undefined,
+} as const;
 
 const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
 const NO_LISTENER: SessionListener = { name: '', accessLog: undefined, trustRequestId: false };
@@ -262,7 +277,7 @@ export class Http1Session implements SessionPort, ServedSession {
         this.#close();
         return;
       case 'head':
-        this.#reject(408, 'the request head did not arrive in time\n');
+        this.#reject(408, 'the request head did not arrive in time\n', 'JCT_ERR_CLIENT_TIMEOUT');
         return;
       case 'transaction':
         this.#txn?.onDeadline();
@@ -325,7 +340,7 @@ export class Http1Session implements SessionPort, ServedSession {
         this.setDeadline(snapshot.config.timeouts.clientHeadMs);
       }
       if (this.#headBuf === null) this.#startAccumulating(chunk, limits.maxHeadBytes);
-      else if (spill !== null) this.#reject(431, 'request head too large\n');
+      else if (spill !== null) this.#reject(431, 'request head too large\n', 'JCT_ERR_HTTP_HEAD_TOO_LARGE');
       return;
     }
     if (step.kind === 'reject') {
@@ -346,12 +361,38 @@ export class Http1Session implements SessionPort, ServedSession {
     this.#state = 'transaction';
     this.setDeadline(0);
     if (this.#redirect !== undefined) {
-      redirectToHttps(this, step.head, this.#redirect, rest, restStart);
+      this.#redirectToHttps(snapshot, step.head, this.#redirect, rest, restStart);
       return;
     }
     const txn = new Transaction(this, snapshot, step.head);
     this.#txn = txn;
     txn.start(rest.length > restStart ? rest : null, restStart);
+  }
+
+  /** A listener that only redirects: the answer carries a request ID and is logged like any other. */
+  #redirectToHttps(
+    snapshot: RuntimeSnapshot,
+    head: RequestHead,
+    redirect: HttpsRedirectConfig,
+    rest: Buffer,
+    restStart: number,
+  ): void {
+    const startedAt = snapshot.router.now();
+    const readMark = this.readMark;
+    const writeMark = this.socket.bytesWritten;
+    const header = snapshot.config.requestId?.header ?? DEFAULT_REQUEST_ID_HEADER;
+    const requestId = assignRequestId(head, this, header);
+    const status = redirectToHttps(this, head, redirect, rest, restStart, [header, requestId]);
+    logTransactionEnd(this, snapshot, {
+      ...NO_UPSTREAM,
+      head,
+      requestId,
+      status,
+      errorCode: undefined,
+      startedAt,
+      readMark,
+      writeMark,
+    });
   }
 
   #startAccumulating(chunk: Buffer, maxHeadBytes: number): void {
@@ -372,16 +413,40 @@ export class Http1Session implements SessionPort, ServedSession {
 
   #rejectParse(error: HttpParseError): void {
     this.log.info({ code: error.code, client: this.clientAddress }, error.message);
-    this.#reject(error.status ?? 400, `${error.message}\n`);
+    this.#reject(error.status ?? 400, `${error.message}\n`, error.code);
   }
 
   /** Answers a request Junction will not process, then closes: the stream can no longer be trusted. */
-  #reject(status: number, body: string): void {
+  #reject(status: number, message: string, code: ErrorCode): void {
     this.#releaseHeadBuf();
     this.#pending = null;
     this.#state = 'closing';
-    this.socket.end(serializeLocalResponse(status, statusText(status), body, true), 'latin1');
+    const snapshot = this.#host.current();
+    const header = snapshot.config.requestId?.header ?? DEFAULT_REQUEST_ID_HEADER;
+    const requestId = newRequestId();
+    const body = `${message}request id: ${requestId}\n`;
+    const writeMark = this.socket.bytesWritten;
+    this.socket.end(
+      serializeLocalHead(
+        status,
+        statusText(status),
+        ['Content-Type', 'text/plain; charset=utf-8', header, requestId],
+        Buffer.byteLength(body),
+        true,
+      ) + body,
+      'latin1',
+    );
     this.setDeadline(1000);
+    logTransactionEnd(this, snapshot, {
+      ...NO_UPSTREAM,
+      head: null,
+      requestId,
+      status,
+      errorCode: code,
+      startedAt: snapshot.router.now(),
+      readMark: this.readMark,
+      writeMark,
+    });
   }
 
   #armIdle(): void {

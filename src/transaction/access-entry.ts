@@ -17,7 +17,8 @@ import type { RuntimeSnapshot } from './snapshot.ts';
 
 /** What the transaction knows when it is over. */
 export interface TxnEnd {
-  readonly head: RequestHead;
+  /** Null for a request whose head could not be read (400, 431). */
+  readonly head: RequestHead | null;
   readonly requestId: string;
   readonly route: RouteConfig | undefined;
   readonly cluster: string | undefined;
@@ -53,6 +54,14 @@ function accessRecord(
 ): AccessRecord {
   const head = end.head;
   const now = snapshot.router.now();
+  if (head === null) {
+    return {
+      ...requestLess(session, end, errorCode),
+      durationMs: Math.max(0, Math.round(now - end.startedAt)),
+      bytesReceived: Math.max(0, session.bytesRead - end.readMark),
+      bytesSent: Math.max(0, session.bytesWritten - end.writeMark),
+    };
+  }
   const tls = session.tls;
   return {
     kind: end.tunnel === undefined ? 'http' : 'tunnel',
@@ -79,6 +88,40 @@ function accessRecord(
     traceId: traceIdOf(field(head, 'traceparent')),
     userAgent: field(head, 'user-agent') ?? null,
     referer: field(head, 'referer') ?? null,
+    tlsVersion: tls === null ? null : tls.protocol,
+    sni: tls === null ? null : tls.serverName,
+  };
+}
+
+/** The record of an answer to a request whose head could not be read: no method, host or path. */
+function requestLess(
+  session: SessionPort,
+  end: TxnEnd,
+  errorCode: string | null,
+): Omit<AccessRecord, 'durationMs' | 'bytesReceived' | 'bytesSent'> {
+  const tls = session.tls;
+  return {
+    kind: 'http',
+    time: Date.now(),
+    requestId: end.requestId,
+    clientAddress: session.clientAddress,
+    clientPort: session.clientPort,
+    listener: session.listener.name,
+    method: null,
+    scheme: session.scheme,
+    host: null,
+    path: null,
+    protocol: 'HTTP/1.1',
+    status: end.status,
+    upstreamMs: null,
+    route: null,
+    cluster: null,
+    upstream: null,
+    attempts: 0,
+    errorCode,
+    traceId: null,
+    userAgent: null,
+    referer: null,
     tlsVersion: tls === null ? null : tls.protocol,
     sni: tls === null ? null : tls.serverName,
   };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
 import { echoBackend, garbageBackend, neverAnswerBackend, rawBackend } from '../support/backends.ts';
-import { RawClient, request } from '../support/clients.ts';
+import { RawClient, rawRequest, request } from '../support/clients.ts';
 import { capturedLogs } from '../support/logs.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -343,4 +343,34 @@ clusters:
   await reload(junction, yaml);
   expect((await request(junction.port)).status).toBe(200);
   await linesOf(log, 1);
+});
+
+test('answers before any route (400, 431, a redirect to HTTPS) are logged and carry a request ID', async () => {
+  const dir = tempDir();
+  const log = join(dir, 'access.log');
+  const junction = await start(`
+listeners:
+  - { name: plain, address: 127.0.0.1, port: 0 }
+  - { name: redirect, address: 127.0.0.1, port: 0, redirect_to_https: { port: 8443 } }
+access_log: { path: ${log} }
+limits: { max_head_size: 1KiB, max_request_line: 512B }
+`);
+  const [plainPort, redirectPort] = junction.server.listeners.map((listener) => listener.port);
+  const bad = await rawRequest(plainPort!, 'GET / HTTP/1.1\r\nHost: a\r\nBad Field: x\r\n\r\n');
+  expect(bad.text).toMatch(/^HTTP\/1\.1 400 .*\r\nX-Request-ID: ([0-9a-f-]{36})\r\n[^]*request id: \1\n$/s);
+  const big = await rawRequest(plainPort!, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(2000)}\r\n\r\n`);
+  expect(big.text).toMatch(/^HTTP\/1\.1 431 /);
+  const moved = await request(redirectPort!, { path: '/p?q=1', headers: { host: 'site.test' } });
+  expect(moved.status).toBe(301);
+  expect(moved.headers['x-request-id']).toMatch(UUID);
+  const lines = await linesOf(log, 3);
+  const byListener = lines.map((l) => [l['listener'], l['status'], l['error_code'], l['path']]);
+  expect(byListener).toEqual(
+    expect.arrayContaining([
+      ['plain', 400, expect.stringMatching(/^JCT_ERR_HTTP_/), null],
+      ['plain', 431, 'JCT_ERR_HTTP_HEAD_TOO_LARGE', null],
+      ['redirect', 301, null, '/p?q=1'],
+    ]),
+  );
+  expect(lines.find((l) => l['status'] === 301)!['request_id']).toBe(moved.headers['x-request-id']);
 });
