@@ -1,6 +1,6 @@
 /**
- * Access-log destinations: stdout, stderr or a file, written asynchronously in batches (one
- * fs.write per event-loop turn at most) through a bounded buffer. A failure (a full disk, a removed
+ * Access-log destinations: stdout, stderr or a file, written asynchronously in batches (at most one
+ * fs.write per 10 ms while lines keep coming) through a bounded buffer. A failure (a full disk, a removed
  * directory) is logged once, lines are dropped meanwhile, and traffic never waits on the log.
  * Files are shared by path across configs and reopened on reload (logrotate's `postrotate` HUP).
  */
@@ -9,6 +9,8 @@ import type { Logger } from '../log/index.ts';
 
 /** Lines waiting past this are dropped (and counted) rather than held in memory. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** How long lines gather before they are written (at most one write per interval while busy). */
+const FLUSH_DELAY_MS = 10;
 /** After a failed open, the next attempt waits this long (or for a reload). */
 const RETRY_OPEN_MS = 5000;
 
@@ -48,7 +50,8 @@ export class AccessLogWriter {
     this.#pendingBytes += line.length + 1;
     if (!this.#scheduled && !this.#writing) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      // A short delay gathers many lines into one write: the syscall, not the line, is the cost.
+      setTimeout(this.#flush, FLUSH_DELAY_MS);
     }
   }
 
@@ -138,8 +141,10 @@ export class AccessLogWriter {
       this.#reopenWanted = false;
       this.#closeFd();
     }
-    if (this.#pending.length > 0) this.#flush();
-    else this.#settle();
+    if (this.#pending.length > 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      setTimeout(this.#flush, FLUSH_DELAY_MS);
+    } else this.#settle();
   }
 
   #drop(): void {
