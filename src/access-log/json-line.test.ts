@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { formatJson, jsonString } from './json-line.ts';
+import { formatJson, isoTime, jsonString } from './json-line.ts';
 import type { AccessRecord } from './record.ts';
 
 export const RECORD: AccessRecord = {
@@ -87,4 +87,20 @@ test('formatJson brackets IPv6 clients and reports TLS', () => {
   ) as Record<string, unknown>;
   expect(parsed['client']).toBe('[::1]:5000');
   expect(parsed['tls']).toEqual({ version: 'TLSv1.3', sni: 'example.com' });
+});
+
+test('isoTime matches Date#toISOString, across seconds and for every millisecond width', () => {
+  for (const time of [
+    0,
+    5,
+    45,
+    999,
+    1000,
+    1001,
+    Date.UTC(2026, 11, 31, 23, 59, 59, 7),
+    1767225599999,
+    1767225600000,
+  ]) {
+    expect(isoTime(time)).toBe(new Date(time).toISOString());
+  }
 });

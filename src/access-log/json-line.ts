@@ -4,12 +4,29 @@
  */
 import type { AccessRecord } from './record.ts';
 
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f\u2028\u2029]|[\ud800-\udfff]/;
-
 /** A JSON string literal (quotes included) for `value`, as JSON.stringify would make it. */
 export function jsonString(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+  // A scan of char codes is faster than a regex on the short strings of a line; anything unusual
+  // (quotes, backslashes, controls, non-ASCII) goes to JSON.stringify.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(value);
+  }
+  return `"${value}"`;
+}
+
+let cachedSecond = -1;
+let cachedPrefix = '';
+
+/** ISO 8601 of `time` (ms): the part up to the seconds is computed once per second. */
+export function isoTime(time: number): string {
+  const second = Math.floor(time / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const ms = time - second * 1000;
+  return `${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 function jsonOrNull(value: string | null): string {
@@ -27,7 +44,7 @@ export function formatJson(r: AccessRecord): string {
       ? 'null'
       : `{"version":${jsonOrNull(r.tlsVersion)},"sni":${jsonOrNull(r.sni)}}`;
   return (
-    `{"time":"${new Date(r.time).toISOString()}","type":"${r.kind}","request_id":${jsonOrNull(r.requestId)}` +
+    `{"time":"${isoTime(r.time)}","type":"${r.kind}","request_id":${jsonOrNull(r.requestId)}` +
     `,"client":${jsonString(clientText(r))},"listener":${jsonString(r.listener)}` +
     `,"method":${jsonOrNull(r.method)},"scheme":"${r.scheme}","host":${jsonOrNull(r.host)}` +
     `,"path":${jsonOrNull(r.path)},"protocol":${jsonString(r.protocol)},"status":${r.status}` +

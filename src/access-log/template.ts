@@ -8,7 +8,7 @@
  */
 import { applyFormat, parseFormatString } from '../rules/features/index.ts';
 import { didYouMean } from '../util/edit-distance.ts';
-import { clientText } from './json-line.ts';
+import { clientText, isoTime } from './json-line.ts';
 import type { AccessRecord } from './record.ts';
 
 type Value = (r: AccessRecord) => string | number | null;
@@ -49,7 +49,7 @@ const VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
   ['upstream', (r) => r.upstream],
   ['txn-elapsed', (r) => r.durationMs],
   // The access log's own fields.
-  ['time', (r) => new Date(r.time).toISOString()],
+  ['time', (r) => isoTime(r.time)],
   ['type', (r) => r.kind],
   ['request-id', (r) => r.requestId],
   ['client', clientText],
