@@ -3,14 +3,16 @@
  * Junction's own answers, a hook's reply, a WebSocket tunnel and a TCP session; filters and sampling;
  * per-route `false`; a log file whose directory disappears never stops traffic; reload reopens files.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
 import { echoBackend, garbageBackend, neverAnswerBackend, rawBackend } from '../support/backends.ts';
 import { RawClient, rawRequest, request } from '../support/clients.ts';
+import { createTestCa } from '../support/certs.ts';
 import { capturedLogs } from '../support/logs.ts';
+import { httpsGet } from '../support/tls-clients.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { closed, nextMessages, openWebSocket, wsBackend } from '../support/websocket.ts';
@@ -373,4 +375,41 @@ limits: { max_head_size: 1KiB, max_request_line: 512B }
     ]),
   );
   expect(lines.find((l) => l['status'] === 301)!['request_id']).toBe(moved.headers['x-request-id']);
+});
+
+test('an HTTPS request is logged with its TLS version and server name', async () => {
+  const dir = tempDir();
+  const log = join(dir, 'access.log');
+  const ca = createTestCa('Access Log Test CA');
+  onTestFinished(() => {
+    ca.close();
+  });
+  const pair = ca.issue(['a.example.test']);
+  writeFileSync(join(dir, 'a.pem'), pair.cert);
+  writeFileSync(join(dir, 'a.key'), pair.key);
+  const backend = await echo();
+  const junction = await start(`
+listeners:
+  - name: https
+    address: 127.0.0.1
+    port: 0
+    tls: { certificates: [{ cert_file: ${join(dir, 'a.pem')}, key_file: ${join(dir, 'a.key')} }] }
+access_log: { path: ${log} }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`);
+  const { response } = await httpsGet(
+    junction.port,
+    'a.example.test',
+    { ca: ca.cert, servername: 'a.example.test', maxVersion: 'TLSv1.3', minVersion: 'TLSv1.3' },
+    '/secure',
+  );
+  expect(response.statusCode).toBe(200);
+  const [line] = await linesOf(log, 1);
+  expect(line).toMatchObject({
+    scheme: 'https',
+    path: '/secure',
+    tls: { version: 'TLSv1.3', sni: 'a.example.test' },
+  });
 });
