@@ -18,6 +18,7 @@ export class AccessLogWriter {
   readonly path: string;
   readonly #log: Logger;
   #fd: number | null;
+  readonly #stream: NodeJS.WriteStream | null;
   #opening = false;
   #pending: string[] = [];
   #pendingBytes = 0;
@@ -33,7 +34,8 @@ export class AccessLogWriter {
   constructor(path: string, log: Logger) {
     this.path = path;
     this.#log = log;
-    this.#fd = path === 'stdout' ? 1 : path === 'stderr' ? 2 : null;
+    this.#stream = path === 'stdout' ? process.stdout : path === 'stderr' ? process.stderr : null;
+    this.#fd = this.#stream === null ? null : path === 'stdout' ? 1 : 2;
   }
 
   get #isFile(): boolean {
@@ -107,6 +109,16 @@ export class AccessLogWriter {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#writing = true;
+    const stream = this.#stream;
+    if (stream !== null) {
+      // stdout and stderr may be non-blocking pipes: their streams handle EAGAIN and partial writes.
+      stream.write(text, (error) => {
+        this.#writing = false;
+        if (error != null) this.#fail(error);
+        this.#afterWrite();
+      });
+      return;
+    }
     this.#writeAll(this.#fd, Buffer.from(text));
   };
 
