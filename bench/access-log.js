@@ -86,7 +86,7 @@ if (process.argv[2] === '--serve') {
           if (!stopped) socket.write(request);
         }
       });
-      socket.on('error', () => {});
+      socket.on('error', () => undefined); // the round's end destroys the sockets
       socket.on('connect', () => socket.write(request));
     }
     await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
