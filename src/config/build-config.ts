@@ -53,6 +53,8 @@ function buildListener(raw: RawConfig['listeners'][number], tcpIdleMs: number): 
       : { redirectToHttps: buildHttpsRedirect(raw.redirect_to_https) }),
     tcp: buildTcpListener(raw, tcpIdleMs),
     proxyProtocol: buildInboundProxy(raw),
+    ...(raw.access_log === undefined ? {} : { accessLog: raw.access_log }),
+    ...(raw.trust_request_id === undefined ? {} : { trustRequestId: raw.trust_request_id }),
   };
 }
 
@@ -114,6 +116,7 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
     maxBodyBytes: raw.max_body_size,
     upgrade: raw.upgrade ?? true,
     ...(raw.hsts === undefined ? {} : { hsts: buildHsts(raw.hsts) }),
+    ...(raw.access_log === undefined ? {} : { accessLog: raw.access_log }),
   };
 }
 
@@ -276,6 +279,8 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       xForwardedProto: forwarded.x_forwarded_proto ?? defaults.DEFAULT_X_FORWARDED_PROTO,
       xForwardedHost: forwarded.x_forwarded_host ?? defaults.DEFAULT_X_FORWARDED_HOST,
     },
+    accessLog: raw.access_log ?? false,
+    requestId: { header: raw.request_id?.header ?? defaults.DEFAULT_REQUEST_ID_HEADER },
     admin:
       raw.admin === undefined
         ? undefined

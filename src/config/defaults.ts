@@ -152,3 +152,6 @@ export const MAX_MAX_CONNECTIONS = 1_000_000;
 export const DEFAULT_X_FORWARDED_FOR = true;
 export const DEFAULT_X_FORWARDED_PROTO = true;
 export const DEFAULT_X_FORWARDED_HOST = true;
+
+/** The header that carries request IDs (`request_id.header`). */
+export const DEFAULT_REQUEST_ID_HEADER = 'X-Request-ID';

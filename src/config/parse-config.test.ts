@@ -50,6 +50,8 @@ const MINIMAL_EXPECTED: JunctionConfig = {
     maxResponseHeaderCount: 200,
   },
   forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
+  accessLog: false,
+  requestId: { header: 'X-Request-ID' },
 };
 
 function parse(text: string): JunctionConfig {

@@ -37,6 +37,8 @@ import type { StrategyPlugin } from '../strategies/index.ts';
 import type { PathMatch } from './types.ts';
 import { parseDurationMs, parseSizeBytes } from './units.ts';
 import { hsts, httpsRedirect, listenerTls, sniMatch } from './tls-schema.ts';
+import { compileTemplate } from '../access-log/template.ts';
+import type { AccessLogSetting } from './types.ts';
 import { checkTcpListener, clusterProxyProtocol, tcpListenerKeys } from './tcp-config.ts';
 
 /**
@@ -137,6 +139,73 @@ const urlPath = z.string().refine((value) => value.startsWith('/'), {
 /** RFC 9110 token: the characters allowed in methods and header field names. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+const accessLogFilter = strictObject(
+  {
+    min_status: optional(integer(100, 599)),
+    errors: optional(z.boolean()),
+  },
+  'must be a mapping with min_status and/or errors',
+);
+
+/**
+ * `access_log`: false (none here), true (JSON to stdout), or `{ path, format, filter, sample }`. A
+ * relative path resolves against the config's directory; a template is compiled here so a mistake has
+ * a position, and built again (cheaply) where it runs.
+ */
+function accessLog(baseDir: string) {
+  const settings = strictObject(
+    {
+      path: optional(nonEmptyString),
+      format: optional(
+        parsed<string, string>(z.string(), (format) => {
+          if (format === 'json') return { ok: true, value: format };
+          const compiled = compileTemplate(format);
+          return compiled.ok ? { ok: true, value: format } : { ok: false, problem: compiled.problem };
+        }),
+      ),
+      filter: optional(accessLogFilter),
+      sample: optional(
+        z
+          .number({ error: (issue) => `must be a number from 0 to 1, got ${describeValue(issue.input)}` })
+          .min(0, 'must be from 0 to 1')
+          .max(1, 'must be from 0 to 1'),
+      ),
+    },
+    'must be false, true, or a mapping with path, format, filter, sample',
+  );
+  return z
+    .preprocess(
+      (value) => (value === true ? {} : value),
+      z.union([z.literal(false), settings], {
+        error: (issue) =>
+          `must be false, true, or a mapping with path, format, filter, sample, got ${describeValue(issue.input)}`,
+      }),
+    )
+    .transform((value): AccessLogSetting => {
+      if (value === false) return false;
+      const path = value.path ?? 'stdout';
+      return {
+        path: path === 'stdout' || path === 'stderr' || isAbsolute(path) ? path : resolvePath(baseDir, path),
+        format: value.format ?? 'json',
+        minStatus: value.filter?.min_status ?? 0,
+        errorsOnly: value.filter?.errors ?? false,
+        sample: value.sample ?? 1,
+      };
+    });
+}
+
+/** `request_id`: the header carrying request IDs. */
+const requestId = strictObject(
+  {
+    header: optional(
+      z.string().refine((name) => TOKEN.test(name), {
+        error: (issue) => `must be a header field name, got ${describeValue(issue.input)}`,
+      }),
+    ),
+  },
+  'must be a mapping with a header',
+);
+
 function listener(options: SchemaOptions) {
   return strictObject(
     {
@@ -158,6 +227,8 @@ function listener(options: SchemaOptions) {
       max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
       tls: optional(listenerTls(options.baseDir)),
       redirect_to_https: optional(httpsRedirect()),
+      access_log: optional(accessLog(options.baseDir)),
+      trust_request_id: optional(z.boolean()),
       // protocol, cluster, sni_routes, idle_timeout, proxy_protocol
       ...tcpListenerKeys({ optional, strictObject, duration }),
     },
@@ -670,6 +741,7 @@ function route(options: SchemaOptions) {
       max_body_size: optional(size(0, MAX_BODY_BYTES)),
       upgrade: optional(upgradePolicy),
       hsts: optional(hsts()),
+      access_log: optional(accessLog(options.baseDir)),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),
@@ -814,6 +886,8 @@ export function createConfigSchema(options: SchemaOptions) {
       timeouts: optional(timeouts),
       limits: optional(limits),
       forwarded: optional(forwarded),
+      access_log: optional(accessLog(options.baseDir)),
+      request_id: optional(requestId),
       admin: optional(admin(options)),
     },
     'must be a mapping with at least listeners',

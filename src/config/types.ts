@@ -32,6 +32,10 @@ export interface ListenerConfig {
   readonly tcp?: TcpListenerConfig | undefined;
   /** Set when connections from trusted peers start with a PROXY protocol header. */
   readonly proxyProtocol?: InboundProxyConfig | undefined;
+  /** This listener's access log: its own, off (false), or undefined for the top-level one. */
+  readonly accessLog?: AccessLogSetting | undefined;
+  /** A client's request ID (when well-formed) is kept instead of replaced. */
+  readonly trustRequestId?: boolean | undefined;
 }
 
 export type {
@@ -87,6 +91,31 @@ export interface RouteConfig {
   readonly upgrade: boolean | readonly string[];
   /** Strict-Transport-Security for this route's responses over HTTPS; undefined adds none. */
   readonly hsts?: HstsConfig | undefined;
+  /** This route's access log: its own, off (false), or undefined for the listener's. */
+  readonly accessLog?: AccessLogSetting | undefined;
+}
+
+/** An access log (`access_log`); see docs/observability.md. */
+export interface AccessLogConfig {
+  /** `stdout`, `stderr`, or an absolute file path. */
+  readonly path: string;
+  /** `json`, or a template of the rule language's format strings (checked at load time). */
+  readonly format: string;
+  /** Log only transactions with a status at least this (0: no status filter). */
+  readonly minStatus: number;
+  /** Log only transactions that ended with an error code (with minStatus: either one). */
+  readonly errorsOnly: boolean;
+  /** The share of transactions logged (after the filter), 0 to 1. */
+  readonly sample: number;
+}
+
+/** An access log, or false: none here. */
+export type AccessLogSetting = AccessLogConfig | false;
+
+/** The request ID field (`request_id`). */
+export interface RequestIdConfig {
+  /** The header name, as written (default `X-Request-ID`). */
+  readonly header: string;
 }
 
 export interface BackendConfig {
@@ -296,6 +325,9 @@ export interface JunctionConfig {
   readonly timeouts: TimeoutsConfig;
   readonly limits: LimitsConfig;
   readonly forwarded: ForwardedConfig;
+  /** The top-level access log; false when there is none (the default). */
+  readonly accessLog?: AccessLogSetting | undefined;
+  readonly requestId?: RequestIdConfig | undefined;
   /** The admin API; undefined when the config has no `admin:` section. */
   readonly admin?: AdminConfig | undefined;
 }

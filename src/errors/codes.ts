@@ -83,6 +83,10 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'A body transform failed; the response is cut if it had started.',
   },
+  JCT_ERR_ACCESS_LOG_WRITE: {
+    status: undefined,
+    summary: 'The access log could not be opened or written; its lines are dropped, traffic goes on.',
+  },
   JCT_ERR_PLUGIN_INVALID: {
     status: undefined,
     summary: "A plugin's setup or post-load hook failed; the config was not served.",

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { flushAccessLogs, reopenAccessLogs } from '../access-log/index.ts';
 import { BufferPool } from '../buffers/index.ts';
 import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
 import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
@@ -477,6 +478,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
       // Compiled a slice at a time: a reload of many routes must not stall the traffic it serves.
       const routes = await RouteTable.gradually(config.routes);
       this.#watchRuleResources(config);
+      // A reload (SIGHUP, logrotate's postrotate) opens the access log files anew.
+      reopenAccessLogs();
       return buildSnapshot(
         config,
         this.#router,
@@ -693,11 +696,17 @@ class ServerRuntime implements JunctionServer, SessionHost {
     peer: ClientPeer | undefined,
     tls: TlsConnectionInfo | null,
   ): void {
-    const { tcp, redirectToHttps } = listener.config;
+    const { tcp, redirectToHttps, name, accessLog, trustRequestId = false } = listener.config;
+    const about = { name, accessLog, trustRequestId };
     const session =
       tcp !== undefined
-        ? new TcpSession(socket, this, tcp, peer)
-        : new Http1Session(socket, this, tls === null ? 'http' : 'https', { tls, redirectToHttps, peer });
+        ? new TcpSession(socket, this, tcp, peer, about)
+        : new Http1Session(socket, this, tls === null ? 'http' : 'https', {
+            tls,
+            redirectToHttps,
+            peer,
+            listener: about,
+          });
     this.#sessions.set(session, listener);
     this.#plugins?.sessionStarted(sessionInfo(session, listener));
     if (this.#closing !== undefined) session.drain();
@@ -780,6 +789,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.#connector.close();
     await this.#plugins?.dispose();
     this.#config.rules?.dispose();
+    // The last sessions' access lines are written before the process may exit.
+    await flushAccessLogs();
     this.log.info({ cutRequests: grace.cut.requests, cutTunnels: grace.cut.tunnels }, 'stopped');
   }
 }

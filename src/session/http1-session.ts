@@ -3,8 +3,18 @@ import type { BufferPool } from '../buffers/index.ts';
 import { parseRequestHead, statusText } from '../codec/index.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { serializeLocalResponse } from '../transaction/forward-heads.ts';
-import { PAUSE_PIPELINE_FULL, type SessionPort, type SessionTls } from '../transaction/session-port.ts';
+import { newRequestId } from '../access-log/index.ts';
+import type { RequestHead } from '../codec/types.ts';
+import { DEFAULT_REQUEST_ID_HEADER } from '../config/defaults.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { assignRequestId, logTransactionEnd } from '../transaction/access-entry.ts';
+import { serializeLocalHead } from '../transaction/forward-heads.ts';
+import {
+  PAUSE_PIPELINE_FULL,
+  type SessionListener,
+  type SessionPort,
+  type SessionTls,
+} from '../transaction/session-port.ts';
 import type { HttpsRedirectConfig } from '../config/types.ts';
 import { redirectToHttps } from './https-redirect.ts';
 import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
@@ -34,9 +44,22 @@ export interface SessionOptions {
   readonly redirectToHttps: HttpsRedirectConfig | undefined;
   /** The client a PROXY protocol header named; undefined: the socket's peer is the client. */
   readonly peer?: ClientPeer | undefined;
+  /** The listener, for the access log and request IDs; a nameless one without an access log if absent. */
+  readonly listener?: SessionListener | undefined;
 }
 
+/** The access-line facts of an answer no upstream took part in. */
+const NO_UPSTREAM = {
+  route: undefined,
+  cluster: undefined,
+  upstream: undefined,
+  upstreamHeadAt: 0,
+  attempts: 0,
+  tunnel: undefined,
+} as const;
+
 const PLAIN: SessionOptions = { tls: null, redirectToHttps: undefined };
+const NO_LISTENER: SessionListener = { name: '', accessLog: undefined, trustRequestId: false };
 
 /**
  * One client connection speaking HTTP/1.1: reads request heads (accumulating a head that spans reads
@@ -53,6 +76,7 @@ export class Http1Session implements SessionPort, ServedSession {
   readonly scheme: 'http' | 'https';
   readonly tls: SessionTls | null;
   readonly log: Logger;
+  readonly listener: SessionListener;
   readonly #host: SessionHost;
   readonly #redirect: HttpsRedirectConfig | undefined;
   #state: SessionState = 'idle';
@@ -72,6 +96,8 @@ export class Http1Session implements SessionPort, ServedSession {
   /** When the server's sweep first found this session past a deadline it fired; 0 when it is not. */
   overdueSince = 0;
   requests = 0;
+  /** Bytes read when the last transaction ended: the next one's bytes are counted from here. */
+  readMark = 0;
   readonly openedAt: number;
 
   constructor(socket: Socket, host: SessionHost, scheme: 'http' | 'https', options: SessionOptions = PLAIN) {
@@ -80,6 +106,7 @@ export class Http1Session implements SessionPort, ServedSession {
     this.scheme = scheme;
     this.tls = options.tls;
     this.#redirect = options.redirectToHttps;
+    this.listener = options.listener ?? NO_LISTENER;
     this.log = host.log;
     this.socketAddress = socket.remoteAddress ?? '';
     const peer = options.peer;
@@ -159,6 +186,10 @@ export class Http1Session implements SessionPort, ServedSession {
     return this.socket.bytesWritten;
   }
 
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
   get clientNeedsDrain(): boolean {
     return this.socket.writableNeedDrain;
   }
@@ -211,6 +242,7 @@ export class Http1Session implements SessionPort, ServedSession {
   }
 
   onTransactionDone(keepAlive: boolean): void {
+    this.readMark = this.socket.bytesRead;
     this.#txn = null;
     this.#tunnel = null;
     this.requests++;
@@ -245,7 +277,7 @@ export class Http1Session implements SessionPort, ServedSession {
         this.#close();
         return;
       case 'head':
-        this.#reject(408, 'the request head did not arrive in time\n');
+        this.#reject(408, 'the request head did not arrive in time\n', 'JCT_ERR_CLIENT_TIMEOUT');
         return;
       case 'transaction':
         this.#txn?.onDeadline();
@@ -308,7 +340,7 @@ export class Http1Session implements SessionPort, ServedSession {
         this.setDeadline(snapshot.config.timeouts.clientHeadMs);
       }
       if (this.#headBuf === null) this.#startAccumulating(chunk, limits.maxHeadBytes);
-      else if (spill !== null) this.#reject(431, 'request head too large\n');
+      else if (spill !== null) this.#reject(431, 'request head too large\n', 'JCT_ERR_HTTP_HEAD_TOO_LARGE');
       return;
     }
     if (step.kind === 'reject') {
@@ -329,12 +361,38 @@ export class Http1Session implements SessionPort, ServedSession {
     this.#state = 'transaction';
     this.setDeadline(0);
     if (this.#redirect !== undefined) {
-      redirectToHttps(this, step.head, this.#redirect, rest, restStart);
+      this.#redirectToHttps(snapshot, step.head, this.#redirect, rest, restStart);
       return;
     }
     const txn = new Transaction(this, snapshot, step.head);
     this.#txn = txn;
     txn.start(rest.length > restStart ? rest : null, restStart);
+  }
+
+  /** A listener that only redirects: the answer carries a request ID and is logged like any other. */
+  #redirectToHttps(
+    snapshot: RuntimeSnapshot,
+    head: RequestHead,
+    redirect: HttpsRedirectConfig,
+    rest: Buffer,
+    restStart: number,
+  ): void {
+    const startedAt = snapshot.router.now();
+    const readMark = this.readMark;
+    const writeMark = this.socket.bytesWritten;
+    const header = snapshot.config.requestId?.header ?? DEFAULT_REQUEST_ID_HEADER;
+    const requestId = assignRequestId(head, this, header);
+    const status = redirectToHttps(this, head, redirect, rest, restStart, [header, requestId]);
+    logTransactionEnd(this, snapshot, {
+      ...NO_UPSTREAM,
+      head,
+      requestId,
+      status,
+      errorCode: undefined,
+      startedAt,
+      readMark,
+      writeMark,
+    });
   }
 
   #startAccumulating(chunk: Buffer, maxHeadBytes: number): void {
@@ -355,16 +413,40 @@ export class Http1Session implements SessionPort, ServedSession {
 
   #rejectParse(error: HttpParseError): void {
     this.log.info({ code: error.code, client: this.clientAddress }, error.message);
-    this.#reject(error.status ?? 400, `${error.message}\n`);
+    this.#reject(error.status ?? 400, `${error.message}\n`, error.code);
   }
 
   /** Answers a request Junction will not process, then closes: the stream can no longer be trusted. */
-  #reject(status: number, body: string): void {
+  #reject(status: number, message: string, code: ErrorCode): void {
     this.#releaseHeadBuf();
     this.#pending = null;
     this.#state = 'closing';
-    this.socket.end(serializeLocalResponse(status, statusText(status), body, true), 'latin1');
+    const snapshot = this.#host.current();
+    const header = snapshot.config.requestId?.header ?? DEFAULT_REQUEST_ID_HEADER;
+    const requestId = newRequestId();
+    const body = `${message}request id: ${requestId}\n`;
+    const writeMark = this.socket.bytesWritten;
+    this.socket.end(
+      serializeLocalHead(
+        status,
+        statusText(status),
+        ['Content-Type', 'text/plain; charset=utf-8', header, requestId],
+        Buffer.byteLength(body),
+        true,
+      ) + body,
+      'latin1',
+    );
     this.setDeadline(1000);
+    logTransactionEnd(this, snapshot, {
+      ...NO_UPSTREAM,
+      head: null,
+      requestId,
+      status,
+      errorCode: code,
+      startedAt: snapshot.router.now(),
+      readMark: this.readMark,
+      writeMark,
+    });
   }
 
   #armIdle(): void {

@@ -53,6 +53,9 @@ function recordingPort(): SessionPort & { written: string; keepAlive: boolean | 
     },
     abortClient: nothing,
     startTunnel: nothing,
+    listener: { name: 'test', accessLog: undefined, trustRequestId: false },
+    bytesRead: 0,
+    readMark: 0,
   };
   return port;
 }

@@ -1,7 +1,7 @@
 import { statusText } from '../codec/index.ts';
 import type { RequestHead } from '../codec/types.ts';
 import type { HttpsRedirectConfig } from '../config/types.ts';
-import { serializeLocalResponse } from '../transaction/forward-heads.ts';
+import { serializeLocalHead } from '../transaction/forward-heads.ts';
 import type { SessionPort } from '../transaction/session-port.ts';
 import { dateField } from '../util/http-date.ts';
 
@@ -12,6 +12,7 @@ import { dateField } from '../util/http-date.ts';
  * reading a body that nobody wants.
  *
  * `rest` holds bytes read after the head from `restStart` on: pipelined requests when there is no body.
+ * `requestIdField` ([name, value]) goes on the answer. Returns the status answered.
  */
 export function redirectToHttps(
   session: SessionPort,
@@ -19,17 +20,26 @@ export function redirectToHttps(
   redirect: HttpsRedirectConfig,
   rest: Buffer,
   restStart: number,
-): void {
+  requestIdField: readonly string[] = [],
+): number {
   const hasBody = head.bodyKind === 'chunked' || (head.bodyKind === 'length' && head.contentLength > 0);
   const keepAlive = head.keepAlive && !hasBody && !session.draining;
   if (keepAlive && rest.length > restStart) session.stashPipelined(rest, restStart);
+  const idField = requestIdField.length === 2 ? `${requestIdField[0]}: ${requestIdField[1]}\r\n` : '';
   if (head.host === '') {
+    const body = 'a request without Host cannot be redirected\n';
     session.writeClient(
-      serializeLocalResponse(400, statusText(400), 'a request without Host cannot be redirected\n', true),
+      serializeLocalHead(
+        400,
+        statusText(400),
+        ['Content-Type', 'text/plain; charset=utf-8', ...requestIdField],
+        Buffer.byteLength(body),
+        true,
+      ) + body,
       'latin1',
     );
     session.onTransactionDone(false);
-    return;
+    return 400;
   }
   const location = httpsLocation(head, redirect.port);
   const body = `${location}\n`;
@@ -37,6 +47,7 @@ export function redirectToHttps(
     `HTTP/1.1 ${redirect.status} ${statusText(redirect.status)}\r\n` +
       dateField() +
       `Location: ${location}\r\n` +
+      idField +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       (keepAlive ? '' : 'Connection: close\r\n') +
@@ -45,6 +56,7 @@ export function redirectToHttps(
     'latin1',
   );
   session.onTransactionDone(keepAlive);
+  return redirect.status;
 }
 
 /**

@@ -5,7 +5,7 @@
  * half-close, and its idle deadline (swept by the server like HTTP sessions').
  * Does not: open or pool upstream connections (the Router and connector do; tunnels are never pooled),
  * parse HTTP, or decrypt TLS.
- * Used by: server/. Uses: router/, config/ (types), errors/, util/.
+ * Used by: server/. Uses: router/, config/ (types), errors/, util/, access-log/ (one line per session).
  */
 export { TcpSession, type TcpSessionHost } from './tcp-session.ts';
 export { parseClientHello, MAX_CLIENT_HELLO_BYTES, type ClientHelloParse } from './client-hello.ts';

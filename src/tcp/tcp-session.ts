@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import type { TcpListenerConfig } from '../config/types.ts';
+import { accessLogFor } from '../access-log/index.ts';
+import type { AccessLogSetting, TcpListenerConfig } from '../config/types.ts';
 import { ConnectionError, type ErrorCode, type JunctionError } from '../errors/index.ts';
 import { failureFields, type Logger } from '../log/index.ts';
 import type {
@@ -13,6 +14,7 @@ import type {
 } from '../router/index.ts';
 import type { ClientPeer, ServedSession, SessionActivity } from '../session/index.ts';
 import type { SelectionInput } from '../strategies/index.ts';
+import type { SessionListener } from '../transaction/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import { clusterForServerName } from './sni-routes.ts';
@@ -22,7 +24,10 @@ export interface TcpSessionHost {
   current(): {
     readonly clusters: ReadonlyMap<string, ClusterRuntime>;
     readonly router: Router;
-    readonly config: { readonly timeouts: { readonly connectMs: number; readonly clientHeadMs: number } };
+    readonly config: {
+      readonly timeouts: { readonly connectMs: number; readonly clientHeadMs: number };
+      readonly accessLog?: AccessLogSetting | undefined;
+    };
   };
   readonly clock: Clock;
   readonly log: Logger;
@@ -77,8 +82,22 @@ export class TcpSession
   #released = false;
   #clientClosed = false;
 
-  constructor(socket: Socket, host: TcpSessionHost, config: TcpListenerConfig, peer?: ClientPeer) {
+  /** The listener, for the access log. */
+  readonly #listener: SessionListener | undefined;
+  /** For the session's access line: why it ended, where it went. */
+  #errorCode: string | undefined = undefined;
+  #upstreamId: string | undefined = undefined;
+  #attempts = 0;
+
+  constructor(
+    socket: Socket,
+    host: TcpSessionHost,
+    config: TcpListenerConfig,
+    peer?: ClientPeer,
+    listener?: SessionListener,
+  ) {
     this.socket = socket;
+    this.#listener = listener;
     this.#host = host;
     this.#config = config;
     this.#log = host.log;
@@ -151,7 +170,45 @@ export class TcpSession
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.deadlineAt = 0;
+    this.#logAccess();
     this.#host.onSessionClosed(this);
+  }
+
+  /** One access line per TCP session, when the listener (or the top level) has an access log. */
+  #logAccess(): void {
+    const listener = this.#listener;
+    if (listener === undefined) return;
+    const accessLog = accessLogFor([listener.accessLog, this.#host.current().config.accessLog], this.#log);
+    const errorCode = this.#errorCode ?? null;
+    if (!accessLog?.wants(0, errorCode)) return;
+    accessLog.write({
+      kind: 'tcp',
+      time: Date.now(),
+      requestId: null,
+      clientAddress: this.clientAddress,
+      clientPort: this.clientPort,
+      listener: listener.name,
+      method: null,
+      scheme: 'tcp',
+      host: this.host === '' ? null : this.host,
+      path: null,
+      protocol: 'tcp',
+      status: 0,
+      durationMs: Math.max(0, Math.round(this.#host.clock.now() - this.openedAt)),
+      upstreamMs: null,
+      bytesReceived: this.socket.bytesRead,
+      bytesSent: this.socket.bytesWritten,
+      route: null,
+      cluster: this.#clusterName === '' ? null : this.#clusterName,
+      upstream: this.#upstreamId ?? null,
+      attempts: this.#attempts,
+      errorCode,
+      traceId: null,
+      userAgent: null,
+      referer: null,
+      tlsVersion: null,
+      sni: this.host === '' ? null : this.host,
+    });
   }
 
   #setDeadline(ms: number): void {
@@ -174,6 +231,7 @@ export class TcpSession
     const cluster = clusterForServerName(result.serverName, this.#config.sniRoutes, this.#config.cluster);
     this.host = result.serverName ?? '';
     if (cluster === undefined) {
+      this.#errorCode = 'JCT_ERR_ROUTE_NOT_FOUND';
       this.#log.info(
         { code: 'JCT_ERR_ROUTE_NOT_FOUND' satisfies ErrorCode, client: this.clientAddress, sni: this.host },
         `tcp connection closed: no SNI route for '${this.host}' and no default cluster`,
@@ -187,6 +245,7 @@ export class TcpSession
 
   #refuse(code: 'JCT_ERR_TLS_CLIENT_HELLO_INVALID', why: string): void {
     const error = new ConnectionError(code, `tcp connection from ${this.clientAddress} closed: ${why}`);
+    this.#errorCode = code;
     this.#log.info({ code: error.code, client: this.clientAddress }, error.message);
     this.destroy();
   }
@@ -219,6 +278,8 @@ export class TcpSession
 
   onUpstreamReady(channel: UpstreamChannel, lease: RouterLease): void {
     this.#lease = lease;
+    this.#attempts++;
+    this.#upstreamId = channel.upstreamId;
     if (this.#clientClosed) {
       this.#channel = channel;
       this.#releaseUpstream(undefined);
@@ -245,6 +306,7 @@ export class TcpSession
 
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
+    this.#errorCode = error.code;
     this.#log.warn(
       { ...failureFields(error), cluster: this.#clusterName, client: this.clientAddress },
       error.message,
@@ -300,6 +362,7 @@ export class TcpSession
     // A reset before the upstream said anything counts against it; a tunnel that ran is a success.
     const code: ErrorCode | undefined =
       error !== undefined && this.#upstreamBytes === 0 ? 'JCT_ERR_UPSTREAM_RESET' : undefined;
+    this.#errorCode ??= code;
     lease.router.release(lease, false, {
       status: 0,
       errorCode: code,

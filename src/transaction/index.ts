@@ -5,4 +5,4 @@
  */
 export { Transaction } from './transaction.ts';
 export type { RouteMatcher, RouteRequest, RuntimeSnapshot, SnapshotHooks } from './snapshot.ts';
-export type { SessionPort, SessionTls } from './session-port.ts';
+export type { SessionListener, SessionPort, SessionTls } from './session-port.ts';

@@ -1,3 +1,4 @@
+import type { AccessLogSetting } from '../config/types.ts';
 import type { Logger } from '../log/index.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 
@@ -23,6 +24,12 @@ export interface SessionPort {
   /** The session is shutting down: the current response is its last. */
   readonly draining: boolean;
   readonly log: Logger;
+  /** The listener the connection came in on, as the access log and request IDs need it. */
+  readonly listener: SessionListener;
+  /** Bytes read from the client socket so far. */
+  readonly bytesRead: number;
+  /** bytesRead when the previous transaction ended (0 before the first): where this one's count starts. */
+  readonly readMark: number;
   writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean;
   /** Bytes written to the client socket so far, those still buffered included (hooks' responseBytes). */
   readonly bytesWritten: number;
@@ -48,8 +55,19 @@ export interface SessionPort {
   startTunnel(tunnel: Tunnel): void;
 }
 
+/** What a session knows of its listener. */
+export interface SessionListener {
+  readonly name: string;
+  /** The listener's `access_log`; undefined: the top-level one. */
+  readonly accessLog: AccessLogSetting | undefined;
+  /** Keep a client's well-formed request ID (`trust_request_id`). */
+  readonly trustRequestId: boolean;
+}
+
 /** The TLS facts of an HTTPS session that transactions use. */
 export interface SessionTls {
+  /** The TLS version settled (`TLSv1.3`). */
+  readonly protocol: string;
   /** The server name the client sent (SNI), lower-case; '' when it sent none. */
   readonly serverName: string;
   /** Strict SNI binding: `host` (lower-case, no port) is not a name of this connection's certificate (421). */

@@ -29,7 +29,6 @@ import {
   clientFramingFor,
   serializeClientResponseHead,
   serializeLocalHead,
-  serializeLocalResponse,
   serializeSwitchingHead,
   serializeUpstreamRequestHead,
   type ClientFraming,
@@ -40,6 +39,7 @@ import { TxnHooks, type HookedTransaction } from './txn-hooks.ts';
 import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
 import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
 import { withHsts } from './hsts.ts';
+import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
 import {
   BodyLimitSink,
   ChainFeedSink,
@@ -165,7 +165,7 @@ export class Transaction
   /** Request body transforms: client body → chain → upstream, chunked. */
   #reqChain: TransformChain | null = null;
   #reqChainEnded = false;
-  /** The upstream of the last attempt, for hooks that run after its lease is released (txn-close). */
+  /** The upstream of the last attempt, for txn-close hooks and the access line (its lease is gone by then). */
   #lastUpstreamId: string | undefined = undefined;
   /** The request is forwarded as a protocol upgrade (see upgrade.ts): a 101 starts a tunnel. */
   #upgrade = false;
@@ -173,11 +173,28 @@ export class Transaction
   #switchedAt = 0;
   #tunnelReport: TunnelReport | undefined = undefined;
 
+  /** Kept for the client, sent upstream, returned on every response and logged. */
+  readonly requestId: string;
+  /** The request ID field to add to a response: [name, value]. */
+  readonly #requestIdField: readonly string[];
+  // For the access line: the status and error code the transaction ended with, and its timings.
+  #status = 0;
+  #errorCode: ErrorCode | undefined = undefined;
+  #upstreamHeadAt = 0;
+  #attempts = 0;
+  readonly #readMark: number;
+  readonly #writeMark: number;
+
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
     this.#session = session;
     this.snapshot = snapshot;
     this.head = head;
     this.startedAt = snapshot.router.now();
+    this.#readMark = session.readMark;
+    this.#writeMark = session.bytesWritten;
+    const idHeader = snapshot.config.requestId?.header ?? 'X-Request-ID';
+    this.requestId = assignRequestId(head, session, idHeader);
+    this.#requestIdField = [idHeader, this.requestId];
     const hooks = snapshot.hooks;
     this.#hooks = hooks === null ? null : new TxnHooks(this, hooks.global, snapshot.config.timeouts);
   }
@@ -528,8 +545,9 @@ export class Transaction
 
   onUpstreamReady(channel: UpstreamChannel, lease: RouterLease): void {
     this.#lease = lease;
+    this.#attempts++;
     this.#channel = channel;
-    if (this.#hooks !== null) this.#lastUpstreamId = channel.upstreamId;
+    this.#lastUpstreamId = channel.upstreamId;
     channel.attach(this);
     if (this.#hooks?.has('send-request') === true) {
       this.#runHooks('send-request', STEP_WRITE_REQUEST);
@@ -727,6 +745,8 @@ export class Transaction
       }
       offset += step.consumed;
       const response = step.head;
+      if (response.status >= 200 || response.status === 101)
+        this.#upstreamHeadAt = this.snapshot.router.now();
       if (response.status >= 200) {
         this.#resPending = null;
         // A status the cluster retries: drop this response (the Router closes its connection).
@@ -780,8 +800,11 @@ export class Transaction
     this.#switchedAt = this.snapshot.router.now();
     this.snapshot.router.tunnelling(lease);
     const upstream = lease.upstream;
-    const extraHeaders =
-      upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this);
+    this.#status = 101;
+    const extraHeaders = this.#withRequestId(
+      response,
+      upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, this),
+    );
     session.writeClient(serializeSwitchingHead(response, extraHeaders), 'latin1');
     const tunnel = new Tunnel(
       channel,
@@ -801,6 +824,7 @@ export class Transaction
     if (this.#finished) return;
     this.#finished = true;
     this.#tunnelReport = report;
+    this.#errorCode = report.errorCode;
     const upstreamId = this.upstreamId;
     const lease = this.#lease;
     if (lease !== undefined) {
@@ -815,7 +839,7 @@ export class Transaction
     }
     logTunnelEnd(this.#session.log, report, this.route?.name, upstreamId);
     this.#session.onTransactionDone(false);
-    this.#closeHooks();
+    this.#closed();
   };
 
   /** Keeps the response head (and what came after it) while read-response and send-response run. */
@@ -871,6 +895,8 @@ export class Transaction
     const hsts = this.route?.hsts;
     if (hsts !== undefined && session.tls !== null)
       extraHeaders = withHsts(extraHeaders, hsts, response.headers);
+    extraHeaders = this.#withRequestId(response, extraHeaders);
+    this.#status = response.status;
     const headText = serializeClientResponseHead(
       response,
       framing,
@@ -980,6 +1006,12 @@ export class Transaction
     }
   }
 
+  /** The response carries Junction's request ID, not one the upstream set. */
+  #withRequestId(response: ResponseHead, extra: readonly string[] | undefined): readonly string[] {
+    withoutField(response.headers, this.#requestIdField[0]!.toLowerCase());
+    return extra === undefined ? this.#requestIdField : [...extra, ...this.#requestIdField];
+  }
+
   #writeBodyBytes(data: Buffer): boolean {
     const chain = this.#resChain;
     if (chain !== null) {
@@ -1032,7 +1064,7 @@ export class Transaction
     this.#finished = true;
     if (this.#clientFraming === 'chunked') this.#session.writeClient(LAST_CHUNK, 'latin1');
     this.#session.onTransactionDone(this.#clientKeepAlive);
-    this.#closeHooks();
+    this.#closed();
   }
 
   /** @internal A response or request transform failed. */
@@ -1181,11 +1213,32 @@ export class Transaction
     this.#destroyChains();
     if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
     // Not the upstream's fault: health tracking ignores this code.
+    this.#errorCode ??= 'JCT_ERR_CLIENT_ABORTED';
     this.#releaseUpstream(false, this.#response?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
+    this.#closed();
+  }
+
+  /** The transaction is over: its access line, then txn-close hooks. */
+  #closed(): void {
+    logTransactionEnd(this.#session, this.snapshot, {
+      head: this.head,
+      requestId: this.requestId,
+      route: this.route,
+      cluster: this.cluster?.name,
+      upstream: this.upstreamId ?? this.#lastUpstreamId,
+      status: this.#status,
+      errorCode: this.#errorCode,
+      startedAt: this.startedAt,
+      upstreamHeadAt: this.#upstreamHeadAt,
+      attempts: this.#attempts,
+      readMark: this.#readMark,
+      writeMark: this.#writeMark,
+      tunnel: this.#tunnelReport,
+    });
     this.#closeHooks();
   }
 
-  /** The transaction is over: a pending hook is dropped, and txn-close hooks run (their failures only log). */
+  /** A pending hook is dropped, and txn-close hooks run (their failures only log). */
   #closeHooks(): void {
     const hooks = this.#hooks;
     if (hooks === null) return;
@@ -1222,7 +1275,7 @@ export class Transaction
     this.#finished = true;
     this.#releaseUpstream(reusable, response.status, undefined);
     this.#session.onTransactionDone(this.#clientKeepAlive);
-    this.#closeHooks();
+    this.#closed();
   }
 
   #releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
@@ -1250,35 +1303,38 @@ export class Transaction
   #abort(code: ErrorCode): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#errorCode = code;
     this.#destroyChains();
     this.#releaseUpstream(false, this.#response?.status ?? 0, code);
     this.#session.abortClient();
-    this.#closeHooks();
+    this.#closed();
   }
 
   /** Junction answers the client itself. The connection closes if request bytes are still owed. */
-  #respondLocal(status: number, code: ErrorCode, body: string): void {
+  #respondLocal(status: number, code: ErrorCode, message: string): void {
     if (this.#finished) return;
+    // The body quotes the request ID, so a user's report can be matched to the access line.
+    const body = `${message}request id: ${this.requestId}\n`;
     if (this.#hooks === null) {
       this.#finished = true;
+      this.#status = status;
+      this.#errorCode = code;
       this.#releaseUpstream(false, 0, code);
       const session = this.#session;
       const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
-      const hsts = this.#localHsts([]);
       const headOnly = this.head.method === 'HEAD';
       session.writeClient(
-        hsts.length === 0
-          ? serializeLocalResponse(status, statusText(status), body, !keepAlive, headOnly)
-          : serializeLocalHead(
-              status,
-              statusText(status),
-              ['Content-Type', 'text/plain; charset=utf-8', ...hsts],
-              Buffer.byteLength(body),
-              !keepAlive,
-            ) + (headOnly ? '' : body),
+        serializeLocalHead(
+          status,
+          statusText(status),
+          ['Content-Type', 'text/plain; charset=utf-8', ...this.#requestIdField, ...this.#localHsts([])],
+          Buffer.byteLength(body),
+          !keepAlive,
+        ) + (headOnly ? '' : body),
         'latin1',
       );
       session.onTransactionDone(keepAlive);
+      this.#closed();
       return;
     }
     this.#respondWith(status, code, ['Content-Type', 'text/plain; charset=utf-8'], Buffer.from(body));
@@ -1332,14 +1388,17 @@ export class Transaction
     const session = this.#session;
     const keepAlive = this.head.keepAlive && !session.draining && this.#reqState === 'done';
     const { head, body } = local;
-    const headers = [...head.headers, ...this.#localHsts(head.headers)];
+    this.#status = head.status;
+    this.#errorCode = local.code;
+    withoutField(head.headers, this.#requestIdField[0]!.toLowerCase());
+    const headers = [...head.headers, ...this.#requestIdField, ...this.#localHsts(head.headers)];
     const text = serializeLocalHead(head.status, head.reason, headers, body.length, !keepAlive);
     const withBody = body.length > 0 && localResponseHasBody(this.head.method, head.status);
     session.writeClient(
       withBody ? Buffer.concat([Buffer.from(text, 'latin1'), body]) : Buffer.from(text, 'latin1'),
     );
     session.onTransactionDone(keepAlive);
-    this.#closeHooks();
+    this.#closed();
   }
 }
 

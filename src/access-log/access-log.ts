@@ -1,0 +1,65 @@
+import type { AccessLogConfig, AccessLogSetting } from '../config/types.ts';
+import type { Logger } from '../log/index.ts';
+import { formatJson } from './json-line.ts';
+import type { AccessRecord } from './record.ts';
+import { compileTemplate } from './template.ts';
+import { accessLogWriter, type AccessLogWriter } from './writer.ts';
+
+/** One configured access log: which transactions it keeps, how it formats them, where they go. */
+export class AccessLog {
+  readonly #config: AccessLogConfig;
+  readonly #format: (record: AccessRecord) => string;
+  readonly #writer: AccessLogWriter;
+  readonly #filtered: boolean;
+
+  constructor(config: AccessLogConfig, log: Logger) {
+    this.#config = config;
+    if (config.format === 'json') this.#format = formatJson;
+    else {
+      const compiled = compileTemplate(config.format);
+      // The schema compiled it already: a failure here is a bug, and JSON is still a line.
+      this.#format = compiled.ok ? compiled.format : formatJson;
+    }
+    this.#writer = accessLogWriter(config.path, log);
+    this.#filtered = config.minStatus > 0 || config.errorsOnly;
+  }
+
+  /** Whether a transaction that ended so is logged (the filter, then the sample). */
+  wants(status: number, errorCode: string | null): boolean {
+    const config = this.#config;
+    if (this.#filtered) {
+      const byStatus = config.minStatus > 0 && status >= config.minStatus;
+      const byError = config.errorsOnly && errorCode !== null;
+      if (!byStatus && !byError) return false;
+    }
+    return config.sample >= 1 || Math.random() < config.sample;
+  }
+
+  write(record: AccessRecord): void {
+    this.#writer.writeLine(this.#format(record));
+  }
+}
+
+/** Built once per config object: configs are immutable, and a reload makes new ones. */
+const built = new WeakMap<AccessLogConfig, AccessLog>();
+
+/**
+ * The access log in force where a transaction ran: the route's setting, else the listener's, else
+ * the top level's; null when that is false (or none is set).
+ */
+export function accessLogFor(
+  settings: readonly (AccessLogSetting | undefined)[],
+  log: Logger,
+): AccessLog | null {
+  for (const setting of settings) {
+    if (setting === undefined) continue;
+    if (setting === false) return null;
+    let accessLog = built.get(setting);
+    if (accessLog === undefined) {
+      accessLog = new AccessLog(setting, log);
+      built.set(setting, accessLog);
+    }
+    return accessLog;
+  }
+  return null;
+}

@@ -1,0 +1,170 @@
+/**
+ * The end of a transaction as the access log sees it: which log applies (route, listener, top level),
+ * and the record, built only when the line is kept. Request IDs are decided here too, at the start.
+ */
+import {
+  accessLogFor,
+  isWellFormedRequestId,
+  newRequestId,
+  traceIdOf,
+  type AccessRecord,
+} from '../access-log/index.ts';
+import type { RequestHead } from '../codec/types.ts';
+import type { RouteConfig } from '../config/types.ts';
+import type { TunnelReport } from '../tunnel/index.ts';
+import type { SessionPort } from './session-port.ts';
+import type { RuntimeSnapshot } from './snapshot.ts';
+
+/** What the transaction knows when it is over. */
+export interface TxnEnd {
+  /** Null for a request whose head could not be read (400, 431). */
+  readonly head: RequestHead | null;
+  readonly requestId: string;
+  readonly route: RouteConfig | undefined;
+  readonly cluster: string | undefined;
+  readonly upstream: string | undefined;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly startedAt: number;
+  /** When the upstream's response head arrived (router clock); 0 if none did. */
+  readonly upstreamHeadAt: number;
+  readonly attempts: number;
+  /** The session's byte counters when the transaction started. */
+  readonly readMark: number;
+  readonly writeMark: number;
+  readonly tunnel: TunnelReport | undefined;
+}
+
+/** Writes the access line of a finished transaction, when an access log applies and keeps it. */
+export function logTransactionEnd(session: SessionPort, snapshot: RuntimeSnapshot, end: TxnEnd): void {
+  const accessLog = accessLogFor(
+    [end.route?.accessLog, session.listener.accessLog, snapshot.config.accessLog],
+    session.log,
+  );
+  const errorCode = end.errorCode ?? null;
+  if (!accessLog?.wants(end.status, errorCode)) return;
+  accessLog.write(accessRecord(session, snapshot, end, errorCode));
+}
+
+function accessRecord(
+  session: SessionPort,
+  snapshot: RuntimeSnapshot,
+  end: TxnEnd,
+  errorCode: string | null,
+): AccessRecord {
+  const head = end.head;
+  const now = snapshot.router.now();
+  if (head === null) {
+    return {
+      ...requestLess(session, end, errorCode),
+      durationMs: Math.max(0, Math.round(now - end.startedAt)),
+      bytesReceived: Math.max(0, session.bytesRead - end.readMark),
+      bytesSent: Math.max(0, session.bytesWritten - end.writeMark),
+    };
+  }
+  const tls = session.tls;
+  return {
+    kind: end.tunnel === undefined ? 'http' : 'tunnel',
+    time: Date.now(),
+    requestId: end.requestId,
+    clientAddress: session.clientAddress,
+    clientPort: session.clientPort,
+    listener: session.listener.name,
+    method: head.method,
+    scheme: session.scheme,
+    host: head.host,
+    path: head.path + head.query,
+    protocol: head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
+    status: end.status,
+    durationMs: Math.max(0, Math.round(now - end.startedAt)),
+    upstreamMs: end.upstreamHeadAt === 0 ? null : Math.max(0, Math.round(end.upstreamHeadAt - end.startedAt)),
+    bytesReceived: Math.max(0, session.bytesRead - end.readMark),
+    bytesSent: Math.max(0, session.bytesWritten - end.writeMark),
+    route: end.route?.name ?? null,
+    cluster: end.cluster ?? null,
+    upstream: end.upstream ?? null,
+    attempts: end.attempts,
+    errorCode,
+    traceId: traceIdOf(field(head, 'traceparent')),
+    userAgent: field(head, 'user-agent') ?? null,
+    referer: field(head, 'referer') ?? null,
+    tlsVersion: tls === null ? null : tls.protocol,
+    sni: tls === null ? null : tls.serverName,
+  };
+}
+
+/** The record of an answer to a request whose head could not be read: no method, host or path. */
+function requestLess(
+  session: SessionPort,
+  end: TxnEnd,
+  errorCode: string | null,
+): Omit<AccessRecord, 'durationMs' | 'bytesReceived' | 'bytesSent'> {
+  const tls = session.tls;
+  return {
+    kind: 'http',
+    time: Date.now(),
+    requestId: end.requestId,
+    clientAddress: session.clientAddress,
+    clientPort: session.clientPort,
+    listener: session.listener.name,
+    method: null,
+    scheme: session.scheme,
+    host: null,
+    path: null,
+    protocol: 'HTTP/1.1',
+    status: end.status,
+    upstreamMs: null,
+    route: null,
+    cluster: null,
+    upstream: null,
+    attempts: 0,
+    errorCode,
+    traceId: null,
+    userAgent: null,
+    referer: null,
+    tlsVersion: tls === null ? null : tls.protocol,
+    sni: tls === null ? null : tls.serverName,
+  };
+}
+
+function field(head: RequestHead, lowerName: string): string | undefined {
+  const headers = head.headers;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === lowerName) return headers[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * The transaction's request ID: the client's when the listener trusts it and it is well-formed, else a
+ * new one, which replaces any the client sent. The request head carries it to the upstream.
+ */
+export function assignRequestId(head: RequestHead, session: SessionPort, headerName: string): string {
+  const headers = head.headers;
+  const lowerName = headerName.toLowerCase();
+  let kept: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() !== lowerName) continue;
+    const value = headers[i + 1]!;
+    if (kept === undefined && session.listener.trustRequestId && isWellFormedRequestId(value)) {
+      kept = value;
+      continue;
+    }
+    headers.splice(i, 2);
+    i -= 2;
+  }
+  if (kept !== undefined) return kept;
+  const id = newRequestId();
+  headers.push(headerName, id);
+  return id;
+}
+
+/** Removes every `lowerName` field of a response head (the request ID is Junction's to set). */
+export function withoutField(headers: string[], lowerName: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === lowerName) {
+      headers.splice(i, 2);
+      i -= 2;
+    }
+  }
+}
