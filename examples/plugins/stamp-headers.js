@@ -15,6 +15,10 @@
  * there is none) a random UUID replaces it. Responses Junction makes itself (a 404, a 401 from
  * another plugin) get the request id and Server-Timing too, but no served-by header: no upstream
  * answered them.
+ *
+ * Junction has request IDs of its own (`request_id`, `trust_request_id`): this plugin shows how a
+ * plugin keeps state across hooks and stamps responses, and runs after them, so with the default
+ * header name it sees the ID Junction assigned (a client's ID only where the listener trusts it).
  */
 import { randomUUID } from 'node:crypto';
 

@@ -470,6 +470,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
     current: () => this.#snapshot,
     applied: () => ({ version: this.#version, hash: this.#hash }),
     closing: () => this.#closing !== undefined,
+    // A reload (SIGHUP, logrotate's postrotate) opens the access log files anew, even one that changes nothing.
+    reopenLogs: reopenAccessLogs,
     startPlugins: (config) =>
       PluginHost.configHasPlugins(config)
         ? PluginHost.start(config, this.log.child({ component: 'plugins' }))
@@ -478,8 +480,6 @@ class ServerRuntime implements JunctionServer, SessionHost {
       // Compiled a slice at a time: a reload of many routes must not stall the traffic it serves.
       const routes = await RouteTable.gradually(config.routes);
       this.#watchRuleResources(config);
-      // A reload (SIGHUP, logrotate's postrotate) opens the access log files anew.
-      reopenAccessLogs();
       return buildSnapshot(
         config,
         this.#router,

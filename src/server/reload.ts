@@ -55,6 +55,8 @@ export interface ReloadPort {
   /** The running config's version and hash. */
   applied(): { version: number; hash: string };
   closing(): boolean;
+  /** Opens the access log files anew (logrotate's rename, then a reload), whatever the reload's outcome. */
+  reopenLogs(): void;
   startPlugins(config: JunctionConfig): Promise<PluginHost | null>;
   build(
     config: JunctionConfig,
@@ -82,6 +84,7 @@ function describe(error: unknown): string {
 
 export async function applyReload(port: ReloadPort, config: JunctionConfig): Promise<ReloadResult> {
   if (port.closing()) throw new ReloadError('Junction is shutting down: reload refused');
+  port.reopenLogs();
   const previous = port.current();
   const diff = await diffConfigsGradually(previous.config, config);
   if (isEmptyDiff(diff)) {

@@ -61,11 +61,12 @@ async function echo(name = 'app') {
   return backend;
 }
 
+/** Reloads the same config, as logrotate's postrotate does: nothing changes, and the files reopen. */
 async function reload(junction: RunningJunction, yaml: string): Promise<void> {
   const result = await junction.server.reload(
     await loadConfigText(yaml, '<reload>', { baseDir: process.cwd() }),
   );
-  expect(result.version).toBeGreaterThan(1);
+  expect(result.changed).toBe(false);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
