@@ -6,3 +6,5 @@
 export { Transaction } from './transaction.ts';
 export type { RouteMatcher, RouteRequest, RuntimeSnapshot, SnapshotHooks } from './snapshot.ts';
 export type { SessionListener, SessionPort, SessionTls } from './session-port.ts';
+export { TransactionObservers, type TransactionObserver } from './txn-observer.ts';
+export type { TxnEnd } from './access-entry.ts';
