@@ -46,6 +46,36 @@ type Verdict = (typeof VERDICTS)[number];
 const RETRY_REASONS = ['stale', 'reset', 'timeout', 'status', 'connect-failure'] as const;
 type RetryReason = (typeof RETRY_REASONS)[number];
 
+function verdictIndex(verdict: Verdict): number {
+  switch (verdict) {
+    case 'success':
+      return 0;
+    case 'unreached':
+      return 1;
+    case 'failure':
+      return 2;
+    case 'suspect':
+      return 3;
+    case 'neutral':
+      return 4;
+  }
+}
+
+function reasonIndex(reason: RetryReason): number {
+  switch (reason) {
+    case 'stale':
+      return 0;
+    case 'reset':
+      return 1;
+    case 'timeout':
+      return 2;
+    case 'status':
+      return 3;
+    case 'connect-failure':
+      return 4;
+  }
+}
+
 /** Request and response-head latency buckets, in seconds: 1 ms to a minute. */
 export const LATENCY_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -202,7 +232,7 @@ export class RequestMetrics implements DataPathObserver {
       counts = new Float64Array(VERDICTS.length);
       attempts.set(code, counts);
     }
-    counts[VERDICTS.indexOf(verdict)]!++;
+    counts[verdictIndex(verdict)]!++;
   }
 
   connected(cluster: string, ms: number): void {
@@ -210,7 +240,7 @@ export class RequestMetrics implements DataPathObserver {
   }
 
   retried(cluster: string, reason: RetryReason): void {
-    this.#cluster(cluster).retries[RETRY_REASONS.indexOf(reason)]!++;
+    this.#cluster(cluster).retries[reasonIndex(reason)]!++;
   }
 
   #cluster(name: string): ClusterSeries {
