@@ -1,7 +1,8 @@
 /**
  * The metrics and health endpoints over real sockets: known traffic through a real Junction, then
- * `GET /metrics` on the admin API shows it by listener, cluster and backend name; counters survive a
- * reload that rebuilds what holds them; `promtool check metrics` accepts the scrape; `/healthz` and
+ * `GET /metrics` on the admin API shows it by listener, cluster and backend name, and per request by
+ * route, cluster, method and code (502, 503, 504 and 400 included), with latency histograms, upstream
+ * attempts and retries; counters survive a reload that rebuilds what holds them or renames a route; `promtool check metrics` accepts the scrape; `/healthz` and
  * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
  */
 import { spawn } from 'node:child_process';
