@@ -6,6 +6,7 @@
  * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
  */
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,6 +240,30 @@ describe('per-request metrics', () => {
     expect(scrape.value('junction_listener_received_bytes_total{listener="main"}')).toBeGreaterThan(8 * 30);
     expect(scrape.value('junction_listener_sent_bytes_total{listener="main"}')).toBeGreaterThan(9 * 50);
     expect(scrape.text).not.toContain('/x/');
+  });
+
+  test('a client that resets before the answer is counted with code 0', async () => {
+    const slow = await neverAnswerBackend();
+    onTestFinished(() => slow.close());
+    const a = await startWithAdmin(`listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
+routes: [{ name: slow, cluster: slow }]
+clusters: { slow: { backends: ${backendList(slow)} } }
+`);
+    const socket = connect(a.junction.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => a.junction.server.stats().upstreamInFlight > 0, {
+      what: 'the request to reach the backend',
+    });
+    // A reset, not a FIN: a half-closed client may still read its answer.
+    socket.resetAndDestroy();
+    await expectSeries(a, `${REQ},route="slow",cluster="slow",method="GET",code="0"}`, 1);
+    const scrape = await a.scrape();
+    expect(
+      scrape.value(
+        'junction_upstream_attempts_total{cluster="slow",outcome="neutral",code="JCT_ERR_CLIENT_ABORTED"}',
+      ),
+    ).toBe(1);
   });
 
   test('stay monotonic across a reload that changes the routes', async () => {
