@@ -1,6 +1,7 @@
 /**
  * transaction: one request/response (Traffic Server's HttpSM): routing, the Router ask, re-framing
- * and streaming of both bodies, and the outcome report.
+ * and streaming of both bodies, and the outcome report: the TxnEnd its observer (metrics) and the access
+ * log both read.
  * Does not: own sockets (session/ and the Router lend them) or open upstream connections.
  */
 export { Transaction } from './transaction.ts';
