@@ -2,6 +2,7 @@
 // Run with `npm run bench`. Figures are for comparing commits on one machine, not absolute truths.
 import { BufferPool } from '../../dist/buffers/index.js';
 import { parseRequestHead, parseResponseHead } from '../../dist/codec/index.js';
+import { RequestMetrics } from '../../dist/metrics/index.js';
 
 const limits = { maxHeadBytes: 32 * 1024, maxHeaderCount: 100, maxRequestLineBytes: 8 * 1024 };
 
@@ -64,4 +65,23 @@ bench('head in 3 reads, Buffer.concat (concat + parse per read)', 200_000, () =>
     sink += parseRequestHead(buf, 0, buf.length, limits).kind.length;
   }
 });
+
+// What the per-request metrics add to a request: its end and its one upstream attempt counted.
+const requestMetrics = new RequestMetrics();
+const metricsSession = { listener: { name: 'main' }, bytesRead: 500, bytesWritten: 900 };
+const metricsEnd = {
+  head: { method: 'GET' },
+  route: { name: 'api' },
+  cluster: 'app',
+  status: 200,
+  startedAt: 1000,
+  upstreamHeadAt: 1001,
+  readMark: 0,
+  writeMark: 0,
+};
+bench('request metrics: transaction end + one attempt', 2_000_000, (i) => {
+  requestMetrics.transactionEnded(metricsSession, metricsEnd, 1002 + (i & 7));
+  requestMetrics.attemptEnded('app', 'success', undefined);
+});
+
 if (sink === 0) console.log('');

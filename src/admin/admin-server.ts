@@ -71,6 +71,8 @@ export async function startAdmin(
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        // Metrics it made stop counting; metrics the caller passed in are the caller's.
+        if (options.metrics === undefined) metrics.close();
         server.close(() => {
           resolve();
         });

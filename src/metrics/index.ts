@@ -7,9 +7,10 @@
  * - Those are rendered straight into the text format (text-format.ts); prom-client's registry holds the
  *   process metrics and renders after them.
  * - Labels are config names and small fixed sets, never request values.
- * - Metrics counted per request belong here too: defined once in this registry, with label children
- *   resolved when a snapshot is built (by listener, route and cluster name, and carried over by name
- *   on reload), so the data path increments a child it already holds and allocates nothing.
+ * - Metrics counted per request (request-metrics.ts) hear the data path through the server's watch():
+ *   every finished transaction (the same TxnEnd the access log reads) and every upstream attempt,
+ *   connect and retry. They write numbers into slots found by config name, allocating nothing once a
+ *   label set has been seen, and are kept by name here, so reloads never reset them.
  * Does not: serve HTTP or touch sockets (the admin API serves the scrape), or change any state.
  * Used by: admin/. Uses: server/ (types of the observation), prom-client.
  */
@@ -17,3 +18,4 @@ export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from
 export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
 export { renderMetrics } from './text-format.ts';
+export { RequestMetrics } from './request-metrics.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { BackendObservation, ServerObservation } from '../server/index.ts';
+import type { BackendObservation, DataPathObserver, ServerObservation } from '../server/index.ts';
 import { JunctionMetrics } from './junction-metrics.ts';
 import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
 
@@ -162,6 +162,47 @@ describe('JunctionMetrics', () => {
     const two = new JunctionMetrics({ observe: () => observation() }, { processMetrics: false });
     expect(one.registry).not.toBe(two.registry);
     await expect(two.scrape()).resolves.toContain('junction_config_version 3');
+  });
+});
+
+describe('JunctionMetrics: per-request metrics', () => {
+  test('attach to a source that can be watched, render after the server metrics, and detach on close', async () => {
+    let watching: DataPathObserver | null = null;
+    const source = {
+      observe: () => observation(),
+      watch: (observer: DataPathObserver) => {
+        watching = observer;
+        return () => {
+          watching = null;
+        };
+      },
+    };
+    const metrics = new JunctionMetrics(source, { processMetrics: false });
+    expect(watching).not.toBeNull();
+    watching!.attemptEnded('api', 'success', undefined);
+    const text = await metrics.scrape();
+    expect(value(text, 'junction_upstream_attempts_total{cluster="api",outcome="success",code=""}')).toBe(1);
+    expect(text.indexOf('# TYPE junction_requests_total counter')).toBeGreaterThan(
+      text.indexOf('junction_config_version'),
+    );
+    metrics.close();
+    expect(watching).toBeNull();
+  });
+
+  test('requestMetrics: false leaves the data path alone', async () => {
+    let watched = false;
+    const metrics = new JunctionMetrics(
+      {
+        observe: () => observation(),
+        watch: () => {
+          watched = true;
+          return () => undefined;
+        },
+      },
+      { processMetrics: false, requestMetrics: false },
+    );
+    expect(watched).toBe(false);
+    expect(await metrics.scrape()).not.toContain('junction_requests_total');
   });
 });
 

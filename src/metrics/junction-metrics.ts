@@ -5,8 +5,9 @@
  * do not mix) with the process metrics.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { ServerObservation } from '../server/index.ts';
+import type { DataPathObserver, ServerObservation } from '../server/index.ts';
 import { CarriedTotals } from './carried-totals.ts';
+import { RequestMetrics } from './request-metrics.ts';
 import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
 import { renderMetrics } from './text-format.ts';
 
@@ -19,6 +20,8 @@ const MISNAMED_DEFAULT_METRICS = [
 /** What a scrape reads: JunctionServer satisfies it. */
 export interface MetricsSource {
   observe(): ServerObservation;
+  /** Attaches the per-request counters to the data path; without it there are none. */
+  watch?(observer: DataPathObserver): () => void;
 }
 
 export interface JunctionMetricsOptions {
@@ -28,15 +31,26 @@ export interface JunctionMetricsOptions {
    * true.
    */
   readonly processMetrics?: boolean;
+  /**
+   * The metrics counted per request (requests by route and code, latency histograms, upstream
+   * attempts, retries, bytes), from the moment this is built. Default true.
+   */
+  readonly requestMetrics?: boolean;
 }
 
 export class JunctionMetrics {
   readonly registry = new Registry();
   readonly #source: MetricsSource;
   readonly #totals = new CarriedTotals();
+  readonly #requests: RequestMetrics | null = null;
+  readonly #unwatch: (() => void) | undefined;
 
   constructor(source: MetricsSource, options: JunctionMetricsOptions = {}) {
     this.#source = source;
+    if (options.requestMetrics !== false && source.watch !== undefined) {
+      this.#requests = new RequestMetrics();
+      this.#unwatch = source.watch(this.#requests);
+    }
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
@@ -57,6 +71,12 @@ export class JunctionMetrics {
   async scrape(): Promise<string> {
     const observation: ServerObservation = this.#source.observe();
     const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
-    return own + (await this.registry.metrics());
+    const requests = this.#requests?.render() ?? '';
+    return own + requests + (await this.registry.metrics());
+  }
+
+  /** Detaches the per-request counters from the data path (the admin API closing). */
+  close(): void {
+    this.#unwatch?.();
   }
 }

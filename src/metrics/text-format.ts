@@ -16,12 +16,12 @@ function escapeLabelValue(value: string): string {
     : value;
 }
 
-function escapeHelp(text: string): string {
+export function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 /** `{a="x",b="y"}` in the definition's label order, or '' without labels. */
-function labelText(labels: Readonly<Record<string, string>>): string {
+export function labelText(labels: Readonly<Record<string, string>>): string {
   let text = '';
   for (const name in labels) {
     text += `${text === '' ? '{' : ','}${name}="${escapeLabelValue(labels[name]!)}"`;
@@ -29,7 +29,7 @@ function labelText(labels: Readonly<Record<string, string>>): string {
   return text === '' ? '' : `${text}}`;
 }
 
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';

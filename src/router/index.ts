@@ -19,4 +19,11 @@ export {
 export { RetryBudget } from './retry-budget.ts';
 export { ActiveHealthChecker } from './active-health.ts';
 export { UpstreamState } from './upstream-state.ts';
-export type { AcquireHandler, ClientConnection, Lease, UpstreamChannel, UpstreamHandler } from './types.ts';
+export type {
+  AcquireHandler,
+  AttemptObserver,
+  ClientConnection,
+  Lease,
+  UpstreamChannel,
+  UpstreamHandler,
+} from './types.ts';

@@ -568,3 +568,37 @@ describe('Router: a trial is one request', () => {
     expect(a!.isUp && a!.onTrial).toBe(true);
   });
 });
+
+describe('Router: the attempt observer', () => {
+  test('hears every attempt, new connection and retry, with its verdict, code and reason', () => {
+    const { router, cluster, acquire } = setup('{ attempts: 3, on: [reset, 503], backoff: { base: 0ms } }');
+    const heard: string[] = [];
+    router.observer = {
+      attemptEnded: (name, verdict, code) => heard.push(`attempt ${name} ${verdict} ${code ?? '-'}`),
+      connected: (name, ms) => heard.push(`connected ${name} ${ms}`),
+      retried: (name, reason) => heard.push(`retried ${name} ${reason}`),
+    };
+    const pooled = connector.connection(3);
+    connector.idle.set(cluster.upstreams[0]!.pool, [pooled]);
+    const lease = acquire();
+    // The pooled connection was stale: replayed on a new one, which took 7 ms to open.
+    router.retry(lease, 'stale');
+    now = 7;
+    connector.succeed();
+    router.retry(lease, 'status', 503);
+    connector.fail();
+    connector.succeed();
+    router.release(lease, true, { status: 200, errorCode: undefined, durationMs: 1 });
+    expect(heard).toEqual([
+      'attempt app neutral JCT_ERR_UPSTREAM_RESET',
+      'retried app stale',
+      'connected app 7',
+      'attempt app success -',
+      'retried app status',
+      'attempt app unreached JCT_ERR_CONNECT_REFUSED',
+      'retried app connect-failure',
+      'connected app 0',
+      'attempt app success -',
+    ]);
+  });
+});

@@ -17,7 +17,7 @@ import {
 import { healthEvent } from './health-events.ts';
 import { RequestHealth } from './request-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
-import type { AcquireHandler, ClientConnection, Lease } from './types.ts';
+import type { AcquireHandler, AttemptObserver, ClientConnection, Lease } from './types.ts';
 import { proxyPreamble } from './proxy-preamble.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -82,6 +82,8 @@ export class Router {
   #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
+  /** Hears every attempt's end, new connection and retry (metrics); null: nobody listens. */
+  observer: AttemptObserver | null = null;
 
   constructor(
     connector: RouterConnector,
@@ -191,6 +193,7 @@ export class Router {
         lease.replayedStale = true;
         lease.fresh = true;
         this.#endAttempt(lease, upstream, failure, status);
+        this.observer?.retried(lease.cluster.name, failure);
         this.#log.debug(
           { cluster: lease.cluster.name, upstream: upstream.id, reason: failure, attempt: lease.attempts },
           `replaying a request to cluster '${lease.cluster.name}' on a fresh connection: the pooled one to ${upstream.id} was stale`,
@@ -243,6 +246,7 @@ export class Router {
     const code = outcome.errorCode;
     const verdict: AttemptVerdict = stale ? 'neutral' : attemptVerdict(code);
     countAttempt(upstream, verdict);
+    this.observer?.attemptEnded(lease.cluster.name, verdict, code);
     this.#endTrial(lease, upstream);
     // Most requests succeed at once and never make a RequestHealth.
     if (!stale && (lease.health !== undefined || (verdict !== 'success' && verdict !== 'neutral'))) {
@@ -388,6 +392,7 @@ export class Router {
     const delayMs = backoffDelayMs(lease.retries, policy.backoffBaseMs, policy.backoffMaxMs, this.#random);
     lease.retries++;
     lease.lastFailure = reason;
+    this.observer?.retried(lease.cluster.name, reason);
     this.#log.debug(
       {
         cluster: lease.cluster.name,
@@ -471,6 +476,11 @@ export class Router {
       return;
     }
     this.#retryAfterBackoff(lease, upstream, 'connect-failure');
+  }
+
+  /** @internal a lease's new connection opened: its connect time, for the observer. */
+  connected(lease: RouterLease): void {
+    this.observer?.connected(lease.cluster.name, this.#clock.now() - lease.attemptStartedAt);
   }
 
   /** @internal a connection arrived for a transaction that no longer wants it. */
@@ -567,6 +577,7 @@ export class RouterLease implements Lease, ConnectHandler {
   }
 
   onConnected(conn: UpstreamConnection): void {
+    this.router.connected(this);
     if (this.abandoned) {
       this.router.returnUnused(this, conn, !this.isPrivate);
       return;

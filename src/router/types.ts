@@ -57,3 +57,23 @@ export interface Lease {
   readonly upstreamId: string;
   readonly attempts: number;
 }
+
+/**
+ * Hears every upstream attempt the Router settles (metrics). Called on the data path: it must not
+ * allocate or throw. Labels are the cluster's config name and small fixed sets.
+ */
+export interface AttemptObserver {
+  /**
+   * One attempt is over, retried or the request's last: how passive health judged it and its error
+   * code (undefined when a response head came).
+   */
+  attemptEnded(
+    cluster: string,
+    verdict: 'success' | 'unreached' | 'failure' | 'suspect' | 'neutral',
+    errorCode: string | undefined,
+  ): void;
+  /** A new connection to an upstream of the cluster opened, `ms` after its attempt began. */
+  connected(cluster: string, ms: number): void;
+  /** The Router starts another attempt after `reason` (a stale pooled connection's replay included). */
+  retried(cluster: string, reason: 'stale' | 'reset' | 'timeout' | 'status' | 'connect-failure'): void;
+}

@@ -11,6 +11,7 @@ export {
   startJunction,
   type BoundListener,
   type ClusterStatus,
+  type DataPathObserver,
   type UpstreamEvents,
   type JunctionServer,
   type StartOptions,
@@ -36,3 +37,5 @@ export type {
   ServerObservation,
 } from './observation.ts';
 export type { CertificateInfo, CertificateInput } from './certificates.ts';
+/** What a data path observer reads of a finished transaction (see watch()). */
+export type { SessionPort, TxnEnd } from '../transaction/index.ts';

@@ -9,14 +9,18 @@ import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { failureFields, silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { ActiveHealthChecker, Router, type UpstreamState } from '../router/index.ts';
+import { ActiveHealthChecker, Router, type AttemptObserver, type UpstreamState } from '../router/index.ts';
 import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
 import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
 import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
 import { TcpSession } from '../tcp/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
-import type { RuntimeSnapshot } from '../transaction/index.ts';
+import {
+  TransactionObservers,
+  type RuntimeSnapshot,
+  type TransactionObserver,
+} from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { RouteTable } from '../routes/index.ts';
@@ -199,6 +203,12 @@ export interface JunctionServer {
   stats(): RuntimeStats;
   /** Every counter and gauge kept, by listener, cluster and backend name: what a metrics scrape reads. */
   observe(): ServerObservation;
+  /**
+   * Attaches the data path's observer (the metrics counted per request): it hears every finished
+   * transaction and every upstream attempt, new connection and retry, across reloads. One at a time:
+   * a second replaces the first. Returns a function that detaches it.
+   */
+  watch(observer: DataPathObserver): () => void;
   /** Every certificate of every HTTPS listener. */
   certificates(): CertificateInfo[];
   /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
@@ -210,6 +220,9 @@ export interface JunctionServer {
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }
+
+/** What watch() attaches: it hears transactions end and upstream attempts settle. */
+export type DataPathObserver = TransactionObserver & AttemptObserver;
 
 /** Starts Junction on a validated config. Resolves once every listener is bound. */
 export async function startJunction(
@@ -232,6 +245,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly log: Logger;
   readonly #connector: Connector;
   readonly #router: Router;
+  /** Shared by every snapshot: an observer attached by watch() sees all of them. */
+  readonly #observers = new TransactionObservers();
   readonly #sessions = new Map<ServedSession, Listener>();
   /** The first step on listeners with `proxy_protocol`: sockets whose PROXY header is awaited. */
   readonly #proxyStep = new ProxyHeaderStep();
@@ -291,7 +306,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       log: log.child({ component: 'router' }),
     });
     // Replaced in start() once plugins have registered their hooks.
-    this.#snapshot = buildSnapshot(config, this.#router, 1);
+    this.#snapshot = buildSnapshot(config, this.#router, this.#observers, 1);
   }
 
   async start(): Promise<void> {
@@ -306,7 +321,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     this.#watchRuleResources(config);
     const hooks = this.#hooksFor(config, this.#plugins);
-    if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, 1, hooks);
+    if (hooks !== undefined) this.#snapshot = buildSnapshot(config, this.#router, this.#observers, 1, hooks);
     try {
       for (const listenerConfig of config.listeners) {
         const listener = this.#newListener(listenerConfig);
@@ -441,6 +456,16 @@ class ServerRuntime implements JunctionServer, SessionHost {
     });
   }
 
+  watch(observer: DataPathObserver): () => void {
+    this.#observers.observer = observer;
+    this.#router.observer = observer;
+    return () => {
+      if (this.#observers.observer !== observer) return;
+      this.#observers.observer = null;
+      this.#router.observer = null;
+    };
+  }
+
   reload(config: JunctionConfig): Promise<ReloadResult> {
     const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
     this.#reloading = next.then(
@@ -483,6 +508,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       return buildSnapshot(
         config,
         this.#router,
+        this.#observers,
         this.#version + 1,
         this.#hooksFor(config, plugins),
         previous,

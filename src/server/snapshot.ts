@@ -2,7 +2,7 @@ import type { JunctionConfig } from '../config/types.ts';
 import type { ClusterRuntime, Router } from '../router/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { mergeHookTables, type HookTable } from '../hooks/index.ts';
-import type { RuntimeSnapshot, SnapshotHooks } from '../transaction/index.ts';
+import type { RuntimeSnapshot, SnapshotHooks, TransactionObservers } from '../transaction/index.ts';
 import { deepEqual } from './config-diff.ts';
 
 /** The hooks plugins registered: globally, and per route name. */
@@ -43,6 +43,7 @@ function snapshotHooks(registered: RegisteredHooks | undefined): SnapshotHooks |
 export function buildSnapshot(
   config: JunctionConfig,
   router: Router,
+  observers: TransactionObservers,
   version: number,
   hooks?: RegisteredHooks,
   previous?: RuntimeSnapshot,
@@ -79,5 +80,6 @@ export function buildSnapshot(
       maxRequestLineBytes: config.limits.maxResponseHeadBytes,
     },
     hooks: snapshotHooks(hooks),
+    observers,
   };
 }

@@ -35,8 +35,12 @@ export interface TxnEnd {
   readonly tunnel: TunnelReport | undefined;
 }
 
-/** Writes the access line of a finished transaction, when an access log applies and keeps it. */
+/**
+ * A transaction is over: its observer (metrics) counts it, then its access line is written when an
+ * access log applies and keeps it.
+ */
 export function logTransactionEnd(session: SessionPort, snapshot: RuntimeSnapshot, end: TxnEnd): void {
+  snapshot.observers.observer?.transactionEnded(session, end, snapshot.router.now());
   const accessLog = accessLogFor(
     [end.route?.accessLog, session.listener.accessLog, snapshot.config.accessLog],
     session.log,

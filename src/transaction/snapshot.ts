@@ -3,6 +3,7 @@ import type { HeadLimits } from '../codec/types.ts';
 import type { ClusterRuntime, Router } from '../router/index.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { HookTable } from '../hooks/index.ts';
+import type { TransactionObservers } from './txn-observer.ts';
 
 /** What the route table needs from a request (routes/ implements the matching). */
 export interface RouteRequest {
@@ -33,6 +34,8 @@ export interface RuntimeSnapshot {
   readonly responseHeadLimits: HeadLimits;
   /** The hooks plugins registered; null when there are none anywhere, so transactions skip them. */
   readonly hooks: SnapshotHooks | null;
+  /** Who hears of every finished transaction; the same object in every snapshot of a server. */
+  readonly observers: TransactionObservers;
 }
 
 /** Hook tables: the global one, and per route the global hooks followed by the route's own. */

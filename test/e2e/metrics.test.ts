@@ -1,16 +1,25 @@
 /**
  * The metrics and health endpoints over real sockets: known traffic through a real Junction, then
- * `GET /metrics` on the admin API shows it by listener, cluster and backend name; counters survive a
- * reload that rebuilds what holds them; `promtool check metrics` accepts the scrape; `/healthz` and
+ * `GET /metrics` on the admin API shows it by listener, cluster and backend name, and per request by
+ * route, cluster, method and code (502, 503, 504 and 400 included), with latency histograms, upstream
+ * attempts and retries; counters survive a reload that rebuilds what holds them or renames a route; `promtool check metrics` accepts the scrape; `/healthz` and
  * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
  */
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { loadConfigText } from '../../src/config/index.ts';
-import { closedPort, countingBackend, slowHeadBackend, type HttpBackend } from '../support/backends.ts';
+import {
+  closedPort,
+  countingBackend,
+  garbageBackend,
+  neverAnswerBackend,
+  slowHeadBackend,
+  type HttpBackend,
+} from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { rawRequest, request } from '../support/clients.ts';
 import { httpsGet } from '../support/tls-clients.ts';
@@ -125,6 +134,11 @@ describe('GET /metrics', () => {
     const [b0, b1] = await backends(2);
     const a = await startWithAdmin(yaml(b0!, b1!, await closedPort()));
     expect((await request(a.junction.port)).status).toBe(200);
+    // Every per-request metric has series: the closed port's retry, connect times, histograms.
+    expect((await request(a.junction.port, { path: '/down/' })).status).toBe(503);
+    await waitFor(async () => (await a.scrape()).text.includes('junction_upstream_retries_total{'), {
+      what: 'the retry to be counted',
+    });
     const { text } = await a.scrape();
     const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -146,6 +160,128 @@ describe('GET /metrics', () => {
     const answer = await a.get('/metrics');
     expect(answer.status).toBe(200);
     expect(answer.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+/** One api backend, a closed port (503), a backend answering garbage (502), one never answering (504). */
+async function perRequestYaml(apiRoute = 'all'): Promise<string> {
+  const [api] = await backends(1);
+  const bad = await garbageBackend();
+  const slow = await neverAnswerBackend();
+  onTestFinished(() => bad.close());
+  onTestFinished(() => slow.close());
+  const down = await closedPort();
+  return `listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
+routes:
+  - { name: down, match: { path: /down/ }, cluster: down }
+  - { name: bad, match: { path: /bad/ }, cluster: bad }
+  - { name: slow, match: { path: /slow/ }, cluster: slow }
+  - { name: ${apiRoute}, match: { path: / }, cluster: api }
+clusters:
+  api: { backends: ${backendList(api!)} }
+  down: { backends: ${backendList(down)}, retry: { attempts: 2, backoff: { base: 0ms } } }
+  bad: { backends: ${backendList(bad)}, retry: { attempts: 1 } }
+  slow: { backends: ${backendList(slow)}, retry: { attempts: 1 } }
+timeouts: { backend_response: 300ms }
+`;
+}
+
+const REQ = 'junction_requests_total{listener="main"';
+
+describe('per-request metrics', () => {
+  test('requests by route, cluster, method and code; latency histograms; attempts, retries, bytes', async () => {
+    const a = await startWithAdmin(await perRequestYaml());
+    const port = a.junction.port;
+    for (let i = 0; i < 3; i++) expect((await request(port, { path: `/x/${i}` })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await request(port, { method: 'DELETE' })).status).toBe(200);
+    expect((await request(port, { path: '/down/' })).status).toBe(503);
+    expect((await request(port, { path: '/bad/' })).status).toBe(502);
+    expect((await request(port, { path: '/slow/' })).status).toBe(504);
+    // A request Junction cannot read: no route, no cluster, the method unknown.
+    await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', { timeoutMs: 2_000 });
+
+    await expectSeries(a, `${REQ},route="",cluster="",method="OTHER",code="400"}`, 1);
+    const scrape = await a.scrape();
+    expect(scrape.value(`${REQ},route="all",cluster="api",method="GET",code="200"}`)).toBe(3);
+    expect(scrape.value(`${REQ},route="all",cluster="api",method="DELETE",code="200"}`)).toBe(2);
+    expect(scrape.value(`${REQ},route="down",cluster="down",method="GET",code="503"}`)).toBe(1);
+    expect(scrape.value(`${REQ},route="bad",cluster="bad",method="GET",code="502"}`)).toBe(1);
+    expect(scrape.value(`${REQ},route="slow",cluster="slow",method="GET",code="504"}`)).toBe(1);
+    const requests = scrape.text.split('\n').filter((l) => l.startsWith('junction_requests_total{'));
+    expect(requests).toHaveLength(6);
+
+    const d = 'junction_request_duration_seconds';
+    expect(scrape.value(`${d}_count{route="all"}`)).toBe(5);
+    expect(scrape.value(`${d}_bucket{route="all",le="+Inf"}`)).toBe(5);
+    expect(scrape.value(`${d}_sum{route="all"}`)).toBeGreaterThan(0);
+    // The 504 waited out backend_response (300 ms): not in the 250 ms bucket, in the 500 ms one.
+    expect(scrape.value(`${d}_bucket{route="slow",le="0.25"}`)).toBe(0);
+    expect(scrape.value(`${d}_bucket{route="slow",le="0.5"}`)).toBe(1);
+    expect(scrape.value(`${d}_sum{route="slow"}`)).toBeGreaterThanOrEqual(0.3);
+    expect(scrape.value('junction_upstream_response_head_seconds_count{cluster="api"}')).toBe(5);
+    expect(scrape.text).not.toContain('junction_upstream_response_head_seconds_count{cluster="slow"}');
+
+    const attempts = 'junction_upstream_attempts_total';
+    expect(scrape.value(`${attempts}{cluster="api",outcome="success",code=""}`)).toBe(5);
+    expect(
+      scrape.value(`${attempts}{cluster="down",outcome="unreached",code="JCT_ERR_CONNECT_REFUSED"}`),
+    ).toBe(2);
+    expect(
+      scrape.value(`${attempts}{cluster="bad",outcome="failure",code="JCT_ERR_HTTP_BAD_RESPONSE"}`),
+    ).toBe(1);
+    expect(
+      scrape.value(`${attempts}{cluster="slow",outcome="suspect",code="JCT_ERR_UPSTREAM_TIMEOUT"}`),
+    ).toBe(1);
+    expect(scrape.value('junction_upstream_retries_total{cluster="down",reason="connect-failure"}')).toBe(1);
+    // One connection per backend reached (the api one is reused), none to the closed port.
+    expect(scrape.value('junction_upstream_connect_duration_seconds_count{cluster="api"}')).toBe(1);
+    expect(scrape.text).not.toContain('junction_upstream_connect_duration_seconds_count{cluster="down"}');
+
+    expect(scrape.value('junction_listener_received_bytes_total{listener="main"}')).toBeGreaterThan(8 * 30);
+    expect(scrape.value('junction_listener_sent_bytes_total{listener="main"}')).toBeGreaterThan(9 * 50);
+    expect(scrape.text).not.toContain('/x/');
+  });
+
+  test('a client that resets before the answer is counted with code 0', async () => {
+    const slow = await neverAnswerBackend();
+    onTestFinished(() => slow.close());
+    const a = await startWithAdmin(`listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
+routes: [{ name: slow, cluster: slow }]
+clusters: { slow: { backends: ${backendList(slow)} } }
+`);
+    const socket = connect(a.junction.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => a.junction.server.stats().upstreamInFlight > 0, {
+      what: 'the request to reach the backend',
+    });
+    // A reset, not a FIN: a half-closed client may still read its answer.
+    socket.resetAndDestroy();
+    await expectSeries(a, `${REQ},route="slow",cluster="slow",method="GET",code="0"}`, 1);
+    const scrape = await a.scrape();
+    expect(
+      scrape.value(
+        'junction_upstream_attempts_total{cluster="slow",outcome="neutral",code="JCT_ERR_CLIENT_ABORTED"}',
+      ),
+    ).toBe(1);
+  });
+
+  test('stay monotonic across a reload that changes the routes', async () => {
+    const a = await startWithAdmin(await perRequestYaml());
+    const port = a.junction.port;
+    for (let i = 0; i < 3; i++) expect((await request(port)).status).toBe(200);
+    await expectSeries(a, `${REQ},route="all",cluster="api",method="GET",code="200"}`, 3);
+
+    const renamed = await loadConfigText(await perRequestYaml('everything'), '<e2e>');
+    await a.junction.server.reload(renamed);
+    for (let i = 0; i < 2; i++) expect((await request(port)).status).toBe(200);
+    await expectSeries(a, `${REQ},route="everything",cluster="api",method="GET",code="200"}`, 2);
+    const scrape = await a.scrape();
+    // The old route's series keeps its count; the cluster's series went on counting through the reload.
+    expect(scrape.value(`${REQ},route="all",cluster="api",method="GET",code="200"}`)).toBe(3);
+    expect(scrape.value('junction_request_duration_seconds_count{route="all"}')).toBe(3);
+    expect(scrape.value('junction_upstream_response_head_seconds_count{cluster="api"}')).toBe(5);
+    expect(scrape.value('junction_upstream_attempts_total{cluster="api",outcome="success",code=""}')).toBe(5);
   });
 });
 
