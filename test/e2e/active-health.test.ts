@@ -80,7 +80,9 @@ describe('active health checks', () => {
     b.healthStatus = 500;
     const failingFrom = b.healthChecks;
     await waitFor(() => !statusOf(junction, b.address).isUp, { what: 'b marked down', timeoutMs: 2000 });
-    expect(b.healthChecks - failingFrom).toBeGreaterThanOrEqual(2); // not before unhealthy_threshold checks
+    // Not before unhealthy_threshold failing checks (checkFailures below). A check the backend received
+    // just before its status changed may be answered with the new one, so its own count can lag by one.
+    expect(b.healthChecks - failingFrom).toBeGreaterThanOrEqual(1);
     expect(statusOf(junction, b.address)).toMatchObject({
       isUp: false,
       activeUp: false,

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 
@@ -143,7 +143,10 @@ describe('the packed tarball, installed', () => {
     const installed = join(modules, manifest.name);
     await rename(join(modules, 'package'), installed);
     for (const dependency of Object.keys(manifest.dependencies)) {
-      await symlink(realpathSync(join(ROOT, 'node_modules', dependency)), join(modules, dependency));
+      const link = join(modules, dependency);
+      // A scoped package (@scope/name) sits in its scope's folder.
+      await mkdir(dirname(link), { recursive: true });
+      await symlink(realpathSync(join(ROOT, 'node_modules', dependency)), link);
     }
     return { dir, bin: join(installed, manifest.bin['junction']!) };
   }
