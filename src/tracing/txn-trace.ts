@@ -1,0 +1,208 @@
+/**
+ * A transaction's trace: the trace it belongs to (continued from the client's `traceparent` or started
+ * here), Junction's span in it, and, when `tracing.opentelemetry` is on, the OpenTelemetry server span
+ * and one client span per upstream attempt, made through `@opentelemetry/api` only.
+ */
+import { isIP } from 'node:net';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  createTraceState,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+import type { TracingConfig } from '../config/types.ts';
+import {
+  acceptedTracestate,
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+} from './trace-context.ts';
+
+/** The instrumentation scope Junction's spans are recorded under. */
+export const TRACER_NAME = 'junction';
+
+/** What a server span describes of the request. */
+export interface TracedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly scheme: string;
+  readonly host: string;
+  readonly clientAddress: string;
+}
+
+/** The upstream an attempt went to. */
+export interface TracedUpstream {
+  readonly host: string;
+  readonly port: number;
+}
+
+const SAMPLED = 1;
+
+export class TxnTrace {
+  readonly traceId: string;
+  /** Junction's span: the OpenTelemetry server span's id when there is one, else an id of its own. */
+  readonly spanId: string;
+  readonly flags: number;
+  readonly tracestate: string | undefined;
+  readonly #server: Span | undefined;
+  #client: Span | undefined = undefined;
+
+  private constructor(
+    traceId: string,
+    spanId: string,
+    flags: number,
+    tracestate: string | undefined,
+    server: Span | undefined,
+  ) {
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.flags = flags;
+    this.tracestate = tracestate;
+    this.#server = server;
+  }
+
+  /**
+   * The trace of a new transaction, from its `traceparent` and `tracestate` values: null when none
+   * came (or a malformed one) and traces are not started here. A tracestate without a valid
+   * traceparent is dropped, as the spec says.
+   */
+  static begin(
+    config: TracingConfig,
+    traceparent: string | undefined,
+    tracestate: string | undefined,
+    request: TracedRequest,
+  ): TxnTrace | null {
+    const parent = parseTraceparent(traceparent);
+    if (parent === null && !config.startTraces) return null;
+    const state = parent === null ? undefined : acceptedTracestate(tracestate);
+    if (config.openTelemetry) {
+      const server = startServerSpan(parent, state, request);
+      const context = server.spanContext();
+      // A no-op tracer (no provider registered) gives an invalid context without a parent: ids of our own.
+      if (isSpanContextValid(context)) {
+        return new TxnTrace(context.traceId, context.spanId, context.traceFlags, state, server);
+      }
+    }
+    if (parent === null) return new TxnTrace(newTraceId(), newSpanId(), SAMPLED, undefined, undefined);
+    return new TxnTrace(parent.traceId, newSpanId(), parent.flags, state, undefined);
+  }
+
+  /**
+   * Sets the `traceparent` (and the accepted `tracestate`) an upstream attempt carries, replacing the
+   * client's: its parent-id is the attempt's client span when there is one, else Junction's span.
+   */
+  writeFields(headers: string[], method: string, upstream: TracedUpstream | undefined): void {
+    let spanId = this.spanId;
+    const server = this.#server;
+    if (server !== undefined) {
+      this.#client?.end(); // an attempt that ended without a word (should not happen)
+      const client = startClientSpan(server, method, upstream);
+      this.#client = client;
+      const context = client.spanContext();
+      if (isSpanContextValid(context)) spanId = context.spanId;
+    }
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'traceparent' || name === 'tracestate') {
+        headers.splice(i, 2);
+        i -= 2;
+      }
+    }
+    headers.push('traceparent', formatTraceparent(this.traceId, spanId, this.flags));
+    if (this.tracestate !== undefined) headers.push('tracestate', this.tracestate);
+  }
+
+  /** The current attempt is over: its client span ends with the upstream's status or the error. */
+  attemptEnded(status: number, errorType: string | undefined): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    endSpan(client, status, errorType);
+  }
+
+  /** The transaction is over: the server span ends (an attempt still open ends first). */
+  end(status: number, errorType: string | undefined, route: string | undefined): void {
+    this.attemptEnded(status, errorType);
+    const server = this.#server;
+    if (server === undefined) return;
+    if (route !== undefined) server.setAttribute('junction.route', route);
+    endSpan(server, status, errorType);
+  }
+}
+
+function startServerSpan(
+  parent: ReturnType<typeof parseTraceparent>,
+  tracestate: string | undefined,
+  request: TracedRequest,
+): Span {
+  const context =
+    parent === null
+      ? ROOT_CONTEXT
+      : trace.setSpanContext(ROOT_CONTEXT, {
+          traceId: parent.traceId,
+          spanId: parent.spanId,
+          traceFlags: parent.flags,
+          isRemote: true,
+          ...(tracestate === undefined ? {} : { traceState: createTraceState(tracestate) }),
+        });
+  const { host, port } = splitAuthority(request.host, request.scheme === 'https' ? 443 : 80);
+  const attributes: Attributes = {
+    'http.request.method': request.method,
+    'url.path': request.path,
+    'url.scheme': request.scheme,
+    'server.address': host,
+    'server.port': port,
+    'client.address': request.clientAddress,
+    'network.peer.address': request.clientAddress,
+  };
+  return trace
+    .getTracer(TRACER_NAME)
+    .startSpan(request.method, { kind: SpanKind.SERVER, attributes }, context);
+}
+
+function startClientSpan(server: Span, method: string, upstream: TracedUpstream | undefined): Span {
+  const attributes: Attributes = { 'http.request.method': method };
+  if (upstream !== undefined) {
+    attributes['server.address'] = upstream.host;
+    attributes['server.port'] = upstream.port;
+    if (isIP(upstream.host) !== 0) attributes['network.peer.address'] = upstream.host;
+  }
+  return trace
+    .getTracer(TRACER_NAME)
+    .startSpan(method, { kind: SpanKind.CLIENT, attributes }, trace.setSpan(ROOT_CONTEXT, server));
+}
+
+/** Status and error attributes, then end: a 5xx or an error marks the span failed. */
+function endSpan(span: Span, status: number, errorType: string | undefined): void {
+  if (status > 0) span.setAttribute('http.response.status_code', status);
+  const type = errorType ?? (status >= 500 ? String(status) : undefined);
+  if (type !== undefined) span.setAttribute('error.type', type);
+  if (status >= 500 || (status === 0 && errorType !== undefined)) {
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      ...(errorType === undefined ? {} : { message: errorType }),
+    });
+  }
+  span.end();
+}
+
+/** `example.com:8080` → host and port; without a port, the scheme's. `[::1]:80` keeps its brackets off. */
+function splitAuthority(authority: string, defaultPort: number): { host: string; port: number } {
+  const colon = authority.lastIndexOf(':');
+  if (colon > 0 && authority.indexOf(']') < colon) {
+    const port = Number(authority.slice(colon + 1));
+    if (Number.isInteger(port) && port > 0) {
+      return { host: stripBrackets(authority.slice(0, colon)), port };
+    }
+  }
+  return { host: stripBrackets(authority), port: defaultPort };
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
