@@ -31,7 +31,10 @@ export interface TracedRequest {
   readonly method: string;
   readonly path: string;
   readonly scheme: string;
+  /** Lower-cased, without port. */
   readonly host: string;
+  /** The port the client named; '' for none (the scheme's). */
+  readonly port: string;
   readonly clientAddress: string;
 }
 
@@ -83,8 +86,9 @@ export class TxnTrace {
     if (config.openTelemetry) {
       const server = startServerSpan(parent, state, request);
       const context = server.spanContext();
-      // A no-op tracer (no provider registered) gives an invalid context without a parent: ids of our own.
-      if (isSpanContextValid(context)) {
+      // A no-op tracer (no provider registered) hands back the parent's context, or an invalid one
+      // without a parent: then Junction's span gets an id of its own, and no client spans are made.
+      if (isSpanContextValid(context) && context.spanId !== parent?.spanId) {
         return new TxnTrace(context.traceId, context.spanId, context.traceFlags, state, server);
       }
     }
@@ -150,12 +154,12 @@ function startServerSpan(
           isRemote: true,
           ...(tracestate === undefined ? {} : { traceState: createTraceState(tracestate) }),
         });
-  const { host, port } = splitAuthority(request.host, request.scheme === 'https' ? 443 : 80);
+  const port = request.port === '' ? (request.scheme === 'https' ? 443 : 80) : Number(request.port);
   const attributes: Attributes = {
     'http.request.method': request.method,
     'url.path': request.path,
     'url.scheme': request.scheme,
-    'server.address': host,
+    'server.address': request.host,
     'server.port': port,
     'client.address': request.clientAddress,
     'network.peer.address': request.clientAddress,
@@ -189,20 +193,4 @@ function endSpan(span: Span, status: number, errorType: string | undefined): voi
     });
   }
   span.end();
-}
-
-/** `example.com:8080` → host and port; without a port, the scheme's. `[::1]:80` keeps its brackets off. */
-function splitAuthority(authority: string, defaultPort: number): { host: string; port: number } {
-  const colon = authority.lastIndexOf(':');
-  if (colon > 0 && authority.indexOf(']') < colon) {
-    const port = Number(authority.slice(colon + 1));
-    if (Number.isInteger(port) && port > 0) {
-      return { host: stripBrackets(authority.slice(0, colon)), port };
-    }
-  }
-  return { host: stripBrackets(authority), port: defaultPort };
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

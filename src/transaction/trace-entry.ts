@@ -29,6 +29,7 @@ export function beginTrace(
     path: head.path,
     scheme: session.scheme,
     host: head.host,
+    port: head.port,
     clientAddress: session.clientAddress,
   });
 }
