@@ -41,3 +41,4 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+export { RepeatLimiter, REPEAT_WINDOW_MS } from './repeat-limiter.ts';

@@ -3,7 +3,7 @@ import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, Connector, PoolOptions, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
-import { silentLogger, type Logger } from '../log/index.ts';
+import { RepeatLimiter, silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
 import {
@@ -82,6 +82,8 @@ export class Router {
   #plugins: ReadonlyMap<string, StrategyPlugin>;
   readonly #env: StrategyEnv;
   readonly #log: Logger;
+  /** Warnings of failed requests, one line per cluster and code per 10 s while a backend stays down. */
+  readonly failureLog = new RepeatLimiter();
 
   constructor(
     connector: RouterConnector,
@@ -423,7 +425,9 @@ export class Router {
   ): void {
     const failedStatus = code === undefined && lease.cluster.config.retry.onStatuses.has(status);
     if ((code === undefined && !failedStatus) || code === 'JCT_ERR_CLIENT_ABORTED') return;
-    this.#log.warn(
+    this.failureLog.warn(
+      this.#log,
+      `retries|${lease.cluster.name}|${code ?? status}`,
       {
         cluster: lease.cluster.name,
         upstream: upstream.id,

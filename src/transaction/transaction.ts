@@ -633,7 +633,12 @@ export class Transaction
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
     // The cause's code (refused, TLS…) leads; JCT_ERR_NO_UPSTREAM stays in outerCode. No stack: expected.
-    this.#session.log.warn({ ...failureFields(error), cluster: this.cluster?.name }, error.message);
+    const fields = { ...failureFields(error), cluster: this.cluster?.name };
+    const key = `acquire|${fields.cluster ?? ''}|${fields.code ?? ''}|${fields.errno ?? ''}`;
+    // A dead backend fails every request alike: repeats are counted, not written (see RepeatLimiter).
+    if (fields.err === undefined)
+      this.snapshot.router.failureLog.warn(this.#session.log, key, fields, error.message);
+    else this.#session.log.warn(fields, error.message);
     this.#respondLocal(error.status ?? 503, error.code, 'no upstream could be reached\n');
   }
 
