@@ -12,7 +12,8 @@ export interface TraceParent {
   readonly flags: number;
 }
 
-const HEX = /^[0-9a-f]+$/;
+/** version-traceid-parentid-flags, then (for a version above 00 only) `-` and anything. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
@@ -23,18 +24,14 @@ const ZERO_SPAN_ID = '0'.repeat(16);
  */
 export function parseTraceparent(value: string | undefined): TraceParent | null {
   if (value === undefined) return null;
-  const text = value.trim();
-  if (text.length < 55) return null;
-  const version = text.slice(0, 2);
-  if (!HEX.test(version) || version === 'ff') return null;
-  if (version === '00' ? text.length !== 55 : text.length > 55 && text[55] !== '-') return null;
-  if (text[2] !== '-' || text[35] !== '-' || text[52] !== '-') return null;
-  const traceId = text.slice(3, 35);
-  const spanId = text.slice(36, 52);
-  const flags = text.slice(53, 55);
-  if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags)) return null;
+  const match = TRACEPARENT.exec(value.length === 55 ? value : value.trim());
+  if (match === null) return null;
+  const version = match[1]!;
+  if (version === 'ff' || (version === '00' && match[5] !== undefined)) return null;
+  const traceId = match[2]!;
+  const spanId = match[3]!;
   if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return null;
-  return { traceId, spanId, flags: parseInt(flags, 16) };
+  return { traceId, spanId, flags: parseInt(match[4]!, 16) };
 }
 
 /** The longest `tracestate` passed on; a longer one is dropped whole (the spec allows 512 and up). */
