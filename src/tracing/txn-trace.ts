@@ -13,6 +13,8 @@ import {
   trace,
   type Attributes,
   type Span,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import type { TracingConfig } from '../config/types.ts';
 import {
@@ -53,6 +55,7 @@ export class TxnTrace {
   readonly flags: number;
   readonly tracestate: string | undefined;
   readonly #server: Span | undefined;
+  readonly #tracer: Tracer | undefined;
   #client: Span | undefined = undefined;
 
   private constructor(
@@ -61,12 +64,14 @@ export class TxnTrace {
     flags: number,
     tracestate: string | undefined,
     server: Span | undefined,
+    tracer?: Tracer,
   ) {
     this.traceId = traceId;
     this.spanId = spanId;
     this.flags = flags;
     this.tracestate = tracestate;
     this.#server = server;
+    this.#tracer = tracer;
   }
 
   /**
@@ -83,13 +88,14 @@ export class TxnTrace {
     const parent = parseTraceparent(traceparent);
     if (parent === null && !config.startTraces) return null;
     const state = parent === null ? undefined : acceptedTracestate(tracestate);
-    if (config.openTelemetry) {
-      const server = startServerSpan(parent, state, request);
+    const tracer = config.openTelemetry ? registeredTracer() : undefined;
+    if (tracer !== undefined) {
+      const server = startServerSpan(tracer, parent, state, request);
       const context = server.spanContext();
       // A no-op tracer (no provider registered) hands back the parent's context, or an invalid one
       // without a parent: then Junction's span gets an id of its own, and no client spans are made.
       if (isSpanContextValid(context) && context.spanId !== parent?.spanId) {
-        return new TxnTrace(context.traceId, context.spanId, context.traceFlags, state, server);
+        return new TxnTrace(context.traceId, context.spanId, context.traceFlags, state, server, tracer);
       }
     }
     if (parent === null) return new TxnTrace(newTraceId(), newSpanId(), SAMPLED, undefined, undefined);
@@ -105,7 +111,7 @@ export class TxnTrace {
     const server = this.#server;
     if (server !== undefined) {
       this.#client?.end(); // an attempt that ended without a word (should not happen)
-      const client = startClientSpan(server, method, upstream);
+      const client = startClientSpan(this.#tracer!, server, method, upstream);
       this.#client = client;
       const context = client.spanContext();
       if (isSpanContextValid(context)) spanId = context.spanId;
@@ -139,7 +145,22 @@ export class TxnTrace {
   }
 }
 
+/**
+ * Junction's tracer from the provider the program registered; undefined when none is (the API's global
+ * is then a proxy without a delegate), so no span work is done at all.
+ */
+function registeredTracer(): Tracer | undefined {
+  // The API's global provider is a proxy whose getDelegateTracer() is undefined until a provider is
+  // registered; should a later API drop it, getTracer() still works (the no-op check in begin() stays).
+  const provider: TracerProvider & { getDelegateTracer?: (name: string) => Tracer | undefined } =
+    trace.getTracerProvider();
+  return typeof provider.getDelegateTracer === 'function'
+    ? provider.getDelegateTracer(TRACER_NAME)
+    : provider.getTracer(TRACER_NAME);
+}
+
 function startServerSpan(
+  tracer: Tracer,
   parent: ReturnType<typeof parseTraceparent>,
   tracestate: string | undefined,
   request: TracedRequest,
@@ -164,21 +185,22 @@ function startServerSpan(
     'client.address': request.clientAddress,
     'network.peer.address': request.clientAddress,
   };
-  return trace
-    .getTracer(TRACER_NAME)
-    .startSpan(request.method, { kind: SpanKind.SERVER, attributes }, context);
+  return tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes }, context);
 }
 
-function startClientSpan(server: Span, method: string, upstream: TracedUpstream | undefined): Span {
+function startClientSpan(
+  tracer: Tracer,
+  server: Span,
+  method: string,
+  upstream: TracedUpstream | undefined,
+): Span {
   const attributes: Attributes = { 'http.request.method': method };
   if (upstream !== undefined) {
     attributes['server.address'] = upstream.host;
     attributes['server.port'] = upstream.port;
     if (isIP(upstream.host) !== 0) attributes['network.peer.address'] = upstream.host;
   }
-  return trace
-    .getTracer(TRACER_NAME)
-    .startSpan(method, { kind: SpanKind.CLIENT, attributes }, trace.setSpan(ROOT_CONTEXT, server));
+  return tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes }, trace.setSpan(ROOT_CONTEXT, server));
 }
 
 /** Status and error attributes, then end: a 5xx or an error marks the span failed. */
