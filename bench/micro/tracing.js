@@ -1,6 +1,8 @@
 // What trace context costs per transaction, on the built dist/: TxnTrace.begin (parse or start a trace,
 // and the server span when OpenTelemetry is on), writeFields (the traceparent/tracestate of one upstream
 // attempt) and end. Prints ns per transaction. Run: npm run build && node bench/micro/tracing.js
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { TxnTrace } from '../../dist/tracing/index.js';
 
 function bench(name, iterations, fn) {
@@ -42,6 +44,11 @@ bench('off (start_traces: false), no traceparent', N, () => transaction(off, und
 bench('trace started (the default), no traceparent', N, () => transaction(on, undefined, undefined));
 bench('client trace continued, with tracestate', N, () => transaction(on, traceparent, tracestate));
 bench('opentelemetry: true, no provider registered (no-op tracer)', N, () =>
+  transaction(otel, traceparent, tracestate),
+);
+// With the SDK registered (spans recorded, no exporter): what recording costs before export.
+trace.setGlobalTracerProvider(new BasicTracerProvider());
+bench('opentelemetry: true, SDK provider registered (no exporter)', N / 4, () =>
   transaction(otel, traceparent, tracestate),
 );
 if (sink === 0) console.log('');
