@@ -1205,7 +1205,7 @@ export class Transaction
       this.#resPending = pending;
       return false;
     }
-    this.#trace?.attemptEnded(status, reason);
+    this.#trace?.attemptEnded(status, status > 0 ? undefined : reason);
     // Backing off or connecting: no deadline runs meanwhile (a connect has its own timeout).
     if (!this.#finished && lease.connection === undefined) this.#session.setDeadline(0);
     return true;

@@ -192,3 +192,42 @@ test('opentelemetry on without a registered provider: trace context still propag
   expect(sent.traceId).toBe(TRACE);
   expect(sent.parentId).not.toBe(CLIENT_SPAN);
 });
+
+test('with a tracer provider: a retried request has one client span per attempt, each named upstream', async () => {
+  const exporter = registerProvider();
+  const busy = await echoBackend('busy', { status: 503 });
+  onTestFinished(() => busy.close());
+  const healthy = await echoBackend('healthy');
+  onTestFinished(() => healthy.close());
+  const junction = await startJunctionFromYaml(`
+tracing: { opentelemetry: true }
+routes: [{ cluster: app }]
+clusters:
+  app:
+    strategy: first-available
+    health: { passive: { consecutive_failures: 0 } }
+    retry: { attempts: 3, on: [503], backoff: { base: 0ms } }
+    backends: ["${busy.address}", "${healthy.address}"]
+`);
+  onTestFinished(() => junction.close());
+  expect((await request(junction.port)).status).toBe(200);
+  const spans = await waitFor(
+    () => (exporter.getFinishedSpans().length >= 3 ? exporter.getFinishedSpans() : undefined),
+    { what: 'three finished spans' },
+  );
+  const server = spans.find((span) => span.kind === SpanKind.SERVER)!;
+  const clients = spans.filter((span) => span.kind === SpanKind.CLIENT);
+  expect(clients).toHaveLength(2);
+  for (const client of clients) expect(parentOf(client)).toBe(server.spanContext().spanId);
+  const [first, second] = clients;
+  expect(first!.attributes['server.port']).toBe(busy.port);
+  expect(first!.status.code).toBe(SpanStatusCode.ERROR);
+  expect(first!.attributes['error.type']).toBe('503');
+  expect(second!.attributes['server.port']).toBe(healthy.port);
+  expect(second!.attributes['http.response.status_code']).toBe(200);
+  expect(server.status.code).toBe(SpanStatusCode.UNSET);
+  expect(sentUpstream(busy.requests[0]!.headers['traceparent']).parentId).toBe(first!.spanContext().spanId);
+  expect(sentUpstream(healthy.requests[0]!.headers['traceparent']).parentId).toBe(
+    second!.spanContext().spanId,
+  );
+});
