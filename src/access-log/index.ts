@@ -12,4 +12,4 @@ export type { AccessRecord } from './record.ts';
 export { formatJson, jsonString } from './json-line.ts';
 export { compileTemplate, TEMPLATE_NAMES } from './template.ts';
 export { flushAccessLogs, reopenAccessLogs } from './writer.ts';
-export { isWellFormedRequestId, newRequestId, traceIdOf } from './request-id.ts';
+export { isWellFormedRequestId, newRequestId } from './request-id.ts';

@@ -11,14 +11,3 @@ export function isWellFormedRequestId(value: string): boolean {
 export function newRequestId(): string {
   return randomUUID();
 }
-
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const ZERO_TRACE = '0'.repeat(32);
-
-/** The trace-id of a well-formed W3C `traceparent` value; null otherwise (or for the all-zero id). */
-export function traceIdOf(traceparent: string | undefined): string | null {
-  if (traceparent === undefined) return null;
-  const match = TRACEPARENT.exec(traceparent.trim());
-  if (match === null || match[1] === ZERO_TRACE || traceparent.startsWith('ff')) return null;
-  return match[1]!;
-}

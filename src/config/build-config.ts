@@ -281,6 +281,10 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     },
     accessLog: raw.access_log ?? false,
     requestId: { header: raw.request_id?.header ?? defaults.DEFAULT_REQUEST_ID_HEADER },
+    tracing: {
+      startTraces: raw.tracing?.start_traces ?? defaults.DEFAULT_START_TRACES,
+      openTelemetry: raw.tracing?.opentelemetry ?? false,
+    },
     admin:
       raw.admin === undefined
         ? undefined

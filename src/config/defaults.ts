@@ -155,3 +155,9 @@ export const DEFAULT_X_FORWARDED_HOST = true;
 
 /** The header that carries request IDs (`request_id.header`). */
 export const DEFAULT_REQUEST_ID_HEADER = 'X-Request-ID';
+
+/**
+ * `tracing.start_traces`: a request without a valid `traceparent` gets a new trace, so every access
+ * line has a trace_id and every upstream request a `traceparent` (as Envoy and Traefik do with tracing on).
+ */
+export const DEFAULT_START_TRACES = true;

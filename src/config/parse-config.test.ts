@@ -52,6 +52,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
   forwarded: { xForwardedFor: true, xForwardedProto: true, xForwardedHost: true },
   accessLog: false,
   requestId: { header: 'X-Request-ID' },
+  tracing: { startTraces: true, openTelemetry: false },
 };
 
 function parse(text: string): JunctionConfig {
@@ -295,4 +296,16 @@ clusters:
 `);
     expect(config.clusters.get('b')!.backends.map((backend) => backend.port)).toEqual([1, 2]);
   });
+});
+
+test('tracing: start_traces and opentelemetry, validated', () => {
+  const base = 'listeners: [{ port: 8080 }]\n';
+  expect(
+    parseConfigText(`${base}tracing: { start_traces: false, opentelemetry: true }`, 't').tracing,
+  ).toEqual({
+    startTraces: false,
+    openTelemetry: true,
+  });
+  expect(() => parseConfigText(`${base}tracing: { start_traces: sometimes }`, 't')).toThrow(/start_traces/);
+  expect(() => parseConfigText(`${base}tracing: { sample: 1 }`, 't')).toThrow(/sample/);
 });

@@ -206,6 +206,15 @@ const requestId = strictObject(
   'must be a mapping with a header',
 );
 
+/** `tracing`: whether traces start here, and OpenTelemetry spans. */
+const tracing = strictObject(
+  {
+    start_traces: optional(z.boolean()),
+    opentelemetry: optional(z.boolean()),
+  },
+  'must be a mapping with start_traces and/or opentelemetry',
+);
+
 function listener(options: SchemaOptions) {
   return strictObject(
     {
@@ -888,6 +897,7 @@ export function createConfigSchema(options: SchemaOptions) {
       forwarded: optional(forwarded),
       access_log: optional(accessLog(options.baseDir)),
       request_id: optional(requestId),
+      tracing: optional(tracing),
       admin: optional(admin(options)),
     },
     'must be a mapping with at least listeners',

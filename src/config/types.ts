@@ -112,6 +112,14 @@ export interface AccessLogConfig {
 /** An access log, or false: none here. */
 export type AccessLogSetting = AccessLogConfig | false;
 
+/** Trace context and spans (`tracing`); see docs/observability.md. */
+export interface TracingConfig {
+  /** Start a trace for a request that came without a valid `traceparent` (default true). */
+  readonly startTraces: boolean;
+  /** Record OpenTelemetry spans through the tracer provider the embedding program registered (default false). */
+  readonly openTelemetry: boolean;
+}
+
 /** The request ID field (`request_id`). */
 export interface RequestIdConfig {
   /** The header name, as written (default `X-Request-ID`). */
@@ -328,6 +336,8 @@ export interface JunctionConfig {
   /** The top-level access log; false when there is none (the default). */
   readonly accessLog?: AccessLogSetting | undefined;
   readonly requestId?: RequestIdConfig | undefined;
+  /** Trace context; absent means the defaults (traces started, no OpenTelemetry spans). */
+  readonly tracing?: TracingConfig | undefined;
   /** The admin API; undefined when the config has no `admin:` section. */
   readonly admin?: AdminConfig | undefined;
 }

@@ -2,6 +2,7 @@
  * log: the process logger (pino, JSON lines on stdout) and component child loggers.
  * Components log through `logger.child({ component })`; the hot path logs only on errors. An expected
  * failure (a typed JunctionError, a peer's socket error) is logged with failureFields(): codes, no stack.
+ * Failures that repeat while a backend is down go through a RepeatLimiter (one line per key per 10 s).
  */
 import { pino, type Logger } from 'pino';
 
@@ -41,3 +42,4 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+export { RepeatLimiter, REPEAT_WINDOW_MS } from './repeat-limiter.ts';

@@ -3,7 +3,7 @@ import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, Connector, PoolOptions, UpstreamConnection } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
-import { silentLogger, type Logger } from '../log/index.ts';
+import { RepeatLimiter, silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
 import {
@@ -84,6 +84,8 @@ export class Router {
   readonly #log: Logger;
   /** Hears every attempt's end, new connection and retry (metrics); null: nobody listens. */
   observer: AttemptObserver | null = null;
+  /** Warnings of failed requests, one line per cluster and code per 10 s while a backend stays down. */
+  readonly failureLog = new RepeatLimiter();
 
   constructor(
     connector: RouterConnector,
@@ -428,7 +430,9 @@ export class Router {
   ): void {
     const failedStatus = code === undefined && lease.cluster.config.retry.onStatuses.has(status);
     if ((code === undefined && !failedStatus) || code === 'JCT_ERR_CLIENT_ABORTED') return;
-    this.#log.warn(
+    this.failureLog.warn(
+      this.#log,
+      `retries|${lease.cluster.name}|${code ?? status}`,
       {
         cluster: lease.cluster.name,
         upstream: upstream.id,

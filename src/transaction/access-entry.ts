@@ -2,15 +2,10 @@
  * The end of a transaction as the access log sees it: which log applies (route, listener, top level),
  * and the record, built only when the line is kept. Request IDs are decided here too, at the start.
  */
-import {
-  accessLogFor,
-  isWellFormedRequestId,
-  newRequestId,
-  traceIdOf,
-  type AccessRecord,
-} from '../access-log/index.ts';
+import { accessLogFor, isWellFormedRequestId, newRequestId, type AccessRecord } from '../access-log/index.ts';
 import type { RequestHead } from '../codec/types.ts';
 import type { RouteConfig } from '../config/types.ts';
+import { parseTraceparent } from '../tracing/index.ts';
 import type { TunnelReport } from '../tunnel/index.ts';
 import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
@@ -33,6 +28,11 @@ export interface TxnEnd {
   readonly readMark: number;
   readonly writeMark: number;
   readonly tunnel: TunnelReport | undefined;
+  /**
+   * The trace the transaction was part of (continued or started); null for none. Omitted by an answer
+   * Junction gives itself before any transaction (a redirect): the client's traceparent's, if valid.
+   */
+  readonly traceId?: string | null;
 }
 
 /**
@@ -89,7 +89,10 @@ function accessRecord(
     upstream: end.upstream ?? null,
     attempts: end.attempts,
     errorCode,
-    traceId: traceIdOf(field(head, 'traceparent')),
+    traceId:
+      end.traceId !== undefined
+        ? end.traceId
+        : (parseTraceparent(field(head, 'traceparent'))?.traceId ?? null),
     userAgent: field(head, 'user-agent') ?? null,
     referer: field(head, 'referer') ?? null,
     tlsVersion: tls === null ? null : tls.protocol,

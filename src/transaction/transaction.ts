@@ -40,6 +40,8 @@ import { Tunnel, type TunnelReport } from '../tunnel/index.ts';
 import { TunnelLink, hasUpgradeField, logTunnelEnd, upgradeDecision } from './upgrade.ts';
 import { withHsts } from './hsts.ts';
 import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
+import { beginTrace } from './trace-entry.ts';
+import type { TxnTrace } from '../tracing/index.ts';
 import {
   BodyLimitSink,
   ChainFeedSink,
@@ -177,6 +179,8 @@ export class Transaction
   readonly requestId: string;
   /** The request ID field to add to a response: [name, value]. */
   readonly #requestIdField: readonly string[];
+  /** The trace this transaction is part of; null when none came in and none is started here. */
+  readonly #trace: TxnTrace | null;
   // For the access line: the status and error code the transaction ended with, and its timings.
   #status = 0;
   #errorCode: ErrorCode | undefined = undefined;
@@ -195,6 +199,7 @@ export class Transaction
     const idHeader = snapshot.config.requestId?.header ?? 'X-Request-ID';
     this.requestId = assignRequestId(head, session, idHeader);
     this.#requestIdField = [idHeader, this.requestId];
+    this.#trace = beginTrace(head, session, snapshot);
     const hooks = snapshot.hooks;
     this.#hooks = hooks === null ? null : new TxnHooks(this, hooks.global, snapshot.config.timeouts);
   }
@@ -570,6 +575,7 @@ export class Transaction
         this.#reqChain = new TransformChain(transforms, new RequestTransformSink(this));
       }
     }
+    this.#trace?.writeFields(head.headers, head.method, this.#lease?.upstream);
     channel.cork();
     channel.write(
       serializeUpstreamRequestHead(head, {
@@ -627,7 +633,12 @@ export class Transaction
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
     // The cause's code (refused, TLS…) leads; JCT_ERR_NO_UPSTREAM stays in outerCode. No stack: expected.
-    this.#session.log.warn({ ...failureFields(error), cluster: this.cluster?.name }, error.message);
+    const fields = { ...failureFields(error), cluster: this.cluster?.name };
+    const key = `acquire|${fields.cluster ?? ''}|${fields.code ?? ''}|${fields.errno ?? ''}`;
+    // A dead backend fails every request alike: repeats are counted, not written (see RepeatLimiter).
+    if (fields.err === undefined)
+      this.snapshot.router.failureLog.warn(this.#session.log, key, fields, error.message);
+    else this.#session.log.warn(fields, error.message);
     this.#respondLocal(error.status ?? 503, error.code, 'no upstream could be reached\n');
   }
 
@@ -1194,6 +1205,7 @@ export class Transaction
       this.#resPending = pending;
       return false;
     }
+    this.#trace?.attemptEnded(status, status > 0 ? undefined : reason);
     // Backing off or connecting: no deadline runs meanwhile (a connect has its own timeout).
     if (!this.#finished && lease.connection === undefined) this.#session.setDeadline(0);
     return true;
@@ -1234,7 +1246,9 @@ export class Transaction
       readMark: this.#readMark,
       writeMark: this.#writeMark,
       tunnel: this.#tunnelReport,
+      traceId: this.#trace?.traceId ?? null,
     });
+    this.#trace?.end(this.#status, this.#errorCode, this.route?.name);
     this.#closeHooks();
   }
 
@@ -1283,6 +1297,7 @@ export class Transaction
     if (lease === undefined) return;
     this.#lease = undefined;
     this.#channel = undefined;
+    this.#trace?.attemptEnded(status, errorCode);
     this.snapshot.router.release(lease, reusable, {
       status,
       errorCode,

@@ -155,3 +155,22 @@ clusters:
   const line = logs.lines.find((l) => l['code'] === 'JCT_ERR_HOOK_FAILED');
   expect(JSON.stringify(line)).toMatch(/"stack"/);
 });
+
+test('a dead backend does not flood the log: repeats of a cluster and code are counted, not written', async () => {
+  const port = await closedPort();
+  const logs = capturedLogs('info');
+  const junction = await proxy(
+    `
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["127.0.0.1:${port}"], retry: { attempts: 1 } }
+`,
+    { logger: logs.logger },
+  );
+  for (let i = 0; i < 20; i++) expect((await request(junction.port)).status).toBe(503);
+  // Passive health may say once that it kept its last backend; the request failures are the flood.
+  const lines = warnings(logs.lines).filter((line) => line.msg.includes('could be reached'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({ code: 'JCT_ERR_CONNECT_REFUSED', cluster: 'app' });
+  expectNoStack(logs.lines);
+});
