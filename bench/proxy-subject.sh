@@ -8,11 +8,14 @@
 # RULES (optional) is a number N: N top-level rules run per request, each a `with:` on the path whose
 # one case (prefix /rule-<i>/) sets a request field. A request outside /rule-*/ fires none of them:
 # it measures what evaluating N rules costs.
+# OBSERVE (optional) set to 1 turns on what an operator runs in production: a JSON access log to a file
+# (removed on exit) and the admin API, whose metrics count every request.
 set -euo pipefail
 : "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 config="$(mktemp "${TMPDIR:-/tmp}/junction-subject.XXXXXX.yaml")"
-trap 'rm -f "$config"' EXIT
+access_log="${config%.yaml}.access.log"
+trap 'rm -f "$config" "$access_log"' EXIT
 cat >"$config" <<YAML
 listeners:
   - address: 127.0.0.1
@@ -27,6 +30,9 @@ clusters:
 timeouts:
   shutdown_grace: 2s
 YAML
+if [[ "${OBSERVE:-}" == 1 ]]; then
+  printf 'access_log: { path: "%s" }\nadmin: { address: 127.0.0.1, port: 0 }\n' "$access_log" >>"$config"
+fi
 if [[ -n "${HOOKS:-}" ]]; then
   printf 'plugins:\n  - { module: "%s", config: { mode: %s } }\n' "$here/plugins/five-hooks.js" "$HOOKS" >>"$config"
 fi
@@ -54,5 +60,5 @@ export JUNCTION_LOG_LEVEL="${JUNCTION_LOG_LEVEL:-warn}"
 # Not exec: the trap must remove the config file. Forward SIGTERM/SIGINT to Junction and wait.
 node ${NODE_OPTIONS_EXTRA:-} "$here/../bin/junction.js" run -c "$config" &
 pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; rm -f "$config"; exit 0' TERM INT
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; rm -f "$config" "$access_log"; exit 0' TERM INT
 wait "$pid"
