@@ -8,8 +8,8 @@
 # RULES (optional) is a number N: N top-level rules run per request, each a `with:` on the path whose
 # one case (prefix /rule-<i>/) sets a request field. A request outside /rule-*/ fires none of them:
 # it measures what evaluating N rules costs.
-# OBSERVE (optional) set to 1 turns on what an operator runs in production: a JSON access log to a file
-# (removed on exit) and the admin API, whose metrics count every request.
+# OBSERVE (optional): `log` adds a JSON access log to a file (removed on exit), `metrics` the admin API
+# (whose metrics count every request), `1` both: what an operator runs in production.
 set -euo pipefail
 : "${PORT:?set PORT}" "${BACKEND_PORT:?set BACKEND_PORT}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,9 +30,17 @@ clusters:
 timeouts:
   shutdown_grace: 2s
 YAML
-if [[ "${OBSERVE:-}" == 1 ]]; then
-  printf 'access_log: { path: "%s" }\nadmin: { address: 127.0.0.1, port: 0 }\n' "$access_log" >>"$config"
-fi
+case "${OBSERVE:-}" in
+  '') ;;
+  log | metrics | 1)
+    if [[ "$OBSERVE" != metrics ]]; then printf 'access_log: { path: "%s" }\n' "$access_log" >>"$config"; fi
+    if [[ "$OBSERVE" != log ]]; then printf 'admin: { address: 127.0.0.1, port: 0 }\n' >>"$config"; fi
+    ;;
+  *)
+    echo "OBSERVE must be log, metrics or 1, got '$OBSERVE'" >&2
+    exit 2
+    ;;
+esac
 if [[ -n "${HOOKS:-}" ]]; then
   printf 'plugins:\n  - { module: "%s", config: { mode: %s } }\n' "$here/plugins/five-hooks.js" "$HOOKS" >>"$config"
 fi
