@@ -4,11 +4,12 @@
 // (process.cpuUsage over the measured window), so the load generator's own CPU is not counted.
 // Run: npm run build && node bench/access-log.js [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
 import { fork } from 'node:child_process';
-import { createServer } from 'node:http';
-import { connect } from 'node:net';
+import { loadChild, startBackend } from './support/keep-alive-load.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const BODY_LENGTH = 256;
 
 if (process.argv[2] === '--serve') {
   const { loadConfigText } = await import('../dist/config/index.js');
@@ -31,14 +32,8 @@ if (process.argv[2] === '--serve') {
   const connections = Number(process.argv[3] ?? 32);
   const rounds = Number(process.argv[4] ?? 2);
   const dir = mkdtempSync(join(tmpdir(), 'junction-bench-'));
-  const body = Buffer.alloc(256, 'x');
-  const backend = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  });
-  backend.keepAliveTimeout = 60_000;
-  await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  const backendAddress = `127.0.0.1:${backend.address().port}`;
+  const backend = await startBackend(BODY_LENGTH);
+  const backendAddress = backend.address;
   const modes = {
     off: '',
     json: `access_log: { path: ${join(dir, 'access.json.log')} }`,
@@ -62,48 +57,12 @@ if (process.argv[2] === '--serve') {
   }
   rmSync(dir, { recursive: true, force: true });
   backend.close();
-  backend.closeAllConnections();
 
   async function measure(accessLogYaml) {
     const child = fork(new URL(import.meta.url).pathname, ['--serve', backendAddress, accessLogYaml]);
-    const next = () => new Promise((resolve) => child.once('message', resolve));
-    const { port } = await next();
-    let completed = 0;
-    let stopped = false;
-    const request = Buffer.from('GET /bench?x=1 HTTP/1.1\r\nHost: bench.test\r\nUser-Agent: bench\r\n\r\n');
-    const sockets = [];
-    for (let i = 0; i < connections; i++) {
-      const socket = connect(port, '127.0.0.1');
-      sockets.push(socket);
-      let pending = Buffer.alloc(0);
-      socket.on('data', (chunk) => {
-        // One request in flight per connection: a response ends with the 256-byte body.
-        pending = Buffer.concat([pending, chunk]);
-        const headEnd = pending.indexOf('\r\n\r\n');
-        if (headEnd >= 0 && pending.length >= headEnd + 4 + body.length) {
-          pending = pending.subarray(headEnd + 4 + body.length);
-          completed++;
-          if (!stopped) socket.write(request);
-        }
-      });
-      socket.on('error', () => undefined); // the round's end destroys the sockets
-      socket.on('connect', () => socket.write(request));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
-    child.send('cpu');
-    const before = (await next()).cpu;
-    const startCount = completed;
-    const startTime = process.hrtime.bigint();
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    child.send('cpu');
-    const after = (await next()).cpu;
-    const requests = completed - startCount;
-    const elapsed = Number(process.hrtime.bigint() - startTime) / 1e9;
-    stopped = true;
-    for (const socket of sockets) socket.destroy();
+    const result = await loadChild(child, { connections, seconds, bodyLength: BODY_LENGTH });
     child.send('stop');
     await new Promise((resolve) => child.once('exit', resolve));
-    const cpuUs = after.user - before.user + (after.system - before.system);
-    return { rps: requests / elapsed, cpuUsPerRequest: cpuUs / requests };
+    return result;
   }
 }
