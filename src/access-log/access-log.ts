@@ -11,9 +11,12 @@ export class AccessLog {
   readonly #format: (record: AccessRecord) => string;
   readonly #writer: AccessLogWriter;
   readonly #filtered: boolean;
+  /** JSON lines are ASCII (json-line.ts); a template's may not be. */
+  readonly #ascii: boolean;
 
   constructor(config: AccessLogConfig, log: Logger) {
     this.#config = config;
+    this.#ascii = config.format === 'json';
     if (config.format === 'json') this.#format = formatJson;
     else {
       const compiled = compileTemplate(config.format);
@@ -36,7 +39,7 @@ export class AccessLog {
   }
 
   write(record: AccessRecord): void {
-    this.#writer.writeLine(this.#format(record));
+    this.#writer.writeLine(this.#format(record), this.#ascii);
   }
 }
 

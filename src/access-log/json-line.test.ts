@@ -44,6 +44,8 @@ test.each([
   expect(JSON.parse(text)).toBe(value);
   // eslint-disable-next-line no-control-regex
   expect(text).not.toMatch(/[\u0000-\u001f]/);
+  // ASCII only: the writer copies lines byte for byte.
+  expect(text).toMatch(/^[\u0020-\u007e]*$/);
 });
 
 test('a plain string is quoted as is (no JSON.stringify)', () => {

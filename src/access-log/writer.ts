@@ -1,7 +1,9 @@
 /**
  * Access-log destinations: stdout, stderr or a file, written asynchronously in batches (at most one
- * fs.write per 10 ms while lines keep coming) through a bounded buffer. A failure (a full disk, a removed
- * directory) is logged once, lines are dropped meanwhile, and traffic never waits on the log.
+ * write per 10 ms while lines keep coming) through a bounded buffer. Lines are copied into a byte
+ * buffer as they come (ASCII lines byte for byte, others as UTF-8), so a batch is written as it lies,
+ * with no joining or encoding at flush time. A failure (a full disk, a removed directory) is logged
+ * once, lines are dropped meanwhile, and traffic never waits on the log.
  * Files are shared by path across configs and reopened on reload (logrotate's `postrotate` HUP).
  */
 import { close, open, write } from 'node:fs';
@@ -9,10 +11,23 @@ import type { Logger } from '../log/index.ts';
 
 /** Lines waiting past this are dropped (and counted) rather than held in memory. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
-/** How long lines gather before they are written (at most one write per interval while busy). */
-const FLUSH_DELAY_MS = 10;
+/**
+ * How long lines gather before they are written: at most one write per interval while busy, unless
+ * FLUSH_BYTES gathered first (nginx's `access_log ... buffer= flush=`). Each write costs a thread-pool
+ * round trip and a syscall whatever its size: measured beside the proxy, writing every 10 ms instead
+ * cost about 6 % more CPU per request than every 100 ms at 5,000 requests a second.
+ */
+const FLUSH_DELAY_MS = 100;
+const FLUSH_BYTES = 256 * 1024;
 /** After a failed open, the next attempt waits this long (or for a reload). */
 const RETRY_OPEN_MS = 5000;
+/**
+ * Lines gather in buffers sized to what the last batch held (between these bounds, a longer line
+ * getting one of its own size), so a quiet log does not allocate a large buffer for every line.
+ */
+const MIN_CHUNK_BYTES = 4 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 
 export class AccessLogWriter {
   readonly path: string;
@@ -20,10 +35,17 @@ export class AccessLogWriter {
   #fd: number | null;
   readonly #stream: NodeJS.WriteStream | null;
   #opening = false;
-  #pending: string[] = [];
+  /** Full buffers waiting, then the one being filled (`#chunk`, `#chunkUsed` bytes of it). */
+  #full: Buffer[] = [];
+  #chunk: Buffer | null = null;
+  #chunkUsed = 0;
+  #nextChunkBytes = MIN_CHUNK_BYTES;
   #pendingBytes = 0;
+  #pendingLines = 0;
   #writing = false;
-  #scheduled = false;
+  /** The pending flush, and whether it was scheduled at once (FLUSH_BYTES gathered). */
+  #timer: NodeJS.Timeout | null = null;
+  #timerUrgent = false;
   /** A failure was logged; cleared by the next successful write. */
   #failing = false;
   #retryAt = 0;
@@ -42,19 +64,70 @@ export class AccessLogWriter {
     return this.path !== 'stdout' && this.path !== 'stderr';
   }
 
-  /** Queues one line (newline added). Never throws, never blocks. */
-  writeLine(line: string): void {
+  get #hasPending(): boolean {
+    return this.#pendingLines > 0;
+  }
+
+  /**
+   * Queues one line (newline added). `ascii` promises the line has no character past 0x7f, so it is
+   * copied byte for byte (the JSON format's lines). Never throws, never blocks.
+   */
+  writeLine(line: string, ascii = false): void {
     if (this.#pendingBytes > MAX_PENDING_BYTES) {
       this.dropped++;
       return;
     }
-    this.#pending.push(line + '\n');
-    this.#pendingBytes += line.length + 1;
-    if (!this.#scheduled && !this.#writing) {
-      this.#scheduled = true;
-      // A short delay gathers many lines into one write: the syscall, not the line, is the cost.
-      setTimeout(this.#flush, FLUSH_DELAY_MS);
+    const most = (ascii ? line.length : line.length * 3) + 1;
+    let chunk = this.#chunk;
+    if (chunk === null || chunk.length - this.#chunkUsed < most) {
+      if (chunk !== null) {
+        this.#full.push(chunk.subarray(0, this.#chunkUsed));
+        this.#nextChunkBytes = Math.min(MAX_CHUNK_BYTES, chunk.length * 2);
+      }
+      chunk = Buffer.allocUnsafe(Math.max(this.#nextChunkBytes, most));
+      this.#chunk = chunk;
+      this.#chunkUsed = 0;
     }
+    let used = this.#chunkUsed;
+    used += chunk.write(line, used, ascii ? 'latin1' : 'utf8');
+    chunk[used++] = NEWLINE;
+    this.#pendingBytes += used - this.#chunkUsed;
+    this.#chunkUsed = used;
+    this.#pendingLines++;
+    this.#schedule();
+  }
+
+  /** Arms the next flush; while a write is under way, its end does (#afterWrite). */
+  #schedule(): void {
+    if (this.#writing) return;
+    const urgent = this.#pendingBytes >= FLUSH_BYTES || this.#waiters.length > 0;
+    if (this.#timer !== null) {
+      if (!urgent || this.#timerUrgent) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerUrgent = urgent;
+    this.#timer = setTimeout(this.#flush, urgent ? 0 : FLUSH_DELAY_MS);
+    // A log must not keep the process alive on its own; shutdown flushes what is left.
+    this.#timer.unref();
+  }
+
+  /** Takes what is queued: one buffer, or several joined. */
+  #takePending(): Buffer {
+    const last = this.#chunk === null ? null : this.#chunk.subarray(0, this.#chunkUsed);
+    const parts = this.#full;
+    // The buffer being filled goes out as it is; the next line starts a new one.
+    this.#chunk = null;
+    this.#chunkUsed = 0;
+    this.#full = [];
+    this.#pendingBytes = 0;
+    this.#pendingLines = 0;
+    if (last !== null && last.length > 0) parts.push(last);
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.#nextChunkBytes = Math.min(
+      MAX_CHUNK_BYTES,
+      Math.max(MIN_CHUNK_BYTES, data.length + (data.length >> 2)),
+    );
+    return data;
   }
 
   /** Closes the file and opens it again (by path) before the next write: for log rotation. */
@@ -70,8 +143,11 @@ export class AccessLogWriter {
 
   /** Resolves once what was queued so far is written (or dropped). */
   flushed(): Promise<void> {
-    if (this.#pending.length === 0 && !this.#writing) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    if (!this.#hasPending && !this.#writing) return Promise.resolve();
+    const written = new Promise<void>((resolve) => this.#waiters.push(resolve));
+    // Someone waits (a shutdown, a test): the interval would only delay them.
+    this.#schedule();
+    return written;
   }
 
   #closeFd(): void {
@@ -81,8 +157,9 @@ export class AccessLogWriter {
   }
 
   readonly #flush = (): void => {
-    this.#scheduled = false;
-    if (this.#writing || this.#opening || this.#pending.length === 0) {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#writing || this.#opening || !this.#hasPending) {
       this.#settle();
       return;
     }
@@ -105,21 +182,19 @@ export class AccessLogWriter {
       });
       return;
     }
-    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const data = this.#takePending();
     this.#writing = true;
     const stream = this.#stream;
     if (stream !== null) {
       // stdout and stderr may be non-blocking pipes: their streams handle EAGAIN and partial writes.
-      stream.write(text, (error) => {
+      stream.write(data, (error) => {
         this.#writing = false;
         if (error != null) this.#fail(error);
         this.#afterWrite();
       });
       return;
     }
-    this.#writeAll(this.#fd, Buffer.from(text));
+    this.#writeAll(this.#fd, data);
   };
 
   #writeAll(fd: number, data: Buffer): void {
@@ -153,21 +228,18 @@ export class AccessLogWriter {
       this.#reopenWanted = false;
       this.#closeFd();
     }
-    if (this.#pending.length > 0 && !this.#scheduled) {
-      this.#scheduled = true;
-      setTimeout(this.#flush, FLUSH_DELAY_MS);
-    } else this.#settle();
+    if (this.#hasPending) this.#schedule();
+    else this.#settle();
   }
 
   #drop(): void {
-    this.dropped += this.#pending.length;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.dropped += this.#pendingLines;
+    this.#takePending();
     this.#settle();
   }
 
   #settle(): void {
-    if (this.#pending.length > 0 || this.#writing) return;
+    if (this.#hasPending || this.#writing) return;
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
 
