@@ -13,8 +13,10 @@ export interface TextSink {
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
 /** Signals Junction does not use yet: logged and ignored rather than left to end the process silently. */
 export type IgnoredSignal = 'SIGUSR2';
-/** Shutdown signals; SIGHUP: re-read the config file; ignored ones. */
-export type ProcessSignal = ShutdownSignal | 'SIGHUP' | IgnoredSignal;
+/** nginx's convention: reopen the access log files (after logrotate moved them). */
+export type ReopenSignal = 'SIGUSR1';
+/** Shutdown signals; SIGHUP: re-read the config file; SIGUSR1: reopen logs; ignored ones. */
+export type ProcessSignal = ShutdownSignal | 'SIGHUP' | ReopenSignal | IgnoredSignal;
 
 /** Where signals arrive: `process` in production, an EventEmitter in tests. */
 export interface SignalSource {
@@ -26,6 +28,8 @@ export interface SignalSource {
 export interface RunningServer {
   readonly listeners: readonly { readonly name: string; readonly address: string; readonly port: number }[];
   close(graceMs?: number): Promise<void>;
+  /** Reopens the access log files by path (SIGUSR1). */
+  reopenLogs?(): void;
 }
 
 export type StartJunction = (config: JunctionConfig, options: { logger: Logger }) => Promise<RunningServer>;

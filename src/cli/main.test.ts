@@ -20,6 +20,8 @@ interface FakeProcess {
   readonly started: JunctionConfig[];
   /** grace values close() was called with. */
   readonly closes: (number | undefined)[];
+  /** How many times reopenLogs() was called. */
+  readonly reopens: () => number;
 }
 
 /** A process for main(): captured output, an emitter for signals, and a fake server. */
@@ -32,6 +34,7 @@ function fakeProcess(
   const exits: number[] = [];
   const started: JunctionConfig[] = [];
   const closes: (number | undefined)[] = [];
+  let reopens = 0;
   const context: CliContext = {
     stdout: { write: (text) => (stdout += text) },
     stderr: { write: (text) => (stderr += text) },
@@ -51,11 +54,23 @@ function fakeProcess(
           closes.push(graceMs);
           return options.closeHangs === true ? new Promise(() => undefined) : Promise.resolve();
         },
+        reopenLogs: () => {
+          reopens++;
+        },
       };
       return Promise.resolve(server);
     },
   };
-  return { context, stdout: () => stdout, stderr: () => stderr, signals, exits, started, closes };
+  return {
+    context,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    signals,
+    exits,
+    started,
+    closes,
+    reopens: () => reopens,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-cli-unit-'));
@@ -218,6 +233,20 @@ describe('junction run', () => {
     expect(await exit).toBe(0);
     expect(p.closes).toEqual([1500]);
     expect(p.exits).toEqual([]);
+  });
+
+  test('SIGUSR1 reopens the access logs (and never opens the inspector), from start to exit', async () => {
+    const p = fakeProcess();
+    const exit = main(['run', '-c', GOOD], p.context);
+    await until(() => p.signals.listenerCount('SIGTERM') === 1);
+    expect(p.signals.listenerCount('SIGUSR1')).toBe(1);
+    p.signals.emit('SIGUSR1', 'SIGUSR1');
+    p.signals.emit('SIGUSR1', 'SIGUSR1');
+    expect(p.reopens()).toBe(2);
+    expect(p.closes).toEqual([]);
+    p.signals.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(0);
+    expect(p.signals.listenerCount('SIGUSR1')).toBe(0);
   });
 
   test('SIGUSR2 is logged and ignored, from start to exit', async () => {

@@ -2,8 +2,9 @@
  * `junction run`: start Junction on a validated config and own the process lifecycle. The first
  * SIGTERM, SIGINT or SIGQUIT closes gracefully (within timeouts.shutdown_grace); a second one exits at
  * once, for the operator whose clients will not finish. SIGHUP re-reads the config file
- * (live-config.ts). SIGUSR2, whose default action would end the process without a word, is logged and
- * ignored. SIGUSR1 stays Node's (it opens the inspector).
+ * (live-config.ts). SIGUSR1 reopens the access log files (nginx's convention; it no longer opens
+ * Node's inspector: use --inspect for that). SIGUSR2, whose default action would end the process
+ * without a word, is logged and ignored.
  */
 import { locateConfigKey, type JunctionConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
@@ -104,6 +105,15 @@ export async function runJunction(
     logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
+  // From the start too: before the server runs there is nothing to reopen, but the default action
+  // (opening the inspector) must not happen either.
+  const reopen: { server: RunningServer | undefined } = { server: undefined };
+  const onReopen = (): void => {
+    if (reopen.server?.reopenLogs === undefined) return;
+    logger.info({ signal: 'SIGUSR1' }, 'reopening the access log files');
+    reopen.server.reopenLogs();
+  };
+  context.signals.on('SIGUSR1', onReopen);
   // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
   // on once it serves, rather than left to the default action, which would end the process at once.
   const onEarlyShutdown = (signal: ShutdownSignal): void => {
@@ -117,8 +127,11 @@ export async function runJunction(
   };
   for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
-    return await startAndServe(config, context, hooks, logger, early);
+    return await startAndServe(config, context, hooks, logger, early, (server) => {
+      reopen.server = server;
+    });
   } finally {
+    context.signals.off('SIGUSR1', onReopen);
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
     early.release();
   }
@@ -136,6 +149,7 @@ async function startAndServe(
   hooks: RunHooks,
   logger: Logger,
   earlyShutdown: EarlySignal,
+  onStarted: (server: RunningServer) => void,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
@@ -157,6 +171,7 @@ async function startAndServe(
     );
     return 1;
   }
+  onStarted(server);
   let live: LiveConfig | undefined;
   if (isReloadable(server)) {
     try {

@@ -219,6 +219,8 @@ export interface JunctionServer {
   removeCertificate(listener: string, id: string): void;
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
+  /** Closes the access log files and opens them again by path (logrotate's SIGUSR1); reloads do it too. */
+  reopenLogs(): void;
 }
 
 /** What watch() attaches: it hears transactions end and upstream attempts settle. */
@@ -785,6 +787,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
       this.#retirement.sweep(inUse, new Set(upstreamsOf(this.#snapshot).map((u) => u.pool)));
     }
   };
+
+  reopenLogs(): void {
+    reopenAccessLogs();
+  }
 
   close(graceMs: number = this.#config.timeouts.shutdownGraceMs): Promise<void> {
     this.#closing ??= this.#shutdown(graceMs);

@@ -13,6 +13,7 @@ import { RawClient, rawRequest, request } from '../support/clients.ts';
 import { createTestCa } from '../support/certs.ts';
 import { capturedLogs } from '../support/logs.ts';
 import { httpsGet } from '../support/tls-clients.ts';
+import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { closed, nextMessages, openWebSocket, wsBackend } from '../support/websocket.ts';
@@ -346,6 +347,39 @@ clusters:
   await reload(junction, yaml);
   expect((await request(junction.port)).status).toBe(200);
   await linesOf(log, 1);
+});
+
+test('SIGUSR1 to `junction run` reopens the log file (logrotate, as with nginx), without the inspector', async () => {
+  const dir = tempDir();
+  const log = join(dir, 'access.log');
+  const backend = await echo();
+  const file = await tempConfigFile(
+    'usr1.yaml',
+    `
+listeners: [{ name: web, address: 127.0.0.1, port: 0 }]
+access_log: { path: ${log} }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`,
+  );
+  const junction = await spawnJunction(file);
+  onTestFinished(() => {
+    junction.child.kill('SIGKILL');
+  });
+  expect((await request(junction.port)).status).toBe(200);
+  await linesOf(log, 1);
+  renameSync(log, `${log}.1`);
+  junction.child.kill('SIGUSR1');
+  await waitFor(() => junction.output().includes('reopening the access log files'), {
+    what: 'the reopen logged',
+  });
+  expect((await request(junction.port)).status).toBe(200);
+  await linesOf(log, 1);
+  expect(jsonLines(`${log}.1`)).toHaveLength(1);
+  expect(junction.output()).not.toContain('Debugger listening');
+  junction.child.kill('SIGTERM');
+  expect((await junction.exited).code).toBe(0);
 });
 
 test('answers before any route (400, 431, a redirect to HTTPS) are logged and carry a request ID', async () => {
