@@ -16,6 +16,7 @@ function backend(
     counters,
     up: true,
     ejected: false,
+    ejections: 2,
     onTrial: false,
     draining: false,
     checked: false,
@@ -80,7 +81,16 @@ describe('JunctionMetrics', () => {
           accepted: 10,
           droppedFromQueue: 3,
           refusedPerClient: 4,
-          tls: { inProgress: 1, completed: 7, failed: 2, timedOut: 1 },
+          tls: {
+            inProgress: 1,
+            completed: 7,
+            failed: 2,
+            timedOut: 1,
+            completedByVersion: new Map([
+              ['TLSv1.3', 6],
+              ['TLSv1.2', 1],
+            ]),
+          },
         },
       ],
       clusters: [{ name: 'api', counters: {}, requests: 20, retries: 2, retriesRefused: 1 }],
@@ -101,6 +111,9 @@ describe('JunctionMetrics', () => {
     ).toBe(4);
     expect(value(text, 'junction_tls_handshakes_total{listener="main",result="completed"}')).toBe(7);
     expect(value(text, 'junction_tls_handshakes_total{listener="main",result="timeout"}')).toBe(1);
+    expect(value(text, 'junction_tls_handshake_versions_total{listener="main",version="TLSv1.3"}')).toBe(6);
+    expect(value(text, 'junction_tls_handshake_versions_total{listener="main",version="TLSv1.2"}')).toBe(1);
+    expect(value(text, 'junction_backend_ejections_total{cluster="api",backend="b1"}')).toBe(2);
     expect(value(text, 'junction_cluster_requests_total{cluster="api"}')).toBe(20);
     expect(value(text, 'junction_cluster_retries_refused_total{cluster="api"}')).toBe(1);
     expect(value(text, 'junction_backend_up{cluster="api",backend="b1"}')).toBe(1);

@@ -88,6 +88,20 @@ const LISTENER_METRICS: readonly ServerMetric[] = [
       }
     },
   },
+  {
+    name: 'junction_tls_handshake_versions_total',
+    help: 'Completed TLS handshakes on an HTTPS listener by negotiated protocol version (TLSv1.3, TLSv1.2).',
+    type: 'counter',
+    labels: ['listener', 'version'],
+    read: (o, emit) => {
+      for (const l of o.listeners) {
+        if (l.tls === undefined) continue;
+        for (const [version, count] of l.tls.completedByVersion) {
+          emit({ listener: l.name, version }, count, l.counters);
+        }
+      }
+    },
+  },
 ];
 
 const CLUSTER_METRICS: readonly ServerMetric[] = [
@@ -198,6 +212,11 @@ const BACKEND_METRICS: readonly ServerMetric[] = [
       for (const b of o.backends) emit({ cluster: b.cluster, backend: b.id }, b.inFlight);
     },
   },
+  backendCounter(
+    'junction_backend_ejections_total',
+    'Times passive health ejected the backend (outlier detection), in all.',
+    (b) => [b.ejections, b.counters],
+  ),
   backendCounter('junction_backend_attempts_total', 'Attempts to the backend that finished.', (b) => [
     b.attempts,
     b.counters,

@@ -108,6 +108,7 @@ describe('passive health', () => {
     readmitExpired([u], 7000);
     recordOutcome(u, refused, 7000, settings);
     expect(u.ejectedUntil).toBe(11_000); // capped at 4000
+    expect(u.ejectionsTotal).toBe(4);
   });
 
   test('a successful trial restores the upstream and resets the backoff', () => {
@@ -117,6 +118,8 @@ describe('passive health', () => {
     expect(recordOutcome(u, ok, 1000, settings)).toBe('restored');
     expect(u.isUp).toBe(true);
     expect(u.ejections).toBe(0);
+    // The metrics' total is never reset.
+    expect(u.ejectionsTotal).toBe(1);
     expect(u.onTrial).toBe(false);
   });
 });

@@ -229,6 +229,7 @@ function rateReached(window: FailureWindow, settings: PassiveHealthSettings): bo
 function eject(upstream: UpstreamState, now: number, settings: PassiveHealthSettings, reason: string): void {
   const backoff = Math.min(settings.ejectionMs * 2 ** upstream.ejections, settings.maxEjectionMs);
   upstream.ejections++;
+  upstream.ejectionsTotal++;
   upstream.passiveDown = true;
   upstream.onTrial = false;
   upstream.spared = '';

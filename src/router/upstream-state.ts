@@ -35,6 +35,8 @@ export class UpstreamState implements Upstream {
 
   /** Passive health: how many times in a row it was ejected, until when, and whether it is on trial. */
   ejections = 0;
+  /** Ejections in all (never reset), for metrics. */
+  ejectionsTotal = 0;
   ejectedUntil = 0;
   onTrial = false;
   /** On trial with its trial request out: no other request may pick it until that one decides. */

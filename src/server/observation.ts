@@ -37,6 +37,7 @@ export interface ListenerObservation {
         readonly completed: number;
         readonly failed: number;
         readonly timedOut: number;
+        readonly completedByVersion: ReadonlyMap<string, number>;
       }
     | undefined;
 }
@@ -70,6 +71,8 @@ export interface BackendObservation {
   readonly counters: object;
   readonly up: boolean;
   readonly ejected: boolean;
+  /** Times passive health ejected it, in all. */
+  readonly ejections: number;
   readonly onTrial: boolean;
   readonly draining: boolean;
   /** Whether its cluster has active health checks, and whether they have it up. */
@@ -151,6 +154,7 @@ function observeListener(listener: Listener): ListenerObservation {
             completed: tls.completed,
             failed: tls.failed,
             timedOut: tls.timedOut,
+            completedByVersion: tls.completedByVersion,
           },
   };
 }
@@ -165,6 +169,7 @@ function observeBackends(cluster: ClusterRuntime, out: BackendObservation[]): vo
       counters: u,
       up: u.isUp,
       ejected: u.passiveDown,
+      ejections: u.ejectionsTotal,
       onTrial: u.onTrial,
       draining: u.draining,
       checked,

@@ -50,6 +50,8 @@ export interface HandshakeCounters {
   readonly failed: number;
   /** Not done within `handshake_timeout`; their sockets were closed. */
   readonly timedOut: number;
+  /** Completed ones by negotiated version (`TLSv1.3`, `TLSv1.2`), in all. */
+  readonly completedByVersion: ReadonlyMap<string, number>;
 }
 
 /** Where the acceptor reports each accepted socket's outcome: exactly one call per socket. */
@@ -107,6 +109,7 @@ export class TlsAcceptor<O = undefined> {
   readonly #events = new TlsServer();
   #alpn: string[] | undefined;
   #completed = 0;
+  readonly #completedByVersion = new Map<string, number>();
   #failed = 0;
   #timedOut = 0;
   #ocspWired = false;
@@ -147,6 +150,7 @@ export class TlsAcceptor<O = undefined> {
     return {
       inProgress: this.#pending.size,
       completed: this.#completed,
+      completedByVersion: this.#completedByVersion,
       failed: this.#failed,
       timedOut: this.#timedOut,
     };
@@ -243,6 +247,8 @@ export class TlsAcceptor<O = undefined> {
     this.#pending.delete(pending);
     this.#completed++;
     const socket = pending.socket;
+    const version = socket.getProtocol() ?? 'unknown';
+    this.#completedByVersion.set(version, (this.#completedByVersion.get(version) ?? 0) + 1);
     // Renegotiation only serves attacks on a server (TLS 1.2 CPU exhaustion); 1.3 has none.
     socket.disableRenegotiation();
     const sent = socket.servername;

@@ -317,6 +317,7 @@ clusters: { app: { backends: ${backendList(b0!)} } }
   const scrape = await a.scrape();
   expect(scrape.value('junction_tls_handshakes_total{listener="secure",result="completed"}')).toBe(1);
   expect(scrape.value('junction_tls_handshakes_total{listener="secure",result="timeout"}')).toBe(0);
+  expect(scrape.value('junction_tls_handshake_versions_total{listener="secure",version="TLSv1.3"}')).toBe(1);
   expect(scrape.value('junction_tls_handshakes_in_progress{listener="secure"}')).toBe(0);
   expect(scrape.value('junction_listener_connections_accepted_total{listener="secure"}')).toBe(2);
 });
