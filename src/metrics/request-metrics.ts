@@ -184,20 +184,51 @@ export const REQUEST_METRICS_HELP = {
     "From the request head to the upstream's response head (retries included), by cluster.",
 } as const;
 
+/** Where one listener × route × cluster's transactions are counted. */
+interface TransactionSeries {
+  readonly listenerName: string;
+  readonly route: string;
+  readonly cluster: string;
+  readonly listener: ListenerSeries;
+  readonly series: RequestSeries;
+  readonly duration: Histogram;
+  readonly clusterSeries: ClusterSeries | null;
+}
+
 export class RequestMetrics implements DataPathObserver {
   readonly #listeners = new Map<string, ListenerSeries>();
   readonly #durations = new Map<string, Histogram>();
   readonly #clusters = new Map<string, ClusterSeries>();
+  #last: TransactionSeries | null = null;
 
   transactionEnded(session: SessionPort, end: TxnEnd, now: number): void {
     const listenerName = session.listener.name;
+    const route = end.route?.name ?? '';
+    const cluster = end.cluster ?? '';
+    let last = this.#last;
+    // Consecutive transactions mostly share their listener, route and cluster: their series are
+    // looked up once (the names are the config's strings, so the comparisons are by identity).
+    if (last?.listenerName !== listenerName || last.route !== route || last.cluster !== cluster) {
+      last = this.#seriesOf(listenerName, route, cluster);
+      this.#last = last;
+    }
+    const status = end.status >= 0 && end.status < 1000 ? end.status : 0;
+    last.series.counts.add(status * 16 + methodIndex(end.head?.method ?? ''), 1);
+    const listener = last.listener;
+    listener.received += Math.max(0, session.bytesRead - end.readMark);
+    listener.sent += Math.max(0, session.bytesWritten - end.writeMark);
+    last.duration.observe(Math.max(0, now - end.startedAt) / 1000);
+    if (end.upstreamHeadAt !== 0 && last.clusterSeries !== null) {
+      last.clusterSeries.responseHead.observe(Math.max(0, end.upstreamHeadAt - end.startedAt) / 1000);
+    }
+  }
+
+  #seriesOf(listenerName: string, route: string, cluster: string): TransactionSeries {
     let listener = this.#listeners.get(listenerName);
     if (listener === undefined) {
       listener = { routes: new Map(), received: 0, sent: 0 };
       this.#listeners.set(listenerName, listener);
     }
-    const route = end.route?.name ?? '';
-    const cluster = end.cluster ?? '';
     let byCluster = listener.routes.get(route);
     if (byCluster === undefined) {
       byCluster = new Map();
@@ -208,20 +239,13 @@ export class RequestMetrics implements DataPathObserver {
       series = { listener: listenerName, route, cluster, counts: new SlotCounts() };
       byCluster.set(cluster, series);
     }
-    const status = end.status >= 0 && end.status < 1000 ? end.status : 0;
-    series.counts.add(status * 16 + methodIndex(end.head?.method ?? ''), 1);
-    listener.received += Math.max(0, session.bytesRead - end.readMark);
-    listener.sent += Math.max(0, session.bytesWritten - end.writeMark);
-
     let duration = this.#durations.get(route);
     if (duration === undefined) {
       duration = new Histogram(LATENCY_BUCKETS);
       this.#durations.set(route, duration);
     }
-    duration.observe(Math.max(0, now - end.startedAt) / 1000);
-    if (end.upstreamHeadAt !== 0 && cluster !== '') {
-      this.#cluster(cluster).responseHead.observe(Math.max(0, end.upstreamHeadAt - end.startedAt) / 1000);
-    }
+    const clusterSeries = cluster === '' ? null : this.#cluster(cluster);
+    return { listenerName, route, cluster, listener, series, duration, clusterSeries };
   }
 
   attemptEnded(cluster: string, verdict: Verdict, errorCode: string | undefined): void {

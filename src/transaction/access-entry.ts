@@ -67,6 +67,7 @@ function accessRecord(
     };
   }
   const tls = session.tls;
+  const fields = loggedFields(head, end.traceId === undefined);
   return {
     kind: end.tunnel === undefined ? 'http' : 'tunnel',
     time: Date.now(),
@@ -90,11 +91,9 @@ function accessRecord(
     attempts: end.attempts,
     errorCode,
     traceId:
-      end.traceId !== undefined
-        ? end.traceId
-        : (parseTraceparent(field(head, 'traceparent'))?.traceId ?? null),
-    userAgent: field(head, 'user-agent') ?? null,
-    referer: field(head, 'referer') ?? null,
+      end.traceId !== undefined ? end.traceId : (parseTraceparent(fields.traceparent)?.traceId ?? null),
+    userAgent: fields.userAgent,
+    referer: fields.referer,
     tlsVersion: tls === null ? null : tls.protocol,
     sni: tls === null ? null : tls.serverName,
   };
@@ -134,12 +133,37 @@ function requestLess(
   };
 }
 
-function field(head: RequestHead, lowerName: string): string | undefined {
+interface LoggedFields {
+  userAgent: string | null;
+  referer: string | null;
+  traceparent: string | undefined;
+}
+
+/**
+ * The request fields a line quotes, the first of each, in one pass over the head: a name is
+ * lower-cased only when its length is one of theirs (most fields a browser sends are not).
+ */
+function loggedFields(head: RequestHead, wantTraceparent: boolean): LoggedFields {
+  const found: LoggedFields = { userAgent: null, referer: null, traceparent: undefined };
   const headers = head.headers;
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === lowerName) return headers[i + 1];
+    const name = headers[i]!;
+    switch (name.length) {
+      case 10:
+        if (found.userAgent === null && name.toLowerCase() === 'user-agent')
+          found.userAgent = headers[i + 1]!;
+        break;
+      case 7:
+        if (found.referer === null && name.toLowerCase() === 'referer') found.referer = headers[i + 1]!;
+        break;
+      case 11:
+        if (wantTraceparent && found.traceparent === undefined && name.toLowerCase() === 'traceparent') {
+          found.traceparent = headers[i + 1];
+        }
+        break;
+    }
   }
-  return undefined;
+  return found;
 }
 
 /**
