@@ -86,10 +86,7 @@ describe('JunctionMetrics', () => {
             completed: 7,
             failed: 2,
             timedOut: 1,
-            completedByVersion: new Map([
-              ['TLSv1.3', 6],
-              ['TLSv1.2', 1],
-            ]),
+            completedByVersion: { 'TLSv1.3': 6, 'TLSv1.2': 1 },
           },
         },
       ],

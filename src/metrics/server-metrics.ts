@@ -96,7 +96,7 @@ const LISTENER_METRICS: readonly ServerMetric[] = [
     read: (o, emit) => {
       for (const l of o.listeners) {
         if (l.tls === undefined) continue;
-        for (const [version, count] of l.tls.completedByVersion) {
+        for (const [version, count] of Object.entries(l.tls.completedByVersion)) {
           emit({ listener: l.name, version }, count, l.counters);
         }
       }

@@ -37,7 +37,8 @@ export interface ListenerObservation {
         readonly completed: number;
         readonly failed: number;
         readonly timedOut: number;
-        readonly completedByVersion: ReadonlyMap<string, number>;
+        /** By negotiated version; plain data, so it crosses process boundaries as JSON. */
+        readonly completedByVersion: Readonly<Record<string, number>>;
       }
     | undefined;
 }
@@ -154,7 +155,7 @@ function observeListener(listener: Listener): ListenerObservation {
             completed: tls.completed,
             failed: tls.failed,
             timedOut: tls.timedOut,
-            completedByVersion: tls.completedByVersion,
+            completedByVersion: Object.fromEntries(tls.completedByVersion),
           },
   };
 }
