@@ -9,6 +9,7 @@ import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
 import { buildConfig } from './build-config.ts';
 import { rememberDocument } from './config-document.ts';
 import { compileConfigRules } from './rules-config.ts';
+import { mayHaveReferences, substituteDocument, type Environment } from './env-substitution.ts';
 import { checkReferences } from './check-references.ts';
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { GENERIC_MESSAGE, issuesFromZod } from './issue-messages.ts';
@@ -81,7 +82,13 @@ function convert(doc: Document.Parsed): { ok: true; data: unknown } | { ok: fals
 
 /** The YAML stage's outcome: the document as plain data, positions for its nodes, structure problems. */
 export interface ParsedYaml {
+  /** The document with `${VAR}` references substituted: what is validated and served. */
   readonly data: unknown;
+  /**
+   * The document as written, references and all: what the admin API exports and saves, so a secret
+   * given by the environment is never written into the file. The same object as `data` without any.
+   */
+  readonly document: unknown;
   readonly positions: YamlPositions;
   /** Problems with the config the YAML describes (duplicate keys), reported with the schema's. */
   readonly structural: readonly Located[];
@@ -118,7 +125,7 @@ export function checkInputBounds(text: string, source: string): void {
  * The YAML stage: bounds, syntax (stop there: a broken tree has no reliable positions), then structure
  * (aliases, nesting; duplicate keys are kept for the next stage). Throws ConfigErrors.
  */
-export function parseConfigYaml(text: string, source: string): ParsedYaml {
+export function parseConfigYaml(text: string, source: string, env: Environment = process.env): ParsedYaml {
   checkInputBounds(text, source);
   const lineCounter = new LineCounter();
   // uniqueKeys off: duplicate keys are reported by YamlPositions.inspect() with a better message.
@@ -151,7 +158,20 @@ export function parseConfigYaml(text: string, source: string): ParsedYaml {
       positions,
     );
   }
-  return { data: converted.data, positions, structural };
+  if (!mayHaveReferences(text))
+    return { data: converted.data, document: converted.data, positions, structural };
+  const problems = substituteDocument(doc, env);
+  if (problems.length > 0) {
+    throw toErrors(
+      problems.map((problem) => ({ ...problem, code: 'JCT_ERR_CONFIG_ENV' })),
+      source,
+      positions,
+    );
+  }
+  const substituted = convert(doc);
+  // The same tree converted once already: it cannot fail now.
+  const data = substituted.ok ? substituted.data : converted.data;
+  return { data, document: converted.data, positions, structural };
 }
 
 /**
@@ -173,6 +193,7 @@ export function validateConfigYaml(
   options: ParseConfigOptions = {},
 ): JunctionConfig {
   const { data, positions, structural } = parsed;
+  const document = parsed.document;
   const baseDir = options.baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolvePath(source)));
   const modules = options.strategyModules;
   const strategyModule = (specifier: string) => modules?.get(specifier);
@@ -208,7 +229,7 @@ export function validateConfigYaml(
   const rules = compileConfigRules(data as Record<string, unknown>, source, baseDir, positions);
   if (!rules.ok) throw new ConfigErrors(rules.errors);
   const config = buildConfig(result.data, source, { strategyModule, rules: rules.rules });
-  rememberDocument(config, structuredClone(data) as Record<string, unknown>);
+  rememberDocument(config, structuredClone(document) as Record<string, unknown>);
   return config;
 }
 

@@ -6,6 +6,10 @@ export const ERROR_CODES = {
   JCT_ERR_CONFIG_INVALID: { status: undefined, summary: 'The configuration failed validation.' },
   JCT_ERR_CONFIG_YAML: { status: undefined, summary: 'The configuration file is not valid YAML.' },
   JCT_ERR_CONFIG_READ: { status: undefined, summary: 'The configuration file could not be read.' },
+  JCT_ERR_CONFIG_ENV: {
+    status: undefined,
+    summary: 'A ${VAR} reference in the configuration names an unset environment variable, or is malformed.',
+  },
   JCT_ERR_CONFIG_TOO_LARGE: {
     status: undefined,
     summary: 'The configuration exceeds a bound on its size, or on the memory or time loading it may take.',
