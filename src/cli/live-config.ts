@@ -127,8 +127,11 @@ export async function startLiveConfig(
     };
     let lastText = await readText();
     // The directory, not the file: an editor's rename replaces the file and would end a file watch.
+    // Kubernetes updates a mounted ConfigMap by swapping its `..data` symlink (the file itself is a
+    // symlink through it, and never changes): those `..` names count too. The text is compared
+    // before reloading, so an event that changed nothing reloads nothing.
     watcher = watch(dirname(file), (_event, name) => {
-      if (name !== null && name !== basename(file)) return;
+      if (name !== null && name !== basename(file) && !name.startsWith('..')) return;
       clearTimeout(debounce);
       debounce = setTimeout(() => {
         void readText().then((text) => {

@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { CliContext } from '../../src/cli/cli-context.ts';
 import { main } from '../../src/cli/main.ts';
@@ -113,6 +114,30 @@ describe('reloading the running process', () => {
     expect((await request(junction.port)).text).toBe('b0');
     await writeFile(file, config(b1!));
     await waitFor(async () => (await request(junction.port)).text === 'b1', { timeoutMs: 10_000 });
+  }, 30_000);
+
+  test("--watch follows a Kubernetes ConfigMap update (the atomic swap of its '..data' symlink)", async () => {
+    const [b0, b1] = await backends(2);
+    // The layout kubelet makes: junction.yaml -> ..data/junction.yaml, ..data -> ..<version>/.
+    const dir = dirname(await tempFile('unused', ''));
+    const version = async (name: string, text: string): Promise<void> => {
+      await mkdir(join(dir, name));
+      await writeFile(join(dir, name, 'junction.yaml'), text);
+    };
+    await version('..2026_12_07_1', config(b0!));
+    await symlink('..2026_12_07_1', join(dir, '..data'));
+    await symlink('..data/junction.yaml', join(dir, 'junction.yaml'));
+    const junction = await runJunction(join(dir, 'junction.yaml'), ['--watch']);
+    await waitFor(() => junction.output().includes('watching'), { timeoutMs: 10_000 });
+    expect((await request(junction.port)).text).toBe('b0');
+    // The update: a new version directory, a new symlink renamed over ..data; junction.yaml is untouched.
+    await version('..2026_12_07_2', config(b1!));
+    await symlink('..2026_12_07_2', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await waitFor(async () => (await request(junction.port)).text === 'b1', { timeoutMs: 10_000 });
+    expect(junction.output().match(/config reloaded|reload applied|applied/g)?.length ?? 0).toBeGreaterThan(
+      0,
+    );
   }, 30_000);
 });
 
