@@ -75,6 +75,11 @@ export class JunctionMetrics {
     return own + requests + (await this.registry.metrics());
   }
 
+  /** The scrape, as the admin API asks for it (AdminMetrics). */
+  render(): Promise<string> {
+    return this.scrape();
+  }
+
   /** Detaches the per-request counters from the data path (the admin API closing). */
   close(): void {
     this.#unwatch?.();

@@ -17,6 +17,7 @@ export {
   type StartOptions,
   type UpstreamStatus,
   type ReloadResult,
+  type RuntimeStats,
   type ServerStatus,
 } from './junction-server.ts';
 export {
