@@ -132,6 +132,22 @@ async function backendsOf(store: ConfigStore, cluster: string) {
   return (await store.server.upstreams()).filter((u) => u.cluster === cluster);
 }
 
+/**
+ * A group answers status and stats each with a per-worker section (`workers`): one list, each worker's
+ * entry holding both (by its number), rather than the second hiding the first. Nothing for one server.
+ */
+function joinWorkers(...answers: readonly object[]): { workers?: Record<string, unknown>[] } {
+  const byWorker = new Map<unknown, Record<string, unknown>>();
+  for (const answer of answers) {
+    const workers = (answer as { workers?: unknown }).workers;
+    if (!Array.isArray(workers)) continue;
+    for (const entry of workers as Record<string, unknown>[]) {
+      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
+    }
+  }
+  return byWorker.size === 0 ? {} : { workers: [...byWorker.values()] };
+}
+
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
@@ -152,6 +168,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         backends: clusters.reduce((n, c) => n + c.backends, 0),
         backendsUp: clusters.reduce((n, c) => n + c.backendsUp, 0),
         ...stats,
+        ...joinWorkers(status, stats),
       };
     },
   },

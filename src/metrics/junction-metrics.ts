@@ -8,6 +8,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { DataPathObserver, ServerObservation } from '../server/index.ts';
 import { CarriedTotals } from './carried-totals.ts';
 import { RequestMetrics } from './request-metrics.ts';
+import {
+  parseMetricsText,
+  type MetricFamily,
+  type MetricFamilyType,
+  type MetricSample,
+} from './metric-family.ts';
 import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
 import { renderMetrics } from './text-format.ts';
 
@@ -73,6 +79,32 @@ export class JunctionMetrics {
     const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
     const requests = this.#requests?.render() ?? '';
     return own + requests + (await this.registry.metrics());
+  }
+
+  /**
+   * The same scrape as families of samples (what a worker sends its primary, which merges the group's
+   * in group-metrics.ts). Counters are this process's totals, kept monotonic here as in scrape().
+   */
+  async scrapeFamilies(): Promise<MetricFamily[]> {
+    const observation: ServerObservation = this.#source.observe();
+    const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
+    const requests = this.#requests?.render() ?? '';
+    const registry = await this.registry.getMetricsAsJSON();
+    return [
+      ...parseMetricsText(own + requests),
+      ...registry.map(
+        (m): MetricFamily => ({
+          name: m.name,
+          help: m.help,
+          type: String(m.type) as MetricFamilyType,
+          values: m.values.map((v) => ({
+            value: v.value,
+            labels: v.labels as MetricSample['labels'],
+            ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
+          })),
+        }),
+      ),
+    ];
   }
 
   /** The scrape, as the admin API asks for it (AdminMetrics). */
