@@ -125,11 +125,11 @@ async function withCertificateErrors<T>(change: () => T | Promise<T>): Promise<T
   }
 }
 
-async function backendsOf(store: ConfigStore, cluster: string) {
+function backendsOf(store: ConfigStore, cluster: string) {
   if (!store.server.config.clusters.has(cluster)) {
     throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${cluster}'`);
   }
-  return (await store.server.upstreams()).filter((u) => u.cluster === cluster);
+  return Promise.resolve(store.server.upstreams()).then((all) => all.filter((u) => u.cluster === cluster));
 }
 
 /**

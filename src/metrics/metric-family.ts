@@ -25,6 +25,7 @@ export interface MetricFamily {
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
+const WHOLE_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 const TYPES: ReadonlySet<string> = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
@@ -69,7 +70,7 @@ export function parseMetricsText(text: string): MetricFamily[] {
       const keyword = comment[1]!;
       const name = comment[2]!;
       const rest = comment[3] ?? '';
-      if (!NAME.test(name) || NAME.exec(name)![0] !== name) {
+      if (!WHOLE_NAME.test(name)) {
         throw new MetricsTextError(number, `'${name}' is not a metric name`);
       }
       if (keyword === 'HELP') {

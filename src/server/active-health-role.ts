@@ -98,7 +98,7 @@ export class ActiveHealthRole {
   apply(event: ActiveHealthEvent): boolean {
     if (this.#mode !== 'follow' || this.#stopped) return false;
     const cluster = this.#host.clusters().get(event.cluster);
-    if (cluster?.config.health.active === undefined) return false;
+    if (cluster === undefined || cluster.config.health.active === undefined) return false;
     const upstream = cluster.upstreams.find((u) => u.id === event.backend);
     if (upstream === undefined) return false;
     const transition = applyActiveHealthEvent(upstream, event);

@@ -220,14 +220,6 @@ export interface JunctionServer {
    * a second replaces the first. Returns a function that detaches it.
    */
   watch(observer: DataPathObserver): () => void;
-  /** Every certificate of every HTTPS listener. */
-  certificates(): CertificateInfo[];
-  /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
-  addCertificate(listener: string, certificate: CertificateInput): CertificateInfo;
-  /** Replaces certificate `id`; if the new one cannot load, this throws and the old one keeps serving. */
-  replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo;
-  /** Removes certificate `id`; a listener's last certificate cannot be removed. */
-  removeCertificate(listener: string, id: string): void;
   /** Whether this server runs the active health checks or follows results given to it. */
   readonly activeHealthMode: ActiveHealthMode;
   /**
@@ -247,6 +239,14 @@ export interface JunctionServer {
   applyActiveHealth(event: ActiveHealthEvent): boolean;
   /** Every checked backend's verdict now, as events: what a server that starts following is given first. */
   activeHealthState(): ActiveHealthEvent[];
+  /** Every certificate of every HTTPS listener. */
+  certificates(): CertificateInfo[];
+  /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
+  addCertificate(listener: string, certificate: CertificateInput): CertificateInfo;
+  /** Replaces certificate `id`; if the new one cannot load, this throws and the old one keeps serving. */
+  replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo;
+  /** Removes certificate `id`; a listener's last certificate cannot be removed. */
+  removeCertificate(listener: string, id: string): void;
   /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
   close(graceMs?: number): Promise<void>;
 }

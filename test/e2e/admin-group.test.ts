@@ -31,7 +31,7 @@ import {
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
 import { findTool } from '../support/metrics.ts';
-import { withTimeout } from '../support/wait-for.ts';
+import { waitFor, withTimeout } from '../support/wait-for.ts';
 
 const TOKEN = 'group-test-token-0123456789';
 
@@ -181,6 +181,14 @@ describe('the admin API over a group of servers', () => {
     const [one, two] = group.servers;
     for (let i = 0; i < 4; i++) expect((await request(one!.listeners[0]!.port)).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await request(two!.listeners[0]!.port)).status).toBe(200);
+    // Attempts are counted as they finish, which may be just after the answer reached the client.
+    await waitFor(
+      async () => {
+        const list = (await group.call('GET', '/clusters/api/backends')).json as Merged;
+        return list.backends.reduce((n, b) => n + b.requests, 0) === 6;
+      },
+      { what: 'six attempts counted', timeoutMs: 5_000, intervalMs: 50 },
+    );
 
     const status = (await group.call('GET', '/status')).json as Merged;
     expect(status.connectionsAccepted).toBe(6);
