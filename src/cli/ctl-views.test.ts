@@ -28,11 +28,11 @@ describe('ctl views', () => {
   test('several workers: status with the group memory and a table per worker', () => {
     const text = renderStatus({
       ...STATUS,
-      rssBytes: 3 * 1024 * 1024,
+      rss: 3 * 1024 * 1024,
       consistent: false,
       workers: [
-        { worker: 1, pid: 101, version: 3, sessions: 2, rssBytes: 1024 * 1024 },
-        { worker: 2, pid: 102, version: 2, sessions: 3, rssBytes: 2 * 1024 * 1024 },
+        { worker: 1, pid: 101, version: 3, sessions: 2, rss: 1024 * 1024 },
+        { worker: 2, pid: 102, version: 2, sessions: 3, rss: 2 * 1024 * 1024 },
       ],
     });
     expect(text).toMatch(/^workers\s+2$/m);

@@ -49,7 +49,7 @@ export function renderStatus(answer: unknown): string {
   ];
   if (workers.length > 0) {
     fields.push({ field: 'workers', value: workers.length });
-    fields.push({ field: 'memory (RSS)', value: formatBytes(s['rssBytes']) });
+    fields.push({ field: 'memory (RSS)', value: formatBytes(s['rss']) });
     if (s['consistent'] === false) {
       fields.push({ field: 'config', value: 'workers serve different versions (a reload under way?)' });
     }
@@ -57,7 +57,7 @@ export function renderStatus(answer: unknown): string {
   const table = formatTable(fields, ['field', 'value'], { header: false });
   if (workers.length === 0) return table;
   return `${table}\n${formatTable(
-    workers.map((w) => ({ ...w, rss: formatBytes(w['rssBytes']) })),
+    workers.map((w) => ({ ...w, rss: formatBytes(w['rss']) })),
     ['worker', 'pid', 'version', 'sessions', 'upstreamInFlight', 'rss'],
   )}`;
 }

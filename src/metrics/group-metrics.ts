@@ -122,6 +122,20 @@ export class GroupMetrics {
   }
 
   /**
+   * The admin API's `/metrics` for the group (an AdminMetrics): each render asks `collect` for every
+   * worker's scrape (over the IPC) and merges the answers.
+   */
+  source(collect: () => Promise<readonly WorkerMetricsReport[]>): {
+    render(): Promise<string>;
+    close(): void;
+  } {
+    return {
+      render: async () => this.render(await collect()),
+      close: () => undefined,
+    };
+  }
+
+  /**
    * Worker `pid` exited: its last counts stay in the group's counters from now on. Call it when the
    * worker's exit is known; a pid never scraped is ignored.
    */

@@ -15,7 +15,8 @@
  *   (metric-family.ts, prom-client's JSON shape), merged by the primary into one scrape: counters and
  *   histograms summed, health and config gauges combined, process metrics labelled by `worker`.
  * Does not: serve HTTP or touch sockets (the admin API serves the scrape), or change any state.
- * Used by: admin/. Uses: server/ (types of the observation), prom-client.
+ * Used by: admin/, and the primary of a group of workers. Uses: server/ (types of the observation),
+ * prom-client.
  */
 export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './junction-metrics.ts';
 export { CarriedTotals } from './carried-totals.ts';

@@ -96,14 +96,14 @@ function groupStatus(reports: readonly WorkerReport<ServerStatus>[]): ServerStat
 
 /** What a worker answers for `stats`: its resource counters and, when it measured it, its memory. */
 export interface WorkerRuntimeStats extends RuntimeStats {
-  /** The worker process's resident set size (process.memoryUsage.rss()), in bytes. */
-  readonly rssBytes?: number;
+  /** The worker process's resident set size (process.memoryUsage.rss()), in bytes. *
+  readonly rss?: number;
 }
 
 /** The group's resource counters: each one summed, the group's memory, and each worker's own. */
 export interface GroupStats extends RuntimeStats {
-  /** Resident memory of the workers together (those that reported it), in bytes. */
-  readonly rssBytes: number;
+  /** Resident memory of the workers together (those that reported it), in bytes. *
+  readonly rss: number;
   readonly workers: readonly (WorkerId & WorkerRuntimeStats)[];
 }
 
@@ -140,14 +140,14 @@ export function mergeStats(reports: readonly WorkerReport<WorkerRuntimeStats>[])
   }
   return {
     ...(totals as unknown as RuntimeStats),
-    rssBytes: sum(reports, (r) => r.value.rssBytes ?? 0),
+    rss: sum(reports, (r) => r.value.rss ?? 0),
     workers: reports.map(({ worker, pid, value }) => ({ worker, pid, ...value })),
   };
 }
 
 /** A worker's answer to `stats`, with its memory: what the worker side sends for mergeStats(). */
-export function workerRuntimeStats(stats: RuntimeStats, rssBytes: number): WorkerRuntimeStats {
-  return { ...stats, rssBytes };
+export function workerRuntimeStats(stats: RuntimeStats, rss: number): WorkerRuntimeStats {
+  return { ...stats, rss };
 }
 
 // ---------------------------------------------------------------------------------------------------

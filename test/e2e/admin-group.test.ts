@@ -63,7 +63,7 @@ class InProcessGroup implements AdminTarget {
 
   async stats() {
     return mergeStats(
-      await this.#ask((s) => ({ ...s.stats(), rssBytes: process.memoryUsage.rss() })),
+      await this.#ask((s) => ({ ...s.stats(), rss: process.memoryUsage.rss() })),
     );
   }
 
@@ -112,18 +112,14 @@ async function startGroup(yaml: string): Promise<{
   const group = new InProcessGroup(servers);
   const workerMetrics = servers.map((s) => new JunctionMetrics(s));
   const groupMetrics = new GroupMetrics();
-  const metrics: AdminMetrics = {
-    render: async () =>
-      groupMetrics.render(
-        await Promise.all(
-          workerMetrics.map(async (m, i) => ({ worker: i + 1, pid: 1000 + i, value: await m.scrapeFamilies() })),
-        ),
-      ),
-    close: () => {
-      for (const m of workerMetrics) m.close();
-    },
-  };
-  onTestFinished(() => metrics.close());
+  const metrics: AdminMetrics = groupMetrics.source(() =>
+    Promise.all(
+      workerMetrics.map(async (m, i) => ({ worker: i + 1, pid: 1000 + i, value: await m.scrapeFamilies() })),
+    ),
+  );
+  onTestFinished(() => {
+    for (const m of workerMetrics) m.close();
+  });
   const admin = await startAdmin(
     new ConfigStore(group),
     { address: '127.0.0.1', port: 0, token: TOKEN },
@@ -168,7 +164,7 @@ clusters:
 interface Merged {
   readonly sessions: number;
   readonly connectionsAccepted: number;
-  readonly rssBytes: number;
+  readonly rss: number;
   readonly workers: { worker: number; version: number; connectionsAccepted: number }[];
   readonly backends: { id: string; requests: number; workers: { requests: number }[] }[];
   readonly clusters: { name: string; requests: number }[];
@@ -192,7 +188,7 @@ describe('the admin API over a group of servers', () => {
 
     const status = (await group.call('GET', '/status')).json as Merged;
     expect(status.connectionsAccepted).toBe(6);
-    expect(status.rssBytes).toBeGreaterThan(0);
+    expect(status.rss).toBeGreaterThan(0);
     expect(status.workers.map((w) => [w.worker, w.version, w.connectionsAccepted])).toEqual([
       [1, 1, 4],
       [2, 1, 2],
