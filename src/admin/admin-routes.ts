@@ -272,9 +272,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       const listener = param(request, 'listener');
       const id = param(request, 'id');
       const input = { ...certificateBody(request.body), id };
-      const exists = (await store.server.certificates()).some(
-        (c) => c.listener === listener && c.id === id,
-      );
+      const exists = (await store.server.certificates()).some((c) => c.listener === listener && c.id === id);
       return withCertificateErrors(async () => {
         const certificate = exists
           ? await store.server.replaceCertificate(listener, id, input)

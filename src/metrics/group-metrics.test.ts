@@ -190,14 +190,20 @@ describe('GroupMetrics', () => {
     const observed = observation(1, 'h', [backend('a', true, 10, 0)]);
     const series = 'junction_backend_attempts_total{cluster="api",backend="a"}';
     const first = values(
-      group.render([report(1, await workerFamilies(observed, 0)), report(2, await workerFamilies(observed, 0))]),
+      group.render([
+        report(1, await workerFamilies(observed, 0)),
+        report(2, await workerFamilies(observed, 0)),
+      ]),
     );
     expect(first.get(series)).toBe(20);
     // Worker 2 exits; its replacement (a new pid) counts from 0.
     group.retire(102);
     const fresh = observation(1, 'h', [backend('a', true, 1, 0)]);
     const after = values(
-      group.render([report(1, await workerFamilies(observed, 0)), { worker: 2, pid: 200, value: await workerFamilies(fresh, 0) }]),
+      group.render([
+        report(1, await workerFamilies(observed, 0)),
+        { worker: 2, pid: 200, value: await workerFamilies(fresh, 0) },
+      ]),
     );
     expect(after.get(series)).toBe(21);
     // Gauges are not carried: the exited worker's open connections are gone.
@@ -209,12 +215,18 @@ describe('GroupMetrics', () => {
     const group = new GroupMetrics();
     const observed = observation(1, 'h', [backend('a', true, 10, 0)]);
     const series = 'junction_backend_attempts_total{cluster="api",backend="a"}';
-    group.render([report(1, await workerFamilies(observed, 0)), report(2, await workerFamilies(observed, 0))]);
+    group.render([
+      report(1, await workerFamilies(observed, 0)),
+      report(2, await workerFamilies(observed, 0)),
+    ]);
     const missed = values(group.render([report(1, await workerFamilies(observed, 0))]));
     expect(missed.get(series)).toBe(20);
     expect(missed.get('junction_workers')).toBe(1);
     const back = values(
-      group.render([report(1, await workerFamilies(observed, 0)), report(2, await workerFamilies(observed, 0))]),
+      group.render([
+        report(1, await workerFamilies(observed, 0)),
+        report(2, await workerFamilies(observed, 0)),
+      ]),
     );
     expect(back.get(series)).toBe(20);
   });

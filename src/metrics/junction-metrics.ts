@@ -92,18 +92,16 @@ export class JunctionMetrics {
     const registry = await this.registry.getMetricsAsJSON();
     return [
       ...parseMetricsText(own + requests),
-      ...registry.map(
-        (m): MetricFamily => ({
-          name: m.name,
-          help: m.help,
-          type: String(m.type) as MetricFamilyType,
-          values: m.values.map((v) => ({
-            value: v.value,
-            labels: v.labels as MetricSample['labels'],
-            ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
-          })),
-        }),
-      ),
+      ...registry.map((m): MetricFamily => ({
+        name: m.name,
+        help: m.help,
+        type: String(m.type) as MetricFamilyType,
+        values: m.values.map((v) => ({
+          value: v.value,
+          labels: v.labels as MetricSample['labels'],
+          ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
+        })),
+      })),
     ];
   }
 

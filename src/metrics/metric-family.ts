@@ -153,7 +153,10 @@ function parseSample(
       else if (line[at] !== '}') throw new MetricsTextError(number, 'a comma or } was expected');
     }
   }
-  const fields = line.slice(at).trim().split(/[ \t]+/);
+  const fields = line
+    .slice(at)
+    .trim()
+    .split(/[ \t]+/);
   if (!/^[ \t]/.test(line.slice(at)) || fields.length > 2) {
     throw new MetricsTextError(number, 'a sample is its name and labels, a space, a value');
   }

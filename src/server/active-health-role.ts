@@ -78,7 +78,9 @@ export class ActiveHealthRole {
     this.#mode = mode;
     this.#host.log.info(
       { mode },
-      mode === 'run' ? 'running the active health checks' : 'following the active health checks run elsewhere',
+      mode === 'run'
+        ? 'running the active health checks'
+        : 'following the active health checks run elsewhere',
     );
     this.restart();
   }
@@ -98,7 +100,7 @@ export class ActiveHealthRole {
   apply(event: ActiveHealthEvent): boolean {
     if (this.#mode !== 'follow' || this.#stopped) return false;
     const cluster = this.#host.clusters().get(event.cluster);
-    if (cluster === undefined || cluster.config.health.active === undefined) return false;
+    if (cluster?.config.health.active === undefined) return false;
     const upstream = cluster.upstreams.find((u) => u.id === event.backend);
     if (upstream === undefined) return false;
     const transition = applyActiveHealthEvent(upstream, event);

@@ -9,12 +9,7 @@ import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { failureFields, silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import {
-  Router,
-  type ActiveHealthEvent,
-  type AttemptObserver,
-  type UpstreamState,
-} from '../router/index.ts';
+import { Router, type ActiveHealthEvent, type AttemptObserver, type UpstreamState } from '../router/index.ts';
 import { ActiveHealthRole, type ActiveHealthListener, type ActiveHealthMode } from './active-health-role.ts';
 import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
 import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';

@@ -138,10 +138,7 @@ describe('mergeStatus', () => {
 
 describe('mergeStats', () => {
   test('every counter summed, memory summed, each worker listed with its own', () => {
-    const merged = mergeStats([
-      report(1, { ...stats(1), rss: 50e6 }),
-      report(2, { ...stats(3), rss: 70e6 }),
-    ]);
+    const merged = mergeStats([report(1, { ...stats(1), rss: 50e6 }), report(2, { ...stats(3), rss: 70e6 })]);
     expect(merged.sessions).toBe(4);
     expect(merged.headBuffersCapacity).toBe(2048);
     expect(merged.upstreamConnectionsOpen).toBe(8);

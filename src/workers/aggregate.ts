@@ -96,13 +96,13 @@ function groupStatus(reports: readonly WorkerReport<ServerStatus>[]): ServerStat
 
 /** What a worker answers for `stats`: its resource counters and, when it measured it, its memory. */
 export interface WorkerRuntimeStats extends RuntimeStats {
-  /** The worker process's resident set size (process.memoryUsage.rss()), in bytes. *
+  /** The worker process's resident set size (process.memoryUsage.rss()), in bytes. */
   readonly rss?: number;
 }
 
 /** The group's resource counters: each one summed, the group's memory, and each worker's own. */
 export interface GroupStats extends RuntimeStats {
-  /** Resident memory of the workers together (those that reported it), in bytes. *
+  /** Resident memory of the workers together (those that reported it), in bytes. */
   readonly rss: number;
   readonly workers: readonly (WorkerId & WorkerRuntimeStats)[];
 }

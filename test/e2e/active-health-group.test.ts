@@ -122,7 +122,10 @@ describe('active health checks in a group', () => {
     expect(follower.activeHealthMode).toBe('run');
     // Still down from what it followed, and now it checks by itself.
     expect(statusOf(follower, b).activeUp).toBe(false);
-    await waitFor(() => a.healthChecks >= checksBefore + 2, { what: 'the new runner checks', timeoutMs: 2000 });
+    await waitFor(() => a.healthChecks >= checksBefore + 2, {
+      what: 'the new runner checks',
+      timeoutMs: 2000,
+    });
     b.healthStatus = 200;
     await waitFor(() => statusOf(follower, b).activeUp, { what: 'b up by its own checks', timeoutMs: 2000 });
 

@@ -7,12 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import {
-  ConfigStore,
-  startAdmin,
-  type AdminMetrics,
-  type AdminTarget,
-} from '../../src/admin/index.ts';
+import { ConfigStore, startAdmin, type AdminMetrics, type AdminTarget } from '../../src/admin/index.ts';
 import { loadConfigText, type JunctionConfig } from '../../src/config/index.ts';
 import { GroupMetrics, JunctionMetrics, parseMetricsText } from '../../src/metrics/index.ts';
 import {
@@ -62,9 +57,7 @@ class InProcessGroup implements AdminTarget {
   }
 
   async stats() {
-    return mergeStats(
-      await this.#ask((s) => ({ ...s.stats(), rss: process.memoryUsage.rss() })),
-    );
+    return mergeStats(await this.#ask((s) => ({ ...s.stats(), rss: process.memoryUsage.rss() })));
   }
 
   async clusters() {
@@ -104,7 +97,11 @@ class InProcessGroup implements AdminTarget {
 
 async function startGroup(yaml: string): Promise<{
   servers: JunctionServer[];
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: unknown }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string; json: unknown }>;
 }> {
   const config = await loadConfigText(yaml, '<e2e>', { baseDir: process.cwd() });
   const servers = await Promise.all([startJunction(config), startJunction(config)]);

@@ -95,7 +95,7 @@ test(`a ${BIG_LABEL} streamed upload passes through with bounded memory`, async 
   expect(res.status).toBe(200);
   expect(res.json() as SinkReply).toMatchObject({ bytes: BIG_BYTES, sha256: expected });
   expect(growth.liveBytes).toBeLessThan(MEMORY_BUDGET_BYTES);
-  expect(growth.rss).toBeLessThan(RSS_BUDGET_BYTES);
+  expect(growth.rssBytes).toBeLessThan(RSS_BUDGET_BYTES);
 }, 60_000);
 
 test(`a ${BIG_LABEL} streamed download passes through with bounded memory`, async () => {
@@ -110,7 +110,7 @@ test(`a ${BIG_LABEL} streamed download passes through with bounded memory`, asyn
   expect(res.bodyLength).toBe(BIG_BYTES);
   expect(res.bodySha256).toBe(expected);
   expect(growth.liveBytes).toBeLessThan(MEMORY_BUDGET_BYTES);
-  expect(growth.rss).toBeLessThan(RSS_BUDGET_BYTES);
+  expect(growth.rssBytes).toBeLessThan(RSS_BUDGET_BYTES);
 }, 60_000);
 
 const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'];

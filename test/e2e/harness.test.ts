@@ -126,7 +126,7 @@ describe('http backends', () => {
     // The harness alone must stay far below the budget the proxy tests allow (64 MiB live).
     expect(growth.samples).toBeGreaterThan(0);
     expect(growth.liveBytes).toBeLessThan(8 * MiB);
-    expect(growth.rss).toBeLessThan(64 * MiB);
+    expect(growth.rssBytes).toBeLessThan(64 * MiB);
   }, 30_000);
 });
 

@@ -17,7 +17,7 @@ export interface MemoryGrowth {
   /** Peak of (V8 heap used + ArrayBuffer memory) after a forced GC, minus the same at start, in bytes. */
   readonly liveBytes: number;
   /** Peak resident set size minus the value at start, in bytes. */
-  readonly rss: number;
+  readonly rssBytes: number;
   readonly samples: number;
 }
 
@@ -67,7 +67,7 @@ export function trackMemory(intervalMs = 500): MemoryTracker {
     stop(): MemoryGrowth {
       clearInterval(timer);
       sample();
-      return { liveBytes: peakLive - startLive, rss: peakRss - startRss, samples };
+      return { liveBytes: peakLive - startLive, rssBytes: peakRss - startRss, samples };
     },
   };
 }
