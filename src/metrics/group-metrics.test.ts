@@ -211,6 +211,24 @@ describe('GroupMetrics', () => {
     expect(after.get('junction_workers')).toBe(2);
   });
 
+  test("source(): the workers' scrapes and the primary's own process metrics", async () => {
+    const group = new GroupMetrics();
+    const observed = observation(1, 'h', [backend('a', true, 4, 0)]);
+    const families = await workerFamilies(observed, 0, true);
+    const v = values(await group.source(() => Promise.resolve([report(1, families)])).render());
+    expect(v.get('junction_backend_attempts_total{cluster="api",backend="a"}')).toBe(4);
+    expect(v.get('process_resident_memory_bytes{worker="1"}')).toBeGreaterThan(0);
+    expect(v.get('process_resident_memory_bytes{worker="primary"}')).toBeGreaterThan(0);
+    // Only the primary's process metrics: it serves no traffic.
+    expect(
+      values(await new GroupMetrics().source(() => Promise.resolve([])).render()).get('junction_workers'),
+    ).toBe(0);
+    const quiet = await new GroupMetrics({ processMetrics: false })
+      .source(() => Promise.resolve([]))
+      .render();
+    expect(quiet).not.toContain('worker="primary"');
+  });
+
   test('a worker that misses a scrape does not lower the counters', async () => {
     const group = new GroupMetrics();
     const observed = observation(1, 'h', [backend('a', true, 10, 0)]);

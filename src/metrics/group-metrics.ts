@@ -17,7 +17,8 @@
  *   so the group's count is the most any worker has.
  * - Process metrics (`process_*`, `nodejs_*`) describe one process each: summing the event loop lag or
  *   the heap limits of several processes means nothing, so every series keeps its worker's value under
- *   a `worker` label (`sum(process_resident_memory_bytes)` is the group's memory).
+ *   a `worker` label; the primary's own are under `worker="primary"`, so
+ *   `sum(process_resident_memory_bytes)` is the whole group's memory.
  * - `junction_workers` says how many workers answered the scrape.
  *
  * A worker that exits takes its counters with it; GroupMetrics keeps what it had counted (retire()),
@@ -30,8 +31,9 @@ import {
   type MetricFamilyType,
   type MetricSample,
 } from './metric-family.ts';
+import { Registry } from 'prom-client';
 import { labelText } from './text-format.ts';
-import type { JunctionMetrics } from './junction-metrics.ts';
+import { collectProcessMetrics, registryFamilies, type JunctionMetrics } from './junction-metrics.ts';
 
 /** One worker's scrape as families, as the primary receives it (the shape of a workers/ WorkerReport). */
 export interface WorkerMetricsReport {
@@ -63,8 +65,17 @@ export function groupAggregation(name: string): GroupAggregation {
   return AGGREGATIONS[name] ?? 'sum';
 }
 
-/** The label that tells workers' process metrics apart. */
+/** The label that tells workers' process metrics apart; the primary's own are `worker="primary"`. */
 export const WORKER_LABEL = 'worker';
+const PRIMARY = 'primary';
+
+export interface GroupMetricsOptions {
+  /**
+   * The primary process's own process and Node.js metrics in source()'s scrapes, under
+   * `worker="primary"` (its memory is part of the group's). Default true.
+   */
+  readonly processMetrics?: boolean;
+}
 
 const WORKERS_HELP = 'Workers that answered this scrape.';
 
@@ -94,8 +105,11 @@ interface MergedFamily {
  * replaced since the last scrape lowers the summed counters (Prometheus reads it as a counter reset);
  * GroupMetrics keeps them monotonic.
  */
-export function renderGroupMetrics(reports: readonly WorkerMetricsReport[]): string {
-  return renderFamilies(mergeFamilies(reports, []));
+export function renderGroupMetrics(
+  reports: readonly WorkerMetricsReport[],
+  primary: readonly MetricFamily[] = [],
+): string {
+  return renderFamilies(mergeFamilies(reports, [], primary));
 }
 
 /**
@@ -107,9 +121,21 @@ export class GroupMetrics {
   readonly #last = new Map<number, readonly MetricFamily[]>();
   /** What exited workers had counted, per series. */
   readonly #retired = new Map<string, { family: FamilyHead; sample: MetricSample }>();
+  /** The primary's own process metrics; null when not asked for. */
+  readonly #registry: Registry | null = null;
 
-  /** Merges the workers' scrapes (remembering each one's counters for retire()) into one scrape. */
-  render(reports: readonly WorkerMetricsReport[]): string {
+  constructor(options: GroupMetricsOptions = {}) {
+    if (options.processMetrics !== false) {
+      this.#registry = new Registry();
+      collectProcessMetrics(this.#registry);
+    }
+  }
+
+  /**
+   * Merges the workers' scrapes (remembering each one's counters for retire()) into one scrape, with
+   * `primary`'s process metrics (the primary's own) under `worker="primary"`.
+   */
+  render(reports: readonly WorkerMetricsReport[], primary: readonly MetricFamily[] = []): string {
     for (const report of reports) this.#last.set(report.pid, carriedFamilies(report.value));
     const carried: CarriedSample[] = [...this.#retired.values()];
     // A worker that did not answer this time (a slow one) still counted what it counted.
@@ -118,7 +144,7 @@ export class GroupMetrics {
       if (answered.has(pid)) continue;
       for (const family of families) for (const sample of family.values) carried.push({ family, sample });
     }
-    return renderFamilies(mergeFamilies(reports, carried));
+    return renderFamilies(mergeFamilies(reports, carried, primary));
   }
 
   /**
@@ -130,7 +156,13 @@ export class GroupMetrics {
     close(): void;
   } {
     return {
-      render: async () => this.render(await collect()),
+      render: async () => {
+        const [reports, primary] = await Promise.all([
+          collect(),
+          this.#registry === null ? [] : registryFamilies(this.#registry),
+        ]);
+        return this.render(reports, primary);
+      },
       close: () => undefined,
     };
   }
@@ -177,6 +209,7 @@ function seriesKey(family: string, metricName: string | undefined, labels: Recor
 function mergeFamilies(
   reports: readonly WorkerMetricsReport[],
   carried: readonly CarriedSample[],
+  primary: readonly MetricFamily[],
 ): MetricFamily[] {
   const families = new Map<string, MergedFamily>();
   const familyOf = (head: FamilyHead): MergedFamily => {
@@ -204,6 +237,18 @@ function mergeFamilies(
           family.aggregation === 'per-worker' ? { [WORKER_LABEL]: String(report.worker), ...own } : own;
         add(family, sample.metricName, labels, sample.value);
       }
+    }
+  }
+  for (const head of primary) {
+    const family = familyOf(head);
+    if (family.type !== head.type || family.aggregation !== 'per-worker') continue;
+    for (const sample of head.values) {
+      add(
+        family,
+        sample.metricName,
+        { [WORKER_LABEL]: PRIMARY, ...stringLabels(sample.labels) },
+        sample.value,
+      );
     }
   }
   for (const { family: head, sample } of carried) {

@@ -18,7 +18,13 @@
  * Used by: admin/, and the primary of a group of workers. Uses: server/ (types of the observation),
  * prom-client.
  */
-export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './junction-metrics.ts';
+export {
+  collectProcessMetrics,
+  JunctionMetrics,
+  registryFamilies,
+  type JunctionMetricsOptions,
+  type MetricsSource,
+} from './junction-metrics.ts';
 export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
 export { renderMetrics } from './text-format.ts';
@@ -30,6 +36,7 @@ export {
   workerMetricsJson,
   WORKER_LABEL,
   type GroupAggregation,
+  type GroupMetricsOptions,
   type WorkerMetricsReport,
 } from './group-metrics.ts';
 export {

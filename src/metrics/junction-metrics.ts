@@ -23,6 +23,28 @@ const MISNAMED_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ] as const;
 
+/** prom-client's process and Node.js metrics, under their standard names, in `registry`. */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
+  // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+}
+
+/** A prom-client registry's metrics as families (its `getMetricsAsJSON()`, without what we do not use). */
+export async function registryFamilies(registry: Registry): Promise<MetricFamily[]> {
+  return (await registry.getMetricsAsJSON()).map((m): MetricFamily => ({
+    name: m.name,
+    help: m.help,
+    type: String(m.type) as MetricFamilyType,
+    values: m.values.map((v) => ({
+      value: v.value,
+      labels: v.labels as MetricSample['labels'],
+      ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
+    })),
+  }));
+}
+
 /** What a scrape reads: JunctionServer satisfies it. */
 export interface MetricsSource {
   observe(): ServerObservation;
@@ -57,12 +79,7 @@ export class JunctionMetrics {
       this.#requests = new RequestMetrics();
       this.#unwatch = source.watch(this.#requests);
     }
-    if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry });
-      // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
-      // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
-      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
-    }
+    if (options.processMetrics !== false) collectProcessMetrics(this.registry);
   }
 
   /** The Content-Type of scrape() (Prometheus text format 0.0.4). */
@@ -89,20 +106,7 @@ export class JunctionMetrics {
     const observation: ServerObservation = this.#source.observe();
     const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
     const requests = this.#requests?.render() ?? '';
-    const registry = await this.registry.getMetricsAsJSON();
-    return [
-      ...parseMetricsText(own + requests),
-      ...registry.map((m): MetricFamily => ({
-        name: m.name,
-        help: m.help,
-        type: String(m.type) as MetricFamilyType,
-        values: m.values.map((v) => ({
-          value: v.value,
-          labels: v.labels as MetricSample['labels'],
-          ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
-        })),
-      })),
-    ];
+    return [...parseMetricsText(own + requests), ...(await registryFamilies(this.registry))];
   }
 
   /** The scrape, as the admin API asks for it (AdminMetrics). */
