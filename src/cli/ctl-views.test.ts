@@ -39,7 +39,9 @@ describe('ctl views', () => {
     expect(text).toMatch(/^memory \(RSS\)\s+3\.0 MiB$/m);
     expect(text).toContain('workers serve different versions');
     expect(text).toMatch(/^WORKER\s+PID\s+VERSION\s+SESSIONS/m);
-    expect(text).toMatch(/^2\s+102\s+2\s+3\s+-\s+2\.0 MiB$/m);
+    // Columns no worker reported are left out.
+    expect(text).toMatch(/^2\s+102\s+2\s+3\s+2\.0 MiB$/m);
+    expect(text).not.toContain('UPSTREAMINFLIGHT');
   });
 
   test('several workers: a backend up in some shows so, and each worker’s view follows', () => {

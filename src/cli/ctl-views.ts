@@ -19,6 +19,11 @@ function workersOf(entry: Row): Row[] {
   return Array.isArray(workers) && workers.length > 1 ? (workers as Row[]) : [];
 }
 
+/** The columns some row has a value for: answers from different versions carry different fields. */
+function presentColumns(rows: readonly Row[], columns: readonly string[]): string[] {
+  return columns.filter((column) => rows.some((row) => row[column] !== undefined));
+}
+
 /** `123456789` → `117.7 MiB`. */
 export function formatBytes(bytes: unknown): string {
   if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return '-';
@@ -56,9 +61,22 @@ export function renderStatus(answer: unknown): string {
   }
   const table = formatTable(fields, ['field', 'value'], { header: false });
   if (workers.length === 0) return table;
+  const perWorker = workers.map((w) => ({
+    ...w,
+    rss: w['rss'] === undefined ? undefined : formatBytes(w['rss']),
+  }));
   return `${table}\n${formatTable(
-    workers.map((w) => ({ ...w, rss: formatBytes(w['rss']) })),
-    ['worker', 'pid', 'version', 'sessions', 'upstreamInFlight', 'rss'],
+    perWorker,
+    presentColumns(perWorker, [
+      'worker',
+      'pid',
+      'state',
+      'version',
+      'hash',
+      'sessions',
+      'upstreamInFlight',
+      'rss',
+    ]),
   )}`;
 }
 

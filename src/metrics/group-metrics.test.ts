@@ -160,6 +160,19 @@ describe('renderGroupMetrics', () => {
     expect(v.get('junction_listener_sent_bytes_total{listener="main"}')).toBe(1000);
   });
 
+  test("the config metrics are the group's when its status is given", async () => {
+    const one = await workerFamilies(observation(5, 'h', []), 0);
+    // A worker started after three reloads counts its own versions from 1.
+    const two = await workerFamilies(observation(1, 'h', []), 0);
+    const status = { ...observation(4, 'h', []).status, reloadsApplied: 3, reloadsRefused: 1 };
+    const v = values(renderGroupMetrics([report(1, one), report(2, two)], { status }));
+    expect(v.get('junction_config_version')).toBe(4);
+    expect(v.get('junction_config_info{hash="h"}')).toBe(1);
+    expect(v.get('junction_config_reloads_total{result="applied"}')).toBe(3);
+    expect(v.get('junction_config_reloads_total{result="refused"}')).toBe(1);
+    expect(v.get('junction_config_last_reload_timestamp_seconds')).toBe(4);
+  });
+
   test('process metrics keep each worker apart under a worker label', async () => {
     const observed = observation(1, 'h', []);
     const text = renderGroupMetrics([

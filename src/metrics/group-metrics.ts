@@ -9,9 +9,10 @@
  * - Gauges that state a fact about a backend or the config are not counts: `junction_backend_up` and
  *   `junction_backend_check_up` are 1 only when every worker has the backend up (passive health is per
  *   worker); `_ejected`, `_on_trial`, `_draining` are 1 when any worker has it so.
- *   `junction_config_version` and its reload timestamp are the oldest worker's (the config some traffic
- *   still sees); `junction_config_info` has one series (value 1) per config hash some worker serves,
- *   two while a reload is being applied.
+ *   The config metrics (`junction_config_*`) are the group's when the primary gives its status: it
+ *   holds the config every worker serves and counts the group's reloads. Without it, the version and
+ *   reload timestamp are the oldest worker's, and `junction_config_info` has one series per config
+ *   hash some worker serves.
  * - Counts every worker makes of the same events are not summed: every worker applies every reload
  *   (`junction_config_reloads_total`) and the result of every active check (`junction_backend_checks_total`),
  *   so the group's count is the most any worker has.
@@ -32,6 +33,8 @@ import {
   type MetricSample,
 } from './metric-family.ts';
 import { Registry } from 'prom-client';
+import type { ServerStatus } from '../server/index.ts';
+import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
 import { labelText } from './text-format.ts';
 import { collectProcessMetrics, registryFamilies, type JunctionMetrics } from './junction-metrics.ts';
 
@@ -69,6 +72,14 @@ export function groupAggregation(name: string): GroupAggregation {
 export const WORKER_LABEL = 'worker';
 const PRIMARY = 'primary';
 
+/** What the primary adds to its workers' scrapes. */
+export interface GroupFacts {
+  /** The primary's own process metrics, shown under `worker="primary"`. */
+  readonly primary?: readonly MetricFamily[];
+  /** The group's config status: the `junction_config_*` metrics then say what it says. */
+  readonly status?: ServerStatus;
+}
+
 export interface GroupMetricsOptions {
   /**
    * The primary process's own process and Node.js metrics in source()'s scrapes, under
@@ -105,11 +116,8 @@ interface MergedFamily {
  * replaced since the last scrape lowers the summed counters (Prometheus reads it as a counter reset);
  * GroupMetrics keeps them monotonic.
  */
-export function renderGroupMetrics(
-  reports: readonly WorkerMetricsReport[],
-  primary: readonly MetricFamily[] = [],
-): string {
-  return renderFamilies(mergeFamilies(reports, [], primary));
+export function renderGroupMetrics(reports: readonly WorkerMetricsReport[], group: GroupFacts = {}): string {
+  return renderFamilies(mergeFamilies(reports, [], group));
 }
 
 /**
@@ -135,7 +143,7 @@ export class GroupMetrics {
    * Merges the workers' scrapes (remembering each one's counters for retire()) into one scrape, with
    * `primary`'s process metrics (the primary's own) under `worker="primary"`.
    */
-  render(reports: readonly WorkerMetricsReport[], primary: readonly MetricFamily[] = []): string {
+  render(reports: readonly WorkerMetricsReport[], group: GroupFacts = {}): string {
     for (const report of reports) this.#last.set(report.pid, carriedFamilies(report.value));
     const carried: CarriedSample[] = [...this.#retired.values()];
     // A worker that did not answer this time (a slow one) still counted what it counted.
@@ -144,24 +152,29 @@ export class GroupMetrics {
       if (answered.has(pid)) continue;
       for (const family of families) for (const sample of family.values) carried.push({ family, sample });
     }
-    return renderFamilies(mergeFamilies(reports, carried, primary));
+    return renderFamilies(mergeFamilies(reports, carried, group));
   }
 
   /**
    * The admin API's `/metrics` for the group (an AdminMetrics): each render asks `collect` for every
-   * worker's scrape (over the IPC) and merges the answers.
+   * worker's scrape (over the IPC) and merges the answers, with the primary's process metrics and,
+   * given `status` (the group's), the group's config metrics.
    */
-  source(collect: () => Promise<readonly WorkerMetricsReport[]>): {
+  source(
+    collect: () => Promise<readonly WorkerMetricsReport[]>,
+    status?: () => ServerStatus | Promise<ServerStatus>,
+  ): {
     render(): Promise<string>;
     close(): void;
   } {
     return {
       render: async () => {
-        const [reports, primary] = await Promise.all([
+        const [reports, primary, config] = await Promise.all([
           collect(),
           this.#registry === null ? [] : registryFamilies(this.#registry),
+          status?.(),
         ]);
-        return this.render(reports, primary);
+        return this.render(reports, { primary, ...(config === undefined ? {} : { status: config }) });
       },
       close: () => undefined,
     };
@@ -209,7 +222,7 @@ function seriesKey(family: string, metricName: string | undefined, labels: Recor
 function mergeFamilies(
   reports: readonly WorkerMetricsReport[],
   carried: readonly CarriedSample[],
-  primary: readonly MetricFamily[],
+  group: GroupFacts,
 ): MetricFamily[] {
   const families = new Map<string, MergedFamily>();
   const familyOf = (head: FamilyHead): MergedFamily => {
@@ -239,7 +252,7 @@ function mergeFamilies(
       }
     }
   }
-  for (const head of primary) {
+  for (const head of group.primary ?? []) {
     const family = familyOf(head);
     if (family.type !== head.type || family.aggregation !== 'per-worker') continue;
     for (const sample of head.values) {
@@ -256,6 +269,7 @@ function mergeFamilies(
     if (family.type !== head.type || family.aggregation !== 'sum') continue;
     add(family, sample.metricName, stringLabels(sample.labels), sample.value);
   }
+  if (group.status !== undefined) groupConfigSeries(group.status, familyOf);
   const merged: MetricFamily[] = [
     {
       name: 'junction_workers',
@@ -277,6 +291,31 @@ function mergeFamilies(
     });
   }
   return merged;
+}
+
+/**
+ * The config metrics (`junction_config_*`) as the group states them, in place of the workers': a
+ * worker started later, or one that applied a rollback, counts its versions and reloads its own way,
+ * while the group's config and its reloads are the primary's.
+ */
+function groupConfigSeries(status: ServerStatus, familyOf: (head: FamilyHead) => MergedFamily): void {
+  const observation = {
+    status,
+    listeners: [],
+    clusters: [],
+    backends: [],
+    deadlinesFired: 0,
+    zombiesClosed: 0,
+    ruleStats: [],
+  };
+  for (const definition of SERVER_METRICS_DEFINITIONS) {
+    if (!definition.name.startsWith('junction_config_')) continue;
+    const family = familyOf(definition);
+    family.series.clear();
+    definition.read(observation, (labels, value) => {
+      add(family, undefined, { ...labels }, value);
+    });
+  }
 }
 
 function add(

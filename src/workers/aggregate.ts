@@ -100,10 +100,11 @@ export interface WorkerRuntimeStats extends RuntimeStats {
   readonly rss?: number;
 }
 
-/** The group's resource counters: each one summed, the group's memory, and each worker's own. */
+/**
+ * The group's resource counters: each one summed, and each worker's own (with its memory when it
+ * reported it; the group's memory, the primary's included, is the group status's).
+ */
 export interface GroupStats extends RuntimeStats {
-  /** Resident memory of the workers together (those that reported it), in bytes. */
-  readonly rss: number;
   readonly workers: readonly (WorkerId & WorkerRuntimeStats)[];
 }
 
@@ -140,7 +141,6 @@ export function mergeStats(reports: readonly WorkerReport<WorkerRuntimeStats>[])
   }
   return {
     ...(totals as unknown as RuntimeStats),
-    rss: sum(reports, (r) => r.value.rss ?? 0),
     workers: reports.map(({ worker, pid, value }) => ({ worker, pid, ...value })),
   };
 }
