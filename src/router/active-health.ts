@@ -102,6 +102,23 @@ export interface ActiveHealthEvent {
   readonly at: number;
 }
 
+/** Whether `value` (a message that crossed the IPC) has the shape of an ActiveHealthEvent. */
+export function isActiveHealthEvent(value: unknown): value is ActiveHealthEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e['cluster'] === 'string' &&
+    typeof e['backend'] === 'string' &&
+    (e['result'] === 'up' || e['result'] === 'down') &&
+    typeof e['passed'] === 'boolean' &&
+    typeof e['changed'] === 'boolean' &&
+    typeof e['status'] === 'number' &&
+    (e['code'] === undefined || (typeof e['code'] === 'string' && e['code'].startsWith('JCT_ERR_'))) &&
+    typeof e['reason'] === 'string' &&
+    typeof e['at'] === 'number'
+  );
+}
+
 /** The event one check's result makes, after recordCheck() applied it to `upstream`. */
 export function activeHealthEvent(
   cluster: string,

@@ -21,6 +21,7 @@ export {
   ActiveHealthChecker,
   activeHealthEvent,
   applyActiveHealthEvent,
+  isActiveHealthEvent,
   type ActiveHealthEvent,
 } from './active-health.ts';
 export { UpstreamState } from './upstream-state.ts';

@@ -33,7 +33,7 @@ export {
 } from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';
 export type { ActiveHealthListener, ActiveHealthMode } from './active-health-role.ts';
-export type { ActiveHealthEvent } from '../router/index.ts';
+export { isActiveHealthEvent, type ActiveHealthEvent } from '../router/index.ts';
 export type {
   BackendObservation,
   ClusterObservation,
