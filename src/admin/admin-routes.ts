@@ -1,6 +1,8 @@
 /**
- * The admin API's resources: what each method and path reads or changes. Reads come from the running
- * server; changes are document edits applied through the ConfigStore (validated, then reloaded).
+ * The admin API's resources: what each method and path reads or changes. Reads come from the store's
+ * target (one server, or a group of workers answering together: every read is awaited); changes are
+ * document edits applied through the ConfigStore (validated, then reloaded), a drain and the
+ * certificate API, all through the target's own members, so a group can broadcast each one.
  */
 import type { JunctionConfig, RouteConfig } from '../config/index.ts';
 import { AdminError, TlsCertificateError } from '../errors/index.ts';
@@ -112,9 +114,9 @@ function certificateBody(body: unknown): CertificateInput {
 }
 
 /** The certificate API's refusals (a key that does not match, no such listener) as admin answers. */
-function withCertificateErrors<T>(change: () => T): T {
+async function withCertificateErrors<T>(change: () => T | Promise<T>): Promise<T> {
   try {
-    return change();
+    return await change();
   } catch (error) {
     if (error instanceof TlsCertificateError) {
       throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', error.message);
@@ -127,16 +129,35 @@ function backendsOf(store: ConfigStore, cluster: string) {
   if (!store.server.config.clusters.has(cluster)) {
     throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${cluster}'`);
   }
-  return store.server.upstreams().filter((u) => u.cluster === cluster);
+  return Promise.resolve(store.server.upstreams()).then((all) => all.filter((u) => u.cluster === cluster));
+}
+
+/**
+ * A group answers status and stats each with a per-worker section (`workers`): one list, each worker's
+ * entry holding both (by its number), rather than the second hiding the first. Nothing for one server.
+ */
+function joinWorkers(...answers: readonly object[]): { workers?: Record<string, unknown>[] } {
+  const byWorker = new Map<unknown, Record<string, unknown>>();
+  for (const answer of answers) {
+    const workers = (answer as { workers?: unknown }).workers;
+    if (!Array.isArray(workers)) continue;
+    for (const entry of workers as Record<string, unknown>[]) {
+      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
+    }
+  }
+  return byWorker.size === 0 ? {} : { workers: [...byWorker.values()] };
 }
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
     path: 'status',
-    handle: (_request, store) => {
-      const status = store.server.status();
-      const clusters = store.server.clusters();
+    handle: async (_request, store) => {
+      const [status, clusters, stats] = await Promise.all([
+        store.server.status(),
+        store.server.clusters(),
+        store.server.stats(),
+      ]);
       return {
         ...status,
         file: store.file ?? null,
@@ -146,7 +167,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         clusters: clusters.length,
         backends: clusters.reduce((n, c) => n + c.backends, 0),
         backendsUp: clusters.reduce((n, c) => n + c.backendsUp, 0),
-        ...store.server.stats(),
+        ...stats,
+        ...joinWorkers(status, stats),
       };
     },
   },
@@ -183,16 +205,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
     path: 'clusters',
-    handle: (_request, store) => ({ clusters: store.server.clusters() }),
+    handle: async (_request, store) => ({ clusters: await store.server.clusters() }),
   },
   {
     method: 'GET',
     path: 'clusters/:name',
-    handle: (request, store) => {
+    handle: async (request, store) => {
       const name = param(request, 'name');
-      const cluster = store.server.clusters().find((c) => c.name === name);
+      const cluster = (await store.server.clusters()).find((c) => c.name === name);
       if (cluster === undefined) throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${name}'`);
-      return { ...cluster, upstreams: backendsOf(store, name) };
+      return { ...cluster, upstreams: await backendsOf(store, name) };
     },
   },
   {
@@ -208,7 +230,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
     path: 'clusters/:name/backends',
-    handle: (request, store) => ({ backends: backendsOf(store, param(request, 'name')) }),
+    handle: async (request, store) => ({ backends: await backendsOf(store, param(request, 'name')) }),
   },
   {
     method: 'POST',
@@ -227,7 +249,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handle: async (request, store) => {
       const cluster = param(request, 'name');
       const id = param(request, 'id');
-      if (!backendsOf(store, cluster).some((u) => u.id === id)) {
+      if (!(await backendsOf(store, cluster)).some((u) => u.id === id)) {
         throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no backend '${id}' in cluster '${cluster}'`);
       }
       const timeout = Number(request.query.get('timeout_ms') ?? DEFAULT_DRAIN_TIMEOUT_MS);
@@ -241,20 +263,20 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
     path: 'certificates',
-    handle: (_request, store) => ({ certificates: store.server.certificates() }),
+    handle: async (_request, store) => ({ certificates: await store.server.certificates() }),
   },
   {
     method: 'PUT',
     path: 'certificates/:listener/:id',
-    handle: (request, store) => {
+    handle: async (request, store) => {
       const listener = param(request, 'listener');
       const id = param(request, 'id');
       const input = { ...certificateBody(request.body), id };
-      const exists = store.server.certificates().some((c) => c.listener === listener && c.id === id);
-      return withCertificateErrors(() => {
+      const exists = (await store.server.certificates()).some((c) => c.listener === listener && c.id === id);
+      return withCertificateErrors(async () => {
         const certificate = exists
-          ? store.server.replaceCertificate(listener, id, input)
-          : store.server.addCertificate(listener, input);
+          ? await store.server.replaceCertificate(listener, id, input)
+          : await store.server.addCertificate(listener, input);
         return { certificate, replaced: exists };
       });
     },
@@ -263,8 +285,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: 'DELETE',
     path: 'certificates/:listener/:id',
     handle: (request, store) =>
-      withCertificateErrors(() => {
-        store.server.removeCertificate(param(request, 'listener'), param(request, 'id'));
+      withCertificateErrors(async () => {
+        await store.server.removeCertificate(param(request, 'listener'), param(request, 'id'));
         return { removed: true };
       }),
   },

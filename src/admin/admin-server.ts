@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress, type AdminConfig } from '../config/index.ts';
 import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
-import type { JunctionMetrics } from '../metrics/index.ts';
-import type { JunctionServer } from '../server/index.ts';
+import type { MetricsSource } from '../metrics/index.ts';
 import { ADMIN_ROUTES, type AdminRequest } from './admin-routes.ts';
+import { PROMETHEUS_TEXT_TYPE, type AdminMetrics, type AdminTarget } from './admin-target.ts';
 import type { ConfigStore } from './config-store.ts';
 import { HEALTH_PATHS, readiness } from './health.ts';
 
@@ -29,8 +29,11 @@ export interface AdminServer {
 
 export interface StartAdminOptions {
   readonly logger?: Logger;
-  /** What `GET /metrics` renders; default a JunctionMetrics over the store's server. */
-  readonly metrics?: JunctionMetrics;
+  /**
+   * What `GET /metrics` renders (a group's merged renderer, for one); default a JunctionMetrics over the
+   * store's target when it can be observed (a JunctionServer), else `/metrics` answers 404.
+   */
+  readonly metrics?: AdminMetrics;
 }
 
 /**
@@ -50,8 +53,7 @@ export async function startAdmin(
   }
   const log = options.logger ?? silentLogger();
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
-  // Loaded here, not with the module: a Junction without an admin API never loads prom-client.
-  const metrics = options.metrics ?? new (await import('../metrics/index.ts')).JunctionMetrics(store.server);
+  const metrics = options.metrics ?? (await defaultMetrics(store.server));
   const server = createServer((req, res) => {
     handle(req, res, store, metrics, tokenDigest, log).catch((error: unknown) => {
       log.error({ err: error }, 'admin request failed');
@@ -72,13 +74,25 @@ export async function startAdmin(
     close: () =>
       new Promise<void>((resolve) => {
         // Metrics it made stop counting; metrics the caller passed in are the caller's.
-        if (options.metrics === undefined) metrics.close();
+        if (options.metrics === undefined) metrics?.close();
         server.close(() => {
           resolve();
         });
         server.closeAllConnections();
       }),
   };
+}
+
+/** A JunctionMetrics over `target` when it can be observed (a JunctionServer), else none. */
+async function defaultMetrics(target: AdminTarget): Promise<AdminMetrics | undefined> {
+  if (!isMetricsSource(target)) return undefined;
+  // Loaded here, not with the module: a Junction without an admin API never loads prom-client.
+  const { JunctionMetrics } = await import('../metrics/index.ts');
+  return new JunctionMetrics(target);
+}
+
+function isMetricsSource(target: AdminTarget): target is AdminTarget & MetricsSource {
+  return typeof (target as Partial<MetricsSource>).observe === 'function';
 }
 
 function listen(server: Server, address: string, port: number): Promise<void> {
@@ -147,7 +161,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   store: ConfigStore,
-  metrics: JunctionMetrics,
+  metrics: AdminMetrics | undefined,
   tokenDigest: Buffer | undefined,
   log: Logger,
 ): Promise<void> {
@@ -155,7 +169,7 @@ async function handle(
   const method = req.method ?? 'GET';
   // Probes carry no token and may come from anywhere the listener is reachable; they reveal nothing.
   if (HEALTH_PATHS.has(url.pathname)) {
-    answerHealth(res, method, url.pathname, store.server);
+    await answerHealth(res, method, url.pathname, store.server);
     return;
   }
   if (fromBrowserOrRebound(req, tokenDigest !== undefined)) {
@@ -167,15 +181,18 @@ async function handle(
     sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'a valid bearer token is required'));
     return;
   }
-  if (url.pathname === '/metrics') {
+  if (url.pathname === '/metrics' && metrics !== undefined) {
     if (method !== 'GET' && method !== 'HEAD') {
       sendJson(res, 405, {
         error: { code: 'JCT_ERR_ADMIN_BAD_REQUEST', message: `${method} is not allowed here` },
       });
       return;
     }
-    const body = Buffer.from(await metrics.scrape());
-    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': body.length });
+    const body = Buffer.from(await metrics.render());
+    res.writeHead(200, {
+      'content-type': metrics.contentType ?? PROMETHEUS_TEXT_TYPE,
+      'content-length': body.length,
+    });
     res.end(method === 'HEAD' ? undefined : body);
     return;
   }
@@ -210,14 +227,19 @@ async function handle(
 }
 
 /** `/healthz`: 200 while the process answers. `/ready`: 200, or 503 with the reason. Plain text. */
-function answerHealth(res: ServerResponse, method: string, path: string, server: JunctionServer): void {
+async function answerHealth(
+  res: ServerResponse,
+  method: string,
+  path: string,
+  target: AdminTarget,
+): Promise<void> {
   let status = 200;
   let text = 'ok';
   if (method !== 'GET' && method !== 'HEAD') {
     status = 405;
     text = `${method} is not allowed here`;
   } else if (path === '/ready') {
-    const { ready, reason } = readiness(server);
+    const { ready, reason } = await readiness(target);
     status = ready ? 200 : 503;
     text = ready ? 'ready' : `not ready: ${reason}`;
   }

@@ -1,8 +1,9 @@
 /**
  * The running config as a document the operator can change: reloaded from its file (SIGHUP, the file
  * watch, `POST /reload`), edited through the admin API, exported as YAML and written back to the file.
- * Every change is a whole new config, loaded and validated exactly like the file, then applied with
- * JunctionServer.reload(); a change that fails leaves the running config, and this document, as they were.
+ * Every change is a whole new config, loaded and validated exactly like the file, then applied with the
+ * target's reload() (one JunctionServer, or every worker of a group); a change that fails leaves the
+ * running config, and this document, as they were.
  */
 import { copyFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -16,7 +17,8 @@ import {
   type JunctionConfig,
 } from '../config/index.ts';
 import { AdminError, ConfigErrors } from '../errors/index.ts';
-import type { JunctionServer, ReloadResult } from '../server/index.ts';
+import type { ReloadResult } from '../server/index.ts';
+import type { AdminTarget } from './admin-target.ts';
 import type { ConfigDocument, EditResult } from './document-edits.ts';
 
 export interface ConfigStoreOptions {
@@ -39,7 +41,8 @@ export interface AppliedChange extends ReloadResult {
 }
 
 export class ConfigStore {
-  readonly server: JunctionServer;
+  /** What changes are applied to: one JunctionServer, or a group of workers. */
+  readonly server: AdminTarget;
   readonly file: string | undefined;
   readonly #baseDir: string;
   readonly #adjust: (config: JunctionConfig) => JunctionConfig;
@@ -52,7 +55,7 @@ export class ConfigStore {
   /** Changes run one at a time: each edits the document the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(server: JunctionServer, options: ConfigStoreOptions = {}) {
+  constructor(server: AdminTarget, options: ConfigStoreOptions = {}) {
     this.server = server;
     this.file = options.file === undefined ? undefined : resolvePath(options.file);
     this.#baseDir = options.baseDir ?? (this.file === undefined ? process.cwd() : dirname(this.file));

@@ -3,7 +3,7 @@
  * balancers and orchestrators: `/healthz` says the process answers; `/ready` says whether Junction
  * should get traffic now.
  */
-import type { JunctionServer } from '../server/index.ts';
+import type { AdminTarget } from './admin-target.ts';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -15,10 +15,10 @@ export interface Readiness {
  * Ready while the config is loaded (a server exists only with one), every listener of the running
  * config is bound (a reload whose rebind failed can leave one unbound), and Junction is not shutting down.
  */
-export function readiness(server: JunctionServer): Readiness {
-  if (server.status().closing) return { ready: false, reason: 'shutting down' };
-  const bound = new Set(server.listeners.map((l) => l.name));
-  const unbound = server.config.listeners.filter((l) => !bound.has(l.name)).map((l) => l.name);
+export async function readiness(target: AdminTarget): Promise<Readiness> {
+  if ((await target.status()).closing) return { ready: false, reason: 'shutting down' };
+  const bound = new Set(target.listeners.map((l) => l.name));
+  const unbound = target.config.listeners.filter((l) => !bound.has(l.name)).map((l) => l.name);
   if (unbound.length > 0) {
     return { ready: false, reason: `listener not bound: ${unbound.join(', ')}` };
   }

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/index.ts';
 import type { CliContext } from './cli-context.ts';
+import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin URL | -c FILE] [--token TOKEN] [--json] <command>
@@ -96,25 +97,7 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
       return {
         method: 'GET',
         path: '/status',
-        render: (a) => {
-          const s = a as Record<string, unknown>;
-          return formatTable(
-            [
-              { field: 'version', value: s['version'] },
-              { field: 'hash', value: s['hash'] },
-              { field: 'source', value: s['source'] },
-              { field: 'file', value: s['file'] ?? '-' },
-              { field: 'unsaved changes', value: s['unsaved'] },
-              { field: 'listeners', value: s['listeners'] },
-              { field: 'routes', value: s['routes'] },
-              { field: 'clusters', value: s['clusters'] },
-              { field: 'backends up', value: `${String(s['backendsUp'])}/${String(s['backends'])}` },
-              { field: 'sessions', value: s['sessions'] },
-            ],
-            ['field', 'value'],
-            { header: false },
-          );
-        },
+        render: renderStatus,
       };
     case 'listeners':
       return {
@@ -145,16 +128,7 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
       return {
         method: 'GET',
         path: '/clusters',
-        render: (a) =>
-          formatTable(rows(a, 'clusters'), [
-            'name',
-            'strategy',
-            'backends',
-            'backendsUp',
-            'panic',
-            'requests',
-            'retries',
-          ]),
+        render: renderClusters,
       };
     case 'backends': {
       if (action === 'add') {
@@ -192,21 +166,7 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
       return {
         method: 'GET',
         path: `/clusters/${segment(cluster)}/backends`,
-        render: (a) =>
-          formatTable(
-            rows(a, 'backends').map((b) => ({
-              ...b,
-              state:
-                b['draining'] === true
-                  ? 'draining'
-                  : b['isUp'] === true
-                    ? 'up'
-                    : b['ejected'] === true
-                      ? 'ejected'
-                      : 'down',
-            })),
-            ['id', 'address', 'state', 'inFlight', 'requests', 'failures', 'connectionsOpen'],
-          ),
+        render: renderBackends,
       };
     }
     case 'certs':

@@ -11,11 +11,39 @@
  *   every finished transaction (the same TxnEnd the access log reads) and every upstream attempt,
  *   connect and retry. They write numbers into slots found by config name, allocating nothing once a
  *   label set has been seen, and are kept by name here, so reloads never reset them.
+ * - With several workers (group-metrics.ts): each worker's scrape as families of samples
+ *   (metric-family.ts, prom-client's JSON shape), merged by the primary into one scrape: counters and
+ *   histograms summed, health and config gauges combined, process metrics labelled by `worker`.
  * Does not: serve HTTP or touch sockets (the admin API serves the scrape), or change any state.
- * Used by: admin/. Uses: server/ (types of the observation), prom-client.
+ * Used by: admin/, and the primary of a group of workers. Uses: server/ (types of the observation),
+ * prom-client.
  */
-export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './junction-metrics.ts';
+export {
+  collectProcessMetrics,
+  JunctionMetrics,
+  registryFamilies,
+  type JunctionMetricsOptions,
+  type MetricsSource,
+} from './junction-metrics.ts';
 export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
 export { renderMetrics } from './text-format.ts';
 export { RequestMetrics } from './request-metrics.ts';
+export {
+  GroupMetrics,
+  groupAggregation,
+  renderGroupMetrics,
+  workerMetricsJson,
+  WORKER_LABEL,
+  type GroupAggregation,
+  type GroupMetricsOptions,
+  type WorkerMetricsReport,
+} from './group-metrics.ts';
+export {
+  MetricsTextError,
+  parseMetricsText,
+  renderFamilies,
+  type MetricFamily,
+  type MetricFamilyType,
+  type MetricSample,
+} from './metric-family.ts';

@@ -8,6 +8,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { DataPathObserver, ServerObservation } from '../server/index.ts';
 import { CarriedTotals } from './carried-totals.ts';
 import { RequestMetrics } from './request-metrics.ts';
+import {
+  parseMetricsText,
+  type MetricFamily,
+  type MetricFamilyType,
+  type MetricSample,
+} from './metric-family.ts';
 import { SERVER_METRICS_DEFINITIONS } from './server-metrics.ts';
 import { renderMetrics } from './text-format.ts';
 
@@ -16,6 +22,28 @@ const MISNAMED_DEFAULT_METRICS = [
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ] as const;
+
+/** prom-client's process and Node.js metrics, under their standard names, in `registry`. */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
+  // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+}
+
+/** A prom-client registry's metrics as families (its `getMetricsAsJSON()`, without what we do not use). */
+export async function registryFamilies(registry: Registry): Promise<MetricFamily[]> {
+  return (await registry.getMetricsAsJSON()).map((m): MetricFamily => ({
+    name: m.name,
+    help: m.help,
+    type: String(m.type) as MetricFamilyType,
+    values: m.values.map((v) => ({
+      value: v.value,
+      labels: v.labels as MetricSample['labels'],
+      ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
+    })),
+  }));
+}
 
 /** What a scrape reads: JunctionServer satisfies it. */
 export interface MetricsSource {
@@ -51,12 +79,7 @@ export class JunctionMetrics {
       this.#requests = new RequestMetrics();
       this.#unwatch = source.watch(this.#requests);
     }
-    if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry });
-      // Gauges named `_total` break Prometheus naming (promtool refuses them); the same counts remain
-      // by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
-      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
-    }
+    if (options.processMetrics !== false) collectProcessMetrics(this.registry);
   }
 
   /** The Content-Type of scrape() (Prometheus text format 0.0.4). */
@@ -73,6 +96,22 @@ export class JunctionMetrics {
     const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
     const requests = this.#requests?.render() ?? '';
     return own + requests + (await this.registry.metrics());
+  }
+
+  /**
+   * The same scrape as families of samples (what a worker sends its primary, which merges the group's
+   * in group-metrics.ts). Counters are this process's totals, kept monotonic here as in scrape().
+   */
+  async scrapeFamilies(): Promise<MetricFamily[]> {
+    const observation: ServerObservation = this.#source.observe();
+    const own = renderMetrics(SERVER_METRICS_DEFINITIONS, observation, this.#totals);
+    const requests = this.#requests?.render() ?? '';
+    return [...parseMetricsText(own + requests), ...(await registryFamilies(this.registry))];
+  }
+
+  /** The scrape, as the admin API asks for it (AdminMetrics). */
+  render(): Promise<string> {
+    return this.scrape();
   }
 
   /** Detaches the per-request counters from the data path (the admin API closing). */

@@ -76,6 +76,92 @@ export function describeCheck(result: CheckResult): string {
   return result.errorCode ?? `status ${result.status}`;
 }
 
+/**
+ * One finished check and the verdict it left, as plain data: what the server that runs a group's
+ * checks tells the others, which run none and apply it (applyActiveHealthEvent()). It names the backend
+ * by cluster and id, so it survives the IPC and reloads: an event for a backend the receiver does not
+ * have (a reload under way) is ignored.
+ */
+export interface ActiveHealthEvent {
+  readonly cluster: string;
+  /** The backend's id in its cluster. */
+  readonly backend: string;
+  /** The active verdict after this check: `down` once `unhealthy_threshold` checks in a row failed. */
+  readonly result: 'up' | 'down';
+  /** Whether this check passed. */
+  readonly passed: boolean;
+  /** The verdict changed with this check. */
+  readonly changed: boolean;
+  /** The response status, 0 when none arrived. */
+  readonly status: number;
+  /** Why no usable response arrived; absent when one did. */
+  readonly code?: ErrorCode;
+  /** What the check saw in a few words: `status 200`, `status 503`, an error code. */
+  readonly reason: string;
+  /** When the check finished, in ms since the epoch. */
+  readonly at: number;
+}
+
+/** Whether `value` (a message that crossed the IPC) has the shape of an ActiveHealthEvent. */
+export function isActiveHealthEvent(value: unknown): value is ActiveHealthEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e['cluster'] === 'string' &&
+    typeof e['backend'] === 'string' &&
+    (e['result'] === 'up' || e['result'] === 'down') &&
+    typeof e['passed'] === 'boolean' &&
+    typeof e['changed'] === 'boolean' &&
+    typeof e['status'] === 'number' &&
+    (e['code'] === undefined || (typeof e['code'] === 'string' && e['code'].startsWith('JCT_ERR_'))) &&
+    typeof e['reason'] === 'string' &&
+    typeof e['at'] === 'number'
+  );
+}
+
+/** The event one check's result makes, after recordCheck() applied it to `upstream`. */
+export function activeHealthEvent(
+  cluster: string,
+  upstream: UpstreamState,
+  result: CheckResult,
+  transition: CheckEvent,
+  at: number,
+): ActiveHealthEvent {
+  return {
+    cluster,
+    backend: upstream.id,
+    result: upstream.activeDown ? 'down' : 'up',
+    passed: upstream.checkFailures === 0,
+    changed: transition !== undefined,
+    status: result.status,
+    ...(result.errorCode === undefined ? {} : { code: result.errorCode }),
+    reason: describeCheck(result),
+    at,
+  };
+}
+
+/**
+ * Applies a check another server ran: the same counters recordCheck() keeps, and the runner's verdict
+ * as it is (not recomputed from this server's counts, so one that started after the runner marked a
+ * backend down takes it out at once). Returns the transition it caused, if any.
+ */
+export function applyActiveHealthEvent(upstream: UpstreamState, event: ActiveHealthEvent): CheckEvent {
+  upstream.checks++;
+  upstream.lastCheckStatus = event.status;
+  upstream.lastCheckError = event.code;
+  if (event.passed) {
+    upstream.checkSuccesses++;
+    upstream.checkFailures = 0;
+  } else {
+    upstream.checkFailures++;
+    upstream.checkSuccesses = 0;
+  }
+  const down = event.result === 'down';
+  if (down === upstream.activeDown) return undefined;
+  upstream.activeDown = down;
+  return down ? 'marked-down' : 'marked-up';
+}
+
 /** The part of the Connector checks use: one fresh connect attempt, never a pooled connection. */
 export type CheckConnector = Pick<Connector, 'connect'>;
 
@@ -86,6 +172,16 @@ export interface ActiveHealthOptions {
   readonly log: Logger;
   /** Spreads checks over time; injected by tests. */
   readonly random?: () => number;
+  /**
+   * Hears every finished check, after its result was applied (the transition it caused, if any): how
+   * a server tells the others of its group. Synchronous; must not throw.
+   */
+  readonly onCheck?: (
+    cluster: ClusterRuntime,
+    upstream: UpstreamState,
+    result: CheckResult,
+    transition: CheckEvent,
+  ) => void;
 }
 
 /** The first check runs within this share of the interval after start, so they do not all go at once. */
@@ -285,6 +381,7 @@ class BackendCheck {
       );
       cluster.membersChanged();
     }
+    this.#options.onCheck?.(cluster, upstream, result, event);
     if (this.#state !== 'running') return;
     const interval = this.settings.intervalMs;
     this.#schedule(interval * (1 - INTERVAL_JITTER + 2 * INTERVAL_JITTER * this.#random()));

@@ -17,7 +17,13 @@ export {
   type RouterOptions,
 } from './router.ts';
 export { RetryBudget } from './retry-budget.ts';
-export { ActiveHealthChecker } from './active-health.ts';
+export {
+  ActiveHealthChecker,
+  activeHealthEvent,
+  applyActiveHealthEvent,
+  isActiveHealthEvent,
+  type ActiveHealthEvent,
+} from './active-health.ts';
 export { UpstreamState } from './upstream-state.ts';
 export type {
   AcquireHandler,

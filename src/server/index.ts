@@ -5,6 +5,8 @@
  *   diffs listeners by name, and frees what the old config held once nothing uses it (reload.ts).
  * - Shutdown: drains sessions, waits up to shutdown_grace, cuts the rest and logs how much it cut
  *   (shutdown-grace.ts).
+ * - Active health checks run once per group of workers: one server runs them, the others follow the
+ *   results it sends (active-health-role.ts).
  * Does not: parse config files (config/), handle process signals (cli/) or serve the admin API (admin/).
  */
 export {
@@ -17,6 +19,7 @@ export {
   type StartOptions,
   type UpstreamStatus,
   type ReloadResult,
+  type RuntimeStats,
   type ServerStatus,
 } from './junction-server.ts';
 export {
@@ -29,6 +32,8 @@ export {
   type EntryDiff,
 } from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';
+export type { ActiveHealthListener, ActiveHealthMode } from './active-health-role.ts';
+export { isActiveHealthEvent, type ActiveHealthEvent } from '../router/index.ts';
 export type {
   BackendObservation,
   ClusterObservation,

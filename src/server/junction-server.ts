@@ -9,7 +9,8 @@ import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { failureFields, silentLogger, type Logger } from '../log/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { ActiveHealthChecker, Router, type AttemptObserver, type UpstreamState } from '../router/index.ts';
+import { Router, type ActiveHealthEvent, type AttemptObserver, type UpstreamState } from '../router/index.ts';
+import { ActiveHealthRole, type ActiveHealthListener, type ActiveHealthMode } from './active-health-role.ts';
 import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
 import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
 import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
@@ -49,6 +50,11 @@ export interface StartOptions {
    * throws is logged and otherwise ignored.
    */
   readonly upstreamEvents?: UpstreamEvents;
+  /**
+   * Active health checks: 'run' (the default) runs them; 'follow' runs none and applies the results
+   * another server sends (applyActiveHealth()), so a group of workers checks each backend once.
+   */
+  readonly activeHealth?: ActiveHealthMode;
 }
 
 /** Listeners for outbound connections opening and closing. */
@@ -209,6 +215,25 @@ export interface JunctionServer {
    * a second replaces the first. Returns a function that detaches it.
    */
   watch(observer: DataPathObserver): () => void;
+  /** Whether this server runs the active health checks or follows results given to it. */
+  readonly activeHealthMode: ActiveHealthMode;
+  /**
+   * Switches between running the active checks and following them (the runner of a group died, and
+   * this server takes over; or another took over). Verdicts so far carry over either way.
+   */
+  setActiveHealthMode(mode: ActiveHealthMode): void;
+  /**
+   * Hears every active check this server runs, as a serialisable event (to send to the servers that
+   * follow). Returns a function that stops it.
+   */
+  onActiveHealth(listener: ActiveHealthListener): () => void;
+  /**
+   * Applies a check run elsewhere ('follow' mode). Returns false, changing nothing, in 'run' mode or
+   * for a backend without active checks in the config in force (a reload under way).
+   */
+  applyActiveHealth(event: ActiveHealthEvent): boolean;
+  /** Every checked backend's verdict now, as events: what a server that starts following is given first. */
+  activeHealthState(): ActiveHealthEvent[];
   /** Every certificate of every HTTPS listener. */
   certificates(): CertificateInfo[];
   /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
@@ -236,6 +261,7 @@ export async function startJunction(
     options.logger ?? silentLogger(),
     options.clock ?? systemClock,
     options.upstreamEvents,
+    options.activeHealth ?? 'run',
   );
   await server.start();
   return server;
@@ -272,11 +298,17 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #sweepTimer: NodeJS.Timeout | undefined;
   #deadlinesFired = 0;
   #zombiesClosed = 0;
-  #healthChecker: ActiveHealthChecker | undefined;
+  readonly #activeHealth: ActiveHealthRole;
   #closing: Promise<void> | undefined;
   #sessionsGone: (() => void) | undefined;
 
-  constructor(config: JunctionConfig, log: Logger, clock: Clock, events: UpstreamEvents | undefined) {
+  constructor(
+    config: JunctionConfig,
+    log: Logger,
+    clock: Clock,
+    events: UpstreamEvents | undefined,
+    activeHealth: ActiveHealthMode,
+  ) {
     this.clock = clock;
     this.log = log;
     this.#config = config;
@@ -309,6 +341,16 @@ class ServerRuntime implements JunctionServer, SessionHost {
     });
     // Replaced in start() once plugins have registered their hooks.
     this.#snapshot = buildSnapshot(config, this.#router, this.#observers, 1);
+    this.#activeHealth = new ActiveHealthRole(
+      {
+        connector: this.#connector,
+        log: log.child({ component: 'health' }),
+        clusters: () => this.#snapshot.clusters,
+        responseHeadLimits: () => this.#snapshot.responseHeadLimits,
+        now: () => Date.now(),
+      },
+      activeHealth,
+    );
   }
 
   async start(): Promise<void> {
@@ -338,18 +380,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
-    this.#startHealthChecks();
+    this.#activeHealth.restart();
     for (const l of this.listeners)
       this.log.info({ listener: l.name }, `listening on ${l.scheme}://${l.address}:${l.port}`);
-  }
-
-  #startHealthChecks(): void {
-    this.#healthChecker = new ActiveHealthChecker(this.#snapshot.clusters.values(), {
-      connector: this.#connector,
-      limits: this.#snapshot.responseHeadLimits,
-      log: this.log.child({ component: 'health' }),
-    });
-    this.#healthChecker.start();
   }
 
   #newListener(config: ListenerConfig): Listener {
@@ -468,6 +501,26 @@ class ServerRuntime implements JunctionServer, SessionHost {
     };
   }
 
+  get activeHealthMode(): ActiveHealthMode {
+    return this.#activeHealth.mode;
+  }
+
+  setActiveHealthMode(mode: ActiveHealthMode): void {
+    this.#activeHealth.setMode(mode);
+  }
+
+  onActiveHealth(listener: ActiveHealthListener): () => void {
+    return this.#activeHealth.onEvent(listener);
+  }
+
+  applyActiveHealth(event: ActiveHealthEvent): boolean {
+    return this.#activeHealth.apply(event);
+  }
+
+  activeHealthState(): ActiveHealthEvent[] {
+    return this.#activeHealth.state();
+  }
+
   reload(config: JunctionConfig): Promise<ReloadResult> {
     const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
     this.#reloading = next.then(
@@ -548,8 +601,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       this.#retirement.keep(live);
       this.#retirement.retireUpstreams(upstreamsOf(old.snapshot).filter((u) => !live.has(u)));
       // Checks follow the new set of backends; their verdicts live in the backends' state and carry over.
-      this.#healthChecker?.stop();
-      this.#startHealthChecks();
+      this.#activeHealth.restart();
       return { version: this.#version, hash: this.#hash };
     },
     log: (): Logger => this.log,
@@ -801,7 +853,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     // A reload under way finishes first (later ones are refused): it may bind listeners and restart checks.
     await this.#reloading;
     // Checks judge backends for traffic to come; while draining there is none.
-    this.#healthChecker?.stop();
+    this.#activeHealth.stop();
     const stopped = Promise.all([
       ...[...this.#listeners.values()].map((l) => l.close()),
       ...this.#listenersClosing,

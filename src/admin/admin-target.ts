@@ -1,0 +1,72 @@
+/**
+ * What the admin API drives: the members of a running Junction it reads and changes, and nothing else.
+ * A JunctionServer satisfies it as it is (one process). With several workers, the primary's stand-in
+ * for the group satisfies it too: it asks every worker and merges their answers (workers/aggregate.ts),
+ * and broadcasts every change, so the admin routes, the ConfigStore and the health endpoints never
+ * reach past these members into a server's internals.
+ *
+ * Reads that a group answers by asking its workers may return a promise; the admin awaits every one of
+ * them. `config` and `listeners` are synchronous: the config is validated where the admin runs, and
+ * the listeners are bound from it.
+ */
+import type { JunctionConfig } from '../config/index.ts';
+import type {
+  BoundListener,
+  CertificateInfo,
+  CertificateInput,
+  ClusterStatus,
+  ReloadResult,
+  RuntimeStats,
+  ServerStatus,
+  UpstreamStatus,
+} from '../server/index.ts';
+
+/** A value, or a promise of it: what a group answers after asking its workers. */
+export type Answer<T> = T | Promise<T>;
+
+export interface AdminTarget {
+  /** The validated config in force now (the one every worker serves). */
+  readonly config: JunctionConfig;
+  /** The listeners bound now, by name (the listener list and `/ready` read them). */
+  readonly listeners: readonly BoundListener[];
+  /** The config's version, hash and source; `closing` once shutting down (`/ready` turns 503). */
+  status(): Answer<ServerStatus>;
+  /** Resource counters (sessions, buffers, connections): summed over workers for a group. */
+  stats(): Answer<RuntimeStats>;
+  /** Every cluster with its strategy and counters; a group may add a per-worker breakdown. */
+  clusters(): Answer<readonly ClusterStatus[]>;
+  /** Every backend with its health and counters; a group may add a per-worker breakdown. */
+  upstreams(): Answer<readonly UpstreamStatus[]>;
+  /**
+   * Applies a validated config; the ConfigStore calls it for every reload and API edit. A group applies
+   * it in every worker, or in none (rejecting, the old config serving on).
+   */
+  reload(config: JunctionConfig): Promise<ReloadResult>;
+  /**
+   * Takes a backend out of rotation and resolves once its attempts under way finished (true), or after
+   * `timeoutMs` (false). A group drains it in every worker: true only when every worker drained it.
+   */
+  drainBackend(cluster: string, id: string, timeoutMs?: number): Promise<boolean>;
+  /** Every certificate of every HTTPS listener. */
+  certificates(): Answer<readonly CertificateInfo[]>;
+  /** The certificate API. A refusal throws (or rejects with) TlsCertificateError, changing nothing. */
+  addCertificate(listener: string, certificate: CertificateInput): Answer<CertificateInfo>;
+  replaceCertificate(listener: string, id: string, certificate: CertificateInput): Answer<CertificateInfo>;
+  removeCertificate(listener: string, id: string): Answer<void>;
+}
+
+/**
+ * What `GET /metrics` renders: a JunctionMetrics over one server, or a group's renderer that asks every
+ * worker and merges their metrics (metrics/group-metrics.ts).
+ */
+export interface AdminMetrics {
+  /** The scrape in the Prometheus text format. */
+  render(): Answer<string>;
+  /** The Content-Type of render(); default the Prometheus text format 0.0.4. */
+  readonly contentType?: string;
+  /** Stops whatever the metrics hold (per-request counting on the data path). */
+  close(): void;
+}
+
+/** The Prometheus text format's Content-Type, for renderers that do not say. */
+export const PROMETHEUS_TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
