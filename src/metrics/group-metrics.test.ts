@@ -17,6 +17,7 @@ function backend(id: string, up: boolean, attempts: number, checks: number): Bac
     counters: {},
     up,
     ejected: !up,
+    ejections: up ? 0 : 1,
     onTrial: false,
     draining: false,
     checked: true,

@@ -252,6 +252,7 @@ describe('mergeObservations', () => {
       counters: {},
       up: true,
       ejected: false,
+      ejections: 1,
       onTrial: false,
       draining: false,
       checked: false,
@@ -287,7 +288,7 @@ describe('mergeObservations', () => {
           accepted: 5,
           droppedFromQueue: 0,
           refusedPerClient: 1,
-          tls: { inProgress: 0, completed: 4, failed: 1, timedOut: 0 },
+          tls: { inProgress: 0, completed: 4, failed: 1, timedOut: 0, completedByVersion: { 'TLSv1.3': 4 } },
         },
       ],
       clusters: [{ name: 'api', counters: {}, requests: 10, retries: 1, retriesRefused: 0 }],
@@ -302,12 +303,21 @@ describe('mergeObservations', () => {
   test('one observation with counts summed and health merged', () => {
     const merged = mergeObservations([
       report(1, observation()),
-      report(2, observation({ backends: [backend({ up: false, ejected: true, attempts: 5 })] })),
+      report(
+        2,
+        observation({ backends: [backend({ up: false, ejected: true, ejections: 2, attempts: 5 })] }),
+      ),
     ]);
     expect(merged.listeners[0]).toMatchObject({ name: 'main', accepted: 10, refusedPerClient: 2 });
-    expect(merged.listeners[0]!.tls).toEqual({ inProgress: 0, completed: 8, failed: 2, timedOut: 0 });
+    expect(merged.listeners[0]!.tls).toEqual({
+      inProgress: 0,
+      completed: 8,
+      failed: 2,
+      timedOut: 0,
+      completedByVersion: { 'TLSv1.3': 8 },
+    });
     expect(merged.clusters[0]).toMatchObject({ requests: 20, retries: 2 });
-    expect(merged.backends[0]).toMatchObject({ up: false, ejected: true, attempts: 15 });
+    expect(merged.backends[0]).toMatchObject({ up: false, ejected: true, ejections: 3, attempts: 15 });
     expect(merged.backends[0]!.pool).toMatchObject({ open: 4, reuses: 8 });
     expect(merged.ruleStats).toEqual([{ name: 'hits', value: 6 }]);
     expect(merged.deadlinesFired).toBe(4);

@@ -311,6 +311,7 @@ export function mergeObservations(reports: readonly WorkerReport<ServerObservati
               completed: sum(tls, (t) => t.completed),
               failed: sum(tls, (t) => t.failed),
               timedOut: sum(tls, (t) => t.timedOut),
+              completedByVersion: sumRecords(tls.map((t) => t.completedByVersion)),
             },
     };
   });
@@ -339,6 +340,7 @@ export function mergeObservations(reports: readonly WorkerReport<ServerObservati
       counters: {},
       up: values.every((v) => v.up),
       ejected: values.some((v) => v.ejected),
+      ejections: sum(values, (v) => v.ejections),
       onTrial: values.some((v) => v.onTrial),
       draining: values.some((v) => v.draining),
       checked: first.checked,
@@ -406,4 +408,13 @@ function groupEntries<E>(
     }
   }
   return [...groups.values()];
+}
+
+/** Counts by key, summed across workers (a key one worker never saw counts 0 there). */
+function sumRecords(records: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const record of records) {
+    for (const [key, count] of Object.entries(record)) total[key] = (total[key] ?? 0) + count;
+  }
+  return total;
 }
