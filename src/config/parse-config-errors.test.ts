@@ -98,7 +98,7 @@ describe('parseConfigText reports every problem with its position', () => {
       'bad sizes',
       'listeners: [{ port: 1 }]\nlimits:\n  max_head_size: 32KB\n  max_request_line: 10\n',
       [
-        "3:18: max_head_size: '32KB' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB)",
+        "3:18: max_head_size: '32KB' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB, TiB)",
         '4:21: max_request_line: must be from 64 to 1048576 bytes, got 10',
       ],
     ],

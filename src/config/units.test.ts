@@ -43,15 +43,17 @@ describe('parseSizeBytes', () => {
     ['32KiB', 32 * 1024],
     ['1 MiB', 1024 * 1024],
     ['2GiB', 2 * 1024 ** 3],
+    ['1TiB', 1024 ** 4],
   ])('%o is %d bytes', (input, bytes) => {
     expect(parseSizeBytes(input)).toEqual({ ok: true, value: bytes });
   });
 
   test.each<[unknown, string]>([
     [-5, 'must be a whole number of bytes, got -5'],
-    ['32KB', "'32KB' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB)"],
-    ['32k', "'32k' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB)"],
-    ['1mb', "'1mb' is not a size; did you mean '1MiB'? (units are binary: B, KiB, MiB, GiB)"],
+    ['32KB', "'32KB' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB, TiB)"],
+    ['32k', "'32k' is not a size; did you mean '32KiB'? (units are binary: B, KiB, MiB, GiB, TiB)"],
+    ['1tb', "'1tb' is not a size; did you mean '1TiB'? (units are binary: B, KiB, MiB, GiB, TiB)"],
+    ['1mb', "'1mb' is not a size; did you mean '1MiB'? (units are binary: B, KiB, MiB, GiB, TiB)"],
     ['32', "'32' is not a size; write bytes as a number or a string like '512B', '32KiB', '1MiB'"],
     ['lots', "'lots' is not a size; write bytes as a number or a string like '512B', '32KiB', '1MiB'"],
     ['9999999999GiB', "'9999999999GiB' is too large"],

@@ -15,6 +15,7 @@ const SIZE_UNITS_BYTES: Readonly<Record<string, number>> = {
   KiB: 1024,
   MiB: 1024 ** 2,
   GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
 };
 /** Decimal and lower-case spellings people reach for, mapped to the unit we accept instead. */
 const SIZE_UNIT_HINTS: Readonly<Record<string, string>> = {
@@ -27,6 +28,9 @@ const SIZE_UNIT_HINTS: Readonly<Record<string, string>> = {
   g: 'GiB',
   gb: 'GiB',
   gib: 'GiB',
+  t: 'TiB',
+  tb: 'TiB',
+  tib: 'TiB',
   b: 'B',
 };
 
@@ -61,7 +65,7 @@ export function parseDurationMs(value: unknown): UnitResult {
   return { ok: true, value: ms };
 }
 
-/** `512`, `"512B"`, `"32KiB"`, `"1MiB"`, `"1GiB"` → bytes. Binary units only, so "KB" is never ambiguous. */
+/** `512`, `"512B"`, `"32KiB"`, `"1MiB"`, `"1GiB"`, `"1TiB"` → bytes. Binary units only, so "KB" is never ambiguous. */
 export function parseSizeBytes(value: unknown): UnitResult {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -85,7 +89,7 @@ export function parseSizeBytes(value: unknown): UnitResult {
       problem:
         hint === undefined
           ? `'${value}' is not a size; write bytes as a number or a string like '512B', '32KiB', '1MiB'`
-          : `'${value}' is not a size; did you mean '${match?.[1] ?? ''}${hint}'? (units are binary: B, KiB, MiB, GiB)`,
+          : `'${value}' is not a size; did you mean '${match?.[1] ?? ''}${hint}'? (units are binary: B, KiB, MiB, GiB, TiB)`,
     };
   }
   const bytes = Number(match[1]) * factor;
