@@ -26,6 +26,20 @@ describe('a transaction driven through its phases by scripted sides', () => {
     expect(h.txn.isFinished).toBe(true);
   });
 
+  test('a chunked response, and a chunked request body, fed one byte at a time', () => {
+    const h = startTransaction('POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const upstream = h.router.connect();
+    for (const byte of '4\r\nbody\r\n0\r\n\r\n') h.clientSends(byte);
+    // Each run the decoder finds is one chunk upstream.
+    expect(bodyOf(upstream.text)).toBe('1\r\nb\r\n1\r\no\r\n1\r\nd\r\n1\r\ny\r\n0\r\n\r\n');
+    const response = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    for (const byte of response) upstream.send(byte);
+    expect(statusLine(h.session.text)).toBe('HTTP/1.1 200 OK');
+    expect(bodyOf(h.session.text)).toBe('1\r\na\r\n1\r\nb\r\n1\r\nc\r\n0\r\n\r\n');
+    expect(h.session.done).toBe(true);
+    expect(h.router.released[0]).toMatchObject({ reusable: true, status: 200 });
+  });
+
   test('a small response that arrives whole goes out in one write', () => {
     const h = startTransaction(GET);
     h.router.connect().send('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
