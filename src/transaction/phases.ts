@@ -1,7 +1,7 @@
 /**
  * The phases of a transaction, as data: each is either a hook point (its hooks run, then the
  * transaction moves to `next`) or a step of the transaction's own (`hook: null`), which stops the
- * driver loop or moves on by itself. The driver (Transaction's #advance) walks this table; where an
+ * driver loop or moves on by itself. The driver (Transaction's runPhase) walks this table; where an
  * asynchronous hook finished, it resumes at the phase the table names. docs/transaction-lifecycle.md
  * draws it.
  */
