@@ -1,3 +1,12 @@
+/**
+ * The Connector (connector/'s central file).
+ * Owns: outbound connections: one pool per upstream identity, exactly one connect attempt per ask
+ * (name resolution, TCP, TLS handshake, a PROXY preamble) reported once as a connection or a typed
+ * ConnectError, reuse and release of pooled connections, and idle eviction.
+ * Must not: choose upstreams, retry, or judge health (router/ does), parse HTTP, or know transactions:
+ * a connection tells its pool it closed through ConnectionHome, and its reader through the handler
+ * a lease attached.
+ */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ConnectError } from '../errors/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';

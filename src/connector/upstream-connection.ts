@@ -1,7 +1,19 @@
 import type { Socket } from 'node:net';
 import type { UpstreamChannel, UpstreamHandler } from '../router/types.ts';
 import type { ConnectionObserver, UpstreamConnectionInfo } from './connection-events.ts';
-import type { UpstreamPool } from './upstream-pool.ts';
+
+/**
+ * The pool a connection belongs to, as the connection sees it: where it goes, and whom to tell when it
+ * closes. UpstreamPool is one; the connection never reaches further into it.
+ */
+export interface ConnectionHome {
+  readonly upstreamId: string;
+  readonly port: number;
+  /** The connection closed (or was destroyed): count it out, drop it from the idle list. */
+  onConnectionClosed(conn: UpstreamConnection): void;
+  /** The connection is free and reusable: keep it idle from `now`, or close it. */
+  putIdle(conn: UpstreamConnection, now: number): void;
+}
 
 /**
  * One connection to an upstream, over TCP or TLS (a TLSSocket is a Socket). Its socket listeners are
@@ -10,7 +22,7 @@ import type { UpstreamPool } from './upstream-pool.ts';
  */
 export class UpstreamConnection implements UpstreamChannel {
   readonly socket: Socket;
-  readonly pool: UpstreamPool;
+  readonly pool: ConnectionHome;
   /** The address and port dialled: kept, because the socket forgets them once closed. */
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -28,7 +40,7 @@ export class UpstreamConnection implements UpstreamChannel {
   /** Takes over a socket whose connect (and handshake) completed. */
   constructor(
     socket: Socket,
-    pool: UpstreamPool,
+    pool: ConnectionHome,
     remoteAddress: string,
     isTls: boolean,
     observer: ConnectionObserver | undefined,

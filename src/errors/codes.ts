@@ -1,4 +1,13 @@
 /**
+ * What a failure with this code says about the upstream it happened on (passive health reads it):
+ * - `unreached`: it failed before the upstream saw the request (connect, TLS handshake): its own fault.
+ * - `failure`: it answered with an invalid response: its own fault, whatever the request.
+ * - `suspect`: it reset or timed out after the request went out: its fault, or the request's.
+ * A code without `blame` says nothing about the upstream (the client left, a limit of the proxy's).
+ */
+export type UpstreamBlame = 'unreached' | 'failure' | 'suspect';
+
+/**
  * The one registry of Junction's error codes. Codes are API: never reuse a retired one.
  * docs/errors.md documents every entry, and a test keeps the two in step.
  */
@@ -27,7 +36,11 @@ export const ERROR_CODES = {
     summary: 'The request uses a transfer coding other than chunked.',
   },
   JCT_ERR_HTTP_BAD_VERSION: { status: 505, summary: 'The HTTP version is not supported.' },
-  JCT_ERR_HTTP_BAD_RESPONSE: { status: 502, summary: 'The upstream response is malformed.' },
+  JCT_ERR_HTTP_BAD_RESPONSE: {
+    blame: 'failure',
+    status: 502,
+    summary: 'The upstream response is malformed.',
+  },
   JCT_ERR_HTTP_RESPONSE_HEAD_TOO_LARGE: {
     status: 502,
     summary:
@@ -35,12 +48,33 @@ export const ERROR_CODES = {
   },
   JCT_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the request.' },
   JCT_ERR_NO_UPSTREAM: { status: 503, summary: 'No upstream of the cluster could be reached.' },
-  JCT_ERR_CONNECT_TIMEOUT: { status: 503, summary: 'Connecting to the upstream timed out.' },
-  JCT_ERR_CONNECT_REFUSED: { status: 503, summary: 'The upstream refused the connection.' },
-  JCT_ERR_CONNECT_UNREACHABLE: { status: 503, summary: 'The upstream host or network is unreachable.' },
-  JCT_ERR_CONNECT_UNRESOLVABLE: { status: 503, summary: "The upstream's name could not be resolved." },
-  JCT_ERR_CONNECT_FAILED: { status: 503, summary: 'Connecting to the upstream failed for another reason.' },
+  JCT_ERR_CONNECT_TIMEOUT: {
+    blame: 'unreached',
+    status: 503,
+    summary: 'Connecting to the upstream timed out.',
+  },
+  JCT_ERR_CONNECT_REFUSED: {
+    blame: 'unreached',
+    status: 503,
+    summary: 'The upstream refused the connection.',
+  },
+  JCT_ERR_CONNECT_UNREACHABLE: {
+    blame: 'unreached',
+    status: 503,
+    summary: 'The upstream host or network is unreachable.',
+  },
+  JCT_ERR_CONNECT_UNRESOLVABLE: {
+    blame: 'unreached',
+    status: 503,
+    summary: "The upstream's name could not be resolved.",
+  },
+  JCT_ERR_CONNECT_FAILED: {
+    blame: 'unreached',
+    status: 503,
+    summary: 'Connecting to the upstream failed for another reason.',
+  },
   JCT_ERR_TLS_HANDSHAKE: {
+    blame: 'unreached',
     status: 502,
     summary: 'The TLS handshake with the upstream failed, or its certificate was not accepted.',
   },
@@ -63,8 +97,16 @@ export const ERROR_CODES = {
     status: 503,
     summary: "The upstream's connection pool is at its `max_total` limit.",
   },
-  JCT_ERR_UPSTREAM_RESET: { status: 502, summary: 'The upstream closed or reset the connection early.' },
-  JCT_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer in time.' },
+  JCT_ERR_UPSTREAM_RESET: {
+    blame: 'suspect',
+    status: 502,
+    summary: 'The upstream closed or reset the connection early.',
+  },
+  JCT_ERR_UPSTREAM_TIMEOUT: {
+    blame: 'suspect',
+    status: 504,
+    summary: 'The upstream did not answer in time.',
+  },
   JCT_ERR_PROXY_HEADER_INVALID: {
     status: undefined,
     summary:
@@ -126,6 +168,15 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'An admin API request is malformed or its change failed validation; nothing changed.',
   },
-} as const satisfies Record<string, { status: number | undefined; summary: string }>;
+} as const satisfies Record<string, { status: number | undefined; summary: string; blame?: UpstreamBlame }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BLAME: Readonly<
+  Record<string, { readonly status: number | undefined; readonly blame?: UpstreamBlame } | undefined>
+> = ERROR_CODES;
+
+/** What a failure with `code` says about its upstream; undefined: nothing (or an unknown code). */
+export function upstreamBlame(code: string): UpstreamBlame | undefined {
+  return BLAME[code]?.blame;
+}

@@ -6,7 +6,7 @@
  */
 import { ERROR_CODES, type ErrorCode } from './codes.ts';
 
-export { ERROR_CODES, type ErrorCode } from './codes.ts';
+export { ERROR_CODES, upstreamBlame, type ErrorCode, type UpstreamBlame } from './codes.ts';
 
 export type ErrorSource = 'client' | 'upstream' | 'internal' | 'config';
 
@@ -149,6 +149,15 @@ export class ConnectionError extends JunctionError {
     super(message);
     this.code = code;
   }
+}
+
+/**
+ * A hook asked its transaction for something that does not exist (a route, cluster or backend name):
+ * thrown into the hook, so the transaction fails with a 500 like any hook that throws.
+ */
+export class HookError extends JunctionError {
+  readonly code = 'JCT_ERR_HOOK_FAILED' as const;
+  readonly source = 'config' as const;
 }
 
 /** A plugin failed to set up or to run a load-time hook: the config it came with is not served. */

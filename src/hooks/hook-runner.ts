@@ -10,10 +10,13 @@ export interface HookFailure {
   readonly error: unknown;
 }
 
-/** What runs hooks for one transaction hears when an asynchronous run finishes. */
-export interface HookRunHost {
+/**
+ * What runs hooks for one transaction hears when an asynchronous run finishes. `Step` is the host's
+ * token for where it resumes (a transaction's phase); the runner only hands it back.
+ */
+export interface HookRunHost<Step = number> {
   /** The hooks of the run started with `step` finished (`failure` undefined) or one failed. */
-  hooksFinished(step: number, failure: HookFailure | undefined): void;
+  hooksFinished(step: Step, failure: HookFailure | undefined): void;
   /** A hook answered the client: the remaining hooks of the point are skipped. */
   readonly answered: boolean;
 }
@@ -34,13 +37,13 @@ function isThenable(value: unknown): value is PromiseLike<void> {
  * timer for its time limit, and the loop resumes where it stopped when the promise settles.
  * One runner per transaction; a run started while another is pending supersedes it.
  */
-export class HookRunner {
-  readonly #host: HookRunHost;
+export class HookRunner<Step = number> {
+  readonly #host: HookRunHost<Step>;
   readonly #ctx: TxnContext;
   #base: readonly HookEntry[] | undefined = undefined;
   #extra: readonly HookEntry[] | undefined = undefined;
   #hook: TxnHookName = 'txn-start';
-  #step = 0;
+  #step!: Step;
   #index = 0;
   /** Bumped by every run, so a promise of a superseded run is ignored when it settles. */
   #generation = 0;
@@ -48,7 +51,7 @@ export class HookRunner {
   /** The failure of the last synchronous run, for the caller of run(). */
   lastFailure: HookFailure | undefined = undefined;
 
-  constructor(host: HookRunHost, ctx: TxnContext) {
+  constructor(host: HookRunHost<Step>, ctx: TxnContext) {
     this.#host = host;
     this.#ctx = ctx;
   }
@@ -61,7 +64,7 @@ export class HookRunner {
     hook: TxnHookName,
     base: readonly HookEntry[] | undefined,
     extra: readonly HookEntry[] | undefined,
-    step: number,
+    step: Step,
   ): HookRunResult {
     this.cancel();
     this.#generation++;

@@ -1,5 +1,9 @@
 import type { PassiveHealthConfig } from '../config/types.ts';
+import { upstreamBlame } from '../errors/index.ts';
+import { FailureWindow } from './failure-window.ts';
 import type { UpstreamState } from './upstream-state.ts';
+
+export { FailureWindow } from './failure-window.ts';
 
 /**
  * Passive health: outcomes the Router already sees decide whether an upstream stays in rotation
@@ -30,25 +34,13 @@ export type AttemptVerdict =
   /** Says nothing about the upstream: the client left, a limit of the proxy itself. */
   | 'neutral';
 
-/** Failures that come before the backend has seen the request. */
-const UNREACHED: ReadonlySet<string> = new Set([
-  'JCT_ERR_CONNECT_TIMEOUT',
-  'JCT_ERR_CONNECT_REFUSED',
-  'JCT_ERR_CONNECT_UNREACHABLE',
-  'JCT_ERR_CONNECT_UNRESOLVABLE',
-  'JCT_ERR_CONNECT_FAILED',
-  'JCT_ERR_TLS_HANDSHAKE',
-]);
-
-/** Failures after the request went out, which one bad request can cause on every backend. */
-const SUSPECT_FAILURES: ReadonlySet<string> = new Set(['JCT_ERR_UPSTREAM_RESET', 'JCT_ERR_UPSTREAM_TIMEOUT']);
-
+/**
+ * How an attempt that ended with `errorCode` (undefined: a response head came) bears on its upstream.
+ * Whom a code blames is a property of the code (errors/codes.ts), not a list kept here.
+ */
 export function attemptVerdict(errorCode: string | undefined): AttemptVerdict {
   if (errorCode === undefined) return 'success';
-  if (UNREACHED.has(errorCode)) return 'unreached';
-  if (errorCode === 'JCT_ERR_HTTP_BAD_RESPONSE') return 'failure';
-  if (SUSPECT_FAILURES.has(errorCode)) return 'suspect';
-  return 'neutral';
+  return upstreamBlame(errorCode) ?? 'neutral';
 }
 
 /** Counts one finished attempt in the upstream's statistics (which judge nothing). */
@@ -62,69 +54,6 @@ export function countAttempt(upstream: UpstreamState, verdict: AttemptVerdict): 
  * but the cap refused it (reported once until it succeeds again or is ejected).
  */
 export type HealthEvent = 'ejected' | 'restored' | 'spared' | undefined;
-
-/** How many slices the failure-rate window is cut into: the window slides one slice at a time. */
-const WINDOW_BUCKETS = 10;
-
-/**
- * Outcome counts over a sliding window, kept in a ring of fixed time slices so recording one costs two
- * increments and no allocation. Old slices are zeroed lazily, when time has moved past them. The window
- * covers the current, partly filled slice and the nine before it: between 90 % and 100 % of `windowMs`.
- */
-export class FailureWindow {
-  readonly windowMs: number;
-  readonly #sliceMs: number;
-  readonly #requests = new Uint32Array(WINDOW_BUCKETS);
-  readonly #failures = new Uint32Array(WINDOW_BUCKETS);
-  /** The number of the newest slice (time / sliceMs), or -1 while empty. */
-  #newest = -1;
-  /** Totals over the slices in the ring. */
-  requests = 0;
-  failures = 0;
-
-  constructor(windowMs: number) {
-    this.windowMs = windowMs;
-    this.#sliceMs = windowMs / WINDOW_BUCKETS;
-  }
-
-  record(now: number, failed: boolean): void {
-    this.advance(now);
-    const i = this.#newest % WINDOW_BUCKETS;
-    this.#requests[i]!++;
-    this.requests++;
-    if (failed) {
-      this.#failures[i]!++;
-      this.failures++;
-    }
-  }
-
-  /** Drops the slices that have slid out of the window by `now`. */
-  advance(now: number): void {
-    const slice = Math.floor(now / this.#sliceMs);
-    const steps = slice - this.#newest;
-    if (steps === 0) return;
-    // A clock that went backwards cannot happen with a monotonic clock; starting over is the safe answer.
-    if (this.#newest < 0 || steps >= WINDOW_BUCKETS || steps < 0) {
-      this.clear();
-    } else {
-      for (let k = 1; k <= steps; k++) {
-        const i = (this.#newest + k) % WINDOW_BUCKETS;
-        this.requests -= this.#requests[i]!;
-        this.failures -= this.#failures[i]!;
-        this.#requests[i] = 0;
-        this.#failures[i] = 0;
-      }
-    }
-    this.#newest = slice;
-  }
-
-  clear(): void {
-    this.#requests.fill(0);
-    this.#failures.fill(0);
-    this.requests = 0;
-    this.failures = 0;
-  }
-}
 
 /** A success charged to the upstream (see request-health.ts for when). Returns what changed. */
 export function recordSuccess(

@@ -1,3 +1,12 @@
+/**
+ * The Router (router/'s central file): one per process.
+ * Owns: the named strategies' runtimes, asking the Connector for connections, every retry decision
+ * (attempts, budget, backoff), the outcome of every attempt (handed to the strategy and to passive
+ * health, request-health.ts), and leases: a transaction or TCP session borrows a channel, and gives it
+ * back with release(), retry() or abandon().
+ * Must not: parse or frame HTTP (beyond an active check's response head), touch client sockets,
+ * match routes, or open sockets itself (connector/ does).
+ */
 import type { BackendConfig, ClusterConfig, RetryConfig } from '../config/types.ts';
 import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, Connector, PoolOptions, UpstreamConnection } from '../connector/index.ts';

@@ -2,7 +2,7 @@ import type { BackendConfig } from '../config/types.ts';
 import type { UpstreamPool } from '../connector/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import type { Upstream } from '../strategies/index.ts';
-import type { FailureWindow } from './passive-health.ts';
+import type { FailureWindow } from './failure-window.ts';
 
 /**
  * One backend of a cluster as the Router tracks it: what strategies see, plus its pool and counters.

@@ -1,6 +1,16 @@
+/**
+ * One HTTP/1.1 client connection (session/'s central file).
+ * Owns: the client socket and its listeners, reading and parsing request heads (a head that spans
+ * reads waits in a pooled buffer), the keep-alive loop and pipelining order, the session's one
+ * deadline (head, idle, body, upstream, tunnel: the server's sweep fires it), refusing unreadable
+ * heads (400/431 through local-answers), the HTTPS redirect, and handing a tunnel its client side.
+ * Lends a transaction the client through SessionPort, one transaction at a time.
+ * Must not: route, choose upstreams or touch upstream connections (transaction/ and router/ do),
+ * frame response bodies (transaction/'s framed writer), or arm timers of its own.
+ */
 import type { Socket } from 'node:net';
 import type { BufferPool } from '../buffers/index.ts';
-import { parseRequestHead, statusText } from '../codec/index.ts';
+import { parseRequestHead } from '../codec/index.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { newRequestId } from '../access-log/index.ts';
@@ -8,7 +18,8 @@ import type { RequestHead } from '../codec/types.ts';
 import { DEFAULT_REQUEST_ID_HEADER } from '../config/defaults.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { assignRequestId, logTransactionEnd } from '../transaction/access-entry.ts';
-import { serializeLocalHead } from '../transaction/forward-heads.ts';
+import type { FrameSink } from '../transaction/framed-writer.ts';
+import { plainTextAnswer } from '../transaction/local-answers.ts';
 import {
   PAUSE_PIPELINE_FULL,
   type SessionListener,
@@ -184,6 +195,10 @@ export class Http1Session implements SessionPort, ServedSession {
 
   get bytesWritten(): number {
     return this.socket.bytesWritten;
+  }
+
+  get clientStream(): FrameSink {
+    return this.socket;
   }
 
   get bytesRead(): number {
@@ -426,16 +441,7 @@ export class Http1Session implements SessionPort, ServedSession {
     const requestId = newRequestId();
     const body = `${message}request id: ${requestId}\n`;
     const writeMark = this.socket.bytesWritten;
-    this.socket.end(
-      serializeLocalHead(
-        status,
-        statusText(status),
-        ['Content-Type', 'text/plain; charset=utf-8', header, requestId],
-        Buffer.byteLength(body),
-        true,
-      ) + body,
-      'latin1',
-    );
+    this.socket.end(plainTextAnswer(status, [header, requestId], body, true), 'latin1');
     this.setDeadline(1000);
     logTransactionEnd(this, snapshot, {
       ...NO_UPSTREAM,

@@ -38,6 +38,7 @@ function recordingPort(): SessionPort & { written: string; keepAlive: boolean | 
       port.written += typeof data === 'string' ? data : data.toString('latin1');
       return true;
     },
+    clientStream: { write: () => true },
     clientNeedsDrain: false,
     bytesWritten: 0,
     corkClient: nothing,

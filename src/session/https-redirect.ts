@@ -1,9 +1,7 @@
-import { statusText } from '../codec/index.ts';
 import type { RequestHead } from '../codec/types.ts';
 import type { HttpsRedirectConfig } from '../config/types.ts';
-import { serializeLocalHead } from '../transaction/forward-heads.ts';
+import { plainTextAnswer, redirectAnswer } from '../transaction/local-answers.ts';
 import type { SessionPort } from '../transaction/session-port.ts';
-import { dateField } from '../util/http-date.ts';
 
 /**
  * Answers a request on a listener with `redirect_to_https`: the same host and target over HTTPS.
@@ -25,34 +23,17 @@ export function redirectToHttps(
   const hasBody = head.bodyKind === 'chunked' || (head.bodyKind === 'length' && head.contentLength > 0);
   const keepAlive = head.keepAlive && !hasBody && !session.draining;
   if (keepAlive && rest.length > restStart) session.stashPipelined(rest, restStart);
-  const idField = requestIdField.length === 2 ? `${requestIdField[0]}: ${requestIdField[1]}\r\n` : '';
   if (head.host === '') {
-    const body = 'a request without Host cannot be redirected\n';
     session.writeClient(
-      serializeLocalHead(
-        400,
-        statusText(400),
-        ['Content-Type', 'text/plain; charset=utf-8', ...requestIdField],
-        Buffer.byteLength(body),
-        true,
-      ) + body,
+      plainTextAnswer(400, requestIdField, 'a request without Host cannot be redirected\n', true),
       'latin1',
     );
     session.onTransactionDone(false);
     return 400;
   }
   const location = httpsLocation(head, redirect.port);
-  const body = `${location}\n`;
   session.writeClient(
-    `HTTP/1.1 ${redirect.status} ${statusText(redirect.status)}\r\n` +
-      dateField() +
-      `Location: ${location}\r\n` +
-      idField +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      (keepAlive ? '' : 'Connection: close\r\n') +
-      '\r\n' +
-      (head.method === 'HEAD' ? '' : body),
+    redirectAnswer(redirect.status, location, requestIdField, keepAlive, head.method === 'HEAD'),
     'latin1',
   );
   session.onTransactionDone(keepAlive);

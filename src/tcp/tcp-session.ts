@@ -10,11 +10,11 @@ import type {
   Router,
   RouterLease,
   UpstreamChannel,
-  UpstreamHandler,
 } from '../router/index.ts';
 import type { ClientPeer, ServedSession, SessionActivity } from '../session/index.ts';
 import type { SelectionInput } from '../strategies/index.ts';
 import type { SessionListener } from '../transaction/index.ts';
+import { Tunnel, type TunnelHost, type TunnelReport } from '../tunnel/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.ts';
 import { clusterForServerName } from './sni-routes.ts';
@@ -39,15 +39,19 @@ const MAX_EARLY_BYTES = 64 * 1024;
 
 type TcpState = 'hello' | 'connecting' | 'open' | 'closed';
 
+/** The relay lets the upstream read what the client sent before its FIN (see TunnelOptions). */
+const TCP_TUNNEL = { lingerAfterClientClose: true } as const;
+
 /**
  * One client connection on a TCP listener: Sōzu's TCP proxy session. It picks a cluster (the
  * listener's, or by the server name of a TLS ClientHello it reads without terminating TLS), asks the
  * Router for a fresh upstream connection the way transactions do (same strategies, connect retries
- * and health tracking), then relays bytes both ways with backpressure, relaying half-closes, until
- * both sides are done or nothing moved for the idle timeout. Its connection is never pooled.
+ * and health tracking), then relays bytes both ways through the same Tunnel a WebSocket upgrade uses
+ * (backpressure, half-closes, byte counts, the idle timeout) until both sides are done or nothing
+ * moved for the idle timeout. Its connection is never pooled.
  */
 export class TcpSession
-  implements ServedSession, SelectionInput, ClientConnection, AcquireHandler, UpstreamHandler
+  implements ServedSession, SelectionInput, ClientConnection, AcquireHandler, TunnelHost
 {
   readonly socket: Socket;
   readonly clientAddress: string;
@@ -75,11 +79,10 @@ export class TcpSession
   #channel: UpstreamChannel | undefined = undefined;
   #clusterName = '';
   #clientEnded = false;
-  /** Paused by us: the other side's buffer is full. */
+  /** Paused by us while early bytes wait for the upstream. */
   #clientPaused = false;
-  #upstreamPaused = false;
-  #upstreamBytes = 0;
-  #released = false;
+  /** The relay, once the upstream is ready. */
+  #tunnel: Tunnel | null = null;
   #clientClosed = false;
 
   /** The listener, for the access log. */
@@ -148,7 +151,8 @@ export class TcpSession
       { client: this.clientAddress, cluster: this.#clusterName },
       'tcp session closed: idle for longer than its timeout',
     );
-    this.destroy();
+    if (this.#tunnel === null) this.destroy();
+    else this.#tunnel.onDeadline();
   }
 
   /**
@@ -160,8 +164,11 @@ export class TcpSession
   }
 
   destroy(): void {
-    this.socket.destroy();
-    this.#releaseUpstream(undefined);
+    if (this.#tunnel !== null) this.#tunnel.destroy();
+    else {
+      this.socket.destroy();
+      this.#releaseUpstream();
+    }
     if (this.#clientClosed) this.#finish();
   }
 
@@ -213,6 +220,37 @@ export class TcpSession
 
   #setDeadline(ms: number): void {
     this.deadlineAt = this.#host.clock.now() + ms;
+  }
+
+  // TunnelHost: the relay's clock, its idle deadline (the server's sweep fires it), and its end.
+
+  now(): number {
+    return this.#host.clock.now();
+  }
+
+  setDeadline(ms: number): void {
+    this.deadlineAt = ms === 0 ? 0 : this.#host.clock.now() + ms;
+  }
+
+  /** Both sides are closed: the upstream's outcome is how the relay went. */
+  onTunnelOver(report: TunnelReport): void {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    this.#channel = undefined;
+    if (lease !== undefined) {
+      // A reset before the upstream said anything counts against it; a relay that ran is a success.
+      const code: ErrorCode | undefined =
+        report.errorCode === 'JCT_ERR_UPSTREAM_RESET' && report.bytesFromUpstream === 0
+          ? 'JCT_ERR_UPSTREAM_RESET'
+          : undefined;
+      this.#errorCode ??= code;
+      lease.router.release(lease, false, {
+        status: 0,
+        errorCode: code,
+        durationMs: this.#host.clock.now() - this.openedAt,
+      });
+    }
+    if (this.#clientClosed) this.#finish();
   }
 
   // Choosing and reaching the upstream
@@ -280,28 +318,27 @@ export class TcpSession
     this.#lease = lease;
     this.#attempts++;
     this.#upstreamId = channel.upstreamId;
+    this.#channel = channel;
     if (this.#clientClosed) {
-      this.#channel = channel;
-      this.#releaseUpstream(undefined);
+      this.#releaseUpstream();
       return;
     }
-    this.#channel = channel;
     this.#state = 'open';
-    channel.attach(this);
+    const tunnel = new Tunnel(channel, this, this.#config.idleTimeoutMs, null, TCP_TUNNEL);
+    this.#tunnel = tunnel;
+    // Half-closes pass through both ways: the upstream's FIN must not end our side of it.
     channel.allowHalfOpen();
+    channel.attach(tunnel);
+    tunnel.attachClient(this.socket);
     const early = this.#early;
     this.#early = [];
     this.#earlyBytes = 0;
-    if (early.length > 0) {
-      channel.cork();
-      let full = false;
-      for (const chunk of early) full = !channel.write(chunk);
-      channel.uncork();
-      if (full) this.#pauseClient();
+    for (const chunk of early) tunnel.onClientData(chunk);
+    if (this.#clientEnded) tunnel.onClientEnd();
+    else if (this.#clientPaused && !channel.needsDrain) {
+      this.#clientPaused = false;
+      this.socket.resume();
     }
-    if (this.#clientEnded) channel.end();
-    else if (!channel.needsDrain) this.#resumeClient();
-    this.#setDeadline(this.#config.idleTimeoutMs);
   }
 
   onAcquireFailed(error: JunctionError): void {
@@ -314,58 +351,22 @@ export class TcpSession
     this.socket.destroy();
   }
 
-  // UpstreamHandler
-
-  onUpstreamData(chunk: Buffer): void {
-    this.#upstreamBytes += chunk.length;
-    this.#setDeadline(this.#config.idleTimeoutMs);
-    if (!this.socket.write(chunk) && !this.#upstreamPaused) {
-      this.#upstreamPaused = true;
-      this.#channel?.pause();
-    }
-  }
-
-  onUpstreamEnd(): void {
-    // Relay the half-close; the client may still send, and the upstream still read.
-    this.socket.end();
-  }
-
-  onUpstreamClose(error: Error | undefined): void {
-    this.#releaseUpstream(error);
-    if (this.#clientClosed) {
-      this.#finish();
-      return;
-    }
-    if (error === undefined) this.socket.end();
-    else this.socket.destroy();
-  }
-
-  onUpstreamDrain(): void {
-    this.#resumeClient();
-  }
-
-  #releaseUpstream(error: Error | undefined): void {
+  /** Gives back a lease whose relay never started: still connecting, backing off, or just connected. */
+  #releaseUpstream(): void {
     const lease = this.#lease;
     if (lease === undefined) return;
+    this.#lease = undefined;
     const channel = this.#channel;
+    this.#channel = undefined;
     if (channel === undefined) {
       // Still connecting or backing off: the Router drops the attempt, and a connection that arrives
       // later is closed.
-      this.#lease = undefined;
       lease.router.abandon(lease);
       return;
     }
-    if (this.#released) return;
-    this.#released = true;
-    this.#channel = undefined;
-    this.#lease = undefined;
-    // A reset before the upstream said anything counts against it; a tunnel that ran is a success.
-    const code: ErrorCode | undefined =
-      error !== undefined && this.#upstreamBytes === 0 ? 'JCT_ERR_UPSTREAM_RESET' : undefined;
-    this.#errorCode ??= code;
     lease.router.release(lease, false, {
       status: 0,
-      errorCode: code,
+      errorCode: undefined,
       durationMs: this.#host.clock.now() - this.openedAt,
     });
   }
@@ -382,14 +383,9 @@ export class TcpSession
         this.#earlyBytes += chunk.length;
         if (this.#earlyBytes > MAX_EARLY_BYTES) this.#pauseClient();
         return;
-      case 'open': {
-        const channel = this.#channel;
-        // The upstream is gone: what the client still sends has nowhere to go.
-        if (channel === undefined) return;
-        this.#setDeadline(this.#config.idleTimeoutMs);
-        if (!channel.write(chunk)) this.#pauseClient();
+      case 'open':
+        this.#tunnel!.onClientData(chunk);
         return;
-      }
       case 'closed':
         return;
     }
@@ -401,16 +397,8 @@ export class TcpSession
     this.socket.pause();
   }
 
-  #resumeClient(): void {
-    if (!this.#clientPaused) return;
-    this.#clientPaused = false;
-    this.socket.resume();
-  }
-
   readonly #onClientDrain = (): void => {
-    if (!this.#upstreamPaused) return;
-    this.#upstreamPaused = false;
-    this.#channel?.resume();
+    this.#tunnel?.onClientDrain();
   };
 
   readonly #onClientEnd = (): void => {
@@ -419,7 +407,7 @@ export class TcpSession
       this.#refuse('JCT_ERR_TLS_CLIENT_HELLO_INVALID', 'the client ended before a complete ClientHello');
       return;
     }
-    this.#channel?.end();
+    this.#tunnel?.onClientEnd();
   };
 
   readonly #onClientError = (): void => {
@@ -429,13 +417,15 @@ export class TcpSession
   readonly #onClientClose = (hadError: boolean): void => {
     this.#clientClosed = true;
     this.#early = [];
-    if (this.#channel !== undefined && this.#clientEnded && !hadError) {
-      // The client's FIN is on its way upstream behind the bytes before it: let the upstream take
-      // them and close, within the idle timeout, rather than cut what is still in flight.
-      this.#setDeadline(this.#config.idleTimeoutMs);
+    const tunnel = this.#tunnel;
+    if (tunnel !== null) {
+      // After a clean FIN the relay lets the upstream take what is in flight (TCP_TUNNEL), and ends
+      // the session when it closes; otherwise it is over now.
+      tunnel.onClientClose(hadError);
+      if (tunnel.isOver) this.#finish();
       return;
     }
-    this.#releaseUpstream(undefined);
+    this.#releaseUpstream();
     this.#finish();
   };
 }

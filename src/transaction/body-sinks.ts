@@ -1,29 +1,13 @@
 /**
- * The sinks a transaction streams bodies through: chunked bodies decoded and re-encoded, counted against
- * a limit, fed to transform chains, and what the chains deliver back to the transaction.
+ * The sinks the body forwarders stream bodies through: chunked bodies decoded and re-encoded, counted
+ * against a limit, fed to transform chains, and what the chains deliver back. They report to the
+ * small interfaces of body-events.ts, never to a Transaction.
  */
-import { ChunkedDecoder, LAST_CHUNK, chunkHeader } from '../codec/index.ts';
+import { ChunkedDecoder } from '../codec/index.ts';
 import type { ChunkSink } from '../codec/types.ts';
-import type { UpstreamChannel } from '../router/index.ts';
 import type { BodyTransform, TransformChain, TransformSink } from '../transforms/index.ts';
-
-/** What the response sinks hand the transaction: body bytes to frame for the client. */
-export interface ResponseBodyTarget {
-  writeResponseBody(data: Buffer): void;
-  endResponseBody(): void;
-  chainResponseData(data: Buffer): boolean;
-  chainResponseEnded(): void;
-  chainResponseDrained(): void;
-  chainFailed(error: Error): void;
-}
-
-/** What the request transform chain hands the transaction: chunks for the upstream. */
-export interface RequestBodyTarget {
-  chainRequestData(data: Buffer): boolean;
-  chainRequestEnded(): void;
-  chainRequestDrained(): void;
-  chainFailed(error: Error): void;
-}
+import type { ChainEvents, ResponseBodyEvents } from './body-events.ts';
+import { endFramed, writeChunkOf, type FrameSink } from './framed-writer.ts';
 
 /** Passes a decoded chunked body on until it exceeds `limit` bytes; from then on drops it and sets `over`. */
 export class BodyLimitSink implements ChunkSink {
@@ -51,18 +35,15 @@ export class BodyLimitSink implements ChunkSink {
 
 /** Re-encodes a chunked request body towards the upstream, one chunk per decoded run. */
 export class RequestChunkSink implements ChunkSink {
-  readonly #channel: UpstreamChannel;
-  constructor(channel: UpstreamChannel) {
-    this.#channel = channel;
+  readonly #upstream: FrameSink;
+  constructor(upstream: FrameSink) {
+    this.#upstream = upstream;
   }
   onData(buf: Buffer, start: number, end: number): void {
-    const channel = this.#channel;
-    channel.write(chunkHeader(end - start), 'latin1');
-    channel.write(buf.subarray(start, end));
-    channel.write('\r\n', 'latin1');
+    writeChunkOf(this.#upstream, buf, start, end);
   }
   onEnd(): void {
-    this.#channel.write(LAST_CHUNK, 'latin1');
+    endFramed(this.#upstream, 'chunked');
   }
 }
 
@@ -108,43 +89,23 @@ export class ChainFeedSink implements ChunkSink {
   }
 }
 
-/** Where the response transform chain delivers: the transaction frames it for the client. */
-export class ResponseTransformSink implements TransformSink {
-  readonly #txn: ResponseBodyTarget;
-  constructor(txn: ResponseBodyTarget) {
-    this.#txn = txn;
+/** Where a transform chain delivers: its forwarder frames the output for the next hop. */
+export class ChainOutputSink implements TransformSink {
+  readonly #events: ChainEvents;
+  constructor(events: ChainEvents) {
+    this.#events = events;
   }
   onData(buf: Buffer): boolean {
-    return this.#txn.chainResponseData(buf);
+    return this.#events.chainOutput(buf);
   }
   onEnd(): void {
-    this.#txn.chainResponseEnded();
+    this.#events.chainEnded();
   }
   onError(error: Error): void {
-    this.#txn.chainFailed(error);
+    this.#events.chainFailed(error);
   }
   onDrain(): void {
-    this.#txn.chainResponseDrained();
-  }
-}
-
-/** Where the request transform chain delivers: chunks to the upstream. */
-export class RequestTransformSink implements TransformSink {
-  readonly #txn: RequestBodyTarget;
-  constructor(txn: RequestBodyTarget) {
-    this.#txn = txn;
-  }
-  onData(buf: Buffer): boolean {
-    return this.#txn.chainRequestData(buf);
-  }
-  onEnd(): void {
-    this.#txn.chainRequestEnded();
-  }
-  onError(error: Error): void {
-    this.#txn.chainFailed(error);
-  }
-  onDrain(): void {
-    this.#txn.chainRequestDrained();
+    this.#events.chainDrained();
   }
 }
 
@@ -166,16 +127,16 @@ export function chunkedPrefixIsValid(buf: Buffer, start: number, maxTrailerBytes
   );
 }
 
-/** Hands a decoded chunked response body to the transaction, which frames it for the client. */
+/** Hands a decoded chunked response body to its forwarder, which frames it for the client. */
 export class ResponseChunkSink implements ChunkSink {
-  readonly #txn: ResponseBodyTarget;
-  constructor(txn: ResponseBodyTarget) {
-    this.#txn = txn;
+  readonly #events: ResponseBodyEvents;
+  constructor(events: ResponseBodyEvents) {
+    this.#events = events;
   }
   onData(buf: Buffer, start: number, end: number): void {
-    this.#txn.writeResponseBody(buf.subarray(start, end));
+    this.#events.responseBody(buf.subarray(start, end));
   }
   onEnd(): void {
-    this.#txn.endResponseBody();
+    this.#events.responseBodyEnded();
   }
 }

@@ -2,6 +2,7 @@ import { HOP_BY_HOP_FIELDS } from '../codec/index.ts';
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { ForwardedConfig } from '../config/types.ts';
 import { dateField } from '../util/http-date.ts';
+import type { BodyFraming } from './framed-writer.ts';
 
 /**
  * Field names Junction never copies from one hop to the next: the hop-by-hop fields, and Expect, which
@@ -133,7 +134,7 @@ export function serializeSwitchingHead(
 }
 
 /** How Junction frames a response body towards the client. */
-export type ClientFraming = 'none' | 'length' | 'chunked' | 'close';
+export type ClientFraming = BodyFraming;
 
 /** Chooses the client-side framing for an upstream response (re-framing when the hops differ). */
 export function clientFramingFor(response: ResponseHead, clientVersionMinor: 0 | 1): ClientFraming {
@@ -180,48 +181,4 @@ export function serializeClientResponseHead(
   if (!keepAlive) out += 'Connection: close\r\n';
   else if (clientVersionMinor === 0) out += 'Connection: keep-alive\r\n';
   return out + '\r\n';
-}
-
-/**
- * A response Junction makes itself (errors, 404), with the Date of this second. Always length-framed; a
- * HEAD gets the head only.
- */
-export function serializeLocalResponse(
-  status: number,
-  reason: string,
-  body: string,
-  close: boolean,
-  headOnly = false,
-): string {
-  return (
-    `HTTP/1.1 ${status} ${reason}\r\n` +
-    dateField() +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    (close ? 'Connection: close\r\n' : '') +
-    '\r\n' +
-    (headOnly ? '' : body)
-  );
-}
-
-/** The head of a response Junction makes with fields a hook chose. Always length-framed. */
-export function serializeLocalHead(
-  status: number,
-  reason: string,
-  headers: readonly string[],
-  bodyLength: number,
-  close: boolean,
-): string {
-  let out = `HTTP/1.1 ${status} ${reason}\r\n`;
-  let sawDate = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'date') sawDate = true;
-    out += `${name}: ${headers[i + 1]!}\r\n`;
-  }
-  // A hook's own Date stands; otherwise Junction's clock (RFC 9110 §6.6.1).
-  if (!sawDate) out += dateField();
-  // 204 and 304 carry no body and no length (RFC 9110 §8.6).
-  if (status !== 204 && status !== 304) out += `Content-Length: ${bodyLength}\r\n`;
-  return out + (close ? 'Connection: close\r\n' : '') + '\r\n';
 }

@@ -1,8 +1,12 @@
 /**
- * transaction: one request/response (Traffic Server's HttpSM): routing, the Router ask, re-framing
- * and streaming of both bodies, and the outcome report: the TxnEnd its observer (metrics) and the access
- * log both read.
- * Does not: own sockets (session/ and the Router lend them) or open upstream connections.
+ * transaction: one request/response (Traffic Server's HttpSM): a phase driver (phases.ts) over hook
+ * points and its own steps, routing, the Router ask, the request side (request-body.ts) and the
+ * response side (response-side.ts, response-head-reader.ts, response-body.ts), framing in both
+ * directions (framed-writer.ts), every answer Junction makes itself (local-answers.ts), and the outcome
+ * report: the TxnEnd its observer (metrics) and the access log both read. docs/transaction-lifecycle.md
+ * draws it.
+ * Does not: own sockets (session/ and the Router lend them through SessionPort and UpstreamChannel),
+ * open upstream connections, or parse request heads.
  */
 export { Transaction } from './transaction.ts';
 export type { RouteMatcher, RouteRequest, RuntimeSnapshot, SnapshotHooks } from './snapshot.ts';

@@ -1,6 +1,7 @@
 import type { AccessLogSetting } from '../config/types.ts';
 import type { Logger } from '../log/index.ts';
 import type { Tunnel } from '../tunnel/index.ts';
+import type { FrameSink } from './framed-writer.ts';
 
 /** Reasons a session stops reading from its client; reading resumes when none is left. */
 export const PAUSE_WAIT_UPSTREAM = 1;
@@ -8,8 +9,11 @@ export const PAUSE_UPSTREAM_FULL = 2;
 export const PAUSE_PIPELINE_FULL = 4;
 
 /**
- * What a transaction may do with the client side of its session. The session owns the socket;
- * the transaction borrows these operations for one request/response.
+ * What a transaction may do with the client side of its session: the seam between one client stream
+ * and the transaction that serves it. The session owns the connection (an HTTP/1.1 socket today);
+ * the transaction borrows these operations for one request/response and never touches the socket,
+ * its parser, its keep-alive loop or its deadline sweep. What a transaction writes here is the
+ * response as bytes: the HTTP/1.1 session passes them on as they are.
  */
 export interface SessionPort {
   readonly clientAddress: string;
@@ -31,6 +35,8 @@ export interface SessionPort {
   /** bytesRead when the previous transaction ended (0 before the first): where this one's count starts. */
   readonly readMark: number;
   writeClient(data: string | Buffer, encoding?: BufferEncoding): boolean;
+  /** The client stream the framed writer writes body bytes to (the same stream writeClient writes to). */
+  readonly clientStream: FrameSink;
   /** Bytes written to the client socket so far, those still buffered included (hooks' responseBytes). */
   readonly bytesWritten: number;
   /** The client socket's buffer is over its high-water mark. */

@@ -2,6 +2,7 @@ import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import {
   checkedLocalFields,
   DEFAULT_HOOK_TIMEOUT_MS,
+  HOOKS_FAILED,
   isTxnHookName,
   HOOK_INDEX,
   HookRunner,
@@ -21,32 +22,34 @@ import {
   type TxnSession,
   type TxnTimeouts,
 } from '../hooks/index.ts';
+import { HookError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { TunnelReport } from '../tunnel/index.ts';
 import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
+import type { TxnPhase } from './phases.ts';
+import type { SessionPort } from './session-port.ts';
 
 /** What the hook driver needs of its transaction. The Transaction implements it. */
 export interface HookedTransaction {
   readonly head: RequestHead;
-  readonly clientAddress: string;
-  readonly session: TxnSession;
-  readonly log: Logger;
-  readonly elapsedMs: number;
-  readonly routeName: string | undefined;
-  readonly clusterName: string | undefined;
+  /** The client side, for the session facts, the log and the bytes written. */
+  readonly port: SessionPort;
+  /** When the transaction started, on the Router's clock, and that clock. */
+  readonly startedAt: number;
+  readonly snapshot: { readonly router: { now(): number } };
+  readonly route: { readonly name: string } | undefined;
+  readonly cluster: { readonly name: string } | undefined;
   readonly upstreamId: string | undefined;
   /** Set when the transaction's tunnel is over. */
   readonly tunnel: TunnelReport | undefined;
   /** The response head written (or being written) to the client; null before one. */
   readonly sentResponse: ResponseHead | null;
-  /** The client socket's count of bytes written (including those still buffered). */
-  readonly clientBytesWritten: number;
   chooseRoute(name: string): void;
   chooseCluster(name: string): void;
   chooseStrategy(name: string): void;
   chooseUpstream(id: string): void;
-  /** An asynchronous run finished: continue from `step`, or fail with `failure`. */
-  resumeAfterHooks(step: number, failure: HookFailure | undefined): void;
+  /** An asynchronous run finished: continue at `phase`, or fail with `failure`. */
+  resumeAfterHooks(phase: TxnPhase, failure: HookFailure | undefined): void;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -56,9 +59,9 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * by hooks for later points, the context object every hook receives, and the answer a hook gave.
  * Created only for transactions of a snapshot that has hooks.
  */
-export class TxnHooks implements TxnContext, HookRunHost {
+export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   readonly #txn: HookedTransaction;
-  readonly #runner: HookRunner;
+  readonly #runner: HookRunner<TxnPhase>;
   #table: HookTable | null;
   /** Hooks added by hooks of this transaction, per point; allocated on first use. */
   #added: HookEntry[][] | undefined = undefined;
@@ -87,8 +90,8 @@ export class TxnHooks implements TxnContext, HookRunHost {
     this.#txn = txn;
     this.#table = table;
     this.#timeouts = timeouts;
-    this.#runner = new HookRunner(this, this);
-    this.#bytesAtStart = txn.clientBytesWritten;
+    this.#runner = new HookRunner<TxnPhase>(this, this);
+    this.#bytesAtStart = txn.port.bytesWritten;
   }
 
   /** After routing: the route's table (global hooks, then the route's own). */
@@ -102,11 +105,11 @@ export class TxnHooks implements TxnContext, HookRunHost {
     return this.#table?.[i] !== undefined || (this.#added?.[i]?.length ?? 0) > 0;
   }
 
-  /** Runs the hooks of `name`; `step` is where the transaction resumes after an asynchronous run. */
-  run(name: TxnHookName, step: number): HookRunResult {
+  /** Runs the hooks of `name`; `next` is the phase the transaction resumes at after an asynchronous run. */
+  run(name: TxnHookName, next: TxnPhase): HookRunResult {
     this.#current = name;
     const i = HOOK_INDEX[name];
-    return this.#runner.run(name, this.#table?.[i], this.#added?.[i], step);
+    return this.#runner.run(name, this.#table?.[i], this.#added?.[i], next);
   }
 
   get lastFailure(): HookFailure | undefined {
@@ -138,14 +141,25 @@ export class TxnHooks implements TxnContext, HookRunHost {
     this.#runner.cancel();
   }
 
+  /** The transaction is over: a pending hook is dropped, and txn-close hooks run (their failures only log). */
+  close(): void {
+    this.#runner.cancel();
+    // An answer no longer matters, and the runner would skip txn-close hooks while one is pending.
+    this.answer = undefined;
+    if (!this.has('txn-close')) return;
+    this.settleResponse();
+    if (this.run('txn-close', 'closed') === HOOKS_FAILED)
+      logHookFailure(this.#txn.port.log, this.lastFailure!);
+  }
+
   // HookRunHost
 
   get answered(): boolean {
     return this.answer !== undefined;
   }
 
-  hooksFinished(step: number, failure: HookFailure | undefined): void {
-    this.#txn.resumeAfterHooks(step, failure);
+  hooksFinished(next: TxnPhase, failure: HookFailure | undefined): void {
+    this.#txn.resumeAfterHooks(next, failure);
   }
 
   // TxnContext
@@ -168,25 +182,26 @@ export class TxnHooks implements TxnContext, HookRunHost {
     return this.#upstreamView;
   }
   get responseBytes(): number {
-    return this.#txn.clientBytesWritten - this.#bytesAtStart;
+    return this.#txn.port.bytesWritten - this.#bytesAtStart;
   }
   get clientAddress(): string {
-    return this.#txn.clientAddress;
+    return this.#txn.port.clientAddress;
   }
   get session(): TxnSession {
-    return this.#txn.session;
+    return txnSession(this.#txn.port, this.#txn.head);
   }
   get upstream(): string | undefined {
     return this.#txn.upstreamId;
   }
   get route(): string | undefined {
-    return this.#txn.routeName;
+    return this.#txn.route?.name;
   }
   get cluster(): string | undefined {
-    return this.#txn.clusterName;
+    return this.#txn.cluster?.name;
   }
   get elapsedMs(): number {
-    return this.#txn.elapsedMs;
+    const txn = this.#txn;
+    return txn.snapshot.router.now() - txn.startedAt;
   }
   get vars(): Map<string, unknown> {
     return (this.#vars ??= new Map());
@@ -195,7 +210,7 @@ export class TxnHooks implements TxnContext, HookRunHost {
     return this.#timeouts;
   }
   get log(): Logger {
-    return this.#txn.log;
+    return this.#txn.port.log;
   }
   get tunnel(): TunnelReport | undefined {
     return this.#txn.tunnel;
@@ -253,7 +268,9 @@ export class TxnHooks implements TxnContext, HookRunHost {
     if (!isTxnHookName(name)) throw new TypeError(`'${String(name)}' is not a hook point`);
     if (typeof hook !== 'function') throw new TypeError('a hook must be a function');
     if (HOOK_INDEX[name] <= HOOK_INDEX[this.#current]) {
-      throw new Error(`addHook('${name}') from ${this.#current}: a hook can only be added for a later point`);
+      throw new HookError(
+        `addHook('${name}') from ${this.#current}: a hook can only be added for a later point`,
+      );
     }
     this.#added ??= TXN_HOOKS.map(() => []);
     this.#added[HOOK_INDEX[name]]!.push({ hook, owner: 'transaction', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS });
@@ -271,7 +288,31 @@ export class TxnHooks implements TxnContext, HookRunHost {
 
   #until(last: TxnHookName, what: string): void {
     if (HOOK_INDEX[this.#current] > HOOK_INDEX[last]) {
-      throw new Error(`${what}() is too late in ${this.#current}: it takes effect only until ${last}`);
+      throw new HookError(`${what}() is too late in ${this.#current}: it takes effect only until ${last}`);
     }
   }
+}
+
+/** The client connection as hooks see it. */
+function txnSession(session: SessionPort, head: RequestHead): TxnSession {
+  return {
+    clientAddress: session.clientAddress,
+    clientPort: session.clientPort,
+    localAddress: session.localAddress,
+    localPort: session.localPort,
+    scheme: session.scheme,
+    sni: session.tls?.serverName ?? '',
+    protocol: head.versionMinor === 1 ? 'http/1.1' : 'http/1.0',
+    // The session counts finished transactions; this one is under way.
+    transactions: session.requests + 1,
+  };
+}
+
+/** One error line for a hook that threw, rejected or timed out, naming its plugin. */
+export function logHookFailure(log: Logger, failure: HookFailure): void {
+  const how = failure.kind === 'timed-out' ? 'timed out' : failure.kind;
+  log.error(
+    { plugin: failure.owner, hook: failure.hook, err: failure.error, code: 'JCT_ERR_HOOK_FAILED' },
+    `hook ${failure.hook} of plugin '${failure.owner}' ${how}`,
+  );
 }

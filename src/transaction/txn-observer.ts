@@ -4,7 +4,7 @@
  * nothing more is built for the observer.
  */
 import type { SessionPort } from './session-port.ts';
-import type { TxnEnd } from './access-entry.ts';
+import type { TxnEnd } from './txn-end.ts';
 
 export interface TransactionObserver {
   /**

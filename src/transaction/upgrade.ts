@@ -1,7 +1,11 @@
-import type { RequestHead } from '../codec/types.ts';
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { Logger } from '../log/index.ts';
-import type { TunnelHost, TunnelReport } from '../tunnel/index.ts';
+import type { RouterLease, UpstreamChannel } from '../router/index.ts';
+import type { SelectionInput } from '../strategies/index.ts';
+import { Tunnel, type TunnelHost, type TunnelReport } from '../tunnel/index.ts';
+import { serializeSwitchingHead } from './forward-heads.ts';
 import type { SessionPort } from './session-port.ts';
+import type { RuntimeSnapshot } from './snapshot.ts';
 
 /**
  * What becomes of a request that asks for a protocol upgrade (`Connection: upgrade` plus `Upgrade`):
@@ -46,16 +50,60 @@ export function hasUpgradeField(headers: readonly string[]): boolean {
   return false;
 }
 
+/** What opening a tunnel needs of its transaction. */
+export interface TunnellingTransaction extends SelectionInput {
+  readonly port: SessionPort;
+  readonly snapshot: RuntimeSnapshot;
+  /** The response head with Junction's request ID (and `extra` fields) added. */
+  withRequestId(response: ResponseHead, extra: readonly string[] | undefined): readonly string[];
+  /** The tunnel is over (both sides closed): the transaction ends with its report. */
+  tunnelOver(report: TunnelReport): void;
+}
+
+/**
+ * The upstream answered 101: the client gets the 101 head, and the session and the upstream
+ * connection become the two sides of a tunnel, which ends the transaction when it is over. Bytes the
+ * upstream sent after the head (`buf` from `offset`) go first; the session then gives the tunnel what
+ * the client sent ahead of the 101.
+ */
+export function openTunnel(
+  txn: TunnellingTransaction,
+  channel: UpstreamChannel,
+  lease: RouterLease,
+  response: ResponseHead,
+  buf: Buffer,
+  offset: number,
+): Tunnel {
+  const session = txn.port;
+  const router = txn.snapshot.router;
+  router.tunnelling(lease);
+  const upstream = lease.upstream;
+  const extra = upstream === undefined ? undefined : lease.strategy.responseHeaders?.(upstream, txn);
+  session.writeClient(serializeSwitchingHead(response, txn.withRequestId(response, extra)), 'latin1');
+  const early = offset < buf.length ? buf.subarray(offset) : null;
+  const link = new TunnelLink(session, router, txn);
+  const tunnel = new Tunnel(channel, link, txn.snapshot.config.timeouts.tunnelIdleMs, early);
+  // Half-closes pass through a tunnel both ways: the upstream's FIN must not end our side of it.
+  channel.allowHalfOpen();
+  channel.attach(tunnel);
+  session.startTunnel(tunnel);
+  return tunnel;
+}
+
 /** A tunnel's host: the session's deadline, the Router's clock, and the transaction that ends with it. */
 export class TunnelLink implements TunnelHost {
   readonly #session: SessionPort;
   readonly #clock: { now(): number };
-  readonly #over: (report: TunnelReport) => void;
+  readonly #txn: { tunnelOver(report: TunnelReport): void };
 
-  constructor(session: SessionPort, clock: { now(): number }, over: (report: TunnelReport) => void) {
+  constructor(
+    session: SessionPort,
+    clock: { now(): number },
+    txn: { tunnelOver(report: TunnelReport): void },
+  ) {
     this.#session = session;
     this.#clock = clock;
-    this.#over = over;
+    this.#txn = txn;
   }
 
   now(): number {
@@ -67,7 +115,7 @@ export class TunnelLink implements TunnelHost {
   }
 
   onTunnelOver(report: TunnelReport): void {
-    this.#over(report);
+    this.#txn.tunnelOver(report);
   }
 }
 

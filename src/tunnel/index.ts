@@ -4,6 +4,13 @@
  * bookkeeping and the report of how the tunnel ended. Does not: own or listen on sockets (the session
  * and the upstream connection feed it their events), parse any protocol, or decide whether a request
  * may upgrade (transaction/ does).
- * Used by: transaction/, session/. Uses: errors/ (codes, as types).
+ * Used by: transaction/, session/, tcp/ (TCP listeners relay through it too). Uses: errors/ (codes, as types).
  */
-export { Tunnel, type TunnelHost, type TunnelPeer, type TunnelReport, type TunnelEndedBy } from './tunnel.ts';
+export {
+  Tunnel,
+  type TunnelHost,
+  type TunnelOptions,
+  type TunnelPeer,
+  type TunnelReport,
+  type TunnelEndedBy,
+} from './tunnel.ts';

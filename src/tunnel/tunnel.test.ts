@@ -243,4 +243,34 @@ describe('Tunnel, whatever order its events come in', () => {
       }
     },
   );
+
+  test('a TCP relay lingers after a clean client close: the upstream takes what is in flight, then closes', () => {
+    const client = new FakePeer();
+    const upstream = new FakePeer();
+    const host = new FakeHost();
+    const tunnel = new Tunnel(upstream, host, 5000, null, { lingerAfterClientClose: true });
+    tunnel.attachClient(client);
+    tunnel.onClientData(Buffer.from('last'));
+    tunnel.onClientEnd();
+    tunnel.onUpstreamEnd();
+    tunnel.onClientClose(false);
+    expect(upstream.destroyed).toBe(false);
+    expect(host.reports).toEqual([]);
+    tunnel.onUpstreamClose(undefined);
+    expect(host.reports).toEqual([expect.objectContaining({ endedBy: 'client', errorCode: undefined })]);
+  });
+
+  test('without lingering, or after a reset, the client closing closes the upstream at once', () => {
+    const { client, upstream, host, tunnel } = setup();
+    tunnel.onClientEnd();
+    tunnel.onClientClose(false);
+    expect(upstream.destroyed).toBe(true);
+    expect(host.reports).toHaveLength(1);
+    const lingering = new Tunnel(new FakePeer(), new FakeHost(), 5000, null, {
+      lingerAfterClientClose: true,
+    });
+    lingering.attachClient(client);
+    lingering.onClientClose(true);
+    expect(lingering.isOver).toBe(true);
+  });
 });

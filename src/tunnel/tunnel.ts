@@ -33,6 +33,16 @@ export interface TunnelReport {
   readonly errorCode: ErrorCode | undefined;
 }
 
+/** How a tunnel treats its sides beyond the defaults. */
+export interface TunnelOptions {
+  /**
+   * When the client closes cleanly (after its FIN), let the upstream take what is still in flight to
+   * it and close on its own (within the idle timeout) instead of closing it at once. A TCP relay's
+   * choice: its client's last bytes are the upstream's to read.
+   */
+  readonly lingerAfterClientClose?: boolean;
+}
+
 /** What a tunnel needs from whoever runs it. */
 export interface TunnelHost {
   now(): number;
@@ -77,11 +87,19 @@ export class Tunnel {
   #endedBy: TunnelEndedBy | undefined = undefined;
   #errorCode: ErrorCode | undefined = undefined;
   #over = false;
+  readonly #linger: boolean;
 
-  constructor(upstream: TunnelPeer, host: TunnelHost, idleMs: number, early: Buffer | null) {
+  constructor(
+    upstream: TunnelPeer,
+    host: TunnelHost,
+    idleMs: number,
+    early: Buffer | null,
+    options: TunnelOptions = NO_OPTIONS,
+  ) {
     this.#upstream = upstream;
     this.#host = host;
     this.#idleMs = idleMs;
+    this.#linger = options.lingerAfterClientClose === true;
     this.#early = early !== null && early.length > 0 ? early : null;
     this.#startedAt = host.now();
   }
@@ -177,6 +195,10 @@ export class Tunnel {
     if (hadError || !this.#clientEof) {
       this.#endedBy ??= 'client';
       this.#errorCode ??= 'JCT_ERR_CLIENT_ABORTED';
+    } else if (this.#linger && !this.#upstreamGone) {
+      // Its FIN is on its way upstream behind the bytes before it: the upstream closes when done.
+      this.#host.setDeadline(this.#idleMs);
+      return;
     }
     if (!this.#upstreamGone) {
       this.#upstreamGone = true;
@@ -193,7 +215,7 @@ export class Tunnel {
     if (this.#over) return;
     this.#upstreamGone = true;
     if (error === undefined && this.#upstreamEof) {
-      if (this.#client === null) this.#finish();
+      if (this.#client === null || this.#clientGone) this.#finish();
       return;
     }
     this.#endedBy ??= 'upstream';
@@ -242,3 +264,5 @@ export class Tunnel {
     });
   }
 }
+
+const NO_OPTIONS: TunnelOptions = {};

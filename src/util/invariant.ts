@@ -4,6 +4,9 @@
  */
 const ENABLED = process.env['JUNCTION_DEBUG_INVARIANTS'] !== undefined;
 
+/** Whether checks are live: test it first where building a check's message would cost. */
+export const INVARIANTS_ENABLED = ENABLED;
+
 export class InvariantError extends Error {
   constructor(message: string) {
     super(`invariant violated: ${message}`);
