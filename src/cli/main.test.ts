@@ -236,7 +236,7 @@ describe('junction run', () => {
     expect(lines[0]).toMatchObject({
       level: 40,
       signal: 'SIGUSR2',
-      msg: 'SIGUSR2 is not used by Junction yet; ignored',
+      msg: 'SIGUSR2 restarts worker processes, and this Junction runs one process; ignored',
     });
     expect(p.closes).toEqual([]);
     expect(p.exits).toEqual([]);

@@ -2,10 +2,12 @@
  * `junction run`: start Junction on a validated config and own the process lifecycle. The first
  * SIGTERM, SIGINT or SIGQUIT closes gracefully (within timeouts.shutdown_grace); a second one exits at
  * once, for the operator whose clients will not finish. SIGHUP re-reads the config file
- * (live-config.ts). SIGUSR2, whose default action would end the process without a word, is logged and
- * ignored. SIGUSR1 stays Node's (it opens the inspector).
+ * (live-config.ts). With `workers` above 1 this process is the primary of a group of worker processes
+ * (run-workers.ts) and SIGUSR2 restarts every worker, one at a time; with one process SIGUSR2, whose
+ * default action would end the process without a word, is logged and ignored. SIGUSR1 stays Node's
+ * (it opens the inspector).
  */
-import { locateConfigKey, type JunctionConfig } from '../config/index.ts';
+import { locateConfigKey, type JunctionConfig, type WorkersSetting } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import type { JunctionServer } from '../server/index.ts';
 import type {
@@ -16,6 +18,7 @@ import type {
   StartJunction,
 } from './cli-context.ts';
 import { startLiveConfig, type LiveConfig } from './live-config.ts';
+import { asAdminTarget, groupStarter, workerCount, type RunningGroup } from './run-workers.ts';
 
 const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
 const IGNORED_SIGNALS: readonly IgnoredSignal[] = ['SIGUSR2'];
@@ -34,10 +37,17 @@ export interface RunHooks {
   readonly document?: Readonly<Record<string, unknown>> | undefined;
   /** Applied to reloaded configs as it was to the first one (`--port`). */
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+  /** `--workers`: overrides the config's `workers`. */
+  readonly workers?: WorkersSetting | undefined;
+}
+
+/** The worker group, once this process is the primary of one (`workers` > 1). */
+interface GroupRef {
+  group: RunningGroup | undefined;
 }
 
 /** A server that can be reconfigured (the real one; tests may start a stand-in that cannot). */
-function isReloadable(server: RunningServer): server is JunctionServer {
+function isReloadable(server: RunningServer): boolean {
   return 'reload' in server && typeof server.reload === 'function';
 }
 
@@ -56,12 +66,15 @@ function serveUntilSignalled(
   context: CliContext,
   live: LiveConfig | undefined,
   early: EarlySignal,
+  ref: GroupRef,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
     const onSignal = (signal: ShutdownSignal): void => {
       if (isClosing) {
         logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+        // The workers go too: nobody would supervise them.
+        ref.group?.kill();
         context.exit(FORCED_EXIT_CODE);
         return;
       }
@@ -99,9 +112,18 @@ export async function runJunction(
   hooks: RunHooks = {},
 ): Promise<number> {
   const logger = context.logger ?? createLogger();
+  const ref: GroupRef = { group: undefined };
   // From the start to the end of the run, so no moment of it is left to the default action.
   const onIgnored = (signal: IgnoredSignal): void => {
-    logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
+    const group = ref.group;
+    if (group === undefined) {
+      logger.warn({ signal }, `${signal} restarts worker processes, and this Junction runs one process; ignored`);
+      return;
+    }
+    logger.info({ signal }, `${signal}: restarting every worker, one at a time`);
+    group.restart().catch((error: unknown) => {
+      logger.error({ err: error }, `restart stopped: ${error instanceof Error ? error.message : String(error)}`);
+    });
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
   // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
@@ -117,7 +139,7 @@ export async function runJunction(
   };
   for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
-    return await startAndServe(config, context, hooks, logger, early);
+    return await startAndServe(config, context, hooks, logger, early, ref);
   } finally {
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
     early.release();
@@ -136,6 +158,7 @@ async function startAndServe(
   hooks: RunHooks,
   logger: Logger,
   earlyShutdown: EarlySignal,
+  ref: GroupRef,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
@@ -144,7 +167,13 @@ async function startAndServe(
     early.hangup = true;
   };
   if (hooks.file !== undefined) context.signals.on('SIGHUP', onEarlyHangup);
-  const startJunction = await loadStartJunction(context);
+  const count = workerCount(hooks.workers ?? config.workers);
+  const startJunction =
+    count > 1
+      ? groupStarter(count, hooks.file, context, (group) => {
+          ref.group = group as RunningGroup;
+        })
+      : await loadStartJunction(context);
   let server: RunningServer;
   try {
     server = await startJunction(config, { logger });
@@ -160,7 +189,8 @@ async function startAndServe(
   let live: LiveConfig | undefined;
   if (isReloadable(server)) {
     try {
-      live = await startLiveConfig(server, context, logger, hooks);
+      const target = ref.group === undefined ? (server as JunctionServer) : asAdminTarget(ref.group);
+      live = await startLiveConfig(target, context, logger, hooks);
     } catch (error) {
       context.signals.off('SIGHUP', onEarlyHangup);
       logger.error({ err: error }, 'failed to start the admin API');
@@ -182,6 +212,7 @@ async function startAndServe(
     context,
     live,
     earlyShutdown,
+    ref,
   );
   return code;
 }

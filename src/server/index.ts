@@ -10,6 +10,7 @@
 export {
   startJunction,
   type BoundListener,
+  type CloseOptions,
   type ClusterStatus,
   type DataPathObserver,
   type UpstreamEvents,
@@ -17,6 +18,7 @@ export {
   type StartOptions,
   type UpstreamStatus,
   type ReloadResult,
+  type RuntimeStats,
   type ServerStatus,
 } from './junction-server.ts';
 export {

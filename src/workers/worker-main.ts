@@ -1,0 +1,194 @@
+/**
+ * A worker process: one JunctionServer on the config the primary sends, answering the primary's
+ * requests (messages.ts) over the cluster IPC channel. It never reads the config file; it imports only
+ * the modules the config names. Shutdown is the primary's to order (`close`); a worker also closes
+ * gracefully on SIGTERM, SIGINT or SIGQUIT sent to it (a terminal's Ctrl-C reaches every process of the
+ * group; a second one exits at once), and when the primary is gone (its channel disconnects).
+ */
+import cluster from 'node:cluster';
+import { createLogger, type Logger } from '../log/index.ts';
+import type { CertificateInput, JunctionServer } from '../server/index.ts';
+import { fromConfigMessage } from './config-transfer.ts';
+import type { CertificateChange, HealthRole, Notices, PrimaryRequests, WorkerRequests } from './messages.ts';
+import { RpcEndpoint, type RpcChannel } from './rpc.ts';
+
+/** The primary's requests time out on its side; this side's own requests are none yet. */
+const RPC_TIMEOUT_MS = 30_000;
+/** After the server closed and the channel disconnected, a stray handle must not keep the process. */
+const EXIT_GRACE_MS = 1_000;
+/**
+ * How long a closing worker keeps an idle keep-alive connection open for a request its client may be
+ * sending now (answered with `Connection: close`) rather than closing under it.
+ */
+const IDLE_LINGER_MS = 1_000;
+
+type WorkerEndpoint = RpcEndpoint<PrimaryRequests, WorkerRequests, Notices>;
+
+/** The channel to the primary: `process` itself in a cluster worker. */
+function processChannel(): RpcChannel {
+  return {
+    send: (message) => {
+      if (process.send === undefined || !process.connected) throw new Error('no channel to the primary');
+      process.send(message);
+    },
+    listen: (listener) => {
+      process.on('message', listener);
+      return () => process.off('message', listener);
+    },
+  };
+}
+
+function certificateInput(change: CertificateChange): CertificateInput {
+  return {
+    ...(change.id === undefined ? {} : { id: change.id }),
+    ...(change.cert === undefined ? {} : { cert: change.cert }),
+    ...(change.key === undefined ? {} : { key: change.key }),
+    ...(change.names === undefined ? {} : { names: change.names }),
+    ...(change.ocsp === undefined ? {} : { ocsp: Buffer.from(change.ocsp, 'base64') }),
+    ...(change.isDefault === undefined ? {} : { isDefault: change.isDefault }),
+  };
+}
+
+class WorkerProcess {
+  readonly #log: Logger;
+  readonly #rpc: WorkerEndpoint;
+  #server: JunctionServer | undefined;
+  #closing: Promise<void> | undefined;
+  /** Whether this worker runs the active health checks or follows another's (see messages.ts). */
+  #healthRole: HealthRole = 'follow';
+
+  constructor(log: Logger, rpc: WorkerEndpoint) {
+    this.#log = log;
+    this.#rpc = rpc;
+  }
+
+  get healthRole(): HealthRole {
+    return this.#healthRole;
+  }
+
+  #requireServer(): JunctionServer {
+    if (this.#server === undefined) throw new Error('this worker has not started yet');
+    return this.#server;
+  }
+
+  install(): void {
+    const rpc = this.#rpc;
+    rpc.handle('start', async (request) => {
+      if (this.#server !== undefined) throw new Error('this worker has started already');
+      const config = await fromConfigMessage(request.config);
+      const { startJunction } = await import('../server/index.ts');
+      const server = await startJunction(config, { logger: this.#log });
+      server.setTicketKeys(Buffer.from(request.ticketKeys, 'base64'));
+      this.#server = server;
+      this.#healthRole = request.healthRole;
+      return { pid: process.pid, listeners: server.listeners, hash: server.status().hash };
+    });
+    rpc.handle('reload', async (message) => {
+      const server = this.#requireServer();
+      const result = await server.reload(await fromConfigMessage(message));
+      return { ...result, listeners: server.listeners };
+    });
+    rpc.handle('status', () => {
+      const memory = process.memoryUsage();
+      return {
+        pid: process.pid,
+        status: this.#requireServer().status(),
+        rss: memory.rss,
+        heapUsed: memory.heapUsed,
+      };
+    });
+    rpc.handle('stats', () => this.#requireServer().stats());
+    rpc.handle('clusters', () => this.#requireServer().clusters());
+    rpc.handle('upstreams', () => this.#requireServer().upstreams());
+    rpc.handle('observe', () => this.#requireServer().observe());
+    // The metrics side answers `metrics` with its worker-side data; until then, the observation.
+    rpc.handle('metrics', () => this.#requireServer().observe());
+    rpc.handle('drain-backend', ({ cluster: name, id, timeoutMs }) =>
+      this.#requireServer().drainBackend(name, id, timeoutMs),
+    );
+    rpc.handle('certificates', () => this.#requireServer().certificates());
+    rpc.handle('add-certificate', (change) =>
+      this.#requireServer().addCertificate(change.listener, certificateInput(change)),
+    );
+    rpc.handle('replace-certificate', (change) =>
+      this.#requireServer().replaceCertificate(change.listener, change.id, certificateInput(change)),
+    );
+    rpc.handle('remove-certificate', ({ listener, id }) => {
+      this.#requireServer().removeCertificate(listener, id);
+      return null;
+    });
+    rpc.handle('ticket-keys', ({ keys }) => {
+      this.#requireServer().setTicketKeys(Buffer.from(keys, 'base64'));
+      return null;
+    });
+    rpc.handle('health-role', ({ role }) => {
+      // The health side switches the server between running checks and following the runner here.
+      this.#healthRole = role;
+      return null;
+    });
+    rpc.handle('close', async ({ graceMs }) => {
+      await this.close(graceMs);
+      // Answered first; then the channel goes, and with the server closed the process ends.
+      setImmediate(() => {
+        this.#exit(0);
+      });
+      return null;
+    });
+
+    process.on('disconnect', () => {
+      // The primary is gone: nobody supervises this worker any more, and new ones will not come from it.
+      this.#log.warn('the primary is gone: closing');
+      void this.close().then(() => {
+        this.#exit(0);
+      });
+    });
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        this.#log.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+        process.exit(1);
+      }
+      signalled = true;
+      void this.close().then(() => {
+        this.#exit(0);
+      });
+    };
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, onSignal);
+    // Meant for the primary (a terminal's signals reach every process of its group): not ours to act on.
+    for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
+      process.on(signal, () => {
+        this.#log.debug({ signal }, `${signal} is for the primary; ignored by the worker`);
+      });
+    }
+  }
+
+  /** Closes the server (once); resolves when it is closed. */
+  close(graceMs?: number): Promise<void> {
+    this.#closing ??= (async () => {
+      const server = this.#server;
+      if (server !== undefined) await server.close(graceMs, { idleLingerMs: Math.min(IDLE_LINGER_MS, graceMs ?? IDLE_LINGER_MS) });
+    })().catch((error: unknown) => {
+      this.#log.error({ err: error }, 'closing the worker failed');
+    });
+    return this.#closing;
+  }
+
+  #exit(code: number): void {
+    this.#rpc.close('exiting');
+    if (process.connected) process.disconnect();
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  }
+}
+
+/** Runs this process as a worker of the group; returns once it answers the primary. */
+export function runWorker(): void {
+  const id = cluster.worker?.id ?? 0;
+  const log = createLogger().child({ worker: id });
+  const rpc: WorkerEndpoint = new RpcEndpoint<PrimaryRequests, WorkerRequests, Notices>(processChannel(), {
+    timeoutMs: RPC_TIMEOUT_MS,
+    peer: 'the primary',
+  });
+  new WorkerProcess(log, rpc).install();
+  rpc.notify('ready', { pid: process.pid });
+}
