@@ -55,10 +55,14 @@ function cpuTicks(pid) {
 }
 
 async function startJunction(dir, policy) {
-  const child = spawn(process.execPath, [BIN, 'run', '-c', join(dir, 'junction.yaml'), '--workers', String(WORKERS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, JUNCTION_WORKER_SCHEDULING: policy, JUNCTION_LOG_LEVEL: 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', '-c', join(dir, 'junction.yaml'), '--workers', String(WORKERS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, JUNCTION_WORKER_SCHEDULING: policy, JUNCTION_LOG_LEVEL: 'info' },
+    },
+  );
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const deadline = Date.now() + 30_000;
@@ -67,7 +71,10 @@ async function startJunction(dir, policy) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)[1]);
-  const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
   return {
     port,
     primary: child.pid,
@@ -160,7 +167,10 @@ async function measure(policy, shape, backendPort, dir) {
   );
   const junction = await startJunction(dir, policy);
   const perWorker = new Map();
-  const load = shape === 'keep-alive' ? keepAliveLoad(junction.port, perWorker) : connectionPerRequestLoad(junction.port, perWorker);
+  const load =
+    shape === 'keep-alive'
+      ? keepAliveLoad(junction.port, perWorker)
+      : connectionPerRequestLoad(junction.port, perWorker);
   await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
   perWorker.clear();
   const startCount = load.completed;

@@ -253,7 +253,8 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
         path: '/restart',
         timeoutMs: RESTART_TIMEOUT_MS,
         render: (a) => {
-          const replaced = (a as { workers?: { worker: number; oldPid: number; newPid: number }[] }).workers ?? [];
+          const replaced =
+            (a as { workers?: { worker: number; oldPid: number; newPid: number }[] }).workers ?? [];
           return `${replaced.map((w) => `worker ${w.worker}: pid ${w.oldPid} -> ${w.newPid}\n`).join('')}restarted ${replaced.length} workers\n`;
         },
       };

@@ -82,7 +82,9 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   }
   const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
   if (values.workers !== undefined && workers === undefined) {
-    throw new UsageError(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got '${values.workers}'`);
+    throw new UsageError(
+      `--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got '${values.workers}'`,
+    );
   }
   try {
     schedulingPolicy(context);
@@ -92,7 +94,8 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   if (values['quick-start'] === true) {
     if (values.config !== undefined)
       throw new UsageError('run takes either -c FILE or --quick-start, not both');
-    if (workers !== undefined) throw new UsageError('--workers needs -c FILE; the quick start runs one process');
+    if (workers !== undefined)
+      throw new UsageError('--workers needs -c FILE; the quick start runs one process');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
   const file = requireConfig(values.config, 'run');

@@ -117,12 +117,18 @@ export async function runJunction(
   const onIgnored = (signal: IgnoredSignal): void => {
     const group = ref.group;
     if (group === undefined) {
-      logger.warn({ signal }, `${signal} restarts worker processes, and this Junction runs one process; ignored`);
+      logger.warn(
+        { signal },
+        `${signal} restarts worker processes, and this Junction runs one process; ignored`,
+      );
       return;
     }
     logger.info({ signal }, `${signal}: restarting every worker, one at a time`);
     group.restart().catch((error: unknown) => {
-      logger.error({ err: error }, `restart stopped: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(
+        { err: error },
+        `restart stopped: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
@@ -171,7 +177,7 @@ async function startAndServe(
   const startJunction =
     count > 1
       ? groupStarter(count, hooks.file, context, (group) => {
-          ref.group = group as RunningGroup;
+          ref.group = group;
         })
       : await loadStartJunction(context);
   let server: RunningServer;

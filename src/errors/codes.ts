@@ -123,7 +123,7 @@ export const ERROR_CODES = {
   },
   JCT_ERR_WORKER_FAILED: {
     status: undefined,
-    summary: "A worker process could not do what the primary asked (start, apply a config); it says why.",
+    summary: 'A worker process could not do what the primary asked (start, apply a config); it says why.',
   },
   JCT_ERR_ADMIN_UNAUTHORIZED: {
     status: 401,

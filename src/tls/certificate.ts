@@ -94,7 +94,7 @@ export function setContextTicketKeys(context: SecureContext, keys: Buffer): void
   if (keys.length !== TICKET_KEYS_BYTES) {
     throw new RangeError(`session ticket keys must be ${TICKET_KEYS_BYTES} bytes, got ${keys.length}`);
   }
-  (context as unknown as { context: { setTicketKeys(keys: Buffer): void } }).context.setTicketKeys(keys);
+  (context).context.setTicketKeys(keys);
 }
 
 /** Why `ciphers` is unusable, or undefined when OpenSSL accepts it. */

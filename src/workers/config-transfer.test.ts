@@ -27,7 +27,9 @@ test('a config crosses to a worker as data and comes back equal, with the same h
   expect(isEmptyDiff(diffConfigs(config, received))).toBe(true);
   expect(configHash(received)).toBe(configHash(config));
   expect(received.workers).toBe(2);
-  expect(received.plugins.map((p) => [p.name, p.config])).toEqual(config.plugins.map((p) => [p.name, p.config]));
+  expect(received.plugins.map((p) => [p.name, p.config])).toEqual(
+    config.plugins.map((p) => [p.name, p.config]),
+  );
   expect(received.clusters.get('api')?.backends.map((b) => b.weight)).toEqual([1, 3]);
   config.rules?.dispose();
   received.rules?.dispose();

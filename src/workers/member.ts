@@ -6,7 +6,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { WorkerError } from '../errors/index.ts';
 import type { BoundListener } from '../server/index.ts';
-import type { Notices, PrimaryRequests, StartRequest, WorkerRequests } from './messages.ts';
+import {
+  SLOT_ENV,
+  type Notices,
+  type PrimaryRequests,
+  type StartRequest,
+  type WorkerRequests,
+} from './messages.ts';
 import { RpcEndpoint } from './rpc.ts';
 
 export type MemberEndpoint = RpcEndpoint<WorkerRequests, PrimaryRequests, Notices>;
@@ -51,7 +57,8 @@ export class Member {
 
   constructor(slot: number, timeouts: MemberTimeouts) {
     this.slot = slot;
-    this.worker = cluster.fork();
+    // The slot, not cluster's ever-growing worker id, names the worker in its log lines.
+    this.worker = cluster.fork({ [SLOT_ENV]: String(slot) });
     const worker = this.worker;
     this.rpc = new RpcEndpoint<WorkerRequests, PrimaryRequests, Notices>(
       {

@@ -24,6 +24,9 @@ export type ConfigMessage =
   | { readonly kind: 'wire'; readonly wire: WireMessage; readonly baseDir: string }
   | { readonly kind: 'document'; readonly json: string; readonly source: string; readonly baseDir: string };
 
+/** The environment variable that tells a forked worker its slot (1..N), the number its log lines carry. */
+export const SLOT_ENV = 'JUNCTION_WORKER_SLOT';
+
 /** What a worker needs to start serving. */
 export interface StartRequest {
   readonly config: ConfigMessage;
@@ -97,7 +100,7 @@ export interface WorkerRequests {
 }
 
 /** Worker → primary requests (none yet: workers report through notices). */
-export type PrimaryRequests = Record<never, never>;
+export type PrimaryRequests = Record<string, never>;
 
 /**
  * One-way messages, either direction. `health-event`: what the health runner's checks found, relayed by

@@ -14,7 +14,11 @@ interface Notes {
 }
 
 /** Two ends joined by asynchronous delivery, as an IPC channel delivers. */
-function pair(): { left: RpcChannel; right: RpcChannel; inject: (to: 'left' | 'right', message: unknown) => void } {
+function pair(): {
+  left: RpcChannel;
+  right: RpcChannel;
+  inject: (to: 'left' | 'right', message: unknown) => void;
+} {
   const left = new EventEmitter();
   const right = new EventEmitter();
   const channel = (self: EventEmitter, other: EventEmitter): RpcChannel => ({
@@ -36,12 +40,15 @@ function pair(): { left: RpcChannel; right: RpcChannel; inject: (to: 'left' | 'r
 
 function ends(timeoutMs = 1_000) {
   const { left, right, inject } = pair();
-  const primary = new RpcEndpoint<AskTable, Record<never, never>, Notes>(left, {
+  const primary = new RpcEndpoint<AskTable, Record<string, never>, Notes>(left, {
     timeoutMs,
     peer: 'worker 1',
     worker: 1,
   });
-  const worker = new RpcEndpoint<Record<never, never>, AskTable, Notes>(right, { timeoutMs, peer: 'the primary' });
+  const worker = new RpcEndpoint<Record<string, never>, AskTable, Notes>(right, {
+    timeoutMs,
+    peer: 'the primary',
+  });
   return { primary, worker, inject };
 }
 
@@ -49,9 +56,20 @@ describe('RpcEndpoint', () => {
   test('a request gets its own reply, by id, whatever order replies come in', async () => {
     const { primary, worker } = ends();
     worker.handle('add', ({ a, b }) => a + b);
-    worker.handle('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 30)));
+    worker.handle(
+      'slow',
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('late');
+          }, 30),
+        ),
+    );
     const slow = primary.request('slow', null);
-    const sums = await Promise.all([primary.request('add', { a: 1, b: 2 }), primary.request('add', { a: 5, b: 5 })]);
+    const sums = await Promise.all([
+      primary.request('add', { a: 1, b: 2 }),
+      primary.request('add', { a: 5, b: 5 }),
+    ]);
     expect(sums).toEqual([3, 10]);
     expect(await slow).toBe('late');
     expect(primary.pending).toBe(0);
@@ -80,7 +98,15 @@ describe('RpcEndpoint', () => {
 
   test('no reply in time: JCT_ERR_WORKER_TIMEOUT; the late reply is dropped', async () => {
     const { primary, worker } = ends(20);
-    worker.handle('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 60)));
+    worker.handle(
+      'slow',
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('late');
+          }, 60),
+        ),
+    );
     await expect(primary.request('slow', null)).rejects.toMatchObject({ code: 'JCT_ERR_WORKER_TIMEOUT' });
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(primary.pending).toBe(0);

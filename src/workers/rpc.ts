@@ -22,7 +22,13 @@ export interface RpcChannel {
 }
 
 type Envelope =
-  | { readonly [MARK]: 1; readonly t: 'request'; readonly id: number; readonly kind: string; readonly body: unknown }
+  | {
+      readonly [MARK]: 1;
+      readonly t: 'request';
+      readonly id: number;
+      readonly kind: string;
+      readonly body: unknown;
+    }
   | {
       readonly [MARK]: 1;
       readonly t: 'reply';
@@ -90,9 +96,14 @@ export class RpcEndpoint<Out extends RequestTable<Out>, In extends RequestTable<
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(this.#error('JCT_ERR_WORKER_TIMEOUT', `${this.#options.peer} did not answer '${kind}' within ${timeoutMs} ms`));
+        reject(
+          this.#error(
+            'JCT_ERR_WORKER_TIMEOUT',
+            `${this.#options.peer} did not answer '${kind}' within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
-      this.#pending.set(id, { kind, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.#pending.set(id, { kind, resolve: resolve, reject, timer });
       try {
         this.#channel.send({ [MARK]: 1, t: 'request', id, kind, body });
       } catch (error) {
@@ -108,7 +119,7 @@ export class RpcEndpoint<Out extends RequestTable<Out>, In extends RequestTable<
     kind: K,
     handler: (body: In[K]['request']) => In[K]['reply'] | Promise<In[K]['reply']>,
   ): void {
-    this.#handlers.set(kind, handler as Handler);
+    this.#handlers.set(kind, handler);
   }
 
   /** Sends a one-way notice. Dropped silently once the channel is closed. */
@@ -147,7 +158,10 @@ export class RpcEndpoint<Out extends RequestTable<Out>, In extends RequestTable<
       clearTimeout(pending.timer);
       this.#pending.delete(id);
       pending.reject(
-        this.#error('JCT_ERR_WORKER_GONE', `${this.#options.peer} is gone (${reason}) before answering '${pending.kind}'`),
+        this.#error(
+          'JCT_ERR_WORKER_GONE',
+          `${this.#options.peer} is gone (${reason}) before answering '${pending.kind}'`,
+        ),
       );
     }
   }

@@ -28,7 +28,14 @@ import {
 } from '../server/index.ts';
 import { toConfigMessage } from './config-transfer.ts';
 import { describeExit, Member, type MemberExit, type MemberTimeouts } from './member.ts';
-import type { CertificateChange, ConfigMessage, HealthRole, Notices, QueryKind, WorkerRequests } from './messages.ts';
+import type {
+  CertificateChange,
+  ConfigMessage,
+  HealthRole,
+  Notices,
+  QueryKind,
+  WorkerRequests,
+} from './messages.ts';
 import { DEFAULT_RESTART_POLICY, RestartBackoff, type RestartPolicy } from './restart-backoff.ts';
 
 /** cluster's scheduling policies: the primary accepts and deals connections round robin, or the OS does. */
@@ -134,7 +141,9 @@ const DEFAULTS = {
 const CLOSE_MARGIN_MS = 5_000;
 
 function defaultExec(): string {
-  return fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url));
+  return fileURLToPath(
+    new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url),
+  );
 }
 
 function describe(error: unknown): string {
@@ -165,8 +174,8 @@ export class WorkerGroup {
   /** Runtime certificate changes since the last applied reload, replayed to workers started later. */
   #certificateLog: { kind: 'add' | 'replace' | 'remove'; change: CertificateChange }[] = [];
   #healthRunner: Member | undefined;
-  /** Workers a restart replaced, finishing their requests. */
-  readonly #retiring = new Set<Member>();
+  /** Every worker process not yet exited: serving, starting, and those a restart is retiring. */
+  readonly #live = new Set<Member>();
   /** Set once every first worker serves: before, a worker that dies fails the start instead. */
   #started = false;
   readonly #noticeListeners = new Map<string, ((from: WorkerReport<unknown>) => void)[]>();
@@ -208,7 +217,7 @@ export class WorkerGroup {
       await Promise.all(group.#slots.map((slot) => group.#startIn(slot)));
     } catch (error) {
       group.#closing = Promise.resolve();
-      await Promise.all(group.#slots.map((slot) => slot.member?.retire(0, CLOSE_MARGIN_MS)));
+      await Promise.all([...group.#live].map((member) => member.retire(0, CLOSE_MARGIN_MS)));
       throw error;
     }
     group.#started = true;
@@ -289,7 +298,9 @@ export class WorkerGroup {
     const outcomes = await Promise.allSettled(members.map((m) => m.rpc.request('reload', message, timeout)));
     const refused = outcomes.some((o) => o.status === 'rejected');
     if (!refused) {
-      const results = outcomes.map((o) => (o as PromiseFulfilledResult<WorkerRequests['reload']['reply']>).value);
+      const results = outcomes.map(
+        (o) => (o as PromiseFulfilledResult<WorkerRequests['reload']['reply']>).value,
+      );
       // No worker serving (all dead, or in a crash loop): the config is the group's, and the next
       // worker starts on it; this is how a config that crashes workers is replaced.
       const diff = results[0]?.diff ?? diffConfigs(this.#config, config);
@@ -329,7 +340,13 @@ export class WorkerGroup {
       members.map(async (m, i): Promise<WorkerReloadReport> => {
         const outcome = outcomes[i]!;
         if (outcome.status === 'rejected') {
-          return { worker: m.slot, pid: m.pid, outcome: 'refused', hash: m.hash, error: describe(outcome.reason) };
+          return {
+            worker: m.slot,
+            pid: m.pid,
+            outcome: 'refused',
+            hash: m.hash,
+            error: describe(outcome.reason),
+          };
         }
         if (!outcome.value.changed) return { worker: m.slot, pid: m.pid, outcome: 'unchanged', hash: m.hash };
         try {
@@ -368,7 +385,7 @@ export class WorkerGroup {
 
   /** The view of every worker, in slot order (the input of the merges across workers). */
   async reports<K extends QueryKind>(kind: K): Promise<WorkerReport<WorkerRequests[K]['reply']>[]> {
-    return this.#everyWorker(kind, null as WorkerRequests[K]['request']);
+    return this.#everyWorker(kind, null);
   }
 
   // The read-only views. Merging them across workers is aggregate.ts's (mergeStats, mergeClusters,
@@ -408,21 +425,25 @@ export class WorkerGroup {
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed !== undefined) {
       // Taken back from the workers that added it, so all hold the same certificates.
-      await Promise.allSettled(
-        outcomes.map((o, i) =>
-          o.status === 'fulfilled'
-            ? members[i]!.rpc.request('remove-certificate', { listener, id: o.value.id })
-            : undefined,
-        ),
-      );
-      throw (failed as PromiseRejectedResult).reason;
+      const takeBack: Promise<unknown>[] = [];
+      outcomes.forEach((o, i) => {
+        if (o.status === 'fulfilled') {
+          takeBack.push(members[i]!.rpc.request('remove-certificate', { listener, id: o.value.id }));
+        }
+      });
+      await Promise.allSettled(takeBack);
+      throw failed.reason;
     }
     const added = (outcomes[0] as PromiseFulfilledResult<CertificateInfo>).value;
     this.#certificateLog.push({ kind: 'add', change: { ...change, id: added.id } });
     return added;
   }
 
-  async replaceCertificate(listener: string, id: string, certificate: CertificateInput): Promise<CertificateInfo> {
+  async replaceCertificate(
+    listener: string,
+    id: string,
+    certificate: CertificateInput,
+  ): Promise<CertificateInfo> {
     const change = { ...certificateChange(listener, certificate), id };
     const replies = await this.#everyWorker('replace-certificate', change);
     this.#certificateLog.push({ kind: 'replace', change });
@@ -444,12 +465,18 @@ export class WorkerGroup {
    * Listens for notices workers send (`health-event`, …): `from` names the worker. The group relays
    * `health-event` from the health runner to every other worker by itself.
    */
-  onWorkerNotice<K extends keyof Notices & string>(kind: K, listener: (from: WorkerReport<Notices[K]>) => void): () => void {
+  onWorkerNotice<K extends keyof Notices>(
+    kind: K,
+    listener: (from: WorkerReport<Notices[K]>) => void,
+  ): () => void {
     const list = this.#noticeListeners.get(kind) ?? [];
     list.push(listener as (from: WorkerReport<unknown>) => void);
     this.#noticeListeners.set(kind, list);
     return () => {
-      this.#noticeListeners.set(kind, (this.#noticeListeners.get(kind) ?? []).filter((l) => l !== listener));
+      this.#noticeListeners.set(
+        kind,
+        (this.#noticeListeners.get(kind) ?? []).filter((l) => l !== listener),
+      );
     };
   }
 
@@ -460,7 +487,8 @@ export class WorkerGroup {
    * stops the restart; the workers not yet replaced keep serving.
    */
   restart(): Promise<RestartReport> {
-    if (this.#closing !== undefined) return Promise.reject(new ReloadError('Junction is shutting down: restart refused'));
+    if (this.#closing !== undefined)
+      return Promise.reject(new ReloadError('Junction is shutting down: restart refused'));
     this.#restarting ??= this.#restart().finally(() => {
       this.#restarting = undefined;
     });
@@ -474,18 +502,16 @@ export class WorkerGroup {
       if (this.#closing !== undefined) break;
       const old = slot.member;
       // A slot waiting out a backoff gets a worker from disk when its timer fires anyway.
-      if (old === undefined || old.state !== 'serving') continue;
+      if (old?.state !== 'serving') continue;
       const fresh = await this.#serially(() => this.#startIn(slot, old));
       done.push({ worker: slot.slot, oldPid: old.pid, newPid: fresh.pid });
       this.#log.info(
         { worker: slot.slot, oldPid: old.pid, pid: fresh.pid },
         `worker ${slot.slot} replaced: pid ${old.pid} → ${fresh.pid}; the old one finishes its requests`,
       );
-      this.#retiring.add(old);
       const retired = old.retire(this.#config.timeouts.shutdownGraceMs, CLOSE_MARGIN_MS);
       if (old === this.#healthRunner) this.#electHealthRunner();
       await retired;
-      this.#retiring.delete(old);
     }
     this.#log.info({ workers: done.length }, `restart done: ${done.length} workers replaced`);
     return { workers: done };
@@ -504,15 +530,20 @@ export class WorkerGroup {
       clearTimeout(slot.timer);
       clearTimeout(slot.settleTimer);
     }
-    const members = this.#allMembers();
-    await Promise.all(members.map((m) => m.retire(graceMs, CLOSE_MARGIN_MS)));
+    let stopped = 0;
+    // A worker still starting when the close began is retired too, once it shows up here.
+    while (this.#live.size > 0) {
+      const members = [...this.#live];
+      stopped += members.length;
+      await Promise.all(members.map((m) => m.retire(graceMs, CLOSE_MARGIN_MS)));
+    }
     this.#config.rules?.dispose();
-    this.#log.info({ workers: members.length }, 'every worker stopped');
+    this.#log.info({ workers: stopped }, 'every worker stopped');
   }
 
   /** Kills every worker at once (the second shutdown signal). */
   kill(): void {
-    for (const member of this.#allMembers()) member.kill();
+    for (const member of this.#live) member.kill();
   }
 
   // ---- supervision ----
@@ -522,7 +553,8 @@ export class WorkerGroup {
    * `replacing` keeps serving meanwhile (a restart). Runs inside #serially: no reload overlaps it.
    */
   async #startIn(slot: Slot, replacing?: Member): Promise<Member> {
-    if (this.#closing !== undefined) throw new WorkerError('JCT_ERR_WORKER_GONE', 'Junction is shutting down');
+    if (this.#closing !== undefined)
+      throw new WorkerError('JCT_ERR_WORKER_GONE', 'Junction is shutting down');
     const member = new Member(slot.slot, this.#timeouts);
     if (replacing === undefined) slot.member = member;
     // The first worker forked while no live one runs the health checks runs them.
@@ -538,7 +570,8 @@ export class WorkerGroup {
         },
         this.#timeouts,
       );
-      for (const { kind, change } of this.#certificateLog) await this.#replayCertificate(member, kind, change);
+      for (const { kind, change } of this.#certificateLog)
+        await this.#replayCertificate(member, kind, change);
     } catch (error) {
       member.kill();
       await tracked;
@@ -557,7 +590,11 @@ export class WorkerGroup {
     return member;
   }
 
-  #replayCertificate(member: Member, kind: 'add' | 'replace' | 'remove', change: CertificateChange): Promise<unknown> {
+  #replayCertificate(
+    member: Member,
+    kind: 'add' | 'replace' | 'remove',
+    change: CertificateChange,
+  ): Promise<unknown> {
     switch (kind) {
       case 'add':
         return member.rpc.request('add-certificate', change);
@@ -570,6 +607,7 @@ export class WorkerGroup {
 
   /** Wires a member's notices and its exit; resolves when it has exited. */
   async #track(slot: Slot, member: Member): Promise<void> {
+    this.#live.add(member);
     member.rpc.onNotice('health-event', (body) => {
       this.#emitNotice('health-event', member, body);
       // Only the runner's results count; a follower that sends one is ignored.
@@ -577,6 +615,7 @@ export class WorkerGroup {
       for (const other of this.#serving()) if (other !== member) other.rpc.notify('health-event', body);
     });
     const exit = await member.exited;
+    this.#live.delete(member);
     const wasRetiring = member.retireRequested;
     if (member === this.#healthRunner && this.#closing === undefined) this.#electHealthRunner();
     // Replaced by a restart, or a replacement that never served: the slot's worker is another.
@@ -592,11 +631,24 @@ export class WorkerGroup {
     }
     const uptime = member.servingSince === 0 ? 0 : exit.at - member.servingSince;
     const decision = slot.backoff.died(uptime);
-    const fields = { worker: slot.slot, pid: member.pid, exit: describeExit(exit), uptimeMs: uptime, failures: decision.failures, delayMs: decision.delayMs };
+    const fields = {
+      worker: slot.slot,
+      pid: member.pid,
+      exit: describeExit(exit),
+      uptimeMs: uptime,
+      failures: decision.failures,
+      delayMs: decision.delayMs,
+    };
     if (decision.crashLoop) {
-      this.#log.error(fields, `worker ${slot.slot} is in a crash loop (${decision.failures} quick deaths in a row): next start in ${decision.delayMs} ms`);
+      this.#log.error(
+        fields,
+        `worker ${slot.slot} is in a crash loop (${decision.failures} quick deaths in a row): next start in ${decision.delayMs} ms`,
+      );
     } else {
-      this.#log.error(fields, `worker ${slot.slot} (pid ${member.pid}) died (${describeExit(exit)}): replacing it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`);
+      this.#log.error(
+        fields,
+        `worker ${slot.slot} (pid ${member.pid}) died (${describeExit(exit)}): replacing it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`,
+      );
     }
     this.#scheduleReplacement(slot, decision.delayMs);
   }
@@ -608,11 +660,17 @@ export class WorkerGroup {
       if (this.#closing !== undefined || slot.member !== undefined) return;
       this.#serially(() => this.#startIn(slot)).then(
         (member) => {
-          this.#log.info({ worker: slot.slot, pid: member.pid }, `worker ${slot.slot} replaced (pid ${member.pid})`);
+          this.#log.info(
+            { worker: slot.slot, pid: member.pid },
+            `worker ${slot.slot} replaced (pid ${member.pid})`,
+          );
         },
         (error: unknown) => {
           // Its exit is tracked like any other death: the next attempt waits longer.
-          this.#log.error({ worker: slot.slot, err: error }, `worker ${slot.slot} could not start: ${describe(error)}`);
+          this.#log.error(
+            { worker: slot.slot, err: error },
+            `worker ${slot.slot} could not start: ${describe(error)}`,
+          );
         },
       );
     }, delayMs);
@@ -622,7 +680,10 @@ export class WorkerGroup {
     const next = this.#serving()[0];
     this.#healthRunner = next;
     if (next === undefined) return;
-    this.#log.info({ worker: next.slot, pid: next.pid }, `worker ${next.slot} now runs the active health checks`);
+    this.#log.info(
+      { worker: next.slot, pid: next.pid },
+      `worker ${next.slot} now runs the active health checks`,
+    );
     next.rpc.request('health-role', { role: 'run' satisfies HealthRole }).catch((error: unknown) => {
       this.#log.warn({ worker: next.slot, err: error }, 'could not hand the health checks over');
     });
@@ -643,7 +704,10 @@ export class WorkerGroup {
             this.#log.info('TLS session ticket keys rotated on every worker');
           },
           (error: unknown) => {
-            this.#log.warn({ err: error }, `rotating the TLS session ticket keys failed on a worker: ${describe(error)}`);
+            this.#log.warn(
+              { err: error },
+              `rotating the TLS session ticket keys failed on a worker: ${describe(error)}`,
+            );
           },
         );
       }, rotationMs);
@@ -673,30 +737,26 @@ export class WorkerGroup {
     return this.#slots.map((s) => s.member).filter((m): m is Member => m?.state === 'serving');
   }
 
-  /** Every worker process alive, those retiring included. */
-  #allMembers(): Member[] {
-    const byId = new Map<number, Member>();
-    for (const slot of this.#slots) if (slot.member !== undefined) byId.set(slot.member.worker.id, slot.member);
-    for (const member of this.#retiring) byId.set(member.worker.id, member);
-    return [...byId.values()].filter((m) => m.exit === undefined);
-  }
-
   async #firstReport<K extends QueryKind>(kind: K): Promise<WorkerReport<WorkerRequests[K]['reply']>> {
     const member = this.#serving()[0];
     if (member === undefined) throw new WorkerError('JCT_ERR_WORKER_GONE', 'no worker is serving');
-    const value = await member.rpc.request(kind, null as WorkerRequests[K]['request']);
+    const value = await member.rpc.request(kind, null);
     return { worker: member.slot, pid: member.pid, value };
   }
 
   /** Asks every serving worker; rejects with the first failure (every one must succeed). */
-  async #everyWorker<K extends keyof WorkerRequests & string>(
+  async #everyWorker<K extends keyof WorkerRequests>(
     kind: K,
     body: WorkerRequests[K]['request'],
     timeoutMs?: number,
   ): Promise<WorkerReport<WorkerRequests[K]['reply']>[]> {
     const members = this.#serving();
     return Promise.all(
-      members.map(async (m) => ({ worker: m.slot, pid: m.pid, value: await m.rpc.request(kind, body, timeoutMs) })),
+      members.map(async (m) => ({
+        worker: m.slot,
+        pid: m.pid,
+        value: await m.rpc.request(kind, body, timeoutMs),
+      })),
     );
   }
 
@@ -709,7 +769,10 @@ export class WorkerGroup {
 
 function certificateChange(listener: string, input: CertificateInput): CertificateChange {
   if (input.certFile !== undefined || input.keyFile !== undefined || input.ocspFile !== undefined) {
-    throw new WorkerError('JCT_ERR_WORKER_FAILED', 'certificates given as files cannot be sent to workers: give PEM text');
+    throw new WorkerError(
+      'JCT_ERR_WORKER_FAILED',
+      'certificates given as files cannot be sent to workers: give PEM text',
+    );
   }
   return {
     listener,

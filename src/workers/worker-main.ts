@@ -3,13 +3,20 @@
  * requests (messages.ts) over the cluster IPC channel. It never reads the config file; it imports only
  * the modules the config names. Shutdown is the primary's to order (`close`); a worker also closes
  * gracefully on SIGTERM, SIGINT or SIGQUIT sent to it (a terminal's Ctrl-C reaches every process of the
- * group; a second one exits at once), and when the primary is gone (its channel disconnects).
+ * group; a second one exits at once). When the primary is gone, cluster ends the worker at once.
  */
 import cluster from 'node:cluster';
 import { createLogger, type Logger } from '../log/index.ts';
 import type { CertificateInput, JunctionServer } from '../server/index.ts';
 import { fromConfigMessage } from './config-transfer.ts';
-import type { CertificateChange, HealthRole, Notices, PrimaryRequests, WorkerRequests } from './messages.ts';
+import {
+  SLOT_ENV,
+  type CertificateChange,
+  type HealthRole,
+  type Notices,
+  type PrimaryRequests,
+  type WorkerRequests,
+} from './messages.ts';
 import { RpcEndpoint, type RpcChannel } from './rpc.ts';
 
 /** The primary's requests time out on its side; this side's own requests are none yet. */
@@ -135,13 +142,6 @@ class WorkerProcess {
       return null;
     });
 
-    process.on('disconnect', () => {
-      // The primary is gone: nobody supervises this worker any more, and new ones will not come from it.
-      this.#log.warn('the primary is gone: closing');
-      void this.close().then(() => {
-        this.#exit(0);
-      });
-    });
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
@@ -166,7 +166,8 @@ class WorkerProcess {
   close(graceMs?: number): Promise<void> {
     this.#closing ??= (async () => {
       const server = this.#server;
-      if (server !== undefined) await server.close(graceMs, { idleLingerMs: Math.min(IDLE_LINGER_MS, graceMs ?? IDLE_LINGER_MS) });
+      if (server !== undefined)
+        await server.close(graceMs, { idleLingerMs: Math.min(IDLE_LINGER_MS, graceMs ?? IDLE_LINGER_MS) });
     })().catch((error: unknown) => {
       this.#log.error({ err: error }, 'closing the worker failed');
     });
@@ -183,7 +184,8 @@ class WorkerProcess {
 
 /** Runs this process as a worker of the group; returns once it answers the primary. */
 export function runWorker(): void {
-  const id = cluster.worker?.id ?? 0;
+  const slot = Number(process.env[SLOT_ENV]);
+  const id = Number.isInteger(slot) && slot > 0 ? slot : (cluster.worker?.id ?? 0);
   const log = createLogger().child({ worker: id });
   const rpc: WorkerEndpoint = new RpcEndpoint<PrimaryRequests, WorkerRequests, Notices>(processChannel(), {
     timeoutMs: RPC_TIMEOUT_MS,

@@ -106,7 +106,9 @@ clusters:
     // Several at a time, so both workers accept some, until both have resumed the first one's session.
     await waitFor(
       async () => {
-        const batch = await Promise.all(Array.from({ length: 6 }, () => visit(port, first.session, maxVersion)));
+        const batch = await Promise.all(
+          Array.from({ length: 6 }, () => visit(port, first.session, maxVersion)),
+        );
         visits.push(...batch);
         for (const v of batch) if (v.reused) resumedBy.add(v.pid);
         return resumedBy.size === 2;

@@ -4,9 +4,12 @@
  * `x-config-mark` (a value of the plugin's config): both reach the client only through a worker.
  * Under steady keep-alive load: a reload, a restart of every worker, a worker killed.
  */
+import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
+import type { CliContext } from '../../src/cli/cli-context.ts';
+import { main } from '../../src/cli/main.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
 import { spawnJunction, tempConfigFile, type JunctionProcess } from '../support/junction-process.ts';
@@ -53,7 +56,9 @@ clusters:
 `;
 }
 
-async function startGroup(mark = 'v1'): Promise<{ junction: JunctionProcess; file: string; backend: HttpBackend }> {
+async function startGroup(
+  mark = 'v1',
+): Promise<{ junction: JunctionProcess; file: string; backend: HttpBackend }> {
   const backend = await countingBackend('b0');
   onTestFinished(() => backend.close());
   const file = await tempConfigFile('junction.yaml', configText(backend, mark));
@@ -64,6 +69,34 @@ async function startGroup(mark = 'v1'): Promise<{ junction: JunctionProcess; fil
     readyWhen: (out) => out.includes('2 workers serving'),
   });
   return { junction, file, backend };
+}
+
+/** `junction ctl ...args` through main() in this process. */
+async function ctl(
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const signals = new EventEmitter();
+  const context: CliContext = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    signals: {
+      on: (signal, listener) => signals.on(signal, listener),
+      off: (signal, listener) => signals.off(signal, listener),
+    },
+    exit: () => {
+      throw new Error('ctl must not exit the process');
+    },
+  };
+  const code = await withTimeout(
+    main(['ctl', ...args], context),
+    timeoutMs,
+    `junction ctl ${args.join(' ')}`,
+  );
+  return { code, stdout, stderr };
 }
 
 async function workers(junction: JunctionProcess): Promise<WorkersAnswer> {
@@ -102,9 +135,17 @@ describe('workers: 2', () => {
     expect(pids).not.toContain(String(junction.child.pid));
     expect(status.workers.map((w) => w.state)).toEqual(['serving', 'serving']);
     expect(new Set(status.workers.map((w) => w.hash))).toEqual(new Set([status.hash]));
-    await waitFor(async () => (await workers(junction)).workers.every((w) => w.rss > 0), { what: 'RSS polled' });
+    await waitFor(async () => (await workers(junction)).workers.every((w) => w.rss > 0), {
+      what: 'RSS polled',
+    });
     const polled = await workers(junction);
-    expect(polled.rss).toBeGreaterThanOrEqual(polled.primaryRss + polled.workers[0]!.rss + polled.workers[1]!.rss);
+    expect(polled.rss).toBeGreaterThanOrEqual(
+      polled.primaryRss + polled.workers[0]!.rss + polled.workers[1]!.rss,
+    );
+    const table = await ctl(['--admin', junction.adminUrl!, 'workers']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.match(/serving/g)).toHaveLength(2);
+    expect(table.stdout).toMatch(/group rss \d+\.\d MiB/);
 
     junction.child.kill('SIGTERM');
     expect(await withTimeout(junction.exited, 15_000, 'junction to exit')).toEqual({ code: 0, signal: null });
@@ -164,12 +205,11 @@ describe('workers: 2', () => {
     const before = await workers(junction);
     const load = steadyLoad(junction.port, { connections: 4 });
     await waitFor(() => load.ok >= 50, { timeoutMs: 15_000, what: 'load flowing' });
-    const response = await fetch(`${junction.adminUrl!}/restart`, {
-      method: 'POST',
-      signal: AbortSignal.timeout(60_000),
-    });
-    expect(response.status).toBe(200);
-    const report = (await response.json()) as { workers: { worker: number; oldPid: number; newPid: number }[] };
+    const restart = await ctl(['--admin', junction.adminUrl!, '--json', 'restart'], 60_000);
+    expect(restart.code).toBe(0);
+    const report = JSON.parse(restart.stdout) as {
+      workers: { worker: number; oldPid: number; newPid: number }[];
+    };
     const after = load.ok;
     await waitFor(() => load.ok >= after + 50, { timeoutMs: 15_000, what: 'load after the restart' });
     const outcome = await load.stop();
@@ -194,9 +234,13 @@ describe('workers: 2', () => {
     const { junction } = await startGroup();
     const before = await workers(junction);
     junction.child.kill('SIGUSR2');
-    await waitFor(() => junction.output().includes('restart done: 2 workers replaced'), { timeoutMs: 40_000 });
+    await waitFor(() => junction.output().includes('restart done: 2 workers replaced'), {
+      timeoutMs: 40_000,
+    });
     const after = await workers(junction);
-    expect(after.workers.map((w) => w.pid).filter((pid) => before.workers.some((w) => w.pid === pid))).toEqual([]);
+    expect(
+      after.workers.map((w) => w.pid).filter((pid) => before.workers.some((w) => w.pid === pid)),
+    ).toEqual([]);
   }, 90_000);
 
   test('a SIGKILLed worker costs only the requests in flight on it, and is replaced', async () => {
