@@ -49,7 +49,10 @@ function visit(port: number, session: Buffer | undefined, maxVersion: 'TLSv1.2' 
         ticket = s;
       });
       let text = '';
+      let reused = false;
       socket.on('secureConnect', () => {
+        // Read now: after the close, the socket no longer knows.
+        reused = socket.isSessionReused();
         socket.write('GET / HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
       });
       socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
@@ -60,7 +63,7 @@ function visit(port: number, session: Buffer | undefined, maxVersion: 'TLSv1.2' 
           reject(new Error(`no response: ${JSON.stringify(text)}`));
           return;
         }
-        resolve({ pid, reused: socket.isSessionReused(), session: ticket });
+        resolve({ pid, reused, session: ticket });
       });
     }),
     5_000,
