@@ -15,7 +15,7 @@ import { request } from '../support/clients.ts';
 import { spawnJunction, tempConfigFile, type JunctionProcess } from '../support/junction-process.ts';
 import { backendList } from '../support/start-junction.ts';
 import { steadyLoad } from '../support/steady-load.ts';
-import { waitFor, withTimeout } from '../support/wait-for.ts';
+import { delay, waitFor, withTimeout } from '../support/wait-for.ts';
 
 /** A plugin that says which process and which config answered; `fail_on_worker` refuses to set up there. */
 const WORKER_ID_PLUGIN = `
@@ -23,10 +23,16 @@ import cluster from 'node:cluster';
 export default {
   name: 'worker-id',
   parseConfig(raw) {
-    return { mark: String(raw?.mark ?? ''), failOn: raw?.fail_on_worker ?? 0 };
+    return {
+      mark: String(raw?.mark ?? ''),
+      failOn: raw?.fail_on_worker ?? 0,
+      crashReplacementsOf: String(raw?.crash_replacements_of ?? ''),
+    };
   },
   setup(api) {
     if (cluster.worker?.id === api.config.failOn) throw new Error('told to fail on worker ' + api.config.failOn);
+    // Workers forked after the first two, in that slot, die as they start.
+    if (cluster.worker.id > 2 && process.env.JUNCTION_WORKER_SLOT === api.config.crashReplacementsOf) process.exit(3);
     api.hook('send-response', (txn) => {
       txn.response?.headers.set('x-worker-pid', String(process.pid));
       txn.response?.headers.set('x-config-mark', api.config.mark);
@@ -38,7 +44,15 @@ export default {
 interface WorkersAnswer {
   readonly hash: string;
   readonly version: number;
-  readonly workers: readonly { worker: number; pid: number; state: string; hash: string; rss: number }[];
+  readonly workers: readonly {
+    worker: number;
+    pid: number;
+    state: string;
+    hash: string;
+    rss: number;
+    replacements: number;
+    crashLoop: boolean;
+  }[];
   readonly rss: number;
   readonly primaryRss: number;
 }
@@ -58,10 +72,11 @@ clusters:
 
 async function startGroup(
   mark = 'v1',
+  extra = '',
 ): Promise<{ junction: JunctionProcess; file: string; backend: HttpBackend }> {
   const backend = await countingBackend('b0');
   onTestFinished(() => backend.close());
-  const file = await tempConfigFile('junction.yaml', configText(backend, mark));
+  const file = await tempConfigFile('junction.yaml', configText(backend, mark, extra));
   await writeFile(join(dirname(file), 'worker-id.mjs'), WORKER_ID_PLUGIN);
   const junction = await spawnJunction(file, {
     withAdmin: true,
@@ -273,4 +288,22 @@ describe('workers: 2', () => {
     const seen = await servingPids(junction.port, 2);
     expect(seen.has(String(victim.pid))).toBe(false);
   }, 90_000);
+
+  test('a worker whose replacements keep dying is a crash loop: reported, slowed down, the other serves', async () => {
+    const { junction } = await startGroup('v1', ', crash_replacements_of: 2');
+    const before = await workers(junction);
+    process.kill(before.workers[1]!.pid, 'SIGKILL');
+    await waitFor(() => /worker 2 is in a crash loop \(3 quick deaths in a row\)/.test(junction.output()), {
+      timeoutMs: 20_000,
+      what: 'the crash loop report',
+    });
+    const looping = await workers(junction);
+    expect(looping.workers[1]).toMatchObject({ worker: 2, crashLoop: true });
+    // Not spun: each start waits twice as long as the one before (0, 250, 500, 1000 ms, ...).
+    const replacements = looping.workers[1]!.replacements;
+    await delay(2_000);
+    expect((await workers(junction)).workers[1]!.replacements).toBeLessThanOrEqual(replacements + 2);
+    expect(looping.workers[0]).toMatchObject({ pid: before.workers[0]!.pid, state: 'serving' });
+    expect((await request(junction.port)).status).toBe(200);
+  }, 60_000);
 });
