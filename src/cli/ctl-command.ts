@@ -91,6 +91,9 @@ function changeSummary(answer: unknown): string {
       if (names.length > 0) lines.push(`  ${kind} ${label}: ${names.join(', ')}`);
     }
   }
+  // With worker processes, what each one did.
+  const workers = (answer as { workers?: { worker: number; pid: number; outcome: string }[] }).workers;
+  for (const w of workers ?? []) lines.push(`  worker ${w.worker} (pid ${w.pid}): ${w.outcome}`);
   return `${lines.join('\n')}\n`;
 }
 
