@@ -1,15 +1,18 @@
 /**
  * TLS session resumption across worker processes: the primary gives every worker the same session
- * ticket keys, so a session one worker began is resumed by the other through the shared listener.
+ * ticket keys, so a session one worker began is resumed by the other through the shared listener. And
+ * the keys' rotation: a ticket issued under the previous keys does a full handshake.
  */
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, expect, onTestFinished, test } from 'vitest';
 import { countingBackend } from '../support/backends.ts';
 import { createTestCa } from '../support/certs.ts';
 import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
-import { backendList } from '../support/start-junction.ts';
+import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
 
 const ca = createTestCa();
@@ -58,11 +61,11 @@ function visit(port: number, session: Buffer | undefined, maxVersion: 'TLSv1.2' 
       socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
       socket.on('error', reject);
       socket.on('close', () => {
-        const pid = /x-worker-pid: (\d+)/i.exec(text)?.[1];
-        if (pid === undefined) {
+        if (!text.startsWith('HTTP/1.1 200 ')) {
           reject(new Error(`no response: ${JSON.stringify(text)}`));
           return;
         }
+        const pid = /x-worker-pid: (\d+)/i.exec(text)?.[1] ?? '';
         resolve({ pid, reused, session: ticket });
       });
     }),
@@ -122,3 +125,37 @@ clusters:
     expect(resumedBy.has(first.pid)).toBe(true);
   }, 60_000);
 }
+
+test('servers given the same ticket keys resume each other; after new keys, old tickets do a full handshake', async () => {
+  const backend = await countingBackend('b0');
+  onTestFinished(() => backend.close());
+  const leaf = ca.issue(['a.example.test']);
+  const dir = await mkdtemp(join(tmpdir(), 'junction-tickets-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'a.pem'), leaf.cert);
+  await writeFile(join(dir, 'a.key'), leaf.key);
+  const yaml = `listeners:
+  - name: secure
+    address: 127.0.0.1
+    port: 0
+    tls: { certificates: [{ cert_file: a.pem, key_file: a.key }] }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ${backendList(backend)} }
+`;
+  // Two servers in this process stand in for two workers.
+  const a = await startJunctionFromYaml(yaml, { baseDir: dir });
+  const b = await startJunctionFromYaml(yaml, { baseDir: dir });
+  onTestFinished(() => Promise.all([a.close(), b.close()]));
+  const ask = (port: number, session: Buffer | undefined): Promise<Visit> => visit(port, session, 'TLSv1.3');
+  const keys = randomBytes(48);
+  a.server.setTicketKeys(keys);
+  b.server.setTicketKeys(keys);
+  const first = await ask(a.port, undefined);
+  expect((await ask(b.port, first.session)).reused).toBe(true);
+  expect((await ask(a.port, first.session)).reused).toBe(true);
+
+  a.server.setTicketKeys(randomBytes(48));
+  expect((await ask(a.port, first.session)).reused).toBe(false);
+  expect((await ask(b.port, first.session)).reused).toBe(true);
+}, 30_000);
