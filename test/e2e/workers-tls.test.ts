@@ -146,7 +146,9 @@ clusters:
   // Two servers in this process stand in for two workers.
   const a = await startJunctionFromYaml(yaml, { baseDir: dir });
   const b = await startJunctionFromYaml(yaml, { baseDir: dir });
-  onTestFinished(() => Promise.all([a.close(), b.close()]));
+  onTestFinished(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
   const ask = (port: number, session: Buffer | undefined): Promise<Visit> => visit(port, session, 'TLSv1.3');
   const keys = randomBytes(48);
   a.server.setTicketKeys(keys);
