@@ -115,6 +115,18 @@ export default tseslint.config(
     },
   },
   {
+    // The process model drives servers, configs and their metrics; the admin API and the CLI drive it,
+    // never the reverse.
+    files: ['src/workers/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./(?!config/|server/|metrics/|errors/|log/|util/)' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

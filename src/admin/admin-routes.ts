@@ -125,6 +125,23 @@ async function withCertificateErrors<T>(change: () => T | Promise<T>): Promise<T
   }
 }
 
+/** What a group of worker processes adds to a server (`workers` > 1): its workers, and a restart. */
+interface WorkerProcesses {
+  status(): { readonly workers?: unknown };
+  restart(): Promise<unknown>;
+}
+
+function workerProcesses(store: ConfigStore): WorkerProcesses {
+  const target = store.server as unknown as Partial<WorkerProcesses>;
+  if (typeof target.restart !== 'function') {
+    throw new AdminError(
+      'JCT_ERR_ADMIN_BAD_REQUEST',
+      'this Junction runs one process (workers: 1): there are no worker processes to list or restart',
+    );
+  }
+  return target as WorkerProcesses;
+}
+
 function backendsOf(store: ConfigStore, cluster: string) {
   if (!store.server.config.clusters.has(cluster)) {
     throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${cluster}'`);
@@ -289,6 +306,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         await store.server.removeCertificate(param(request, 'listener'), param(request, 'id'));
         return { removed: true };
       }),
+  },
+  {
+    method: 'GET',
+    path: 'workers',
+    handle: (_request, store) => workerProcesses(store).status(),
+  },
+  {
+    method: 'POST',
+    path: 'restart',
+    handle: (_request, store) => workerProcesses(store).restart(),
   },
   {
     method: 'POST',

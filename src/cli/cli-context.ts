@@ -11,7 +11,7 @@ export interface TextSink {
 
 /** SIGQUIT too: nginx's graceful stop, which operators (and nginx images' STOPSIGNAL) send by habit. */
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
-/** Signals Junction does not use yet: logged and ignored rather than left to end the process silently. */
+/** SIGUSR2: restarts the workers of a group; with one process, logged and ignored rather than left to end it silently. */
 export type IgnoredSignal = 'SIGUSR2';
 /** nginx's convention: reopen the access log files (after logrotate moved them). */
 export type ReopenSignal = 'SIGUSR1';

@@ -23,6 +23,8 @@ Commands:
                                       No new requests; in-flight ones finish; then removed
   certs                               Certificates
   reload                              Re-read the config file
+  workers                             Worker processes (workers > 1): pid, state, config, memory
+  restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
 
@@ -53,6 +55,15 @@ interface Call {
   readonly body?: unknown;
   /** Renders a successful answer for people. */
   readonly render: (answer: unknown) => string;
+  /** How long to wait for the answer; default two minutes. */
+  readonly timeoutMs?: number;
+}
+
+/** A restart waits for every old worker to finish its requests, one after another. */
+const RESTART_TIMEOUT_MS = 60 * 60 * 1000;
+
+function mebibytes(bytes: unknown): string {
+  return typeof bytes === 'number' ? `${(bytes / 1048576).toFixed(1)} MiB` : '-';
 }
 
 type Row = Record<string, unknown>;
@@ -81,6 +92,9 @@ function changeSummary(answer: unknown): string {
       if (names.length > 0) lines.push(`  ${kind} ${label}: ${names.join(', ')}`);
     }
   }
+  // With worker processes, what each one did.
+  const workers = (answer as { workers?: { worker: number; pid: number; outcome: string }[] }).workers;
+  for (const w of workers ?? []) lines.push(`  worker ${w.worker} (pid ${w.pid}): ${w.outcome}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -178,6 +192,35 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
       };
     case 'reload':
       return { method: 'POST', path: '/reload', render: changeSummary };
+    case 'workers':
+      return {
+        method: 'GET',
+        path: '/workers',
+        render: (a) => {
+          const s = a as { workers?: Row[]; rss?: number; primaryRss?: number; hash?: string };
+          const table = formatTable(
+            (s.workers ?? []).map((w) => ({
+              ...w,
+              config: w['hash'] === s.hash ? 'current' : String(w['hash']),
+              rss: mebibytes(w['rss']),
+              crashLoop: w['crashLoop'] === true ? 'CRASH LOOP' : '',
+            })),
+            ['worker', 'pid', 'state', 'config', 'sessions', 'rss', 'replacements', 'crashLoop'],
+          );
+          return `${table}primary rss ${mebibytes(s.primaryRss)}, group rss ${mebibytes(s.rss)}\n`;
+        },
+      };
+    case 'restart':
+      return {
+        method: 'POST',
+        path: '/restart',
+        timeoutMs: RESTART_TIMEOUT_MS,
+        render: (a) => {
+          const replaced =
+            (a as { workers?: { worker: number; oldPid: number; newPid: number }[] }).workers ?? [];
+          return `${replaced.map((w) => `worker ${w.worker}: pid ${w.oldPid} -> ${w.newPid}\n`).join('')}restarted ${replaced.length} workers\n`;
+        },
+      };
     case 'config':
       if (action === 'export') return { method: 'GET', path: '/config', render: (a) => String(a) };
       if (action === 'save') {
@@ -240,7 +283,7 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
         ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-      signal: AbortSignal.timeout(120_000),
+      signal: AbortSignal.timeout(call.timeoutMs ?? 120_000),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;

@@ -6,11 +6,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import type { AdminServer, ConfigStore } from '../admin/index.ts';
+import type { AdminMetrics, AdminServer, AdminTarget, ConfigStore } from '../admin/index.ts';
 import { readBoundedText, type JunctionConfig } from '../config/index.ts';
 import { ConfigErrors } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { JunctionServer } from '../server/index.ts';
 import type { CliContext } from './cli-context.ts';
 
 /** Editors write a file in several steps (truncate, write, rename): wait for them to settle. */
@@ -25,6 +24,8 @@ export interface LiveConfigOptions {
   readonly document?: Readonly<Record<string, unknown>> | undefined;
   /** Applied to every reloaded config (the `--port` override). */
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+  /** What the admin API's `/metrics` renders; default the metrics of the one server (a group's: merged). */
+  readonly metrics?: () => Promise<AdminMetrics>;
 }
 
 export interface LiveConfig {
@@ -52,7 +53,7 @@ function logFailure(logger: Logger, error: unknown, trigger: string): void {
 }
 
 export async function startLiveConfig(
-  server: JunctionServer,
+  server: AdminTarget,
   context: CliContext,
   logger: Logger,
   options: LiveConfigOptions,
@@ -155,7 +156,10 @@ export async function startLiveConfig(
   let admin: AdminServer | undefined;
   if (adminConfig !== undefined) {
     try {
-      admin = await startAdmin(liveStore, adminConfig, { logger: logger.child({ component: 'admin' }) });
+      admin = await startAdmin(liveStore, adminConfig, {
+        logger: logger.child({ component: 'admin' }),
+        ...(options.metrics === undefined ? {} : { metrics: await options.metrics() }),
+      });
     } catch (error) {
       context.signals.off('SIGHUP', onHangup);
       watcher?.close();

@@ -145,6 +145,16 @@ describe('junction help, version and usage errors', () => {
       ['run', '-c', TWO_LISTENERS, '--port', '80'],
       '--port needs a config with exactly one listener; this one has 2',
     ],
+    [
+      'a bad --workers',
+      ['run', '-c', GOOD, '--workers', '0'],
+      "--workers must be auto or a whole number from 1 to 1024, got '0'",
+    ],
+    [
+      '--workers with --quick-start',
+      ['run', '--quick-start', '--workers', '2'],
+      '--workers needs -c FILE; the quick start runs one process',
+    ],
   ])('%s: usage on stderr, exit 2', async (_name, argv, message) => {
     const p = fakeProcess();
     expect(await main(argv, p.context)).toBe(2);
@@ -152,6 +162,12 @@ describe('junction help, version and usage errors', () => {
     expect(p.stderr()).toContain(USAGE);
     expect(p.stdout()).toBe('');
   });
+});
+
+test('JUNCTION_WORKER_SCHEDULING must name a policy: usage on stderr, exit 2', async () => {
+  const p = fakeProcess({ env: { JUNCTION_WORKER_SCHEDULING: 'random' } });
+  expect(await main(['run', '-c', GOOD], p.context)).toBe(2);
+  expect(p.stderr()).toContain("junction: JUNCTION_WORKER_SCHEDULING must be none or rr, got 'random'");
 });
 
 describe('junction check', () => {
@@ -265,7 +281,7 @@ describe('junction run', () => {
     expect(lines[0]).toMatchObject({
       level: 40,
       signal: 'SIGUSR2',
-      msg: 'SIGUSR2 is not used by Junction yet; ignored',
+      msg: 'SIGUSR2 restarts worker processes, and this Junction runs one process; ignored',
     });
     expect(p.closes).toEqual([]);
     expect(p.exits).toEqual([]);

@@ -5,12 +5,13 @@
  * Uses: config/, server/, log/, errors/.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { configDocument } from '../config/index.ts';
+import { configDocument, MAX_WORKERS, rememberDocument, rememberedHash } from '../config/index.ts';
 import { createLogger, LOG_LEVELS, parseLogLevel } from '../log/index.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { parsePort, runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
+import { parseWorkers, schedulingPolicy } from './run-workers.ts';
 import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
 import { USAGE, readVersion } from './usage.ts';
 
@@ -26,6 +27,7 @@ const RUN_OPTIONS = {
   'quick-start': { type: 'boolean' },
   port: { type: 'string' },
   watch: { type: 'boolean' },
+  workers: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Thrown for bad argv; main() turns it into usage on stderr and exit status 2. */
@@ -78,16 +80,29 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   if (values.port !== undefined && port === undefined) {
     throw new UsageError(`--port must be a port number from 0 to 65535, got '${values.port}'`);
   }
+  const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+  if (values.workers !== undefined && workers === undefined) {
+    throw new UsageError(
+      `--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got '${values.workers}'`,
+    );
+  }
+  try {
+    schedulingPolicy(context);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   if (values['quick-start'] === true) {
     if (values.config !== undefined)
       throw new UsageError('run takes either -c FILE or --quick-start, not both');
+    if (workers !== undefined)
+      throw new UsageError('--workers needs -c FILE; the quick start runs one process');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
   const file = requireConfig(values.config, 'run');
   const config = await loadOrReport(file, context);
   if (config === undefined) return 1;
   // The document the file held: `--port` below makes a copy of the config, which has none.
-  const live = { file, watch: values.watch === true, document: configDocument(config) };
+  const live = { file, watch: values.watch === true, document: configDocument(config), workers };
   if (port === undefined) return runJunction(config, context, live);
   if (config.listeners.length !== 1) {
     throw new UsageError(
@@ -96,7 +111,14 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   }
   // A reload keeps the override only while the file still has one listener.
   const adjust = (c: typeof config) => (c.listeners.length === 1 ? withListenerPort(c, port) : c);
-  return runJunction(adjust(config), context, { ...live, adjust });
+  const adjusted = adjust(config);
+  // The copy keeps the document and hash it came from, as a reloaded copy does (ConfigStore): worker
+  // processes rebuild plugins from the document.
+  const hash = rememberedHash(config);
+  if (adjusted !== config && live.document !== undefined && hash !== undefined) {
+    rememberDocument(adjusted, live.document, hash);
+  }
+  return runJunction(adjusted, context, { ...live, adjust });
 }
 
 function help(context: CliContext): number {

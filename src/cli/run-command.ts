@@ -3,10 +3,12 @@
  * SIGTERM, SIGINT or SIGQUIT closes gracefully (within timeouts.shutdown_grace); a second one exits at
  * once, for the operator whose clients will not finish. SIGHUP re-reads the config file
  * (live-config.ts). SIGUSR1 reopens the access log files (nginx's convention; it no longer opens
- * Node's inspector: use --inspect for that). SIGUSR2, whose default action would end the process
- * without a word, is logged and ignored.
+ * Node's inspector: use --inspect for that), in every worker when there are several. With `workers`
+ * above 1 this process is the primary of a group of worker processes (run-workers.ts) and SIGUSR2
+ * restarts every worker, one at a time; with one process SIGUSR2, whose default action would end the
+ * process without a word, is logged and ignored.
  */
-import { locateConfigKey, type JunctionConfig } from '../config/index.ts';
+import { locateConfigKey, type JunctionConfig, type WorkersSetting } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import type { JunctionServer } from '../server/index.ts';
 import type {
@@ -17,6 +19,13 @@ import type {
   StartJunction,
 } from './cli-context.ts';
 import { startLiveConfig, type LiveConfig } from './live-config.ts';
+import {
+  asAdminTarget,
+  groupAdminMetrics,
+  groupStarter,
+  workerCount,
+  type RunningGroup,
+} from './run-workers.ts';
 
 const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
 const IGNORED_SIGNALS: readonly IgnoredSignal[] = ['SIGUSR2'];
@@ -35,10 +44,19 @@ export interface RunHooks {
   readonly document?: Readonly<Record<string, unknown>> | undefined;
   /** Applied to reloaded configs as it was to the first one (`--port`). */
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
+  /** `--workers`: overrides the config's `workers`. */
+  readonly workers?: WorkersSetting | undefined;
+}
+
+/** The worker group, once this process is the primary of one (`workers` > 1). */
+interface GroupRef {
+  group: RunningGroup | undefined;
+  /** The running server (or the group's stand-in), once started: SIGUSR1 reopens its logs. */
+  server?: RunningServer;
 }
 
 /** A server that can be reconfigured (the real one; tests may start a stand-in that cannot). */
-function isReloadable(server: RunningServer): server is JunctionServer {
+function isReloadable(server: RunningServer): boolean {
   return 'reload' in server && typeof server.reload === 'function';
 }
 
@@ -57,12 +75,15 @@ function serveUntilSignalled(
   context: CliContext,
   live: LiveConfig | undefined,
   early: EarlySignal,
+  ref: GroupRef,
 ): Promise<number> {
   return new Promise((resolve) => {
     let isClosing = false;
     const onSignal = (signal: ShutdownSignal): void => {
       if (isClosing) {
         logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+        // The workers go too: nobody would supervise them.
+        ref.group?.kill();
         context.exit(FORCED_EXIT_CODE);
         return;
       }
@@ -100,18 +121,33 @@ export async function runJunction(
   hooks: RunHooks = {},
 ): Promise<number> {
   const logger = context.logger ?? createLogger();
+  const ref: GroupRef = { group: undefined };
   // From the start to the end of the run, so no moment of it is left to the default action.
   const onIgnored = (signal: IgnoredSignal): void => {
-    logger.warn({ signal }, `${signal} is not used by Junction yet; ignored`);
+    const group = ref.group;
+    if (group === undefined) {
+      logger.warn(
+        { signal },
+        `${signal} restarts worker processes, and this Junction runs one process; ignored`,
+      );
+      return;
+    }
+    logger.info({ signal }, `${signal}: restarting every worker, one at a time`);
+    group.restart().catch((error: unknown) => {
+      logger.error(
+        { err: error },
+        `restart stopped: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   };
   for (const signal of IGNORED_SIGNALS) context.signals.on(signal, onIgnored);
   // From the start too: before the server runs there is nothing to reopen, but the default action
   // (opening the inspector) must not happen either.
-  const reopen: { server: RunningServer | undefined } = { server: undefined };
   const onReopen = (): void => {
-    if (reopen.server?.reopenLogs === undefined) return;
+    const server = ref.server;
+    if (server?.reopenLogs === undefined) return;
     logger.info({ signal: 'SIGUSR1' }, 'reopening the access log files');
-    reopen.server.reopenLogs();
+    server.reopenLogs();
   };
   context.signals.on('SIGUSR1', onReopen);
   // A shutdown signal while Junction starts (its listeners may already accept) is remembered, and acted
@@ -127,9 +163,7 @@ export async function runJunction(
   };
   for (const signal of SHUTDOWN_SIGNALS) context.signals.on(signal, onEarlyShutdown);
   try {
-    return await startAndServe(config, context, hooks, logger, early, (server) => {
-      reopen.server = server;
-    });
+    return await startAndServe(config, context, hooks, logger, early, ref);
   } finally {
     context.signals.off('SIGUSR1', onReopen);
     for (const signal of IGNORED_SIGNALS) context.signals.off(signal, onIgnored);
@@ -149,7 +183,7 @@ async function startAndServe(
   hooks: RunHooks,
   logger: Logger,
   earlyShutdown: EarlySignal,
-  onStarted: (server: RunningServer) => void,
+  ref: GroupRef,
 ): Promise<number> {
   // Until reloads are armed, a SIGHUP (a service manager's reload right after start) is remembered
   // rather than left to its default action, which would end the process.
@@ -158,7 +192,13 @@ async function startAndServe(
     early.hangup = true;
   };
   if (hooks.file !== undefined) context.signals.on('SIGHUP', onEarlyHangup);
-  const startJunction = await loadStartJunction(context);
+  const count = workerCount(hooks.workers ?? config.workers);
+  const startJunction =
+    count > 1
+      ? groupStarter(count, hooks.file, context, (group) => {
+          ref.group = group;
+        })
+      : await loadStartJunction(context);
   let server: RunningServer;
   try {
     server = await startJunction(config, { logger });
@@ -171,11 +211,18 @@ async function startAndServe(
     );
     return 1;
   }
-  onStarted(server);
+  ref.server = server;
   let live: LiveConfig | undefined;
   if (isReloadable(server)) {
     try {
-      live = await startLiveConfig(server, context, logger, hooks);
+      const group = ref.group;
+      live =
+        group === undefined
+          ? await startLiveConfig(server as JunctionServer, context, logger, hooks)
+          : await startLiveConfig(asAdminTarget(group), context, logger, {
+              ...hooks,
+              metrics: () => groupAdminMetrics(group),
+            });
     } catch (error) {
       context.signals.off('SIGHUP', onEarlyHangup);
       logger.error({ err: error }, 'failed to start the admin API');
@@ -197,6 +244,7 @@ async function startAndServe(
     context,
     live,
     earlyShutdown,
+    ref,
   );
   return code;
 }

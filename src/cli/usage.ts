@@ -16,6 +16,8 @@ Options:
       --quick-start    (run) Use the quick-start config and start its demo backends
       --port N         (run) Listen on port N instead of the config's (one-listener configs)
       --watch          (run) Reload when the config file changes (SIGHUP always reloads it)
+      --workers N|auto (run) Worker processes, overriding the config's \`workers\`; auto: one per
+                       core. With more than one, SIGUSR2 restarts them one at a time
   -h, --help           Show this help
   -v, --version        Show the version
 
@@ -24,6 +26,9 @@ Environment:
   BACKEND_BASE_PORT    (quick start) The first demo backend port; 0 picks free ports
   JUNCTION_LOG_LEVEL   (run) trace, debug, info (default), warn, error, fatal or silent,
                        in any case
+  JUNCTION_WORKER_SCHEDULING
+                       (run, workers > 1) none (default: the OS spreads connections) or rr
+                       (the primary deals them round robin)
 
 Exit status: 0 success, 1 invalid config or failure, 2 usage error.
 `;

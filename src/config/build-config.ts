@@ -285,6 +285,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       startTraces: raw.tracing?.start_traces ?? defaults.DEFAULT_START_TRACES,
       openTelemetry: raw.tracing?.opentelemetry ?? false,
     },
+    workers: raw.workers ?? defaults.DEFAULT_WORKERS,
     admin:
       raw.admin === undefined
         ? undefined

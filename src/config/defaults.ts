@@ -8,6 +8,10 @@
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1';
 /** The admin API listens on loopback unless told otherwise (and then only with a token). */
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
+/** One process, no cluster module: what Junction always was. `auto` is one worker per core. */
+export const DEFAULT_WORKERS = 1;
+/** More worker processes than this is a typo, not a machine (each holds its own heap). */
+export const MAX_WORKERS = 1024;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Sockets waiting for a session slot longer than this are closed unanswered (Sōzu). */
 export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;

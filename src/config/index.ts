@@ -20,6 +20,15 @@ export {
 export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bounds.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
+export {
+  decodeFields,
+  encodeFields,
+  NotTransferable,
+  toWire,
+  type WireConfig,
+  type WireMessage,
+} from './config-wire.ts';
+export { rehydrateConfig } from './rehydrate.ts';
 export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';

@@ -53,6 +53,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
   accessLog: false,
   requestId: { header: 'X-Request-ID' },
   tracing: { startTraces: true, openTelemetry: false },
+  workers: 1,
 };
 
 function parse(text: string): JunctionConfig {
@@ -296,6 +297,21 @@ clusters:
 `);
     expect(config.clusters.get('b')!.backends.map((backend) => backend.port)).toEqual([1, 2]);
   });
+});
+
+test('workers: auto or a count from 1 to 1024', () => {
+  const base = 'listeners: [{ port: 80 }]\n';
+  expect(parseConfigText(`${base}workers: auto`, 't').workers).toBe('auto');
+  expect(parseConfigText(`${base}workers: 4`, 't').workers).toBe(4);
+  const problems: Record<string, string> = {
+    '0': 'must be at least 1, got 0',
+    '1025': 'must be at most 1024, got 1025',
+    '1.5': 'must be auto or a whole number from 1 to 1024, got 1.5',
+    all: "must be auto or a whole number from 1 to 1024, got 'all'",
+  };
+  for (const [bad, problem] of Object.entries(problems)) {
+    expect(() => parseConfigText(`${base}workers: ${bad}`, 't'), bad).toThrow(`t:2:10: workers: ${problem}`);
+  }
 });
 
 test('tracing: start_traces and opentelemetry, validated', () => {

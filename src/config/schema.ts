@@ -18,6 +18,7 @@ import {
 } from './addresses.ts';
 import {
   DEFAULT_ADMIN_ADDRESS,
+  MAX_WORKERS,
   MAX_ACCEPT_QUEUE_SIZE,
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
@@ -811,6 +812,12 @@ const forwarded = strictObject(
   'must be a mapping of header names to true or false',
 );
 
+/** `workers`: `auto` (one per core) or a count of worker processes. */
+const workers = z.union([z.literal('auto'), z.number().int().min(1).max(MAX_WORKERS)], {
+  error: (issue) =>
+    `must be auto or a whole number from 1 to ${MAX_WORKERS}, got ${describeValue(issue.input)}`,
+});
+
 /** The admin API's listener: loopback by default, and never a public address without a token. */
 function admin(options: SchemaOptions) {
   return strictObject(
@@ -899,6 +906,7 @@ export function createConfigSchema(options: SchemaOptions) {
       request_id: optional(requestId),
       tracing: optional(tracing),
       admin: optional(admin(options)),
+      workers: optional(workers),
     },
     'must be a mapping with at least listeners',
   );

@@ -340,4 +340,12 @@ export interface JunctionConfig {
   readonly tracing?: TracingConfig | undefined;
   /** The admin API; undefined when the config has no `admin:` section. */
   readonly admin?: AdminConfig | undefined;
+  /**
+   * Worker processes (`workers`): a count, or `auto` for one per core. Absent means 1: one process,
+   * without the cluster module. Read when Junction starts; a reload does not change it.
+   */
+  readonly workers?: WorkersSetting | undefined;
 }
+
+/** `workers`: a count of worker processes, or `auto` (os.availableParallelism()). */
+export type WorkersSetting = number | 'auto';

@@ -159,6 +159,18 @@ export const ERROR_CODES = {
     summary:
       'A valid config could not be applied (a listener did not bind, a plugin failed); the running config keeps serving.',
   },
+  JCT_ERR_WORKER_TIMEOUT: {
+    status: undefined,
+    summary: 'A worker process did not answer a request from the primary in time (`workers` > 1).',
+  },
+  JCT_ERR_WORKER_GONE: {
+    status: undefined,
+    summary: "A worker process exited, or its channel closed, before answering the primary's request.",
+  },
+  JCT_ERR_WORKER_FAILED: {
+    status: undefined,
+    summary: 'A worker process could not do what the primary asked (start, apply a config); it says why.',
+  },
   JCT_ERR_ADMIN_UNAUTHORIZED: {
     status: 401,
     summary: 'An admin API request without the bearer token the admin section requires.',

@@ -188,6 +188,30 @@ export class ReloadError extends JunctionError {
   readonly source = 'config' as const;
 }
 
+export type WorkerErrorCode = 'JCT_ERR_WORKER_TIMEOUT' | 'JCT_ERR_WORKER_GONE' | 'JCT_ERR_WORKER_FAILED';
+
+/**
+ * A request between the primary and a worker process (`workers` > 1) that got no answer, or whose
+ * handler failed on the other side. `remoteCode` is the failing side's own code, when it had one.
+ */
+export class WorkerError extends JunctionError {
+  readonly code: WorkerErrorCode;
+  readonly source = 'internal' as const;
+  /** The worker the request went to (cluster's worker id), when the primary asked. */
+  readonly worker: number | undefined;
+  readonly remoteCode: string | undefined;
+  constructor(
+    code: WorkerErrorCode,
+    message: string,
+    details: { worker?: number | undefined; remoteCode?: string | undefined } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.worker = details.worker;
+    this.remoteCode = details.remoteCode;
+  }
+}
+
 export type AdminErrorCode =
   'JCT_ERR_ADMIN_UNAUTHORIZED' | 'JCT_ERR_ADMIN_NOT_FOUND' | 'JCT_ERR_ADMIN_BAD_REQUEST';
 

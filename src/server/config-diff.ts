@@ -86,7 +86,16 @@ function backendsOf(config: JunctionConfig): Map<string, unknown> {
 }
 
 /** Sections compared as a whole. Rules are compiled objects: any reload with rules counts them changed. */
-const SETTINGS = ['timeouts', 'limits', 'forwarded', 'strategies', 'plugins', 'rules', 'admin'] as const;
+const SETTINGS = [
+  'timeouts',
+  'limits',
+  'forwarded',
+  'strategies',
+  'plugins',
+  'rules',
+  'admin',
+  'workers',
+] as const;
 
 export function diffConfigs(before: JunctionConfig, after: JunctionConfig): ConfigDiff {
   return {

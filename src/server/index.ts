@@ -12,6 +12,7 @@
 export {
   startJunction,
   type BoundListener,
+  type CloseOptions,
   type ClusterStatus,
   type DataPathObserver,
   type UpstreamEvents,

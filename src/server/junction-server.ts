@@ -242,10 +242,24 @@ export interface JunctionServer {
   replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo;
   /** Removes certificate `id`; a listener's last certificate cannot be removed. */
   removeCertificate(listener: string, id: string): void;
-  /** Stop accepting, let in-flight transactions finish within the grace period, close idle connections. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Encrypts TLS session tickets on every HTTPS listener (those bound later too) with `keys` (48 bytes)
+   * instead of each certificate's own random keys, so processes given the same keys (the workers of one
+   * group) resume each other's sessions. Tickets issued before the call do a full handshake.
+   */
+  setTicketKeys(keys: Buffer): void;
+  /**
+   * Stop accepting, let in-flight transactions finish within the grace period, close idle connections
+   * (at once, or once idle for `idleLingerMs`: a worker being replaced gives keep-alive clients that
+   * long to send a request it answers with `Connection: close`).
+   */
+  close(graceMs?: number, options?: CloseOptions): Promise<void>;
   /** Closes the access log files and opens them again by path (logrotate's SIGUSR1); reloads do it too. */
   reopenLogs(): void;
+}
+
+export interface CloseOptions {
+  readonly idleLingerMs?: number;
 }
 
 /** What watch() attaches: it hears transactions end and upstream attempts settle. */
@@ -300,6 +314,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   #zombiesClosed = 0;
   readonly #activeHealth: ActiveHealthRole;
   #closing: Promise<void> | undefined;
+  /** Shared TLS session ticket keys (setTicketKeys), applied to listeners bound later too. */
+  #ticketKeys: Buffer | undefined;
   #sessionsGone: (() => void) | undefined;
 
   constructor(
@@ -387,6 +403,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
 
   #newListener(config: ListenerConfig): Listener {
     const listener = new Listener(config, this.clock, this.#handlers);
+    if (listener.tls !== null && this.#ticketKeys !== undefined) listener.tls.setTicketKeys(this.#ticketKeys);
     if (listener.tls !== null) {
       const log = this.log.child({ component: 'tls', listener: config.name });
       listener.tls.onHandshakeError = (error, client) => {
@@ -435,6 +452,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
             ? ('http' as const)
             : ('https' as const),
     }));
+  }
+
+  setTicketKeys(keys: Buffer): void {
+    this.#ticketKeys = Buffer.from(keys);
+    for (const listener of this.#listeners.values()) listener.tls?.setTicketKeys(this.#ticketKeys);
   }
 
   certificates(): CertificateInfo[] {
@@ -844,12 +866,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
     reopenAccessLogs();
   }
 
-  close(graceMs: number = this.#config.timeouts.shutdownGraceMs): Promise<void> {
-    this.#closing ??= this.#shutdown(graceMs);
+  close(graceMs: number = this.#config.timeouts.shutdownGraceMs, options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(graceMs, options.idleLingerMs ?? 0);
     return this.#closing;
   }
 
-  async #shutdown(graceMs: number): Promise<void> {
+  async #shutdown(graceMs: number, idleLingerMs: number): Promise<void> {
     // A reload under way finishes first (later ones are refused): it may bind listeners and restart checks.
     await this.#reloading;
     // Checks judge backends for traffic to come; while draining there is none.
@@ -859,7 +881,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       ...this.#listenersClosing,
     ]);
     this.#proxyStep.closeAll();
-    for (const session of this.#sessions.keys()) session.drain();
+    for (const session of this.#sessions.keys()) session.drain(idleLingerMs);
     const allGone =
       this.#sessions.size === 0
         ? Promise.resolve()

@@ -177,10 +177,20 @@ export class Http1Session implements SessionPort, ServedSession {
     }
   }
 
-  /** Shutdown: close now if idle, else after the current response. */
-  drain(): void {
+  /**
+   * Shutdown: close after the current response, or if idle, now; or, given `idleLingerMs`, once idle
+   * that long. A keep-alive client may be sending its next request as the drain begins; closing under
+   * it would fail that request, whereas answering it (with `Connection: close`) ends the session cleanly.
+   */
+  drain(idleLingerMs = 0): void {
     this.#draining = true;
-    if (this.#state === 'idle' && this.#pending === null) this.#close();
+    if (this.#state !== 'idle' || this.#pending !== null) return;
+    if (idleLingerMs <= 0) {
+      this.#close();
+      return;
+    }
+    const at = this.#host.clock.now() + idleLingerMs;
+    if (this.deadlineAt === 0 || this.deadlineAt > at) this.deadlineAt = at;
   }
 
   destroy(): void {

@@ -26,8 +26,11 @@ export interface ServedSession {
   onDeadline(): void;
   /** What the connection carries now; shutdown counts what it waits for, and what it had to cut. */
   readonly activity: SessionActivity;
-  /** Shutdown: end at the next clean point. */
-  drain(): void;
+  /**
+   * Shutdown: end at the next clean point. An idle HTTP session given `idleLingerMs` stays open that
+   * long for a request its client may be sending now, answered with `Connection: close`.
+   */
+  drain(idleLingerMs?: number): void;
   /** Cut the client connection now. */
   destroy(): void;
 }

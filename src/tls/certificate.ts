@@ -83,6 +83,25 @@ export function certificateContext(
   });
 }
 
+/** Session ticket keys are 48 bytes: a 16-byte name, a 16-byte HMAC secret and a 16-byte AES key. */
+export const TICKET_KEYS_BYTES = 48;
+
+/** The part of the native context (SecureContext#context, typed `any`) ticket keys are set on. */
+interface NativeSecureContext {
+  setTicketKeys(keys: Buffer): void;
+}
+
+/**
+ * Sets the keys a secure context encrypts and decrypts session tickets with. Node's SecureContext
+ * wraps the native context; this is the call tls.Server#setTicketKeys makes on its own.
+ */
+export function setContextTicketKeys(context: SecureContext, keys: Buffer): void {
+  if (keys.length !== TICKET_KEYS_BYTES) {
+    throw new RangeError(`session ticket keys must be ${TICKET_KEYS_BYTES} bytes, got ${keys.length}`);
+  }
+  (context as { readonly context: NativeSecureContext }).context.setTicketKeys(keys);
+}
+
 /** Why `ciphers` is unusable, or undefined when OpenSSL accepts it. */
 export function cipherListProblem(ciphers: string): string | undefined {
   try {

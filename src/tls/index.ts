@@ -13,6 +13,8 @@ export {
   isCertificateName,
   namesCover,
   normaliseName,
+  setContextTicketKeys,
+  TICKET_KEYS_BYTES,
   type CertificateFacts,
   type TlsContextOptions,
   type TlsVersion,

@@ -3,7 +3,7 @@ import { Server as TlsServer, TLSSocket, type SecureContext } from 'node:tls';
 import type { ListenerTlsConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { dateField } from '../util/http-date.ts';
-import { namesCover, normaliseName } from './certificate.ts';
+import { namesCover, normaliseName, setContextTicketKeys, TICKET_KEYS_BYTES } from './certificate.ts';
 import { CertificateStore, type StoredCertificate } from './certificate-store.ts';
 
 /** What a session learns from its connection's handshake. */
@@ -113,6 +113,10 @@ export class TlsAcceptor<O = undefined> {
   #failed = 0;
   #timedOut = 0;
   #ocspWired = false;
+  /** Session ticket keys shared with other processes, if any; else each context keeps its own random ones. */
+  #ticketKeys: Buffer | undefined;
+  /** Contexts that hold #ticketKeys; a context gets them at its first handshake after they change. */
+  #keyed = new WeakSet<SecureContext>();
   /** Hears the first error of each handshake that fails (the server logs it at debug level). */
   onHandshakeError: ((error: Error, clientAddress: string) => void) | undefined = undefined;
 
@@ -146,6 +150,29 @@ export class TlsAcceptor<O = undefined> {
     };
   }
 
+  /**
+   * Encrypts session tickets with `keys` (48 bytes) from now on, in every certificate's context, those
+   * added later included: processes that share the keys resume each other's sessions. A ticket issued
+   * under the previous keys no longer decrypts; its client does a full handshake.
+   */
+  setTicketKeys(keys: Buffer): void {
+    if (keys.length !== TICKET_KEYS_BYTES) {
+      throw new RangeError(`session ticket keys must be ${TICKET_KEYS_BYTES} bytes, got ${keys.length}`);
+    }
+    this.#ticketKeys = Buffer.from(keys);
+    this.#keyed = new WeakSet();
+  }
+
+  /** `context`, holding the shared ticket keys when there are some (one WeakSet lookup per handshake). */
+  #keyedContext(context: SecureContext): SecureContext {
+    const keys = this.#ticketKeys;
+    if (keys !== undefined && !this.#keyed.has(context)) {
+      setContextTicketKeys(context, keys);
+      this.#keyed.add(context);
+    }
+    return context;
+  }
+
   get counters(): HandshakeCounters {
     return {
       inProgress: this.#pending.size,
@@ -173,7 +200,7 @@ export class TlsAcceptor<O = undefined> {
     const socket = new TLSSocket(raw, {
       isServer: true,
       server: this.#events,
-      secureContext: defaultCertificate.context,
+      secureContext: this.#keyedContext(defaultCertificate.context),
       SNICallback: this.#sni,
       ...(this.#alpn === undefined ? {} : { ALPNProtocols: this.#alpn }),
     });
@@ -238,7 +265,8 @@ export class TlsAcceptor<O = undefined> {
     serverName: string,
     callback: (error: Error | null, context?: SecureContext) => void,
   ): void => {
-    callback(null, this.#store.lookup(normaliseName(serverName))?.context);
+    const context = this.#store.lookup(normaliseName(serverName))?.context;
+    callback(null, context === undefined ? undefined : this.#keyedContext(context));
   };
 
   #secured(pending: PendingHandshake<O>): void {

@@ -1,6 +1,7 @@
 /**
  * Signals to the `junction run` process (built dist/, spawned): SIGUSR2, whose default action would end
- * the process without a log line, is logged and ignored while traffic carries on; SIGQUIT stops
+ * the process without a log line, is logged and ignored by a single process (`workers: 1`; a group's
+ * primary restarts its workers) while traffic carries on; SIGQUIT stops
  * gracefully as SIGTERM does (nginx's graceful stop, which operators send by habit).
  */
 import { expect, onTestFinished, test } from 'vitest';
@@ -34,7 +35,7 @@ test('SIGUSR2 is logged and ignored; SIGQUIT then stops gracefully, exit 0', asy
   });
   expect(lines().find((line) => line.signal === 'SIGUSR2')).toMatchObject({
     level: 40,
-    msg: 'SIGUSR2 is not used by Junction yet; ignored',
+    msg: 'SIGUSR2 restarts worker processes, and this Junction runs one process; ignored',
   });
   expect((await request(port)).text).toBe('b0');
   expect(child.exitCode).toBeNull();
