@@ -211,8 +211,8 @@ function comparisonRow(
   const select = (feature: string, field: string) =>
     `    - with: ${feature}
       select:
-        - { ${comparison}, do: [{ proxy-rsp-field<${field}>: matched }] }
-        - do: [{ proxy-rsp-field<${field}>: missed }]
+        - { ${comparison}, do: [{ proxy-rsp-field<${field}>: 'matched' }] }
+        - do: [{ proxy-rsp-field<${field}>: 'missed' }]
 `;
   return {
     name: `comparison ${comparison}`,
@@ -231,7 +231,7 @@ const EXTRACTOR_ROWS: Row[] = [
   extractorRow('ua-req-host', '{ua-req-host}', 'shop.test', { request: SHOP }),
   extractorRow('ua-req-port', '{ua-req-port}', '8080', { request: SHOP }),
   extractorRow('ua-req-loc', '{ua-req-loc}', 'shop.test:8080', { request: SHOP }),
-  extractorRow('ua-req-path', '{ua-req-path}', '/a/b', { request: SHOP }),
+  extractorRow('ua-req-path', '{ua-req-path}', 'a/b', { request: SHOP }),
   extractorRow('ua-req-query', '{ua-req-query}', 'x=1&y=2', { request: SHOP }),
   extractorRow('ua-req-url', '{ua-req-url}', 'http://shop.test:8080/a/b?x=1&y=2', { request: SHOP }),
   extractorRow('ua-req-query-value', '{ua-req-query-value<q>}', 'red shoes', {
@@ -307,7 +307,7 @@ const EXTRACTOR_ROWS: Row[] = [
 ];
 
 const MODIFIER_ROWS: Row[] = [
-  modifierRow('else', `['{ua-req-field<X-User>}', { else: anonymous }]`, 'anonymous'),
+  modifierRow('else', `['{ua-req-field<X-User>}', { else: 'anonymous' }]`, 'anonymous'),
   modifierRow('hash', `['{ua-req-cookie<uid>}', { hash: 64 }]`, hash('u-17', 64), {
     headers: { Cookie: 'uid=u-17' },
   }),
@@ -317,14 +317,14 @@ const MODIFIER_ROWS: Row[] = [
   modifierRow('as-ip-addr', `['{ua-req-field<X-Real-IP>}', { as-ip-addr: }]`, '2001:db8::1', {
     headers: { 'X-Real-IP': '[2001:DB8:0:0:0:0:0:1]' },
   }),
-  modifierRow('as-duration', `['{ua-req-field<X-Timeout>}', { as-duration: }]`, '90000ms', {
+  modifierRow('as-duration', `['{ua-req-field<X-Timeout>}', { as-duration: }]`, '1 m 30 s', {
     headers: { 'X-Timeout': '1m 30s' },
   }),
-  modifierRow('as-bool', `['{ua-req-query-value<debug>}', { as-bool: false }]`, 'true', {
+  modifierRow('as-bool', `['{ua-req-query-value<debug>}', { as-bool: }]`, 'true', {
     path: '/?debug=YES',
   }),
-  modifierRow('join', `[['{ua-req-method}', '{ua-req-path}'], { join: ' ' }]`, 'GET /x', { path: '/x' }),
-  modifierRow('concat', `['{ua-req-path}', { concat: ['?', '{ua-req-query}'] }]`, '/p?q=1', {
+  modifierRow('join', `[['{ua-req-method}', '{ua-req-path}'], { join: ' ' }]`, 'GET x', { path: '/x' }),
+  modifierRow('concat', `['{ua-req-path}', { concat: ['?', '{ua-req-query}'] }]`, 'p?q=1', {
     path: '/p?q=1',
   }),
   modifierRow('lower', `['{ua-req-field<X-Mode>}', { lower: }]`, 'fast', { headers: { 'X-Mode': 'FaSt' } }),
@@ -336,7 +336,7 @@ const MODIFIER_ROWS: Row[] = [
   modifierRow('url-decode', `['{ua-req-field<X-Next>}', { url-decode: }]`, '/a b', {
     headers: { 'X-Next': '%2Fa%20b' },
   }),
-  modifierRow('length', `['{ua-req-path}', { length: }]`, '6', { path: '/abcde' }),
+  modifierRow('length', `['{ua-req-path}', { length: }]`, '5', { path: '/abcde' }),
 ];
 
 const COMPARISON_ROWS: Row[] = [
@@ -892,7 +892,210 @@ const STRUCTURE_ROWS: Row[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------------------
+// TxnBox's vocabulary beyond Junction's first one: several names per row (each row is a Junction).
+
+/** A row writing each expression into a response field X-1, X-2, … */
+function manyRow(
+  name: string,
+  values: readonly (readonly [covers: string, expression: string, expected: Check])[],
+  more: Partial<Pick<Row, 'request' | 'upstream' | 'files' | 'routeRules'>> & { before?: string } = {},
+): Row {
+  const fields = values.map(([, expression], i) => `    - proxy-rsp-field<X-${i + 1}>: '${expression}'\n`);
+  return {
+    name,
+    covers: values.map(([covers]) => covers),
+    rules: `${more.before ?? ''}- when: proxy-rsp\n  do:\n${fields.join('')}`,
+    ...(more.request === undefined ? {} : { request: more.request }),
+    ...(more.upstream === undefined ? {} : { upstream: more.upstream }),
+    ...(more.files === undefined ? {} : { files: more.files }),
+    ...(more.routeRules === undefined ? {} : { routeRules: more.routeRules }),
+    expect: {
+      response: {
+        headers: Object.fromEntries(values.map(([, , expected], i) => [`x-${i + 1}`, expected])),
+      },
+    },
+  };
+}
+
+const PRE_REMAP_PARTS: readonly (readonly [string, string])[] = [
+  ['scheme', 'http'],
+  ['host', 'shop.test'],
+  ['port', '8080'],
+  ['loc', 'shop.test:8080'],
+  ['path', 'a/b'],
+  ['query', 'x=1&y=2'],
+  ['url', 'http://shop.test:8080/a/b?x=1&y=2'],
+  ['fragment', ''],
+];
+
+const TXNBOX_ROWS: Row[] = [
+  manyRow(
+    'TxnBox request and response extractors',
+    [
+      ['extractor:ua-req-url-host', '{ua-req-url-host}', 'shop.test'],
+      ['extractor:ua-req-url-port', '{ua-req-url-port}', '8080'],
+      ['extractor:ua-req-url-loc', '{ua-req-url-loc}', 'shop.test:8080'],
+      ['extractor:ua-req-fragment', '[{ua-req-fragment}]', '[]'],
+      ['extractor:proxy-req-url-host', '{proxy-req-url-host}', 'shop.test'],
+      ['extractor:proxy-req-url-port', '{proxy-req-url-port}', '8080'],
+      ['extractor:proxy-req-url-loc', '{proxy-req-url-loc}', 'shop.test:8080'],
+      ['extractor:proxy-req-fragment', '[{proxy-req-fragment}]', '[]'],
+      ['extractor:proxy-req-query-value', '{proxy-req-query-value<Y>}', '2'],
+      ['extractor:upstream-rsp-status-reason', '{upstream-rsp-status-reason}', 'Fine'],
+      ['extractor:proxy-rsp-status-reason', '{proxy-rsp-status-reason}', 'Fine'],
+      ['extractor:is-internal', '{is-internal}', 'false'],
+      ['extractor:ts-uuid', '{ts-uuid}', /^[0-9a-f]{8}-[0-9a-f]{4}-/],
+      ['extractor:has-inbound-protocol-prefix', '{has-inbound-protocol-prefix<ipv>}', 'true'],
+      ['extractor:inbound-protocol-stack', '{inbound-protocol-stack}', 'ipv4, tcp, http/1.1'],
+      ['extractor:outbound-addr-remote', '{outbound-addr-remote}', '127.0.0.1'],
+    ],
+    { request: SHOP, upstream: { reason: 'Fine' } },
+  ),
+  manyRow(
+    'TxnBox duration extractors, written as TxnBox writes durations',
+    [
+      ['extractor:milliseconds', '{milliseconds<1500>}', '1 s 500 ms'],
+      ['extractor:seconds', '{seconds<90>}', '1 m 30 s'],
+      ['extractor:minutes', '{minutes<90>}', '1 h 30 m'],
+      ['extractor:hours', '{hours<25>}', '1 d 1 h'],
+      ['extractor:days', '{days<8>}', '1 w 1 d'],
+      ['extractor:weeks', '{weeks<2>}', '2 w'],
+    ],
+  ),
+  manyRow(
+    'pre-remap (and pristine) extractors: the URL before the route rules rewrote it',
+    PRE_REMAP_PARTS.flatMap(([part, value]) => [
+      [`extractor:pre-remap-${part}`, `[{pre-remap-${part}}]`, `[${value}]`] as const,
+      [`extractor:pristine-${part}`, `[{pristine-${part}}]`, `[${value}]`] as const,
+    ]).concat([
+      ['extractor:pre-remap-query-value', '{pre-remap-query-value<X>}', '1'],
+      ['extractor:pristine-query-value', '{pristine-query-value<y>}', '2'],
+    ]),
+    { request: SHOP, routeRules: "- ua-req-url: 'http://other.test/rewritten?z=3'\n" },
+  ),
+  {
+    name: 'modifier ip-space with ip-col: a column of the row the address is in',
+    covers: ['modifier:ip-space', 'extractor:ip-col'],
+    files: { 'acl.csv': '127.0.0.0/8,allow\n0.0.0.0/0,deny\n' },
+    rules: `- when: post-load
+  do:
+    - ip-space-define: { name: acl, path: acl.csv, columns: [{ name: access }] }
+- when: proxy-rsp
+  do:
+    - proxy-rsp-field<X-Out>: [inbound-addr-remote, { ip-space<acl>: '{ip-col<access>}' }]
+    - proxy-rsp-field<X-Zero>: [inbound-addr-remote, { ip-space<acl>: '{ip-col<0>}' }]
+`,
+    expect: { response: { headers: { 'x-out': 'allow', 'x-zero': '127.0.0.1' } } },
+  },
+  {
+    name: 'modifier filter, as-text-block, rxp-replace, query-sort, query-filter (name and value)',
+    covers: [
+      'modifier:filter',
+      'modifier:as-text-block',
+      'modifier:rxp-replace',
+      'modifier:query-sort',
+      'modifier:query-filter',
+      'extractor:name',
+      'extractor:value',
+    ],
+    rules: `- when: post-load
+  do:
+    - text-block-define: { name: motd, text: 'hello' }
+- when: proxy-rsp
+  do:
+    - proxy-rsp-field<X-Filter>: [ua-req-field<X-Tag>, { filter: [{ match: 'b', drop: }, { pass: }] }]
+    - proxy-rsp-field<X-Block>: [ua-req-field<X-Block>, { as-text-block: 'none' }]
+    - proxy-rsp-field<X-Rxp>: [ua-req-field<X-Bands>, { rxp-replace: ['(\\w+),(\\w+)', '{2};{1}'] }]
+    - proxy-rsp-field<X-Sort>: [ua-req-query, { query-sort: }]
+    - proxy-rsp-field<X-Query>:
+        - ua-req-query
+        - query-filter: [{ match: 'y', drop: }, { match: 'x', replace: { name: 'w', value: '{name}{value}' } }, { pass: }]
+`,
+    request: {
+      path: '/q?y=2&x=1&a=0',
+      headers: { 'X-Tag': 'a', 'X-Block': 'motd', 'X-Bands': 'Nightwish,Delain' },
+    },
+    expect: {
+      response: {
+        headers: {
+          'x-filter': 'a',
+          'x-block': 'hello',
+          'x-rxp': 'Delain;Nightwish',
+          'x-sort': 'a=0&x=1&y=2',
+          'x-query': 'w=x1&a=0',
+        },
+      },
+    },
+  },
+  comparisonRow('otherwise', "otherwise: ''", "'{ua-req-method}'", "'{ua-req-method}'", {}, []),
+  {
+    name: 'TxnBox URL location directives set host and port (and Host)',
+    covers: [
+      'directive:ua-req-url-host',
+      'directive:ua-req-url-port',
+      'directive:ua-req-loc',
+      'directive:ua-req-url-loc',
+      'directive:proxy-req-url-host',
+      'directive:proxy-req-url-port',
+      'directive:proxy-req-loc',
+      'directive:proxy-req-url-loc',
+    ],
+    rules: `- when: ua-req
+  do:
+    - ua-req-url-host: 'one.test'
+    - ua-req-url-port: 8081
+    - ua-req-field<X-Ua-1>: '{ua-req-loc}'
+    - ua-req-loc: ['two.test', 8082]
+    - ua-req-field<X-Ua-2>: '{ua-req-loc}'
+    - ua-req-url-loc: 'three.test:8083'
+- when: proxy-req
+  do:
+    - proxy-req-url-host: 'four.test'
+    - proxy-req-url-port: 8084
+    - proxy-req-field<X-Proxy-1>: '{proxy-req-loc}'
+    - proxy-req-loc: 'five.test:8085'
+    - proxy-req-field<X-Proxy-2>: '{proxy-req-loc}'
+    - proxy-req-url-loc: 'six.test'
+`,
+    expect: {
+      upstream: {
+        headers: {
+          'x-ua-1': 'one.test:8081',
+          'x-ua-2': 'two.test:8082',
+          'x-proxy-1': 'four.test:8084',
+          'x-proxy-2': 'five.test:8085',
+          host: 'six.test:8085',
+        },
+      },
+    },
+  },
+  {
+    name: 'directive upstream-rsp-body replaces the body; txn-error answers 500',
+    covers: ['directive:upstream-rsp-body', 'directive:txn-error'],
+    rules: `- when: upstream-rsp
+  do:
+    - upstream-rsp-body: 'replaced'
+- when: ua-req
+  do:
+    - with: '{ua-req-path}'
+      select:
+        - match: 'fail'
+          do:
+            - txn-error: true
+`,
+    expect: { response: { status: 200, body: 'replaced' } },
+  },
+  {
+    name: 'txn-error: true answers 500 without asking a backend',
+    covers: [],
+    rules: `- when: ua-req\n  do:\n    - txn-error: true\n`,
+    expect: { upstream: 'none', response: { status: 500 } },
+  },
+];
+
 const ROWS: readonly Row[] = [
+  ...TXNBOX_ROWS,
   ...EXTRACTOR_ROWS,
   ...MODIFIER_ROWS,
   ...COMPARISON_ROWS,
@@ -1076,7 +1279,7 @@ describe('rules, row by row through the proxy', () => {
 const USES: Record<string, (name: string) => RegExp> = {
   extractor: (name) => new RegExp(`\\{${name}(?:[<:}])`),
   comparison: (name) => new RegExp(`(?:^|[\\s{,-])${name}(?:<[^>]*>)?:`, 'm'),
-  modifier: (name) => new RegExp(`\\{ ?${name}:`),
+  modifier: (name) => new RegExp(`\\{ ?${name}(?:<[^>]*>)?:`),
   directive: (name) => new RegExp(`(?:^|[\\s{])${name}(?:<[^>]*>)?:`, 'm'),
 };
 
