@@ -123,9 +123,7 @@ function readInclude(
   desugarRulesFile(doc);
   const selected = selectRoot(doc.toJS({ maxAliasCount: 100 }), root);
   if (selected === undefined) {
-    errors.push(
-      located(source, positions, [...at, 'root'], `root: '${include}' has no node at '${root}'`),
-    );
+    errors.push(located(source, positions, [...at, 'root'], `root: '${include}' has no node at '${root}'`));
     return undefined;
   }
   includes.set(file, { file, positions: filePositions });
@@ -206,7 +204,15 @@ export function compileConfigRules(
         );
         return;
       }
-      const read = readInclude(routeRules, ['routes', index, 'rules'], source, baseDir, positions, errors, includes);
+      const read = readInclude(
+        routeRules,
+        ['routes', index, 'rules'],
+        source,
+        baseDir,
+        positions,
+        errors,
+        includes,
+      );
       if (read !== undefined) sources.routes.push({ route: name, ...read });
       return;
     }

@@ -160,7 +160,7 @@ class Env implements CompileEnv {
   }
 
   require(fact: 'pre-remap'): void {
-    if (fact === 'pre-remap') this.#shared.preRemap = true;
+    this.#shared.facts.add(fact);
   }
 
   fail(message: string, key?: string | number): never {
@@ -189,7 +189,8 @@ interface Shared {
   readonly baseDir: string;
   readonly disposers: (() => void)[];
   directiveCount: number;
-  preRemap: boolean;
+  /** Facts the runtime keeps only when rules read them (CompileEnv.require). */
+  readonly facts: Set<'pre-remap'>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -402,7 +403,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     baseDir: options.baseDir,
     disposers: [],
     directiveCount: 0,
-    preRemap: false,
+    facts: new Set(),
   };
   const dispose = (): void => {
     for (const disposer of shared.disposers.splice(0)) disposer();
@@ -460,7 +461,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
       routes,
       resources: options.resources,
       directiveCount: shared.directiveCount,
-      preRemap: shared.preRemap,
+      preRemap: shared.facts.has('pre-remap'),
       dispose,
     };
   } catch (error) {

@@ -50,10 +50,6 @@ export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
     'proxy-req-scheme',
     "the scheme towards the upstream is the cluster's (its tls setting), not part of the request; {ua-req-scheme} is the client's",
   ],
-  [
-    'txn-conf',
-    "Traffic Server's per-transaction settings do not exist in Junction; read Junction's from its config, or keep the value in a var<name>",
-  ],
 ]);
 
 export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
@@ -67,7 +63,7 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
   ],
   [
     'did-remap',
-    "it tells Traffic Server before version 9 whether a plugin rewrote the URL (it has no effect since); Junction has no such step: remove it",
+    'it tells Traffic Server before version 9 whether a plugin rewrote the URL (it has no effect since); Junction has no such step: remove it',
   ],
   [
     'txn-debug',
@@ -84,6 +80,14 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
   ['ua-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
   ['proxy-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
 ]);
+
+/** Traffic Server's overridable timeouts (seconds) that are Junction's per-transaction timeouts. */
+export const TXN_CONF_TIMEOUTS: ReadonlyMap<string, 'connectMs' | 'backendResponseMs' | 'backendBodyMs'> =
+  new Map([
+    ['proxy.config.http.connect_attempts_timeout', 'connectMs'],
+    ['proxy.config.http.transaction_no_activity_timeout_out', 'backendBodyMs'],
+    ['proxy.config.http.transaction_active_timeout_out', 'backendResponseMs'],
+  ]);
 
 export const REFUSED_MODIFIERS: ReadonlyMap<string, string> = new Map<string, string>([]);
 

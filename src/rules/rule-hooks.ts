@@ -13,12 +13,13 @@ import type { LoadMessage, RuleContext } from './types.ts';
 /** The rules' hooks have no time limit worth the name: they are synchronous. */
 const RULES_TIMEOUT_MS = 5_000;
 const OWNER = 'rules';
-const REMAP_INDEX = HOOK_INDEX['remap'];
+const REMAP_INDEX = HOOK_INDEX.remap;
 
 /** Writes what logging directives said at post-load to a transaction's log, once. */
 function writeLoadMessages(txn: TxnContext, messages: readonly LoadMessage[]): void {
   for (const { level, message, tag } of messages) {
-    if (txn.log.isLevelEnabled(level)) txn.log[level]({ rule: true, ...(tag === undefined ? {} : { tag }) }, message);
+    if (txn.log.isLevelEnabled(level))
+      txn.log[level]({ rule: true, ...(tag === undefined ? {} : { tag }) }, message);
   }
 }
 
@@ -54,7 +55,7 @@ function hookOf(blocks: readonly CompiledBlock[], preRemap: boolean, resources: 
       return inner(txn);
     };
   }
-  if (!preRemap) return (txn: TxnContext): void => run(contextFor(txn), blocks);
+  if (!preRemap) return (txn: TxnContext): void => { run(contextFor(txn), blocks); };
   // The pre-remap URL: as the rules before remap left it, and as it is when the route's rules start.
   return (txn: TxnContext): void => {
     const ctx = contextFor(txn);
@@ -72,7 +73,11 @@ export function ruleHookTables(rules: CompiledRules): {
 } {
   const global = new HookTableBuilder();
   for (const [hook, blocks] of rules.global) {
-    global.add(hook, { hook: hookOf(blocks, rules.preRemap, rules.resources), owner: OWNER, timeoutMs: RULES_TIMEOUT_MS });
+    global.add(hook, {
+      hook: hookOf(blocks, rules.preRemap, rules.resources),
+      owner: OWNER,
+      timeoutMs: RULES_TIMEOUT_MS,
+    });
   }
   const routes = new Map<string, HookTable | null>();
   for (const [route, block] of rules.routes) {

@@ -75,7 +75,9 @@ describe("TxnBox's with", () => {
   });
 
   test('continue on the with lets the directives after it run', () => {
-    const rules = [{ when: 'ua-req', do: [selectOnPath({ continue: null }), { 'ua-req-field<x-after>': 'ran' }] }];
+    const rules = [
+      { when: 'ua-req', do: [selectOnPath({ continue: null }), { 'ua-req-field<x-after>': 'ran' }] },
+    ];
     expect(run(rules, '/home')).toEqual({ 'x-home': 'yes', 'x-after': 'ran' });
   });
 
@@ -94,7 +96,12 @@ describe("TxnBox's with", () => {
         ],
       },
     ];
-    expect(run(rules, '/p', [['x-in', 'a'], ['x-in', 'b']])).toMatchObject({
+    expect(
+      run(rules, '/p', [
+        ['x-in', 'a'],
+        ['x-in', 'b'],
+      ]),
+    ).toMatchObject({
       'x-each': '<b>',
       'x-b': 'found',
       'x-pre': 'p',
@@ -106,13 +113,38 @@ describe("TxnBox's with", () => {
       {
         when: 'ua-req',
         do: [
-          { with: '{ua-req-path}', select: [{ match: 'quiet' }, { otherwise: null, do: [{ 'ua-req-field<x-d>': '1' }] }] },
+          {
+            with: '{ua-req-path}',
+            select: [{ match: 'quiet' }, { otherwise: null, do: [{ 'ua-req-field<x-d>': '1' }] }],
+          },
           { 'ua-req-field<x-after>': 'ran' },
         ],
       },
     ];
     expect(run(rules, '/quiet')).toEqual({});
     expect(run(rules, '/loud')).toEqual({ 'x-d': '1' });
+  });
+
+  test('{*} is what a string comparison left over', () => {
+    const rest = (comparison: Record<string, unknown>, path: string) =>
+      run(
+        [
+          {
+            when: 'ua-req',
+            do: [
+              {
+                with: '{ua-req-path}',
+                select: [{ ...comparison, do: [{ 'ua-req-field<x-rest>': '[{*}]' }] }],
+              },
+            ],
+          },
+        ],
+        path,
+      )['x-rest'];
+    expect(rest({ prefix: 'shop/' }, '/shop/cart/1')).toBe('[cart/1]');
+    expect(rest({ 'suffix<nc>': '.JPG' }, '/img/a.jpg')).toBe('[img/a]');
+    expect(rest({ match: 'x' }, '/x')).toBe('[]');
+    expect(rest({ tld: 'b.c' }, '/a.b.c')).toBe('[a]');
   });
 
   test('continue on a case is refused, saying where it belongs', () => {
@@ -129,8 +161,8 @@ describe("TxnBox's with", () => {
     expect(run({ when: 'ua-req', do: { 'ua-req-field<x-one>': 'yes' } }, '/')).toEqual({ 'x-one': 'yes' });
   });
 
-  test("refused TxnBox names say why and what to use", () => {
-    expect(failure([{ when: 'ua-req', do: [{ 'txn-debug': true }] }])).toContain("Junction refuses it");
+  test('refused TxnBox names say why and what to use', () => {
+    expect(failure([{ when: 'ua-req', do: [{ 'txn-debug': true }] }])).toContain('Junction refuses it');
     expect(failure([{ when: 'ua-req', do: [{ 'ua-req-field<x>': '{remap-target-url}' }] }])).toContain(
       'remap rule',
     );
@@ -141,9 +173,10 @@ describe("TxnBox's with", () => {
 describe('pre-remap', () => {
   test('the URL as it was before the route rules rewrote it', async () => {
     const { ruleHookTables } = await import('./rule-hooks.ts');
-    const compiled = compile([{ when: 'proxy-rsp', do: [{ 'proxy-rsp-field<x-pre>': '{pre-remap-path}' }] }], [
-      { route: 'r', node: [{ 'ua-req-path': 'rewritten' }], path: ['routes', 0, 'rules'] },
-    ]);
+    const compiled = compile(
+      [{ when: 'proxy-rsp', do: [{ 'proxy-rsp-field<x-pre>': '{pre-remap-path}' }] }],
+      [{ route: 'r', node: [{ 'ua-req-path': 'rewritten' }], path: ['routes', 0, 'rules'] }],
+    );
     expect(compiled.preRemap).toBe(true);
     const tables = ruleHookTables(compiled);
     const txn = new FakeTxn({ path: '/original' });

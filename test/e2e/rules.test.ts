@@ -243,7 +243,9 @@ clusters:
 `,
       dir,
     );
-    const headers = seen(await request(junction.port, { path: '/shop/cart', headers: { host: 'shop.test' } })).headers;
+    const headers = seen(
+      await request(junction.port, { path: '/shop/cart', headers: { host: 'shop.test' } }),
+    ).headers;
     expect([headers['org-host'], headers['text'], headers['literal']]).toEqual([
       'shop.test',
       'ua-req-field<Host>',

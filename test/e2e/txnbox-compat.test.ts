@@ -24,7 +24,15 @@ const GOLD = join(import.meta.dirname, 'txnbox', 'gold');
 /** The pass rate this suite must keep (cases passed / cases in the manifest). */
 const PASS_RATE_FLOOR = 0.5;
 
-type Fields = readonly (readonly [string, unknown])[];
+type Fields = readonly (readonly [unknown, unknown])[];
+
+/** A replay scalar as text (YAML may give numbers and booleans where text is meant). */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return value === null || value === undefined ? '' : JSON.stringify(value);
+}
 
 interface Message {
   readonly method?: string;
@@ -37,10 +45,10 @@ interface Message {
 
 interface Transaction {
   readonly all?: { readonly headers?: { readonly fields?: Fields } };
-  readonly 'client-request'?: Message;
-  readonly 'proxy-request'?: Message;
-  readonly 'server-response'?: Message;
-  readonly 'proxy-response'?: Message;
+  readonly 'client-request'?: Message | null;
+  readonly 'proxy-request'?: Message | null;
+  readonly 'server-response'?: Message | null;
+  readonly 'proxy-response'?: Message | null;
 }
 
 interface Session {
@@ -66,8 +74,8 @@ function checkOf(spec: unknown): { as: string; value: unknown } | undefined {
 
 function uuidOf(txn: Transaction): string | undefined {
   const fields = [...(txn.all?.headers?.fields ?? []), ...(txn['client-request']?.headers?.fields ?? [])];
-  const found = fields.find(([name]) => String(name).toLowerCase() === 'uuid');
-  return found === undefined ? undefined : String(found[1]);
+  const found = fields.find(([name]) => text(name).toLowerCase() === 'uuid');
+  return found === undefined ? undefined : text(found[1]);
 }
 
 /** Checks fields as Proxy Verifier's `as:` does; returns what failed. */
@@ -76,35 +84,38 @@ function checkFields(what: string, expected: Fields, actual: IncomingHttpHeaders
   for (const [rawName, spec] of expected) {
     const check = checkOf(spec);
     if (check === undefined) continue;
-    const name = String(rawName).toLowerCase();
+    const name = text(rawName).toLowerCase();
     const value = actual[name];
     // Node joins repeated fields with ', ' (Set-Cookie aside): a list of values compares that way.
-    const text = Array.isArray(value) ? value.join(', ') : value;
-    const want = Array.isArray(check.value) ? check.value.map(String).join(', ') : String(check.value ?? '');
+    const got = Array.isArray(value) ? value.join(', ') : value;
+    const want = Array.isArray(check.value) ? check.value.map(text).join(', ') : text(check.value);
     let ok: boolean;
     switch (check.as) {
       case 'absent':
-        ok = text === undefined;
+        ok = got === undefined;
         break;
       case 'present':
-        ok = text !== undefined;
+        ok = got !== undefined;
         break;
       case 'equal':
-        ok = text === want;
+        ok = got === want;
         break;
       case 'contains':
-        ok = text?.includes(want) ?? false;
+        ok = got?.includes(want) ?? false;
         break;
       case 'prefix':
-        ok = text?.startsWith(want) ?? false;
+        ok = got?.startsWith(want) ?? false;
         break;
       case 'suffix':
-        ok = text?.endsWith(want) ?? false;
+        ok = got?.endsWith(want) ?? false;
         break;
       default:
         ok = true; // a check kind Proxy Verifier does not define
     }
-    if (!ok) problems.push(`${what} ${rawName} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(text)}`);
+    if (!ok)
+      problems.push(
+        `${what} ${text(rawName)} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+      );
   }
   return problems;
 }
@@ -126,7 +137,7 @@ function checkUrl(what: string, expected: unknown, target: string, host: string 
     const check = checkOf(spec);
     const actual = parts[part];
     if (check === undefined || actual === undefined) continue;
-    const want = String(check.value ?? '');
+    const want = text(check.value);
     const ok =
       check.as === 'equal'
         ? actual === want
@@ -135,7 +146,8 @@ function checkUrl(what: string, expected: unknown, target: string, host: string 
           : check.as === 'contains'
             ? actual.includes(want)
             : true;
-    if (!ok) problems.push(`${what} url ${part} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
+    if (!ok)
+      problems.push(`${what} url ${part} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
   }
   return problems;
 }
@@ -159,9 +171,9 @@ async function replayBackend(
     const size = response?.content?.size ?? 0;
     const headers: [string, string][] = [];
     for (const [name, value] of response?.headers?.fields ?? []) {
-      const lower = String(name).toLowerCase();
+      const lower = text(name).toLowerCase();
       if (lower === 'content-length' || lower === 'transfer-encoding') continue;
-      headers.push([String(name), typeof value === 'object' ? '' : String(value)]);
+      headers.push([text(name), typeof value === 'object' ? '' : text(value)]);
     }
     const body = response?.content?.data ?? 'x'.repeat(size);
     res.writeHead(status, response?.reason ?? undefined, [
@@ -185,11 +197,11 @@ function send(
   const headers: Record<string, string | string[]> = {};
   for (const [rawName, value] of [...extra, ...(message.headers?.fields ?? [])]) {
     if (typeof value === 'object' && value !== null) continue;
-    const name = String(rawName);
+    const name = text(rawName);
     if (name.toLowerCase() === 'content-length') continue; // the body sent decides it
     const known = Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
     const previous = headers[known];
-    headers[known] = previous === undefined ? String(value) : [previous, String(value)].flat();
+    headers[known] = previous === undefined ? text(value) : [previous, text(value)].flat();
   }
   const size = message.content?.size ?? 0;
   const body = message.content?.data ?? 'x'.repeat(size);
@@ -206,7 +218,9 @@ function send(
     });
     req.on('response', (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      });
     });
     req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
     req.on('error', reject);
@@ -298,7 +312,7 @@ function junctionConfig(gold: GoldTest, backendPort: number): string {
   });
   config['routes'] = remaps.map((remap, index) => remapRoute(doc, remap, index, 'backend'));
   config['clusters'] = { backend: { backends: [`127.0.0.1:${backendPort}`] } };
-  doc.contents = doc.createNode(config) as typeof doc.contents;
+  doc.contents = doc.createNode(config);
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -306,7 +320,13 @@ const running: { junction?: RunningJunction; server?: Server }[] = [];
 afterAll(async () => {
   for (const item of running) {
     await item.junction?.close();
-    await new Promise<void>((resolve) => (item.server ? item.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (item.server)
+        item.server.close(() => {
+          resolve();
+        });
+      else resolve();
+    });
   }
 });
 
@@ -325,11 +345,16 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
     outcomes.push({ test: gold.name, index, uuid, problems });
   };
   if (gold.skip !== undefined) {
-    cases.forEach((c, i) => record(i, c.uuid, [`not run: ${gold.skip}`]));
+    cases.forEach((c, i) => {
+      record(i, c.uuid, [`not run: ${gold.skip}`]);
+    });
     return;
   }
   const responses = new Map<string, Message>();
-  for (const c of cases) if (c.txn['server-response']) responses.set(c.uuid, c.txn['server-response']);
+  for (const c of cases) {
+    const response = c.txn['server-response'];
+    if (response !== undefined && response !== null) responses.set(c.uuid, response);
+  }
   const seen = new Map<string, Seen>();
   const backend = await replayBackend(responses, seen);
   const slot: { junction?: RunningJunction; server?: Server } = { server: backend.server };
@@ -342,7 +367,9 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
     });
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-    cases.forEach((c, i) => record(i, c.uuid, [`config refused: ${message}`]));
+    cases.forEach((c, i) => {
+      record(i, c.uuid, [`config refused: ${message}`]);
+    });
     return;
   }
   slot.junction = junction;
@@ -352,12 +379,12 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
       continue;
     }
     const client = c.txn['client-request'];
-    if (client === undefined) continue;
+    if (client === undefined || client === null) continue;
     const problems: string[] = [];
     try {
       seen.delete(c.uuid);
       const answer = await send(junction.port, client, c.txn.all?.headers?.fields ?? []);
-      const proxyRequest = c.txn['proxy-request'];
+      const proxyRequest = c.txn['proxy-request'] ?? undefined;
       if (proxyRequest !== undefined) {
         const got = seen.get(c.uuid);
         const checks = [
@@ -371,7 +398,7 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
           problems.push(...checkUrl('proxy request', proxyRequest.url, got.target, got.headers.host));
         }
       }
-      const proxyResponse = c.txn['proxy-response'];
+      const proxyResponse = c.txn['proxy-response'] ?? undefined;
       if (proxyResponse !== undefined) {
         if (proxyResponse.status !== undefined && proxyResponse.status !== answer.status) {
           problems.push(`status ${proxyResponse.status} expected, got ${answer.status}`);

@@ -192,7 +192,8 @@ interface State {
   terminal: boolean;
 }
 
-const asText = (value: Value): string => (value === null ? '' : typeof value === 'string' ? value : value.join(', '));
+const asText = (value: Value): string =>
+  value === null ? '' : typeof value === 'string' ? value : value.join(', ');
 
 function read(extractorText: string, state: State): Value {
   if (extractorText === '{ua-req-path}') return state.path.replace(/^\//, '');
@@ -377,7 +378,8 @@ function compiled(rules: Generated, req: { path: string; fields: [string, string
     for (const hook of RUN_ORDER) {
       txn.hook = hook;
       // As rule-hooks.ts runs them: each rule starts afresh.
-      const blocks = hook === 'remap' ? [compiledRules.routes.get('main')] : (compiledRules.global.get(hook) ?? []);
+      const blocks =
+        hook === 'remap' ? [compiledRules.routes.get('main')] : (compiledRules.global.get(hook) ?? []);
       for (const block of blocks) {
         ctx.terminal = false;
         block?.(ctx);
@@ -431,9 +433,7 @@ describe('compiled rules agree with a reference interpreter', () => {
             if (!('with' in item)) continue;
             const value = evaluate(item['with'], state);
             for (const c of item['select'] as Node[]) {
-              const rest = Object.fromEntries(
-                Object.entries(c).filter(([key]) => key !== 'do'),
-              );
+              const rest = Object.fromEntries(Object.entries(c).filter(([key]) => key !== 'do'));
               if (Object.keys(rest).length === 0) continue;
               if (compare(rest, value, state)) seen.matched++;
               else seen.missed++;

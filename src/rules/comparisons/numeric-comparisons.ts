@@ -3,7 +3,6 @@
  * addresses). Integers and durations compare by milliseconds; a string feature compares as a number
  * when it is a written integer (`"200"`) and never matches otherwise.
  */
-import { literalTree } from '../literal.ts';
 import { parseIpAddress } from '../features/index.ts';
 import { IpAddress, type CompileEnv, type CompiledComparison, type Feature } from '../types.ts';
 import { featureIpBytes, ipEquals, ipInRange, parseIpRange, type IpBytes, type IpRange } from './ip-range.ts';
@@ -161,9 +160,8 @@ function literalOf(node: unknown, env: CompileEnv): Feature {
  * ranges (`10.0.0.0/8`, `::1/128`, `10.0.0.1-10.0.0.9`, `192.168.1.7`). Integer and duration features
  * test the numeric ranges; IP address features, and strings that are addresses, the IP ranges.
  */
-function compileIn(written: unknown, env: CompileEnv): CompiledComparison {
-  // Ranges are literals, also when written unquoted (config/ hands those over as `{text}`).
-  const node = literalTree(written);
+function compileIn(node: unknown, env: CompileEnv): CompiledComparison {
+  // Ranges written unquoted stay text (none can be an extractor's name), as TxnBox reads them.
   let numeric: NumberRange[] = [];
   const ip: IpRange[] = [];
   if (Array.isArray(node)) {

@@ -150,7 +150,8 @@ function withRest(
   test: (text: string, value: string) => boolean,
   rest: (text: string, value: string) => string,
 ): CompiledComparison {
-  const original = (feature: Feature): string => (typeof feature === 'string' ? feature : featureText(feature)!);
+  const original = (feature: Feature): string =>
+    typeof feature === 'string' ? feature : featureText(feature)!;
   const only = operands.length === 1 ? operands[0]! : undefined;
   if (only?.fixed === true && only.value !== undefined) {
     const value = only.value;

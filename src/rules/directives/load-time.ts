@@ -230,7 +230,12 @@ const textBlockDefine: DirectiveSpec = {
     }
     env.resources.defineTextBlock(name, () => current);
     if (interval > 0) {
-      const report = reporter(env, { kind: 'text-block', name, path, ...(notify === undefined ? {} : { notify }) });
+      const report = reporter(env, {
+        kind: 'text-block',
+        name,
+        path,
+        ...(notify === undefined ? {} : { notify }),
+      });
       const stop = watchFile({
         path,
         intervalMs: interval,

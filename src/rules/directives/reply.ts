@@ -185,10 +185,7 @@ const redirect: DirectiveSpec = {
 const THIS_LOCATION = '{this::location}';
 
 /** A redirect body: text, where `{this::location}` is the redirect's location. */
-function compileRedirectBody(
-  env: CompileEnv,
-  node: unknown,
-): (ctx: RuleContext, location: string) => string {
+function compileRedirectBody(env: CompileEnv, node: unknown): (ctx: RuleContext, location: string) => string {
   if (typeof node !== 'string' || !node.includes(THIS_LOCATION)) {
     const text = compileText(env, node);
     return (ctx) => text(ctx);

@@ -38,7 +38,11 @@ const statDefine: DirectiveSpec = {
           'persistent',
         );
       }
-      if (value['persistent'] !== undefined && value['persistent'] !== null && value['persistent'] !== false) {
+      if (
+        value['persistent'] !== undefined &&
+        value['persistent'] !== null &&
+        value['persistent'] !== false
+      ) {
         env.fail('persistent must be true or false', 'persistent');
       }
       const initialNode = value['value'];

@@ -6,7 +6,14 @@
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec, Feature, RuleContext } from '../types.ts';
 import { PROXY_REQ_HOOKS, UA_REQ_HOOKS, type RuleHook } from './hooks.ts';
-import { compileConverted, describe, featureInteger, featureToString, tupleElements, type Eval } from './values.ts';
+import {
+  compileConverted,
+  describe,
+  featureInteger,
+  featureToString,
+  tupleElements,
+  type Eval,
+} from './values.ts';
 
 /** RFC 3986 pchar plus '/', without '%' (handled apart): what a path keeps as written. */
 const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
@@ -166,7 +173,7 @@ function hostSpec(name: string, hooks: ReadonlySet<RuleHook>): DirectiveSpec {
     compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
       // TxnBox's location may be a tuple [host, port].
       const pair = tupleElements(written);
-      const value = pair !== undefined && pair.length === 2 ? [pair, { join: ':' }] : written;
+      const value = pair?.length === 2 ? [pair, { join: ':' }] : written;
       const hostPort = compileParsed(
         env,
         value,

@@ -205,11 +205,12 @@ function compilePlaceholder(placeholder: Placeholder, env: CompileEnv, parts = 0
     const refused = refusal(REFUSED_EXTRACTORS, name);
     if (refused !== undefined) env.fail(refused);
     // An unquoted word is an extractor (as in TxnBox), so `cluster: canary` lands here.
+    const hint = didYouMean(name, EXTRACTORS.keys());
     const unquoted =
-      parts === 1 && format === undefined
+      parts === 1 && format === undefined && hint === ''
         ? `; an unquoted value is an extractor (as in TxnBox): for the text, quote it ('${source.slice(1, -1)}')`
         : '';
-    env.fail(`unknown extractor '${name}' in '${source}'${didYouMean(name, EXTRACTORS.keys())}${unquoted}`);
+    env.fail(`unknown extractor '${name}' in '${source}'${hint}${unquoted}`);
   }
   if (spec.arg === 'none' && arg !== undefined)
     env.fail(`'${source}': ${name} takes no argument; write {${name}}`);

@@ -139,4 +139,3 @@ export function addressReader(): (text: string) => IpAddress | null {
     return lastAddress;
   };
 }
-

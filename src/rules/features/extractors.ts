@@ -10,18 +10,14 @@
  * `upstream-rsp-*` and `proxy-rsp-*` families read the same response head while the upstream's is the
  * one going to the client (they part when a reply or Junction's own answer replaces it).
  */
-import { randomUUID } from 'node:crypto';
-import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
+import type { TxnHookName } from '../../hooks/index.ts';
 import { didYouMean } from '../../util/edit-distance.ts';
 import {
   Duration,
   type CompileEnv,
   type ExtractorSpec,
   type Feature,
-  type FeatureType,
-  type IpAddress,
   type IpSpaceLookup,
-  type RequestSnapshot,
   type RuleContext,
 } from '../types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
@@ -39,12 +35,13 @@ import {
   TXN_ONLY,
   txnboxPath,
   UPSTREAM_RESPONSE_HOOKS,
-  type Extract,
 } from './extractor-kit.ts';
 // Registers TxnBox's other extractors (pre-remap, protocol stack, durations…) into the same registry.
 import './txnbox-extractors.ts';
 
 export { queryValue, snapshotRequest, txnboxPath } from './extractor-kit.ts';
+
+type Hook = TxnHookName | 'post-load';
 
 /** An extractor as this module defines it: the shared spec plus what docs and the compiler use. */
 export interface FeatureExtractor extends ExtractorSpec {

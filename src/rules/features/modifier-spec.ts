@@ -24,4 +24,3 @@ export interface ModifierSpec {
    */
   compile(arg: unknown, env: CompileEnv, input: FeatureType, option?: string): CompiledModifier;
 }
-

@@ -176,11 +176,15 @@ describe('modifier mappings', () => {
   });
 
   test('a modifier is a one-key mapping', () => {
-    expect(compileError(['x', 'y']).message).toContain('a modifier is a mapping { name: argument }');
-    expect(compileError(['x', 'y']).message).toContain('for a tuple write [[a, b], modifiers…]');
+    expect(compileError(['x', { lower: null }, 'y']).message).toContain(
+      'a modifier is a mapping { name: argument }',
+    );
+    expect(compileError(['x', { lower: null }, 'y']).message).toContain(
+      'for a tuple write [[a, b], modifiers…]',
+    );
     expect(compileError(['x', { lower: null, upper: null }]).message).toContain('got lower, upper');
     expect(compileError(['x', {}]).message).toContain('got none');
-    expect(compileError(['x', null]).message).toContain('a modifier is a mapping');
+    expect(compileError(['x', { lower: null }, null]).message).toContain('a modifier is a mapping');
   });
 
   test('constant expressions stay constant through pure modifiers, and are folded at load time', () => {

@@ -9,14 +9,7 @@
  */
 import { DEFAULT_HASH_SEED, hashString } from '../../strategies/shared/hash.ts';
 import { didYouMean } from '../../util/edit-distance.ts';
-import {
-  Duration,
-  IpAddress,
-  type CompileEnv,
-  type Feature,
-  type FeatureType,
-  type RuleContext,
-} from '../types.ts';
+import { Duration, IpAddress, type CompileEnv, type Feature, type FeatureType } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import { featureToString, isEmptyFeature, joinFeatures, TUPLE_SEPARATOR } from './feature.ts';
 import { parseIpAddress } from './ip-address.ts';

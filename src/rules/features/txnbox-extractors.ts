@@ -5,7 +5,14 @@
  * They register into the shared registry (extractor-kit.ts) when this module loads.
  */
 import { randomUUID } from 'node:crypto';
-import { Duration, type CompileEnv, type Feature, type FeatureType, type RequestSnapshot, type RuleContext } from '../types.ts';
+import {
+  Duration,
+  type CompileEnv,
+  type Feature,
+  type FeatureType,
+  type RequestSnapshot,
+  type RuleContext,
+} from '../types.ts';
 import {
   addressReader,
   define,
@@ -17,10 +24,15 @@ import {
   TXN_ONLY,
   txnboxPath,
 } from './extractor-kit.ts';
+import { TXN_CONF_TIMEOUTS } from '../refused.ts';
 
 // The request URL as it was just before the route's rules rewrote it (TxnBox's pre-remap, "pristine").
 const PRE_REMAP_HOOKS = from('remap');
-function preRemap(name: string, type: FeatureType, read: (url: RequestSnapshot, ctx: RuleContext) => Feature) {
+function preRemap(
+  name: string,
+  type: FeatureType,
+  read: (url: RequestSnapshot, ctx: RuleContext) => Feature,
+) {
   for (const prefix of ['pre-remap', 'pristine']) {
     define(`${prefix}-${name}`, {
       hooks: PRE_REMAP_HOOKS,
@@ -34,11 +46,17 @@ function preRemap(name: string, type: FeatureType, read: (url: RequestSnapshot, 
 }
 preRemap('scheme', 'string', (url) => url.scheme);
 preRemap('host', 'string', (url) => url.host);
-preRemap('port', 'integer', (url) => (url.port === '' ? (url.scheme === 'https' ? 443 : 80) : Number(url.port)));
+preRemap('port', 'integer', (url) =>
+  url.port === '' ? (url.scheme === 'https' ? 443 : 80) : Number(url.port),
+);
 preRemap('loc', 'string', (url) => locationOf(url.host, url.port));
 preRemap('path', 'string', (url) => txnboxPath(url.path));
 preRemap('query', 'string', (url) => (url.query.startsWith('?') ? url.query.slice(1) : url.query));
-preRemap('url', 'string', (url) => `${url.scheme}://${locationOf(url.host, url.port)}${url.path}${url.query}`);
+preRemap(
+  'url',
+  'string',
+  (url) => `${url.scheme}://${locationOf(url.host, url.port)}${url.path}${url.query}`,
+);
 preRemap('fragment', 'string', () => '');
 for (const prefix of ['pre-remap', 'pristine']) {
   define(`${prefix}-query-value`, {
@@ -59,7 +77,8 @@ for (const prefix of ['pre-remap', 'pristine']) {
  * listener (Junction's sessions do not carry the TLS version), then the HTTP version (`http/1.1`).
  */
 function protocolStack(session: RuleContext['session']): readonly string[] {
-  const ip = session.clientAddress.includes(':') && !session.clientAddress.startsWith('::ffff:') ? 'ipv6' : 'ipv4';
+  const ip =
+    session.clientAddress.includes(':') && !session.clientAddress.startsWith('::ffff:') ? 'ipv6' : 'ipv4';
   return session.scheme === 'https' ? [ip, 'tcp', 'tls', session.protocol] : [ip, 'tcp', session.protocol];
 }
 
@@ -102,6 +121,23 @@ define('outbound-addr-remote', {
   },
 });
 
+// txn-conf<setting>: the Traffic Server timeouts Junction keeps per transaction, in seconds.
+define('txn-conf', {
+  hooks: TXN_ONLY,
+  type: 'integer',
+  arg: 'required',
+  argName: 'a Traffic Server setting Junction maps (a timeout)',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
+    if (key === undefined) {
+      env.fail(
+        `txn-conf<${arg ?? ''}> is a Traffic Server setting Junction does not have per transaction; it maps ${[...TXN_CONF_TIMEOUTS.keys()].join(', ')}`,
+      );
+    }
+    return (ctx) => Math.round(ctx.txn.timeouts[key] / 1000);
+  },
+});
+
 /** This process's id, TxnBox's `ts-uuid` (Traffic Server's process UUID): new at each start. */
 const PROCESS_UUID = randomUUID();
 define('ts-uuid', { type: 'string', constant: true, compile: () => () => PROCESS_UUID });
@@ -121,7 +157,8 @@ for (const [name, ms] of [
     argName: 'count',
     constant: true,
     compile(arg: string | undefined, env: CompileEnv) {
-      if (arg === undefined || !/^\s*\d+\s*$/.test(arg)) env.fail(`${name}<${arg ?? ''}> needs a whole number: ${name}<5>`);
+      if (arg === undefined || !/^\s*\d+\s*$/.test(arg))
+        env.fail(`${name}<${arg ?? ''}> needs a whole number: ${name}<5>`);
       const value = new Duration(Number(arg) * ms);
       return () => value;
     },
@@ -149,4 +186,3 @@ define('ip-col', {
 // Inside query-filter: the name and the value of the parameter at hand.
 simple('name', undefined, 'string', (ctx) => ctx.queryElement?.name ?? null);
 simple('value', undefined, 'string', (ctx) => ctx.queryElement?.value ?? null);
-

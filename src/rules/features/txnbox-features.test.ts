@@ -19,7 +19,7 @@ class FullEnv extends TestEnv {
     return new FullEnv(this.hook, this.resources, [...this.path, key], this.disposers);
   }
   override comparison(node: unknown): CompiledComparison {
-    return compileComparison(node, this as CompileEnv);
+    return compileComparison(node, this);
   }
 }
 
@@ -103,16 +103,26 @@ describe('as-bool, as TxnBox', () => {
 
 describe('filter', () => {
   test('drops, passes and replaces elements; no case matching drops', () => {
-    const request = { headers: ['Set-Cookie', 'a=1; domain=127.0.0.1', 'Set-Cookie', 'b=2', 'Set-Cookie', 'c=3'] };
+    const request = {
+      headers: ['Set-Cookie', 'a=1; domain=127.0.0.1', 'Set-Cookie', 'b=2', 'Set-Cookie', 'c=3'],
+    };
     const node = [
       '{ua-req-field<Set-Cookie>}',
-      { filter: [{ contains: '127.0.0.1', drop: null }, { match: 'b=2', replace: 'B<{...}>' }, { prefix: 'z' }] },
+      {
+        filter: [
+          { contains: '127.0.0.1', drop: null },
+          { match: 'b=2', replace: 'B<{...}>' },
+          { prefix: 'z' },
+        ],
+      },
     ];
     expect(run(node, { request })).toEqual(['B<b=2>']);
   });
 
   test('a single value is a list of one: kept, replaced, or null', () => {
-    expect(run(['{ua-req-host}', { filter: [{ match: 'example.com', replace: 'enforce' }] }])).toBe('enforce');
+    expect(run(['{ua-req-host}', { filter: [{ match: 'example.com', replace: 'enforce' }] }])).toBe(
+      'enforce',
+    );
     expect(run(['{ua-req-host}', { filter: [{ 'is-null': null, pass: null }] }])).toBeNull();
   });
 });
@@ -127,7 +137,9 @@ describe('rxp-replace', () => {
       'X,Delain X,Epica',
     );
     expect(
-      run(['{ua-req-field<Bands>}', { 'rxp-replace': ['([[:alnum:]]+),([[:alnum:]]+)', '{2};{1}'] }], { request }),
+      run(['{ua-req-field<Bands>}', { 'rxp-replace': ['([[:alnum:]]+),([[:alnum:]]+)', '{2};{1}'] }], {
+        request,
+      }),
     ).toBe('Delain;Nightwish Nightwish,Epica');
   });
 });
@@ -172,7 +184,9 @@ describe('as-text-block and ip-space', () => {
 
   test('ip-space<name>: the expression over the row, ip-col by name or number', () => {
     const request = { headers: ['addr', '10.1.2.3'] };
-    expect(run(['{ua-req-field<addr>}', { 'ip-space<acl>': '{ip-col<access>}' }], { request }, env)).toBe('allow');
+    expect(run(['{ua-req-field<addr>}', { 'ip-space<acl>': '{ip-col<access>}' }], { request }, env)).toBe(
+      'allow',
+    );
     expect(run(['{inbound-addr-remote}', { 'ip-space<acl>': '{ip-col<1>}' }], {}, env)).toBe('deny');
     expect(run(['{ua-req-field<addr>}', { 'ip-space<acl>': '{ip-col<0>}' }], { request }, env)).toEqual(
       expect.objectContaining({ text: '10.1.2.3' }),

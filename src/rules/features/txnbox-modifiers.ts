@@ -3,7 +3,13 @@
  * `rxp-replace`, `query-sort`, `query-filter` and `ip-space` (with `ip-col` inside it). Compiled
  * once like every modifier; their comparisons are the rule language's own (env.comparison).
  */
-import { IpAddress, type CompileEnv, type CompiledComparison, type Feature, type RuleContext } from '../types.ts';
+import {
+  IpAddress,
+  type CompileEnv,
+  type CompiledComparison,
+  type Feature,
+  type RuleContext,
+} from '../types.ts';
 import { literalValue } from '../literal.ts';
 import { featureToString } from './feature.ts';
 import { parseIpAddress, unmapIpv4 } from './ip-address.ts';
@@ -15,12 +21,17 @@ function isMapping(node: unknown): node is Record<string, unknown> {
 }
 
 /** A list of cases, or one case written alone. */
-function caseList(node: unknown, env: CompileEnv, name: string): { node: Record<string, unknown>; env: CompileEnv }[] {
+function caseList(
+  node: unknown,
+  env: CompileEnv,
+  name: string,
+): { node: Record<string, unknown>; env: CompileEnv }[] {
   const list = Array.isArray(node) ? node : [node];
   if (list.length === 0) env.fail(`${name} needs at least one case`);
   return list.map((item, i) => {
     const at: CompileEnv = Array.isArray(node) ? env.at(i) : env;
-    if (!isMapping(item)) return at.fail(`a ${name} case is a mapping: a comparison and an action (pass, drop, replace)`);
+    if (!isMapping(item))
+      return at.fail(`a ${name} case is a mapping: a comparison and an action (pass, drop, replace)`);
     return { node: item, env: at };
   });
 }
@@ -35,7 +46,8 @@ function splitCase(
   const taken: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) {
-    if (key === 'do') env.fail(`a ${name} case takes no do: (it picks an action: ${actions.join(', ')})`, key);
+    if (key === 'do')
+      env.fail(`a ${name} case takes no do: (it picks an action: ${actions.join(', ')})`, key);
     if (actions.includes(key)) taken[key] = value;
     else rest[key] = value;
   }
@@ -133,8 +145,12 @@ const rxpReplace: ModifierSpec = {
   argName: '[pattern, replacement]',
   option: 'optional',
   compile(arg: unknown, env: CompileEnv, _input, option?: string): CompiledModifier {
-    const options = (option ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
-    for (const o of options) if (o !== 'nc' && o !== 'g') env.fail(`rxp-replace takes <nc> and <g>, not <${o}>`);
+    const options = (option ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+    for (const o of options)
+      if (o !== 'nc' && o !== 'g') env.fail(`rxp-replace takes <nc> and <g>, not <${o}>`);
     if (!Array.isArray(arg) || arg.length !== 2) env.fail('rxp-replace takes [pattern, replacement]');
     const patternText = literalValue(arg[0]);
     const patternEnv: CompileEnv = env.at(0);
@@ -185,7 +201,9 @@ function splitQuery(text: string): QueryElement[] {
     .filter((part) => part !== '')
     .map((part) => {
       const equals = part.indexOf('=');
-      return equals === -1 ? { name: part, value: undefined } : { name: part.slice(0, equals), value: part.slice(equals + 1) };
+      return equals === -1
+        ? { name: part, value: undefined }
+        : { name: part.slice(0, equals), value: part.slice(equals + 1) };
     });
 }
 
@@ -198,8 +216,12 @@ const querySort: ModifierSpec = {
   arg: 'none',
   option: 'optional',
   compile(_arg: unknown, env: CompileEnv, _input, option?: string): CompiledModifier {
-    const options = (option ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
-    for (const o of options) if (o !== 'nc' && o !== 'rev') env.fail(`query-sort takes <nc> and <rev>, not <${o}>`);
+    const options = (option ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+    for (const o of options)
+      if (o !== 'nc' && o !== 'rev') env.fail(`query-sort takes <nc> and <rev>, not <${o}>`);
     const nc = options.includes('nc');
     const direction = options.includes('rev') ? -1 : 1;
     const key = (e: QueryElement): string => (nc ? e.name.toLowerCase() : e.name);
@@ -234,26 +256,35 @@ const queryFilter: ModifierSpec = {
   argName: 'list of cases: a comparison on the name, an action and options',
   compile(arg: unknown, env: CompileEnv): CompiledModifier {
     const cases: QueryCase[] = caseList(arg, env, 'query-filter').map(({ node, env: at }) => {
-      const { comparison, taken } = splitCase(node, at, 'query-filter', ['pass', 'drop', 'replace', 'option']);
+      const { comparison, taken } = splitCase(node, at, 'query-filter', [
+        'pass',
+        'drop',
+        'replace',
+        'option',
+      ]);
       const optionNode = taken['option'];
       if (optionNode !== undefined && optionNode !== null && !isMapping(optionNode)) {
         return at.fail(`option is a mapping of ${QUERY_OPTIONS.join(', ')}`, 'option');
       }
-      const options = (optionNode ?? {}) as Record<string, unknown>;
+      const options = (optionNode ?? {});
       for (const key of Object.keys(options)) {
         if (!QUERY_OPTIONS.includes(key)) {
           return at.at('option').fail(`unknown option '${key}' (${QUERY_OPTIONS.join(', ')})`, key);
         }
       }
       if ('append-unique' in options) {
-        return at.at('option').fail('append-unique is not implemented by TxnBox either; use append', 'append-unique');
+        return at
+          .at('option')
+          .fail('append-unique is not implemented by TxnBox either; use append', 'append-unique');
       }
       const here: CompileEnv = at.at('option');
-      const valueComparison = options['value'] === undefined ? undefined : here.at('value').comparison(options['value']);
+      const valueComparison =
+        options['value'] === undefined ? undefined : here.at('value').comparison(options['value']);
       let append: QueryCase['append'];
       if (options['append'] !== undefined) {
         const pair = options['append'];
-        if (!Array.isArray(pair) || pair.length !== 2) return here.fail('append takes [name, value]', 'append');
+        if (!Array.isArray(pair) || pair.length !== 2)
+          return here.fail('append takes [name, value]', 'append');
         const appendAt = here.at('append');
         append = [appendAt.at(0).expression(pair[0]).evaluate, appendAt.at(1).expression(pair[1]).evaluate];
       }
@@ -265,7 +296,8 @@ const queryFilter: ModifierSpec = {
         if (!isMapping(replace)) return at.fail('replace takes { name, value }', 'replace');
         const replaceAt = at.at('replace');
         if (replace['name'] !== undefined) name = replaceAt.at('name').expression(replace['name']).evaluate;
-        if (replace['value'] !== undefined) value = replaceAt.at('value').expression(replace['value']).evaluate;
+        if (replace['value'] !== undefined)
+          value = replaceAt.at('value').expression(replace['value']).evaluate;
       }
       const action = 'replace' in taken ? 'replace' : 'drop' in taken ? 'drop' : 'pass';
       return { comparison, valueComparison, action, name, value, append, rest };
@@ -286,7 +318,8 @@ const queryFilter: ModifierSpec = {
           const c = cases.find(
             (candidate) =>
               (candidate.comparison === undefined || candidate.comparison(element.name, ctx)) &&
-              (candidate.valueComparison === undefined || candidate.valueComparison(element.value ?? '', ctx)),
+              (candidate.valueComparison === undefined ||
+                candidate.valueComparison(element.value ?? '', ctx)),
           );
           if (c === undefined) continue; // no case: dropped
           if (c.action === 'pass') out.push(element);
@@ -321,7 +354,8 @@ const ipSpace: ModifierSpec = {
   compile(arg: unknown, env: CompileEnv, _input, option?: string): CompiledModifier {
     const name = (option ?? '').trim();
     const space = env.resources.ipSpace(name);
-    if (space === undefined) env.fail(`no IP space named '${name}' (ip-space-define at post-load defines one)`);
+    if (space === undefined)
+      env.fail(`no IP space named '${name}' (ip-space-define at post-load defines one)`);
     const names: unknown = (space as { columnNames?: unknown }).columnNames;
     const columnNames = Array.isArray(names) ? (names as unknown[]) : [];
     const expression = env.expression(arg);

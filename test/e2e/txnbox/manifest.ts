@@ -40,7 +40,11 @@ export const GOLD_TESTS: readonly GoldTest[] = [
       { from: 'http://one.ex' },
     ],
   },
-  { name: 'basic/cmp', replay: 'basic/cmp.replay.yaml', global: at('basic/cmp.replay.yaml', 'meta.txn_box.global') },
+  {
+    name: 'basic/cmp',
+    replay: 'basic/cmp.replay.yaml',
+    global: at('basic/cmp.replay.yaml', 'meta.txn_box.global'),
+  },
   {
     name: 'basic/ip-addr',
     replay: 'basic/ip-addr.replay.yaml',
@@ -87,12 +91,20 @@ export const GOLD_TESTS: readonly GoldTest[] = [
     replay: 'basic/rxp.replay.yaml',
     global: at('basic/rxp.replay.yaml', 'meta.txn_box.global'),
     remaps: [
-      { from: 'http://app.ex', to: 'http://app.ex', configs: [at('basic/rxp.replay.yaml', 'meta.txn_box.remap')] },
+      {
+        from: 'http://app.ex',
+        to: 'http://app.ex',
+        configs: [at('basic/rxp.replay.yaml', 'meta.txn_box.remap')],
+      },
       { from: 'http://one.ex/path/', to: 'http://two.ex/path/' },
       { from: 'http://one.ex' },
     ],
   },
-  { name: 'basic/stat', replay: 'basic/stat.replay.yaml', global: at('basic/stat.replay.yaml', 'meta.txn_box.global') },
+  {
+    name: 'basic/stat',
+    replay: 'basic/stat.replay.yaml',
+    global: at('basic/stat.replay.yaml', 'meta.txn_box.global'),
+  },
   {
     name: 'basic/tls-cert',
     replay: 'basic/tls-cert.replay.yaml',
@@ -137,7 +149,11 @@ export const GOLD_TESTS: readonly GoldTest[] = [
     replay: 'basic/txn_open_3.replay.yaml',
     global: at('basic/txn_open_3.replay.yaml', 'meta.txn_box.global'),
   },
-  { name: 'basic/with', replay: 'basic/with.replay.yaml', global: at('basic/with.replay.yaml', 'meta.txn_box.global') },
+  {
+    name: 'basic/with',
+    replay: 'basic/with.replay.yaml',
+    global: at('basic/with.replay.yaml', 'meta.txn_box.global'),
+  },
   {
     name: 'ct_header/ct_header',
     replay: 'ct_header/ct_header.replay.yaml',
@@ -172,7 +188,11 @@ export const GOLD_TESTS: readonly GoldTest[] = [
     global: at('prod/ip-acl.replay.yaml', 'meta.txn-box.global'),
     remaps: [
       { from: 'http://base.ex/' },
-      { from: 'http://docjj.ex/', to: 'http://docjj.ex', configs: [at('prod/ip-acl.replay.yaml', 'meta.txn-box.remap')] },
+      {
+        from: 'http://docjj.ex/',
+        to: 'http://docjj.ex',
+        configs: [at('prod/ip-acl.replay.yaml', 'meta.txn-box.remap')],
+      },
     ],
   },
   {
@@ -233,19 +253,21 @@ export const GOLD_TESTS: readonly GoldTest[] = [
     name: 'ramp/ramp',
     replay: 'ramp/ramp.replay.yaml',
     remaps: [
-      { from: 'http://one.ex', to: 'http://three.ex', configs: [at('ramp/ramp.replay.yaml', 'meta.txn_box.remap')] },
+      {
+        from: 'http://one.ex',
+        to: 'http://three.ex',
+        configs: [at('ramp/ramp.replay.yaml', 'meta.txn_box.remap')],
+      },
     ],
   },
-  ...[1, 2, 3].map(
-    (n): GoldTest => ({
-      name: `ramp/multi-ramp-${n}`,
-      replay: 'ramp/multi-ramp.replay.yaml',
-      remaps: [
-        { from: 'http://base.ex/', configs: [[`ramp/multi-ramp-${n}.cfg.yaml`]] },
-        { from: 'https://base.ex/', configs: [[`ramp/multi-ramp-${n}.cfg.yaml`]] },
-      ],
-    }),
-  ),
+  ...[1, 2, 3].map((n): GoldTest => ({
+    name: `ramp/multi-ramp-${n}`,
+    replay: 'ramp/multi-ramp.replay.yaml',
+    remaps: [
+      { from: 'http://base.ex/', configs: [[`ramp/multi-ramp-${n}.cfg.yaml`]] },
+      { from: 'https://base.ex/', configs: [[`ramp/multi-ramp-${n}.cfg.yaml`]] },
+    ],
+  })),
   {
     name: 'remap/remap-base',
     replay: 'remap/remap-base.replay.yaml',
@@ -284,6 +306,8 @@ export const GOLD_TESTS: readonly GoldTest[] = [
     name: 'static_file/static_file',
     replay: 'static_file/static_file.replay.yaml',
     global: at('static_file/static_file.replay.yaml', 'meta.txn-box.global'),
-    remaps: [{ from: 'http://base.ex', configs: [at('static_file/static_file.replay.yaml', 'meta.txn-box.remap')] }],
+    remaps: [
+      { from: 'http://base.ex', configs: [at('static_file/static_file.replay.yaml', 'meta.txn-box.remap')] },
+    ],
   },
 ];
