@@ -55,7 +55,10 @@ function hookOf(blocks: readonly CompiledBlock[], preRemap: boolean, resources: 
       return inner(txn);
     };
   }
-  if (!preRemap) return (txn: TxnContext): void => { run(contextFor(txn), blocks); };
+  if (!preRemap)
+    return (txn: TxnContext): void => {
+      run(contextFor(txn), blocks);
+    };
   // The pre-remap URL: as the rules before remap left it, and as it is when the route's rules start.
   return (txn: TxnContext): void => {
     const ctx = contextFor(txn);

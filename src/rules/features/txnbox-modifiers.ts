@@ -266,7 +266,7 @@ const queryFilter: ModifierSpec = {
       if (optionNode !== undefined && optionNode !== null && !isMapping(optionNode)) {
         return at.fail(`option is a mapping of ${QUERY_OPTIONS.join(', ')}`, 'option');
       }
-      const options = (optionNode ?? {});
+      const options = optionNode ?? {};
       for (const key of Object.keys(options)) {
         if (!QUERY_OPTIONS.includes(key)) {
           return at.at('option').fail(`unknown option '${key}' (${QUERY_OPTIONS.join(', ')})`, key);
