@@ -1,6 +1,7 @@
 /**
  * config: owns turning a config file into a validated, immutable JunctionConfig.
- * - Parses YAML with positions; every problem becomes a ConfigError with file:line:column and key path,
+ * - Parses YAML with positions (merge keys allowed; rule scalars read as TxnBox reads them, rule-scalars.ts);
+ *   every problem becomes a ConfigError with file:line:column and key path,
  *   and all of them are thrown together as one ConfigErrors.
  * - Bounds input before parsing (input-bounds.ts: size, nesting) and words YAML errors itself.
  * - Loads reload candidates in a worker thread (isolated-load.ts, config-worker.ts) and rebuilds them

@@ -19,6 +19,7 @@ import type { JunctionConfig } from './types.ts';
 import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
 import { yamlProblem } from './yaml-problems.ts';
+import { desugarConfigRules } from './rule-scalars.ts';
 
 export interface ParseConfigOptions {
   /**
@@ -129,7 +130,13 @@ export function parseConfigYaml(text: string, source: string, env: Environment =
   checkInputBounds(text, source);
   const lineCounter = new LineCounter();
   // uniqueKeys off: duplicate keys are reported by YamlPositions.inspect() with a better message.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+    logLevel: 'error',
+    merge: true,
+  });
   const positions = new YamlPositions(doc, lineCounter);
   if (doc.errors.length > 0) {
     const syntax = doc.errors.map((error): Located => ({
@@ -150,6 +157,8 @@ export function parseConfigYaml(text: string, source: string, env: Environment =
   if (structural.some((problem) => problem.code === 'JCT_ERR_CONFIG_YAML')) {
     throw toErrors(structural, source, positions);
   }
+  // Rules read unquoted scalars as TxnBox does (an extractor, a boolean): rewritten to quoted forms here.
+  desugarConfigRules(doc);
   const converted = convert(doc);
   if (!converted.ok) {
     throw toErrors(

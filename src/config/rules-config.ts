@@ -20,6 +20,7 @@ import { formatKeyPath, type KeyPath } from './config-issue.ts';
 import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
 import { YamlPositions } from './yaml-document.ts';
 import { yamlProblem } from './yaml-problems.ts';
+import { desugarRulesFile } from './rule-scalars.ts';
 
 export type RulesResult =
   | { readonly ok: true; readonly rules: CompiledRules | undefined }
@@ -59,6 +60,76 @@ function selectRoot(data: unknown, root: string): { node: unknown; path: KeyPath
   return { node, path };
 }
 
+/** Reads `{ include, root }` at `at`: the node it selects, or undefined with the problem in `errors`. */
+function readInclude(
+  item: Record<string, unknown>,
+  at: KeyPath,
+  source: string,
+  baseDir: string,
+  positions: YamlPositions,
+  errors: ConfigError[],
+  includes: Map<string, IncludedFile>,
+): { node: unknown; path: KeyPath; origin: string } | undefined {
+  const include = item['include'];
+  const root = item['root'] ?? '.';
+  if (typeof include !== 'string' || include === '') {
+    errors.push(located(source, positions, [...at, 'include'], 'include: must be a file name'));
+    return undefined;
+  }
+  if (typeof root !== 'string') {
+    errors.push(located(source, positions, [...at, 'root'], 'root: must be a dotted key path'));
+    return undefined;
+  }
+  const file = isAbsolute(include) ? include : resolvePath(baseDir, include);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    errors.push(
+      located(source, positions, [...at, 'include'], `include: cannot read '${include}' (${reason})`),
+    );
+    return undefined;
+  }
+  // An included file gets the config's own bounds before it is parsed.
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    errors.push(located(source, positions, [...at, 'include'], `include: '${include}': ${tooLarge()}`));
+    return undefined;
+  }
+  const nesting = scanNesting(text);
+  const lines = new LineCounter();
+  const doc = parseDocument(nesting === undefined ? text : '', {
+    lineCounter: lines,
+    prettyErrors: false,
+    logLevel: 'error',
+    merge: true,
+  });
+  const filePositions = new YamlPositions(doc, lines);
+  if (nesting !== undefined) {
+    const line = text.slice(0, nesting.offset).split('\n').length;
+    const column = nesting.offset - text.lastIndexOf('\n', nesting.offset - 1);
+    const { message, code } = boundProblem(nesting);
+    errors.push(new ConfigError(message, { file, line, column, keyPath: '' }, code));
+    return undefined;
+  }
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const { line, column } = filePositions.position(first.pos[0]);
+    errors.push(
+      new ConfigError(yamlProblem(first), { file, line, column, keyPath: '' }, 'JCT_ERR_CONFIG_YAML'),
+    );
+    return undefined;
+  }
+  desugarRulesFile(doc);
+  const selected = selectRoot(doc.toJS({ maxAliasCount: 100 }), root);
+  if (selected === undefined) {
+    errors.push(located(source, positions, [...at, 'root'], `root: '${include}' has no node at '${root}'`));
+    return undefined;
+  }
+  includes.set(file, { file, positions: filePositions });
+  return { node: selected.node, path: selected.path, origin: file };
+}
+
 /** Compiles the rules of a config whose schema already passed. */
 export function compileConfigRules(
   data: Record<string, unknown>,
@@ -75,7 +146,10 @@ export function compileConfigRules(
 
   const rules = data['rules'];
   if (rules !== undefined && rules !== null) {
-    if (!Array.isArray(rules)) {
+    if (isRecord(rules) && !('include' in rules)) {
+      // TxnBox allows one rule written as a mapping in place of the list.
+      sources.global.push({ node: rules, path: ['rules'] });
+    } else if (!Array.isArray(rules)) {
       errors.push(located(source, positions, ['rules'], 'rules: must be a list of rules'));
     } else {
       // Rules run in list order, includes where they are listed. Each run of the config's own rules is
@@ -105,74 +179,44 @@ export function compileConfigRules(
           );
           return;
         }
-        const include = item['include'];
-        const root = item['root'] ?? '.';
-        const at: KeyPath = ['rules', index];
-        if (typeof include !== 'string' || include === '') {
-          errors.push(located(source, positions, [...at, 'include'], 'include: must be a file name'));
-          return;
-        }
-        if (typeof root !== 'string') {
-          errors.push(located(source, positions, [...at, 'root'], 'root: must be a dotted key path'));
-          return;
-        }
-        const file = isAbsolute(include) ? include : resolvePath(baseDir, include);
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (error) {
-          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-          errors.push(
-            located(source, positions, [...at, 'include'], `include: cannot read '${include}' (${reason})`),
-          );
-          return;
-        }
-        // An included file gets the config's own bounds before it is parsed.
-        if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-          errors.push(located(source, positions, [...at, 'include'], `include: '${include}': ${tooLarge()}`));
-          return;
-        }
-        const nesting = scanNesting(text);
-        const lines = new LineCounter();
-        const doc = parseDocument(nesting === undefined ? text : '', {
-          lineCounter: lines,
-          prettyErrors: false,
-          logLevel: 'error',
-        });
-        const filePositions = new YamlPositions(doc, lines);
-        if (nesting !== undefined) {
-          const line = text.slice(0, nesting.offset).split('\n').length;
-          const column = nesting.offset - text.lastIndexOf('\n', nesting.offset - 1);
-          const { message, code } = boundProblem(nesting);
-          errors.push(new ConfigError(message, { file, line, column, keyPath: '' }, code));
-          return;
-        }
-        if (doc.errors.length > 0) {
-          const first = doc.errors[0]!;
-          const { line, column } = filePositions.position(first.pos[0]);
-          errors.push(
-            new ConfigError(yamlProblem(first), { file, line, column, keyPath: '' }, 'JCT_ERR_CONFIG_YAML'),
-          );
-          return;
-        }
-        const selected = selectRoot(doc.toJS({ maxAliasCount: 100 }), root);
-        if (selected === undefined) {
-          errors.push(
-            located(source, positions, [...at, 'root'], `root: '${include}' has no node at '${root}'`),
-          );
-          return;
-        }
-        includes.set(file, { file, positions: filePositions });
-        sources.global.push({ node: selected.node, path: selected.path, origin: file });
+        const read = readInclude(item, ['rules', index], source, baseDir, positions, errors, includes);
+        if (read !== undefined) sources.global.push(read);
       });
     }
   }
-
   const routes = Array.isArray(data['routes']) ? (data['routes'] as unknown[]) : [];
   routes.forEach((route, index) => {
     if (!isRecord(route) || route['rules'] === undefined || route['rules'] === null) return;
     const name = typeof route['name'] === 'string' ? route['name'] : `route-${index + 1}`;
-    sources.routes.push({ route: name, node: route['rules'], path: ['routes', index, 'rules'] });
+    const routeRules = route['rules'];
+    if (isRecord(routeRules) && 'include' in routeRules) {
+      // A route's rules from a file, as a TxnBox remap rule names its config (`--key` a root there).
+      const unknownKey = Object.keys(routeRules).find((key) => key !== 'include' && key !== 'root');
+      if (unknownKey !== undefined) {
+        errors.push(
+          located(
+            source,
+            positions,
+            ['routes', index, 'rules', unknownKey],
+            `unknown key '${unknownKey}' in an include (expected include, root)`,
+            true,
+          ),
+        );
+        return;
+      }
+      const read = readInclude(
+        routeRules,
+        ['routes', index, 'rules'],
+        source,
+        baseDir,
+        positions,
+        errors,
+        includes,
+      );
+      if (read !== undefined) sources.routes.push({ route: name, ...read });
+      return;
+    }
+    sources.routes.push({ route: name, node: routeRules, path: ['routes', index, 'rules'] });
   });
 
   if (errors.length > 0) return { ok: false, errors };

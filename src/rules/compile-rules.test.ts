@@ -93,6 +93,7 @@ function txn(path: string) {
     txn: context,
     session: {} as RuleContext['session'],
     captures: [],
+    terminal: false,
     active: null,
     now: () => 0,
   };
@@ -142,7 +143,7 @@ describe('compileRules', () => {
     expect(rules.resources.stat('hits')).toEqual({ name: 'hits', value: 0 });
   });
 
-  test('with/select: first match wins, continue falls through, a case without comparison is the default', () => {
+  test('with/select: first match wins, a case without comparison is the default, no return after a match', () => {
     const log: string[] = [];
     const rules = compile(
       [
@@ -152,12 +153,14 @@ describe('compileRules', () => {
             {
               with: '{path}',
               select: [
-                { prefix: '/api/', do: [{ say: 'api' }], continue: true },
                 { prefix: '/api/v2', do: [{ say: 'v2' }] },
                 { prefix: '/', do: [{ say: 'root' }] },
                 { do: [{ say: 'default' }] },
               ],
             },
+            { say: 'after' },
+            { with: '{path}', continue: null, select: [{ prefix: '/', do: [{ say: 'again' }] }] },
+            { say: 'last' },
           ],
         },
       ],
@@ -166,13 +169,35 @@ describe('compileRules', () => {
     );
     const run = (path: string) => {
       log.length = 0;
-      for (const block of rules.global.get('read-request')!) block(txn(path).ctx);
+      for (const block of rules.global.get('read-request')!) {
+        const { ctx } = txn(path);
+        block(ctx);
+      }
       return [...log];
     };
-    expect(run('/api/v2/x')).toEqual(['api', 'v2']);
-    expect(run('/api/v1')).toEqual(['api', 'root']);
+    expect(run('/api/v2/x')).toEqual(['v2']);
     expect(run('/other')).toEqual(['root']);
     expect(run('other')).toEqual(['default']);
+  });
+
+  test('continue on the with runs what follows it; a with nothing matched does not stop the list', () => {
+    const log: string[] = [];
+    const rules = compile(
+      [
+        {
+          when: 'ua-req',
+          do: [
+            { with: '{path}', continue: null, select: [{ prefix: '/', do: [{ say: 'slash' }] }] },
+            { with: '{path}', select: [{ prefix: '/nothing', do: [{ say: 'never' }] }] },
+            { say: 'last' },
+          ],
+        },
+      ],
+      [],
+      log,
+    );
+    for (const block of rules.global.get('read-request')!) block(txn('/x').ctx);
+    expect(log).toEqual(['slash', 'last']);
   });
 
   test('route rules run in remap mode; a nested when schedules directives for a later hook', () => {

@@ -15,10 +15,13 @@ import {
   type CompiledDirective,
   type CompiledFeature,
   type DirectiveSpec,
+  type Feature,
   type RuleContext,
   type RulePath,
   type RuleResources,
 } from './types.ts';
+import { literalValue } from './literal.ts';
+import { refusal, REFUSED_DIRECTIVES } from './refused.ts';
 
 /** A hook name as rules write it: Junction's (`read-request`) or TxnBox's (`ua-req`), or `post-load`. */
 export type RuleHook = TxnHookName | 'post-load';
@@ -44,6 +47,8 @@ export interface ResourceSource {
   readonly kind: 'ip-space' | 'text-block';
   readonly name: string;
   readonly path: string;
+  /** A text block's `notify` message, logged with the re-read. */
+  readonly notify?: string;
 }
 
 /** Where load-time resources live, with hooks the server uses to log file reloads. */
@@ -63,6 +68,8 @@ export interface CompiledRules {
   readonly resources: RuleResourceHost;
   /** How many directives were compiled (for logs and benchmarks). */
   readonly directiveCount: number;
+  /** Whether the rules read the pre-remap URL, which the runtime then keeps for each transaction. */
+  readonly preRemap: boolean;
   /** Stops file watchers of load-time resources. */
   dispose(): void;
 }
@@ -80,7 +87,13 @@ export interface RuleSources {
   /** The top-level rules, segment by segment in file order. */
   readonly global: readonly RuleSegment[];
   /** Each route's `rules`, by route name. */
-  readonly routes: readonly { readonly route: string; readonly node: unknown; readonly path: RulePath }[];
+  readonly routes: readonly {
+    readonly route: string;
+    readonly node: unknown;
+    readonly path: RulePath;
+    /** The file the rules came from when included; undefined: the config itself. */
+    readonly origin?: string | undefined;
+  }[];
 }
 
 export interface CompileOptions {
@@ -146,6 +159,10 @@ class Env implements CompileEnv {
     this.#shared.disposers.push(dispose);
   }
 
+  require(fact: 'pre-remap'): void {
+    this.#shared.facts.add(fact);
+  }
+
   fail(message: string, key?: string | number): never {
     throw new RuleError(message, key === undefined ? this.path : [...this.path, key]);
   }
@@ -172,6 +189,8 @@ interface Shared {
   readonly baseDir: string;
   readonly disposers: (() => void)[];
   directiveCount: number;
+  /** Facts the runtime keeps only when rules read them (CompileEnv.require). */
+  readonly facts: Set<'pre-remap'>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -184,17 +203,24 @@ function asList(node: unknown, env: Env, what: string): readonly unknown[] {
   return node;
 }
 
-/** Runs compiled directives in order; an empty list compiles to a no-op. */
+/**
+ * Runs compiled directives in order; an empty list compiles to a no-op. A `with` whose case matched
+ * ends the list (TxnBox's no-return rule, `ctx.terminal`), and so every list up to the rule.
+ */
 function sequence(items: readonly CompiledDirective[]): CompiledDirective {
   if (items.length === 0) return () => undefined;
   if (items.length === 1) return items[0]!;
   return (ctx) => {
-    for (const item of items) item(ctx);
+    for (const item of items) {
+      item(ctx);
+      if (ctx.terminal) return;
+    }
   };
 }
 
-/** A `do:` list (or remap-mode list) at `env.hook`. */
+/** A `do:` list (or remap-mode list) at `env.hook`; a single mapping is a list of one, as in TxnBox. */
 function compileDirectives(node: unknown, env: Env): CompiledDirective {
+  if (isRecord(node)) return compileItem(node, env);
   return sequence(asList(node, env, 'do').map((item, index) => compileItem(item, env.at(index))));
 }
 
@@ -214,6 +240,8 @@ function compileDirective(key: string, value: unknown, env: Env): CompiledDirect
   const name = match?.[1] ?? key;
   const spec = env.directives.get(name);
   if (match === null || spec === undefined) {
+    const refused = refusal(REFUSED_DIRECTIVES, name);
+    if (refused !== undefined) env.failAtKey(refused, key);
     env.failAtKey(`unknown directive '${name}'${didYouMean(name, [...env.directives.keys()])}`, key);
   }
   const arg = match[2];
@@ -233,41 +261,87 @@ function compileDirective(key: string, value: unknown, env: Env): CompiledDirect
 
 /** A `when:` inside a `do:` list: its directives run at that later hook of the same transaction. */
 function compileNestedWhen(item: Record<string, unknown>, env: Env): CompiledDirective {
-  const hook = ruleHook(item['when'], env);
+  const hook = ruleHook(literalValue(item['when']), env);
   const extra = Object.keys(item).filter((key) => key !== 'when' && key !== 'do');
   if (extra.length > 0) env.fail(`unknown key '${extra[0]}' in a when block`, extra[0]);
   if (hook === 'post-load' || env.hook === 'post-load' || HOOK_INDEX[hook] <= HOOK_INDEX[env.hook]) {
     env.fail(
-      `a nested when must name a later hook than ${hookName(env.hook)}, got ${String(item['when'])}`,
+      `a nested when must name a later hook than ${hookName(env.hook)}, got ${String(literalValue(item['when']))}`,
       'when',
     );
   }
   const body = compileDirectives(item['do'], env.withHook(hook).at('do'));
   return (ctx) => {
     ctx.txn.addHook(hook, () => {
+      ctx.terminal = false; // a scheduled block is a rule of its own
       body(ctx);
+      ctx.terminal = false;
     });
   };
 }
 
-/** `with: <feature>` + `select: [cases]`: the first case whose comparison matches runs. */
+const WITH_KEYS = new Set(['with', 'select', 'do', 'for-each', 'continue']);
+
+/**
+ * `with: <feature>` + `select: [cases]`: the first case whose comparison matches runs, and then
+ * (TxnBox's no-return rule) the directives after the `with` do not, unless the `with` has
+ * `continue` (its presence, whatever its value, as in TxnBox). `do:` runs before the cases, with
+ * `{...}` the feature; `for-each:` runs once per element of a tuple feature instead.
+ */
 function compileSelection(item: Record<string, unknown>, env: Env): CompiledDirective {
   for (const key of Object.keys(item)) {
-    if (key !== 'with' && key !== 'select') env.fail(`unknown key '${key}' beside with/select`, key);
+    if (!WITH_KEYS.has(key)) {
+      env.fail(`unknown key '${key}' beside with (it takes select, do, for-each, continue)`, key);
+    }
   }
   if (!('with' in item)) env.fail('select needs a with: feature to compare', 'select');
+  if ('do' in item && 'for-each' in item) env.fail('a with takes do or for-each, not both', 'for-each');
+  if (item['continue'] === false) {
+    env.fail(
+      "continue takes no value: its presence makes the directives after the with run (TxnBox); write 'continue:' or remove it",
+      'continue',
+    );
+  }
+  const continueOn = 'continue' in item;
   const feature = env.at('with').expression(item['with']);
-  const cases = asList(item['select'], env.at('select'), 'select').map((node, index) =>
-    compileCase(node, env.at('select').at(index)),
-  );
+  const selectNode = item['select'];
+  const caseNodes: { node: unknown; env: Env }[] = isRecord(selectNode)
+    ? [{ node: selectNode, env: env.at('select') }]
+    : asList(selectNode, env.at('select'), 'select').map((node, index) => ({
+        node,
+        env: env.at('select').at(index),
+      }));
+  const cases = caseNodes.map(({ node, env: at }) => compileCase(node, at));
+  const forEach = 'for-each' in item;
+  const preKey = forEach ? 'for-each' : 'do';
+  const pre = preKey in item ? compileDirectives(item[preKey], env.at(preKey)) : undefined;
   return (ctx) => {
-    const value = feature.evaluate(ctx);
+    let value = feature.evaluate(ctx);
     const previous = ctx.active;
     ctx.active = value;
+    if (pre !== undefined) {
+      if (forEach) {
+        const elements: readonly Feature[] = Array.isArray(value) ? (value as readonly Feature[]) : [value];
+        for (const element of elements) {
+          if (element === null) continue;
+          ctx.active = element;
+          ctx.terminal = false;
+          pre(ctx);
+        }
+        // The directives may have changed what the feature reads: the cases see it as it is now.
+        if (cases.length > 0) value = feature.evaluate(ctx);
+        ctx.active = value;
+      } else {
+        ctx.terminal = false;
+        pre(ctx);
+      }
+    }
+    ctx.terminal = false;
     for (const c of cases) {
       if (c.comparison === undefined || c.comparison(value, ctx)) {
         c.body(ctx);
-        if (!c.fallThrough) break;
+        ctx.terminal = !continueOn;
+        break;
       }
     }
     ctx.active = previous;
@@ -277,21 +351,22 @@ function compileSelection(item: Record<string, unknown>, env: Env): CompiledDire
 interface CompiledCase {
   readonly comparison: CompiledComparison | undefined;
   readonly body: CompiledDirective;
-  readonly fallThrough: boolean;
 }
 
 function compileCase(node: unknown, env: Env): CompiledCase {
   if (!isRecord(node)) env.fail('a select case must be a mapping with a comparison and do:');
-  const { do: body, continue: fallThrough, ...rest } = node;
-  if (fallThrough !== undefined && typeof fallThrough !== 'boolean') {
-    env.fail('continue must be true or false', 'continue');
+  const { do: body, ...rest } = node;
+  if ('continue' in rest) {
+    env.fail(
+      'continue belongs on the with, not on a case (TxnBox): there it makes the directives after the with run; to try further cases, write another with',
+      'continue',
+    );
   }
   const keys = Object.keys(rest);
   if (keys.length > 1) env.fail(`a case has one comparison, got ${keys.join(', ')}`, keys[1]);
   return {
     comparison: keys.length === 0 ? undefined : env.comparison(rest),
-    body: compileDirectives(body, env.at('do')),
-    fallThrough: fallThrough === true,
+    body: body === undefined ? () => undefined : compileDirectives(body, env.at('do')),
   };
 }
 
@@ -313,7 +388,7 @@ function compileWhenBlock(item: unknown, env: Env): { hook: RuleHook; block: Com
   for (const key of Object.keys(item)) {
     if (key !== 'when' && key !== 'do') env.fail(`unknown key '${key}' in a rule (expected when, do)`, key);
   }
-  const hook = ruleHook(item['when'], env);
+  const hook = ruleHook(literalValue(item['when']), env);
   return { hook, block: compileDirectives(item['do'], env.withHook(hook).at('do')) };
 }
 
@@ -328,6 +403,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     baseDir: options.baseDir,
     disposers: [],
     directiveCount: 0,
+    facts: new Set(),
   };
   const dispose = (): void => {
     for (const disposer of shared.disposers.splice(0)) disposer();
@@ -344,13 +420,18 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     for (const segment of sources.global) {
       const env = new Env(shared, 'read-request', segment.path);
       withOrigin(segment.origin, () => {
+        // TxnBox allows one rule written as a mapping in place of the list.
+        if (isRecord(segment.node)) {
+          items.push({ node: segment.node, env, origin: segment.origin });
+          return;
+        }
         asList(segment.node, env, 'rules').forEach((node, index) => {
           // null: a place kept for something else (an include), or an empty entry.
           if (node !== null) items.push({ node, env: env.at(index), origin: segment.origin });
         });
       });
     }
-    const isLoadTime = (item: Item) => isRecord(item.node) && item.node['when'] === 'post-load';
+    const isLoadTime = (item: Item) => isRecord(item.node) && literalValue(item.node['when']) === 'post-load';
     // Load time first, then the rest; each in file order.
     for (const item of [...items.filter(isLoadTime), ...items.filter((i) => !isLoadTime(i))]) {
       withOrigin(item.origin, () => {
@@ -371,13 +452,16 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     }
     const routes = new Map<string, CompiledBlock>();
     for (const source of sources.routes) {
-      routes.set(source.route, compileDirectives(source.node, new Env(shared, 'remap', source.path)));
+      withOrigin(source.origin, () => {
+        routes.set(source.route, compileDirectives(source.node, new Env(shared, 'remap', source.path)));
+      });
     }
     return {
       global,
       routes,
       resources: options.resources,
       directiveCount: shared.directiveCount,
+      preRemap: shared.facts.has('pre-remap'),
       dispose,
     };
   } catch (error) {

@@ -52,10 +52,42 @@ export interface RuleContext {
   readonly session: SessionView;
   /** Capture groups of the last `rxp` comparison that matched ({0} whole match, {1}…); empty before. */
   captures: readonly string[];
+  /** What the last string comparison that matched left over (TxnBox's `{*}`): after a prefix, … */
+  remainder?: string | undefined;
   /** The feature `with:` selected on, while its `select:` cases run (the `...` extractor). */
   active: Feature;
+  /**
+   * TxnBox's no-return rule: set when a `with` case matched (and the `with` has no `continue`), which
+   * ends the enclosing `do` lists up to the rule; cleared before each rule and each scheduled block.
+   */
+  terminal: boolean;
+  /**
+   * The request URL as it was before the route's rules rewrote it (TxnBox's pre-remap URL): taken
+   * after each rule hook before `remap` and at the start of `remap`, when the rules read it.
+   */
+  preRemap?: RequestSnapshot | undefined;
+  /** The row the `ip-space` modifier found, while its expression runs (`ip-col<…>` reads it). */
+  ipRow?: IpRow | undefined;
+  /** The query parameter `query-filter` looks at, while its cases run (`name`, `value` read it). */
+  queryElement?: { readonly name: string; readonly value: string } | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */
   readonly now: () => number;
+}
+
+/** An IP space row with what `ip-col` needs: the address looked up and the column names. */
+export interface IpRow {
+  readonly address: IpAddress;
+  readonly row: readonly Feature[];
+  readonly columnNames: readonly unknown[];
+}
+
+/** A request's URL parts at one moment (the pre-remap extractors read one). */
+export interface RequestSnapshot {
+  readonly scheme: string;
+  readonly host: string;
+  readonly port: string;
+  readonly path: string;
+  readonly query: string;
 }
 
 /** A compiled feature expression: evaluate per transaction. */
@@ -105,6 +137,8 @@ export interface CompileEnv {
   readonly resources: RuleResources;
   /** The directory relative file names in rules resolve against (the config file's). */
   readonly baseDir: string;
+  /** Notes that the rules read a fact the runtime only keeps on demand (the pre-remap URL). */
+  require(fact: 'pre-remap'): void;
   /** Registers cleanup (a file watcher) for when the compiled rules are disposed. */
   onDispose(dispose: () => void): void;
   /** Throws a RuleError at this node (or at `key` under it). */
@@ -124,6 +158,18 @@ export interface RuleResources {
   defineStat(name: string, initial: number): StatCounter;
   /** Every counter, for logs and the admin API. */
   stats(): readonly StatCounter[];
+  /**
+   * A logging directive at post-load (there is no transaction log yet): the message is kept and
+   * written to the log of the first transaction the rules run for. Absent: refused at post-load.
+   */
+  loadMessage?(message: LoadMessage): void;
+}
+
+/** A message a logging directive wrote while the rules loaded. */
+export interface LoadMessage {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly tag?: string | undefined;
 }
 
 /** A directive compiled for one place in the rules: run it for a transaction. */

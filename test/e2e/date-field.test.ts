@@ -128,7 +128,7 @@ rules:
     do:
       - with: '{ua-req-path}'
         select:
-          - match: /rule
+          - match: 'rule'
             do:
               - proxy-reply: { status: 503, body: "down\\n" }
 routes: [{ cluster: app }]

@@ -36,16 +36,16 @@ rules:
   - when: ua-req
     do:
       - ua-req-field<X-Client-Host>: '{ua-req-host}:{ua-req-path}'
-      - var<section>: other
-      - with: '{ua-req-path}'
+      - var<section>: 'other'
+      - with: ua-req-path
         select:
-          - prefix: /api/
+          - prefix: 'api/'
             do:
-              - var<section>: api
-          - rxp: '^/users/(\\d+)$'
+              - var<section>: 'api'
+          - rxp: '^users/(\\d+)$'
             do:
               - ua-req-field<X-User-Id>: '{1}'
-              - var<section>: users
+              - var<section>: 'users'
   - when: proxy-rsp
     do:
       - proxy-rsp-field<X-Section>: '{var<section>}'
@@ -56,7 +56,7 @@ clusters:
 `);
     const api = await request(junction.port, { path: '/api/x', headers: { host: 'shop.test' } });
     expect(api.headers['x-section']).toBe('api');
-    expect(seen(api).headers['x-client-host']).toBe('shop.test:/api/x');
+    expect(seen(api).headers['x-client-host']).toBe('shop.test:api/x');
     const user = await request(junction.port, { path: '/users/42' });
     expect(user.headers['x-section']).toBe('users');
     expect(seen(user).headers['x-user-id']).toBe('42');
@@ -73,13 +73,13 @@ rules:
     do:
       - with: '{ua-req-path}'
         select:
-          - match: /maintenance
+          - match: 'maintenance'
             do:
               - proxy-reply: { status: 503, body: "down for maintenance\\n" }
-          - match: /old
+          - match: 'old'
             do:
               - redirect: { status: 301, location: 'https://{ua-req-host}/new' }
-          - prefix: /admin
+          - prefix: 'admin'
             do:
               - deny: 403
 routes: [{ cluster: app }]
@@ -108,7 +108,7 @@ routes:
         select:
           - match: 'yes'
             do:
-              - cluster: canary
+              - cluster: 'canary'
               - when: proxy-rsp
                 do:
                   - proxy-rsp-field<X-Canary>: 'true'
@@ -151,14 +151,14 @@ describe('include order', () => {
     const dir = mkdtempSync(join(tmpdir(), 'junction-rules-'));
     writeFileSync(
       join(dir, 'mid.yaml'),
-      '- when: ua-req\n  do:\n    - ua-req-field-append<X-Order>: included\n',
+      "- when: ua-req\n  do:\n    - ua-req-field-append<X-Order>: 'included'\n",
     );
     const junction = await proxy(
       `
 rules:
-  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: first }] }
+  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: 'first' }] }
   - include: mid.yaml
-  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: last }] }
+  - { when: ua-req, do: [{ ua-req-field-append<X-Order>: 'last' }] }
 routes: [{ cluster: app }]
 clusters:
   app: { backends: ["${backend.address}"] }
@@ -215,5 +215,58 @@ rules:
     writeFileSync(join(dir, 'bad.yaml'), '- when: ua-req\n  do:\n    - nonsense: 1\n');
     const [message] = await problems(`listeners: [{ port: 0 }]\nrules:\n  - include: bad.yaml\n`, dir);
     expect(message).toBe(`${join(dir, 'bad.yaml')}:3:7: unknown directive 'nonsense'`);
+  });
+});
+
+describe("TxnBox's reading of rule values", () => {
+  test('an unquoted value is an extractor, a quoted one text, !literal text without extractors', async () => {
+    const backend = await echo();
+    const dir = mkdtempSync(join(tmpdir(), 'junction-rules-'));
+    writeFileSync(
+      join(dir, 'remap.yaml'),
+      "remap:\n  - with: ua-req-path\n    continue:\n    select:\n      - prefix: 'shop/'\n        do: [{ ua-req-field<X-Rest>: '{*}' }]\n  - ua-req-field<X-Route>: route\n",
+    );
+    const junction = await proxy(
+      `
+rules:
+  - when: proxy-req
+    do:
+      - proxy-req-field<Org-Host>: ua-req-field<Host>
+      - proxy-req-field<Text>: "ua-req-field<Host>"
+      - proxy-req-field<Literal>: !literal "{ua-req-host}"
+routes:
+  - name: shop
+    cluster: app
+    rules: { include: remap.yaml, root: remap }
+clusters:
+  app: { backends: ["${backend.address}"] }
+`,
+      dir,
+    );
+    const headers = seen(
+      await request(junction.port, { path: '/shop/cart', headers: { host: 'shop.test' } }),
+    ).headers;
+    expect([headers['org-host'], headers['text'], headers['literal']]).toEqual([
+      'shop.test',
+      'ua-req-field<Host>',
+      '{ua-req-host}',
+    ]);
+    expect([headers['x-rest'], headers['x-route']]).toEqual(['cart', 'shop']);
+  });
+
+  test('an unquoted word that names no extractor is refused, with how to write text', async () => {
+    const [message] = await (async () => {
+      try {
+        await loadConfigText(
+          'listeners: [{ port: 0 }]\nrules:\n  - when: ua-req\n    do:\n      - cluster: canary\n',
+          'junction.yaml',
+        );
+      } catch (error) {
+        if (error instanceof ConfigErrors) return error.errors.map((e) => e.message);
+        throw error;
+      }
+      return [];
+    })();
+    expect(message).toMatch(/^junction\.yaml:5:18: unknown extractor 'canary'.*quote it/);
   });
 });

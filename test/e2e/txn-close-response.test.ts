@@ -136,7 +136,7 @@ rules:
     do:
       - with: '{ua-req-path}'
         select:
-          - match: /teapot
+          - match: 'teapot'
             do:
               - proxy-reply: { status: 418, body: "short and stout\\n" }
   - when: txn-close

@@ -351,7 +351,7 @@ rules:
     do:
       - with: '{ua-req-field<Upgrade>}'
         select:
-          - match<nc>: websocket
+          - match<nc>: 'websocket'
             do:
               - ua-req-field<X-Tunnel>: 'yes {ua-req-path}'
 routes: [{ cluster: app }]
@@ -360,7 +360,7 @@ clusters: { app: { backends: ${backendList(echo)} } }`);
   const ws = await client(junction, '/room/7');
   ws.send('hi');
   await nextMessages(ws, 1);
-  expect(echo.upgrades[0]?.['x-tunnel']).toBe('yes /room/7');
+  expect(echo.upgrades[0]?.['x-tunnel']).toBe('yes room/7');
   ws.close(1000);
   await closed(ws);
   await expectNothingHeld(junction);

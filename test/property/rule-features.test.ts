@@ -63,7 +63,7 @@ function options(v: Values): FakeOptions {
 /** An extractor, and the text it must render given the values. */
 const EXTRACTORS: readonly (readonly [string, (v: Values) => string])[] = [
   ['ua-req-host', (v) => v.host],
-  ['ua-req-path', (v) => v.path],
+  ['ua-req-path', (v) => v.path.slice(1)], // TxnBox's path: no leading slash
   ['ua-req-port', (v) => String(v.port)],
   ['ua-req-loc', (v) => `${v.host}:${v.port}`],
   ['ua-req-field<x-test>', (v) => v.field],

@@ -1,7 +1,8 @@
 /**
  * Property test of the rule compiler: random rule sets from a small grammar (with/select over a few
- * extractors, string comparisons and their compounds, defaults, continue, nested selects, nested
- * when, route rules in remap mode; directives that set variables and request fields) are compiled
+ * extractors, string comparisons and their compounds, defaults, `continue` on the with and TxnBox's
+ * no-return rule, nested selects, nested when, route rules in remap mode; directives that set
+ * variables and request fields, repeated fields as tuples, paths without the leading `/`) are compiled
  * with the real compiler and language and run against a fake transaction, and the variables and
  * fields they leave must be those a straightforward reference interpreter, written here over the
  * same rule structure, computes. Time-boxed; the seed is printed. Replay or widen a run with
@@ -144,20 +145,18 @@ function items(hook: TxnHookName, depth: number, inSelect: boolean): fc.Arbitrar
 
 function selection(hook: TxnHookName, depth: number): fc.Arbitrary<Node> {
   const body = items(hook, depth, true);
-  // `continue` absent, true or false.
-  const fallThrough = fc.option(fc.boolean(), { nil: undefined });
-  const withContinue = (node: Node, value: boolean | undefined): Node =>
-    value === undefined ? node : { ...node, continue: value };
-  const matchCase = fc
-    .tuple(comparison, body, fallThrough)
-    .map(([cmp, list, value]) => withContinue({ ...cmp, do: list }, value));
-  const defaultCase = fc.tuple(body, fallThrough).map(([list, value]) => withContinue({ do: list }, value));
+  const matchCase = fc.tuple(comparison, body).map(([cmp, list]) => ({ ...cmp, do: list }));
+  const defaultCase = body.map((list) => ({ do: list }));
   return fc
     .tuple(
       feature(false),
       fc.array(fc.oneof({ weight: 3, arbitrary: matchCase }, defaultCase), { maxLength: 4 }),
+      // `continue` on the with: absent, or present (its value does not matter).
+      fc.boolean(),
     )
-    .map(([withFeature, cases]) => ({ with: withFeature, select: cases }));
+    .map(([withFeature, cases, goOn]) =>
+      goOn ? { with: withFeature, continue: null, select: cases } : { with: withFeature, select: cases },
+    );
 }
 
 const topRule = fc
@@ -177,7 +176,8 @@ const request = fc.record({
 // ---------------------------------------------------------------------------------------------------------
 // The reference interpreter.
 
-type Value = string | null;
+/** A feature as the reference knows them: text, null, or a tuple of texts (a repeated field). */
+type Value = string | null | readonly string[];
 
 interface State {
   readonly path: string;
@@ -188,15 +188,20 @@ interface State {
   active: Value;
   /** Directives a nested when scheduled, by hook. */
   readonly later: Map<TxnHookName, (() => void)[]>;
+  /** TxnBox's no-return rule: a matched case ends the do lists up to the rule. */
+  terminal: boolean;
 }
 
+const asText = (value: Value): string =>
+  value === null ? '' : typeof value === 'string' ? value : value.join(', ');
+
 function read(extractorText: string, state: State): Value {
-  if (extractorText === '{ua-req-path}') return state.path;
+  if (extractorText === '{ua-req-path}') return state.path.replace(/^\//, '');
   if (extractorText === '{...}') return state.active;
   const field = /^\{ua-req-field<(.+)>\}$/.exec(extractorText);
   if (field) {
     const values = state.fields.get(field[1]!.toLowerCase()) ?? [];
-    return values.length === 0 ? null : values.join(', ');
+    return values.length === 0 ? null : values.length === 1 ? values[0]! : [...values];
   }
   const variable = /^\{var<(.+)>\}$/.exec(extractorText);
   if (variable) return state.vars.get(variable[1]!) ?? null;
@@ -209,13 +214,15 @@ function evaluate(node: unknown, state: State): Value {
     const [inner, modifier] = node as [unknown, { else: string } | undefined];
     const value = evaluate(inner, state);
     if (modifier === undefined) return value;
-    return value === null || value === '' ? modifier.else : value;
+    return value === null || value === '' || (typeof value !== 'string' && value.length === 0)
+      ? modifier.else
+      : value;
   }
   const text = node as string;
   const parts = text.split(/(\{[^}]*\})/).filter((part) => part !== '');
   // An extractor alone keeps its own type (null stays null); mixed with text, null reads as nothing.
   if (parts.length === 1 && parts[0]!.startsWith('{')) return read(parts[0]!, state);
-  return parts.map((part) => (part.startsWith('{') ? (read(part, state) ?? '') : part)).join('');
+  return parts.map((part) => (part.startsWith('{') ? asText(read(part, state)) : part)).join('');
 }
 
 function compare(node: Node, value: Value, state: State): boolean {
@@ -224,7 +231,7 @@ function compare(node: Node, value: Value, state: State): boolean {
     case 'is-null':
       return value === null;
     case 'is-empty':
-      return value === null || value === '';
+      return value === null || value === '' || (typeof value !== 'string' && value.length === 0);
     case 'any-of':
       return (operand as Node[]).some((c) => compare(c, value, state));
     case 'all-of':
@@ -232,14 +239,14 @@ function compare(node: Node, value: Value, state: State): boolean {
     case 'none-of':
       return !(operand as Node[]).some((c) => compare(c, value, state));
   }
-  if (value === null) return false;
+  if (typeof value !== 'string') return false; // null and tuples match no string comparison
   const nc = key.endsWith('<nc>');
   const fold = (s: string) => (nc ? s.toLowerCase() : s);
   const name = nc ? key.slice(0, -4) : key;
   const operands = (Array.isArray(operand) ? operand : [operand]) as string[];
   return operands.some((raw) => {
     const wanted = evaluate(raw, state);
-    if (wanted === null) return false;
+    if (typeof wanted !== 'string') return false;
     const [f, v] = [fold(value), fold(wanted)];
     if (name === 'match') return f === v;
     if (name === 'prefix') return f.startsWith(v);
@@ -249,7 +256,17 @@ function compare(node: Node, value: Value, state: State): boolean {
 }
 
 function runItems(list: readonly unknown[], state: State): void {
-  for (const item of list) runItem(item as Node, state);
+  for (const item of list) {
+    runItem(item as Node, state);
+    if (state.terminal) return;
+  }
+}
+
+/** One rule (a when block, the route's list, a scheduled block): it starts afresh. */
+function runRule(list: readonly unknown[], state: State): void {
+  state.terminal = false;
+  runItems(list, state);
+  state.terminal = false;
 }
 
 function runItem(item: Node, state: State): void {
@@ -259,7 +276,7 @@ function runItem(item: Node, state: State): void {
     const body = item['do'] as unknown[];
     const list = state.later.get(hook) ?? [];
     list.push(() => {
-      runItems(body, state);
+      runRule(body, state);
     });
     state.later.set(hook, list);
     return;
@@ -268,11 +285,13 @@ function runItem(item: Node, state: State): void {
     const value = evaluate(item['with'], state);
     const previous = state.active;
     state.active = value;
+    state.terminal = false;
     for (const c of item['select'] as Node[]) {
-      const { do: body, continue: fallThrough, ...rest } = c;
+      const { do: body, ...rest } = c;
       if (Object.keys(rest).length === 0 || compare(rest, value, state)) {
         runItems(body as unknown[], state);
-        if (fallThrough !== true) break;
+        state.terminal = !('continue' in item);
+        break;
       }
     }
     state.active = previous;
@@ -286,11 +305,16 @@ function runItem(item: Node, state: State): void {
     return;
   }
   const field = arg!.toLowerCase();
+  // A tuple is one field per element; null none.
+  // A field value loses leading and trailing white space.
+  const values = (value === null ? [] : typeof value === 'string' ? [value] : [...value]).map((v) =>
+    v.replace(/^[ \t]+|[ \t]+$/g, ''),
+  );
   if (name === 'ua-req-field') {
-    if (value === null) state.fields.delete(field);
-    else state.fields.set(field, [value]);
-  } else if (value !== null) {
-    state.fields.set(field, [...(state.fields.get(field) ?? []), value]);
+    if (values.length === 0) state.fields.delete(field);
+    else state.fields.set(field, values);
+  } else if (values.length > 0) {
+    state.fields.set(field, [...(state.fields.get(field) ?? []), ...values]);
   }
 }
 
@@ -305,17 +329,24 @@ interface Generated {
 }
 
 function reference(rules: Generated, req: { path: string; fields: [string, string][] }): Outcome {
-  const state: State = { path: req.path, fields: new Map(), vars: new Map(), active: null, later: new Map() };
+  const state: State = {
+    path: req.path,
+    fields: new Map(),
+    vars: new Map(),
+    active: null,
+    later: new Map(),
+    terminal: false,
+  };
   for (const [name, value] of req.fields) {
     const key = name.toLowerCase();
     state.fields.set(key, [...(state.fields.get(key) ?? []), value]);
   }
   for (const hook of RUN_ORDER) {
     if (hook === 'remap') {
-      if (rules.route !== undefined) runItems(rules.route, state);
+      if (rules.route !== undefined) runRule(rules.route, state);
     } else {
       const name = TOP_HOOKS.find(([, h]) => h === hook)?.[0];
-      for (const rule of rules.global) if (rule.when === name) runItems(rule.do, state);
+      for (const rule of rules.global) if (rule.when === name) runRule(rule.do, state);
     }
     for (const scheduled of state.later.get(hook) ?? []) scheduled();
   }
@@ -346,8 +377,13 @@ function compiled(rules: Generated, req: { path: string; fields: [string, string
     const ctx = ruleContext(txn);
     for (const hook of RUN_ORDER) {
       txn.hook = hook;
-      if (hook === 'remap') compiledRules.routes.get('main')?.(ctx);
-      else for (const block of compiledRules.global.get(hook) ?? []) block(ctx);
+      // As rule-hooks.ts runs them: each rule starts afresh.
+      const blocks =
+        hook === 'remap' ? [compiledRules.routes.get('main')] : (compiledRules.global.get(hook) ?? []);
+      for (const block of blocks) {
+        ctx.terminal = false;
+        block?.(ctx);
+      }
       for (const [name, added] of [...txn.added]) if (name === hook) void added(txn);
     }
     return {
@@ -381,7 +417,7 @@ describe('compiled rules agree with a reference interpreter', () => {
     fc.assert(
       fc.property(ruleSet, (rules) => {
         const text = JSON.stringify(rules);
-        if (text.includes('"continue":true')) seen.continued++;
+        if (text.includes('"continue"')) seen.continued++;
         if (text.includes('"when":"p')) seen.later++;
         if (rules.route !== undefined && rules.route.length > 0) seen.route++;
         const state: State = {
@@ -390,15 +426,14 @@ describe('compiled rules agree with a reference interpreter', () => {
           vars: new Map(),
           active: null,
           later: new Map(),
+          terminal: false,
         };
         for (const rule of rules.global) {
           for (const item of rule.do as Node[]) {
             if (!('with' in item)) continue;
             const value = evaluate(item['with'], state);
             for (const c of item['select'] as Node[]) {
-              const rest = Object.fromEntries(
-                Object.entries(c).filter(([key]) => key !== 'do' && key !== 'continue'),
-              );
+              const rest = Object.fromEntries(Object.entries(c).filter(([key]) => key !== 'do'));
               if (Object.keys(rest).length === 0) continue;
               if (compare(rest, value, state)) seen.matched++;
               else seen.missed++;

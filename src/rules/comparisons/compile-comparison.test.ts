@@ -247,6 +247,7 @@ describe('the registry', () => {
         'for-all',
         'for-none',
         'as-tuple',
+        'otherwise',
       ].sort(),
     );
     for (const spec of COMPARISONS.values()) {

@@ -75,6 +75,18 @@ const RANGES: readonly Row[] = [
   ['in durations by ms', { in: ['1s', '5s'] }, new Duration(2000), true],
   ['in a list of numeric ranges', { in: ['1-2', '5-6', 9] }, 9, true],
   ['in negative numbers', { in: '-10--5' }, -7, true],
+  [
+    'in [first, last] addresses (TxnBox)',
+    { in: ['192.168.56.1', '192.168.56.99'] },
+    ip('192.168.56.50'),
+    true,
+  ],
+  [
+    'in [first, last] addresses, past the last',
+    { in: ['192.168.56.1', '192.168.56.99'] },
+    ip('192.168.56.100'),
+    false,
+  ],
   ['in CIDR', { in: '10.0.0.0/8' }, ip('10.200.3.4'), true],
   ['in CIDR outside', { in: '10.0.0.0/8' }, ip('11.0.0.0'), false],
   ['in CIDR, a string feature', { in: '10.0.0.0/8' }, '10.1.2.3', true],

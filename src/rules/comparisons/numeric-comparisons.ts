@@ -139,6 +139,14 @@ function numberRange(low: number, high: number, env: CompileEnv): NumberRange {
   return { low, high };
 }
 
+/** The text of a single IP address (not a network or a range), or undefined. */
+function singleAddress(value: Feature): string | undefined {
+  if (value instanceof IpAddress) return value.text;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  return parseIpAddress(text) === undefined ? undefined : text;
+}
+
 /** The literal value of an element of `in`, or a load-time error for one built per transaction. */
 function literalOf(node: unknown, env: CompileEnv): Feature {
   const operand = compileOperand(node, env, 'in');
@@ -153,14 +161,21 @@ function literalOf(node: unknown, env: CompileEnv): Feature {
  * test the numeric ranges; IP address features, and strings that are addresses, the IP ranges.
  */
 function compileIn(node: unknown, env: CompileEnv): CompiledComparison {
+  // Ranges written unquoted stay text (none can be an extractor's name), as TxnBox reads them.
   let numeric: NumberRange[] = [];
   const ip: IpRange[] = [];
   if (Array.isArray(node)) {
     if (node.length === 0) env.fail('in needs at least one range');
     const values = node.map((element, i) => literalOf(element, env.at(i)));
     const pair = values.length === 2 ? values.map(literalNumber) : [];
+    const addresses = values.length === 2 ? values.map(singleAddress) : [];
     if (pair.length === 2 && pair[0] !== undefined && pair[1] !== undefined) {
       numeric = [numberRange(pair[0], pair[1], env)];
+    } else if (addresses.length === 2 && addresses[0] !== undefined && addresses[1] !== undefined) {
+      // TxnBox: [first, last] is the range between two addresses, both included.
+      const range = parseIpRange(`${addresses[0]}-${addresses[1]}`);
+      if (!range.ok) env.fail(`in: invalid IP range: ${range.reason}`);
+      ip.push(range.value);
     } else {
       values.forEach((value, i) => {
         const range = parseRange(value, env.at(i));

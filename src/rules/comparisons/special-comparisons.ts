@@ -25,4 +25,5 @@ export const SPECIAL_COMPARISONS: readonly ComparisonSpec[] = [
   implied('is-empty', 'the feature is null, the empty string or an empty tuple', isEmptyFeature),
   implied('is-true', 'the feature is the boolean true', (feature) => feature === true),
   implied('is-false', 'the feature is the boolean false', (feature) => feature === false),
+  implied('otherwise', 'always: the case for anything the cases before did not match', () => true),
 ];

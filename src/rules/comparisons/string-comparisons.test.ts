@@ -22,7 +22,7 @@ const ROWS: readonly Row[] = [
   ['match an integer feature by its text', { match: '200' }, 200, true],
   ['match a boolean feature by its text', { match: 'false' }, false, true],
   ['match an IP address feature by its text', { match: '10.0.0.1' }, IP_10_0_0_1, true],
-  ['match a duration feature by its text', { match: '30ms' }, new Duration(30), true],
+  ['match a duration feature by its text', { match: '30 ms' }, new Duration(30), true],
   ['match never matches null', { match: '' }, null, false],
   ['match never matches a tuple', { match: 'a' }, ['a'], false],
   ['prefix', { prefix: '/api/' }, '/api/users', true],

@@ -4,6 +4,8 @@
  * Features that are not strings compare through their text (integers, booleans, IP addresses,
  * durations); null and tuples never match.
  */
+import { isWrappedWord, literalValue } from '../literal.ts';
+import { pcreSource } from '../features/pcre.ts';
 import type { CompileEnv, CompiledComparison, Feature, RuleContext } from '../types.ts';
 import { compileOperands, describeValue, featureText, valueNodes, type Operand } from './operands.ts';
 import type { ComparisonSpec } from './spec.ts';
@@ -15,6 +17,8 @@ interface TextComparison {
   /** Normalises a value once (after case folding): `tld` drops a leading dot, `path` a trailing slash. */
   readonly prepare?: (value: string) => string;
   readonly test: (text: string, value: string) => boolean;
+  /** What the match left over (TxnBox's `{*}`), from the feature's text and the value that matched. */
+  readonly rest?: (text: string, value: string) => string;
 }
 
 const TEXT_COMPARISONS: readonly TextComparison[] = [
@@ -22,16 +26,19 @@ const TEXT_COMPARISONS: readonly TextComparison[] = [
     name: 'match',
     summary: 'the feature equals the value',
     test: (text, value) => text === value,
+    rest: () => '',
   },
   {
     name: 'prefix',
     summary: 'the feature starts with the value',
     test: (text, value) => text.startsWith(value),
+    rest: (text, value) => text.slice(value.length),
   },
   {
     name: 'suffix',
     summary: 'the feature ends with the value',
     test: (text, value) => text.endsWith(value),
+    rest: (text, value) => text.slice(0, text.length - value.length),
   },
   {
     name: 'contains',
@@ -47,6 +54,7 @@ const TEXT_COMPARISONS: readonly TextComparison[] = [
       text.length === value.length
         ? text === value
         : text.endsWith(value) && text.charCodeAt(text.length - value.length - 1) === DOT,
+    rest: (text, value) => text.slice(0, Math.max(0, text.length - value.length - 1)),
   },
   {
     name: 'path',
@@ -58,6 +66,7 @@ const TEXT_COMPARISONS: readonly TextComparison[] = [
         : text.length === value.length + 1 &&
           text.charCodeAt(value.length) === SLASH &&
           text.startsWith(value),
+    rest: () => '',
   },
 ];
 
@@ -94,6 +103,8 @@ function compileText(
     ? (feature) => featureText(feature)?.toLowerCase()
     : (feature) => (typeof feature === 'string' ? feature : featureText(feature));
   const test = kind.test;
+  const rest = kind.rest;
+  if (rest !== undefined) return withRest(operands, read, test, rest);
 
   if (operands.every((o) => o.fixed)) {
     const values = operands.map((o) => o.value!);
@@ -129,6 +140,42 @@ function compileText(
   };
 }
 
+/**
+ * A comparison that records what its match left over in `ctx.remainder` (TxnBox's `{*}`): the text
+ * after a prefix, before a suffix or a domain, '' for match and path.
+ */
+function withRest(
+  operands: readonly Operand<string | undefined>[],
+  read: (feature: Feature) => string | undefined,
+  test: (text: string, value: string) => boolean,
+  rest: (text: string, value: string) => string,
+): CompiledComparison {
+  const original = (feature: Feature): string =>
+    typeof feature === 'string' ? feature : featureText(feature)!;
+  const only = operands.length === 1 ? operands[0]! : undefined;
+  if (only?.fixed === true && only.value !== undefined) {
+    const value = only.value;
+    return (feature, ctx) => {
+      const text = read(feature);
+      if (text === undefined || !test(text, value)) return false;
+      ctx.remainder = rest(original(feature), value);
+      return true;
+    };
+  }
+  return (feature, ctx) => {
+    const text = read(feature);
+    if (text === undefined) return false;
+    for (const operand of operands) {
+      const value = valueOf(operand, ctx);
+      if (value !== undefined && test(text, value)) {
+        ctx.remainder = rest(original(feature), value);
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 function valueOf<T>(operand: Operand<T>, ctx: RuleContext): T {
   return operand.fixed ? operand.value : operand.evaluate(ctx);
 }
@@ -146,8 +193,14 @@ function compileRxp(arg: string | undefined, node: unknown, env: CompileEnv): Co
     if (typeof pattern !== 'string' && typeof pattern !== 'number') {
       return at.fail(`rxp needs a regular expression (a string), not ${describeValue(pattern)}`);
     }
+    if (isWrappedWord(pattern)) {
+      return at.fail(
+        `rxp takes a quoted pattern: unquoted, '${pattern.slice(1, -1)}' would be an extractor (as in TxnBox)`,
+      );
+    }
     try {
-      return new RegExp(String(pattern), arg === 'nc' ? 'i' : '');
+      // TxnBox writes a pattern as a feature string: `{{`/`}}` are literal braces.
+      return new RegExp(pcreSource(String(literalValue(pattern))), arg === 'nc' ? 'i' : '');
     } catch (error) {
       return at.fail(`invalid regular expression '${pattern}': ${(error as Error).message}`);
     }

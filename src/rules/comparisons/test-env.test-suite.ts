@@ -36,6 +36,7 @@ export function testContext(variables: Record<string, Feature> = {}): RuleContex
     txn: {} as TxnContext,
     session: {} as SessionView,
     captures: [],
+    terminal: false,
     active: null,
     now: () => 0,
   };
@@ -92,6 +93,10 @@ class TestEnv implements CompileEnv {
 
   comparison(node: unknown): CompiledComparison {
     return compileComparison(node, this);
+  }
+
+  require(): void {
+    // the test contexts keep every fact
   }
 
   onDispose(): void {

@@ -58,7 +58,7 @@ describe('comparison values from feature expressions', () => {
     const tuple = testEnv(env)
       .expression([['{ua-req-method}', '{ua-req-path}']])
       .evaluate(ctx);
-    expect(compileTest({ 'as-tuple': [{ match: 'GET' }, { prefix: '/api/' }] }, env)(tuple, ctx)).toBe(true);
+    expect(compileTest({ 'as-tuple': [{ match: 'GET' }, { prefix: 'api/' }] }, env)(tuple, ctx)).toBe(true);
     const debug = testEnv(env)
       .expression(['{ua-req-field<X-Debug>}', { 'as-bool': null }])
       .evaluate(ctx);

@@ -212,6 +212,7 @@ export function ruleContext(txn: TxnContext): RuleContext {
     txn,
     session: SESSION,
     captures: [],
+    terminal: false,
     active: null,
     now: () => 0,
   };
@@ -285,6 +286,10 @@ export class StubEnv implements CompileEnv {
 
   comparison(): CompiledComparison {
     this.fail('the stub has no comparisons');
+  }
+
+  require(): void {
+    // the test contexts keep every fact
   }
 
   onDispose(dispose: () => void): void {

@@ -45,16 +45,24 @@ function headersOf(target: Target, directive: string): (ctx: RuleContext) => Hea
   };
 }
 
+/**
+ * A field value's text: without leading and trailing whitespace, line breaks included, which are not
+ * part of a field value (so a text block read from a file that ends with a newline can be one).
+ */
+function fieldText(feature: Feature): string {
+  return featureToString(feature).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
 /** The values a feature stands for: null none, a tuple one per (non-null) element, else its text. */
 function valuesOf(feature: Feature, out: string[]): void {
   if (feature === null) return;
   if (Array.isArray(feature)) {
     for (const element of feature as readonly Feature[]) {
-      if (element !== null) out.push(featureToString(element));
+      if (element !== null) out.push(fieldText(element));
     }
     return;
   }
-  out.push(featureToString(feature));
+  out.push(fieldText(feature));
 }
 
 /** Compiles the value to a function giving the field values (a tuple node: one expression per element). */
@@ -73,7 +81,6 @@ function compileValues(env: CompileEnv, value: unknown): Eval<readonly string[]>
     const evaluate = evaluators[0]!;
     return (ctx) => {
       const feature = evaluate(ctx);
-      if (typeof feature === 'string') return [feature];
       const out: string[] = [];
       valuesOf(feature, out);
       return out;

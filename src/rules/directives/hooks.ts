@@ -6,7 +6,7 @@ import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
 
 export type RuleHook = TxnHookName | 'post-load';
 
-function span(first: TxnHookName, last: TxnHookName): ReadonlySet<RuleHook> {
+export function span(first: TxnHookName, last: TxnHookName): ReadonlySet<RuleHook> {
   return new Set(TXN_HOOKS.slice(HOOK_INDEX[first], HOOK_INDEX[last] + 1));
 }
 

@@ -17,6 +17,18 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   'ua-req-url': [undefined, 'http://b.example/x?y'],
   'proxy-req-url': [undefined, '/x'],
   'ua-req-host': [undefined, 'b.example'],
+  'ua-req-url-host': [undefined, 'c.example'],
+  'proxy-req-url-host': [undefined, 'c.example'],
+  'ua-req-loc': [undefined, 'd.example:8081'],
+  'proxy-req-loc': [undefined, 'd.example:8081'],
+  'ua-req-url-loc': [undefined, 'e.example'],
+  'proxy-req-url-loc': [undefined, 'e.example'],
+  'ua-req-url-port': [undefined, 8082],
+  'proxy-req-url-port': [undefined, 8082],
+  'txn-error': [undefined, false],
+  'upstream-rsp-body': [undefined, 'replaced'],
+  'proxy-rsp-body': [undefined, 'replaced'],
+  'txn-conf': ['proxy.config.http.transaction_no_activity_timeout_out', 3],
   'proxy-req-host': [undefined, 'b.example'],
   'ua-req-port': [undefined, 81],
   'proxy-req-port': [undefined, 81],
@@ -90,16 +102,29 @@ describe('DIRECTIVES', () => {
         'stat-update',
         'ip-space-define',
         'text-block-define',
+        'ua-req-url-host',
+        'proxy-req-url-host',
+        'ua-req-url-port',
+        'proxy-req-url-port',
+        'ua-req-loc',
+        'proxy-req-loc',
+        'ua-req-url-loc',
+        'proxy-req-url-loc',
+        'txn-error',
+        'upstream-rsp-body',
+        'proxy-rsp-body',
+        'txn-conf',
       ].sort(),
     );
   });
 
-  it('declares hooks for every directive: load-time ones at post-load only, the others never there', () => {
+  it('declares hooks for every directive: load-time ones at post-load only, logging also there', () => {
     const loadTime = new Set(['stat-define', 'ip-space-define', 'text-block-define']);
+    const logging = new Set(['debug', 'note', 'warning', 'error']);
     for (const [name, spec] of DIRECTIVES) {
       expect(spec.hooks, name).toBeDefined();
       if (loadTime.has(name)) expect([...spec.hooks!], name).toEqual(['post-load']);
-      else expect(spec.hooks!.has('post-load'), name).toBe(false);
+      else expect(spec.hooks!.has('post-load'), name).toBe(logging.has(name));
     }
   });
 

@@ -13,6 +13,7 @@ import { STAT_DIRECTIVES } from './stats.ts';
 import { STATUS_DIRECTIVES } from './status.ts';
 import { TXN_DIRECTIVES } from './txn.ts';
 import { URL_DIRECTIVES } from './url.ts';
+import { TXNBOX_DIRECTIVES } from './txnbox.ts';
 
 const ALL: readonly DirectiveSpec[] = [
   ...FIELD_DIRECTIVES,
@@ -23,6 +24,7 @@ const ALL: readonly DirectiveSpec[] = [
   ...TXN_DIRECTIVES,
   ...STAT_DIRECTIVES,
   ...LOAD_TIME_DIRECTIVES,
+  ...TXNBOX_DIRECTIVES,
 ];
 
 /** Every directive by name (`ua-req-field`, not `ua-req-field<X>`). */

@@ -21,15 +21,45 @@ import {
 import { RuleResourceStore, type ReloadSource } from './resources.ts';
 import { checkKeys, describe, featureDurationMs, isMapping, literalString } from './values.ts';
 import { watchFile } from './watch.ts';
+import { literalTree } from '../literal.ts';
 
 /** How often a file is checked for changes when `duration` is not given. */
 export const DEFAULT_RELOAD_INTERVAL_MS = 5000;
 
 const NOTHING: CompiledDirective = () => undefined;
 
+/** TxnBox's duration extractors written as a literal: `minutes<1>`. */
+const DURATION_EXTRACTOR = /^\s*(milliseconds|seconds|minutes|hours|days|weeks)\s*<\s*(\d+)\s*>\s*$/;
+const EXTRACTOR_UNIT: Readonly<Record<string, string>> = {
+  milliseconds: 'ms',
+  seconds: 's',
+  minutes: 'm',
+  hours: 'h',
+  days: 'd',
+  weeks: 'w',
+};
+
+/** A literal duration: text, milliseconds, `minutes<1>`, or a list of those (summed, as TxnBox's as-duration). */
+function literalDurationMs(node: unknown): number | undefined {
+  if (Array.isArray(node)) {
+    let total = 0;
+    for (const element of node) {
+      const ms = literalDurationMs(element);
+      if (ms === undefined) return undefined;
+      total += ms;
+    }
+    return total;
+  }
+  if (typeof node === 'string') {
+    const extractor = DURATION_EXTRACTOR.exec(node);
+    if (extractor !== null) return featureDurationMs(`${extractor[2]}${EXTRACTOR_UNIT[extractor[1]!]}`);
+  }
+  return typeof node === 'string' || typeof node === 'number' ? featureDurationMs(node) : undefined;
+}
+
 function reloadInterval(env: CompileEnv, node: unknown): number {
   if (node === undefined || node === null) return DEFAULT_RELOAD_INTERVAL_MS;
-  const ms = typeof node === 'string' || typeof node === 'number' ? featureDurationMs(node) : undefined;
+  const ms = literalDurationMs(node);
   if (ms === undefined) {
     env.fail(`duration must be ${DURATION_HINT} (0: never re-read), got ${describe(node)}`, 'duration');
   }
@@ -105,7 +135,8 @@ const ipSpaceDefine: DirectiveSpec = {
   name: 'ip-space-define',
   arg: 'none',
   hooks: LOAD_HOOKS,
-  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+  compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
+    const value = literalTree(written); // load-time values are literals, quoted or not
     if (!isMapping(value)) env.fail('ip-space-define takes { name, path, duration, columns }');
     checkKeys(env, value, ['name', 'path', 'duration', 'columns'], 'ip-space-define');
     const name = literalString(env, value['name'], 'name', 'the name');
@@ -148,9 +179,15 @@ const textBlockDefine: DirectiveSpec = {
   name: 'text-block-define',
   arg: 'none',
   hooks: LOAD_HOOKS,
-  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
-    if (!isMapping(value)) env.fail('text-block-define takes { name, path, text, duration }');
-    checkKeys(env, value, ['name', 'path', 'text', 'duration'], 'text-block-define');
+  compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
+    const value = literalTree(written); // load-time values are literals, quoted or not
+    if (!isMapping(value)) env.fail('text-block-define takes { name, path, text, duration, notify }');
+    checkKeys(env, value, ['name', 'path', 'text', 'duration', 'notify'], 'text-block-define');
+    const notifyNode = value['notify'];
+    if (notifyNode !== undefined && notifyNode !== null && typeof notifyNode !== 'string') {
+      env.fail('notify must be a string: the message logged (at info) when the file is re-read', 'notify');
+    }
+    const notify = typeof notifyNode === 'string' ? notifyNode : undefined;
     const name = literalString(env, value['name'], 'name', 'the name');
     if (env.resources.textBlock(name) !== undefined)
       env.fail(`the text block '${name}' is already defined`, 'name');
@@ -193,7 +230,12 @@ const textBlockDefine: DirectiveSpec = {
     }
     env.resources.defineTextBlock(name, () => current);
     if (interval > 0) {
-      const report = reporter(env, { kind: 'text-block', name, path });
+      const report = reporter(env, {
+        kind: 'text-block',
+        name,
+        path,
+        ...(notify === undefined ? {} : { notify }),
+      });
       const stop = watchFile({
         path,
         intervalMs: interval,

@@ -61,10 +61,18 @@ describe('proxy-reply', () => {
 });
 
 describe('redirect', () => {
-  it('a location alone is a 302', () => {
+  it("a location alone is a 301 (TxnBox's default)", () => {
     const txn = new FakeTxn();
     run(txn, 'redirect', undefined, 'https://example.com/new');
-    expect(txn.calls).toEqual([['redirect', 'https://example.com/new', 302]]);
+    expect(txn.calls).toEqual([['redirect', 'https://example.com/new', 301]]);
+  });
+
+  it('{this::location} in the body is the location', () => {
+    const txn = new FakeTxn();
+    run(txn, 'redirect', undefined, { to: '/there', status: 302, body: 'see {this::location}!' });
+    expect(txn.calls).toEqual([
+      ['respond', { status: 302, headers: { location: '/there' }, body: 'see /there!' }],
+    ]);
   });
 
   it('[status, location] and { location | to, status }', () => {
@@ -93,7 +101,7 @@ describe('redirect', () => {
       undefined,
       dynamic((ctx) => `https://new.example${ctx.txn.request.path}`),
     );
-    expect(txn.calls).toEqual([['redirect', 'https://new.example/p', 302]]);
+    expect(txn.calls).toEqual([['redirect', 'https://new.example/p', 301]]);
   });
 
   it('refuses non-redirect statuses, empty locations and line breaks', () => {

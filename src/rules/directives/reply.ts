@@ -140,10 +140,10 @@ const redirect: DirectiveSpec = {
   arg: 'none',
   hooks: REPLY_HOOKS,
   compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
-    let status: Eval<number> = () => 302;
+    let status: Eval<number> = () => 301; // TxnBox's default: Moved Permanently
     let location: Eval<string>;
     let reason: Eval<string> | undefined;
-    let body: Eval<string> | undefined;
+    let body: ((ctx: RuleContext, location: string) => string) | undefined;
     const elements = tupleElements(value);
     if (isMapping(value)) {
       checkKeys(env, value, ['location', 'to', 'status', 'reason', 'body'], 'redirect');
@@ -159,7 +159,7 @@ const redirect: DirectiveSpec = {
         reason = compileHeadText(env.at('reason'), value['reason'], 'redirect', 'the reason');
       }
       if (value['body'] !== undefined && value['body'] !== null)
-        body = compileText(env.at('body'), value['body']);
+        body = compileRedirectBody(env.at('body'), value['body']);
     } else if (elements !== undefined) {
       if (elements.length !== 2) env.fail('write a location, [status, location] or { location, status }');
       status = compileStatusOnly(env.at(0), elements[0], 'redirect', REDIRECT_STATUS);
@@ -175,11 +175,24 @@ const redirect: DirectiveSpec = {
     }
     return (ctx) => {
       const code = status(ctx);
-      const headers = { location: location(ctx) };
-      reply(ctx, code, reason?.(ctx), headers, body?.(ctx));
+      const where = location(ctx);
+      reply(ctx, code, reason?.(ctx), { location: where }, body?.(ctx, where));
     };
   },
 };
+
+/** TxnBox's `{this::location}` in a redirect's body: the location the redirect sends. */
+const THIS_LOCATION = '{this::location}';
+
+/** A redirect body: text, where `{this::location}` is the redirect's location. */
+function compileRedirectBody(env: CompileEnv, node: unknown): (ctx: RuleContext, location: string) => string {
+  if (typeof node !== 'string' || !node.includes(THIS_LOCATION)) {
+    const text = compileText(env, node);
+    return (ctx) => text(ctx);
+  }
+  const pieces = node.split(THIS_LOCATION).map((piece) => compileText(env, piece));
+  return (ctx, location) => pieces.map((piece) => piece(ctx)).join(location);
+}
 
 function compileLocation(env: CompileEnv, node: unknown): Eval<string> {
   return compileConverted(

@@ -2,13 +2,15 @@
  * The resources one compiled rule set defines at post-load: IP spaces, text blocks and stat
  * counters, by name. Files behind them are re-read while the rule set lives; dispose() stops that.
  */
-import type { IpSpaceLookup, RuleResources, StatCounter } from '../types.ts';
+import type { IpSpaceLookup, LoadMessage, RuleResources, StatCounter } from '../types.ts';
 
 /** What a reload was about, for the compiler's logger. */
 export interface ReloadSource {
   readonly kind: 'ip-space' | 'text-block';
   readonly name: string;
   readonly path: string;
+  /** A text block's `notify` message, logged with the re-read. */
+  readonly notify?: string;
 }
 
 export interface RuleResourcesOptions {
@@ -35,8 +37,27 @@ export class RuleResourceStore implements RuleResources {
   /** A file was re-read and its new contents are in force. */
   onReload: ((source: ReloadSource) => void) | undefined = undefined;
 
+  /** Logging directives' messages from post-load, until the first transaction writes them. */
+  #loadMessages: LoadMessage[] = [];
+
   constructor(options: RuleResourcesOptions = {}) {
     this.#previous = options.previous;
+  }
+
+  loadMessage(message: LoadMessage): void {
+    this.#loadMessages.push(message);
+  }
+
+  get hasLoadMessages(): boolean {
+    return this.#loadMessages.length > 0;
+  }
+
+  /** The post-load messages not written yet (each is handed out once). */
+  takeLoadMessages(): LoadMessage[] {
+    if (this.#loadMessages.length === 0) return [];
+    const messages = this.#loadMessages;
+    this.#loadMessages = [];
+    return messages;
   }
 
   ipSpace(name: string): IpSpaceLookup | undefined {

@@ -76,7 +76,7 @@ describe('stats', () => {
     expect(compileError('stat-define', undefined, { name: 'taken' }, load)).toMatch(/already defined/);
     expect(compileError('stat-define', undefined, { name: 'x', value: 'ten' }, load)).toMatch(/integer/);
     expect(compileError('stat-define', undefined, { name: 'x', prefix: 'p' }, load)).toMatch(
-      /does not take 'prefix'/,
+      /prefix names a Traffic Server statistic/,
     );
     expect(compileError('stat-define', undefined, { name: 'a b' }, load)).toMatch(/stat name/);
     expect(compileError('stat-define', undefined, { name: 'x' }, { hook: 'read-request' })).toMatch(

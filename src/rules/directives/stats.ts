@@ -4,6 +4,7 @@
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import { LOAD_HOOKS, TXN_ONLY_HOOKS } from './hooks.ts';
+import { literalTree } from '../literal.ts';
 import { checkKeys, describe, featureInteger, isMapping, literalString } from './values.ts';
 
 const STAT_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -12,15 +13,38 @@ const statDefine: DirectiveSpec = {
   name: 'stat-define',
   arg: 'none',
   hooks: LOAD_HOOKS,
-  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+  compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
+    const value = literalTree(written); // a counter's definition is literal, quoted or not
     let name: string;
     let initial = 0;
     if (typeof value === 'string') {
       name = value;
     } else {
-      if (!isMapping(value)) env.fail('stat-define takes { name, value } or a name');
-      checkKeys(env, value, ['name', 'value'], 'stat-define');
+      if (!isMapping(value)) env.fail('stat-define takes { name, value, prefix, persistent } or a name');
+      checkKeys(env, value, ['name', 'value', 'prefix', 'persistent'], 'stat-define');
       name = literalString(env, value['name'], 'name', 'the name');
+      const prefix = value['prefix'];
+      if (prefix !== undefined && prefix !== null && prefix !== 'plugin.txn_box') {
+        // TxnBox's prefix names the counter among Traffic Server's statistics; Junction's counters have
+        // their own names (stat<name>, the admin API) and nothing to prefix.
+        env.fail(
+          `prefix names a Traffic Server statistic; Junction's counters are named by name alone (remove prefix, or leave it 'plugin.txn_box')`,
+          'prefix',
+        );
+      }
+      if (value['persistent'] === true) {
+        env.fail(
+          'Junction does not persist counters across restarts (they survive reloads); remove persistent or set it false',
+          'persistent',
+        );
+      }
+      if (
+        value['persistent'] !== undefined &&
+        value['persistent'] !== null &&
+        value['persistent'] !== false
+      ) {
+        env.fail('persistent must be true or false', 'persistent');
+      }
       const initialNode = value['value'];
       if (initialNode !== undefined && initialNode !== null) {
         if (typeof initialNode !== 'number' || !Number.isSafeInteger(initialNode)) {

@@ -63,8 +63,11 @@ describe('text-block-define', () => {
     expect(compileError('text-block-define', undefined, { name: 'a', text: ['x'] }, load)).toMatch(
       /text must be a string/,
     );
-    expect(compileError('text-block-define', undefined, { name: 'a', text: 'x', notify: 'y' }, load)).toMatch(
-      /does not take 'notify'/,
+    expect(compileError('text-block-define', undefined, { name: 'a', text: 'x', notify: 3 }, load)).toMatch(
+      /notify must be a string/,
+    );
+    expect(compileError('text-block-define', undefined, { name: 'a', text: 'x', other: 'y' }, load)).toMatch(
+      /does not take 'other'/,
     );
     expect(
       compileError(

@@ -3,8 +3,8 @@
  * `note`, `warning` and `error`, which write to the transaction's logger with `rule: true`.
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
-import { TXN_ONLY_HOOKS } from './hooks.ts';
-import { compileText, tupleElements } from './values.ts';
+import { TXN_ONLY_HOOKS, type RuleHook } from './hooks.ts';
+import { compileText, featureToString, tupleElements } from './values.ts';
 
 const VAR_NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -33,13 +33,38 @@ const variable: DirectiveSpec = {
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
+const LOG_HOOKS: ReadonlySet<RuleHook> = new Set([...TXN_ONLY_HOOKS, 'post-load']);
+
+/**
+ * At post-load there is no transaction: the message (which can read no transaction either) is kept
+ * and written to the log of the first transaction the rules run for.
+ */
+function compileLoadMessage(name: string, level: Level, value: unknown, env: CompileEnv): CompiledDirective {
+  const elements = tupleElements(value);
+  const [tagNode, messageNode, at] =
+    elements?.length === 2 ? [elements[0], elements[1], env.at(1)] : [undefined, value, env];
+  const message = at.expression(messageNode);
+  const tag = tagNode === undefined ? undefined : env.at(0).expression(tagNode);
+  if (message.constant === undefined || (tag !== undefined && tag.constant === undefined)) {
+    env.fail(`${name} at post-load takes a constant message (there is no transaction to read)`);
+  }
+  if (env.resources.loadMessage === undefined) env.fail(`${name} cannot be used at post-load here`);
+  env.resources.loadMessage({
+    level,
+    message: featureToString(message.constant),
+    tag: tag === undefined ? undefined : featureToString(tag.constant ?? null),
+  });
+  return () => undefined;
+}
+
 function logSpec(name: string, level: Level): DirectiveSpec {
   return {
     name,
     arg: 'none',
-    hooks: TXN_ONLY_HOOKS,
+    hooks: LOG_HOOKS,
     compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
       if (value === null || value === undefined) env.fail(`${name} needs a message`);
+      if (env.hook === 'post-load') return compileLoadMessage(name, level, value, env);
       const elements = tupleElements(value);
       if (elements?.length === 2) {
         const tag = compileText(env.at(0), elements[0]);

@@ -6,7 +6,14 @@
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec, Feature, RuleContext } from '../types.ts';
 import { PROXY_REQ_HOOKS, UA_REQ_HOOKS, type RuleHook } from './hooks.ts';
-import { compileConverted, describe, featureInteger, featureToString, type Eval } from './values.ts';
+import {
+  compileConverted,
+  describe,
+  featureInteger,
+  featureToString,
+  tupleElements,
+  type Eval,
+} from './values.ts';
 
 /** RFC 3986 pchar plus '/', without '%' (handled apart): what a path keeps as written. */
 const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
@@ -163,7 +170,10 @@ function hostSpec(name: string, hooks: ReadonlySet<RuleHook>): DirectiveSpec {
     name,
     arg: 'none',
     hooks,
-    compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
+      // TxnBox's location may be a tuple [host, port].
+      const pair = tupleElements(written);
+      const value = pair?.length === 2 ? [pair, { join: ':' }] : written;
       const hostPort = compileParsed(
         env,
         value,
@@ -317,6 +327,16 @@ export const URL_DIRECTIVES: readonly DirectiveSpec[] = [
   urlSpec('proxy-req-url', PROXY_REQ_HOOKS),
   hostSpec('ua-req-host', UA_REQ_HOOKS),
   hostSpec('proxy-req-host', PROXY_REQ_HOOKS),
+  // Junction keeps the URL's host and the Host field in step: the URL's host, port and location
+  // directives, and the location (host[:port]) ones, set both, as ua-req-host and ua-req-port do.
+  hostSpec('ua-req-url-host', UA_REQ_HOOKS),
+  hostSpec('proxy-req-url-host', PROXY_REQ_HOOKS),
+  hostSpec('ua-req-loc', UA_REQ_HOOKS),
+  hostSpec('proxy-req-loc', PROXY_REQ_HOOKS),
+  hostSpec('ua-req-url-loc', UA_REQ_HOOKS),
+  hostSpec('proxy-req-url-loc', PROXY_REQ_HOOKS),
+  portSpec('ua-req-url-port', UA_REQ_HOOKS),
+  portSpec('proxy-req-url-port', PROXY_REQ_HOOKS),
   portSpec('ua-req-port', UA_REQ_HOOKS),
   portSpec('proxy-req-port', PROXY_REQ_HOOKS),
   pathSpec('ua-req-path', UA_REQ_HOOKS),

@@ -18,6 +18,7 @@ import { EXTRACTORS } from './extractors.ts';
 import { applyFormat, parseFormatString, type Placeholder } from './format-string.ts';
 import { featureToString, typeOfFeature } from './feature.ts';
 import { compileModifier } from './modifiers.ts';
+import { refusal, REFUSED_EXTRACTORS } from '../refused.ts';
 
 type Evaluate = (ctx: RuleContext) => Feature;
 
@@ -57,9 +58,27 @@ function constant(value: Feature): CompiledFeature {
 // ---------------------------------------------------------------------------------------------------
 // Lists: tuples and modifiers.
 
+function isModifierNode(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && !Array.isArray(node);
+}
+
+/**
+ * A list, as TxnBox reads one: `[]` is null, `[x]` is x, `[x, { modifier }, …]` is x through the
+ * modifiers, and a list without modifiers (`[a, b]`) a tuple of its elements; `[[a, b], …]` is a tuple
+ * with modifiers.
+ */
 function compileList(list: readonly unknown[], env: CompileEnv): CompiledFeature {
-  if (list.length === 0)
-    env.fail('an empty list is not a feature expression: write [expression, modifiers…]');
+  if (list.length === 0) return constant(null);
+  if (list.length > 1 && !isModifierNode(list[1])) {
+    const misplaced = list.findIndex(isModifierNode);
+    if (misplaced !== -1) {
+      env.fail(
+        'a list is a tuple [a, b, …] or an expression with modifiers [expression, { modifier }, …], not both; for a tuple with modifiers write [[a, b], { modifier }]',
+        misplaced,
+      );
+    }
+    return compileTuple(list, env);
+  }
   const first: unknown = list[0];
   let feature = Array.isArray(first) ? compileTuple(first, env.at(0)) : env.at(0).expression(first);
   for (let i = 1; i < list.length; i++) {
@@ -109,7 +128,7 @@ function compileFeatureString(text: string, env: CompileEnv): CompiledFeature {
   // One placeholder alone, without a format: the extractor's typed value.
   const only = parts[0]!;
   if (parts.length === 1 && typeof only !== 'string' && only.format === undefined) {
-    const compiled = compilePlaceholder(only, env);
+    const compiled = compilePlaceholder(only, env, 1);
     return compiled.constant !== undefined ? constant(compiled.constant) : compiled;
   }
 
@@ -166,11 +185,15 @@ function hookName(hook: CompileEnv['hook']): string {
   return hook === 'post-load' ? 'post-load' : TXNBOX_HOOK_NAMES[hook];
 }
 
-function compilePlaceholder(placeholder: Placeholder, env: CompileEnv): CompiledPlaceholder {
-  const { name, arg, source } = placeholder;
+function compilePlaceholder(placeholder: Placeholder, env: CompileEnv, parts = 0): CompiledPlaceholder {
+  const { name, arg, source, format } = placeholder;
   if (name === '...') {
     if (arg !== undefined) env.fail(`'${source}': {...} takes no argument`);
     return { evaluate: (ctx) => ctx.active, type: 'any' };
+  }
+  if (name === '*') {
+    if (arg !== undefined) env.fail(`'${source}': {*} takes no argument`);
+    return { evaluate: (ctx) => ctx.remainder ?? null, type: 'string' };
   }
   if (/^\d+$/.test(name)) {
     if (arg !== undefined) env.fail(`'${source}': a capture group takes no argument`);
@@ -179,7 +202,15 @@ function compilePlaceholder(placeholder: Placeholder, env: CompileEnv): Compiled
   }
   const spec = EXTRACTORS.get(name);
   if (spec === undefined) {
-    env.fail(`unknown extractor '${name}' in '${source}'${didYouMean(name, EXTRACTORS.keys())}`);
+    const refused = refusal(REFUSED_EXTRACTORS, name);
+    if (refused !== undefined) env.fail(refused);
+    // An unquoted word is an extractor (as in TxnBox), so `cluster: canary` lands here.
+    const hint = didYouMean(name, EXTRACTORS.keys());
+    const unquoted =
+      parts === 1 && format === undefined && hint === ''
+        ? `; an unquoted value is an extractor (as in TxnBox): for the text, quote it ('${source.slice(1, -1)}')`
+        : '';
+    env.fail(`unknown extractor '${name}' in '${source}'${hint}${unquoted}`);
   }
   if (spec.arg === 'none' && arg !== undefined)
     env.fail(`'${source}': ${name} takes no argument; write {${name}}`);

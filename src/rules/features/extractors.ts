@@ -10,21 +10,38 @@
  * `upstream-rsp-*` and `proxy-rsp-*` families read the same response head while the upstream's is the
  * one going to the client (they part when a reply or Junction's own answer replaces it).
  */
-import { HOOK_INDEX, TXN_HOOKS, type TxnHookName } from '../../hooks/index.ts';
+import type { TxnHookName } from '../../hooks/index.ts';
 import { didYouMean } from '../../util/edit-distance.ts';
 import {
   Duration,
   type CompileEnv,
   type ExtractorSpec,
   type Feature,
-  type FeatureType,
-  type IpAddress,
   type IpSpaceLookup,
   type RuleContext,
 } from '../types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { toFeature } from './feature.ts';
-import { parseIpAddress, unmapIpv4 } from './ip-address.ts';
+import {
+  addressReader,
+  CLIENT_RESPONSE_HOOKS,
+  define,
+  definitions,
+  defaultPort,
+  location,
+  PROXY_REQUEST_HOOKS,
+  queryValue,
+  simple,
+  TXN_ONLY,
+  txnboxPath,
+  UPSTREAM_RESPONSE_HOOKS,
+} from './extractor-kit.ts';
+// Registers TxnBox's other extractors (pre-remap, protocol stack, durations…) into the same registry.
+import './txnbox-extractors.ts';
+
+export { queryValue, snapshotRequest, txnboxPath } from './extractor-kit.ts';
+
+type Hook = TxnHookName | 'post-load';
 
 /** An extractor as this module defines it: the shared spec plus what docs and the compiler use. */
 export interface FeatureExtractor extends ExtractorSpec {
@@ -37,63 +54,8 @@ export interface FeatureExtractor extends ExtractorSpec {
   readonly constant?: boolean | undefined;
 }
 
-type Hook = TxnHookName | 'post-load';
-
-/** Every transaction hook (not post-load: there is no transaction then). */
-const TXN_ONLY: ReadonlySet<Hook> = new Set(TXN_HOOKS);
-
-/** `first` and every later transaction hook. */
-function from(first: TxnHookName): ReadonlySet<Hook> {
-  return new Set(TXN_HOOKS.slice(HOOK_INDEX[first]));
-}
-
-/** The proxy (upstream) request exists once routing is done. */
-const PROXY_REQUEST_HOOKS = from('post-remap');
-/** The upstream's response head, from read-response on. */
-const UPSTREAM_RESPONSE_HOOKS = from('read-response');
-/** The response going to the client, from send-response on. */
-const CLIENT_RESPONSE_HOOKS = from('send-response');
-
-type Extract = (ctx: RuleContext) => Feature;
-
-interface Definition {
-  readonly hooks?: ReadonlySet<Hook> | undefined;
-  readonly type: FeatureType;
-  readonly arg?: ExtractorSpec['arg'];
-  readonly argName?: string;
-  readonly constant?: boolean;
-  readonly compile: (arg: string | undefined, env: CompileEnv) => Extract;
-}
-
-const definitions = new Map<string, Definition>();
-
-function define(name: string, definition: Definition): void {
-  definitions.set(name, definition);
-}
-
-/** An extractor without an argument that reads the context. */
-function simple(
-  name: string,
-  hooks: ReadonlySet<Hook> | undefined,
-  type: FeatureType,
-  extract: Extract,
-): void {
-  define(name, { hooks, type, compile: () => extract });
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The request: ua-req-* (the client's) and proxy-req-* (as it goes upstream). One view in Junction.
-
-function defaultPort(ctx: RuleContext): number {
-  return ctx.session.scheme === 'https' ? 443 : 80;
-}
-
-/** Host with the port when one was given: `example.com:8080`, `[::1]:8080`. */
-function location(ctx: RuleContext): string {
-  const { host, port } = ctx.txn.request;
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return port === '' ? bracketed : `${bracketed}:${port}`;
-}
 
 function query(ctx: RuleContext): string {
   const text = ctx.txn.request.query;
@@ -105,9 +67,10 @@ function url(ctx: RuleContext): string {
   return `${ctx.session.scheme}://${location(ctx)}${request.path}${request.query}`;
 }
 
+/** A field's value: null when absent, its text when once, a tuple (one element per field) when repeated. */
 function fieldValue(values: string[]): Feature {
   if (values.length === 0) return null;
-  return values.length === 1 ? values[0]! : values.join(', ');
+  return values.length === 1 ? values[0]! : values;
 }
 
 function checkFieldName(name: string | undefined, env: CompileEnv): string {
@@ -126,9 +89,28 @@ for (const family of ['ua-req', 'proxy-req'] as const) {
     return port === '' ? defaultPort(ctx) : Number(port);
   });
   simple(`${family}-loc`, hooks, 'string', location);
-  simple(`${family}-path`, hooks, 'string', (ctx) => ctx.txn.request.path);
+  simple(`${family}-path`, hooks, 'string', (ctx) => txnboxPath(ctx.txn.request.path));
   simple(`${family}-query`, hooks, 'string', query);
   simple(`${family}-url`, hooks, 'string', url);
+  // Junction keeps the URL and the Host field in step, so the URL's host, port and location are the request's.
+  simple(`${family}-url-host`, hooks, 'string', (ctx) => ctx.txn.request.host);
+  simple(`${family}-url-port`, hooks, 'integer', (ctx) => {
+    const port = ctx.txn.request.port;
+    return port === '' ? defaultPort(ctx) : Number(port);
+  });
+  simple(`${family}-url-loc`, hooks, 'string', location);
+  // A request Junction receives never carries a fragment (clients do not send it).
+  simple(`${family}-fragment`, hooks, 'string', () => '');
+  define(`${family}-query-value`, {
+    hooks,
+    type: 'string',
+    arg: 'required',
+    argName: 'parameter name',
+    compile(arg: string | undefined, env: CompileEnv) {
+      if (arg === undefined || arg === '') env.fail(`${family}-query-value needs a parameter name`);
+      return (ctx) => queryValue(ctx.txn.request.query, arg);
+    },
+  });
   define(`${family}-field`, {
     hooks,
     type: 'string',
@@ -142,44 +124,6 @@ for (const family of ['ua-req', 'proxy-req'] as const) {
 }
 
 simple('ua-req-scheme', TXN_ONLY, 'string', (ctx) => ctx.session.scheme);
-
-define('ua-req-query-value', {
-  hooks: TXN_ONLY,
-  type: 'string',
-  arg: 'required',
-  argName: 'parameter name',
-  compile(arg: string | undefined, env: CompileEnv) {
-    if (arg === undefined || arg === '') env.fail('ua-req-query-value needs a parameter name');
-    return (ctx) => queryValue(ctx.txn.request.query, arg);
-  },
-});
-
-/** `+` is a space and %XX an octet in a query (form encoding); malformed escapes stay as written. */
-function decodeQueryComponent(text: string): string {
-  if (!text.includes('%') && !text.includes('+')) return text;
-  const spaced = text.replaceAll('+', ' ');
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    return spaced;
-  }
-}
-
-/** The first value of the parameter `name` (decoded), '' when it has no `=`, null when absent. */
-export function queryValue(queryText: string, name: string): Feature {
-  let start = queryText.startsWith('?') ? 1 : 0;
-  while (start < queryText.length) {
-    let end = queryText.indexOf('&', start);
-    if (end === -1) end = queryText.length;
-    const equals = queryText.indexOf('=', start);
-    const nameEnd = equals === -1 || equals > end ? end : equals;
-    if (decodeQueryComponent(queryText.slice(start, nameEnd)) === name) {
-      return nameEnd === end ? '' : decodeQueryComponent(queryText.slice(nameEnd + 1, end));
-    }
-    start = end + 1;
-  }
-  return null;
-}
 
 define('ua-req-cookie', {
   hooks: TXN_ONLY,
@@ -217,6 +161,7 @@ for (const [family, hooks, responseOf] of [
 ] as const) {
   simple(`${family}-status`, hooks, 'integer', (ctx) => responseOf(ctx)?.status ?? null);
   simple(`${family}-reason`, hooks, 'string', (ctx) => responseOf(ctx)?.reason ?? null);
+  simple(`${family}-status-reason`, hooks, 'string', (ctx) => responseOf(ctx)?.reason ?? null);
   define(`${family}-field`, {
     hooks,
     type: 'string',
@@ -238,24 +183,6 @@ simple('proxy-rsp-bytes', new Set<Hook>(['txn-close']), 'integer', (ctx) => ctx.
 // ---------------------------------------------------------------------------------------------------
 // The client connection.
 
-/**
- * Address text → IpAddress, remembering the last one: consecutive transactions mostly come from the
- * same connection, so the address is parsed once, not per request. IPv4-mapped IPv6 addresses (a
- * dual-stack listener's IPv4 peers) are the IPv4 address they stand for.
- */
-function addressReader(): (text: string) => IpAddress | null {
-  let lastText: string | undefined;
-  let lastAddress: IpAddress | null = null;
-  return (text) => {
-    if (text !== lastText) {
-      const parsed = parseIpAddress(text);
-      lastAddress = parsed === undefined ? null : unmapIpv4(parsed);
-      lastText = text;
-    }
-    return lastAddress;
-  };
-}
-
 define('inbound-addr-remote', {
   hooks: TXN_ONLY,
   type: 'ip',
@@ -275,7 +202,6 @@ define('inbound-addr-local', {
 simple('inbound-port-remote', TXN_ONLY, 'integer', (ctx) => ctx.session.clientPort);
 simple('inbound-port-local', TXN_ONLY, 'integer', (ctx) => ctx.session.localPort);
 simple('inbound-sni', TXN_ONLY, 'string', (ctx) => ctx.session.sni);
-simple('inbound-protocol', TXN_ONLY, 'string', (ctx) => ctx.session.protocol);
 simple('inbound-txn-count', TXN_ONLY, 'integer', (ctx) => ctx.session.transactions);
 
 // ---------------------------------------------------------------------------------------------------
@@ -304,15 +230,15 @@ const RANDOM_ARG = /^\s*(\d+)\s*(?:[-,]\s*(\d+)\s*)?$/;
 define('random', {
   type: 'integer',
   arg: 'optional',
-  argName: 'N (0 to N-1) or min-max',
+  argName: 'N (0 to N) or min,max',
   compile(arg: string | undefined, env: CompileEnv) {
     let min = 0;
     let max = 99;
     if (arg !== undefined) {
       const match = RANDOM_ARG.exec(arg);
-      if (!match) env.fail(`random<${arg}>: write random<N> for 0 to N-1, or random<min-max>`);
+      if (!match) env.fail(`random<${arg}>: write random<N> for 0 to N, or random<min,max>`);
       if (match[2] === undefined) {
-        max = Number(match[1]) - 1;
+        max = Number(match[1]); // TxnBox: random<199> is 0 to 199, both included
       } else {
         min = Number(match[1]);
         max = Number(match[2]);

@@ -21,8 +21,9 @@ describe('featureToString: the text a feature becomes in a field or a feature st
     ['false', false, 'false'],
     ['null as empty', null, ''],
     ['an address as its canonical text', ip('2001:DB8:0:0:0:0:0:1'), '2001:db8::1'],
-    ['a duration in ms', new Duration(1500), '1500ms'],
-    ['a tuple joined with commas, nulls left out', ['a', null, 1, ['b', 'c']], 'a,1,b,c'],
+    ['a duration as TxnBox writes it', new Duration(1500), '1 s 500 ms'],
+    ['a zero duration as empty', new Duration(0), ''],
+    ['a tuple joined with ", ", nulls left out', ['a', null, 1, ['b', 'c']], 'a, 1, b, c'],
     ['an empty tuple as empty', [], ''],
   ])('%s', (_name, feature, text) => {
     expect(featureToString(feature)).toBe(text);

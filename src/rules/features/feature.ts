@@ -5,20 +5,47 @@
  */
 import { Duration, IpAddress, type Feature, type FeatureType } from '../types.ts';
 
-/** The separator between tuple elements in a tuple's string form (and `join`'s default). */
+/** `join`'s default separator. */
 export const TUPLE_SEPARATOR = ',';
+/** The separator between tuple elements in a tuple's string form, as TxnBox writes a tuple. */
+export const TUPLE_TEXT_SEPARATOR = ', ';
+
+/** Units a duration is written in, largest first, as TxnBox writes one (`1 h 30 m`). */
+const DURATION_UNITS: readonly (readonly [number, string])[] = [
+  [604_800_000, 'w'],
+  [86_400_000, 'd'],
+  [3_600_000, 'h'],
+  [60_000, 'm'],
+  [1000, 's'],
+  [1, 'ms'],
+];
+
+/** A duration as TxnBox writes it: `<count> <unit>` pairs, largest unit first (`1 h 30 m`); 0 is ''. */
+export function durationText(ms: number): string {
+  let rest = Math.floor(ms);
+  let out = '';
+  for (const [scale, unit] of DURATION_UNITS) {
+    const count = Math.floor(rest / scale);
+    if (count <= 0) continue;
+    out = out === '' ? `${count} ${unit}` : `${out} ${count} ${unit}`;
+    rest -= count * scale;
+  }
+  return out;
+}
 
 /**
  * The string a feature becomes where text is needed (a field value, a format string): strings as
- * they are, integers in decimal, `true`/`false`, an address's canonical text, a duration as
- * `<ms>ms`, a tuple's elements' string forms joined with `,` (null elements left out), null as ''.
+ * they are, integers in decimal, `true`/`false`, an address's canonical text, a duration as TxnBox
+ * writes it (`1 h 30 m`), a tuple's elements' string forms joined with `, ` (null elements left
+ * out), null as ''.
  */
 export function featureToString(feature: Feature): string {
   if (typeof feature === 'string') return feature;
   if (feature === null) return '';
   if (typeof feature === 'number' || typeof feature === 'boolean') return String(feature);
-  if (feature instanceof IpAddress || feature instanceof Duration) return feature.toString();
-  return joinFeatures(feature, TUPLE_SEPARATOR);
+  if (feature instanceof IpAddress) return feature.toString();
+  if (feature instanceof Duration) return durationText(feature.ms);
+  return joinFeatures(feature, TUPLE_TEXT_SEPARATOR);
 }
 
 /** A tuple's elements' string forms joined by `separator`; null elements are left out, nested tuples joined alike. */

@@ -37,7 +37,7 @@ export type FormatParse =
   | { readonly ok: true; readonly parts: readonly FormatPart[] }
   | { readonly ok: false; readonly problem: string };
 
-const PLACEHOLDER = /^\s*(\.\.\.|\d+|[A-Za-z][\w.-]*)\s*(?:<([^<>]*)>)?\s*(?::(.*))?$/s;
+const PLACEHOLDER = /^\s*(\.\.\.|\*|\d+|[A-Za-z][\w.-]*)\s*(?:<([^<>]*)>)?\s*(?::(.*))?$/s;
 const SPEC = /^(?:(.)?([<>^]))?(\d+)?(?:\.(\d+))?s?$/s;
 /** Widths beyond this are a mistake, and would let one rule allocate without bound. */
 const MAX_WIDTH = 4096;

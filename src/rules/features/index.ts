@@ -1,7 +1,8 @@
 /**
  * rules/features: feature expressions of the rule language, compiled once at load time into closures.
  * Owns: the expression syntax (feature strings with `{extractor}`s and `{{`/`}}` escapes, lists with
- * modifiers, tuples), the extractors and their hook validity, the modifiers, and the feature value
+ * modifiers, tuples), the extractors and their hook validity (extractors.ts, and TxnBox's others in
+ * txnbox-extractors.ts, over extractor-kit.ts), the modifiers (modifiers.ts, txnbox-modifiers.ts), and the feature value
  * helpers (string and display forms, emptiness, IP address and duration parsing).
  * Does not: touch sockets, run or compile directives (directives/), compile comparisons
  * (comparisons/), or walk rule files (the compiler, rules/*.ts). It reads a transaction only through

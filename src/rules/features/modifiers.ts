@@ -9,36 +9,16 @@
  */
 import { DEFAULT_HASH_SEED, hashString } from '../../strategies/shared/hash.ts';
 import { didYouMean } from '../../util/edit-distance.ts';
-import {
-  Duration,
-  IpAddress,
-  type CompileEnv,
-  type Feature,
-  type FeatureType,
-  type RuleContext,
-} from '../types.ts';
+import { Duration, IpAddress, type CompileEnv, type Feature, type FeatureType } from '../types.ts';
 import { parseDuration } from './duration.ts';
 import { featureToString, isEmptyFeature, joinFeatures, TUPLE_SEPARATOR } from './feature.ts';
 import { parseIpAddress } from './ip-address.ts';
+import { literalValue } from '../literal.ts';
 
-/** One step of a feature expression, compiled. */
-export interface CompiledModifier {
-  readonly apply: (feature: Feature, ctx: RuleContext) => Feature;
-  /** The type it yields (given the type it receives). */
-  readonly type: FeatureType;
-  /** apply() never reads its context: a constant expression stays constant through it. */
-  readonly pure: boolean;
-}
+import type { CompiledModifier, ModifierSpec } from './modifier-spec.ts';
+import { TXNBOX_MODIFIERS } from './txnbox-modifiers.ts';
 
-export interface ModifierSpec {
-  readonly name: string;
-  /** 'none': `{ name: }` (null); 'optional': may be null; 'required': must be given. */
-  readonly arg: 'none' | 'optional' | 'required';
-  /** What the argument is, for messages and docs. */
-  readonly argName?: string | undefined;
-  /** `input`: the type of the feature it receives. `env` is at the modifier's argument. */
-  compile(arg: unknown, env: CompileEnv, input: FeatureType): CompiledModifier;
-}
+export type { CompiledModifier, ModifierSpec } from './modifier-spec.ts';
 
 const specs: ModifierSpec[] = [];
 
@@ -186,29 +166,36 @@ function toDuration(feature: Feature): Duration | undefined {
 
 conversion('as-duration', 'duration', toDuration);
 
-const TRUE_TEXT = new Set(['true', 'yes', 'on', '1']);
-const FALSE_TEXT = new Set(['false', 'no', 'off', '0', '']);
+/** The strings TxnBox reads as true (any case); every other string is false. */
+const TRUE_TEXT = new Set(['true', '1', 'on', 'enable', 'y', 'yes']);
 
-conversion('as-bool', 'boolean', (feature) => {
+/**
+ * TxnBox's `as-bool`: always a boolean. A string is true only when it is one of `true`, `1`, `on`,
+ * `enable`, `Y`, `yes` (any case); an integer or a duration when not zero; an address always; a tuple
+ * when not empty; null never.
+ */
+export function asBool(feature: Feature): boolean {
   if (typeof feature === 'boolean') return feature;
   if (typeof feature === 'number') return feature !== 0;
-  if (typeof feature === 'string') {
-    const text = feature.trim().toLowerCase();
-    if (TRUE_TEXT.has(text)) return true;
-    if (FALSE_TEXT.has(text)) return false;
-  }
-  return undefined;
-});
+  if (typeof feature === 'string') return TRUE_TEXT.has(feature.trim().toLowerCase());
+  if (feature === null) return false;
+  if (feature instanceof IpAddress) return true;
+  if (feature instanceof Duration) return feature.ms !== 0;
+  return feature.length > 0;
+}
+
+simple('as-bool', () => 'boolean', asBool);
 
 define({
   name: 'join',
   arg: 'optional',
   argName: 'separator',
   compile(arg: unknown, env: CompileEnv) {
-    if (arg !== null && arg !== undefined && typeof arg !== 'string') {
+    const text = literalValue(arg);
+    if (text !== null && text !== undefined && typeof text !== 'string') {
       env.fail(`join's separator must be a string, got ${JSON.stringify(arg)}`);
     }
-    const separator = arg ?? TUPLE_SEPARATOR;
+    const separator = text ?? TUPLE_SEPARATOR;
     return {
       apply: (feature) =>
         Array.isArray(feature)
@@ -288,7 +275,11 @@ simple(
 // ---------------------------------------------------------------------------------------------------
 
 /** Every modifier, by name. */
-export const MODIFIERS: ReadonlyMap<string, ModifierSpec> = new Map(specs.map((spec) => [spec.name, spec]));
+export const MODIFIERS: ReadonlyMap<string, ModifierSpec> = new Map(
+  [...specs, ...TXNBOX_MODIFIERS].map((spec) => [spec.name, spec]),
+);
+
+const MODIFIER_KEY = /^([a-z][a-z0-9-]*)(?:<([^<>]*)>)?$/;
 
 /**
  * Compiles `{ name: argument }` (one key) against the feature type it receives, or fails with a
@@ -306,16 +297,22 @@ export function compileModifier(node: unknown, env: CompileEnv, input: FeatureTy
       `a modifier is a mapping with one key (its name), got ${keys.length === 0 ? 'none' : keys.join(', ')}`,
     );
   }
-  const name = keys[0]!;
+  const key = keys[0]!;
+  const parts = MODIFIER_KEY.exec(key);
+  const name = parts?.[1] ?? key;
+  const option = parts?.[2];
   const spec = MODIFIERS.get(name);
-  if (spec === undefined) env.fail(`unknown modifier '${name}'${didYouMean(name, MODIFIERS.keys())}`, name);
-  const arg: unknown = (node as Record<string, unknown>)[name];
+  if (spec === undefined) env.fail(`unknown modifier '${name}'${didYouMean(name, MODIFIERS.keys())}`, key);
+  const takes = spec.option ?? 'none';
+  if (option !== undefined && takes === 'none') env.fail(`${name} takes no <option>`, key);
+  if (option === undefined && takes === 'required') env.fail(`${name} needs an <option>: ${name}<…>`, key);
+  const arg: unknown = (node as Record<string, unknown>)[key];
   const absent = arg === null || arg === undefined;
   if (spec.arg === 'none' && !absent && arg !== '') {
-    env.fail(`${name} takes no argument: write { ${name}: null }`, name);
+    env.fail(`${name} takes no argument: write { ${name}: null }`, key);
   }
   if (spec.arg === 'required' && absent) {
-    env.fail(`${name} needs an argument (${spec.argName ?? 'a value'})`, name);
+    env.fail(`${name} needs an argument (${spec.argName ?? 'a value'})`, key);
   }
-  return spec.compile(arg, env.at(name), input);
+  return spec.compile(arg, env.at(key), input, option);
 }

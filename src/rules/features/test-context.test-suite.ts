@@ -8,6 +8,7 @@ import { RequestHeadView, ResponseHeadView, type TxnContext, type TxnHookName } 
 import {
   RuleError,
   type CompileEnv,
+  type CompiledComparison,
   type CompiledFeature,
   type Feature,
   type IpSpaceLookup,
@@ -17,6 +18,7 @@ import {
   type SessionView,
   type StatCounter,
 } from '../types.ts';
+import { compileComparison } from '../comparisons/index.ts';
 import { compileExpression } from './compile-expression.ts';
 
 export interface FakeRequest {
@@ -120,6 +122,7 @@ export function fakeContext(options: FakeOptions = {}): RuleContext {
     session,
     captures: options.captures ?? [],
     active: options.active ?? null,
+    terminal: false,
     now: () => options.nowMs ?? 1_700_000_000_123,
   };
 }
@@ -181,9 +184,14 @@ export class TestEnv implements CompileEnv {
   expression(node: unknown): CompiledFeature {
     return compileExpression(node, this);
   }
-  comparison(): never {
-    throw new Error('comparisons are not part of the feature tests');
+  /** Modifiers that take comparisons (filter, query-filter) compile them with the real ones. */
+  comparison(node: unknown): CompiledComparison {
+    return compileComparison(node, this);
   }
+  require(): void {
+    // the test contexts keep every fact
+  }
+
   onDispose(dispose: () => void): void {
     this.disposers.push(dispose);
   }

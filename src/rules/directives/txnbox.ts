@@ -1,0 +1,111 @@
+/**
+ * TxnBox directives with a Junction equivalent that no other family covers: `txn-error` (fail the
+ * transaction with a 500), `upstream-rsp-body` (replace the upstream's response body) and
+ * `txn-conf<…>` for the Traffic Server settings Junction has per transaction (its timeouts).
+ */
+import { Transform } from 'node:stream';
+import { asBool } from '../features/modifiers.ts';
+import { TXN_CONF_TIMEOUTS } from '../refused.ts';
+import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
+import {
+  BODY_TIMEOUT_HOOKS,
+  DISPATCH_HOOKS,
+  PROXY_RSP_HOOKS,
+  span,
+  TIMEOUT_HOOKS,
+  UPSTREAM_RSP_HOOKS,
+} from './hooks.ts';
+import { compileConverted, compileText, featureInteger } from './values.ts';
+
+/** TxnBox: a true value makes the plugin API report an error, and Traffic Server answers 500. */
+const txnError: DirectiveSpec = {
+  name: 'txn-error',
+  arg: 'none',
+  hooks: span('read-request', 'read-response'),
+  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const compiled = env.expression(value === undefined || value === null ? true : value);
+    if (compiled.constant !== undefined) {
+      if (!asBool(compiled.constant)) return () => undefined;
+      return (ctx) => {
+        ctx.txn.respond({ status: 500 });
+      };
+    }
+    const evaluate = compiled.evaluate;
+    return (ctx) => {
+      if (asBool(evaluate(ctx))) ctx.txn.respond({ status: 500 });
+    };
+  },
+};
+
+/** A transform that drops the body it is given and writes `text` instead. */
+function replacement(text: string): Transform {
+  return new Transform({
+    transform(_chunk, _encoding, callback) {
+      callback();
+    },
+    flush(callback) {
+      this.push(Buffer.from(text));
+      callback();
+    },
+  });
+}
+
+/** `upstream-rsp-body` and `proxy-rsp-body`: the response body replaced by the text. */
+function bodySpec(name: string, hooks: DirectiveSpec['hooks']): DirectiveSpec {
+  return {
+    name,
+    arg: 'none',
+    hooks,
+    compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+      const text = compileText(env, value);
+      return (ctx) => {
+        const body = text(ctx);
+        ctx.txn.transformResponse(() => ({ name, stream: () => replacement(body) }));
+      };
+    },
+  };
+}
+
+const upstreamRspBody = bodySpec('upstream-rsp-body', UPSTREAM_RSP_HOOKS);
+const proxyRspBody = bodySpec('proxy-rsp-body', PROXY_RSP_HOOKS);
+
+const TXN_CONF_HOOKS = {
+  connectMs: DISPATCH_HOOKS,
+  backendResponseMs: TIMEOUT_HOOKS,
+  backendBodyMs: BODY_TIMEOUT_HOOKS,
+};
+
+/**
+ * `txn-conf<setting>: seconds`: the Traffic Server timeouts Junction has per transaction are its
+ * timeouts (connect, backend response, backend body); any other setting is refused with what to use.
+ */
+const txnConf: DirectiveSpec = {
+  name: 'txn-conf',
+  arg: 'required',
+  hooks: BODY_TIMEOUT_HOOKS,
+  compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
+    if (key === undefined) {
+      env.fail(
+        `txn-conf<${arg ?? ''}> is a Traffic Server setting Junction does not have per transaction; the ones it maps are ${[...TXN_CONF_TIMEOUTS.keys()].join(', ')} (to timeout<…>)`,
+      );
+    }
+    if (!TXN_CONF_HOOKS[key].has(env.hook))
+      env.fail(`txn-conf<${arg!}> takes effect only before the timer it sets starts`);
+    const seconds = compileConverted(
+      env,
+      value,
+      'txn-conf',
+      (feature) => {
+        const n = featureInteger(feature);
+        return n !== undefined && n >= 1 && n <= 2_147_483 ? n : undefined;
+      },
+      'the value must be a whole number of seconds, from 1 to 2147483',
+    );
+    return (ctx) => {
+      ctx.txn.setTimeout(key, seconds(ctx) * 1000);
+    };
+  },
+};
+
+export const TXNBOX_DIRECTIVES: readonly DirectiveSpec[] = [txnError, upstreamRspBody, proxyRspBody, txnConf];

@@ -1,0 +1,430 @@
+/**
+ * TxnBox compatibility: TxnBox's own gold tests (test/e2e/txnbox/, see its README for where they come
+ * from), run black box through a real Junction over 127.0.0.1. Each gold test's config is adapted
+ * mechanically: its global rules are the top-level rules (an include with the gold test's --key as
+ * root), each Traffic Server remap line `map FROM TO` is a route matching FROM's host and path whose
+ * rules are the remap's TxnBox config, after the two directives that do what Traffic Server's own URL
+ * rewrite does (host, and path prefix when they differ). The replay file's requests are sent as
+ * written; a backend the test starts answers each with the replay's server response for its uuid, and
+ * the proxy request and the client's response are checked as Proxy Verifier checks them (`as:`).
+ *
+ * A case is one transaction of a replay. The test passes while the pass rate stays at or above the
+ * recorded floor; every failing case and its reason is printed, and listed in the README.
+ */
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { isMap, isSeq, parse, parseDocument, visit, Document, type Node } from 'yaml';
+import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
+import { GOLD_TESTS, type GoldTest, type Remap } from './txnbox/manifest.ts';
+
+const GOLD = join(import.meta.dirname, 'txnbox', 'gold');
+
+/** The pass rate this suite must keep (cases passed / cases in the manifest). */
+const PASS_RATE_FLOOR = 0.6;
+
+type Fields = readonly (readonly [unknown, unknown])[];
+
+/** A replay scalar as text (YAML may give numbers and booleans where text is meant). */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return value === null || value === undefined ? '' : JSON.stringify(value);
+}
+
+interface Message {
+  readonly method?: string;
+  readonly url?: unknown;
+  readonly status?: number;
+  readonly reason?: string;
+  readonly headers?: { readonly fields?: Fields };
+  readonly content?: { readonly size?: number; readonly data?: string };
+}
+
+interface Transaction {
+  readonly all?: { readonly headers?: { readonly fields?: Fields } };
+  readonly 'client-request'?: Message | null;
+  readonly 'proxy-request'?: Message | null;
+  readonly 'server-response'?: Message | null;
+  readonly 'proxy-response'?: Message | null;
+}
+
+interface Session {
+  readonly protocol?: readonly { readonly name?: string }[];
+  readonly transactions?: readonly Transaction[];
+}
+
+interface Outcome {
+  readonly test: string;
+  readonly index: number;
+  readonly uuid: string;
+  readonly problems: readonly string[];
+}
+
+const outcomes: Outcome[] = [];
+
+/** The value of a field check, or undefined when it is not one (`[name, value]` without `as`). */
+function checkOf(spec: unknown): { as: string; value: unknown } | undefined {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return undefined;
+  const record = spec as Record<string, unknown>;
+  return typeof record['as'] === 'string' ? { as: record['as'], value: record['value'] } : undefined;
+}
+
+function uuidOf(txn: Transaction): string | undefined {
+  const fields = [...(txn.all?.headers?.fields ?? []), ...(txn['client-request']?.headers?.fields ?? [])];
+  const found = fields.find(([name]) => text(name).toLowerCase() === 'uuid');
+  return found === undefined ? undefined : text(found[1]);
+}
+
+/** Checks fields as Proxy Verifier's `as:` does; returns what failed. */
+function checkFields(what: string, expected: Fields, actual: IncomingHttpHeaders): string[] {
+  const problems: string[] = [];
+  for (const [rawName, spec] of expected) {
+    const check = checkOf(spec);
+    if (check === undefined) continue;
+    const name = text(rawName).toLowerCase();
+    const value = actual[name];
+    // Node joins repeated fields with ', ' (Set-Cookie aside): a list of values compares that way.
+    const got = Array.isArray(value) ? value.join(', ') : value;
+    const want = Array.isArray(check.value) ? check.value.map(text).join(', ') : text(check.value);
+    let ok: boolean;
+    switch (check.as) {
+      case 'absent':
+        ok = got === undefined;
+        break;
+      case 'present':
+        ok = got !== undefined;
+        break;
+      case 'equal':
+        ok = got === want;
+        break;
+      case 'contains':
+        ok = got?.includes(want) ?? false;
+        break;
+      case 'prefix':
+        ok = got?.startsWith(want) ?? false;
+        break;
+      case 'suffix':
+        ok = got?.endsWith(want) ?? false;
+        break;
+      default:
+        ok = true; // a check kind Proxy Verifier does not define
+    }
+    if (!ok)
+      problems.push(
+        `${what} ${text(rawName)} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+      );
+  }
+  return problems;
+}
+
+/** URL checks: `url: [[path, { value, as }], [host, …], [query, …]]`. */
+function checkUrl(what: string, expected: unknown, target: string, host: string | undefined): string[] {
+  if (!Array.isArray(expected)) return [];
+  const parsed = new URL(target, `http://${host ?? 'unknown'}`);
+  const parts: Record<string, string> = {
+    path: parsed.pathname,
+    host: parsed.hostname,
+    query: parsed.search.replace(/^\?/, ''),
+    scheme: parsed.protocol.replace(/:$/, ''),
+  };
+  const problems: string[] = [];
+  for (const entry of expected as unknown[]) {
+    if (!Array.isArray(entry)) continue;
+    const [part, spec] = entry as [string, unknown];
+    const check = checkOf(spec);
+    const actual = parts[part];
+    if (check === undefined || actual === undefined) continue;
+    const want = text(check.value);
+    const ok =
+      check.as === 'equal'
+        ? actual === want
+        : check.as === 'prefix'
+          ? actual.startsWith(want)
+          : check.as === 'contains'
+            ? actual.includes(want)
+            : true;
+    if (!ok)
+      problems.push(`${what} url ${part} ${check.as} ${JSON.stringify(want)}, got ${JSON.stringify(actual)}`);
+  }
+  return problems;
+}
+
+interface Seen {
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** A backend answering each request with the replay's server response for its uuid. */
+async function replayBackend(
+  responses: ReadonlyMap<string, Message>,
+  seen: Map<string, Seen>,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const uuid = String(req.headers['uuid'] ?? '');
+    seen.set(uuid, { target: req.url ?? '', headers: req.headers });
+    req.resume();
+    const response = responses.get(uuid);
+    const status = response?.status ?? 404;
+    const size = response?.content?.size ?? 0;
+    const headers: [string, string][] = [];
+    for (const [name, value] of response?.headers?.fields ?? []) {
+      const lower = text(name).toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+      headers.push([text(name), typeof value === 'object' ? '' : text(value)]);
+    }
+    const body = response?.content?.data ?? 'x'.repeat(size);
+    res.writeHead(status, response?.reason ?? undefined, [
+      ...headers.flat(),
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+    ]);
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('backend has no port');
+  return { server, port: address.port };
+}
+
+function send(
+  port: number,
+  message: Message,
+  extra: Fields,
+): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [rawName, value] of [...extra, ...(message.headers?.fields ?? [])]) {
+    if (typeof value === 'object' && value !== null) continue;
+    const name = text(rawName);
+    if (name.toLowerCase() === 'content-length') continue; // the body sent decides it
+    const known = Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
+    const previous = headers[known];
+    headers[known] = previous === undefined ? text(value) : [previous, text(value)].flat();
+  }
+  const size = message.content?.size ?? 0;
+  const body = message.content?.data ?? 'x'.repeat(size);
+  if (body.length > 0) headers['Content-Length'] = String(Buffer.byteLength(body));
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: message.method ?? 'GET',
+      path: typeof message.url === 'string' ? message.url : '/',
+      headers,
+      agent: false,
+      timeout: 5000,
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A YAML node holding TxnBox's config at a dotted key path of a file, kept as written (quoting included). */
+function nodeAt(file: string, key: string): Node {
+  const doc = parseDocument(readFileSync(join(GOLD, file), 'utf8'), { merge: true });
+  const node = doc.getIn(key.split('.'), true) as Node | undefined;
+  if (node === undefined) throw new Error(`${file} has no ${key}`);
+  return node;
+}
+
+function wholeFile(file: string): Node {
+  const contents = parseDocument(readFileSync(join(GOLD, file), 'utf8'), { merge: true }).contents;
+  if (contents === null) throw new Error(`${file} is empty`);
+  return contents;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The route for one remap line: Traffic Server's URL rewrite, then the remap's TxnBox rules. */
+function remapRoute(doc: Document, remap: Remap, index: number, cluster: string): unknown {
+  const from = new URL(remap.from === '/' ? 'http://any/' : remap.from);
+  const to = new URL(remap.to ?? (remap.from === '/' ? 'http://any/' : remap.from));
+  const fromPath = from.pathname === '/' ? '' : from.pathname.replace(/^\//, '');
+  const toPath = to.pathname === '/' ? '' : to.pathname.replace(/^\//, '');
+  const rewrite: unknown[] = [];
+  if (to.hostname !== from.hostname && remap.from !== '/') rewrite.push({ 'ua-req-host': to.hostname });
+  if (remap.from === '/' && remap.to !== undefined) rewrite.push({ 'ua-req-host': to.hostname });
+  if (fromPath !== toPath) {
+    rewrite.push({
+      with: '{ua-req-path}',
+      continue: null,
+      select: [{ rxp: `^${escapeRegex(fromPath)}(.*)$`, do: [{ 'ua-req-path': `${toPath}{1}` }] }],
+    });
+  }
+  const match = {
+    ...(remap.from === '/' ? {} : { host: from.hostname }),
+    ...(from.pathname === '/' ? {} : { path: from.pathname }),
+  };
+  const route: Record<string, unknown> = {
+    name: `remap-${index + 1}`,
+    ...(Object.keys(match).length === 0 ? {} : { match }),
+    cluster,
+  };
+  const configs = remap.configs ?? [];
+  if (configs.length === 1 && rewrite.length === 0) {
+    const [file, key] = configs[0]!;
+    route['rules'] = { include: join(GOLD, file), ...(key === undefined ? {} : { root: key }) };
+  } else if (configs.length > 0 || rewrite.length > 0) {
+    // The rewrite first, then each config's rules, inlined as written (quoting kept).
+    const rules = doc.createNode(rewrite) as Node;
+    // The rewrite's own strings are text: quoted, as TxnBox reads an unquoted word as an extractor.
+    visit(rules, {
+      Scalar(_key, scalar) {
+        if (typeof scalar.value === 'string') scalar.type = 'QUOTE_DOUBLE';
+      },
+    });
+    for (const [file, key] of configs) {
+      const node = key === undefined ? wholeFile(file) : nodeAt(file, key);
+      if (isSeq(rules) && isSeq(node)) rules.items.push(...node.items);
+      else if (isSeq(rules) && isMap(node)) rules.items.push(node);
+    }
+    route['rules'] = rules;
+  }
+  return route;
+}
+
+/** The Junction config for a gold test, as YAML text. */
+function junctionConfig(gold: GoldTest, backendPort: number): string {
+  const doc = new Document({});
+  const config: Record<string, unknown> = {};
+  if (gold.global !== undefined) {
+    const [file, key] = gold.global;
+    config['rules'] = [{ include: join(GOLD, file), root: key }];
+  }
+  // An https:// line matches what its http:// twin does (the suite sends plain HTTP): the first is kept.
+  const seen = new Set<string>();
+  const remaps = (gold.remaps ?? [{ from: '/' }]).filter((remap) => {
+    const key = remap.from.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  config['routes'] = remaps.map((remap, index) => remapRoute(doc, remap, index, 'backend'));
+  config['clusters'] = { backend: { backends: [`127.0.0.1:${backendPort}`] } };
+  doc.contents = doc.createNode(config);
+  return doc.toString({ lineWidth: 0 });
+}
+
+const running: { junction?: RunningJunction; server?: Server }[] = [];
+afterAll(async () => {
+  for (const item of running) {
+    await item.junction?.close();
+    await new Promise<void>((resolve) => {
+      if (item.server)
+        item.server.close(() => {
+          resolve();
+        });
+      else resolve();
+    });
+  }
+});
+
+async function runGoldTest(gold: GoldTest): Promise<void> {
+  const replay = parse(readFileSync(join(GOLD, gold.replay), 'utf8'), { merge: true }) as {
+    sessions?: readonly Session[];
+  };
+  const cases: { txn: Transaction; uuid: string; tls: boolean }[] = [];
+  for (const session of replay.sessions ?? []) {
+    const tls = (session.protocol ?? []).some((layer) => layer.name === 'tls');
+    for (const txn of session.transactions ?? []) {
+      cases.push({ txn, uuid: uuidOf(txn) ?? `#${cases.length}`, tls });
+    }
+  }
+  const record = (index: number, uuid: string, problems: string[]): void => {
+    outcomes.push({ test: gold.name, index, uuid, problems });
+  };
+  if (gold.skip !== undefined) {
+    cases.forEach((c, i) => {
+      record(i, c.uuid, [`not run: ${gold.skip}`]);
+    });
+    return;
+  }
+  const responses = new Map<string, Message>();
+  for (const c of cases) {
+    const response = c.txn['server-response'];
+    if (response !== undefined && response !== null) responses.set(c.uuid, response);
+  }
+  const seen = new Map<string, Seen>();
+  const backend = await replayBackend(responses, seen);
+  const slot: { junction?: RunningJunction; server?: Server } = { server: backend.server };
+  running.push(slot);
+  let junction: RunningJunction;
+  try {
+    // File names in the configs are relative to the gold test's directory (its config dir in TxnBox's runs).
+    junction = await startJunctionFromYaml(junctionConfig(gold, backend.port), {
+      baseDir: join(GOLD, dirname(gold.replay)),
+    });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    cases.forEach((c, i) => {
+      record(i, c.uuid, [`config refused: ${message}`]);
+    });
+    return;
+  }
+  slot.junction = junction;
+  for (const [index, c] of cases.entries()) {
+    if (c.tls) {
+      record(index, c.uuid, ['not run: a TLS session (the suite talks plain HTTP)']);
+      continue;
+    }
+    const client = c.txn['client-request'];
+    if (client === undefined || client === null) continue;
+    const problems: string[] = [];
+    try {
+      seen.delete(c.uuid);
+      const answer = await send(junction.port, client, c.txn.all?.headers?.fields ?? []);
+      const proxyRequest = c.txn['proxy-request'] ?? undefined;
+      if (proxyRequest !== undefined) {
+        const got = seen.get(c.uuid);
+        const checks = [
+          ...(proxyRequest.headers?.fields ?? []).map(([, spec]) => checkOf(spec)),
+          ...(Array.isArray(proxyRequest.url) ? [{ as: 'url', value: undefined }] : []),
+        ].filter((check) => check !== undefined);
+        if (got === undefined) {
+          if (checks.length > 0) problems.push('the backend was not asked');
+        } else {
+          problems.push(...checkFields('proxy request', proxyRequest.headers?.fields ?? [], got.headers));
+          problems.push(...checkUrl('proxy request', proxyRequest.url, got.target, got.headers.host));
+        }
+      }
+      const proxyResponse = c.txn['proxy-response'] ?? undefined;
+      if (proxyResponse !== undefined) {
+        if (proxyResponse.status !== undefined && proxyResponse.status !== answer.status) {
+          problems.push(`status ${proxyResponse.status} expected, got ${answer.status}`);
+        }
+        problems.push(...checkFields('response', proxyResponse.headers?.fields ?? [], answer.headers));
+      }
+    } catch (error) {
+      problems.push(`request failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    record(index, c.uuid, problems);
+  }
+}
+
+describe('TxnBox gold tests through Junction', () => {
+  test('every gold test runs, and the pass rate stays above the floor', async () => {
+    for (const gold of GOLD_TESTS) await runGoldTest(gold);
+    const passed = outcomes.filter((o) => o.problems.length === 0).length;
+    const failing = outcomes
+      .filter((o) => o.problems.length > 0)
+      .map((o) => `${o.test} #${o.index} (uuid ${o.uuid}): ${o.problems.join('; ')}`);
+    const rate = passed / outcomes.length;
+    console.log(
+      `TxnBox compatibility: ${passed}/${outcomes.length} cases pass (${(rate * 100).toFixed(1)} %)\n` +
+        failing.join('\n'),
+    );
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(rate).toBeGreaterThanOrEqual(PASS_RATE_FLOOR);
+  }, 55_000);
+});
