@@ -9,7 +9,7 @@ function format(template: string, record = RECORD): string {
 }
 
 test('rule-language names and the access log fields', () => {
-  expect(format('{ua-req-method} {ua-req-path} {proxy-rsp-status}')).toBe('GET /a 200');
+  expect(format('{ua-req-method} {ua-req-path} {proxy-rsp-status}')).toBe('GET a 200');
   expect(format('{request-id} {client} {duration-ms}ms {path} {ua-req-query}')).toBe(
     'abc-123 127.0.0.1:5000 12ms /a?b=c b=c',
   );

@@ -27,16 +27,22 @@ function queryOnly(r: AccessRecord): string | null {
   return q < 0 ? '' : path.slice(q + 1);
 }
 
+/** The rule language's path: without its query and, as in TxnBox, without the leading slash. */
+function rulePath(r: AccessRecord): string | null {
+  const path = pathOnly(r);
+  return path?.startsWith('/') === true ? path.slice(1) : path;
+}
+
 const VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
   // The rule language's extractors.
   ['ua-req-method', (r) => r.method],
   ['ua-req-scheme', (r) => r.scheme],
   ['ua-req-host', (r) => r.host],
-  ['ua-req-path', pathOnly],
+  ['ua-req-path', rulePath],
   ['ua-req-query', queryOnly],
   ['proxy-req-method', (r) => r.method],
   ['proxy-req-host', (r) => r.host],
-  ['proxy-req-path', pathOnly],
+  ['proxy-req-path', rulePath],
   ['proxy-req-query', queryOnly],
   ['proxy-rsp-status', (r) => r.status],
   ['proxy-rsp-bytes', (r) => r.bytesSent],

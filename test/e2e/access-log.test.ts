@@ -305,7 +305,7 @@ clusters:
   await waitFor(() => readLines(main).length >= 2);
   const errorLines = await linesOf(errors, 1);
   expect(errorLines.map((l) => l['status'])).toEqual([404]);
-  expect(readLines(main)).toEqual(['GET /ok 200 main', 'GET /missing 404 -']);
+  expect(readLines(main)).toEqual(['GET ok 200 main', 'GET missing 404 -']);
   expect(readLines(sampled)).toEqual([]);
 });
 
