@@ -4,12 +4,9 @@
  * as processes of their own, the rest through main() in this process).
  */
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import type { CliContext } from '../../src/cli/cli-context.ts';
-import { main } from '../../src/cli/main.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import {
   JUNCTION_BIN as BIN,
@@ -18,6 +15,7 @@ import {
   type JunctionProcess,
 } from '../support/junction-process.ts';
 import { request } from '../support/clients.ts';
+import { ctlInProcess } from '../support/in-process-cli.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
 
 const TOKEN = 'ctl-test-token-0123456789';
@@ -53,29 +51,7 @@ function spawnCtl(args: string[]): Promise<{ code: number | null; stdout: string
   );
 }
 
-/**
- * `junction ctl ...args` through the same main() in this process: the command's whole path but the
- * process start, which costs the busy test machine a node start-up per call.
- */
-async function ctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const signals = new EventEmitter();
-  const context: CliContext = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    signals: {
-      on: (signal, listener) => signals.on(signal, listener),
-      off: (signal, listener) => signals.off(signal, listener),
-    },
-    exit: () => {
-      throw new Error('ctl must not exit the process');
-    },
-  };
-  const code = await withTimeout(main(['ctl', ...args], context), 15_000, `junction ctl ${args.join(' ')}`);
-  return { code, stdout, stderr };
-}
+const ctl = ctlInProcess;
 
 const config = (backend: HttpBackend, admin = '') =>
   `listeners: [{ address: 127.0.0.1, port: 0 }]

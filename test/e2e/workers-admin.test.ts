@@ -5,36 +5,28 @@
  * reopens the access log in every worker.
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Agent } from 'node:http';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { request } from '../support/clients.ts';
 import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
+import { listenForTest } from '../support/servers.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** A backend that counts what it is asked, health checks (`/healthz`) apart. */
 async function backend(): Promise<{ address: string; checks: () => number; requests: () => number }> {
   let checks = 0;
   let requests = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/healthz') checks++;
-    else requests++;
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+  const port = await listenForTest(
+    createServer((req, res) => {
+      if (req.url === '/healthz') checks++;
+      else requests++;
+      res.end('ok');
+    }),
   );
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: `127.0.0.1:${port}`,
     checks: () => checks,
     requests: () => requests,
   };

@@ -4,14 +4,12 @@
  * `x-config-mark` (a value of the plugin's config): both reach the client only through a worker.
  * Under steady keep-alive load: a reload, a restart of every worker, a worker killed.
  */
-import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import type { CliContext } from '../../src/cli/cli-context.ts';
-import { main } from '../../src/cli/main.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
+import { ctlInProcess } from '../support/in-process-cli.ts';
 import { spawnJunction, tempConfigFile, type JunctionProcess } from '../support/junction-process.ts';
 import { backendList } from '../support/start-junction.ts';
 import { steadyLoad } from '../support/steady-load.ts';
@@ -87,32 +85,7 @@ async function startGroup(
 }
 
 /** `junction ctl ...args` through main() in this process. */
-async function ctl(
-  args: string[],
-  timeoutMs = 15_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const signals = new EventEmitter();
-  const context: CliContext = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    signals: {
-      on: (signal, listener) => signals.on(signal, listener),
-      off: (signal, listener) => signals.off(signal, listener),
-    },
-    exit: () => {
-      throw new Error('ctl must not exit the process');
-    },
-  };
-  const code = await withTimeout(
-    main(['ctl', ...args], context),
-    timeoutMs,
-    `junction ctl ${args.join(' ')}`,
-  );
-  return { code, stdout, stderr };
-}
+const ctl = ctlInProcess;
 
 async function workers(junction: JunctionProcess): Promise<WorkersAnswer> {
   const response = await fetch(`${junction.adminUrl!}/workers`, { signal: AbortSignal.timeout(5_000) });
