@@ -2,7 +2,12 @@ import type { JunctionConfig } from '../config/types.ts';
 import type { ClusterRuntime, Router } from '../router/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { mergeHookTables, type HookTable } from '../hooks/index.ts';
-import type { RuntimeSnapshot, SnapshotHooks, TransactionObservers } from '../transaction/index.ts';
+import {
+  headLimitsOf,
+  type RuntimeSnapshot,
+  type SnapshotHooks,
+  type TransactionObservers,
+} from '../transaction/index.ts';
 import { deepEqual } from './config-diff.ts';
 
 /** The hooks plugins registered: globally, and per route name. */
@@ -68,17 +73,7 @@ export function buildSnapshot(
     routes: routes ?? new RouteTable(config.routes),
     clusters,
     router,
-    headLimits: {
-      maxHeadBytes: config.limits.maxHeadBytes,
-      maxHeaderCount: config.limits.maxHeaderCount,
-      maxRequestLineBytes: config.limits.maxRequestLineBytes,
-    },
-    responseHeadLimits: {
-      maxHeadBytes: config.limits.maxResponseHeadBytes,
-      maxHeaderCount: config.limits.maxResponseHeaderCount,
-      // A status line has no limit of its own: it is part of the head.
-      maxRequestLineBytes: config.limits.maxResponseHeadBytes,
-    },
+    ...headLimitsOf(config),
     hooks: snapshotHooks(hooks),
     observers,
   };

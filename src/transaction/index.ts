@@ -9,7 +9,13 @@
  * open upstream connections, or parse request heads.
  */
 export { Transaction } from './transaction.ts';
-export type { RouteMatcher, RouteRequest, RuntimeSnapshot, SnapshotHooks } from './snapshot.ts';
+export {
+  headLimitsOf,
+  type RouteMatcher,
+  type RouteRequest,
+  type RuntimeSnapshot,
+  type SnapshotHooks,
+} from './snapshot.ts';
 export type { SessionListener, SessionPort, SessionTls } from './session-port.ts';
 export { TransactionObservers, type TransactionObserver } from './txn-observer.ts';
 export type { TxnEnd } from './access-entry.ts';

@@ -43,3 +43,23 @@ export interface SnapshotHooks {
   readonly global: HookTable | null;
   forRoute(routeName: string): HookTable | null;
 }
+
+/** The head limits of a config: for request heads, and for response heads. */
+export function headLimitsOf(
+  config: JunctionConfig,
+): Pick<RuntimeSnapshot, 'headLimits' | 'responseHeadLimits'> {
+  const limits = config.limits;
+  return {
+    headLimits: {
+      maxHeadBytes: limits.maxHeadBytes,
+      maxHeaderCount: limits.maxHeaderCount,
+      maxRequestLineBytes: limits.maxRequestLineBytes,
+    },
+    responseHeadLimits: {
+      maxHeadBytes: limits.maxResponseHeadBytes,
+      maxHeaderCount: limits.maxResponseHeaderCount,
+      // A status line has no limit of its own: it is part of the head.
+      maxRequestLineBytes: limits.maxResponseHeadBytes,
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { RouteTable } from '../routes/index.ts';
 import type { Strategy } from '../strategies/index.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 import type { SessionListener, SessionPort, SessionTls } from './session-port.ts';
-import type { RuntimeSnapshot } from './snapshot.ts';
+import { headLimitsOf, type RuntimeSnapshot } from './snapshot.ts';
 import { Transaction } from './transaction.ts';
 import { TransactionObservers } from './txn-observer.ts';
 
@@ -310,16 +310,7 @@ export function startTransaction(
     routes: new RouteTable(config.routes),
     clusters,
     router: router as unknown as Router,
-    headLimits: {
-      maxHeadBytes: config.limits.maxHeadBytes,
-      maxHeaderCount: config.limits.maxHeaderCount,
-      maxRequestLineBytes: config.limits.maxRequestLineBytes,
-    },
-    responseHeadLimits: {
-      maxHeadBytes: config.limits.maxResponseHeadBytes,
-      maxHeaderCount: config.limits.maxResponseHeaderCount,
-      maxRequestLineBytes: config.limits.maxResponseHeadBytes,
-    },
+    ...headLimitsOf(config),
     hooks: table === null ? null : { global: table, forRoute: () => table },
     observers: new TransactionObservers(),
   };

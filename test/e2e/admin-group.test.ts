@@ -5,7 +5,6 @@
  * group of worker processes does over its IPC. Status, backends and metrics add up across the two;
  * a drain and a backend removal reach both; the merged scrape passes promtool.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { ConfigStore, startAdmin, type AdminMetrics, type AdminTarget } from '../../src/admin/index.ts';
 import { loadConfigText, type JunctionConfig } from '../../src/config/index.ts';
@@ -25,8 +24,8 @@ import {
 } from '../../src/workers/aggregate.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
-import { findTool } from '../support/metrics.ts';
-import { waitFor, withTimeout } from '../support/wait-for.ts';
+import { findTool, promtoolCheck } from '../support/metrics.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = 'group-test-token-0123456789';
 
@@ -247,16 +246,6 @@ describe('the admin API over a group of servers', () => {
     const group = await startGroup(yaml(b0!, b1!));
     for (const server of group.servers) expect((await request(server.listeners[0]!.port)).status).toBe(200);
     const { text } = await group.call('GET', '/metrics');
-    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stdin.end(text);
-    const code = await withTimeout(
-      new Promise<number | null>((resolve) => child.on('close', resolve)),
-      10_000,
-      'promtool check metrics',
-    );
-    expect({ code, output }).toEqual({ code: 0, output: '' });
+    expect(await promtoolCheck(promtool, text)).toEqual({ code: 0, output: '' });
   });
 });

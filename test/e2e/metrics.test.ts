@@ -5,7 +5,6 @@
  * attempts and retries; counters survive a reload that rebuilds what holds them or renames a route; `promtool check metrics` accepts the scrape; `/healthz` and
  * `/ready` answer without a token, and `/ready` turns 503 once Junction shuts down.
  */
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +22,12 @@ import {
 import { createTestCa } from '../support/certs.ts';
 import { rawRequest, request } from '../support/clients.ts';
 import { httpsGet } from '../support/tls-clients.ts';
-import { requirePrometheusTool, startWithAdmin, type JunctionWithAdmin } from '../support/metrics.ts';
+import {
+  promtoolCheck,
+  requirePrometheusTool,
+  startWithAdmin,
+  type JunctionWithAdmin,
+} from '../support/metrics.ts';
 import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
 import { backendList } from '../support/start-junction.ts';
 import { waitFor, withTimeout } from '../support/wait-for.ts';
@@ -140,17 +144,7 @@ describe('GET /metrics', () => {
       what: 'the retry to be counted',
     });
     const { text } = await a.scrape();
-    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stdin.end(text);
-    const code = await withTimeout(
-      new Promise<number | null>((resolve) => child.on('close', resolve)),
-      10_000,
-      'promtool check metrics',
-    );
-    expect({ code, output }).toEqual({ code: 0, output: '' });
+    expect(await promtoolCheck(promtool, text)).toEqual({ code: 0, output: '' });
   });
 
   test('needs the token; the content type is the Prometheus text format', async () => {

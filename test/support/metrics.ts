@@ -3,11 +3,13 @@
  * and the Prometheus tools (Debian's `prometheus` package) found on PATH, or the test skipped, except
  * under CI, where a missing tool fails the test so CI never skips it.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { onTestFinished, type TestContext } from 'vitest';
 import { ConfigStore, startAdmin, type AdminServer } from '../../src/admin/index.ts';
 import { startJunctionFromYaml, type RunningJunction } from './start-junction.ts';
+import { withTimeout } from './wait-for.ts';
 
 export interface JunctionWithAdmin {
   readonly junction: RunningJunction;
@@ -101,4 +103,22 @@ export function requirePrometheusTool(context: TestContext, name: 'prometheus' |
   // The skip note shows only in verbose reporters: say it where every reporter shows it.
   console.warn(`skipped: ${message}`);
   return context.skip(message);
+}
+
+/** `promtool check metrics` over `text`: its exit code and everything it printed (nothing when clean). */
+export async function promtoolCheck(
+  promtool: string,
+  text: string,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdin.end(text);
+  const code = await withTimeout(
+    new Promise<number | null>((resolve) => child.on('close', resolve)),
+    10_000,
+    'promtool check metrics',
+  );
+  return { code, output };
 }
