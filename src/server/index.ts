@@ -7,22 +7,29 @@
  *   (shutdown-grace.ts).
  * - Active health checks run once per group of workers: one server runs them, the others follow the
  *   results it sends (active-health-role.ts).
+ * - Files: junction-server.ts (lifecycle and composition), server-api.ts (the JunctionServer interface
+ *   and start options), server-status.ts (status records) and introspection.ts (filling them in),
+ *   accept-pipeline.ts (accepted socket to session: PROXY header, TLS, session), session-sweep.ts
+ *   (deadlines and the zombie checker, over sessions seen as SweepableSession), certificates.ts
+ *   (certificates of HTTPS listeners, added, replaced and removed at run time).
  * Does not: parse config files (config/), handle process signals (cli/) or serve the admin API (admin/).
  */
-export {
-  startJunction,
-  type BoundListener,
-  type CloseOptions,
-  type ClusterStatus,
-  type DataPathObserver,
-  type UpstreamEvents,
-  type JunctionServer,
-  type StartOptions,
-  type UpstreamStatus,
-  type ReloadResult,
-  type RuntimeStats,
-  type ServerStatus,
-} from './junction-server.ts';
+export { startJunction } from './junction-server.ts';
+export type {
+  CloseOptions,
+  DataPathObserver,
+  JunctionServer,
+  StartOptions,
+  UpstreamEvents,
+} from './server-api.ts';
+export type {
+  BoundListener,
+  ClusterStatus,
+  ReloadResult,
+  RuntimeStats,
+  ServerStatus,
+  UpstreamStatus,
+} from './server-status.ts';
 export {
   configHash,
   deepEqual,

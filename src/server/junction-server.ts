@@ -1,27 +1,28 @@
-import type { Socket } from 'node:net';
+/**
+ * The running server's lifecycle and composition: startJunction() builds the Connector, Router and
+ * snapshot from a validated config, binds listeners, starts the sweep's beat and active health checks,
+ * wires reloads (applyReload's port onto the server's private state), keeps the books of live sessions,
+ * and shuts down gracefully. Each concern it composes lives beside it: the accept pipeline
+ * (accept-pipeline.ts), the deadline sweep and zombie checker (session-sweep.ts), the status records
+ * and how they are filled in (server-status.ts, introspection.ts), the public interface (server-api.ts),
+ * certificates (certificates.ts), reloads (reload.ts), shutdown's grace (shutdown-grace.ts).
+ * Does not: tell session kinds apart, parse config files or handle process signals.
+ */
 import { flushAccessLogs, reopenAccessLogs } from '../access-log/index.ts';
 import { BufferPool } from '../buffers/index.ts';
 import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
-import { Connector, type UpstreamConnectionInfo } from '../connector/index.ts';
-import { Listener, type ListenerHandlers } from '../listener/index.ts';
-import type { TlsConnectionInfo } from '../tls/index.ts';
+import { Connector } from '../connector/index.ts';
+import { Listener } from '../listener/index.ts';
 import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { failureFields, silentLogger, type Logger } from '../log/index.ts';
-import type { ErrorCode } from '../errors/index.ts';
-import { Router, type ActiveHealthEvent, type AttemptObserver, type UpstreamState } from '../router/index.ts';
+import { Router, type ActiveHealthEvent, type UpstreamState } from '../router/index.ts';
 import { ActiveHealthRole, type ActiveHealthListener, type ActiveHealthMode } from './active-health-role.ts';
 import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
-import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
-import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
-import { TcpSession } from '../tcp/index.ts';
+import type { ServedSession, SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
-import {
-  TransactionObservers,
-  type RuntimeSnapshot,
-  type TransactionObserver,
-} from '../transaction/index.ts';
+import { TransactionObservers, type RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { RouteTable } from '../routes/index.ts';
@@ -32,238 +33,21 @@ import { closeWithinGrace } from './shutdown-grace.ts';
 import { Retirement } from './retirement.ts';
 import { observe, type ServerObservation } from './observation.ts';
 import { ReloadError } from '../errors/index.ts';
+import { AcceptPipeline } from './accept-pipeline.ts';
+import { SessionSweep, snapshotsHeld, SWEEP_INTERVAL_MS } from './session-sweep.ts';
+import { boundListeners, clusterStatuses, runtimeStats, upstreamStatuses } from './introspection.ts';
+import type { BoundListener, ClusterStatus, RuntimeStats, UpstreamStatus } from './server-status.ts';
+import type {
+  CloseOptions,
+  DataPathObserver,
+  JunctionServer,
+  StartOptions,
+  UpstreamEvents,
+} from './server-api.ts';
 
-/** A session still past a fired deadline this long after is a zombie: the checker closes it. */
-const ZOMBIE_GRACE_MS = 5_000;
-/** How often deadlines and accept queues are checked (the zombie checker's beat). */
-const SWEEP_INTERVAL_MS = 100;
 /** Head buffers pre-allocated for sessions whose request head arrives in several reads. */
 const HEAD_BUFFER_SIZE = 32 * 1024 + 1024;
 const HEAD_BUFFER_COUNT = 1024;
-
-export interface StartOptions {
-  readonly logger?: Logger;
-  readonly clock?: Clock;
-  /**
-   * Outbound session events: called when a connection to a backend opens and when it closes (health
-   * check connections included). Synchronous and on the data path: keep them cheap. A listener that
-   * throws is logged and otherwise ignored.
-   */
-  readonly upstreamEvents?: UpstreamEvents;
-  /**
-   * Active health checks: 'run' (the default) runs them; 'follow' runs none and applies the results
-   * another server sends (applyActiveHealth()), so a group of workers checks each backend once.
-   */
-  readonly activeHealth?: ActiveHealthMode;
-}
-
-/** Listeners for outbound connections opening and closing. */
-export interface UpstreamEvents {
-  onUpstreamOpen?(info: UpstreamConnectionInfo): void;
-  onUpstreamClose?(info: UpstreamConnectionInfo): void;
-}
-
-/** One cluster's strategy and retry counters, as `JunctionServer.clusters()` reports them. */
-export interface ClusterStatus {
-  readonly name: string;
-  /** The cluster's strategy name and kind. */
-  readonly strategy: string;
-  readonly strategyKind: string;
-  readonly backends: number;
-  /** Healthy backends: neither passive nor active health has them down, nor are they draining. */
-  readonly backendsUp: number;
-  /** Panic mode: fewer than `health.panic_threshold` of its backends are healthy, so all are picked. */
-  readonly panic: boolean;
-  /** Requests that entered the cluster (first attempts), retries granted, retries the budget refused. */
-  readonly requests: number;
-  readonly retries: number;
-  readonly retriesRefused: number;
-}
-
-export interface BoundListener {
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  /** `https` on a listener that terminates TLS. */
-  readonly scheme: 'http' | 'https' | 'tcp';
-}
-
-/** One backend's health and counters, as `JunctionServer.upstreams()` reports them. */
-export interface UpstreamStatus {
-  readonly cluster: string;
-  readonly id: string;
-  readonly address: string;
-  /**
-   * Healthy: neither passive health nor active checks have it down, nor is it draining. Strategies
-   * pick among the healthy backends, or among all not draining while the cluster is in panic mode.
-   */
-  readonly isUp: boolean;
-  /** Being drained: no new picks, and removed once its attempts under way finish. */
-  readonly draining: boolean;
-
-  /** Passive health has it ejected. */
-  readonly ejected: boolean;
-  /** When an ejected upstream gets its trial, in ms from now; 0 when it is not ejected. */
-  readonly ejectedForMs: number;
-  /** Back in rotation after an ejection, waiting for one request to prove itself. */
-  readonly onTrial: boolean;
-  /** Why it was last ejected (`3 consecutive failures`, …); '' if it never was. */
-  readonly ejectionReason: string;
-
-  /** Its cluster has active health checks. */
-  readonly checked: boolean;
-  /** Active checks have it up (always true when it is not checked). */
-  readonly activeUp: boolean;
-  /** Checks finished so far. */
-  readonly checks: number;
-  /** The last check's response status; 0 if it got none (or none has run). */
-  readonly lastCheckStatus: number;
-  /** Why the last check got no usable response (a connect error, a reset, a timeout, a malformed head). */
-  readonly lastCheckError: ErrorCode | undefined;
-  /** Checks in a row that passed, and that failed (one of the two is 0). */
-  readonly checkSuccesses: number;
-  readonly checkFailures: number;
-
-  readonly inFlight: number;
-  /** Finished attempts, failed attempts, and failures in a row. */
-  readonly requests: number;
-  readonly failures: number;
-  readonly consecutiveFailures: number;
-  /** Pooled connections: open now, idle now, opened in all, reused in all. */
-  readonly connectionsOpen: number;
-  readonly connectionsIdle: number;
-  readonly connectionsOpened: number;
-  readonly connectionReuses: number;
-  /** Connect attempts that failed, and asks refused because the pool was at `max_total`. */
-  readonly connectFailures: number;
-  readonly poolExhausted: number;
-}
-
-/**
- * Resource counters, as `JunctionServer.stats()` reports them: what a connection holds while it lives and
- * must give back when it ends, for leak checks (the abort-storm test) and dashboards.
- */
-export interface RuntimeStats {
-  /** Client connections with a live session. */
-  readonly sessions: number;
-  /** Head buffers: slices of the pre-allocated region in use and free, and its capacity. */
-  readonly headBuffersInUse: number;
-  readonly headBuffersFree: number;
-  readonly headBuffersCapacity: number;
-  /** acquire() calls that found the region empty and allocated instead, in all. */
-  readonly headBufferFallbacks: number;
-  /** Over every backend's pool: connections open (idle or leased), idle, and being connected. */
-  readonly upstreamConnectionsOpen: number;
-  readonly upstreamConnectionsIdle: number;
-  readonly upstreamConnectionsConnecting: number;
-  /** Attempts under way over every backend (each holds or awaits a leased connection). */
-  readonly upstreamInFlight: number;
-  /** Session deadlines the sweep fired (idle and head timeouts, slow bodies, silent upstreams), in all. */
-  readonly deadlinesFired: number;
-  /**
-   * Sessions the zombie checker closed: still open well past a deadline that already fired, so their
-   * own timeout handling did not end them. In a healthy run this stays 0.
-   */
-  readonly zombiesClosed: number;
-  /** Over every listener: sockets accepted in all, waiting in accept queues now, and dropped from them
-   * (queue full or waited past `accept_queue_timeout`), and refused with 429 by a per-client cap. */
-  readonly connectionsAccepted: number;
-  readonly acceptQueued: number;
-  readonly acceptQueueDropped: number;
-  readonly refusedPerClient: number;
-  /** Over every HTTPS listener: handshakes under way now, done, failed, and closed at `handshake_timeout`. */
-  readonly tlsHandshakesInProgress: number;
-  readonly tlsHandshakes: number;
-  readonly tlsHandshakeFailures: number;
-  readonly tlsHandshakeTimeouts: number;
-}
-
-export type { ReloadResult, ServerStatus } from './reload.ts';
-
-/** A running Junction: its listeners, its upstreams' health, and a graceful close. */
-export interface JunctionServer {
-  readonly listeners: readonly BoundListener[];
-  /** The validated config in force now. */
-  readonly config: JunctionConfig;
-  /** The config's version, hash and source. */
-  status(): ServerStatus;
-  /**
-   * Applies a new validated config without dropping a connection: new transactions use it at once,
-   * transactions under way finish on the old one, and unchanged clusters and backends keep their
-   * state. Listeners are opened, closed and rebound by name. Rejects with ReloadError (the running
-   * config keeps serving) if a listener cannot bind or a plugin fails to set up. Reloads run one at a
-   * time, in the order they were asked for.
-   */
-  reload(config: JunctionConfig): Promise<ReloadResult>;
-  /**
-   * Takes a backend out of rotation (no new picks) and resolves once its attempts under way have
-   * finished, or after `timeoutMs` (false). Removing it from the config is the caller's next step.
-   * Rejects if the cluster has no such backend.
-   */
-  drainBackend(cluster: string, id: string, timeoutMs?: number): Promise<boolean>;
-  /** Every backend of every cluster with its health state and counters (the in-process health API). */
-  upstreams(): UpstreamStatus[];
-  /** Every cluster with its strategy and retry counters. */
-  clusters(): ClusterStatus[];
-  /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */
-  stats(): RuntimeStats;
-  /** Every counter and gauge kept, by listener, cluster and backend name: what a metrics scrape reads. */
-  observe(): ServerObservation;
-  /**
-   * Attaches the data path's observer (the metrics counted per request): it hears every finished
-   * transaction and every upstream attempt, new connection and retry, across reloads. One at a time:
-   * a second replaces the first. Returns a function that detaches it.
-   */
-  watch(observer: DataPathObserver): () => void;
-  /** Whether this server runs the active health checks or follows results given to it. */
-  readonly activeHealthMode: ActiveHealthMode;
-  /**
-   * Switches between running the active checks and following them (the runner of a group died, and
-   * this server takes over; or another took over). Verdicts so far carry over either way.
-   */
-  setActiveHealthMode(mode: ActiveHealthMode): void;
-  /**
-   * Hears every active check this server runs, as a serialisable event (to send to the servers that
-   * follow). Returns a function that stops it.
-   */
-  onActiveHealth(listener: ActiveHealthListener): () => void;
-  /**
-   * Applies a check run elsewhere ('follow' mode). Returns false, changing nothing, in 'run' mode or
-   * for a backend without active checks in the config in force (a reload under way).
-   */
-  applyActiveHealth(event: ActiveHealthEvent): boolean;
-  /** Every checked backend's verdict now, as events: what a server that starts following is given first. */
-  activeHealthState(): ActiveHealthEvent[];
-  /** Every certificate of every HTTPS listener. */
-  certificates(): CertificateInfo[];
-  /** Adds a certificate to HTTPS listener `listener` (by name). Throws TlsCertificateError, changing nothing. */
-  addCertificate(listener: string, certificate: CertificateInput): CertificateInfo;
-  /** Replaces certificate `id`; if the new one cannot load, this throws and the old one keeps serving. */
-  replaceCertificate(listener: string, id: string, certificate: CertificateInput): CertificateInfo;
-  /** Removes certificate `id`; a listener's last certificate cannot be removed. */
-  removeCertificate(listener: string, id: string): void;
-  /**
-   * Encrypts TLS session tickets on every HTTPS listener (those bound later too) with `keys` (48 bytes)
-   * instead of each certificate's own random keys, so processes given the same keys (the workers of one
-   * group) resume each other's sessions. Tickets issued before the call do a full handshake.
-   */
-  setTicketKeys(keys: Buffer): void;
-  /**
-   * Stop accepting, let in-flight transactions finish within the grace period, close idle connections
-   * (at once, or once idle for `idleLingerMs`: a worker being replaced gives keep-alive clients that
-   * long to send a request it answers with `Connection: close`).
-   */
-  close(graceMs?: number, options?: CloseOptions): Promise<void>;
-  /** Closes the access log files and opens them again by path (logrotate's SIGUSR1); reloads do it too. */
-  reopenLogs(): void;
-}
-
-export interface CloseOptions {
-  readonly idleLingerMs?: number;
-}
-
-/** What watch() attaches: it hears transactions end and upstream attempts settle. */
-export type DataPathObserver = TransactionObserver & AttemptObserver;
 
 /** Starts Junction on a validated config. Resolves once every listener is bound. */
 export async function startJunction(
@@ -290,8 +74,15 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** Shared by every snapshot: an observer attached by watch() sees all of them. */
   readonly #observers = new TransactionObservers();
   readonly #sessions = new Map<ServedSession, Listener>();
-  /** The first step on listeners with `proxy_protocol`: sockets whose PROXY header is awaited. */
-  readonly #proxyStep = new ProxyHeaderStep();
+  /** From an accepted socket to its session, which it hands back to be counted here. */
+  readonly #accept = new AcceptPipeline({
+    host: this,
+    started: (session, listener) => {
+      this.#sessions.set(session, listener);
+      this.#plugins?.sessionStarted(sessionInfo(session, listener));
+      if (this.#closing !== undefined) session.drain();
+    },
+  });
   /** Bound listeners by name; a reload opens, closes and rebinds entries. */
   readonly #listeners = new Map<string, Listener>();
   /** Listeners a reload closed, still waiting for their sessions to end; shutdown waits for them. */
@@ -310,8 +101,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** Set up in start(); null when the config names no plugin. */
   #plugins: PluginHost | null = null;
   #sweepTimer: NodeJS.Timeout | undefined;
-  #deadlinesFired = 0;
-  #zombiesClosed = 0;
+  readonly #deadlines: SessionSweep;
   readonly #activeHealth: ActiveHealthRole;
   #closing: Promise<void> | undefined;
   /** Shared TLS session ticket keys (setTicketKeys), applied to listeners bound later too. */
@@ -329,6 +119,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.log = log;
     this.#config = config;
     this.#hash = configHash(config);
+    this.#deadlines = new SessionSweep(log);
     this.#retirement = new Retirement((error) => {
       log.error({ err: error }, 'freeing a replaced config failed');
     });
@@ -402,7 +193,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   #newListener(config: ListenerConfig): Listener {
-    const listener = new Listener(config, this.clock, this.#handlers);
+    const listener = new Listener(config, this.clock, this.#accept.handlers);
     if (listener.tls !== null && this.#ticketKeys !== undefined) listener.tls.setTicketKeys(this.#ticketKeys);
     if (listener.tls !== null) {
       const log = this.log.child({ component: 'tls', listener: config.name });
@@ -441,17 +232,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   }
 
   get listeners(): readonly BoundListener[] {
-    return [...this.#listeners.values()].map((l) => ({
-      name: l.config.name,
-      address: l.config.address,
-      port: l.port,
-      scheme:
-        l.config.tcp !== undefined
-          ? ('tcp' as const)
-          : l.tls === null
-            ? ('http' as const)
-            : ('https' as const),
-    }));
+    return boundListeners(this.#listeners.values());
   }
 
   setTicketKeys(keys: Buffer): void {
@@ -508,8 +289,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
       status: this.status(),
       snapshot: this.#snapshot,
       listeners: this.#listeners.values(),
-      deadlinesFired: this.#deadlinesFired,
-      zombiesClosed: this.#zombiesClosed,
+      deadlinesFired: this.#deadlines.deadlinesFired,
+      zombiesClosed: this.#deadlines.zombiesClosed,
     });
   }
 
@@ -630,188 +411,26 @@ class ServerRuntime implements JunctionServer, SessionHost {
   };
 
   upstreams(): UpstreamStatus[] {
-    const now = this.clock.now();
-    const out: UpstreamStatus[] = [];
-    for (const cluster of this.#snapshot.clusters.values()) {
-      const checked = cluster.config.health.active !== undefined;
-      for (const u of cluster.upstreams) {
-        out.push({
-          cluster: cluster.name,
-          id: u.id,
-          address: u.pool.upstreamId,
-          isUp: u.healthy,
-          draining: u.draining,
-          ejected: u.passiveDown,
-          ejectedForMs: u.passiveDown ? Math.max(0, Math.round(u.ejectedUntil - now)) : 0,
-          onTrial: u.onTrial,
-          ejectionReason: u.ejectionReason,
-          checked,
-          activeUp: !u.activeDown,
-          checks: u.checks,
-          lastCheckStatus: u.lastCheckStatus,
-          lastCheckError: u.lastCheckError,
-          checkSuccesses: u.checkSuccesses,
-          checkFailures: u.checkFailures,
-          inFlight: u.inFlight,
-          requests: u.requests,
-          failures: u.failures,
-          consecutiveFailures: u.consecutiveFailures,
-          connectionsOpen: u.pool.openCount,
-          connectionsIdle: u.pool.idleCount,
-          connectionsOpened: u.pool.connectsOpened,
-          connectionReuses: u.pool.reuses,
-          connectFailures: u.pool.connectFailures,
-          poolExhausted: u.pool.exhausted,
-        });
-      }
-    }
-    return out;
+    return upstreamStatuses(this.#snapshot, this.clock.now());
   }
 
   clusters(): ClusterStatus[] {
-    return [...this.#snapshot.clusters.values()].map((cluster) => ({
-      name: cluster.name,
-      strategy: cluster.config.strategy.name,
-      strategyKind: cluster.config.strategy.kind,
-      backends: cluster.upstreams.length,
-      backendsUp: cluster.upstreams.filter((u) => u.healthy).length,
-      panic: cluster.panic,
-      requests: cluster.retryBudget.requests,
-      retries: cluster.retryBudget.retries,
-      retriesRefused: cluster.retryBudget.retriesRefused,
-    }));
+    return clusterStatuses(this.#snapshot);
   }
 
   stats(): RuntimeStats {
-    let open = 0;
-    let idle = 0;
-    let connecting = 0;
-    let inFlight = 0;
-    for (const cluster of this.#snapshot.clusters.values()) {
-      for (const u of cluster.upstreams) {
-        open += u.pool.openCount;
-        idle += u.pool.idleCount;
-        connecting += u.pool.connectingCount;
-        inFlight += u.inFlight;
-      }
-    }
-    const pool = this.bufferPool;
-    let accepted = 0;
-    let queued = 0;
-    let dropped = 0;
-    let refused = 0;
-    let handshaking = 0;
-    let handshakes = 0;
-    let handshakeFailures = 0;
-    let handshakeTimeouts = 0;
-    for (const listener of this.#listeners.values()) {
-      accepted += listener.accepted;
-      queued += listener.queued;
-      dropped += listener.droppedFromQueue;
-      refused += listener.refusedPerClient;
-      const counters = listener.tls?.counters;
-      if (counters === undefined) continue;
-      handshaking += counters.inProgress;
-      handshakes += counters.completed;
-      handshakeFailures += counters.failed;
-      handshakeTimeouts += counters.timedOut;
-    }
-    return {
+    return runtimeStats({
+      snapshot: this.#snapshot,
+      listeners: this.#listeners.values(),
       sessions: this.#sessions.size,
-      headBuffersInUse: pool.checkedOut,
-      headBuffersFree: pool.available,
-      headBuffersCapacity: pool.capacity,
-      headBufferFallbacks: pool.fallbacks,
-      upstreamConnectionsOpen: open,
-      upstreamConnectionsIdle: idle,
-      upstreamConnectionsConnecting: connecting,
-      upstreamInFlight: inFlight,
-      deadlinesFired: this.#deadlinesFired,
-      zombiesClosed: this.#zombiesClosed,
-      connectionsAccepted: accepted,
-      acceptQueued: queued,
-      acceptQueueDropped: dropped,
-      refusedPerClient: refused,
-      tlsHandshakesInProgress: handshaking,
-      tlsHandshakes: handshakes,
-      tlsHandshakeFailures: handshakeFailures,
-      tlsHandshakeTimeouts: handshakeTimeouts,
-    };
+      bufferPool: this.bufferPool,
+      deadlinesFired: this.#deadlines.deadlinesFired,
+      zombiesClosed: this.#deadlines.zombiesClosed,
+    });
   }
 
   current(): RuntimeSnapshot {
     return this.#snapshot;
-  }
-
-  /**
-   * The path from an accepted socket to its session: the PROXY header step first (on listeners that
-   * expect one), then TLS (on HTTPS listeners), then the session for the listener's protocol.
-   */
-  readonly #handlers: ListenerHandlers = {
-    accepted: (socket, listener) => {
-      const proxy = listener.config.proxyProtocol;
-      if (proxy === undefined) this.#afterProxyHeader(socket, listener, undefined);
-      else this.#proxyStep.accept(socket, proxy, this.#afterProxyStep(listener));
-    },
-    secured: (socket, listener, tls, peer) => {
-      this.#startSession(socket, listener, peer, tls);
-    },
-  };
-
-  /**
-   * The PROXY step left `socket` paused with the bytes after the header put back. A session resumes
-   * it; the TLS step must not be raced by a resume, which would hand those bytes (the start of the
-   * ClientHello) to the plain socket's reader instead of the TLS layer, which takes them itself.
-   */
-  #afterProxyHeader(socket: Socket, listener: Listener, peer: ClientPeer | undefined): void {
-    if (listener.tls !== null) {
-      listener.secure(socket, peer);
-      return;
-    }
-    this.#startSession(socket, listener, peer, null);
-    socket.resume();
-  }
-
-  /** One handler per listener, made on its first connection. */
-  readonly #proxyStepHandlers = new Map<Listener, ProxyStepHandler>();
-
-  #afterProxyStep(listener: Listener): ProxyStepHandler {
-    let handler = this.#proxyStepHandlers.get(listener);
-    if (handler !== undefined) return handler;
-    handler = {
-      onReady: (socket, peer) => {
-        if (!listener.admitClient(socket, peer?.address ?? socket.remoteAddress ?? '')) return;
-        this.#afterProxyHeader(socket, listener, peer);
-      },
-      onRefused: (_socket, error) => {
-        this.log.info({ code: error.code, listener: listener.config.name }, error.message);
-        listener.sessionEnded(undefined);
-      },
-    };
-    this.#proxyStepHandlers.set(listener, handler);
-    return handler;
-  }
-
-  #startSession(
-    socket: Socket,
-    listener: Listener,
-    peer: ClientPeer | undefined,
-    tls: TlsConnectionInfo | null,
-  ): void {
-    const { tcp, redirectToHttps, name, accessLog, trustRequestId = false } = listener.config;
-    const about = { name, accessLog, trustRequestId };
-    const session =
-      tcp !== undefined
-        ? new TcpSession(socket, this, tcp, peer, about)
-        : new Http1Session(socket, this, tls === null ? 'http' : 'https', {
-            tls,
-            redirectToHttps,
-            peer,
-            listener: about,
-          });
-    this.#sessions.set(session, listener);
-    this.#plugins?.sessionStarted(sessionInfo(session, listener));
-    if (this.#closing !== undefined) session.drain();
   }
 
   onSessionClosed(session: ServedSession): void {
@@ -827,38 +446,14 @@ class ServerRuntime implements JunctionServer, SessionHost {
     if (this.#sessions.size === 0) this.#sessionsGone?.();
   }
 
-  /** Fires deadlines that have passed and expires accept queues. Cheap: one comparison per session. */
+  /** The sweep's beat: session deadlines and zombies, accept queues, ejections due, replaced configs. */
   readonly #sweep = (): void => {
-    const now = this.clock.now();
-    for (const session of this.#sessions.keys()) {
-      if (session.deadlineAt !== 0 && session.deadlineAt <= now) {
-        this.#deadlinesFired++;
-        session.onDeadline();
-        session.overdueSince ||= now;
-      } else {
-        session.overdueSince = 0;
-      }
-      // The zombie checker (Sōzu): a session whose deadline fired but that is still past one long after
-      // did not end by its own timeout handling. Close it, count it, say so.
-      if (session.overdueSince !== 0 && now - session.overdueSince >= ZOMBIE_GRACE_MS) {
-        this.#zombiesClosed++;
-        this.log.warn(
-          { client: session.clientAddress, openForMs: now - session.openedAt, requests: session.requests },
-          'zombie session closed: still open long after its deadline',
-        );
-        session.destroy();
-      }
-    }
+    this.#deadlines.check(this.#sessions.keys(), this.clock.now());
     for (const listener of this.#listeners.values()) listener.expireQueue();
     this.#router.readmitExpired(this.#snapshot.clusters.values());
     if (this.#retirement.pending > 0) {
-      const inUse = new Set<RuntimeSnapshot>();
-      for (const session of this.#sessions.keys()) {
-        // TCP sessions hold cluster runtimes, never a snapshot.
-        const held = session instanceof Http1Session ? session.transactionSnapshot : undefined;
-        if (held !== undefined) inUse.add(held);
-      }
-      this.#retirement.sweep(inUse, new Set(upstreamsOf(this.#snapshot).map((u) => u.pool)));
+      const pools = new Set(upstreamsOf(this.#snapshot).map((u) => u.pool));
+      this.#retirement.sweep(snapshotsHeld(this.#sessions.keys()), pools);
     }
   };
 
@@ -880,7 +475,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       ...[...this.#listeners.values()].map((l) => l.close()),
       ...this.#listenersClosing,
     ]);
-    this.#proxyStep.closeAll();
+    this.#accept.closeAll();
     for (const session of this.#sessions.keys()) session.drain(idleLingerMs);
     const allGone =
       this.#sessions.size === 0

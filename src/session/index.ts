@@ -7,4 +7,4 @@
  * Does not: route, pick upstreams or touch upstream sockets.
  */
 export { Http1Session, type SessionHost, type SessionOptions } from './http1-session.ts';
-export type { ClientPeer, ServedSession, SessionActivity } from './served-session.ts';
+export type { ClientPeer, ServedSession, SessionActivity, SweepableSession } from './served-session.ts';

@@ -3,27 +3,43 @@
  * the zombie checker's mark, and ways to end it. Both session kinds implement it, so the sweep and
  * the zombie checker cover every client connection.
  */
+import type { RuntimeSnapshot } from '../transaction/snapshot.ts';
+
 /**
  * `request`: a request is being read, proxied or answered (or a pipelined one waits); `tunnel`: a
  * WebSocket or TCP relay is open; `idle`: nothing is under way (between requests, or closing).
  */
 export type SessionActivity = 'idle' | 'request' | 'tunnel';
 
-export interface ServedSession {
+/**
+ * What the deadline sweep and its zombie checker need of a session, and nothing else: the server's
+ * sweep (server/session-sweep.ts) reads sessions through this, never by their class.
+ */
+export interface SweepableSession {
   /** When the current deadline passes, on the host's clock; 0 when none is armed. */
   deadlineAt: number;
   /** When the sweep first found this session past a deadline it fired; 0 when it is not. */
   overdueSince: number;
   /** The client's address: the socket's, or the one a PROXY protocol header carried. */
   readonly clientAddress: string;
-  readonly clientPort: number;
-  /** The socket's own peer address, which the listener's per-client accounting counted. */
-  readonly socketAddress: string;
   readonly openedAt: number;
   /** Transactions finished (HTTP) or 0 (TCP), for logs. */
   readonly requests: number;
+  /**
+   * The snapshot the transaction under way runs on, if any: a replaced config is freed once no
+   * session holds its snapshot. TCP sessions hold cluster runtimes, never a snapshot.
+   */
+  readonly transactionSnapshot: RuntimeSnapshot | undefined;
   /** Called by the sweep once `deadlineAt` has passed. */
   onDeadline(): void;
+  /** Cut the client connection now. */
+  destroy(): void;
+}
+
+export interface ServedSession extends SweepableSession {
+  readonly clientPort: number;
+  /** The socket's own peer address, which the listener's per-client accounting counted. */
+  readonly socketAddress: string;
   /** What the connection carries now; shutdown counts what it waits for, and what it had to cut. */
   readonly activity: SessionActivity;
   /**
@@ -31,8 +47,6 @@ export interface ServedSession {
    * long for a request its client may be sending now, answered with `Connection: close`.
    */
   drain(idleLingerMs?: number): void;
-  /** Cut the client connection now. */
-  destroy(): void;
 }
 
 /**

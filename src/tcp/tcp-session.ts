@@ -141,6 +141,11 @@ export class TcpSession
     return this.#state === 'connecting' || this.#state === 'open' ? 'tunnel' : 'idle';
   }
 
+  /** A TCP session holds cluster runtimes, never a snapshot: it keeps no replaced config alive. */
+  get transactionSnapshot(): undefined {
+    return undefined;
+  }
+
   onDeadline(): void {
     this.deadlineAt = 0;
     if (this.#state === 'hello') {
