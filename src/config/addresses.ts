@@ -3,7 +3,12 @@
  * `host:port` strings and listen addresses. Results are values with a problem message, never throws.
  */
 import { isIP, isIPv6 } from 'node:net';
-import type { HostMatch } from './types.ts';
+
+/** A route's or an SNI route's host condition, as parseHostPattern() reads it. */
+export type HostMatch =
+  | { readonly kind: 'exact'; readonly host: string }
+  /** `*.example.com` → suffix `.example.com`; matches one or more labels before it. */
+  | { readonly kind: 'wildcard'; readonly suffix: string };
 
 export type AddressResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };

@@ -5,12 +5,11 @@
  */
 import { isIP } from 'node:net';
 import * as z from 'zod';
-import { parseHostPattern, type AddressResult } from './addresses.ts';
+import { parseHostPattern, type AddressResult, type HostMatch } from './addresses.ts';
 import { valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
 import { duration, oneOrMany, optional, parsed, strictObject } from './schema-toolkit.ts';
-import type { HostMatch } from './types.ts';
 
 /** How long a trusted peer has to send its PROXY header. */
 export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 5_000;
