@@ -30,13 +30,17 @@ describe('a port is plain decimal digits', () => {
   );
 
   test('only the keys that hold ports are checked, and `${VAR}` is left to the environment', () => {
-    expect(portNumberProblem(['listeners', 0, 'port'], '080')).toMatch(/plain decimal digits.*'080'/);
-    expect(portNumberProblem(['listeners', 2, 'redirect_to_https', 'port'], '+443')).toMatch(/'\+443'/);
-    expect(portNumberProblem(['admin', 'port'], '9e3')).toMatch(/'9e3'/);
-    expect(portNumberProblem(['listeners', 0, 'port'], '80')).toBeUndefined();
-    expect(portNumberProblem(['listeners', 0, 'port'], '${PORT}')).toBeUndefined();
-    expect(portNumberProblem(['listeners', 0, 'max_connections'], '0100')).toBeUndefined();
-    expect(portNumberProblem(['clusters', 'port'], '080')).toBeUndefined();
+    expect(portNumberProblem(['listeners', 0, 'port'], 80, '080')).toMatch(/plain decimal digits.*'080'/);
+    expect(portNumberProblem(['listeners', 2, 'redirect_to_https', 'port'], 443, '+443')).toMatch(/'\+443'/);
+    expect(portNumberProblem(['admin', 'port'], 9000, '9e3')).toMatch(/'9e3'/);
+    expect(portNumberProblem(['listeners', 0, 'port'], 80, '80')).toBeUndefined();
+    expect(portNumberProblem(['listeners', 0, 'port'], 80, '${PORT}')).toBeUndefined();
+    expect(portNumberProblem(['listeners', 0, 'max_connections'], 100, '0100')).toBeUndefined();
+    expect(portNumberProblem(['clusters', 'port'], 80, '080')).toBeUndefined();
+    // The schema's range message says more about these.
+    expect(portNumberProblem(['listeners', 0, 'port'], -80, '-80')).toBeUndefined();
+    expect(portNumberProblem(['listeners', 0, 'port'], 80.5, '80.5')).toBeUndefined();
+    expect(portNumberProblem(['listeners', 0, 'port'], '080', '080')).toBeUndefined();
   });
 });
 

@@ -23,10 +23,16 @@ function isPortKey(path: KeyPath): boolean {
 }
 
 /**
- * The problem with a YAML number at `path` when it is a port not written as plain digits, or undefined.
- * `source` is the scalar as written; one holding a `${VAR}` reference is the environment's to fill in.
+ * The problem with a YAML scalar at `path` when it is a port not written as plain digits, or undefined.
+ * `value` is what YAML read and `source` the scalar as written. Values the schema refuses anyway (not
+ * a whole number, negative) are left to it; a `${VAR}` reference is the environment's to fill in.
  */
-export function portNumberProblem(path: KeyPath, source: string | undefined): string | undefined {
+export function portNumberProblem(
+  path: KeyPath,
+  value: unknown,
+  source: string | undefined,
+): string | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return undefined;
   if (source === undefined || source.includes('$') || !isPortKey(path)) return undefined;
   const text = source.trim();
   if (isPlainPort(text)) return undefined;

@@ -135,8 +135,8 @@ export class YamlPositions {
       }
       return;
     }
-    if (isScalar(node) && Number.isInteger(node.value)) {
-      const problem = portNumberProblem(path, node.source);
+    if (isScalar(node)) {
+      const problem = portNumberProblem(path, node.value, node.source);
       if (problem !== undefined)
         out.push({ offset: startOf(node) ?? 0, message: problem, isSyntax: false, path });
       return;
