@@ -83,7 +83,8 @@ export default tseslint.config(
     },
   },
   {
-    // TLS termination hands sockets on; it never reaches into the components that use them.
+    // TLS termination hands sockets on; it never reaches into the components that use them. It owns the
+    // listener TLS settings it serves: config/ builds them from here, never the reverse.
     files: ['src/tls/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
@@ -91,11 +92,19 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^\\.\\./(session|transaction|router|connector|listener|server|cli)/' },
+            { regex: '^\\.\\./(session|transaction|router|connector|listener|server|cli|config)/' },
             { regex: '^(net|tls|crypto|fs|path)$', message: 'Use the node: prefix.' },
           ],
         },
       ],
+    },
+  },
+  {
+    // Plugins are set up from what the host is given; config/ loads and checks them, never the reverse.
+    files: ['src/plugins/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+config/' }] }],
     },
   },
   {

@@ -3,7 +3,13 @@
  * `host:port` strings and listen addresses. Results are values with a problem message, never throws.
  */
 import { isIP, isIPv6 } from 'node:net';
-import type { HostMatch } from './types.ts';
+import { isPlainPort } from './port-numbers.ts';
+
+/** A route's or an SNI route's host condition, as parseHostPattern() reads it. */
+export type HostMatch =
+  | { readonly kind: 'exact'; readonly host: string }
+  /** `*.example.com` → suffix `.example.com`; matches one or more labels before it. */
+  | { readonly kind: 'wildcard'; readonly suffix: string };
 
 export type AddressResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
@@ -11,7 +17,6 @@ export type AddressResult<T> =
 /** Letters, digits, `-` and `_` (common in internal names) per label; no empty labels. */
 const HOST_NAME =
   /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
-const PORT = /^\d{1,5}$/;
 /** A last label of digits only: an IPv4 literal (valid or not), never a DNS name (RFC 3696 §2). */
 const NUMERIC_TLD = /(?:^|\.)\d+\.?$/;
 
@@ -25,6 +30,11 @@ export function addressProblem(text: string): string {
   return /^[\d.]+$/.test(text)
     ? `'${text}' is not a valid IPv4 address (four numbers from 0 to 255)`
     : `'${text}' is not a valid host name or IP address`;
+}
+
+/** A port in a host pattern: plain decimal digits, 0 to 65535. */
+function isPortText(text: string): boolean {
+  return isPlainPort(text) && Number(text) <= 65535;
 }
 
 function fail<T>(problem: string): AddressResult<T> {
@@ -41,7 +51,11 @@ export function parseHostPattern(text: string): AddressResult<HostMatch> {
   if (host.startsWith('[')) {
     const close = host.indexOf(']');
     const rest = close < 0 ? '' : host.slice(close + 1);
-    if (close < 0 || !isIPv6(host.slice(1, close)) || !(rest === '' || /^:\d{1,5}$/.test(rest))) {
+    if (
+      close < 0 ||
+      !isIPv6(host.slice(1, close)) ||
+      !(rest === '' || (rest.startsWith(':') && isPortText(rest.slice(1))))
+    ) {
       return fail(`'${text}' is not a valid bracketed IPv6 address`);
     }
     return { ok: true, value: { kind: 'exact', host: host.slice(0, close + 1) } };
@@ -49,7 +63,7 @@ export function parseHostPattern(text: string): AddressResult<HostMatch> {
   const colon = host.indexOf(':');
   if (colon >= 0) {
     if (host.includes(':', colon + 1)) return fail(`write IPv6 addresses in brackets, as in '[::1]'`);
-    if (!PORT.test(host.slice(colon + 1))) return fail(`'${text}' has an invalid port`);
+    if (!isPortText(host.slice(colon + 1))) return fail(`'${text}' has an invalid port`);
     host = host.slice(0, colon);
   }
   if (host.endsWith('.')) host = host.slice(0, -1);
@@ -90,7 +104,10 @@ export function parseHostPort(text: string): AddressResult<HostPort> {
     if (host.includes(':')) return fail(`write IPv6 addresses in brackets, as in '[::1]:9001'`);
     if (!isHostName(host) && isIP(host) === 0) return fail(addressProblem(host));
   }
-  const port = PORT.test(portText) ? Number(portText) : NaN;
+  if (/^\d+$/.test(portText) && !isPlainPort(portText)) {
+    return fail(`'${text}' has a port with a leading zero; write it in plain decimal digits`);
+  }
+  const port = isPlainPort(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535)) return fail(`'${text}' needs a port from 1 to 65535`);
   return { ok: true, value: { host, port } };
 }

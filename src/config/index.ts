@@ -8,7 +8,10 @@
  *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
- * Used by: cli/, server/. Uses: errors/, strategies/ (the built-in kinds and their option checks).
+ * Used by: cli/, server/ and the components whose settings it defines. Uses: errors/, strategies/ (the
+ * built-in kinds and their option checks), plugins/ (definitions, built-ins), tls/ (certificate checks,
+ * the listener TLS settings shape), access-log/ (templates), rules/ (the compiler), util/. Neither plugins/
+ * nor tls/ imports config/ (ESLint enforces it), so these dependencies run one way.
  */
 export { loadConfigFile, loadConfigText, locateConfigKey } from './load-config.ts';
 export {

@@ -6,7 +6,7 @@ import type * as z from 'zod';
 import { keyName, valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
-import { ALLOWED_KEYS_MARKER } from './schema.ts';
+import { ALLOWED_KEYS_MARKER } from './schema-toolkit.ts';
 
 /**
  * The message zod gets for every issue the schema did not word itself (pass `error: () =>

@@ -5,12 +5,11 @@
  */
 import { isIP } from 'node:net';
 import * as z from 'zod';
-import { parseHostPattern, type AddressResult } from './addresses.ts';
+import { parseHostPattern, type AddressResult, type HostMatch } from './addresses.ts';
 import { valueIssue, type ConfigIssue, type KeyPath } from './config-issue.ts';
 import { describeValue } from './describe-value.ts';
 import { didYouMean } from './edit-distance.ts';
-import type * as Schema from './schema.ts';
-import type { HostMatch } from './types.ts';
+import { duration, oneOrMany, optional, parsed, strictObject } from './schema-toolkit.ts';
 
 /** How long a trusted peer has to send its PROXY header. */
 export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 5_000;
@@ -59,37 +58,12 @@ function parseNetwork(text: string): AddressResult<string> {
   return { ok: true, value: `${address}/${bits ?? max}` };
 }
 
-function parsedString<Out>(parse: (text: string) => AddressResult<Out>) {
-  return z.string().transform((value, ctx) => {
-    const result = parse(value);
-    if (!result.ok) {
-      ctx.addIssue({ code: 'custom', message: result.problem, input: value });
-      return z.NEVER;
-    }
-    return result.value;
-  });
-}
-
-function oneOrMany<T extends z.ZodType>(item: T, typeProblem: string) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' ? [value] : value),
-    z
-      .array(item, { error: (issue) => `${typeProblem}, got ${describeValue(issue.input)}` })
-      .min(1, 'must not be empty'),
-  );
-}
-
-/** The keys a listener gains, built with the schema's own helpers so messages read alike. */
-export function tcpListenerKeys(helpers: {
-  optional: typeof Schema.optional;
-  strictObject: typeof Schema.strictObject;
-  duration: typeof Schema.duration;
-}) {
-  const { optional, strictObject, duration } = helpers;
+/** The keys a listener gains. */
+export function tcpListenerKeys() {
   const cluster = z.string().min(1, 'must not be empty');
   const sniRoute = strictObject(
     {
-      sni: oneOrMany(parsedString(parseHostPattern), 'must be a server name or a list of them'),
+      sni: oneOrMany(parsed(z.string(), parseHostPattern), 'must be a server name or a list of them'),
       cluster,
     },
     'must be a mapping with sni and cluster',
@@ -109,7 +83,7 @@ export function tcpListenerKeys(helpers: {
       strictObject(
         {
           trusted: oneOrMany(
-            parsedString(parseNetwork),
+            parsed(z.string(), parseNetwork),
             'must be an address, a CIDR network or a list of them',
           ),
           timeout: optional(duration(1)),

@@ -2,13 +2,8 @@
  * The schema of HTTPS listeners (`listeners[].tls`), redirects to HTTPS (`listeners[].redirect_to_https`)
  * and HSTS (`routes[].hsts`). Certificates are read and checked here, key against certificate, so a
  * wrong file is reported at its line and column instead of when the listener starts.
- *
- * Everything is built inside functions: schema.ts imports this file and this file uses schema.ts's
- * helpers, so nothing here may run while the modules are still loading.
  */
 import * as z from 'zod';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
 import {
   cipherListProblem,
   inspectCertificate,
@@ -23,6 +18,7 @@ import {
   MAX_HSTS_MAX_AGE_SECONDS,
 } from './defaults.ts';
 import { describeValue } from './describe-value.ts';
+import { binaryFile, pemFile } from './config-files.ts';
 import {
   duration,
   integer,
@@ -30,9 +26,8 @@ import {
   oneOrMany,
   optional,
   parsed,
-  pemFile,
   strictObject,
-} from './schema.ts';
+} from './schema-toolkit.ts';
 
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 
@@ -56,21 +51,6 @@ function alpnProtocol() {
               : `must be http/1.1 or http/1.0, got ${describeValue(value)}`,
         },
   );
-}
-
-/** A binary file (an OCSP response, DER), read now. */
-function binaryFile(baseDir: string) {
-  return parsed<string, { readonly path: string; readonly bytes: Buffer }>(z.string(), (name) => {
-    const path = isAbsolute(name) ? name : resolvePath(baseDir, name);
-    try {
-      const bytes = readFileSync(path);
-      if (bytes.length === 0) return { ok: false, problem: `'${name}' is empty` };
-      return { ok: true, value: { path, bytes } };
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      return { ok: false, problem: `cannot read '${name}' (${reason})` };
-    }
-  });
 }
 
 /** A certificate name: `example.com` or `*.example.com` (one label), lower-cased, no port. */

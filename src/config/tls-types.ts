@@ -1,34 +1,8 @@
-/** The validated shapes of HTTPS listeners, redirects to HTTPS and HSTS (part of types.ts). */
-
-export interface ListenerCertificateConfig {
-  /** Unique within its listener; the runtime certificate API names certificates by it. */
-  readonly id: string;
-  /** PEM: the leaf certificate first, then its chain; and its private key. */
-  readonly cert: string;
-  readonly key: string;
-  readonly certFile: string | undefined;
-  readonly keyFile: string | undefined;
-  /** The server names it serves; undefined: the certificate's own DNS names. */
-  readonly names: readonly string[] | undefined;
-  /** A DER OCSP response to staple. */
-  readonly ocsp: Buffer | undefined;
-}
-
-export interface ListenerTlsConfig {
-  readonly certificates: readonly ListenerCertificateConfig[];
-  /** The id of the certificate for clients whose server name matches none (or who send none). */
-  readonly defaultCertificate: string;
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
-  readonly maxVersion: 'TLSv1.2' | 'TLSv1.3';
-  /** OpenSSL cipher list (TLS 1.2 ciphers and TLS 1.3 suites). */
-  readonly ciphers: string;
-  /** ALPN protocols offered, in preference order; empty: no ALPN. */
-  readonly alpn: readonly string[];
-  /** A request whose Host is not a name of the connection's certificate gets 421. */
-  readonly strictSniBinding: boolean;
-  /** A handshake not done within this closes its socket. */
-  readonly handshakeTimeoutMs: number;
-}
+/**
+ * The validated shapes of HTTPS listeners, redirects to HTTPS and HSTS (part of types.ts). A listener's
+ * TLS settings are the shape tls/ serves, so tls/ owns them and imports nothing of config/.
+ */
+export type { ListenerCertificateConfig, ListenerTlsConfig } from '../tls/index.ts';
 
 export interface HttpsRedirectConfig {
   /** The HTTPS port redirects point at; 443 is left out of the URL. */

@@ -1,3 +1,4 @@
+import type { HostMatch } from './addresses.ts';
 import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
@@ -45,10 +46,7 @@ export type {
   HstsConfig,
 } from './tls-types.ts';
 
-export type HostMatch =
-  | { readonly kind: 'exact'; readonly host: string }
-  /** `*.example.com` → suffix `.example.com`; matches one or more labels before it. */
-  | { readonly kind: 'wildcard'; readonly suffix: string };
+export type { HostMatch };
 
 export type PathMatch =
   | { readonly kind: 'exact'; readonly value: string }

@@ -1,12 +1,13 @@
 /**
  * The parsed YAML tree, kept for positions: maps key paths from validation back to nodes and their
  * 1-based line and column, and finds what the YAML library accepts but a config must not contain
- * (duplicate keys, unresolvable or circular aliases, runaway nesting).
+ * (duplicate keys, unresolvable or circular aliases, runaway nesting, ports such as `080`).
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { ConfigIssue, IssueTarget, KeyPath } from './config-issue.ts';
 
 import { MAX_NESTING_DEPTH as MAX_DEPTH } from './input-bounds.ts';
+import { portNumberProblem } from './port-numbers.ts';
 
 export interface Position {
   readonly line: number;
@@ -102,7 +103,7 @@ export class YamlPositions {
     return startOf(node) ?? startOf(keyNode) ?? fallback;
   }
 
-  /** Duplicate keys, bad aliases and excessive nesting, all in one walk. */
+  /** Duplicate keys, bad aliases, excessive nesting and ports not written as plain digits, in one walk. */
   inspect(): YamlProblem[] {
     const problems: YamlProblem[] = [];
     this.#inspect(this.#doc.contents, [], new Set(), problems);
@@ -132,6 +133,12 @@ export class YamlPositions {
           path,
         });
       }
+      return;
+    }
+    if (isScalar(node)) {
+      const problem = portNumberProblem(path, node.value, node.source);
+      if (problem !== undefined)
+        out.push({ offset: startOf(node) ?? 0, message: problem, isSyntax: false, path });
       return;
     }
     if (isMap(node)) {

@@ -11,6 +11,7 @@ export { definePlugin, pluginProblem } from './define-plugin.ts';
 export { PluginHost } from './plugin-host.ts';
 export { BUILTIN_PLUGINS } from './builtin/index.ts';
 export type {
+  ConfiguredPlugins,
   HookOptions,
   LoadedConfigInfo,
   PluginApi,

@@ -1,4 +1,3 @@
-import type { JunctionConfig } from '../config/types.ts';
 import { PluginError } from '../errors/index.ts';
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
@@ -12,6 +11,7 @@ import {
 } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
 import type {
+  ConfiguredPlugins,
   HookOptions,
   LoadedConfigInfo,
   PluginApi,
@@ -72,7 +72,7 @@ export class PluginHost {
   }
 
   /** Whether a config names any plugin (so the server can skip wiring listeners otherwise). */
-  static configHasPlugins(config: JunctionConfig): boolean {
+  static configHasPlugins(config: ConfiguredPlugins): boolean {
     return config.plugins.length > 0 || config.routes.some((route) => route.plugins.length > 0);
   }
 
@@ -81,7 +81,7 @@ export class PluginHost {
    * their post-load hooks. Throws PluginError naming the plugin if a setup or post-load hook fails,
    * after disposing of the instances already set up.
    */
-  static async start(config: JunctionConfig, log: Logger): Promise<PluginHost> {
+  static async start(config: ConfiguredPlugins, log: Logger): Promise<PluginHost> {
     const instances: Instance[] = [];
     const postLoad: { name: string; hook: (c: LoadedConfigInfo) => void | Promise<void> }[] = [];
     const sessionStart: SessionListener[] = [];

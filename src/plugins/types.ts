@@ -85,3 +85,18 @@ export interface PluginConfig {
   readonly definition: PluginDefinition;
   readonly config: unknown;
 }
+
+/**
+ * What the plugin host reads of a loaded config: the plugins to set up (global ones, then each
+ * route's) and what post-load hooks are told about it. A JunctionConfig is one.
+ */
+export interface ConfiguredPlugins {
+  /** The file the config came from, or a description such as `<quick-start>`. */
+  readonly source: string;
+  /** Global plugins, in the order they are set up. */
+  readonly plugins: readonly PluginConfig[];
+  /** Every route, in order; a route's plugins are set up once for it. */
+  readonly routes: readonly { readonly name: string; readonly plugins: readonly PluginConfig[] }[];
+  /** The cluster names (post-load hooks see them). */
+  readonly clusters: ReadonlyMap<string, unknown>;
+}

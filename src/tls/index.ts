@@ -2,7 +2,8 @@
  * tls: TLS termination for HTTPS listeners. Owns listener certificates (loading, checking a key
  * against its certificate, their names), the certificate store SNI looks certificates up in (exact,
  * then wildcard, then the default), OCSP stapling, and the handshake step between an accepted socket
- * and its session (with its timeout and counters).
+ * and its session (with its timeout and counters). It owns the shape of a listener's TLS settings
+ * (tls-settings.ts): config/ builds it, and tls/ imports nothing of config/.
  * Does not: accept sockets or queue them (listener/), speak HTTP (session/), or talk TLS to upstreams
  * (connector/).
  */
@@ -19,6 +20,7 @@ export {
   type TlsContextOptions,
   type TlsVersion,
 } from './certificate.ts';
+export type { ListenerCertificateConfig, ListenerTlsConfig } from './tls-settings.ts';
 export { CertificateStore, type CertificateSource, type StoredCertificate } from './certificate-store.ts';
 export {
   TlsAcceptor,

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { Server as TlsServer, TLSSocket, type SecureContext } from 'node:tls';
-import type { ListenerTlsConfig } from '../config/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { dateField } from '../util/http-date.ts';
 import { namesCover, normaliseName, setContextTicketKeys, TICKET_KEYS_BYTES } from './certificate.ts';
 import { CertificateStore, type StoredCertificate } from './certificate-store.ts';
+import type { ListenerTlsConfig } from './tls-settings.ts';
 
 /** What a session learns from its connection's handshake. */
 export class TlsConnectionInfo {
