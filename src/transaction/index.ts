@@ -1,6 +1,7 @@
 /**
  * transaction: one request/response (Traffic Server's HttpSM): a phase driver (phases.ts) over hook
- * points and its own steps, routing, the Router ask, the request side (request-body.ts) and the
+ * points and its own steps, the request as routing and hooks see it (txn-view.ts), routing, the Router
+ * ask and its attempts (request-writer.ts, attempts.ts), the request side (request-body.ts) and the
  * response side (response-side.ts, response-head-reader.ts, response-body.ts), framing in both
  * directions (framed-writer.ts), every answer Junction makes itself (local-answers.ts), and the outcome
  * report: the TxnEnd its observer (metrics) and the access log both read. docs/transaction-lifecycle.md

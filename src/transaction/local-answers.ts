@@ -186,6 +186,23 @@ export function hstsFields(
 
 const NO_FIELDS: readonly string[] = [];
 
+/**
+ * The bytes of Junction's own answer in a transaction: its fields, then the request ID field, then
+ * Strict-Transport-Security on a route that sets `hsts`, over HTTPS.
+ */
+export function ownAnswerBytes(
+  head: ResponseHead,
+  body: Buffer,
+  requestIdField: readonly string[],
+  hsts: HstsConfig | undefined,
+  overTls: boolean,
+  method: string,
+  close: boolean,
+): Buffer {
+  const fields = [...head.headers, ...requestIdField, ...hstsFields(hsts, overTls, head.headers)];
+  return localAnswerBytes(head, fields, body, method, close);
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function hasField(headers: readonly string[], lowerName: string): boolean {

@@ -4,15 +4,18 @@
  * itself), holds the two sides' state objects (request-body.ts, response-side.ts), and decides every
  * failure in one place (fail): answer while nothing went to the client, cut the connection after.
  * Owns: routing a request, asking the Router, retries' conditions, the outcome it reports, the access
- * line and trace at its end. Delegates: body forwarding and framing (request-body.ts, response-body.ts,
+ * line and trace at its end. Delegates: the request as routing and hooks see it (txn-view.ts, its
+ * base class), writing an attempt's request (request-writer.ts), the retry decision and the acquire
+ * failure's log (attempts.ts), body forwarding and framing (request-body.ts, response-body.ts,
  * framed-writer.ts), reading response heads (response-head-reader.ts), local answers (local-answers.ts),
  * head serialisation (forward-heads.ts), hooks' context (txn-hooks.ts).
+ * Seams: #dispatch is the one step between routing and the Router (both the hook-free path and the
+ * `dispatch` phase reach it); the response body starts in ResponseSide (response-side.ts).
  * Must not: open, pool or close connections (the Router lends an UpstreamChannel, the session a
  * SessionPort), parse request heads (the session does), or hold timers (the session's deadline).
  */
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
-import type { RouteConfig } from '../config/types.ts';
-import { HookError, type ErrorCode, type JunctionError } from '../errors/index.ts';
+import type { ErrorCode, JunctionError } from '../errors/index.ts';
 import {
   HOOKS_FAILED,
   HOOKS_PENDING,
@@ -20,40 +23,32 @@ import {
   type LocalResponse,
   type TxnTimeouts,
 } from '../hooks/index.ts';
-import { failureFields } from '../log/index.ts';
-import type {
-  AcquireHandler,
-  ClusterRuntime,
-  RetryReason,
-  RouterLease,
-  UpstreamChannel,
-} from '../router/index.ts';
-import type { SelectionInput, Strategy } from '../strategies/index.ts';
-import { removeFramingFields } from '../transforms/index.ts';
+import type { AcquireHandler, RetryReason, RouterLease, UpstreamChannel } from '../router/index.ts';
+import type { Strategy } from '../strategies/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
 import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
-import { applyInOrder } from './body-sinks.ts';
-import { serializeUpstreamRequestHead } from './forward-heads.ts';
+import { logAcquireFailure, mayReplay } from './attempts.ts';
 import {
   NO_CLUSTER_TEXT,
   UNREACHABLE_TEXT,
   answerStatus,
   answerText,
   hookAnswer,
-  hstsFields,
-  localAnswerBytes,
   localResponseHead,
+  ownAnswerBytes,
   type HeldLocal,
 } from './local-answers.ts';
 import { TXN_PHASES, handlesAnswer, type TxnPhase } from './phases.ts';
-import { RequestBodyForwarder, hasRequestBody, isIdempotent, type RequestBodyHost } from './request-body.ts';
+import { RequestBodyForwarder, hasRequestBody, type RequestBodyHost } from './request-body.ts';
+import { writeUpstreamRequest } from './request-writer.ts';
 import { ResponseSide, type ResponseSideHost } from './response-side.ts';
 import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './session-port.ts';
-import type { RouteRequest, RuntimeSnapshot } from './snapshot.ts';
+import type { RuntimeSnapshot } from './snapshot.ts';
 import { beginTrace } from './trace-entry.ts';
 import { TxnHooks, logHookFailure, type HookedTransaction } from './txn-hooks.ts';
-import { firstField, maxBodyBytes, routeTransaction, strategyFor } from './txn-routing.ts';
+import { routeTransaction, strategyFor } from './txn-routing.ts';
+import { TxnView } from './txn-view.ts';
 import {
   hasUpgradeField,
   logTunnelEnd,
@@ -63,23 +58,9 @@ import {
 } from './upgrade.ts';
 
 export class Transaction
-  implements
-    RouteRequest,
-    SelectionInput,
-    AcquireHandler,
-    HookedTransaction,
-    RequestBodyHost,
-    ResponseSideHost,
-    TunnellingTransaction
+  extends TxnView
+  implements AcquireHandler, HookedTransaction, RequestBodyHost, ResponseSideHost, TunnellingTransaction
 {
-  readonly head: RequestHead;
-  readonly snapshot: RuntimeSnapshot;
-  /** The client side, lent by the session for this one transaction. */
-  readonly port: SessionPort;
-  readonly startedAt: number;
-  route: RouteConfig | undefined = undefined;
-  cluster: ClusterRuntime | undefined = undefined;
-
   #lease: RouterLease | undefined = undefined;
   #channel: UpstreamChannel | undefined = undefined;
   /** The transaction is over: answered, cut, tunnelled to its end, or its client left. */
@@ -93,9 +74,6 @@ export class Transaction
   readonly txnHooks: TxnHooks | null;
   /** Junction's own answer, while send-response hooks see it. */
   #heldLocal: HeldLocal | null = null;
-  /** A strategy or upstream a hook chose, resolved when the Router is asked. */
-  #strategyName: string | undefined = undefined;
-  #upstreamChoice: string | undefined = undefined;
   /** The upstream of the last attempt, for txn-close hooks and the access line (its lease is gone by then). */
   #lastUpstreamId: string | undefined = undefined;
   /** The request is forwarded as a protocol upgrade (see upgrade.ts): a 101 starts a tunnel. */
@@ -119,10 +97,7 @@ export class Transaction
   readonly #writeMark: number;
 
   constructor(session: SessionPort, snapshot: RuntimeSnapshot, head: RequestHead) {
-    this.port = session;
-    this.snapshot = snapshot;
-    this.head = head;
-    this.startedAt = snapshot.router.now();
+    super(session, snapshot, head);
     this.#readMark = session.readMark;
     this.#writeMark = session.bytesWritten;
     const idHeader = snapshot.config.requestId?.header ?? 'X-Request-ID';
@@ -136,27 +111,6 @@ export class Transaction
   /** The timeouts in force: the config's, or what a hook set for this transaction. */
   get timeouts(): TxnTimeouts {
     return this.txnHooks?.timeouts ?? this.snapshot.config.timeouts;
-  }
-
-  // RouteRequest and SelectionInput: the request as routing and strategies see it.
-  get method(): string {
-    return this.head.method;
-  }
-  get host(): string {
-    return this.head.host;
-  }
-  get path(): string {
-    return this.head.path;
-  }
-  get clientAddress(): string {
-    return this.port.clientAddress;
-  }
-  /** The TLS server name of the connection; '' without TLS or SNI. */
-  get sni(): string {
-    return this.port.tls?.serverName ?? '';
-  }
-  header(lowerCaseName: string): string | undefined {
-    return firstField(this.head.headers, lowerCaseName);
   }
 
   get isFinished(): boolean {
@@ -279,6 +233,10 @@ export class Transaction
     return true;
   }
 
+  /**
+   * Asks the Router for an upstream for the routed request: the one step between routing and an
+   * upstream, reached by start() without hooks and by the `dispatch` phase with them.
+   */
   #dispatch(): void {
     const cluster = this.cluster;
     if (cluster === undefined) {
@@ -288,7 +246,7 @@ export class Transaction
     let strategy: Strategy;
     try {
       const config = this.snapshot.config;
-      strategy = strategyFor(cluster, this.route, config, this.#strategyName, this.#upstreamChoice);
+      strategy = strategyFor(cluster, this.route, config, this.strategyName, this.upstreamChoice);
     } catch (error) {
       this.#hookFailed({ hook: 'post-remap', owner: 'transaction', kind: 'threw', error });
       return;
@@ -307,7 +265,7 @@ export class Transaction
     );
   }
 
-  // HookedTransaction: what TxnHooks reads and asks for.
+  // HookedTransaction: what TxnHooks reads (its choices are TxnView's).
 
   get tunnel(): TunnelReport | undefined {
     return this.#tunnelReport;
@@ -317,24 +275,6 @@ export class Transaction
   }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
-  }
-  chooseRoute(name: string): void {
-    const route = this.snapshot.config.routes.find((r) => r.name === name);
-    if (route === undefined) throw new HookError(`no route named '${name}'`);
-    this.route = route;
-    this.cluster = undefined;
-  }
-  chooseCluster(name: string): void {
-    const cluster = this.snapshot.clusters.get(name);
-    if (cluster === undefined) throw new HookError(`no cluster named '${name}'`);
-    this.cluster = cluster;
-  }
-  chooseStrategy(name: string): void {
-    this.#strategyName = name;
-    this.#upstreamChoice = undefined;
-  }
-  chooseUpstream(id: string): void {
-    this.#upstreamChoice = id;
   }
 
   // AcquireHandler
@@ -351,59 +291,20 @@ export class Transaction
 
   onAcquireFailed(error: JunctionError): void {
     this.#lease = undefined;
-    // The cause's code (refused, TLS…) leads; JCT_ERR_NO_UPSTREAM stays in outerCode. No stack: expected.
-    const fields = { ...failureFields(error), cluster: this.cluster?.name };
-    const key = `acquire|${fields.cluster ?? ''}|${fields.code ?? ''}|${fields.errno ?? ''}`;
-    // A dead backend fails every request alike: repeats are counted, not written (see RepeatLimiter).
-    if (fields.err === undefined)
-      this.snapshot.router.failureLog.warn(this.port.log, key, fields, error.message);
-    else this.port.log.warn(fields, error.message);
+    logAcquireFailure(this.snapshot, this.port.log, error, this.cluster?.name);
     this.fail(error.code, UNREACHABLE_TEXT);
   }
 
   // Request, client → upstream
 
+  /** The attempt's request goes upstream (request-writer.ts); then the deadline for what comes next. */
   #writeRequest(): void {
     const channel = this.#channel;
     if (channel === undefined) return;
-    const session = this.port;
-    const head = this.head;
+    if (this.forwardsUpgrade && !hasUpgradeField(this.head.headers)) this.forwardsUpgrade = false;
+    const transforms = this.txnHooks?.requestTransforms;
     const request = this.#request;
-    if (this.forwardsUpgrade && !hasUpgradeField(head.headers)) this.forwardsUpgrade = false;
-    const awaiting = request !== null && request.state === 'awaiting-upstream';
-    const factories = this.txnHooks?.requestTransforms;
-    if (factories != null && awaiting && !request.isTransformed) {
-      const transforms = applyInOrder(factories, (factory) => factory(head), head.headers);
-      if (transforms !== null) {
-        removeFramingFields(head.headers);
-        request.transformWith(transforms);
-      }
-    }
-    this.#trace?.writeFields(head.headers, head.method, this.#lease?.upstream);
-    channel.cork();
-    const info = {
-      clientAddress: session.clientAddress,
-      scheme: session.scheme,
-      forwarded: this.snapshot.config.forwarded,
-      chunkedBody: request?.isTransformed === true,
-      upstreamAuthority: channel.upstreamId,
-      upgrade: this.forwardsUpgrade,
-    };
-    channel.write(serializeUpstreamRequestHead(head, info), 'latin1');
-    if (awaiting) {
-      if (head.expectContinue) session.writeClient('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-      const held = request.upstreamReady(
-        maxBodyBytes(this.route, this.snapshot.config),
-        this.snapshot.headLimits.maxHeadBytes,
-      );
-      if (held !== null) request.forward(held, 0);
-      session.resumeClient(PAUSE_WAIT_UPSTREAM);
-    } else if (request?.replayBody != null) {
-      // A retry: the body came whole with the first attempt and was kept.
-      channel.write(request.replayBody);
-    }
-    channel.uncork();
-    this.bodyFed(request?.state === 'body' && !channel.needsDrain);
+    this.bodyFed(writeUpstreamRequest(this, channel, request, transforms, this.#trace, this.#lease));
   }
 
   /** Bytes from the client while the request body is still owed. */
@@ -533,10 +434,11 @@ export class Transaction
    * Router started another attempt (this one's connection is gone), false when the failure stands.
    */
   retryAttempt(reason: RetryReason, status = 0): boolean {
-    // An upgrade is sent once: only a pooled connection found closed before any answer is replayed.
-    if (this.forwardsUpgrade && reason !== 'stale') return false;
     const lease = this.#lease;
-    if (lease === undefined || !this.#canReplay()) return false;
+    if (lease === undefined) return false;
+    const kept = this.#request?.replayBody != null;
+    const started = this.#response.started;
+    if (!mayReplay(this.head, reason, this.forwardsUpgrade, started, this.isRequestDone, kept)) return false;
     // The next attempt may begin before retry() returns, so this attempt's upstream state goes first.
     const res = this.#response;
     const channel = this.#channel;
@@ -552,13 +454,6 @@ export class Transaction
     // Backing off or connecting: no deadline runs meanwhile (a connect has its own timeout).
     if (!this.#finished && lease.connection === undefined) this.port.setDeadline(0);
     return true;
-  }
-
-  #canReplay(): boolean {
-    if (this.#response.started || !this.isRequestDone) return false;
-    const head = this.head;
-    if (!isIdempotent(head.method)) return false;
-    return this.#request?.replayBody != null || (head.bodyKind !== 'chunked' && head.contentLength <= 0);
   }
 
   /** The client went away: give everything back. */
@@ -677,14 +572,12 @@ export class Transaction
     this.#status = head.status;
     this.#errorCode = local.code;
     withoutField(head.headers, this.#requestIdField[0]!.toLowerCase());
-    const fields = [...head.headers, ...this.#requestIdField, ...this.#hstsFields(head.headers)];
-    session.writeClient(localAnswerBytes(head, fields, local.body, this.head.method, !keepAlive));
+    const overTls = session.tls !== null;
+    const hsts = this.route?.hsts;
+    session.writeClient(
+      ownAnswerBytes(head, local.body, this.#requestIdField, hsts, overTls, this.head.method, !keepAlive),
+    );
     session.onTransactionDone(keepAlive);
     this.#closed();
-  }
-
-  /** Strict-Transport-Security for Junction's own answer on a route that sets `hsts`, over HTTPS. */
-  #hstsFields(fields: readonly string[]): readonly string[] {
-    return hstsFields(this.route?.hsts, this.port.tls !== null, fields);
   }
 }

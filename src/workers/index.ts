@@ -29,6 +29,10 @@
  * stats, clusters, upstreams, observe, metrics) are every worker's, merged by aggregate.ts and
  * metrics/'s group metrics. In the primary, `group.onWorkerNotice(kind, listener)` hears any worker's
  * notices.
+ * The group's pieces beside worker-group.ts (the composition): slots.ts (a slot, and what a worker's
+ * exit means for it), health-runner.ts, reload-fanout.ts (a reload, all or none), group-certificates.ts,
+ * fan-out.ts (asking every worker, or the first), upkeep.ts (ticket rotation, status poll),
+ * group-types.ts (the shapes the group reports).
  * Used by: cli/. Uses: config/, server/, metrics/, errors/, log/.
  */
 export {

@@ -5,6 +5,11 @@
  * worker), a rolling restart and close. It supervises the workers: one that dies is replaced (with
  * backoff; a crash loop is reported, not spun), and every worker, replacements included, serves the
  * config the group holds.
+ * This file is the composition and the group's state (config in force, slots, live workers, the
+ * queue of config-changing steps). Its pieces: slots.ts (a slot, what an exit means for it),
+ * health-runner.ts (which worker runs the health checks), reload-fanout.ts (a reload, all or none),
+ * group-certificates.ts (certificate changes and their replay), fan-out.ts (asking the workers),
+ * upkeep.ts (ticket rotation, status poll), group-types.ts (the shapes it reports).
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -14,14 +19,10 @@ import { ReloadError, WorkerError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import {
   configHash,
-  diffConfigs,
-  isEmptyDiff,
   type BoundListener,
   type CertificateInfo,
   type CertificateInput,
-  type ReloadResult,
   type ServerObservation,
-  type ServerStatus,
 } from '../server/index.ts';
 import {
   mergeClusters,
@@ -34,101 +35,40 @@ import {
   type WorkerReport,
 } from './aggregate.ts';
 import { toConfigMessage } from './config-transfer.ts';
-import { describeExit, Member, type MemberExit, type MemberTimeouts } from './member.ts';
-import type {
-  CertificateChange,
-  ConfigMessage,
-  HealthRole,
-  Notices,
-  QueryKind,
-  WorkerRequests,
-} from './messages.ts';
-import { DEFAULT_RESTART_POLICY, RestartBackoff, type RestartPolicy } from './restart-backoff.ts';
+import { askEvery, askFirst } from './fan-out.ts';
+import { addOnEvery, certificateChange, CertificateLog } from './group-certificates.ts';
+import {
+  describe,
+  type GroupReloadResult,
+  type GroupStatus,
+  type RestartReport,
+  type SchedulingPolicy,
+  type WorkerGroupOptions,
+} from './group-types.ts';
+import { HealthRunner } from './health-runner.ts';
+import { describeExit, Member, type MemberTimeouts } from './member.ts';
+import type { ConfigMessage, Notices, QueryKind, WorkerReloaded, WorkerRequests } from './messages.ts';
+import {
+  everyReply,
+  recordApplied,
+  refusalReason,
+  reloadChange,
+  rollBack,
+  sendReload,
+} from './reload-fanout.ts';
+import { DEFAULT_RESTART_POLICY } from './restart-backoff.ts';
+import { deathMessage, decideExit, newSlot, slotStatus, type Slot } from './slots.ts';
+import { startStatusPoll, startTicketRotation } from './upkeep.ts';
 
-/** cluster's scheduling policies: the primary accepts and deals connections round robin, or the OS does. */
-export type SchedulingPolicy = 'rr' | 'none';
-
-export interface WorkerGroupOptions {
-  /** How many workers to keep serving. */
-  readonly workers: number;
-  readonly logger: Logger;
-  /** Where the config's relative module names resolve (the config file's directory). */
-  readonly baseDir: string;
-  readonly scheduling?: SchedulingPolicy;
-  /** The worker script; default worker-entry.js beside this module (the built dist/). */
-  readonly exec?: string;
-  readonly rpcTimeoutMs?: number;
-  readonly startTimeoutMs?: number;
-  /** How long a worker may take to apply a config (decoding, plugins, gradual route compilation). */
-  readonly reloadTimeoutMs?: number;
-  readonly restartPolicy?: RestartPolicy;
-  /** How often the TLS session ticket keys change; 0: never. */
-  readonly ticketKeyRotationMs?: number;
-  /** How often each worker's memory and sessions are polled for status(). */
-  readonly pollMs?: number;
-}
-
-/** One worker as status() reports it. */
-export interface WorkerStatus {
-  readonly worker: number;
-  readonly pid: number;
-  readonly state: 'starting' | 'serving' | 'retiring' | 'gone' | 'waiting';
-  /** When it started serving (ms since the epoch); 0 if it has not. */
-  readonly servingSince: number;
-  /** The hash of the config it serves. */
-  readonly hash: string;
-  /** Last polled resident set size and V8 heap in use, bytes. */
-  readonly rss: number;
-  readonly heapUsed: number;
-  readonly sessions: number;
-  /** Replacements of this slot's worker since the group started (crashes and restarts). */
-  readonly replacements: number;
-  /** Quick deaths in a row; a crash loop from `crashLoopAfter` on. */
-  readonly failures: number;
-  readonly crashLoop: boolean;
-  readonly lastExit: (MemberExit & { readonly unexpected: boolean }) | null;
-  readonly healthRunner: boolean;
-}
-
-/** The group's status: the config in force (as a server reports it) and every worker. */
-export interface GroupStatus extends ServerStatus {
-  readonly workersWanted: number;
-  readonly workers: readonly WorkerStatus[];
-  /** The primary's own RSS, and the sum over the primary and every worker's last poll (bytes). */
-  readonly primaryRss: number;
-  readonly rss: number;
-  readonly scheduling: SchedulingPolicy;
-}
-
-/** What one worker did with a reload. */
-export interface WorkerReloadReport {
-  readonly worker: number;
-  readonly pid: number;
-  readonly outcome: 'applied' | 'unchanged' | 'refused' | 'rolled-back' | 'rollback-failed';
-  readonly hash: string;
-  readonly error?: string;
-}
-
-/** A reload applied by every worker. */
-export interface GroupReloadResult extends ReloadResult {
-  readonly workers: readonly WorkerReloadReport[];
-}
-
-/** A rolling restart's outcome, one entry per worker slot. */
-export interface RestartReport {
-  readonly workers: readonly { readonly worker: number; readonly oldPid: number; readonly newPid: number }[];
-}
-
-interface Slot {
-  readonly slot: number;
-  readonly backoff: RestartBackoff;
-  member: Member | undefined;
-  replacements: number;
-  lastExit: (MemberExit & { readonly unexpected: boolean }) | null;
-  /** A replacement waiting out its backoff. */
-  timer: NodeJS.Timeout | undefined;
-  settleTimer: NodeJS.Timeout | undefined;
-}
+export type {
+  GroupReloadResult,
+  GroupStatus,
+  RestartReport,
+  SchedulingPolicy,
+  WorkerGroupOptions,
+  WorkerReloadReport,
+  WorkerStatus,
+} from './group-types.ts';
 
 const DEFAULTS = {
   rpcTimeoutMs: 10_000,
@@ -144,10 +84,6 @@ function defaultExec(): string {
   return fileURLToPath(
     new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url),
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class WorkerGroup {
@@ -172,8 +108,8 @@ export class WorkerGroup {
   #rotation: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
   /** Runtime certificate changes since the last applied reload, replayed to workers started later. */
-  #certificateLog: { kind: 'add' | 'replace' | 'remove'; change: CertificateChange }[] = [];
-  #healthRunner: Member | undefined;
+  readonly #certificateLog = new CertificateLog();
+  readonly #healthRunner: HealthRunner;
   /** Every worker process not yet exited: serving, starting, and those a restart is retiring. */
   readonly #live = new Set<Member>();
   /** Set once every first worker serves: before, a worker that dies fails the start instead. */
@@ -183,6 +119,7 @@ export class WorkerGroup {
   private constructor(config: JunctionConfig, options: WorkerGroupOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#healthRunner = new HealthRunner(options.logger);
     this.#config = config;
     this.#message = toConfigMessage(config, options.baseDir);
     this.#hash = configHash(config);
@@ -191,17 +128,8 @@ export class WorkerGroup {
       rpcMs: options.rpcTimeoutMs ?? DEFAULTS.rpcTimeoutMs,
       startMs: options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
     };
-    for (let slot = 1; slot <= options.workers; slot++) {
-      this.#slots.push({
-        slot,
-        backoff: new RestartBackoff(options.restartPolicy ?? DEFAULT_RESTART_POLICY),
-        member: undefined,
-        replacements: 0,
-        lastExit: null,
-        timer: undefined,
-        settleTimer: undefined,
-      });
-    }
+    const policy = options.restartPolicy ?? DEFAULT_RESTART_POLICY;
+    for (let slot = 1; slot <= options.workers; slot++) this.#slots.push(newSlot(slot, policy));
   }
 
   /**
@@ -251,29 +179,12 @@ export class WorkerGroup {
       reloadsRefused: this.#reloadsRefused,
       closing: this.#closing !== undefined,
       workersWanted: this.#slots.length,
-      workers: this.#slots.map((slot) => this.#slotStatus(slot)),
+      workers: this.#slots.map((slot) =>
+        slotStatus(slot, slot.member !== undefined && this.#healthRunner.is(slot.member)),
+      ),
       primaryRss,
       rss: members.reduce((n, m) => n + m.rss, primaryRss),
       scheduling: this.#scheduling,
-    };
-  }
-
-  #slotStatus(slot: Slot): WorkerStatus {
-    const m = slot.member;
-    return {
-      worker: slot.slot,
-      pid: m?.pid ?? 0,
-      state: m === undefined ? 'waiting' : m.state,
-      servingSince: m?.servingSince ?? 0,
-      hash: m?.hash ?? '',
-      rss: m?.rss ?? 0,
-      heapUsed: m?.heapUsed ?? 0,
-      sessions: m?.sessions ?? 0,
-      replacements: slot.replacements,
-      failures: slot.backoff.failures,
-      crashLoop: slot.backoff.crashLoop,
-      lastExit: slot.lastExit,
-      healthRunner: m !== undefined && m === this.#healthRunner,
     };
   }
 
@@ -295,79 +206,42 @@ export class WorkerGroup {
     const message = toConfigMessage(config, this.#options.baseDir);
     const members = this.#serving();
     const timeout = this.#options.reloadTimeoutMs ?? DEFAULTS.reloadTimeoutMs;
-    const outcomes = await Promise.allSettled(members.map((m) => m.rpc.request('reload', message, timeout)));
-    const refused = outcomes.some((o) => o.status === 'rejected');
-    if (!refused) {
-      const results = outcomes.map(
-        (o) => (o as PromiseFulfilledResult<WorkerRequests['reload']['reply']>).value,
-      );
-      // No worker serving (all dead, or in a crash loop): the config is the group's, and the next
-      // worker starts on it; this is how a config that crashes workers is replaced.
-      const diff = results[0]?.diff ?? diffConfigs(this.#config, config);
-      const changed = results.length === 0 ? !isEmptyDiff(diff) : results.some((r) => r.changed);
-      members.forEach((m, i) => {
-        m.hash = results[i]!.hash;
-        m.listeners = results[i]!.listeners;
-      });
-      const previous = this.#config;
-      this.#config = config;
-      this.#message = message;
-      this.#hash = configHash(config);
-      if (changed) {
-        this.#version++;
-        this.#appliedAt = Date.now();
-        this.#certificateLog = [];
-      }
-      this.#reloadsApplied++;
-      if (previous.rules !== config.rules) previous.rules?.dispose();
-      return {
-        version: this.#version,
-        hash: this.#hash,
-        diff,
-        changed,
-        workers: members.map((m, i) => ({
-          worker: m.slot,
-          pid: m.pid,
-          outcome: results[i]!.changed ? 'applied' : 'unchanged',
-          hash: results[i]!.hash,
-        })),
-      };
+    const outcomes = await sendReload(members, message, timeout);
+    const replies = everyReply(outcomes);
+    if (replies === undefined) return this.#refuse(config, members, outcomes, timeout);
+    const { diff, changed } = reloadChange(replies, this.#config, config);
+    const workers = recordApplied(members, replies);
+    const previous = this.#config;
+    this.#config = config;
+    this.#message = message;
+    this.#hash = configHash(config);
+    if (changed) {
+      this.#version++;
+      this.#appliedAt = Date.now();
+      this.#certificateLog.clear();
     }
+    this.#reloadsApplied++;
+    if (previous.rules !== config.rules) previous.rules?.dispose();
+    return { version: this.#version, hash: this.#hash, diff, changed, workers };
+  }
+
+  /** A worker refused `config`: every worker back on the running config, and the reload rejected. */
+  async #refuse(
+    config: JunctionConfig,
+    members: readonly Member[],
+    outcomes: readonly PromiseSettledResult<WorkerReloaded>[],
+    timeoutMs: number,
+  ): Promise<never> {
     this.#reloadsRefused++;
     config.rules?.dispose();
-    // Every worker back on the running config: those that applied the new one reload the old.
-    const reports: WorkerReloadReport[] = await Promise.all(
-      members.map(async (m, i): Promise<WorkerReloadReport> => {
-        const outcome = outcomes[i]!;
-        if (outcome.status === 'rejected') {
-          return {
-            worker: m.slot,
-            pid: m.pid,
-            outcome: 'refused',
-            hash: m.hash,
-            error: describe(outcome.reason),
-          };
-        }
-        if (!outcome.value.changed) return { worker: m.slot, pid: m.pid, outcome: 'unchanged', hash: m.hash };
-        try {
-          const back = await m.rpc.request('reload', this.#message, timeout);
-          m.hash = back.hash;
-          m.listeners = back.listeners;
-          return { worker: m.slot, pid: m.pid, outcome: 'rolled-back', hash: back.hash };
-        } catch (error) {
-          this.#log.error(
-            { worker: m.slot, pid: m.pid, err: error },
-            `worker ${m.slot} could not go back to the running config: replacing it`,
-          );
-          void m.retire(this.#config.timeouts.shutdownGraceMs, CLOSE_MARGIN_MS);
-          return { worker: m.slot, pid: m.pid, outcome: 'rollback-failed', hash: '', error: describe(error) };
-        }
-      }),
-    );
-    const why = reports
-      .filter((r) => r.outcome === 'refused')
-      .map((r) => `worker ${r.worker} (pid ${r.pid}): ${r.error ?? ''}`)
-      .join('; ');
+    const reports = await rollBack(members, outcomes, this.#message, timeoutMs, (m, error) => {
+      this.#log.error(
+        { worker: m.slot, pid: m.pid, err: error },
+        `worker ${m.slot} could not go back to the running config: replacing it`,
+      );
+      void m.retire(this.#config.timeouts.shutdownGraceMs, CLOSE_MARGIN_MS);
+    });
+    const why = refusalReason(reports);
     throw Object.assign(new ReloadError(`reload refused by ${why}; every worker keeps the running config`), {
       workers: reports,
     });
@@ -375,7 +249,8 @@ export class WorkerGroup {
 
   /** Drains a backend on every worker; true when every worker's attempts finished within `timeoutMs`. */
   async drainBackend(clusterName: string, id: string, timeoutMs = 60_000): Promise<boolean> {
-    const drained = await this.#everyWorker(
+    const drained = await askEvery(
+      this.#serving(),
       'drain-backend',
       { cluster: clusterName, id, timeoutMs },
       timeoutMs + this.#timeouts.rpcMs,
@@ -385,7 +260,7 @@ export class WorkerGroup {
 
   /** The view of every worker, in slot order (the input of the merges across workers). */
   async reports<K extends QueryKind>(kind: K): Promise<WorkerReport<WorkerRequests[K]['reply']>[]> {
-    return this.#everyWorker(kind, null);
+    return askEvery(this.#serving(), kind, null);
   }
 
   // The read-only views: every worker's, merged (aggregate.ts): counts summed, health combined, with a
@@ -409,7 +284,7 @@ export class WorkerGroup {
 
   /** Every worker reopens its access log files (SIGUSR1 to the primary). */
   reopenLogs(): void {
-    this.#everyWorker('reopen-logs', null).catch((error: unknown) => {
+    askEvery(this.#serving(), 'reopen-logs', null).catch((error: unknown) => {
       this.#log.warn({ err: error }, `reopening the access logs failed in a worker: ${describe(error)}`);
     });
   }
@@ -421,27 +296,13 @@ export class WorkerGroup {
 
   /** Every worker holds the same certificates; the first one's list. */
   async certificates(): Promise<CertificateInfo[]> {
-    return (await this.#firstReport('certificates')).value;
+    return (await askFirst(this.#serving()[0], 'certificates')).value;
   }
 
   async addCertificate(listener: string, certificate: CertificateInput): Promise<CertificateInfo> {
     const change = certificateChange(listener, certificate);
-    const members = this.#serving();
-    const outcomes = await Promise.allSettled(members.map((m) => m.rpc.request('add-certificate', change)));
-    const failed = outcomes.find((o) => o.status === 'rejected');
-    if (failed !== undefined) {
-      // Taken back from the workers that added it, so all hold the same certificates.
-      const takeBack: Promise<unknown>[] = [];
-      outcomes.forEach((o, i) => {
-        if (o.status === 'fulfilled') {
-          takeBack.push(members[i]!.rpc.request('remove-certificate', { listener, id: o.value.id }));
-        }
-      });
-      await Promise.allSettled(takeBack);
-      throw failed.reason;
-    }
-    const added = (outcomes[0] as PromiseFulfilledResult<CertificateInfo>).value;
-    this.#certificateLog.push({ kind: 'add', change: { ...change, id: added.id } });
+    const added = await addOnEvery(this.#serving(), change);
+    this.#certificateLog.push('add', { ...change, id: added.id });
     return added;
   }
 
@@ -451,20 +312,20 @@ export class WorkerGroup {
     certificate: CertificateInput,
   ): Promise<CertificateInfo> {
     const change = { ...certificateChange(listener, certificate), id };
-    const replies = await this.#everyWorker('replace-certificate', change);
-    this.#certificateLog.push({ kind: 'replace', change });
+    const replies = await askEvery(this.#serving(), 'replace-certificate', change);
+    this.#certificateLog.push('replace', change);
     return replies[0]!.value;
   }
 
   async removeCertificate(listener: string, id: string): Promise<void> {
-    await this.#everyWorker('remove-certificate', { listener, id });
-    this.#certificateLog.push({ kind: 'remove', change: { listener, id } });
+    await askEvery(this.#serving(), 'remove-certificate', { listener, id });
+    this.#certificateLog.push('remove', { listener, id });
   }
 
   /** Sets the session ticket keys of every worker (the group rotates them itself; see ticketKeyRotationMs). */
   async setTicketKeys(keys: Buffer): Promise<void> {
     this.#ticketKeys = Buffer.from(keys);
-    await this.#everyWorker('ticket-keys', { keys: this.#ticketKeys.toString('base64') });
+    await askEvery(this.#serving(), 'ticket-keys', { keys: this.#ticketKeys.toString('base64') });
   }
 
   /**
@@ -516,7 +377,7 @@ export class WorkerGroup {
         `worker ${slot.slot} replaced: pid ${old.pid} → ${fresh.pid}; the old one finishes its requests`,
       );
       const retired = old.retire(this.#config.timeouts.shutdownGraceMs, CLOSE_MARGIN_MS);
-      if (old === this.#healthRunner) this.#electHealthRunner();
+      if (this.#healthRunner.is(old)) this.#healthRunner.elect(this.#serving());
       await retired;
     }
     this.#log.info({ workers: done.length }, `restart done: ${done.length} workers replaced`);
@@ -563,9 +424,7 @@ export class WorkerGroup {
       throw new WorkerError('JCT_ERR_WORKER_GONE', 'Junction is shutting down');
     const member = new Member(slot.slot, this.#timeouts);
     if (replacing === undefined) slot.member = member;
-    // The first worker forked while no live one runs the health checks runs them.
-    const runs = this.#healthRunner === undefined || this.#healthRunner.exit !== undefined;
-    if (runs) this.#healthRunner = member;
+    const runs = this.#healthRunner.claim(member);
     const tracked = this.#track(slot, member);
     try {
       await member.start(
@@ -576,14 +435,13 @@ export class WorkerGroup {
         },
         this.#timeouts,
       );
-      for (const { kind, change } of this.#certificateLog)
-        await this.#replayCertificate(member, kind, change);
+      await this.#certificateLog.replay(member);
     } catch (error) {
       member.kill();
       await tracked;
       throw error;
     }
-    if (!runs) await this.#followRunner(member);
+    if (!runs) await this.#healthRunner.follow(member);
     if (replacing !== undefined) {
       slot.member = member;
       slot.replacements++;
@@ -597,67 +455,49 @@ export class WorkerGroup {
     return member;
   }
 
-  #replayCertificate(
-    member: Member,
-    kind: 'add' | 'replace' | 'remove',
-    change: CertificateChange,
-  ): Promise<unknown> {
-    switch (kind) {
-      case 'add':
-        return member.rpc.request('add-certificate', change);
-      case 'replace':
-        return member.rpc.request('replace-certificate', { ...change, id: change.id ?? '' });
-      case 'remove':
-        return member.rpc.request('remove-certificate', { listener: change.listener, id: change.id ?? '' });
-    }
-  }
-
   /** Wires a member's notices and its exit; resolves when it has exited. */
   async #track(slot: Slot, member: Member): Promise<void> {
     this.#live.add(member);
     member.rpc.onNotice('health-event', (body) => {
       this.#emitNotice('health-event', member, body);
       // Only the runner's results count; a follower that sends one is ignored.
-      if (member !== this.#healthRunner) return;
-      for (const other of this.#serving()) if (other !== member) other.rpc.notify('health-event', body);
+      this.#healthRunner.relay(member, body, this.#serving());
     });
     const exit = await member.exited;
     this.#live.delete(member);
-    const wasRetiring = member.retireRequested;
-    if (member === this.#healthRunner && this.#closing === undefined) this.#electHealthRunner();
-    // Replaced by a restart, or a replacement that never served: the slot's worker is another.
-    if (slot.member !== member) return;
-    slot.lastExit = { ...exit, unexpected: !wasRetiring };
-    if (this.#closing !== undefined || !this.#started) return;
+    const retiring = member.retireRequested;
+    if (this.#healthRunner.is(member) && this.#closing === undefined)
+      this.#healthRunner.elect(this.#serving());
+    const action = decideExit(
+      {
+        ownsSlot: slot.member === member,
+        retiring,
+        closing: this.#closing !== undefined,
+        started: this.#started,
+        servingSince: member.servingSince,
+        exitAt: exit.at,
+      },
+      slot.backoff,
+    );
+    if (action.kind === 'ignore') return;
+    slot.lastExit = { ...exit, unexpected: !retiring };
+    if (action.kind === 'record') return;
     slot.member = undefined;
     slot.replacements++;
-    if (wasRetiring) {
-      // Retired on purpose (it could not go back after a refused reload): replaced at once.
-      this.#scheduleReplacement(slot, 0);
-      return;
+    const restart = action.restart;
+    // Retired on purpose (it could not go back after a refused reload): replaced at once, unlogged.
+    if (restart !== null) {
+      const fields = {
+        worker: slot.slot,
+        pid: member.pid,
+        exit: describeExit(exit),
+        uptimeMs: action.uptimeMs,
+        failures: restart.failures,
+        delayMs: restart.delayMs,
+      };
+      this.#log.error(fields, deathMessage(slot.slot, member.pid, exit, restart));
     }
-    const uptime = member.servingSince === 0 ? 0 : exit.at - member.servingSince;
-    const decision = slot.backoff.died(uptime);
-    const fields = {
-      worker: slot.slot,
-      pid: member.pid,
-      exit: describeExit(exit),
-      uptimeMs: uptime,
-      failures: decision.failures,
-      delayMs: decision.delayMs,
-    };
-    if (decision.crashLoop) {
-      this.#log.error(
-        fields,
-        `worker ${slot.slot} is in a crash loop (${decision.failures} quick deaths in a row): next start in ${decision.delayMs} ms`,
-      );
-    } else {
-      this.#log.error(
-        fields,
-        `worker ${slot.slot} (pid ${member.pid}) died (${describeExit(exit)}): replacing it${decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : ''}`,
-      );
-    }
-    this.#scheduleReplacement(slot, decision.delayMs);
+    this.#scheduleReplacement(slot, action.delayMs);
   }
 
   #scheduleReplacement(slot: Slot, delayMs: number): void {
@@ -683,34 +523,6 @@ export class WorkerGroup {
     }, delayMs);
   }
 
-  #electHealthRunner(): void {
-    const next = this.#serving()[0];
-    this.#healthRunner = next;
-    if (next === undefined) return;
-    this.#log.info(
-      { worker: next.slot, pid: next.pid },
-      `worker ${next.slot} now runs the active health checks`,
-    );
-    next.rpc.request('health-role', { role: 'run' satisfies HealthRole }).catch((error: unknown) => {
-      this.#log.warn({ worker: next.slot, err: error }, 'could not hand the health checks over');
-    });
-  }
-
-  /** A new follower starts from what the runner has found so far (else it would wait for a change). */
-  async #followRunner(member: Member): Promise<void> {
-    const runner = this.#healthRunner;
-    if (runner === undefined || runner === member || runner.state !== 'serving') return;
-    try {
-      const state = await runner.rpc.request('health-state', null);
-      await member.rpc.request('health-role', { role: 'follow', state });
-    } catch (error) {
-      this.#log.warn(
-        { worker: member.slot, err: error },
-        `the runner's health state was not passed on: ${describe(error)}`,
-      );
-    }
-  }
-
   #emitNotice(kind: string, member: Member, body: unknown): void {
     for (const listener of this.#noticeListeners.get(kind) ?? []) {
       listener({ worker: member.slot, pid: member.pid, value: body });
@@ -718,39 +530,12 @@ export class WorkerGroup {
   }
 
   #startTimers(): void {
-    const rotationMs = this.#options.ticketKeyRotationMs ?? DEFAULTS.ticketKeyRotationMs;
-    if (rotationMs > 0) {
-      this.#rotation = setInterval(() => {
-        this.setTicketKeys(randomBytes(48)).then(
-          () => {
-            this.#log.info('TLS session ticket keys rotated on every worker');
-          },
-          (error: unknown) => {
-            this.#log.warn(
-              { err: error },
-              `rotating the TLS session ticket keys failed on a worker: ${describe(error)}`,
-            );
-          },
-        );
-      }, rotationMs);
-      this.#rotation.unref();
-    }
-    const pollMs = this.#options.pollMs ?? DEFAULTS.pollMs;
-    const poll = (): void => {
-      for (const member of this.#serving()) {
-        member.rpc.request('status', null).then(
-          (s) => {
-            member.rss = s.rss;
-            member.heapUsed = s.heapUsed;
-            member.sessions = s.status.sessions;
-          },
-          () => undefined,
-        );
-      }
-    };
-    poll();
-    this.#poll = setInterval(poll, pollMs);
-    this.#poll.unref();
+    this.#rotation = startTicketRotation(
+      this.#options.ticketKeyRotationMs ?? DEFAULTS.ticketKeyRotationMs,
+      (keys) => this.setTicketKeys(keys),
+      this.#log,
+    );
+    this.#poll = startStatusPoll(this.#options.pollMs ?? DEFAULTS.pollMs, () => this.#serving());
   }
 
   // ---- helpers ----
@@ -759,50 +544,9 @@ export class WorkerGroup {
     return this.#slots.map((s) => s.member).filter((m): m is Member => m?.state === 'serving');
   }
 
-  async #firstReport<K extends QueryKind>(kind: K): Promise<WorkerReport<WorkerRequests[K]['reply']>> {
-    const member = this.#serving()[0];
-    if (member === undefined) throw new WorkerError('JCT_ERR_WORKER_GONE', 'no worker is serving');
-    const value = await member.rpc.request(kind, null);
-    return { worker: member.slot, pid: member.pid, value };
-  }
-
-  /** Asks every serving worker; rejects with the first failure (every one must succeed). */
-  async #everyWorker<K extends keyof WorkerRequests>(
-    kind: K,
-    body: WorkerRequests[K]['request'],
-    timeoutMs?: number,
-  ): Promise<WorkerReport<WorkerRequests[K]['reply']>[]> {
-    const members = this.#serving();
-    return Promise.all(
-      members.map(async (m) => ({
-        worker: m.slot,
-        pid: m.pid,
-        value: await m.rpc.request(kind, body, timeoutMs),
-      })),
-    );
-  }
-
   #serially<T>(task: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(task);
     this.#queue = next.catch(() => undefined);
     return next;
   }
-}
-
-function certificateChange(listener: string, input: CertificateInput): CertificateChange {
-  if (input.certFile !== undefined || input.keyFile !== undefined || input.ocspFile !== undefined) {
-    throw new WorkerError(
-      'JCT_ERR_WORKER_FAILED',
-      'certificates given as files cannot be sent to workers: give PEM text',
-    );
-  }
-  return {
-    listener,
-    id: input.id,
-    cert: input.cert,
-    key: input.key,
-    names: input.names,
-    ocsp: input.ocsp?.toString('base64'),
-    isDefault: input.isDefault,
-  };
 }
