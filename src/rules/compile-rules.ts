@@ -102,7 +102,7 @@ export interface CompileOptions {
   readonly baseDir: string;
 }
 
-/** Hooks whose rules the compiler can run: everything but txn-start (no request yet) is fine. */
+/** A hook name as rules write it: Junction's or TxnBox's (txn-open is txn-start, before the request is read). */
 function ruleHook(name: unknown, env: Env): RuleHook {
   if (typeof name !== 'string') env.fail(`when: must be a hook name, got ${JSON.stringify(name)}`, 'when');
   const hook = HOOK_BY_NAME.get(name);
@@ -437,13 +437,8 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
       withOrigin(item.origin, () => {
         const { hook, block } = compileWhenBlock(item.node, item.env);
         if (hook === 'post-load') return; // load-time directives act as they compile
-        if (hook === 'txn-start' || hook === 'remap') {
-          item.env.fail(
-            hook === 'remap'
-              ? 'remap rules belong to a route (its rules: key), not the top-level rules'
-              : 'no rule directive runs at txn-open; use ua-req, which comes right after it',
-            'when',
-          );
+        if (hook === 'remap') {
+          item.env.fail('remap rules belong to a route (its rules: key), not the top-level rules', 'when');
         }
         const list = global.get(hook) ?? [];
         list.push(block);

@@ -66,10 +66,6 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
     'it tells Traffic Server before version 9 whether a plugin rewrote the URL (it has no effect since); Junction has no such step: remove it',
   ],
   [
-    'txn-debug',
-    "it turns on Traffic Server's debug log for one transaction; Junction's log level is per process (log.level): write the debug directive for the lines you need",
-  ],
-  [
     'ua-req-scheme',
     "the scheme towards the upstream is the cluster's (its tls setting), not the request's; choose a cluster (cluster: '…') or redirect to an https URL",
   ],

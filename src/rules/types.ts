@@ -70,6 +70,11 @@ export interface RuleContext {
   ipRow?: IpRow | undefined;
   /** The query parameter `query-filter` looks at, while its cases run (`name`, `value` read it). */
   queryElement?: { readonly name: string; readonly value: string } | undefined;
+  /**
+   * Set by `txn-debug: true`: a logger at debug level whatever the process's, which the `debug`
+   * directive writes to for the rest of this transaction.
+   */
+  debugLog?: TxnContext['log'] | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */
   readonly now: () => number;
 }
@@ -155,7 +160,8 @@ export interface RuleResources {
   stat(name: string): StatCounter | undefined;
   defineIpSpace(name: string, space: IpSpaceLookup): void;
   defineTextBlock(name: string, text: () => string): void;
-  defineStat(name: string, initial: number): StatCounter;
+  /** `reported`: the name metrics show (default `name`); rules know the counter by `name`. */
+  defineStat(name: string, initial: number, reported?: string): StatCounter;
   /** Every counter, for logs and the admin API. */
   stats(): readonly StatCounter[];
   /**
@@ -201,6 +207,7 @@ export interface IpSpaceLookup {
 }
 
 export interface StatCounter {
+  /** The name it is reported by (metrics, admin API): `prefix.name` when stat-define gave a prefix. */
   readonly name: string;
   value: number;
 }

@@ -329,6 +329,19 @@ function certificate(): ServerCert {
   return serverCert;
 }
 
+/** Traffic Server settings (records.config) that are Junction settings: name → config path and value. */
+const RECORDS: Readonly<Record<string, (value: number) => [path: string, value: unknown]>> = {
+  'proxy.config.http.transaction_no_activity_timeout_out': (seconds) => [
+    'timeouts.backend_body',
+    `${seconds}s`,
+  ],
+  'proxy.config.http.transaction_active_timeout_out': (seconds) => [
+    'timeouts.backend_response',
+    `${seconds}s`,
+  ],
+  'proxy.config.http.connect_attempts_timeout': (seconds) => ['timeouts.connect', `${seconds}s`],
+};
+
 /** The Junction config for a gold test, as YAML text: a plain listener, and a TLS one when a session needs it. */
 function junctionConfig(gold: GoldTest, backendPort: number, tls: boolean): string {
   const doc = new Document({});
@@ -360,6 +373,12 @@ function junctionConfig(gold: GoldTest, backendPort: number, tls: boolean): stri
   });
   config['routes'] = remaps.map((remap, index) => remapRoute(doc, remap, index, 'backend'));
   config['clusters'] = { backend: { backends: [`127.0.0.1:${backendPort}`] } };
+  for (const [name, value] of Object.entries(gold.records ?? {})) {
+    const mapped = RECORDS[name]?.(value);
+    if (mapped === undefined) continue; // no Junction setting: rules reading it are refused at load
+    const [section, key] = mapped[0].split('.') as [string, string];
+    config[section] = { ...(config[section] as Record<string, unknown> | undefined), [key]: mapped[1] };
+  }
   doc.contents = doc.createNode(config);
   return doc.toString({ lineWidth: 0 });
 }

@@ -29,6 +29,7 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   'upstream-rsp-body': [undefined, 'replaced'],
   'proxy-rsp-body': [undefined, 'replaced'],
   'txn-conf': ['proxy.config.http.transaction_no_activity_timeout_out', 3],
+  'txn-debug': [undefined, true],
   'proxy-req-host': [undefined, 'b.example'],
   'ua-req-port': [undefined, 81],
   'proxy-req-port': [undefined, 81],
@@ -114,6 +115,7 @@ describe('DIRECTIVES', () => {
         'upstream-rsp-body',
         'proxy-rsp-body',
         'txn-conf',
+        'txn-debug',
       ].sort(),
     );
   });

@@ -9,7 +9,7 @@ import { TXN_CONF_TIMEOUTS } from '../refused.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import {
   BODY_TIMEOUT_HOOKS,
-  DISPATCH_HOOKS,
+  CONNECT_TIMEOUT_HOOKS,
   PROXY_RSP_HOOKS,
   span,
   TIMEOUT_HOOKS,
@@ -70,7 +70,7 @@ const upstreamRspBody = bodySpec('upstream-rsp-body', UPSTREAM_RSP_HOOKS);
 const proxyRspBody = bodySpec('proxy-rsp-body', PROXY_RSP_HOOKS);
 
 const TXN_CONF_HOOKS = {
-  connectMs: DISPATCH_HOOKS,
+  connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
   backendBodyMs: BODY_TIMEOUT_HOOKS,
 };
