@@ -75,6 +75,8 @@ export interface RuleContext {
    * directive writes to for the rest of this transaction.
    */
   debugLog?: TxnContext['log'] | undefined;
+  /** The request URL's scheme as `ua-req-scheme` set it; undefined: the client's (session.scheme). */
+  scheme?: 'http' | 'https' | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */
   readonly now: () => number;
 }
@@ -142,6 +144,8 @@ export interface CompileEnv {
   readonly resources: RuleResources;
   /** The directory relative file names in rules resolve against (the config file's). */
   readonly baseDir: string;
+  /** The scheme Junction speaks to a cluster's backends, from the config; absent where none is known. */
+  readonly upstreamScheme?: UpstreamScheme | undefined;
   /** Notes that the rules read a fact the runtime only keeps on demand (the pre-remap URL). */
   require(fact: 'pre-remap'): void;
   /** Registers cleanup (a file watcher) for when the compiled rules are disposed. */
@@ -149,6 +153,13 @@ export interface CompileEnv {
   /** Throws a RuleError at this node (or at `key` under it). */
   fail(message: string, key?: string | number): never;
 }
+
+/**
+ * The scheme towards a cluster's backend (`host:port` as TxnContext.upstream says, or undefined before
+ * one is chosen): `https` for TLS, `http` without, undefined when the cluster is unknown or its
+ * backends differ and none is chosen yet.
+ */
+export type UpstreamScheme = (cluster: string, upstream: string | undefined) => 'http' | 'https' | undefined;
 
 /**
  * Load-time resources rules refer to by name. Load-time directives define them; the compiler

@@ -30,6 +30,8 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   'proxy-rsp-body': [undefined, 'replaced'],
   'txn-conf': ['proxy.config.http.transaction_no_activity_timeout_out', 3],
   'txn-debug': [undefined, true],
+  'ua-req-scheme': [undefined, 'https'],
+  'remap-redirect': [undefined, null],
   'proxy-req-host': [undefined, 'b.example'],
   'ua-req-port': [undefined, 81],
   'proxy-req-port': [undefined, 81],
@@ -116,6 +118,8 @@ describe('DIRECTIVES', () => {
         'proxy-rsp-body',
         'txn-conf',
         'txn-debug',
+        'ua-req-scheme',
+        'remap-redirect',
       ].sort(),
     );
   });

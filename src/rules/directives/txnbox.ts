@@ -4,16 +4,19 @@
  * `txn-conf<…>` for the Traffic Server settings Junction has per transaction (its timeouts).
  */
 import { Transform } from 'node:stream';
+import { requestUrl } from '../features/extractor-kit.ts';
 import { asBool } from '../features/modifiers.ts';
-import { TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS } from '../refused.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import {
   BODY_TIMEOUT_HOOKS,
   CONNECT_TIMEOUT_HOOKS,
+  DISPATCH_HOOKS,
   PROXY_RSP_HOOKS,
   span,
   TIMEOUT_HOOKS,
   UPSTREAM_RSP_HOOKS,
+  type RuleHook,
 } from './hooks.ts';
 import { compileConverted, compileText, featureInteger } from './values.ts';
 
@@ -84,6 +87,13 @@ const txnConf: DirectiveSpec = {
   arg: 'required',
   hooks: BODY_TIMEOUT_HOOKS,
   compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
+    if (fixed !== undefined) {
+      const compiled = env.expression(value ?? null);
+      if (compiled.constant === undefined || featureInteger(compiled.constant) !== fixed.value)
+        env.fail(`txn-conf<${arg!}> can only be ${fixed.value} (a constant): ${fixed.why}`);
+      return () => undefined; // what Junction does anyway
+    }
     const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
     if (key === undefined) {
       env.fail(
@@ -108,4 +118,64 @@ const txnConf: DirectiveSpec = {
   },
 };
 
-export const TXNBOX_DIRECTIVES: readonly DirectiveSpec[] = [txnError, upstreamRspBody, proxyRspBody, txnConf];
+/**
+ * `ua-req-scheme: http|https`: the request URL's scheme, as the rules read it afterwards
+ * ({ua-req-scheme}, {ua-req-url}, the location `remap-redirect` sends). In Traffic Server it is also the
+ * scheme towards the upstream; in Junction that is the cluster's, so a transaction whose upstream
+ * speaks the other scheme is answered 502 (and the mismatch logged) rather than sent otherwise.
+ */
+const uaReqScheme: DirectiveSpec = {
+  name: 'ua-req-scheme',
+  arg: 'none',
+  hooks: DISPATCH_HOOKS,
+  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const scheme = compileConverted(
+      env,
+      value,
+      'ua-req-scheme',
+      (feature) => {
+        const text = typeof feature === 'string' ? feature.trim().toLowerCase() : undefined;
+        return text === 'http' || text === 'https' ? text : undefined;
+      },
+      'the scheme must be http or https',
+    );
+    const upstreamScheme = env.upstreamScheme;
+    return (ctx) => {
+      const first = ctx.scheme === undefined;
+      ctx.scheme = scheme(ctx);
+      if (!first || upstreamScheme === undefined) return;
+      ctx.txn.addHook('send-request', (txn) => {
+        const wanted = ctx.scheme;
+        const cluster = txn.cluster;
+        const speaks = cluster === undefined ? undefined : upstreamScheme(cluster, txn.upstream);
+        if (wanted === undefined || speaks === undefined || speaks === wanted) return;
+        txn.log.error(
+          { rule: true, cluster },
+          `ua-req-scheme is ${wanted}, but cluster '${cluster!}' speaks ${speaks} to ${txn.upstream ?? 'its backend'}: answered 502 (choose a cluster that speaks ${wanted})`,
+        );
+        txn.respond({ status: 502 });
+      });
+    };
+  },
+};
+
+/** `remap-redirect`: a 302 to the URL as the route's rules left it (TxnBox: to the remapped URL). */
+const remapRedirect: DirectiveSpec = {
+  name: 'remap-redirect',
+  arg: 'none',
+  hooks: new Set<RuleHook>(['remap']),
+  compile(): CompiledDirective {
+    return (ctx) => {
+      ctx.txn.redirect(requestUrl(ctx), 302);
+    };
+  },
+};
+
+export const TXNBOX_DIRECTIVES: readonly DirectiveSpec[] = [
+  txnError,
+  upstreamRspBody,
+  proxyRspBody,
+  txnConf,
+  uaReqScheme,
+  remapRedirect,
+];

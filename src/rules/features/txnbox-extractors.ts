@@ -24,7 +24,7 @@ import {
   TXN_ONLY,
   txnboxPath,
 } from './extractor-kit.ts';
-import { TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS } from '../refused.ts';
 
 // The request URL as it was just before the route's rules rewrote it (TxnBox's pre-remap, "pristine").
 const PRE_REMAP_HOOKS = from('remap');
@@ -121,6 +121,22 @@ define('outbound-addr-remote', {
   },
 });
 
+// proxy-req-scheme: the scheme Junction speaks to the upstream, the cluster's (its tls, or an https://
+// backend): known once the cluster is chosen, or, when its backends differ, once the backend is.
+define('proxy-req-scheme', {
+  hooks: from('post-remap'),
+  type: 'string',
+  compile(_arg: string | undefined, env: CompileEnv) {
+    const scheme = env.upstreamScheme;
+    return (ctx) => {
+      const cluster = ctx.txn.cluster;
+      return cluster === undefined || scheme === undefined
+        ? null
+        : (scheme(cluster, ctx.txn.upstream) ?? null);
+    };
+  },
+});
+
 // txn-conf<setting>: the Traffic Server timeouts Junction keeps per transaction, in seconds.
 define('txn-conf', {
   hooks: TXN_ONLY,
@@ -128,6 +144,8 @@ define('txn-conf', {
   arg: 'required',
   argName: 'a Traffic Server setting Junction maps (a timeout)',
   compile(arg: string | undefined, env: CompileEnv) {
+    const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
+    if (fixed !== undefined) return () => fixed.value;
     const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
     if (key === undefined) {
       env.fail(
