@@ -73,6 +73,9 @@ export const TXN_CONF_TIMEOUTS: ReadonlyMap<string, 'connectMs' | 'backendRespon
     ['proxy.config.http.transaction_active_timeout_out', 'backendResponseMs'],
   ]);
 
+/** Traffic Server's Via setting: 1 has Junction add a Via field to the request it sends upstream. */
+export const TXN_CONF_VIA = 'proxy.config.http.insert_request_via_str';
+
 /**
  * Traffic Server's settings whose value is what Junction always does: reading gives it, setting it is
  * accepted only to that value (any other is refused, with why).

@@ -75,6 +75,8 @@ export interface RuleContext {
    * directive writes to for the rest of this transaction.
    */
   debugLog?: TxnContext['log'] | undefined;
+  /** `txn-conf<proxy.config.http.insert_request_via_str>`: 1 adds a Via field upstream; undefined: 0. */
+  via?: number | undefined;
   /** The request URL's scheme as `ua-req-scheme` set it; undefined: the client's (session.scheme). */
   scheme?: 'http' | 'https' | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */

@@ -70,3 +70,29 @@ describe('txn-conf of a setting Junction has fixed', () => {
     expect(compileError('txn-conf', setting, 0)).toMatch(/can only be 1.*client's Host/);
   });
 });
+
+describe('txn-conf<proxy.config.http.insert_request_via_str>', () => {
+  const setting = 'proxy.config.http.insert_request_via_str';
+
+  it('1 adds a Via field to the request at proxy-req; 0 again takes it back', () => {
+    const txn = new FakeTxn();
+    const ctx = ruleContext(txn);
+    compile('txn-conf', setting, 1, new StubEnv())(ctx);
+    expect(txn.added.map(([hook]) => hook)).toEqual(['send-request']);
+    void txn.added[0]![1](txn);
+    expect(txn.request.headers.get('via')).toBe('1.1 junction');
+
+    const off = new FakeTxn();
+    const offCtx = ruleContext(off);
+    compile('txn-conf', setting, 1, new StubEnv())(offCtx);
+    compile('txn-conf', setting, 0, new StubEnv())(offCtx);
+    expect(off.added).toHaveLength(1);
+    void off.added[0]![1](off);
+    expect(off.request.headers.get('via')).toBeUndefined();
+  });
+
+  it("refuses Traffic Server's verbose levels and a value known only per transaction", () => {
+    expect(compileError('txn-conf', setting, 2)).toMatch(/cache codes/);
+    expect(compileError('txn-conf', setting, 1, { hook: 'send-request' })).toMatch(/until post-remap/);
+  });
+});

@@ -6,7 +6,7 @@
 import { Transform } from 'node:stream';
 import { requestUrl } from '../features/extractor-kit.ts';
 import { asBool } from '../features/modifiers.ts';
-import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import {
   BODY_TIMEOUT_HOOKS,
@@ -72,6 +72,32 @@ function bodySpec(name: string, hooks: DirectiveSpec['hooks']): DirectiveSpec {
 const upstreamRspBody = bodySpec('upstream-rsp-body', UPSTREAM_RSP_HOOKS);
 const proxyRspBody = bodySpec('proxy-rsp-body', PROXY_RSP_HOOKS);
 
+/**
+ * `txn-conf<proxy.config.http.insert_request_via_str>: 0|1`: with 1 the request sent upstream gets a
+ * Via field (RFC 9110: the client's protocol version and `junction`), added at proxy-req after the
+ * rules there. Traffic Server's 2 and 3 add its cache-lookup codes, which Junction has not: refused.
+ */
+function compileVia(value: unknown, env: CompileEnv): CompiledDirective {
+  if (!VIA_HOOKS.has(env.hook)) env.fail(`txn-conf<${TXN_CONF_VIA}> takes effect only until post-remap`);
+  const compiled = env.expression(value ?? null);
+  const level = compiled.constant === undefined ? undefined : featureInteger(compiled.constant);
+  if (level !== 0 && level !== 1) {
+    env.fail(
+      `txn-conf<${TXN_CONF_VIA}> takes the constant 0 (no Via) or 1 (a Via field upstream); Traffic Server's 2 and 3 add its cache codes, which Junction has not`,
+    );
+  }
+  return (ctx) => {
+    const first = ctx.via === undefined;
+    ctx.via = level;
+    if (!first) return;
+    ctx.txn.addHook('send-request', (txn) => {
+      if (ctx.via === 1) txn.request.headers.append('Via', `1.${txn.request.versionMinor} junction`);
+    });
+  };
+}
+
+const VIA_HOOKS = CONNECT_TIMEOUT_HOOKS;
+
 const TXN_CONF_HOOKS = {
   connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
@@ -87,6 +113,7 @@ const txnConf: DirectiveSpec = {
   arg: 'required',
   hooks: BODY_TIMEOUT_HOOKS,
   compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    if (arg === TXN_CONF_VIA) return compileVia(value, env);
     const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
     if (fixed !== undefined) {
       const compiled = env.expression(value ?? null);

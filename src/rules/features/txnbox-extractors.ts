@@ -24,7 +24,7 @@ import {
   TXN_ONLY,
   txnboxPath,
 } from './extractor-kit.ts';
-import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 
 // The request URL as it was just before the route's rules rewrote it (TxnBox's pre-remap, "pristine").
 const PRE_REMAP_HOOKS = from('remap');
@@ -144,6 +144,7 @@ define('txn-conf', {
   arg: 'required',
   argName: 'a Traffic Server setting Junction maps (a timeout)',
   compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === TXN_CONF_VIA) return (ctx) => ctx.via ?? 0;
     const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
     if (fixed !== undefined) return () => fixed.value;
     const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);

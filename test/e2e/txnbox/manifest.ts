@@ -358,7 +358,11 @@ export const EXPECTED_FAILURES: ReadonlyMap<string, string> = new Map([
   ...cases('basic/tls-cert', 4, 'not run: client and upstream certificates'),
   ...cases('smoke/smoke', 3, 'txn-conf<proxy.config.http.background_fill_completed_threshold>'),
   ...cases('prod/mTLS', 2, 'not run: client certificates'),
-  ...cases('basic/ip-addr', 1, 'txn-conf<proxy.config.http.insert_request_via_str>'),
+  ...cases(
+    'basic/ip-addr',
+    1,
+    'outbound-addr-local: Junction does not give rules the local address of the upstream connection',
+  ),
   ['static_file/static_file #11', "checks Traffic Server's cache (Cache-Status, a cached response)"],
 ]);
 
