@@ -63,6 +63,14 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
   ],
   ['ua-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
   ['proxy-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
+  [
+    'upstream-addr',
+    "it sends the request to any address; Junction sends only to a cluster's backends: choose one with upstream: '<backend id>' or cluster: '<name>'",
+  ],
+  [
+    'cache-key',
+    "it sets Traffic Server's cache key for the transaction; Junction's rules do not set a cache key",
+  ],
 ]);
 
 /** Traffic Server's overridable timeouts (seconds) that are Junction's per-transaction timeouts. */

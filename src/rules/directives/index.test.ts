@@ -32,6 +32,7 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   'txn-debug': [undefined, true],
   'ua-req-scheme': [undefined, 'https'],
   'remap-redirect': [undefined, null],
+  'upstream-reason': [undefined, 'Fine'],
   'proxy-req-host': [undefined, 'b.example'],
   'ua-req-port': [undefined, 81],
   'proxy-req-port': [undefined, 81],
@@ -120,6 +121,7 @@ describe('DIRECTIVES', () => {
         'txn-debug',
         'ua-req-scheme',
         'remap-redirect',
+        'upstream-reason',
       ].sort(),
     );
   });

@@ -96,3 +96,12 @@ describe('txn-conf<proxy.config.http.insert_request_via_str>', () => {
     expect(compileError('txn-conf', setting, 1, { hook: 'send-request' })).toMatch(/until post-remap/);
   });
 });
+
+describe('upstream-reason', () => {
+  it("sets the reason of the upstream's response, at upstream-rsp", () => {
+    const txn = new FakeTxn({ hook: 'read-response', response: { status: 200 } });
+    compile('upstream-reason', undefined, 'Fine', new StubEnv({ hook: 'read-response' }))(ruleContext(txn));
+    expect(txn.response?.reason).toBe('Fine');
+    expect(compileError('upstream-reason', undefined, 'x', { hook: 'send-response' })).toMatch(/not valid/);
+  });
+});

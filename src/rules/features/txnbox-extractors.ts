@@ -12,6 +12,7 @@ import {
   type FeatureType,
   type RequestSnapshot,
   type RuleContext,
+  type UpstreamScheme,
 } from '../types.ts';
 import {
   addressReader,
@@ -104,6 +105,40 @@ define('has-inbound-protocol-prefix', {
   },
 });
 simple('inbound-protocol-stack', TXN_ONLY, 'tuple', (ctx) => protocolStack(ctx.session));
+// The upstream connection's protocol stack: its address family, tcp, tls when the backend is spoken to
+// in https, and http/1.1 (what Junction speaks to backends). Known once the backend is chosen.
+function outboundStack(ctx: RuleContext, scheme: UpstreamScheme | undefined): readonly string[] | null {
+  const { upstream, cluster } = ctx.txn;
+  if (upstream === undefined) return null;
+  const ip = upstream.startsWith('[') ? 'ipv6' : 'ipv4';
+  const tls = cluster !== undefined && scheme?.(cluster, upstream) === 'https';
+  return tls ? [ip, 'tcp', 'tls', 'http/1.1'] : [ip, 'tcp', 'http/1.1'];
+}
+define('outbound-protocol-stack', {
+  hooks: from('send-request'),
+  type: 'tuple',
+  compile: (_arg: string | undefined, env: CompileEnv) => (ctx) => outboundStack(ctx, env.upstreamScheme),
+});
+define('outbound-protocol', {
+  hooks: from('send-request'),
+  type: 'string',
+  arg: 'required',
+  argName: 'protocol tag prefix',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const prefix = arg ?? '';
+    return (ctx) => outboundStack(ctx, env.upstreamScheme)?.find((tag) => tag.startsWith(prefix)) ?? null;
+  },
+});
+define('has-outbound-protocol-prefix', {
+  hooks: from('send-request'),
+  type: 'boolean',
+  arg: 'required',
+  argName: 'protocol tag prefix',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const prefix = arg ?? '';
+    return (ctx) => outboundStack(ctx, env.upstreamScheme)?.some((tag) => tag.startsWith(prefix)) ?? false;
+  },
+});
 // Junction makes no internal requests (Traffic Server's plugin-initiated ones): never internal.
 simple('is-internal', TXN_ONLY, 'boolean', () => false);
 define('outbound-addr-remote', {
