@@ -605,9 +605,16 @@ const DIRECTIVE_ROWS: Row[] = [
   {
     name: 'ua-req-url with an absolute URL sets host, port, path and query',
     covers: ['directive:ua-req-url'],
-    rules: at('ua-req', `ua-req-url: 'https://stage.video.test:8443/v2/search?q=1#frag'`),
+    rules: at('ua-req', `ua-req-url: 'http://stage.video.test:8443/v2/search?q=1#frag'`),
     request: { path: '/old?x=9' },
     expect: { upstream: { url: '/v2/search?q=1', headers: { host: 'stage.video.test:8443' } } },
+  },
+  {
+    name: 'ua-req-url with an https URL towards a plain-HTTP cluster: 502, not sent in plain HTTP',
+    covers: ['directive:ua-req-url'],
+    rules:
+      at('ua-req', `ua-req-url: 'https://stage.video.test/v2/search'`) + out("'{ua-req-scheme}'", 'ua-req'),
+    expect: { upstream: 'none', response: { status: 502 } },
   },
   {
     name: 'proxy-req-url with a path keeps the host',

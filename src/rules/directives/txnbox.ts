@@ -5,6 +5,7 @@
  */
 import { Transform } from 'node:stream';
 import { requestUrl } from '../features/extractor-kit.ts';
+import { setRequestScheme } from './url.ts';
 import { asBool } from '../features/modifiers.ts';
 import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
@@ -168,20 +169,7 @@ const uaReqScheme: DirectiveSpec = {
     );
     const upstreamScheme = env.upstreamScheme;
     return (ctx) => {
-      const first = ctx.scheme === undefined;
-      ctx.scheme = scheme(ctx);
-      if (!first || upstreamScheme === undefined) return;
-      ctx.txn.addHook('send-request', (txn) => {
-        const wanted = ctx.scheme;
-        const cluster = txn.cluster;
-        const speaks = cluster === undefined ? undefined : upstreamScheme(cluster, txn.upstream);
-        if (wanted === undefined || speaks === undefined || speaks === wanted) return;
-        txn.log.error(
-          { rule: true, cluster },
-          `ua-req-scheme is ${wanted}, but cluster '${cluster!}' speaks ${speaks} to ${txn.upstream ?? 'its backend'}: answered 502 (choose a cluster that speaks ${wanted})`,
-        );
-        txn.respond({ status: 502 });
-      });
+      setRequestScheme(ctx, scheme(ctx), upstreamScheme);
     };
   },
 };
