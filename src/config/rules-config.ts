@@ -15,6 +15,7 @@ import {
   RuleError,
   type CompiledRules,
   type RuleSources,
+  type UpstreamScheme,
 } from '../rules/index.ts';
 import { formatKeyPath, type KeyPath } from './config-issue.ts';
 import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-bounds.ts';
@@ -130,6 +131,42 @@ function readInclude(
   return { node: selected.node, path: selected.path, origin: file };
 }
 
+/**
+ * The scheme Junction speaks to each cluster's backends, from the config as written: `https` for a
+ * cluster with `tls` on, else per backend (`https://` addresses use TLS, port 443 by default).
+ */
+export function upstreamSchemes(clusters: unknown): UpstreamScheme {
+  const table = new Map<string, { tls: boolean; https: Set<string>; plain: number }>();
+  if (isRecord(clusters)) {
+    for (const [name, cluster] of Object.entries(clusters)) {
+      if (!isRecord(cluster)) continue;
+      const tls = cluster['tls'];
+      const entry = {
+        tls: tls === true || (isRecord(tls) && tls['enabled'] !== false),
+        https: new Set<string>(),
+        plain: 0,
+      };
+      for (const backend of Array.isArray(cluster['backends']) ? (cluster['backends'] as unknown[]) : []) {
+        const address = isRecord(backend) ? backend['address'] : backend;
+        if (typeof address !== 'string') continue;
+        const match = /^https:\/\/(.*)$/i.exec(address.trim());
+        if (match === null) entry.plain++;
+        else entry.https.add(/:\d+$/.test(match[1]!) ? match[1]! : `${match[1]!}:443`);
+      }
+      table.set(name, entry);
+    }
+  }
+  return (cluster, upstream) => {
+    const entry = table.get(cluster);
+    if (entry === undefined) return undefined;
+    if (entry.tls) return 'https';
+    if (entry.https.size === 0) return 'http';
+    if (entry.plain === 0) return 'https';
+    if (upstream === undefined) return undefined;
+    return entry.https.has(upstream) ? 'https' : 'http';
+  };
+}
+
 /** Compiles the rules of a config whose schema already passed. */
 export function compileConfigRules(
   data: Record<string, unknown>,
@@ -224,7 +261,12 @@ export function compileConfigRules(
   try {
     return {
       ok: true,
-      rules: compileRules(sources, { language: RULE_LANGUAGE, resources: createRuleResources(), baseDir }),
+      rules: compileRules(sources, {
+        language: RULE_LANGUAGE,
+        resources: createRuleResources(),
+        baseDir,
+        upstreamScheme: upstreamSchemes(data['clusters']),
+      }),
     };
   } catch (error) {
     if (!(error instanceof RuleError)) throw error;

@@ -19,6 +19,7 @@ import {
   type RuleContext,
   type RulePath,
   type RuleResources,
+  type UpstreamScheme,
 } from './types.ts';
 import { literalValue } from './literal.ts';
 import { refusal, REFUSED_DIRECTIVES } from './refused.ts';
@@ -100,9 +101,11 @@ export interface CompileOptions {
   readonly language: RuleLanguage;
   readonly resources: RuleResourceHost;
   readonly baseDir: string;
+  /** The scheme towards each cluster's backends (`proxy-req-scheme`, `ua-req-scheme`). */
+  readonly upstreamScheme?: UpstreamScheme | undefined;
 }
 
-/** Hooks whose rules the compiler can run: everything but txn-start (no request yet) is fine. */
+/** A hook name as rules write it: Junction's or TxnBox's (txn-open is txn-start, before the request is read). */
 function ruleHook(name: unknown, env: Env): RuleHook {
   if (typeof name !== 'string') env.fail(`when: must be a hook name, got ${JSON.stringify(name)}`, 'when');
   const hook = HOOK_BY_NAME.get(name);
@@ -134,6 +137,9 @@ class Env implements CompileEnv {
 
   get resources(): RuleResources {
     return this.#shared.resources;
+  }
+  get upstreamScheme(): UpstreamScheme | undefined {
+    return this.#shared.upstreamScheme;
   }
   get baseDir(): string {
     return this.#shared.baseDir;
@@ -187,6 +193,7 @@ interface Shared {
   readonly language: RuleLanguage;
   readonly resources: RuleResourceHost;
   readonly baseDir: string;
+  readonly upstreamScheme: UpstreamScheme | undefined;
   readonly disposers: (() => void)[];
   directiveCount: number;
   /** Facts the runtime keeps only when rules read them (CompileEnv.require). */
@@ -401,6 +408,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     language: options.language,
     resources: options.resources,
     baseDir: options.baseDir,
+    upstreamScheme: options.upstreamScheme,
     disposers: [],
     directiveCount: 0,
     facts: new Set(),
@@ -437,13 +445,8 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
       withOrigin(item.origin, () => {
         const { hook, block } = compileWhenBlock(item.node, item.env);
         if (hook === 'post-load') return; // load-time directives act as they compile
-        if (hook === 'txn-start' || hook === 'remap') {
-          item.env.fail(
-            hook === 'remap'
-              ? 'remap rules belong to a route (its rules: key), not the top-level rules'
-              : 'no rule directive runs at txn-open; use ua-req, which comes right after it',
-            'when',
-          );
+        if (hook === 'remap') {
+          item.env.fail('remap rules belong to a route (its rules: key), not the top-level rules', 'when');
         }
         const list = global.get(hook) ?? [];
         list.push(block);

@@ -46,17 +46,9 @@ export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
     "Junction does not give rules the local address of the upstream connection; {outbound-addr-remote} and {upstream} are the upstream's",
   ],
   ['inbound-tcp-info', "Junction does not read the kernel's TCP_INFO for rules"],
-  [
-    'proxy-req-scheme',
-    "the scheme towards the upstream is the cluster's (its tls setting), not part of the request; {ua-req-scheme} is the client's",
-  ],
 ]);
 
 export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
-  [
-    'remap-redirect',
-    "it redirects to a Traffic Server remap rule's replacement URL; a Junction route has none: write redirect with the URL",
-  ],
   [
     'apply-remap-rule',
     "it orders Traffic Server's own URL rewrite before version 9; a Junction route does not rewrite the URL, its rules do (ua-req-url, ua-req-host, ua-req-path)",
@@ -66,19 +58,19 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
     'it tells Traffic Server before version 9 whether a plugin rewrote the URL (it has no effect since); Junction has no such step: remove it',
   ],
   [
-    'txn-debug',
-    "it turns on Traffic Server's debug log for one transaction; Junction's log level is per process (log.level): write the debug directive for the lines you need",
-  ],
-  [
-    'ua-req-scheme',
-    "the scheme towards the upstream is the cluster's (its tls setting), not the request's; choose a cluster (cluster: '…') or redirect to an https URL",
-  ],
-  [
     'proxy-req-scheme',
     "the scheme towards the upstream is the cluster's (its tls setting), not the request's; choose a cluster (cluster: '…')",
   ],
   ['ua-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
   ['proxy-req-fragment', 'a request Junction forwards never carries a fragment (clients do not send one)'],
+  [
+    'upstream-addr',
+    "it sends the request to any address; Junction sends only to a cluster's backends: choose one with upstream: '<backend id>' or cluster: '<name>'",
+  ],
+  [
+    'cache-key',
+    "it sets Traffic Server's cache key for the transaction; Junction's rules do not set a cache key",
+  ],
 ]);
 
 /** Traffic Server's overridable timeouts (seconds) that are Junction's per-transaction timeouts. */
@@ -88,6 +80,23 @@ export const TXN_CONF_TIMEOUTS: ReadonlyMap<string, 'connectMs' | 'backendRespon
     ['proxy.config.http.transaction_no_activity_timeout_out', 'backendBodyMs'],
     ['proxy.config.http.transaction_active_timeout_out', 'backendResponseMs'],
   ]);
+
+/** Traffic Server's Via setting: 1 has Junction add a Via field to the request it sends upstream. */
+export const TXN_CONF_VIA = 'proxy.config.http.insert_request_via_str';
+
+/**
+ * Traffic Server's settings whose value is what Junction always does: reading gives it, setting it is
+ * accepted only to that value (any other is refused, with why).
+ */
+export const TXN_CONF_FIXED: ReadonlyMap<string, { readonly value: number; readonly why: string }> = new Map([
+  [
+    'proxy.config.url_remap.pristine_host_hdr',
+    {
+      value: 1,
+      why: "Junction forwards the client's Host unless rules change it (a route does not rewrite it to a target), which is 1",
+    },
+  ],
+]);
 
 export const REFUSED_MODIFIERS: ReadonlyMap<string, string> = new Map<string, string>([]);
 

@@ -162,7 +162,7 @@ describe("TxnBox's with", () => {
   });
 
   test('refused TxnBox names say why and what to use', () => {
-    expect(failure([{ when: 'ua-req', do: [{ 'txn-debug': true }] }])).toContain('Junction refuses it');
+    expect(failure([{ when: 'ua-req', do: [{ 'did-remap': true }] }])).toContain('Junction refuses it');
     expect(failure([{ when: 'ua-req', do: [{ 'ua-req-field<x>': '{remap-target-url}' }] }])).toContain(
       'remap rule',
     );
@@ -188,5 +188,29 @@ describe('pre-remap', () => {
     for (const entry of tables.global![HOOK_INDEX['send-response']] ?? []) await entry.hook(txn);
     expect(txn.response?.headers.get('x-pre')).toBe('original');
     compiled.dispose();
+  });
+});
+
+describe("TxnBox's txn-open", () => {
+  test('rules run there; the request counts as not read (its extractors are empty)', () => {
+    const compiled = compile([
+      {
+        when: 'txn-open',
+        do: [
+          { 'timeout<backend-body>': '9s' },
+          { with: '{ua-req-path}', select: [{ 'is-empty': null, do: [{ 'var<seen>': 'no request yet' }] }] },
+        ],
+      },
+    ]);
+    const txn = new FakeTxn({ path: '/1', hook: 'txn-start' });
+    const ctx = ruleContext(txn);
+    for (const block of compiled.global.get('txn-start') ?? []) block(ctx);
+    compiled.dispose();
+    expect(txn.vars.get('seen')).toBe('no request yet');
+    expect(txn.timeouts.backendBodyMs).toBe(9000);
+  });
+
+  test('the request cannot be changed there', () => {
+    expect(failure([{ when: 'txn-open', do: [{ 'ua-req-field<x>': 'y' }] }])).toMatch(/txn-open/);
   });
 });

@@ -70,6 +70,15 @@ export interface RuleContext {
   ipRow?: IpRow | undefined;
   /** The query parameter `query-filter` looks at, while its cases run (`name`, `value` read it). */
   queryElement?: { readonly name: string; readonly value: string } | undefined;
+  /**
+   * Set by `txn-debug: true`: a logger at debug level whatever the process's, which the `debug`
+   * directive writes to for the rest of this transaction.
+   */
+  debugLog?: TxnContext['log'] | undefined;
+  /** `txn-conf<proxy.config.http.insert_request_via_str>`: 1 adds a Via field upstream; undefined: 0. */
+  via?: number | undefined;
+  /** The request URL's scheme as `ua-req-scheme` set it; undefined: the client's (session.scheme). */
+  scheme?: 'http' | 'https' | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */
   readonly now: () => number;
 }
@@ -137,6 +146,8 @@ export interface CompileEnv {
   readonly resources: RuleResources;
   /** The directory relative file names in rules resolve against (the config file's). */
   readonly baseDir: string;
+  /** The scheme Junction speaks to a cluster's backends, from the config; absent where none is known. */
+  readonly upstreamScheme?: UpstreamScheme | undefined;
   /** Notes that the rules read a fact the runtime only keeps on demand (the pre-remap URL). */
   require(fact: 'pre-remap'): void;
   /** Registers cleanup (a file watcher) for when the compiled rules are disposed. */
@@ -144,6 +155,13 @@ export interface CompileEnv {
   /** Throws a RuleError at this node (or at `key` under it). */
   fail(message: string, key?: string | number): never;
 }
+
+/**
+ * The scheme towards a cluster's backend (`host:port` as TxnContext.upstream says, or undefined before
+ * one is chosen): `https` for TLS, `http` without, undefined when the cluster is unknown or its
+ * backends differ and none is chosen yet.
+ */
+export type UpstreamScheme = (cluster: string, upstream: string | undefined) => 'http' | 'https' | undefined;
 
 /**
  * Load-time resources rules refer to by name. Load-time directives define them; the compiler
@@ -155,7 +173,8 @@ export interface RuleResources {
   stat(name: string): StatCounter | undefined;
   defineIpSpace(name: string, space: IpSpaceLookup): void;
   defineTextBlock(name: string, text: () => string): void;
-  defineStat(name: string, initial: number): StatCounter;
+  /** `reported`: the name metrics show (default `name`); rules know the counter by `name`. */
+  defineStat(name: string, initial: number, reported?: string): StatCounter;
   /** Every counter, for logs and the admin API. */
   stats(): readonly StatCounter[];
   /**
@@ -201,6 +220,7 @@ export interface IpSpaceLookup {
 }
 
 export interface StatCounter {
+  /** The name it is reported by (metrics, admin API): `prefix.name` when stat-define gave a prefix. */
   readonly name: string;
   value: number;
 }

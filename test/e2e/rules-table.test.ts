@@ -511,6 +511,26 @@ const at = (hook: string, ...directives: string[]) =>
 
 const DIRECTIVE_ROWS: Row[] = [
   {
+    name: "txn-debug: the transaction's debug lines are written",
+    covers: ['directive:txn-debug'],
+    rules: at('ua-req', 'txn-debug: true', "debug: 'debugging {ua-req-path}'"),
+    request: { path: '/x' },
+    expect: { logs: [{ level: 20, msg: 'debugging x' }] },
+  },
+  {
+    name: "upstream-reason sets the reason of the backend's response",
+    covers: ['directive:upstream-reason'],
+    rules: at('upstream-rsp', "upstream-reason: 'Fine today'"),
+    expect: { response: { status: 200, reason: 'Fine today' } },
+  },
+  {
+    name: "ua-req-scheme and remap-redirect: a 302 to the https URL the route's rules made",
+    covers: ['directive:ua-req-scheme', 'directive:remap-redirect'],
+    routeRules: "- ua-req-scheme: 'https'\n- remap-redirect:\n",
+    request: { path: '/a?b=1', headers: { Host: 'shop.test' } },
+    expect: { upstream: 'none', response: { status: 302, headers: { location: 'https://shop.test/a?b=1' } } },
+  },
+  {
     name: 'ua-req-field sets, replaces and removes request fields',
     covers: ['directive:ua-req-field'],
     rules: at(
@@ -585,9 +605,16 @@ const DIRECTIVE_ROWS: Row[] = [
   {
     name: 'ua-req-url with an absolute URL sets host, port, path and query',
     covers: ['directive:ua-req-url'],
-    rules: at('ua-req', `ua-req-url: 'https://stage.video.test:8443/v2/search?q=1#frag'`),
+    rules: at('ua-req', `ua-req-url: 'http://stage.video.test:8443/v2/search?q=1#frag'`),
     request: { path: '/old?x=9' },
     expect: { upstream: { url: '/v2/search?q=1', headers: { host: 'stage.video.test:8443' } } },
+  },
+  {
+    name: 'ua-req-url with an https URL towards a plain-HTTP cluster: 502, not sent in plain HTTP',
+    covers: ['directive:ua-req-url'],
+    rules:
+      at('ua-req', `ua-req-url: 'https://stage.video.test/v2/search'`) + out("'{ua-req-scheme}'", 'ua-req'),
+    expect: { upstream: 'none', response: { status: 502 } },
   },
   {
     name: 'proxy-req-url with a path keeps the host',
@@ -955,6 +982,10 @@ const TXNBOX_ROWS: Row[] = [
       ['extractor:has-inbound-protocol-prefix', '{has-inbound-protocol-prefix<ipv>}', 'true'],
       ['extractor:inbound-protocol-stack', '{inbound-protocol-stack}', 'ipv4, tcp, http/1.1'],
       ['extractor:outbound-addr-remote', '{outbound-addr-remote}', '127.0.0.1'],
+      ['extractor:proxy-req-scheme', '{proxy-req-scheme}', 'http'],
+      ['extractor:outbound-protocol-stack', '{outbound-protocol-stack}', 'ipv4, tcp, http/1.1'],
+      ['extractor:outbound-protocol', '{outbound-protocol<tc>}', 'tcp'],
+      ['extractor:has-outbound-protocol-prefix', '{has-outbound-protocol-prefix<tls>}', 'false'],
     ],
     { request: SHOP, upstream: { reason: 'Fine' } },
   ),

@@ -28,6 +28,7 @@ import {
   type RulePath,
   type SessionView,
   type RuleResources,
+  type UpstreamScheme,
 } from '../types.ts';
 import { DIRECTIVES } from './index.ts';
 import { createRuleResources } from './resources.ts';
@@ -249,6 +250,7 @@ export interface StubEnvOptions {
   readonly hook?: TxnHookName | 'post-load';
   readonly baseDir?: string;
   readonly resources?: RuleResources;
+  readonly upstreamScheme?: UpstreamScheme;
 }
 
 /** A CompileEnv whose expressions are literals or `dynamic()` functions. */
@@ -258,9 +260,11 @@ export class StubEnv implements CompileEnv {
   readonly resources: RuleResources;
   readonly baseDir: string;
   readonly disposers: (() => void)[];
+  readonly upstreamScheme: UpstreamScheme | undefined;
 
   constructor(options: StubEnvOptions = {}, path: RulePath = [], disposers: (() => void)[] = []) {
     this.hook = options.hook ?? 'read-request';
+    this.upstreamScheme = options.upstreamScheme;
     this.baseDir = options.baseDir ?? process.cwd();
     this.resources = options.resources ?? createRuleResources();
     this.path = path;
@@ -269,7 +273,12 @@ export class StubEnv implements CompileEnv {
 
   at(key: string | number): StubEnv {
     return new StubEnv(
-      { hook: this.hook, baseDir: this.baseDir, resources: this.resources },
+      {
+        hook: this.hook,
+        baseDir: this.baseDir,
+        resources: this.resources,
+        ...(this.upstreamScheme === undefined ? {} : { upstreamScheme: this.upstreamScheme }),
+      },
       [...this.path, key],
       this.disposers,
     );

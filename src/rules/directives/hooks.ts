@@ -22,13 +22,15 @@ export const PROXY_RSP_HOOKS: ReadonlySet<RuleHook> = new Set(['send-response'])
 export const REPLY_HOOKS = span('read-request', 'send-response');
 /** `route`: routing happens right after pre-remap. */
 export const ROUTE_HOOKS = span('read-request', 'pre-remap');
-/** `cluster`, `strategy`, `upstream`, `timeout<connect>`: a backend is asked for right after post-remap. */
+/** `cluster`, `strategy`, `upstream`: after routing (which would override them) is too late only past post-remap. */
 export const DISPATCH_HOOKS = span('read-request', 'post-remap');
+/** `timeout<connect>`: a backend is asked for right after post-remap. */
+export const CONNECT_TIMEOUT_HOOKS = span('txn-start', 'post-remap');
 /** `timeout<backend-response>`: until the request head is written. */
-export const TIMEOUT_HOOKS = span('read-request', 'send-request');
+export const TIMEOUT_HOOKS = span('txn-start', 'send-request');
 /** `timeout<backend-body>`: until the response head has been read (then body reads start). */
-export const BODY_TIMEOUT_HOOKS = span('read-request', 'read-response');
-/** Every transaction hook (variables, logging, stat updates). */
-export const TXN_ONLY_HOOKS = span('read-request', 'txn-close');
+export const BODY_TIMEOUT_HOOKS = span('txn-start', 'read-response');
+/** Every transaction hook, txn-open included (variables, logging, stat updates). */
+export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
 /** Load time only. */
 export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);

@@ -29,6 +29,10 @@ const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> 
   'upstream-rsp-body': [undefined, 'replaced'],
   'proxy-rsp-body': [undefined, 'replaced'],
   'txn-conf': ['proxy.config.http.transaction_no_activity_timeout_out', 3],
+  'txn-debug': [undefined, true],
+  'ua-req-scheme': [undefined, 'https'],
+  'remap-redirect': [undefined, null],
+  'upstream-reason': [undefined, 'Fine'],
   'proxy-req-host': [undefined, 'b.example'],
   'ua-req-port': [undefined, 81],
   'proxy-req-port': [undefined, 81],
@@ -114,6 +118,10 @@ describe('DIRECTIVES', () => {
         'upstream-rsp-body',
         'proxy-rsp-body',
         'txn-conf',
+        'txn-debug',
+        'ua-req-scheme',
+        'remap-redirect',
+        'upstream-reason',
       ].sort(),
     );
   });

@@ -78,9 +78,16 @@ export class RuleResourceStore implements RuleResources {
     if (this.#textBlocks.has(name)) throw new Error(`the text block '${name}' is already defined`);
     this.#textBlocks.set(name, text);
   }
-  defineStat(name: string, initial: number): StatCounter {
+  defineStat(name: string, initial: number, reported = name): StatCounter {
     if (this.#stats.has(name)) throw new Error(`the stat '${name}' is already defined`);
-    const counter = this.#previous?.stat(name) ?? { name, value: initial };
+    const previous = this.#previous?.stat(name);
+    // A counter kept across a reload keeps its value; a new prefix gives it a new reported name.
+    const counter =
+      previous === undefined
+        ? { name: reported, value: initial }
+        : previous.name === reported
+          ? previous
+          : { name: reported, value: previous.value };
     this.#stats.set(name, counter);
     return counter;
   }

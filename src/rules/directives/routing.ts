@@ -4,7 +4,14 @@
  */
 import type { TxnContext, TxnTimeouts } from '../../hooks/index.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
-import { DISPATCH_HOOKS, ROUTE_HOOKS, TIMEOUT_HOOKS, BODY_TIMEOUT_HOOKS, type RuleHook } from './hooks.ts';
+import {
+  CONNECT_TIMEOUT_HOOKS,
+  DISPATCH_HOOKS,
+  ROUTE_HOOKS,
+  TIMEOUT_HOOKS,
+  BODY_TIMEOUT_HOOKS,
+  type RuleHook,
+} from './hooks.ts';
 import { DURATION_HINT } from '../features/index.ts';
 import { compileConverted, compileName, featureDurationMs } from './values.ts';
 
@@ -29,7 +36,7 @@ function chooseSpec(
 
 /** `timeout<…>` argument → the TxnContext timeout and the last hook it takes effect at. */
 const TIMEOUTS: Readonly<Record<string, { key: keyof TxnTimeouts; hooks: ReadonlySet<RuleHook> }>> = {
-  connect: { key: 'connectMs', hooks: DISPATCH_HOOKS },
+  connect: { key: 'connectMs', hooks: CONNECT_TIMEOUT_HOOKS },
   'backend-response': { key: 'backendResponseMs', hooks: TIMEOUT_HOOKS },
   'backend-body': { key: 'backendBodyMs', hooks: BODY_TIMEOUT_HOOKS },
 };

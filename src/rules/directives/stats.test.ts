@@ -63,6 +63,25 @@ describe('stats', () => {
     expect(txn.logLines[0]).toMatchObject({ level: 40, rule: true });
   });
 
+  it("reports a counter with a prefix as 'prefix.name', and rules still name it by name", () => {
+    const resources = createRuleResources();
+    const load = { hook: 'post-load', resources } as const;
+    compile('stat-define', undefined, { name: 'hits', value: 100, prefix: 'plugin.test' }, new StubEnv(load));
+    expect(resources.stats()).toEqual([{ name: 'plugin.test.hits', value: 100 }]);
+    const txn = new FakeTxn();
+    compile('stat-update', 'hits', 2, new StubEnv({ resources }))(ruleContext(txn));
+    expect(resources.stat('hits')).toEqual({ name: 'plugin.test.hits', value: 102 });
+    // Reloaded with another prefix: the value stays, the reported name follows the new config.
+    const next = createRuleResources({ previous: resources });
+    compile(
+      'stat-define',
+      undefined,
+      { name: 'hits', prefix: 'other' },
+      new StubEnv({ ...load, resources: next }),
+    );
+    expect(next.stat('hits')).toEqual({ name: 'other.hits', value: 102 });
+  });
+
   it('refuses unknown stats, duplicates, bad values and wrong hooks', () => {
     const resources = createRuleResources();
     resources.defineStat('taken', 0);
@@ -75,9 +94,8 @@ describe('stats', () => {
     expect(compileError('stat-update', 'taken', true, { resources })).toMatch(/integer/);
     expect(compileError('stat-define', undefined, { name: 'taken' }, load)).toMatch(/already defined/);
     expect(compileError('stat-define', undefined, { name: 'x', value: 'ten' }, load)).toMatch(/integer/);
-    expect(compileError('stat-define', undefined, { name: 'x', prefix: 'p' }, load)).toMatch(
-      /prefix names a Traffic Server statistic/,
-    );
+    expect(compileError('stat-define', undefined, { name: 'x', prefix: 'a b' }, load)).toMatch(/stat prefix/);
+    expect(compileError('stat-define', undefined, { name: 'x', prefix: 'p.' }, load)).toMatch(/stat prefix/);
     expect(compileError('stat-define', undefined, { name: 'a b' }, load)).toMatch(/stat name/);
     expect(compileError('stat-define', undefined, { name: 'x' }, { hook: 'read-request' })).toMatch(
       /not valid/,

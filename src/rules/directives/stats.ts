@@ -16,6 +16,7 @@ const statDefine: DirectiveSpec = {
   compile(_arg: string | undefined, written: unknown, env: CompileEnv): CompiledDirective {
     const value = literalTree(written); // a counter's definition is literal, quoted or not
     let name: string;
+    let reported: string | undefined;
     let initial = 0;
     if (typeof value === 'string') {
       name = value;
@@ -24,13 +25,13 @@ const statDefine: DirectiveSpec = {
       checkKeys(env, value, ['name', 'value', 'prefix', 'persistent'], 'stat-define');
       name = literalString(env, value['name'], 'name', 'the name');
       const prefix = value['prefix'];
-      if (prefix !== undefined && prefix !== null && prefix !== 'plugin.txn_box') {
-        // TxnBox's prefix names the counter among Traffic Server's statistics; Junction's counters have
-        // their own names (stat<name>, the admin API) and nothing to prefix.
-        env.fail(
-          `prefix names a Traffic Server statistic; Junction's counters are named by name alone (remove prefix, or leave it 'plugin.txn_box')`,
-          'prefix',
-        );
+      if (prefix !== undefined && prefix !== null) {
+        // TxnBox's prefix is part of the counter's external name (Traffic Server's statistic
+        // `prefix.name`); rules still name it by name. Junction reports it (metrics, admin API) so.
+        const text = literalString(env, prefix, 'prefix', 'the prefix');
+        if (!STAT_NAME.test(text) || text.startsWith('.') || text.endsWith('.'))
+          env.fail(`a stat prefix is letters, digits, '_', '-' and '.', got '${text}'`, 'prefix');
+        reported = `${text}.${name}`;
       }
       if (value['persistent'] === true) {
         env.fail(
@@ -55,7 +56,7 @@ const statDefine: DirectiveSpec = {
     }
     if (!STAT_NAME.test(name)) env.fail(`a stat name is letters, digits, '_', '-' and '.', got '${name}'`);
     if (env.resources.stat(name) !== undefined) env.fail(`the stat '${name}' is already defined`);
-    env.resources.defineStat(name, initial);
+    env.resources.defineStat(name, initial, reported);
     return () => undefined;
   },
 };
@@ -65,6 +66,7 @@ const statUpdate: DirectiveSpec = {
   arg: 'required',
   hooks: TXN_ONLY_HOOKS,
   compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const stat = arg ?? '';
     if (arg === undefined || arg === '') env.fail('stat-update needs the stat name: stat-update<name>');
     const counter = env.resources.stat(arg);
     if (counter === undefined) {
@@ -92,10 +94,7 @@ const statUpdate: DirectiveSpec = {
       const by = featureInteger(feature);
       // A counter is not worth failing the transaction for.
       if (by === undefined) {
-        ctx.txn.log.warn(
-          { rule: true },
-          `stat-update<${counter.name}>: ${describe(feature)} is not an integer`,
-        );
+        ctx.txn.log.warn({ rule: true }, `stat-update<${stat}>: ${describe(feature)} is not an integer`);
         return;
       }
       counter.value += by;

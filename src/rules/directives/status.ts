@@ -1,6 +1,6 @@
 /**
  * Status directives: `proxy-rsp-status`, `upstream-rsp-status` (an integer, or `[status, reason]`)
- * and `proxy-rsp-reason`, plus the status values `proxy-reply`, `redirect` and `deny` share.
+ * and `proxy-rsp-reason` (TxnBox's `upstream-reason` at upstream-rsp), plus the status values `proxy-reply`, `redirect` and `deny` share.
  */
 import type { CompileEnv, CompiledDirective, DirectiveSpec, Feature, RuleContext } from '../types.ts';
 import { PROXY_RSP_HOOKS, UPSTREAM_RSP_HOOKS, type RuleHook } from './hooks.ts';
@@ -129,27 +129,29 @@ function responseOf(ctx: RuleContext, directive: string): NonNullable<RuleContex
   return response;
 }
 
-const reasonSpec: DirectiveSpec = {
-  name: 'proxy-rsp-reason',
+/** `proxy-rsp-reason`, and TxnBox's `upstream-reason` (the upstream's response, at upstream-rsp). */
+const reasonSpec = (name: string, hooks: ReadonlySet<RuleHook>): DirectiveSpec => ({
+  name,
   arg: 'none',
-  hooks: PROXY_RSP_HOOKS,
+  hooks,
   compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
-    const reason = compileHeadText(env, value, 'proxy-rsp-reason', 'the reason');
+    const reason = compileHeadText(env, value, name, 'the reason');
     return (ctx) => {
-      const response = responseOf(ctx, 'proxy-rsp-reason');
+      const response = responseOf(ctx, name);
       const status = response.status;
       // A 204 or 304 head cannot be re-set (it would keep a body); its reason stays the standard one.
       if (status === 204 || status === 304) {
-        ctx.txn.log.debug({ rule: true }, `proxy-rsp-reason: the reason of a ${status} is not changed`);
+        ctx.txn.log.debug({ rule: true }, `${name}: the reason of a ${status} is not changed`);
         return;
       }
       response.setStatus(status, reason(ctx));
     };
   },
-};
+});
 
 export const STATUS_DIRECTIVES: readonly DirectiveSpec[] = [
   setStatusSpec('proxy-rsp-status', PROXY_RSP_HOOKS),
   setStatusSpec('upstream-rsp-status', UPSTREAM_RSP_HOOKS),
-  reasonSpec,
+  reasonSpec('proxy-rsp-reason', PROXY_RSP_HOOKS),
+  reasonSpec('upstream-reason', UPSTREAM_RSP_HOOKS),
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IpAddress } from '../types.ts';
-import { compileError, dynamic, FakeTxn, run } from './fake-txn.test-suite.ts';
+import { compile, compileError, dynamic, FakeTxn, ruleContext, run, StubEnv } from './fake-txn.test-suite.ts';
 
 describe('var', () => {
   it('stores the feature value, typed, in txn.vars', () => {
@@ -72,5 +72,36 @@ describe('logging below the level', () => {
     );
     expect(built).toBe(0);
     expect(txn.logLines).toEqual([]);
+  });
+});
+
+describe('txn-debug', () => {
+  it("writes this transaction's debug lines whatever the log level, until turned off", () => {
+    const txn = new FakeTxn();
+    txn.log.level = 'info';
+    const ctx = ruleContext(txn);
+    const env = new StubEnv({ hook: txn.hook });
+    const debug = (text: string) => {
+      compile('debug', undefined, text, env)(ctx);
+    };
+    debug('before');
+    compile('txn-debug', undefined, true, env)(ctx);
+    debug('during');
+    compile('note', undefined, 'note', env)(ctx);
+    compile(
+      'txn-debug',
+      undefined,
+      dynamic(() => false),
+      env,
+    )(ctx);
+    debug('after');
+    expect(txn.logLines.map((l) => [l['level'], l['msg']])).toEqual([
+      [20, 'during'],
+      [30, 'note'],
+    ]);
+  });
+
+  it('is valid at transaction hooks only', () => {
+    expect(compileError('txn-debug', undefined, true, { hook: 'post-load' })).toMatch(/not valid/);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Transaction directives: `var<name>` (a transaction variable) and the logging directives `debug`,
- * `note`, `warning` and `error`, which write to the transaction's logger with `rule: true`.
+ * Transaction directives: `var<name>` (a transaction variable), the logging directives `debug`,
+ * `note`, `warning` and `error`, which write to the transaction's logger with `rule: true`, and
+ * `txn-debug`, which has this transaction's `debug` lines written whatever the log level.
  */
-import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
+import { asBool } from '../features/modifiers.ts';
+import type { CompileEnv, CompiledDirective, DirectiveSpec, RuleContext } from '../types.ts';
 import { TXN_ONLY_HOOKS, type RuleHook } from './hooks.ts';
 import { compileText, featureToString, tupleElements } from './values.ts';
 
@@ -57,6 +59,42 @@ function compileLoadMessage(name: string, level: Level, value: unknown, env: Com
   return () => undefined;
 }
 
+/** The transaction's logger, or its debug-level child once `txn-debug` turned it on (debug lines only). */
+function loggerFor(ctx: RuleContext, level: Level): RuleContext['txn']['log'] {
+  return level === 'debug' && ctx.debugLog !== undefined ? ctx.debugLog : ctx.txn.log;
+}
+
+/**
+ * TxnBox's `txn-debug: <bool>`: Traffic Server's debug log for this one transaction. Junction's
+ * equivalent: the `debug` directives of this transaction write their lines whatever `log.level` is
+ * (Junction's other debug lines stay at the process's level).
+ */
+const txnDebug: DirectiveSpec = {
+  name: 'txn-debug',
+  arg: 'none',
+  hooks: TXN_ONLY_HOOKS,
+  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const compiled = env.expression(value === undefined || value === null ? true : value);
+    const on = (ctx: RuleContext, enable: boolean): void => {
+      if (!enable) ctx.debugLog = undefined;
+      else if (ctx.debugLog === undefined) {
+        const log = ctx.txn.log;
+        ctx.debugLog = log.isLevelEnabled('debug') ? log : log.child({}, { level: 'debug' });
+      }
+    };
+    if (compiled.constant !== undefined) {
+      const enable = asBool(compiled.constant);
+      return (ctx) => {
+        on(ctx, enable);
+      };
+    }
+    const evaluate = compiled.evaluate;
+    return (ctx) => {
+      on(ctx, asBool(evaluate(ctx)));
+    };
+  },
+};
+
 function logSpec(name: string, level: Level): DirectiveSpec {
   return {
     name,
@@ -70,14 +108,14 @@ function logSpec(name: string, level: Level): DirectiveSpec {
         const tag = compileText(env.at(0), elements[0]);
         const message = compileText(env.at(1), elements[1]);
         return (ctx) => {
-          const log = ctx.txn.log;
+          const log = loggerFor(ctx, level);
           if (log.isLevelEnabled(level)) log[level]({ rule: true, tag: tag(ctx) }, message(ctx));
         };
       }
       const message = compileText(env, value);
       // The message is not even built when its level is off.
       return (ctx) => {
-        const log = ctx.txn.log;
+        const log = loggerFor(ctx, level);
         if (log.isLevelEnabled(level)) log[level]({ rule: true }, message(ctx));
       };
     },
@@ -86,6 +124,7 @@ function logSpec(name: string, level: Level): DirectiveSpec {
 
 export const TXN_DIRECTIVES: readonly DirectiveSpec[] = [
   variable,
+  txnDebug,
   logSpec('debug', 'debug'),
   logSpec('note', 'info'),
   logSpec('warning', 'warn'),

@@ -4,16 +4,20 @@
  * `txn-conf<…>` for the Traffic Server settings Junction has per transaction (its timeouts).
  */
 import { Transform } from 'node:stream';
+import { requestUrl } from '../features/extractor-kit.ts';
+import { setRequestScheme } from './url.ts';
 import { asBool } from '../features/modifiers.ts';
-import { TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 import type { CompileEnv, CompiledDirective, DirectiveSpec } from '../types.ts';
 import {
   BODY_TIMEOUT_HOOKS,
+  CONNECT_TIMEOUT_HOOKS,
   DISPATCH_HOOKS,
   PROXY_RSP_HOOKS,
   span,
   TIMEOUT_HOOKS,
   UPSTREAM_RSP_HOOKS,
+  type RuleHook,
 } from './hooks.ts';
 import { compileConverted, compileText, featureInteger } from './values.ts';
 
@@ -69,8 +73,34 @@ function bodySpec(name: string, hooks: DirectiveSpec['hooks']): DirectiveSpec {
 const upstreamRspBody = bodySpec('upstream-rsp-body', UPSTREAM_RSP_HOOKS);
 const proxyRspBody = bodySpec('proxy-rsp-body', PROXY_RSP_HOOKS);
 
+/**
+ * `txn-conf<proxy.config.http.insert_request_via_str>: 0|1`: with 1 the request sent upstream gets a
+ * Via field (RFC 9110: the client's protocol version and `junction`), added at proxy-req after the
+ * rules there. Traffic Server's 2 and 3 add its cache-lookup codes, which Junction has not: refused.
+ */
+function compileVia(value: unknown, env: CompileEnv): CompiledDirective {
+  if (!VIA_HOOKS.has(env.hook)) env.fail(`txn-conf<${TXN_CONF_VIA}> takes effect only until post-remap`);
+  const compiled = env.expression(value ?? null);
+  const level = compiled.constant === undefined ? undefined : featureInteger(compiled.constant);
+  if (level !== 0 && level !== 1) {
+    env.fail(
+      `txn-conf<${TXN_CONF_VIA}> takes the constant 0 (no Via) or 1 (a Via field upstream); Traffic Server's 2 and 3 add its cache codes, which Junction has not`,
+    );
+  }
+  return (ctx) => {
+    const first = ctx.via === undefined;
+    ctx.via = level;
+    if (!first) return;
+    ctx.txn.addHook('send-request', (txn) => {
+      if (ctx.via === 1) txn.request.headers.append('Via', `1.${txn.request.versionMinor} junction`);
+    });
+  };
+}
+
+const VIA_HOOKS = CONNECT_TIMEOUT_HOOKS;
+
 const TXN_CONF_HOOKS = {
-  connectMs: DISPATCH_HOOKS,
+  connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
   backendBodyMs: BODY_TIMEOUT_HOOKS,
 };
@@ -84,6 +114,14 @@ const txnConf: DirectiveSpec = {
   arg: 'required',
   hooks: BODY_TIMEOUT_HOOKS,
   compile(arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    if (arg === TXN_CONF_VIA) return compileVia(value, env);
+    const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
+    if (fixed !== undefined) {
+      const compiled = env.expression(value ?? null);
+      if (compiled.constant === undefined || featureInteger(compiled.constant) !== fixed.value)
+        env.fail(`txn-conf<${arg!}> can only be ${fixed.value} (a constant): ${fixed.why}`);
+      return () => undefined; // what Junction does anyway
+    }
     const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
     if (key === undefined) {
       env.fail(
@@ -108,4 +146,51 @@ const txnConf: DirectiveSpec = {
   },
 };
 
-export const TXNBOX_DIRECTIVES: readonly DirectiveSpec[] = [txnError, upstreamRspBody, proxyRspBody, txnConf];
+/**
+ * `ua-req-scheme: http|https`: the request URL's scheme, as the rules read it afterwards
+ * ({ua-req-scheme}, {ua-req-url}, the location `remap-redirect` sends). In Traffic Server it is also the
+ * scheme towards the upstream; in Junction that is the cluster's, so a transaction whose upstream
+ * speaks the other scheme is answered 502 (and the mismatch logged) rather than sent otherwise.
+ */
+const uaReqScheme: DirectiveSpec = {
+  name: 'ua-req-scheme',
+  arg: 'none',
+  hooks: DISPATCH_HOOKS,
+  compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
+    const scheme = compileConverted(
+      env,
+      value,
+      'ua-req-scheme',
+      (feature) => {
+        const text = typeof feature === 'string' ? feature.trim().toLowerCase() : undefined;
+        return text === 'http' || text === 'https' ? text : undefined;
+      },
+      'the scheme must be http or https',
+    );
+    const upstreamScheme = env.upstreamScheme;
+    return (ctx) => {
+      setRequestScheme(ctx, scheme(ctx), upstreamScheme);
+    };
+  },
+};
+
+/** `remap-redirect`: a 302 to the URL as the route's rules left it (TxnBox: to the remapped URL). */
+const remapRedirect: DirectiveSpec = {
+  name: 'remap-redirect',
+  arg: 'none',
+  hooks: new Set<RuleHook>(['remap']),
+  compile(): CompiledDirective {
+    return (ctx) => {
+      ctx.txn.redirect(requestUrl(ctx), 302);
+    };
+  },
+};
+
+export const TXNBOX_DIRECTIVES: readonly DirectiveSpec[] = [
+  txnError,
+  upstreamRspBody,
+  proxyRspBody,
+  txnConf,
+  uaReqScheme,
+  remapRedirect,
+];

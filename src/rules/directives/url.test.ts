@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileError, dynamic, FakeTxn, run } from './fake-txn.test-suite.ts';
+import { compile, compileError, dynamic, FakeTxn, ruleContext, run, StubEnv } from './fake-txn.test-suite.ts';
 import { encodePath, encodeQuery, parseHostPort, parseUrlTarget, withQueryValue } from './url.ts';
 
 describe('URL directives', () => {
@@ -129,13 +129,26 @@ describe('URL helpers', () => {
     expect(parseHostPort('[zz]')).toBeUndefined();
   });
 
-  it('parseUrlTarget drops the default port and the fragment', () => {
+  it('parseUrlTarget keeps the scheme, drops the default port and the fragment', () => {
     expect(parseUrlTarget('https://x.example:443/p?q#f')).toEqual({
+      scheme: 'https',
       host: 'x.example',
       port: '',
       path: '/p',
       query: '?q',
     });
+    expect(parseUrlTarget('/p')).toEqual({ path: '/p', query: '' });
+  });
+
+  it('an absolute URL sets the scheme the rules read; its backend speaking the other gets a 502', () => {
+    const txn = new FakeTxn({ path: '/a' });
+    const ctx = ruleContext(txn);
+    const schemes = (): 'http' => 'http';
+    compile('ua-req-url', undefined, 'https://x.example/b', new StubEnv({ upstreamScheme: schemes }))(ctx);
+    expect(ctx.scheme).toBe('https');
+    txn.cluster = 'plain';
+    void txn.added[0]![1](txn);
+    expect(txn.answer).toEqual({ status: 502 });
   });
 
   it('withQueryValue keeps separators and bare keys', () => {

@@ -4,7 +4,15 @@
  * routing). Values are made valid for a request line: characters a path or query cannot hold are
  * percent-encoded (UTF-8), existing `%XX` escapes are kept.
  */
-import type { CompileEnv, CompiledDirective, DirectiveSpec, Feature, RuleContext } from '../types.ts';
+import { HOOK_INDEX, type TxnContext } from '../../hooks/index.ts';
+import type {
+  CompileEnv,
+  CompiledDirective,
+  DirectiveSpec,
+  Feature,
+  RuleContext,
+  UpstreamScheme,
+} from '../types.ts';
 import { PROXY_REQ_HOOKS, UA_REQ_HOOKS, type RuleHook } from './hooks.ts';
 import {
   compileConverted,
@@ -88,6 +96,8 @@ function isPort(text: string): boolean {
 
 export interface UrlTarget {
   /** Absent for a path-only value. */
+  readonly scheme?: 'http' | 'https' | undefined;
+  /** Absent for a path-only value. */
   readonly host?: string | undefined;
   readonly port?: string | undefined;
   readonly path: string;
@@ -117,6 +127,7 @@ export function parseUrlTarget(text: string): UrlTarget | string {
   const hostPort = parseHostPort(url.hostname);
   if (hostPort === undefined || url.hostname === '') return `'${url.hostname}' is not a valid host`;
   return {
+    scheme: url.protocol === 'https:' ? 'https' : 'http',
     host: hostPort.host,
     port: url.port,
     path: encodePath(url.pathname),
@@ -147,6 +158,35 @@ function compileParsed<T extends object>(
   return compileConverted(env, value, directive, convert, explain);
 }
 
+/**
+ * Sets the request URL's scheme (`ua-req-scheme`, an absolute `ua-req-url`): what the rules read from
+ * then on. Towards the upstream Junction speaks the cluster's scheme; a transaction whose backend
+ * speaks the other one is answered 502 and the mismatch logged, rather than sent in a scheme the
+ * rules did not ask for. Checked at proxy-req, when the backend is known.
+ */
+export function setRequestScheme(
+  ctx: RuleContext,
+  scheme: 'http' | 'https',
+  upstreamScheme: UpstreamScheme | undefined,
+): void {
+  const first = ctx.scheme === undefined;
+  ctx.scheme = scheme;
+  if (upstreamScheme === undefined) return;
+  const check = (txn: TxnContext): void => {
+    const wanted = ctx.scheme;
+    const cluster = txn.cluster;
+    const speaks = cluster === undefined ? undefined : upstreamScheme(cluster, txn.upstream);
+    if (wanted === undefined || speaks === undefined || speaks === wanted) return;
+    txn.log.error(
+      { rule: true, cluster },
+      `the request's URL is ${wanted}, but cluster '${cluster!}' speaks ${speaks} to ${txn.upstream ?? 'its backend'}: answered 502 (choose a cluster that speaks ${wanted})`,
+    );
+    txn.respond({ status: 502 });
+  };
+  if (HOOK_INDEX[ctx.txn.hook] >= HOOK_INDEX['send-request']) check(ctx.txn);
+  else if (first) ctx.txn.addHook('send-request', check);
+}
+
 function urlSpec(name: string, hooks: ReadonlySet<RuleHook>): DirectiveSpec {
   return {
     name,
@@ -154,9 +194,11 @@ function urlSpec(name: string, hooks: ReadonlySet<RuleHook>): DirectiveSpec {
     hooks,
     compile(_arg: string | undefined, value: unknown, env: CompileEnv): CompiledDirective {
       const target = compileParsed(env, value, name, parseUrlTarget, 'the value must be a URL or a path');
+      const upstreamScheme = env.upstreamScheme;
       return (ctx) => {
         const t = target(ctx);
         const request = ctx.txn.request;
+        if (t.scheme !== undefined) setRequestScheme(ctx, t.scheme, upstreamScheme);
         if (t.host !== undefined) request.setHost(t.host, t.port ?? '');
         request.setPath(t.path);
         request.setQuery(t.query);

@@ -32,6 +32,9 @@ const NO_CONTEXT = new Proxy({} as RuleContext, {
   },
 });
 
+/** Extractors of the client request, which has not been read at txn-open (in TxnBox). */
+const BEFORE_REQUEST = /^(?:ua-req-|pre-remap-|pristine-)/;
+
 /** Compiles a feature expression (see the module comment), failing through `env` on any mistake. */
 export function compileExpression(node: unknown, env: CompileEnv): CompiledFeature {
   if (node === null || node === undefined) return constant(null);
@@ -221,6 +224,9 @@ function compilePlaceholder(placeholder: Placeholder, env: CompileEnv, parts = 0
     const valid = [...spec.hooks].map(hookName).join(', ');
     env.fail(`${name} is not available at ${hookName(env.hook)}; it is valid at ${valid}`);
   }
+  // TxnBox's txn-open comes before the request is read: the request's extractors read null there.
+  if (env.hook === 'txn-start' && BEFORE_REQUEST.test(name))
+    return { evaluate: () => null, type: 'any', constant: null };
   const evaluate = spec.compile(arg, env);
   if (spec.constant === true) {
     const value = evaluate(NO_CONTEXT);

@@ -58,8 +58,13 @@ export function simple(
   define(name, { hooks, type, compile: () => extract });
 }
 
+/** The request URL's scheme: as `ua-req-scheme` set it, else the client's. */
+export function requestScheme(ctx: RuleContext): string {
+  return ctx.scheme ?? ctx.session.scheme;
+}
+
 export function defaultPort(ctx: RuleContext): number {
-  return ctx.session.scheme === 'https' ? 443 : 80;
+  return requestScheme(ctx) === 'https' ? 443 : 80;
 }
 
 /** Host with the port when one was given: `example.com:8080`, `[::1]:8080`. */
@@ -72,10 +77,16 @@ export function location(ctx: RuleContext): string {
   return locationOf(ctx.txn.request.host, ctx.txn.request.port);
 }
 
+/** The request's URL now: scheme, location, path and query. */
+export function requestUrl(ctx: RuleContext): string {
+  const request = ctx.txn.request;
+  return `${requestScheme(ctx)}://${location(ctx)}${request.path}${request.query}`;
+}
+
 /** The request's URL parts now: what a pre-remap snapshot keeps. */
 export function snapshotRequest(ctx: RuleContext): RequestSnapshot {
   const { host, port, path, query } = ctx.txn.request;
-  return { scheme: ctx.session.scheme, host, port, path, query };
+  return { scheme: requestScheme(ctx), host, port, path, query };
 }
 
 /** TxnBox's path: without the leading `/` (`/pix` is `pix`; `/` is ''). */

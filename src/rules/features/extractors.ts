@@ -31,6 +31,8 @@ import {
   location,
   PROXY_REQUEST_HOOKS,
   queryValue,
+  requestScheme,
+  requestUrl,
   simple,
   TXN_ONLY,
   txnboxPath,
@@ -62,10 +64,7 @@ function query(ctx: RuleContext): string {
   return text.startsWith('?') ? text.slice(1) : text;
 }
 
-function url(ctx: RuleContext): string {
-  const request = ctx.txn.request;
-  return `${ctx.session.scheme}://${location(ctx)}${request.path}${request.query}`;
-}
+const url = requestUrl;
 
 /** A field's value: null when absent, its text when once, a tuple (one element per field) when repeated. */
 function fieldValue(values: string[]): Feature {
@@ -123,7 +122,7 @@ for (const family of ['ua-req', 'proxy-req'] as const) {
   });
 }
 
-simple('ua-req-scheme', TXN_ONLY, 'string', (ctx) => ctx.session.scheme);
+simple('ua-req-scheme', TXN_ONLY, 'string', requestScheme);
 
 define('ua-req-cookie', {
   hooks: TXN_ONLY,

@@ -148,8 +148,8 @@ export class FakeResources implements RuleResources {
   defineTextBlock(name: string, text: () => string): void {
     this.#blocks.set(name, text);
   }
-  defineStat(name: string, initial: number): StatCounter {
-    const counter = { name, value: initial };
+  defineStat(name: string, initial: number, reported = name): StatCounter {
+    const counter = { name: reported, value: initial };
     this.#stats.set(name, counter);
     return counter;
   }

@@ -12,6 +12,7 @@ import {
   type FeatureType,
   type RequestSnapshot,
   type RuleContext,
+  type UpstreamScheme,
 } from '../types.ts';
 import {
   addressReader,
@@ -24,7 +25,7 @@ import {
   TXN_ONLY,
   txnboxPath,
 } from './extractor-kit.ts';
-import { TXN_CONF_TIMEOUTS } from '../refused.ts';
+import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 
 // The request URL as it was just before the route's rules rewrote it (TxnBox's pre-remap, "pristine").
 const PRE_REMAP_HOOKS = from('remap');
@@ -104,6 +105,40 @@ define('has-inbound-protocol-prefix', {
   },
 });
 simple('inbound-protocol-stack', TXN_ONLY, 'tuple', (ctx) => protocolStack(ctx.session));
+// The upstream connection's protocol stack: its address family, tcp, tls when the backend is spoken to
+// in https, and http/1.1 (what Junction speaks to backends). Known once the backend is chosen.
+function outboundStack(ctx: RuleContext, scheme: UpstreamScheme | undefined): readonly string[] | null {
+  const { upstream, cluster } = ctx.txn;
+  if (upstream === undefined) return null;
+  const ip = upstream.startsWith('[') ? 'ipv6' : 'ipv4';
+  const tls = cluster !== undefined && scheme?.(cluster, upstream) === 'https';
+  return tls ? [ip, 'tcp', 'tls', 'http/1.1'] : [ip, 'tcp', 'http/1.1'];
+}
+define('outbound-protocol-stack', {
+  hooks: from('send-request'),
+  type: 'tuple',
+  compile: (_arg: string | undefined, env: CompileEnv) => (ctx) => outboundStack(ctx, env.upstreamScheme),
+});
+define('outbound-protocol', {
+  hooks: from('send-request'),
+  type: 'string',
+  arg: 'required',
+  argName: 'protocol tag prefix',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const prefix = arg ?? '';
+    return (ctx) => outboundStack(ctx, env.upstreamScheme)?.find((tag) => tag.startsWith(prefix)) ?? null;
+  },
+});
+define('has-outbound-protocol-prefix', {
+  hooks: from('send-request'),
+  type: 'boolean',
+  arg: 'required',
+  argName: 'protocol tag prefix',
+  compile(arg: string | undefined, env: CompileEnv) {
+    const prefix = arg ?? '';
+    return (ctx) => outboundStack(ctx, env.upstreamScheme)?.some((tag) => tag.startsWith(prefix)) ?? false;
+  },
+});
 // Junction makes no internal requests (Traffic Server's plugin-initiated ones): never internal.
 simple('is-internal', TXN_ONLY, 'boolean', () => false);
 define('outbound-addr-remote', {
@@ -121,6 +156,22 @@ define('outbound-addr-remote', {
   },
 });
 
+// proxy-req-scheme: the scheme Junction speaks to the upstream, the cluster's (its tls, or an https://
+// backend): known once the cluster is chosen, or, when its backends differ, once the backend is.
+define('proxy-req-scheme', {
+  hooks: from('post-remap'),
+  type: 'string',
+  compile(_arg: string | undefined, env: CompileEnv) {
+    const scheme = env.upstreamScheme;
+    return (ctx) => {
+      const cluster = ctx.txn.cluster;
+      return cluster === undefined || scheme === undefined
+        ? null
+        : (scheme(cluster, ctx.txn.upstream) ?? null);
+    };
+  },
+});
+
 // txn-conf<setting>: the Traffic Server timeouts Junction keeps per transaction, in seconds.
 define('txn-conf', {
   hooks: TXN_ONLY,
@@ -128,6 +179,9 @@ define('txn-conf', {
   arg: 'required',
   argName: 'a Traffic Server setting Junction maps (a timeout)',
   compile(arg: string | undefined, env: CompileEnv) {
+    if (arg === TXN_CONF_VIA) return (ctx) => ctx.via ?? 0;
+    const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
+    if (fixed !== undefined) return () => fixed.value;
     const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
     if (key === undefined) {
       env.fail(

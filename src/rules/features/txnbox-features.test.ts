@@ -210,3 +210,34 @@ describe('parsers', () => {
     expect(new RegExp(pcreSource('^[[:digit:]]+$')).test('12a')).toBe(false);
   });
 });
+
+describe("the upstream connection's protocol (outbound-protocol*, proxy-req-scheme)", () => {
+  class UpstreamEnv extends TestEnv {
+    readonly upstreamScheme = (cluster: string): 'http' | 'https' =>
+      cluster === 'secure' ? 'https' : 'http';
+  }
+  const env = new UpstreamEnv('send-request');
+  const at = (cluster: string, upstream: string | undefined) => ({
+    hook: 'send-request' as const,
+    cluster,
+    ...(upstream === undefined ? {} : { upstream }),
+  });
+
+  test('the stack is the address family, tcp, tls for an https backend, http/1.1', () => {
+    expect(run('{outbound-protocol-stack}', at('plain', '10.0.0.1:80'), env)).toEqual([
+      'ipv4',
+      'tcp',
+      'http/1.1',
+    ]);
+    expect(run('{outbound-protocol-stack}', at('secure', '[::1]:443'), env)).toEqual([
+      'ipv6',
+      'tcp',
+      'tls',
+      'http/1.1',
+    ]);
+    expect(run('{outbound-protocol<tls>}', at('secure', '10.0.0.2:443'), env)).toBe('tls');
+    expect(run('{has-outbound-protocol-prefix<tls>}', at('plain', '10.0.0.1:80'), env)).toBe(false);
+    expect(run('{outbound-protocol-stack}', at('plain', undefined), env)).toBeNull();
+    expect(run('{proxy-req-scheme}', at('secure', '10.0.0.2:443'), env)).toBe('https');
+  });
+});
