@@ -70,10 +70,29 @@ export type {
   TunnelEndedBy,
   TunnelReport,
 } from './hooks/index.ts';
-export { compressResponse, replaceText } from './transforms/index.ts';
+export {
+  compressResponse,
+  replaceText,
+  // The helpers the built-in transforms use, for transforms of your own (docs/transforms.md).
+  appendVary,
+  compileMediaTypes,
+  forbidsTransform,
+  hasContentCoding,
+  headerValue,
+  markContentRewritten,
+  mediaTypeOf,
+  removeFramingFields,
+  removeHeader,
+  responseHasRewritableBody,
+  setHeader,
+  weakenETag,
+} from './transforms/index.ts';
 export type {
   BodyTransform,
   CompressOptions,
+  MediaTypeMatcher,
+  MessageTransformFactory,
+  Replacement,
   ReplaceTextOptions,
   RequestTransformFactory,
   ResponseTransformFactory,

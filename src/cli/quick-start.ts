@@ -82,6 +82,7 @@ function banner(server: RunningServer, backends: readonly DemoBackend[]): string
     curl -s ${base}/                                # a few times: round robin, backend-1 then backend-2
     curl -s -H 'Host: api.localhost' ${base}/users  # host route -> cluster api
     curl -s ${base}/static/logo.png                 # path prefix /static/ -> backend-3
+    curl -si -H 'Host: nobody.example' ${base}/     # no route for that host: 404
 
   Ctrl+C stops gracefully; a second Ctrl+C stops at once.
 
