@@ -1,6 +1,8 @@
 /**
- * cli: the `junction` command. Parses argv, dispatches to a command, and returns the exit status;
- * bin/junction.js sets it on the process.
+ * cli: the `junction` command. Parses argv, dispatches to a command (run, check, ctl, schema,
+ * completion, version, help), and returns the exit status; bin/junction.js sets it on the process.
+ * What it accepts is one table (cli-spec.ts) that parsing, suggestions and completion scripts share;
+ * each command's help text is in usage.ts.
  * Does not: validate configs (config/) or run the data plane (server/); nothing imports cli/.
  * Uses: config/, server/, log/, errors/.
  */

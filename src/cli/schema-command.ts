@@ -1,4 +1,4 @@
-/** `junction schema`: the config's JSON Schema on stdout, for editors (docs/configuration.md#editor-support). */
+/** `junction schema`: the config's JSON Schema on stdout, for editors (docs/configuration.md#editor-support-the-json-schema). */
 import { configJsonSchema } from '../config/index.ts';
 import type { CliContext } from './cli-context.ts';
 
