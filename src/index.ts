@@ -14,6 +14,8 @@ export {
   type CertificateInput,
   type ReloadResult,
   type ServerStatus,
+  type RuntimeStats,
+  type CloseOptions,
   type ConfigDiff,
   type EntryDiff,
   type ServerObservation,
@@ -23,7 +25,14 @@ export {
   type PoolObservation,
 } from './server/index.ts';
 export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './metrics/index.ts';
-export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
+export {
+  parseConfigText,
+  loadConfigFile,
+  loadConfigText,
+  configJsonSchema,
+  type ParseConfigOptions,
+  type JsonSchema,
+} from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
 export {
   ConfigError,
@@ -32,6 +41,7 @@ export {
   ConnectionError,
   HttpParseError,
   JunctionError,
+  ReloadError,
   RouteError,
   TlsCertificateError,
   UpstreamError,
