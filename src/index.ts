@@ -14,6 +14,8 @@ export {
   type CertificateInput,
   type ReloadResult,
   type ServerStatus,
+  type RuntimeStats,
+  type CloseOptions,
   type ConfigDiff,
   type EntryDiff,
   type ServerObservation,
@@ -23,7 +25,14 @@ export {
   type PoolObservation,
 } from './server/index.ts';
 export { JunctionMetrics, type JunctionMetricsOptions, type MetricsSource } from './metrics/index.ts';
-export { parseConfigText, loadConfigFile, loadConfigText } from './config/index.ts';
+export {
+  parseConfigText,
+  loadConfigFile,
+  loadConfigText,
+  configJsonSchema,
+  type ParseConfigOptions,
+  type JsonSchema,
+} from './config/index.ts';
 export type { JunctionConfig } from './config/types.ts';
 export {
   ConfigError,
@@ -32,6 +41,7 @@ export {
   ConnectionError,
   HttpParseError,
   JunctionError,
+  ReloadError,
   RouteError,
   TlsCertificateError,
   UpstreamError,
@@ -70,10 +80,29 @@ export type {
   TunnelEndedBy,
   TunnelReport,
 } from './hooks/index.ts';
-export { compressResponse, replaceText } from './transforms/index.ts';
+export {
+  compressResponse,
+  replaceText,
+  // The helpers the built-in transforms use, for transforms of your own (docs/transforms.md).
+  appendVary,
+  compileMediaTypes,
+  forbidsTransform,
+  hasContentCoding,
+  headerValue,
+  markContentRewritten,
+  mediaTypeOf,
+  removeFramingFields,
+  removeHeader,
+  responseHasRewritableBody,
+  setHeader,
+  weakenETag,
+} from './transforms/index.ts';
 export type {
   BodyTransform,
   CompressOptions,
+  MediaTypeMatcher,
+  MessageTransformFactory,
+  Replacement,
   ReplaceTextOptions,
   RequestTransformFactory,
   ResponseTransformFactory,

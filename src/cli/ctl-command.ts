@@ -6,10 +6,18 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/index.ts';
 import type { CliContext } from './cli-context.ts';
+import {
+  CTL_ACTIONS,
+  CTL_COMMANDS,
+  CTL_OPTIONS,
+  describeParseError,
+  parsePort,
+  unknownWord,
+} from './cli-spec.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
 
-export const CTL_USAGE = `Usage: junction ctl [--admin URL | -c FILE] [--token TOKEN] [--json] <command>
+export const CTL_USAGE = `Usage: junction ctl [--admin ADDRESS | -c FILE] [--token TOKEN] [--json] <command>
 
 Commands:
   status                              Config version and hash, sessions, backends up
@@ -27,24 +35,17 @@ Commands:
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
+  help                                Show this help
 
 Options:
-  --admin URL      The admin API, e.g. http://127.0.0.1:9901
+  --admin ADDRESS  The admin API: 127.0.0.1:9901, [::1]:9901 or http://127.0.0.1:9901
   -c, --config F   Read the admin address, port and token from F's admin section
   --token TOKEN    Bearer token (default: JUNCTION_ADMIN_TOKEN, or the config's)
   --json           Print the API's JSON instead of a table
-`;
+  -h, --help       Show this help
 
-const OPTIONS = {
-  admin: { type: 'string' },
-  config: { type: 'string', short: 'c' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-  weight: { type: 'string' },
-  id: { type: 'string' },
-  timeout: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+Exit status: 0 done, 1 the API refused or could not be reached, 2 usage error.
+`;
 
 /** Thrown for bad arguments: usage on stderr, exit status 2. */
 export class CtlUsageError extends Error {}
@@ -233,12 +234,48 @@ function planCall(args: readonly string[], values: { weight?: string; id?: strin
           },
         };
       }
-      throw new CtlUsageError('config takes export or save');
+      throw new CtlUsageError(
+        action === undefined
+          ? 'config takes export or save'
+          : unknownWord('config action', action, CTL_ACTIONS.config ?? []),
+      );
+    case 'help':
+      throw new Error('ctl help is answered before any call is planned');
     case undefined:
       throw new CtlUsageError('no ctl command given');
     default:
-      throw new CtlUsageError(`unknown ctl command '${command}'`);
+      throw new CtlUsageError(unknownWord('ctl command', command, CTL_COMMANDS));
   }
+}
+
+/**
+ * `--admin`: a URL, or just `host:port` / `[v6]:port` as every other address in Junction is written
+ * (http:// is then implied). The port is checked as the config checks ports: `080` is not 80.
+ */
+export function adminUrl(text: string): string {
+  const withScheme = /^[a-z][a-z\d+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CtlUsageError(
+      `--admin must be host:port, [IPv6]:port or an http:// URL, got '${text}'` +
+        (/^[^[]*:.*:/.test(text) && !text.includes('://')
+          ? ' (write IPv6 addresses in brackets, as in [::1]:9901)'
+          : ''),
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CtlUsageError(`--admin must be an http:// or https:// URL, got '${text}'`);
+  }
+  // The port as written (URL would read `080` as 80, and drop a scheme's default port).
+  const written = /^[a-z][a-z\d+.-]*:\/\/(?:\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/i.exec(withScheme)?.[1];
+  if (written === undefined) throw new CtlUsageError(`--admin needs a port, as in ${url.hostname}:9901`);
+  const port = parsePort(written);
+  if (port === undefined || port === 0) {
+    throw new CtlUsageError(`--admin port must be a number from 1 to 65535, got '${written}'`);
+  }
+  return `${url.protocol}//${url.hostname}:${port}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** The admin API's URL and token, from the flags, the environment, or the config's admin section. */
@@ -247,7 +284,7 @@ async function locate(
   context: CliContext,
 ): Promise<{ url: string; token: string | undefined }> {
   let token = values.token ?? context.env['JUNCTION_ADMIN_TOKEN'];
-  if (values.admin !== undefined) return { url: values.admin.replace(/\/+$/, ''), token };
+  if (values.admin !== undefined) return { url: adminUrl(values.admin), token };
   if (values.config === undefined) {
     throw new CtlUsageError('ctl needs --admin URL, or -c FILE with an admin section');
   }
@@ -263,12 +300,12 @@ async function locate(
 export async function runCtl(argv: readonly string[], context: CliContext): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: [...argv], options: CTL_OPTIONS, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new CtlUsageError((error as Error).message);
+    throw new CtlUsageError(describeParseError(error as NodeJS.ErrnoException, CTL_OPTIONS));
   }
   const { values, positionals } = parsed;
-  if (values.help === true) {
+  if (values.help === true || positionals[0] === 'help') {
     context.stdout.write(CTL_USAGE);
     return 0;
   }

@@ -7,8 +7,10 @@ import type { JunctionConfig } from '../config/index.ts';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger, type Logger } from '../log/index.ts';
 import type { CliContext, RunningServer, ShutdownSignal } from './cli-context.ts';
+import { adminUrl } from './ctl-command.ts';
+import { CTL_USAGE } from './ctl-command.ts';
 import { main } from './main.ts';
-import { USAGE } from './usage.ts';
+import { CHECK_USAGE, COMPLETION_USAGE, RUN_USAGE, SCHEMA_USAGE, USAGE } from './usage.ts';
 
 interface FakeProcess {
   readonly context: CliContext;
@@ -103,15 +105,44 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
 }
 
 describe('junction help, version and usage errors', () => {
-  test.each([['--help'], ['-h'], ['help'], ['check', '--help'], ['run', '-h']])(
-    '%s prints usage, exit 0',
-    async (...argv) => {
-      const p = fakeProcess();
-      expect(await main(argv, p.context)).toBe(0);
-      expect(p.stdout()).toBe(USAGE);
-      expect(p.stderr()).toBe('');
-    },
-  );
+  test.each<[string[], string]>([
+    [['--help'], USAGE],
+    [['-h'], USAGE],
+    [['help'], USAGE],
+    [['check', '--help'], CHECK_USAGE],
+    [['help', 'check'], CHECK_USAGE],
+    [['run', '-h'], RUN_USAGE],
+    [['help', 'run'], RUN_USAGE],
+    [['ctl', '--help'], CTL_USAGE],
+    [['ctl', 'help'], CTL_USAGE],
+    [['help', 'ctl'], CTL_USAGE],
+    [['schema', '--help'], SCHEMA_USAGE],
+    [['completion', '--help'], COMPLETION_USAGE],
+  ])('%j prints that help, exit 0', async (argv, text) => {
+    const p = fakeProcess();
+    expect(await main(argv, p.context)).toBe(0);
+    expect(p.stdout()).toBe(text);
+    expect(p.stderr()).toBe('');
+  });
+
+  test("each command's help names every option the command takes", () => {
+    for (const flag of ['--config', '--quick-start', '--port', '--watch', '--workers', '--help']) {
+      expect(RUN_USAGE).toContain(flag);
+    }
+    for (const flag of [
+      '--admin',
+      '--config',
+      '--token',
+      '--json',
+      '--weight',
+      '--id',
+      '--timeout',
+      '--help',
+    ]) {
+      expect(CTL_USAGE).toContain(flag);
+    }
+    expect(CHECK_USAGE).toContain('--config');
+  });
 
   test.each([['--version'], ['-v'], ['version']])('%s prints the package version', async (flag) => {
     const p = fakeProcess();
@@ -125,8 +156,24 @@ describe('junction help, version and usage errors', () => {
   test.each<[string, string[], string]>([
     ['no command', [], 'no command given'],
     ['an unknown command', ['serve'], "unknown command 'serve'"],
-    ['an unknown flag', ['check', '--bogus'], "Unknown option '--bogus'"],
-    ['a stray argument', ['check', '-c', GOOD, 'extra'], "Unexpected argument 'extra'"],
+    ['a misspelt command', ['chek', '-c', GOOD], "unknown command 'chek'; did you mean 'check'?"],
+    [
+      'a flag before any command',
+      ['--watch'],
+      "'--watch' needs a command before it, as in 'junction run --watch'",
+    ],
+    ['an unknown flag', ['check', '--bogus'], "unknown option '--bogus'"],
+    ['a misspelt flag', ['run', '-c', GOOD, '--wach'], "unknown option '--wach'; did you mean '--watch'?"],
+    ['help for no such command', ['help', 'rnu'], "unknown command 'rnu'; did you mean 'run'?"],
+    ['completion for no such shell', ['completion', 'bsh'], "unknown shell 'bsh'; did you mean 'bash'?"],
+    ['completion without a shell', ['completion'], 'completion needs a shell: bash, zsh, fish'],
+    ['schema with an argument', ['schema', 'x'], "unexpected argument 'x'"],
+    [
+      'a port with a leading zero',
+      ['run', '-c', GOOD, '--port', '080'],
+      "--port must be a port number from 0 to 65535, got '080'",
+    ],
+    ['a stray argument', ['check', '-c', GOOD, 'extra'], "unexpected argument 'extra'"],
     ['check without -c', ['check'], 'check needs a config file: check -c FILE'],
     ['-c without a value', ['check', '-c'], "Option '-c, --config <value>' argument missing"],
     ['run without a config', ['run'], 'run needs a config file: run -c FILE'],
@@ -155,12 +202,38 @@ describe('junction help, version and usage errors', () => {
       ['run', '--quick-start', '--workers', '2'],
       '--workers needs -c FILE; the quick start runs one process',
     ],
-  ])('%s: usage on stderr, exit 2', async (_name, argv, message) => {
+  ])('%s: the problem and where help is on stderr, exit 2', async (_name, argv, message) => {
     const p = fakeProcess();
     expect(await main(argv, p.context)).toBe(2);
-    expect(p.stderr()).toContain(`junction: ${message}`);
-    expect(p.stderr()).toContain(USAGE);
+    const [first, hint, ...rest] = p.stderr().split('\n');
+    expect(first).toBe(`junction: ${message}`);
+    expect(hint).toMatch(/^Run 'junction( [a-z]+)? --help' for (its options|the commands)\.$/);
+    expect(rest).toEqual(['']);
     expect(p.stdout()).toBe('');
+  });
+
+  test('a ctl usage error says what is wrong and where help is, exit 2', async () => {
+    const p = fakeProcess();
+    expect(await main(['ctl', 'stauts', '--admin', '127.0.0.1:9901'], p.context)).toBe(2);
+    expect(p.stderr()).toBe(
+      "junction ctl: unknown ctl command 'stauts'; did you mean 'status'?\nRun 'junction ctl --help' for its commands and options.\n",
+    );
+    const q = fakeProcess();
+    expect(await main(['ctl', 'status', '--admn', 'x'], q.context)).toBe(2);
+    expect(q.stderr()).toContain("unknown option '--admn'; did you mean '--admin'?");
+  });
+
+  test('schema prints the JSON Schema; completion prints a script', async () => {
+    const p = fakeProcess();
+    expect(await main(['schema'], p.context)).toBe(0);
+    const schema = JSON.parse(p.stdout()) as Record<string, unknown>;
+    expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const q = fakeProcess();
+      expect(await main(['completion', shell], q.context)).toBe(0);
+      expect(q.stdout()).toContain('junction');
+      expect(q.stdout()).toContain('quick-start');
+    }
   });
 });
 
@@ -305,8 +378,9 @@ describe('junction run', () => {
     async (level) => {
       const p = fakeProcess({ env: { JUNCTION_LOG_LEVEL: level } });
       expect(await main(['run', '-c', GOOD], p.context)).toBe(2);
-      expect(p.stderr()).toContain(
-        `junction: JUNCTION_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (in any case), got '${level}'`,
+      // One line: the options would not help.
+      expect(p.stderr()).toBe(
+        `junction: JUNCTION_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (in any case), got '${level}'\n`,
       );
       expect(p.started).toEqual([]);
     },
@@ -337,5 +411,27 @@ describe('junction run', () => {
       'junction: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:8080\n',
     );
     expect(p.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+});
+
+describe('ctl --admin', () => {
+  test.each<[string, string]>([
+    ['127.0.0.1:9901', 'http://127.0.0.1:9901'],
+    ['localhost:9901', 'http://localhost:9901'],
+    ['[::1]:9901', 'http://[::1]:9901'],
+    ['http://127.0.0.1:9901/', 'http://127.0.0.1:9901'],
+    ['https://admin.example:8443', 'https://admin.example:8443'],
+  ])('%s is %s', (text, url) => {
+    expect(adminUrl(text)).toBe(url);
+  });
+
+  test.each<[string, string]>([
+    ['127.0.0.1:080', "--admin port must be a number from 1 to 65535, got '080'"],
+    ['127.0.0.1:0', "--admin port must be a number from 1 to 65535, got '0'"],
+    ['127.0.0.1', '--admin needs a port, as in 127.0.0.1:9901'],
+    ['ftp://127.0.0.1:21', "--admin must be an http:// or https:// URL, got 'ftp://127.0.0.1:21'"],
+    ['::1:9901', 'write IPv6 addresses in brackets, as in [::1]:9901'],
+  ])('%s is refused: %s', (text, message) => {
+    expect(() => adminUrl(text)).toThrow(message);
   });
 });

@@ -1,6 +1,8 @@
 /**
- * cli: the `junction` command. Parses argv, dispatches to a command, and returns the exit status;
- * bin/junction.js sets it on the process.
+ * cli: the `junction` command. Parses argv, dispatches to a command (run, check, ctl, schema,
+ * completion, version, help), and returns the exit status; bin/junction.js sets it on the process.
+ * What it accepts is one table (cli-spec.ts) that parsing, suggestions and completion scripts share;
+ * each command's help text is in usage.ts.
  * Does not: validate configs (config/) or run the data plane (server/); nothing imports cli/.
  * Uses: config/, server/, log/, errors/.
  */
@@ -9,52 +11,110 @@ import { configDocument, MAX_WORKERS, rememberDocument, rememberedHash } from '.
 import { createLogger, LOG_LEVELS, parseLogLevel } from '../log/index.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
-import { parsePort, runQuickStart } from './quick-start.ts';
+import { runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
 import { parseWorkers, schedulingPolicy } from './run-workers.ts';
 import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
-import { USAGE, readVersion } from './usage.ts';
+import {
+  CHECK_OPTIONS,
+  COMMANDS,
+  HELP_OPTIONS,
+  RUN_OPTIONS,
+  SHELLS,
+  describeParseError,
+  isCommand,
+  parsePort,
+  unknownWord,
+  type CommandName,
+} from './cli-spec.ts';
+import { completionScript } from './completion-command.ts';
+import { runSchema } from './schema-command.ts';
+import {
+  CHECK_USAGE,
+  COMPLETION_USAGE,
+  RUN_USAGE,
+  SCHEMA_USAGE,
+  USAGE,
+  VERSION_USAGE,
+  readVersion,
+} from './usage.ts';
 
 const USAGE_ERROR = 2;
 
-const CHECK_OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+const HELP_TEXT: Readonly<Record<CommandName, string>> = {
+  run: RUN_USAGE,
+  check: CHECK_USAGE,
+  ctl: CTL_USAGE,
+  schema: SCHEMA_USAGE,
+  completion: COMPLETION_USAGE,
+  version: VERSION_USAGE,
+  help: USAGE,
+};
 
-const RUN_OPTIONS = {
-  ...CHECK_OPTIONS,
-  'quick-start': { type: 'boolean' },
-  port: { type: 'string' },
-  watch: { type: 'boolean' },
-  workers: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
+/**
+ * Thrown for bad argv or environment; main() writes the message and a pointer to the command's help
+ * on stderr, and exits 2. `hint: false` for problems with the environment, where the options would
+ * not help: the one line says everything.
+ */
+class UsageError extends Error {
+  readonly command: CommandName | undefined;
+  readonly hint: boolean;
+  constructor(message: string, command: CommandName | undefined, hint = true) {
+    super(message);
+    this.command = command;
+    this.hint = hint;
+  }
+}
 
-/** Thrown for bad argv; main() turns it into usage on stderr and exit status 2. */
-class UsageError extends Error {}
-
-function parse<T extends ParseArgsConfig['options']>(args: readonly string[], options: T) {
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: T,
+  command: CommandName,
+  allowPositionals = false,
+) {
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals });
   } catch (error) {
     // node:util reports unknown flags, missing values and stray arguments as ERR_PARSE_ARGS_* errors.
     if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      throw new UsageError((error as Error).message);
+      throw new UsageError(describeParseError(error as NodeJS.ErrnoException, options), command);
     }
     throw error;
   }
 }
 
-function requireConfig(file: string | undefined, command: string): string {
+function requireConfig(file: string | undefined, command: 'run' | 'check'): string {
   if (file === undefined || file === '')
-    throw new UsageError(`${command} needs a config file: ${command} -c FILE`);
+    throw new UsageError(`${command} needs a config file: ${command} -c FILE`, command);
   return file;
 }
 
 function check(args: readonly string[], context: CliContext): Promise<number> | number {
-  const values = parse(args, CHECK_OPTIONS);
-  if (values.help === true) return help(context);
+  const { values } = parse(args, CHECK_OPTIONS, 'check');
+  if (values.help === true) return help(context, 'check');
   return runCheck(requireConfig(values.config, 'check'), context);
+}
+
+/** Commands that take no options but --help: `schema`, `version`. */
+function simple(args: readonly string[], context: CliContext, command: 'schema' | 'version'): number {
+  const { values } = parse(args, HELP_OPTIONS, command);
+  if (values.help === true) return help(context, command);
+  if (command === 'schema') return runSchema(context);
+  context.stdout.write(`${readVersion()}\n`);
+  return 0;
+}
+
+function completion(args: readonly string[], context: CliContext): number {
+  const { values, positionals } = parse(args, HELP_OPTIONS, 'completion', true);
+  if (values.help === true) return help(context, 'completion');
+  const [shell, ...extra] = positionals;
+  if (shell === undefined)
+    throw new UsageError(`completion needs a shell: ${SHELLS.join(', ')}`, 'completion');
+  if (extra.length > 0) throw new UsageError(`unexpected '${extra[0]!}'`, 'completion');
+  const known = SHELLS.find((name) => name === shell);
+  if (known === undefined) throw new UsageError(unknownWord('shell', shell, SHELLS), 'completion');
+  context.stdout.write(completionScript(known));
+  return 0;
 }
 
 /**
@@ -67,35 +127,38 @@ function withLogger(context: CliContext): CliContext {
   if (level === undefined) {
     throw new UsageError(
       `JUNCTION_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (in any case), got '${text}'`,
+      'run',
+      false,
     );
   }
   return context.logger === undefined ? { ...context, logger: createLogger({ level }) } : context;
 }
 
 async function run(args: readonly string[], given: CliContext): Promise<number> {
-  const values = parse(args, RUN_OPTIONS);
-  if (values.help === true) return help(given);
+  const { values } = parse(args, RUN_OPTIONS, 'run');
+  if (values.help === true) return help(given, 'run');
   const context = withLogger(given);
   const port = values.port === undefined ? undefined : parsePort(values.port);
   if (values.port !== undefined && port === undefined) {
-    throw new UsageError(`--port must be a port number from 0 to 65535, got '${values.port}'`);
+    throw new UsageError(`--port must be a port number from 0 to 65535, got '${values.port}'`, 'run');
   }
   const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
   if (values.workers !== undefined && workers === undefined) {
     throw new UsageError(
       `--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, got '${values.workers}'`,
+      'run',
     );
   }
   try {
     schedulingPolicy(context);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, 'run', false);
   }
   if (values['quick-start'] === true) {
     if (values.config !== undefined)
-      throw new UsageError('run takes either -c FILE or --quick-start, not both');
+      throw new UsageError('run takes either -c FILE or --quick-start, not both', 'run');
     if (workers !== undefined)
-      throw new UsageError('--workers needs -c FILE; the quick start runs one process');
+      throw new UsageError('--workers needs -c FILE; the quick start runs one process', 'run');
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
   const file = requireConfig(values.config, 'run');
@@ -107,6 +170,7 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   if (config.listeners.length !== 1) {
     throw new UsageError(
       `--port needs a config with exactly one listener; this one has ${config.listeners.length}`,
+      'run',
     );
   }
   // A reload keeps the override only while the file still has one listener.
@@ -121,9 +185,19 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
   return runJunction(adjusted, context, { ...live, adjust });
 }
 
-function help(context: CliContext): number {
-  context.stdout.write(USAGE);
+function help(context: CliContext, command: CommandName = 'help'): number {
+  context.stdout.write(HELP_TEXT[command]);
   return 0;
+}
+
+/** `junction help [COMMAND]`: the general help, or that command's. */
+function helpCommand(args: readonly string[], context: CliContext): number {
+  const { positionals } = parse(args, HELP_OPTIONS, 'help', true);
+  const [topic, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected '${extra[0]!}'`, 'help');
+  if (topic === undefined) return help(context);
+  if (!isCommand(topic)) throw new UsageError(unknownWord('command', topic, COMMANDS), undefined);
+  return help(context, topic);
 }
 
 async function dispatch(argv: readonly string[], context: CliContext): Promise<number> {
@@ -138,22 +212,34 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
         return await runCtl(rest, context);
       } catch (error) {
         if (!(error instanceof CtlUsageError)) throw error;
-        context.stderr.write(`junction ctl: ${error.message}\n\n${CTL_USAGE}`);
+        context.stderr.write(
+          `junction ctl: ${error.message}\nRun 'junction ctl --help' for its commands and options.\n`,
+        );
         return USAGE_ERROR;
       }
+    case 'schema':
+      return simple(rest, context, 'schema');
+    case 'completion':
+      return completion(rest, context);
     case 'help':
+      return helpCommand(rest, context);
     case '--help':
     case '-h':
       return help(context);
     case 'version':
+      return simple(rest, context, 'version');
     case '--version':
     case '-v':
-      context.stdout.write(`${readVersion()}\n`);
-      return 0;
+      return simple(rest, context, 'version');
     case undefined:
-      throw new UsageError('no command given');
+      throw new UsageError('no command given', undefined);
     default:
-      throw new UsageError(`unknown command '${command}'`);
+      throw new UsageError(
+        command.startsWith('-')
+          ? `'${command}' needs a command before it, as in 'junction run ${command}'`
+          : unknownWord('command', command, COMMANDS),
+        undefined,
+      );
   }
 }
 
@@ -166,7 +252,12 @@ export async function main(argv: readonly string[], context: CliContext = proces
     return await dispatch(argv, context);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    context.stderr.write(`junction: ${error.message}\n\n${USAGE}`);
+    const where =
+      error.command === undefined || error.command === 'help' ? 'junction' : `junction ${error.command}`;
+    const hint = error.hint
+      ? `Run '${where} --help' for ${error.command === undefined ? 'the commands' : 'its options'}.\n`
+      : '';
+    context.stderr.write(`junction: ${error.message}\n${hint}`);
     return USAGE_ERROR;
   }
 }

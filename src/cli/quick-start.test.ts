@@ -9,8 +9,8 @@ import type { CliContext, RunningServer, StartJunction } from './cli-context.ts'
 import { startDemoBackends } from './demo-backends.ts';
 import { main } from './main.ts';
 
-/** GET http://host:port/path with an optional Host header; resolves with the body. */
-function get(port: number, path: string, host?: string): Promise<string> {
+/** GET http://host:port/path with an optional Host header; resolves with the body (prefixed by the status when asked). */
+function get(port: number, path: string, host?: string, withStatus = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, path, headers: host === undefined ? {} : { host }, agent: false },
@@ -19,7 +19,7 @@ function get(port: number, path: string, host?: string): Promise<string> {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
-          resolve(body);
+          resolve(withStatus ? `${res.statusCode ?? 0} ${body}` : body);
         });
       },
     );
@@ -131,7 +131,7 @@ describe('junction run --quick-start', () => {
     expect(run.stderr()).toMatch(/cannot start the demo backends .*EADDRINUSE.*set BACKEND_BASE_PORT=0/);
   });
 
-  test('end to end through the real server: round robin, host route, static prefix', async () => {
+  test('end to end through the real server: round robin, host route, static prefix, no route', async () => {
     const run = quickStart(undefined);
     const server = await run.server;
     const port = server.listeners[0]!.port;
@@ -145,6 +145,8 @@ describe('junction run --quick-start', () => {
     expect(await get(port, '/static/logo.png')).toMatch(
       /^hello from backend-3 .*: GET \/static\/logo.png\n$/,
     );
+    // The README's tour: a host no route serves gets Junction's own 404.
+    expect(await get(port, '/', 'nobody.example', true)).toMatch(/^404 /);
     run.signals.emit('SIGTERM', 'SIGTERM');
     expect(await run.exit).toBe(0);
   });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendConfig, JunctionConfig } from '../config/index.ts';
 import type { CliContext, RunningServer } from './cli-context.ts';
 import { loadOrReport } from './check-command.ts';
+import { parsePort } from './cli-spec.ts';
 import { startDemoBackends, type DemoBackend, type DemoBackendSpec } from './demo-backends.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
 
@@ -16,13 +17,6 @@ export const QUICK_START_CONFIG = fileURLToPath(new URL('../../examples/quick-st
 export interface QuickStartOptions {
   /** From --port; wins over the PORT environment variable. */
   readonly port?: number;
-}
-
-/** A port from the environment or argv: a whole number 0-65535, else undefined. */
-export function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined || !/^\d{1,5}$/.test(text)) return undefined;
-  const port = Number(text);
-  return port <= 65535 ? port : undefined;
 }
 
 function addressOf(backend: { host: string; port: number }): string {
@@ -88,6 +82,7 @@ function banner(server: RunningServer, backends: readonly DemoBackend[]): string
     curl -s ${base}/                                # a few times: round robin, backend-1 then backend-2
     curl -s -H 'Host: api.localhost' ${base}/users  # host route -> cluster api
     curl -s ${base}/static/logo.png                 # path prefix /static/ -> backend-3
+    curl -si -H 'Host: nobody.example' ${base}/     # no route for that host: 404
 
   Ctrl+C stops gracefully; a second Ctrl+C stops at once.
 

@@ -7,6 +7,7 @@
  * - Loads reload candidates in a worker thread (isolated-load.ts, config-worker.ts) and rebuilds them
  *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
+ * - Generates the config's JSON Schema for editors from the zod schema (json-schema.ts).
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/ and the components whose settings it defines. Uses: errors/, strategies/ (the
  * built-in kinds and their option checks), plugins/ (definitions, built-ins), tls/ (certificate checks,
@@ -36,5 +37,6 @@ export { rehydrateConfig } from './rehydrate.ts';
 export { formatHostPort, isLoopbackAddress, parseBackendAddress } from './addresses.ts';
 export { knownStrategyKinds, registerStrategyKind } from './strategy-kinds.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';
+export { configJsonSchema, type JsonSchema } from './json-schema.ts';
 export * from './defaults.ts';
 export type * from './types.ts';
