@@ -8,16 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { findTool, requireTool } from '../../test/support/system-tools.ts';
 import { completionScript } from './completion-command.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-completion-'));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function installed(shell: string): boolean {
-  return spawnSync(shell, ['-c', 'exit 0'], { timeout: 5000 }).status === 0;
-}
 
 function scriptFile(shell: 'bash' | 'zsh' | 'fish'): string {
   const file = join(dir, `junction.${shell}`);
@@ -45,7 +42,7 @@ function bashCandidates(words: readonly string[]): string[] {
   return result.stdout.split('\n').filter((line) => line !== '');
 }
 
-describe.skipIf(!installed('bash'))('bash', () => {
+describe.skipIf(findTool('bash') === undefined)('bash', () => {
   test('registers a completion for junction', () => {
     const result = spawnSync(
       'bash',
@@ -118,8 +115,9 @@ describe.each(['zsh', 'fish'] as const)('%s', (shell) => {
     }
   });
 
-  test.skipIf(!installed(shell))('parses (shell -n)', () => {
-    const result = spawnSync(shell, ['-n', scriptFile(shell)], { encoding: 'utf8', timeout: 10_000 });
+  test('parses (shell -n)', (context) => {
+    const path = requireTool(context, shell, `Debian's ${shell} package (apt-get install ${shell})`);
+    const result = spawnSync(path, ['-n', scriptFile(shell)], { encoding: 'utf8', timeout: 10_000 });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

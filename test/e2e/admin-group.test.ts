@@ -24,7 +24,7 @@ import {
 } from '../../src/workers/aggregate.ts';
 import { countingBackend, type HttpBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
-import { findTool, promtoolCheck } from '../support/metrics.ts';
+import { promtoolCheck, requirePrometheusTool } from '../support/metrics.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = 'group-test-token-0123456789';
@@ -240,8 +240,7 @@ describe('the admin API over a group of servers', () => {
   });
 
   test('promtool check metrics accepts the merged scrape', async (context) => {
-    const promtool = findTool('promtool');
-    if (promtool === undefined) return context.skip('promtool not found on PATH');
+    const promtool = requirePrometheusTool(context, 'promtool');
     const [b0, b1] = await backends(2);
     const group = await startGroup(yaml(b0!, b1!));
     for (const server of group.servers) expect((await request(server.listeners[0]!.port)).status).toBe(200);

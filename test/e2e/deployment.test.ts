@@ -13,7 +13,7 @@ import { expect, test, type TestContext } from 'vitest';
 import { echoBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
 import { JUNCTION_BIN, spawnJunction } from '../support/junction-process.ts';
-import { findTool } from '../support/metrics.ts';
+import { requireTool } from '../support/system-tools.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,13 +39,7 @@ function instruction(name: string): string {
 }
 
 function requireSystemdAnalyze(context: TestContext): string {
-  const path = findTool('systemd-analyze');
-  if (path !== undefined) return path;
-  const message =
-    "systemd-analyze not found on PATH: install Debian's systemd package (apt-get install systemd)";
-  if (process.env['CI'] !== undefined && process.env['CI'] !== '') throw new Error(message);
-  console.warn(`skipped: ${message}`);
-  return context.skip(message);
+  return requireTool(context, 'systemd-analyze', "Debian's systemd package (apt-get install systemd)");
 }
 
 test('the systemd unit verifies, and the check it runs before starting accepts the shipped config', async (context) => {

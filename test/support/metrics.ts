@@ -4,11 +4,10 @@
  * under CI, where a missing tool fails the test so CI never skips it.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { onTestFinished, type TestContext } from 'vitest';
 import { ConfigStore, startAdmin, type AdminServer } from '../../src/admin/index.ts';
 import { startJunctionFromYaml, type RunningJunction } from './start-junction.ts';
+import { requireTool } from './system-tools.ts';
 import { withTimeout } from './wait-for.ts';
 
 export interface JunctionWithAdmin {
@@ -76,33 +75,12 @@ export function parseScrape(text: string): Scrape {
   return { text, value: (series) => values.get(series) };
 }
 
-/** The executable `name` on PATH, or undefined. */
-export function findTool(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /**
  * The executable `name` from Debian's `prometheus` package. Without it the test is skipped with a note
- * saying what to install, except when CI is set: there it fails, so CI never silently skips.
+ * saying what to install, except under CI: there it fails, so CI never silently skips.
  */
 export function requirePrometheusTool(context: TestContext, name: 'prometheus' | 'promtool'): string {
-  const path = findTool(name);
-  if (path !== undefined) return path;
-  const message = `${name} not found on PATH: install Debian's prometheus package (apt-get install prometheus)`;
-  if (process.env['CI'] !== undefined && process.env['CI'] !== '') throw new Error(message);
-  // The skip note shows only in verbose reporters: say it where every reporter shows it.
-  console.warn(`skipped: ${message}`);
-  return context.skip(message);
+  return requireTool(context, name, "Debian's prometheus package (apt-get install prometheus)");
 }
 
 /** `promtool check metrics` over `text`: its exit code and everything it printed (nothing when clean). */
