@@ -13,6 +13,7 @@ import { parsePort, runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
 import { parseWorkers, schedulingPolicy } from './run-workers.ts';
 import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
+import { runExplain, runPreview } from './explain-command.ts';
 import { USAGE, readVersion } from './usage.ts';
 
 const USAGE_ERROR = 2;
@@ -133,6 +134,10 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
       return run(rest, context);
     case 'check':
       return check(rest, context);
+    case 'explain':
+      return runExplain(rest, context);
+    case 'preview':
+      return runPreview(rest, context);
     case 'ctl':
       try {
         return await runCtl(rest, context);

@@ -137,6 +137,7 @@ export function chooseListener(
   config: JunctionConfig,
   scheme: 'http' | 'https' | undefined,
   port: number | undefined,
+  name?: string,
 ): ListenerChoice | undefined {
   const http = config.listeners.filter((l) => l.tcp === undefined);
   const schemeOf = (l: ListenerConfig): 'http' | 'https' => (l.tls === undefined ? 'http' : 'https');
@@ -147,6 +148,8 @@ export function chooseListener(
     port: l.port,
     note,
   });
+  const named = name === undefined ? undefined : http.find((l) => l.name === name);
+  if (named !== undefined) return view(named, undefined);
   const exact = http.find((l) => l.port === port && (scheme === undefined || schemeOf(l) === scheme));
   if (exact !== undefined) return view(exact, undefined);
   const sameScheme = http.find((l) => scheme === undefined || schemeOf(l) === scheme);
@@ -252,7 +255,7 @@ export async function explain(
   options: ExplainOptions = {},
 ): Promise<Explanation> {
   const target = requestTarget(request.url);
-  const listener = chooseListener(config, target.scheme, target.port);
+  const listener = chooseListener(config, target.scheme, target.port, request.listener);
   const head = requestHead(request, target, config);
   const client = request.client ?? '127.0.0.1';
   const sni = request.sni ?? (listener?.scheme === 'https' ? head.host : '');

@@ -21,3 +21,13 @@ export {
 export { explanationJson, explanationText } from './format.ts';
 export { ExplainInputError, parseHeaderArg, parseRequestLine, type ExplainRequest } from './request.ts';
 export type { HealthLookup } from './backend-pick.ts';
+export {
+  parseRequestsFile,
+  preview,
+  previewJson,
+  previewText,
+  summarize,
+  type OutcomeSummary,
+  type PreviewChange,
+  type PreviewResult,
+} from './preview.ts';

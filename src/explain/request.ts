@@ -17,6 +17,8 @@ export interface ExplainRequest {
   readonly client?: string | undefined;
   /** The TLS server name; default the URL's host on an HTTPS listener, none on a plain one. */
   readonly sni?: string | undefined;
+  /** The listener it arrives on, by name; default the one the URL's scheme and port name. */
+  readonly listener?: string | undefined;
 }
 
 /** A request that cannot be explained as given (a bad URL or field), in words. */
