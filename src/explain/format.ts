@@ -79,7 +79,7 @@ export function explanationText(e: Explanation): string {
     add(`  strategy:  ${c.strategy.name} (${c.strategy.kind}, from the ${c.strategy.chosenBy})`);
     for (const b of c.backends)
       add(
-        `  backend    ${b.id} ${b.address} weight ${b.weight}${b.up ? '' : `, skipped: ${b.skippedBecause ?? 'down'}`}`,
+        `  backend    ${b.id}${b.id === b.address ? '' : ` (${b.address})`} weight ${b.weight}${b.up ? '' : `, skipped: ${b.skippedBecause ?? 'down'}`}`,
       );
     const p = c.pick;
     if (p.none) add('  pick:      none: no backend is up (503)');
