@@ -151,7 +151,7 @@ test('explain agrees with what Junction does, for random requests', { timeout: 1
       expect(end?.route?.name, 'route').toBe(e.route);
       if (e.outcome.kind === 'local') {
         expect(res.status, 'local answer status').toBe(e.outcome.status);
-        expect(res.headers['location'], 'redirect target').toBe(e.outcome.location);
+        expect(res.headers.location, 'redirect target').toBe(e.outcome.location);
         return;
       }
       expect(res.status).toBe(200);
