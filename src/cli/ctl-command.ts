@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
+import { explainCall } from './ctl-explain.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin URL | -c FILE] [--token TOKEN] [--json] <command>
 
@@ -27,6 +28,8 @@ Commands:
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
+  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
+                                      What the running config does with that request, with live health
 
 Options:
   --admin URL      The admin API, e.g. http://127.0.0.1:9901
@@ -43,11 +46,24 @@ const OPTIONS = {
   weight: { type: 'string' },
   id: { type: 'string' },
   timeout: { type: 'string' },
+  header: { type: 'string', short: 'H', multiple: true },
+  client: { type: 'string' },
+  sni: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Thrown for bad arguments: usage on stderr, exit status 2. */
 export class CtlUsageError extends Error {}
+
+/** The options commands read besides the API's location. */
+interface CallOptions {
+  readonly weight?: string;
+  readonly id?: string;
+  readonly timeout?: string;
+  readonly header?: string[];
+  readonly client?: string;
+  readonly sni?: string;
+}
 
 interface Call {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -104,9 +120,11 @@ function positional(args: readonly string[], index: number, what: string): strin
   return value;
 }
 
-function planCall(args: readonly string[], values: { weight?: string; id?: string; timeout?: string }): Call {
+function planCall(args: readonly string[], values: CallOptions): Call {
   const [command, action] = args;
   switch (command) {
+    case 'explain':
+      return explainCall(args.slice(1), values, CtlUsageError);
     case 'status':
       return {
         method: 'GET',

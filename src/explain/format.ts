@@ -15,6 +15,18 @@ function withNulls(value: unknown): unknown {
   return value;
 }
 
+/** An explanation read back from its JSON (the admin API's answer): nulls are absent values again. */
+export function explanationFromJson(json: unknown): Explanation {
+  const strip = (value: unknown): unknown => {
+    if (value === null) return undefined;
+    if (Array.isArray(value)) return value.map(strip);
+    if (typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strip(v)]));
+    return value;
+  };
+  return strip(json) as Explanation;
+}
+
 function outcomeLine(e: Explanation): string {
   const o = e.outcome;
   if (o.kind === 'proxy') {

@@ -18,7 +18,7 @@ export {
   type Outcome,
   type RuleRun,
 } from './evaluate.ts';
-export { explanationJson, explanationText } from './format.ts';
+export { explanationFromJson, explanationJson, explanationText } from './format.ts';
 export { ExplainInputError, parseHeaderArg, parseRequestLine, type ExplainRequest } from './request.ts';
 export type { HealthLookup } from './backend-pick.ts';
 export {
@@ -31,3 +31,4 @@ export {
   type PreviewChange,
   type PreviewResult,
 } from './preview.ts';
+export { liveHealth, type LiveBackend } from './live-health.ts';
