@@ -53,6 +53,7 @@ export async function explainOnServer(server: AdminTarget, body: unknown): Promi
   try {
     const explanation = await explain(server.config, request, {
       health: liveHealth(backends, panic),
+      boundPorts: new Map(server.listeners.map((l) => [l.name, l.port])),
       // The running plugins' hooks are not listed: setting up a second instance could have effects.
       skipPlugins: true,
     });

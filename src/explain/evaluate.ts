@@ -128,6 +128,8 @@ export interface ExplainOptions {
   readonly health?: HealthLookup | undefined;
   /** Skip calling plugins' setup() to list their hooks. */
   readonly skipPlugins?: boolean | undefined;
+  /** The ports listeners are bound to, by name, when they differ from the config's (port 0). */
+  readonly boundPorts?: ReadonlyMap<string, number> | undefined;
   /** The config's route table when the caller has one compiled (a running snapshot). */
   readonly routes?: RouteTable | undefined;
 }
@@ -138,8 +140,14 @@ export function chooseListener(
   scheme: 'http' | 'https' | undefined,
   port: number | undefined,
   name?: string,
+  boundPorts?: ReadonlyMap<string, number>,
 ): ListenerChoice | undefined {
-  const http = config.listeners.filter((l) => l.tcp === undefined);
+  const http = config.listeners
+    .filter((l) => l.tcp === undefined)
+    .map((l) => {
+      const bound = boundPorts?.get(l.name);
+      return bound === undefined ? l : { ...l, port: bound };
+    });
   const schemeOf = (l: ListenerConfig): 'http' | 'https' => (l.tls === undefined ? 'http' : 'https');
   const view = (l: ListenerConfig, note: string | undefined): ListenerChoice => ({
     name: l.name,
@@ -255,7 +263,7 @@ export async function explain(
   options: ExplainOptions = {},
 ): Promise<Explanation> {
   const target = requestTarget(request.url);
-  const listener = chooseListener(config, target.scheme, target.port, request.listener);
+  const listener = chooseListener(config, target.scheme, target.port, request.listener, options.boundPorts);
   const head = requestHead(request, target, config);
   const client = request.client ?? '127.0.0.1';
   const sni = request.sni ?? (listener?.scheme === 'https' ? head.host : '');

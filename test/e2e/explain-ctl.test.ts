@@ -38,6 +38,7 @@ clusters:
   expect(text.stdout).toContain(
     `backend    ${a.address} weight 1, skipped: down by active health checks (last: status 503)`,
   );
+  expect(text.stdout).toContain(`listener:  127.0.0.1:0 (http://127.0.0.1:${junction.port})\n`);
   expect(text.stdout).toContain(`pick:      ${b.address} (deterministic for this request)`);
 
   const json = await ctlInProcess([
