@@ -204,3 +204,47 @@ describe('explain', () => {
     expect(parsed['outcome']).toMatchObject({ kind: 'proxy', status: null });
   });
 });
+
+describe('explain: checks after routing', () => {
+  test('a body over the route limit is 413, an upgrade the route refuses is refused', async () => {
+    const small = await loadConfigText(
+      `
+listeners: [{ name: main, address: 127.0.0.1, port: 8080 }]
+routes:
+  - name: upload
+    match: { path: /up }
+    cluster: c
+    max_body_size: 10
+    upgrade: false
+clusters:
+  c: { backends: [10.0.0.1:80] }
+`,
+      '<explain-limits>',
+    );
+    const big = await explain(
+      small,
+      { method: 'POST', url: 'http://x:8080/up', headers: [['Content-Length', '100']] },
+      { skipPlugins: true },
+    );
+    expect(big.outcome).toMatchObject({ status: 413, code: 'JCT_ERR_HTTP_BODY_TOO_LARGE' });
+    const ws = await explain(
+      small,
+      {
+        method: 'GET',
+        url: 'http://x:8080/up',
+        headers: [
+          ['Connection', 'Upgrade'],
+          ['Upgrade', 'websocket'],
+        ],
+      },
+      { skipPlugins: true },
+    );
+    expect(ws.outcome).toMatchObject({ code: 'JCT_ERR_UPGRADE_REFUSED' });
+    const fine = await explain(
+      small,
+      { method: 'POST', url: 'http://x:8080/up', headers: [['Content-Length', '5']] },
+      { skipPlugins: true },
+    );
+    expect(fine.outcome.kind).toBe('proxy');
+  });
+});

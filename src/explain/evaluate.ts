@@ -118,7 +118,7 @@ export interface Explanation {
     | undefined;
   readonly timeouts: TxnTimeouts;
   readonly plugins: PluginHooks;
-  /** Hook points with rules explain does not run (the response's): they depend on the answer. */
+  /** What explain does not judge: rules at the response's hook points, strict SNI binding. */
   readonly notRun: readonly string[];
   readonly outcome: Outcome;
 }
@@ -316,6 +316,9 @@ export async function explain(
   const responseHooks = ruleHookPoints(config)
     .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['send-request'])
     .map((h) => TXNBOX_HOOK_NAMES[h]);
+  // The certificate's names are the TLS step's: a Host outside them gets 421 there, not judged here.
+  if (listenerConfig.tls?.strictSniBinding === true)
+    responseHooks.unshift("strict_sni_binding (421 when Host is not a name of the connection's certificate)");
   let route: RouteConfig | undefined;
   const routing: {
     considered: RouteStep[];

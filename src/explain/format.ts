@@ -127,6 +127,6 @@ export function explanationText(e: Explanation): string {
     add('Plugin hooks (not run):');
     for (const [hook, owners] of plugins) add(`  ${hook.padEnd(13)} ${owners.join(', ')}`);
   }
-  if (e.notRun.length > 0) add(`Rules on the response (not run here): ${e.notRun.join(', ')}`);
+  if (e.notRun.length > 0) add(`Not evaluated here: ${e.notRun.join('; ')}`);
   return `${lines.join('\n')}\n`;
 }
