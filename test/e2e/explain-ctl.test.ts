@@ -11,7 +11,7 @@ import { backendList } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const HEALTH =
-  '{ active: { path: /healthz, interval: 100ms, timeout: 80ms, unhealthy_threshold: 1, healthy_threshold: 1 }, panic_threshold: 0% }';
+  '{ active: { path: /healthz, interval: 1s, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 1 }, panic_threshold: 0% }';
 
 test('ctl explain reports the backend live health skips and picks the one left', async () => {
   const a = await healthCheckedBackend('a');
@@ -29,7 +29,7 @@ clusters:
   a.healthStatus = 503;
   await waitFor(() => junction.server.upstreams().some((u) => u.id === a.address && !u.isUp), {
     what: 'backend a down by active checks',
-    timeoutMs: 5000,
+    timeoutMs: 10_000,
   });
   const url = `http://app.example:${junction.port}/app/x`;
   const text = await ctlInProcess(['--admin', admin.url, '--token', token, 'explain', `GET ${url}`]);
