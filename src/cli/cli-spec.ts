@@ -23,6 +23,24 @@ export const RUN_OPTIONS = {
   workers: { type: 'string' },
 } as const satisfies Options;
 
+export const EXPLAIN_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  header: { type: 'string', short: 'H', multiple: true },
+  client: { type: 'string' },
+  sni: { type: 'string' },
+  listener: { type: 'string' },
+  json: { type: 'boolean' },
+  ...HELP,
+} as const satisfies Options;
+
+export const PREVIEW_OPTIONS = {
+  old: { type: 'string' },
+  new: { type: 'string' },
+  requests: { type: 'string' },
+  json: { type: 'boolean' },
+  ...HELP,
+} as const satisfies Options;
+
 export const CTL_OPTIONS = {
   admin: { type: 'string' },
   config: { type: 'string', short: 'c' },
@@ -31,19 +49,34 @@ export const CTL_OPTIONS = {
   weight: { type: 'string' },
   id: { type: 'string' },
   timeout: { type: 'string' },
+  header: { type: 'string', short: 'H', multiple: true },
+  client: { type: 'string' },
+  sni: { type: 'string' },
   ...HELP,
 } as const satisfies Options;
 
 export const HELP_OPTIONS = HELP;
 
 /** The commands, in the order help lists them; `help` and `version` also answer as flags. */
-export const COMMANDS = ['run', 'check', 'ctl', 'schema', 'completion', 'version', 'help'] as const;
+export const COMMANDS = [
+  'run',
+  'check',
+  'explain',
+  'preview',
+  'ctl',
+  'schema',
+  'completion',
+  'version',
+  'help',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Each command's options (ctl's include those of its subcommands). */
 export const COMMAND_OPTIONS: Readonly<Record<CommandName, Options>> = {
   run: RUN_OPTIONS,
   check: CHECK_OPTIONS,
+  explain: EXPLAIN_OPTIONS,
+  preview: PREVIEW_OPTIONS,
   ctl: CTL_OPTIONS,
   schema: HELP,
   completion: HELP,
@@ -63,6 +96,7 @@ export const CTL_COMMANDS = [
   'workers',
   'restart',
   'config',
+  'explain',
   'help',
 ] as const;
 export const CTL_ACTIONS: Readonly<Partial<Record<(typeof CTL_COMMANDS)[number], readonly string[]>>> = {

@@ -58,7 +58,19 @@ describe.skipIf(findTool('bash') === undefined)('bash', () => {
   test.each<[string[], string[]]>([
     [
       ['junction', ''],
-      ['run', 'check', 'ctl', 'schema', 'completion', 'version', 'help', '--help', '--version'],
+      [
+        'run',
+        'check',
+        'explain',
+        'preview',
+        'ctl',
+        'schema',
+        'completion',
+        'version',
+        'help',
+        '--help',
+        '--version',
+      ],
     ],
     [
       ['junction', 'c'],

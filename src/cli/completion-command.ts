@@ -19,6 +19,8 @@ import {
 const SUMMARY: Readonly<Record<CommandName, string>> = {
   run: 'Run Junction with a config file',
   check: 'Validate a config file',
+  explain: 'What a config does with one request, sent nowhere',
+  preview: 'The requests a new config would handle differently',
   ctl: "Talk to a running Junction's admin API",
   schema: "Print the config's JSON Schema",
   completion: 'Print a shell completion script',

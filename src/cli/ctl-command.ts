@@ -16,6 +16,7 @@ import {
 } from './cli-spec.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
+import { explainCall } from './ctl-explain.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin ADDRESS | -c FILE] [--token TOKEN] [--json] <command>
 
@@ -35,6 +36,8 @@ Commands:
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
+  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
+                                      What the running config does with that request, with live health
   help                                Show this help
 
 Options:
@@ -49,6 +52,16 @@ Exit status: 0 done, 1 the API refused or could not be reached, 2 usage error.
 
 /** Thrown for bad arguments: usage on stderr, exit status 2. */
 export class CtlUsageError extends Error {}
+
+/** The options commands read besides the API's location. */
+interface CallOptions {
+  readonly weight?: string;
+  readonly id?: string;
+  readonly timeout?: string;
+  readonly header?: string[];
+  readonly client?: string;
+  readonly sni?: string;
+}
 
 interface Call {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -105,9 +118,11 @@ function positional(args: readonly string[], index: number, what: string): strin
   return value;
 }
 
-function planCall(args: readonly string[], values: { weight?: string; id?: string; timeout?: string }): Call {
+function planCall(args: readonly string[], values: CallOptions): Call {
   const [command, action] = args;
   switch (command) {
+    case 'explain':
+      return explainCall(args.slice(1), values, CtlUsageError);
     case 'status':
       return {
         method: 'GET',

@@ -28,6 +28,7 @@ import {
   type CommandName,
 } from './cli-spec.ts';
 import { completionScript } from './completion-command.ts';
+import { EXPLAIN_USAGE, runExplain, runPreview } from './explain-command.ts';
 import { runSchema } from './schema-command.ts';
 import {
   CHECK_USAGE,
@@ -44,6 +45,8 @@ const USAGE_ERROR = 2;
 const HELP_TEXT: Readonly<Record<CommandName, string>> = {
   run: RUN_USAGE,
   check: CHECK_USAGE,
+  explain: EXPLAIN_USAGE,
+  preview: EXPLAIN_USAGE,
   ctl: CTL_USAGE,
   schema: SCHEMA_USAGE,
   completion: COMPLETION_USAGE,
@@ -207,6 +210,10 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
       return run(rest, context);
     case 'check':
       return check(rest, context);
+    case 'explain':
+      return runExplain(rest, context);
+    case 'preview':
+      return runPreview(rest, context);
     case 'ctl':
       try {
         return await runCtl(rest, context);

@@ -7,6 +7,10 @@ Commands:
   run -c FILE          Run Junction with the config FILE
   run --quick-start    Run examples/quick-start.yaml with three demo backends
   check -c FILE        Validate FILE; print every problem as file:line:column: message
+  explain -c FILE 'METHOD URL'
+                       What the config does with that request, sent nowhere
+  preview --old A --new B --requests FILE
+                       The requests B would handle differently from A
   ctl <command>        Talk to a running Junction's admin API
   schema               Print the config's JSON Schema, for editors
   completion SHELL     Print a completion script for bash, zsh or fish

@@ -172,6 +172,8 @@ class TableBuilder {
   readonly exact = new Map<string, CompiledRoute[]>();
   readonly wildcards = new Map<string, CompiledRoute[]>();
   readonly anyHost: CompiledRoute[] = [];
+  /** Every route in declaration order: explain() names the closest ones when none matches. */
+  readonly all: CompiledRoute[] = [];
   readonly #regexFirstIndex = new Map<string, number>();
   size = 0;
 
@@ -184,6 +186,7 @@ class TableBuilder {
       this.#regexFirstIndex.set(path.value, regexOrder);
     }
     const compiled = new CompiledRoute(route, index, regexOrder);
+    this.all.push(compiled);
     if (route.match.hosts.length === 0) this.anyHost.push(compiled);
     for (const host of route.match.hosts) {
       const key = host.kind === 'exact' ? host.host : host.suffix;
@@ -203,6 +206,7 @@ export class RouteTable {
   /** Longest suffix first (rule 1). */
   readonly #wildcards: WildcardBucket[] = [];
   readonly #anyHost: CompiledRoute[];
+  readonly #all: readonly CompiledRoute[];
   readonly #size: number;
 
   /**
@@ -222,6 +226,7 @@ export class RouteTable {
     this.#size = builder.size;
     this.#exact = builder.exact;
     this.#anyHost = builder.anyHost;
+    this.#all = builder.all;
     for (const bucket of this.#exact.values()) bucket.sort(compareSpecificity);
     for (const [suffix, bucket] of builder.wildcards)
       this.#wildcards.push({ suffix, routes: bucket.sort(compareSpecificity) });
@@ -267,4 +272,108 @@ export class RouteTable {
     }
     return firstMatch(this.#anyHost, request);
   }
+
+  /**
+   * What match() does, step by step, for `junction explain`: the routes it considers in its order
+   * (host buckets in rule-1 order, each sorted by rules 2-4) up to the one that wins, each with the
+   * condition that failed; and, when none matches, every route with all the conditions it missed.
+   * Off the serving path: match() never calls it.
+   */
+  explain(request: RouteRequest): RouteExplanation {
+    let host = request.host;
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    const considered: RouteVerdict[] = [];
+    const walk = (bucket: readonly CompiledRoute[], by: RouteVerdict['hostBy']): RouteConfig | undefined => {
+      for (const route of bucket) {
+        const failed = failedConditions(route, request, undefined)[0];
+        considered.push({ route: route.route.name, index: route.index, hostBy: by, failed });
+        if (failed === undefined) return route.route;
+      }
+      return undefined;
+    };
+    const exact = this.#exact.get(host);
+    let chosen = exact === undefined ? undefined : walk(exact, 'exact');
+    for (const { suffix, routes } of this.#wildcards) {
+      if (chosen !== undefined) break;
+      if (host.length > suffix.length && host.endsWith(suffix)) chosen = walk(routes, `*${suffix}`);
+    }
+    chosen ??= walk(this.#anyHost, 'any');
+    const missed =
+      chosen !== undefined
+        ? []
+        : this.#all.map((route) => ({
+            route: route.route.name,
+            index: route.index,
+            failed: failedConditions(route, request, host),
+          }));
+    return { considered, chosen, missed };
+  }
+}
+
+/** One route match() looked at: the host bucket it was found in, and the first condition that failed. */
+export interface RouteVerdict {
+  readonly route: string;
+  /** Its position in the config's `routes` (0-based). */
+  readonly index: number;
+  /** `exact` (its exact host), `*.suffix` (a wildcard host), or `any` (a route without hosts). */
+  readonly hostBy: string;
+  /** The condition that failed, in words; undefined: it matched. */
+  readonly failed: string | undefined;
+}
+
+export interface RouteExplanation {
+  /** In match()'s order, up to and including the winner. */
+  readonly considered: readonly RouteVerdict[];
+  readonly chosen: RouteConfig | undefined;
+  /** When nothing matched: every route, in declaration order, with every condition it missed. */
+  readonly missed: readonly { readonly route: string; readonly index: number; readonly failed: string[] }[];
+}
+
+function describeHost(pattern: HostMatch): string {
+  return pattern.kind === 'exact' ? pattern.host : `*${pattern.suffix}`;
+}
+
+/**
+ * The conditions of `route` that `request` fails, in words, in the order matchesRest() checks them
+ * (with the host first when `host` is given). The same tests as the matcher, written out so that each
+ * says which one failed.
+ */
+function failedConditions(route: CompiledRoute, request: RouteRequest, host: string | undefined): string[] {
+  const failed: string[] = [];
+  const hosts = route.route.match.hosts;
+  if (
+    host !== undefined &&
+    hosts.length > 0 &&
+    !hosts.some((p) =>
+      p.kind === 'exact' ? p.host === host : host.length > p.suffix.length && host.endsWith(p.suffix),
+    )
+  )
+    failed.push(`host '${host}' is not ${hosts.map(describeHost).join(' or ')}`);
+  if (!matchesPath(route, request.path)) {
+    const how =
+      route.pathKind === PATH_EXACT
+        ? 'is not'
+        : route.pathKind === PATH_PREFIX
+          ? 'does not start with'
+          : 'does not match regex';
+    failed.push(`path '${request.path}' ${how} '${route.pathValue}'`);
+  }
+  if (route.methods.length > 0 && !route.methods.includes(request.method))
+    failed.push(`method ${request.method} is not ${route.methods.join(' or ')}`);
+  if (route.sni.length > 0 && !matchesSni(route.sni, request.sni ?? '')) {
+    const sni = request.sni ?? '';
+    failed.push(
+      `${sni === '' ? 'no TLS server name (SNI)' : `SNI '${sni}'`} is not ${route.sni.map(describeHost).join(' or ')}`,
+    );
+  }
+  for (const condition of route.headers) {
+    const value = request.header(condition.name);
+    if (value === undefined) failed.push(`header ${condition.name} is absent`);
+    else if (condition.regex !== undefined) {
+      if (!condition.regex.test(value))
+        failed.push(`header ${condition.name} '${value}' does not match regex '${condition.regex.source}'`);
+    } else if (condition.value !== undefined && value !== condition.value)
+      failed.push(`header ${condition.name} '${value}' is not '${condition.value}'`);
+  }
+  return failed;
 }

@@ -1,0 +1,65 @@
+/**
+ * `junction ctl explain` against a running Junction: the same walk as `junction explain`, but with the
+ * backends' live health, so a backend active checks have down is reported as skipped and the pick
+ * falls on the one left. Also the admin API's POST /explain refusing a bad body.
+ */
+import { expect, onTestFinished, test } from 'vitest';
+import { healthCheckedBackend } from '../support/backends.ts';
+import { ctlInProcess } from '../support/in-process-cli.ts';
+import { startWithAdmin } from '../support/metrics.ts';
+import { backendList } from '../support/start-junction.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const HEALTH =
+  '{ active: { path: /healthz, interval: 1s, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 1 }, panic_threshold: 0% }';
+
+test('ctl explain reports the backend live health skips and picks the one left', async () => {
+  const a = await healthCheckedBackend('a');
+  const b = await healthCheckedBackend('b');
+  onTestFinished(() => a.close());
+  onTestFinished(() => b.close());
+  const { junction, admin, token } = await startWithAdmin(`
+routes:
+  - name: app
+    match: { path: /app/ }
+    cluster: app
+clusters:
+  app: { backends: ${backendList(a, b)}, health: ${HEALTH} }
+`);
+  a.healthStatus = 503;
+  await waitFor(() => junction.server.upstreams().some((u) => u.id === a.address && !u.isUp), {
+    what: 'backend a down by active checks',
+    timeoutMs: 10_000,
+  });
+  const url = `http://app.example:${junction.port}/app/x`;
+  const text = await ctlInProcess(['--admin', admin.url, '--token', token, 'explain', `GET ${url}`]);
+  expect(text.stderr).toBe('');
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain(
+    `backend    ${a.address} weight 1, skipped: down by active health checks (last: status 503)`,
+  );
+  expect(text.stdout).toContain(`listener:  127.0.0.1:0 (http://127.0.0.1:${junction.port})\n`);
+  expect(text.stdout).toContain(`pick:      ${b.address} (deterministic for this request)`);
+
+  const json = await ctlInProcess([
+    '--admin',
+    admin.url,
+    '--token',
+    token,
+    '--json',
+    'explain',
+    `GET ${url}`,
+  ]);
+  const e = JSON.parse(json.stdout) as { route: string; cluster: { pick: { backend: string } } };
+  expect(e.route).toBe('app');
+  expect(e.cluster.pick.backend).toBe(b.address);
+
+  const bad = await fetch(`${admin.url}/explain`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'GET' }),
+    signal: AbortSignal.timeout(5000),
+  });
+  expect(bad.status).toBe(400);
+  expect(await bad.text()).toContain('url is required');
+});
