@@ -41,6 +41,7 @@ import { hsts, httpsRedirect, listenerTls, sniMatch } from './tls-schema.ts';
 import { compileTemplate } from '../access-log/template.ts';
 import type { AccessLogSetting } from './types.ts';
 import { checkTcpListener, clusterProxyProtocol, tcpListenerKeys } from './tcp-config.ts';
+import { cacheSection, routeCache } from './cache-schema.ts';
 
 /**
  * zod's unrecognized_keys issue does not say which keys were allowed, so strictObject() puts them in
@@ -752,6 +753,7 @@ function route(options: SchemaOptions) {
       upgrade: optional(upgradePolicy),
       hsts: optional(hsts()),
       access_log: optional(accessLog(options.baseDir)),
+      cache: optional(routeCache()),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),
@@ -907,6 +909,7 @@ export function createConfigSchema(options: SchemaOptions) {
       tracing: optional(tracing),
       admin: optional(admin(options)),
       workers: optional(workers),
+      cache: optional(cacheSection()),
     },
     'must be a mapping with at least listeners',
   );
