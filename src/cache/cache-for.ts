@@ -12,10 +12,23 @@ import { HttpCache } from './http-cache.ts';
 export function cacheFor(config: JunctionConfig, previous: HttpCache | null | undefined): HttpCache | null {
   if (!config.routes.some((route) => route.cache !== undefined)) return null;
   const settings = config.cache ?? DEFAULTS;
-  if (previous == null) return new HttpCache(settings);
-  previous.reconfigure(settings);
-  return previous;
+  const cache = previous ?? new HttpCache(settings);
+  if (previous != null) previous.reconfigure(settings);
+  SERVING.set(config, cache);
+  return cache;
 }
+
+/**
+ * The cache the snapshot of `config` serves from (the admin API's purge and clear reach it through the
+ * config in force); undefined when none of its routes caches, or the config is not served here (the
+ * primary of a group of workers).
+ */
+export function cacheServing(config: JunctionConfig): HttpCache | undefined {
+  return SERVING.get(config);
+}
+
+/** Weak: a retired config and its cache go when nothing else holds them. */
+const SERVING = new WeakMap<JunctionConfig, HttpCache>();
 
 const DEFAULTS: CacheConfig = {
   memoryBytes: DEFAULT_CACHE_MEMORY_BYTES,

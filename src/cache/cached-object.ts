@@ -16,6 +16,11 @@ export interface CachedObject {
   readonly status: number;
   readonly reason: string;
   readonly body: Buffer;
+  /**
+   * Set-Cookie values stored beside the policy, on routes that share them (`set_cookie: true`): the
+   * policy never sees them, as http-cache-semantics refuses to share a cookie without `public`.
+   */
+  readonly cookies: readonly string[];
   /** Bytes charged to the memory tier: the body, the fields and a fixed overhead. */
   readonly size: number;
 }

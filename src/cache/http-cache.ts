@@ -104,7 +104,14 @@ export class HttpCache {
   }
 
   /** Stores a complete response; false when it is too large for the cache. */
-  put(request: CacheRequest, policy: CachePolicy, status: number, reason: string, body: Buffer): boolean {
+  put(
+    request: CacheRequest,
+    policy: CachePolicy,
+    status: number,
+    reason: string,
+    body: Buffer,
+    cookies: readonly string[] = [],
+  ): boolean {
     if (body.length > this.#config.maxObjectBytes) return false;
     const vary = fieldOf(policy.responseHeaders(), 'vary') ?? '';
     const variant = variantOf(vary, request.policyRequest.headers);
@@ -117,7 +124,13 @@ export class HttpCache {
       status,
       reason,
       body,
-      size: body.length + fieldBytes(policy) + request.key.length + OBJECT_OVERHEAD_BYTES,
+      cookies,
+      size:
+        body.length +
+        fieldBytes(policy) +
+        request.key.length +
+        cookies.reduce((n, c) => n + c.length, 0) +
+        OBJECT_OVERHEAD_BYTES,
     };
     return this.store.put(object);
   }
@@ -169,7 +182,10 @@ export class HttpCache {
     return n;
   }
 
-  /** Purges one URL (`prefix` false) or every URL that starts with it. */
+  /**
+   * Purges one URL (`prefix` false: every alternate of its key) or every URL that starts with it. The
+   * URL is written as the key is: `scheme://host[:port]/path?query`, without a default port.
+   */
   purge(url: string, prefix: boolean): number {
     return prefix ? this.store.deletePrefix(url) : this.store.deleteKey(url);
   }

@@ -15,4 +15,5 @@ export { CollapseTable, type CollapseOutcome } from './collapse.ts';
 export { HttpCache, type CacheLookup, type CacheRequest, type CacheStatus } from './http-cache.ts';
 export { MemoryStore, type StoreStats } from './memory-store.ts';
 export { ResponseRecorder } from './response-recorder.ts';
-export { cacheFor } from './cache-for.ts';
+export { cacheFor, cacheServing } from './cache-for.ts';
+export { observeCache, type CacheObservation } from './observation.ts';

@@ -27,6 +27,7 @@ Commands:
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
+  cache purge URL [--prefix] | cache clear   Drop one URL, every URL under a prefix, or all
 
 Options:
   --admin URL      The admin API, e.g. http://127.0.0.1:9901
@@ -43,6 +44,7 @@ const OPTIONS = {
   weight: { type: 'string' },
   id: { type: 'string' },
   timeout: { type: 'string' },
+  prefix: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,9 +106,26 @@ function positional(args: readonly string[], index: number, what: string): strin
   return value;
 }
 
-function planCall(args: readonly string[], values: { weight?: string; id?: string; timeout?: string }): Call {
+function planCall(
+  args: readonly string[],
+  values: { weight?: string; id?: string; timeout?: string; prefix?: boolean },
+): Call {
   const [command, action] = args;
   switch (command) {
+    case 'cache':
+      if (action === 'clear')
+        return {
+          method: 'DELETE',
+          path: '/cache',
+          render: (a) => `cleared ${String((a as { cleared: number }).cleared)} objects\n`,
+        };
+      if (action !== 'purge') throw new CtlUsageError('cache takes purge URL [--prefix] or clear');
+      return {
+        method: 'POST',
+        path: '/cache/purge',
+        body: { url: positional(args, 2, 'URL'), prefix: values.prefix === true },
+        render: (a) => `purged ${String((a as { purged: number }).purged)} objects\n`,
+      };
     case 'status':
       return {
         method: 'GET',

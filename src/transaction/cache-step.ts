@@ -103,6 +103,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   #pending: Buffer | null = null;
   #recorder: ResponseRecorder | null = null;
   #policy: CachePolicy | null = null;
+  #cookies: readonly string[] = [];
   #upstreamEnded = false;
   // HeadReadResult
   head: ResponseHead | null = null;
@@ -193,6 +194,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const fields = fieldList(headers);
     withoutField(fields, 'content-length');
     withoutField(fields, 'transfer-encoding');
+    for (const cookie of object.cookies) fields.push('set-cookie', cookie);
     fields.push('content-length', String(object.body.length));
     // The upstream connection this answer replaces is not reusable (its own body was not read).
     if (close) fields.push('connection', 'close');
@@ -305,10 +307,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       }
     }
     const fwd = stale === undefined ? 'fwd=miss' : `fwd=stale; fwd-status=${status}`;
-    const policy = cache.policyFor(this.#request, status, headerObject(response.headers));
+    const fields = headerObject(response.headers);
+    // A route that shares cookies: the policy judges the response without them (cached-object.ts).
+    const cookies = this.#settings.setCookie ? takeCookies(fields) : NO_FIELDS;
+    const policy = cache.policyFor(this.#request, status, fields);
     const length = response.bodyKind === 'length' ? response.contentLength : -1;
     if (method === 'GET' && cache.mayStore(policy, status, this.#settings.setCookie, length)) {
       this.#policy = policy;
+      this.#cookies = cookies;
       const limits = this.#host.snapshot.responseHeadLimits;
       // Room for the head and chunk framing beside the largest body stored.
       const maxBody = cache.config.maxObjectBytes;
@@ -366,7 +372,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const whole = decoded !== undefined && (decoded.head.bodyKind !== 'close' || this.#upstreamEnded);
     const stored =
       whole &&
-      this.#cache.put(this.#request, this.#policy!, decoded.head.status, decoded.head.reason, decoded.body);
+      this.#cache.put(
+        this.#request,
+        this.#policy!,
+        decoded.head.status,
+        decoded.head.reason,
+        decoded.body,
+        this.#cookies,
+      );
     this.#unlock(stored);
   }
 
@@ -400,4 +413,11 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 }
 
 const NO_FIELDS: readonly string[] = [];
+
+/** Removes the Set-Cookie values from `fields` and returns them. */
+function takeCookies(fields: CachePolicy.Headers): readonly string[] {
+  const value = fields['set-cookie'];
+  delete fields['set-cookie'];
+  return value === undefined ? NO_FIELDS : Array.isArray(value) ? value : [value];
+}
 const EMPTY = Buffer.alloc(0);
