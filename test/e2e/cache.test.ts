@@ -3,6 +3,7 @@
  * each rule checked by what reached the backend and what the client got.
  */
 import { expect, onTestFinished, test } from 'vitest';
+import { definePlugin, replaceText } from '../../src/index.ts';
 import { request } from '../support/clients.ts';
 import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
 import { startJunctionFromYaml } from '../support/start-junction.ts';
@@ -264,4 +265,41 @@ test('concurrent misses on an uncacheable answer each go to the backend', async 
   const responses = await Promise.all(Array.from({ length: 5 }, () => get('/each')));
   expect(responses.every((r) => r.text === 'mine')).toBe(true);
   expect(backend.count('/each')).toBe(5);
+});
+
+test('a hit goes through the response hooks and transforms like a backend response', async () => {
+  const backend = await cacheBackend((_req, res) => {
+    res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' });
+    res.end('the old text');
+  });
+  const replace = replaceText({ search: 'old', replace: 'new', types: ['text/plain'] });
+  const plugin = definePlugin({
+    name: 'on-every-response',
+    setup(api) {
+      api.hook('read-request', (txn) => {
+        txn.transformResponse(replace);
+      });
+      api.hook('send-response', (txn) => {
+        txn.response?.headers.set('x-seen-by-hook', 'yes');
+      });
+    },
+  });
+  const junction = await startJunctionFromYaml(
+    `
+plugins: [test:p]
+routes: [{ cluster: app, cache: true }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`,
+    { plugins: { 'test:p': plugin } },
+  );
+  onTestFinished(() => junction.close());
+  const first = await request(junction.port, { path: '/t' });
+  const second = await request(junction.port, { path: '/t' });
+  for (const res of [first, second]) {
+    expect(res.text).toBe('the new text');
+    expect(res.headers['x-seen-by-hook']).toBe('yes');
+  }
+  expect(second.headers['cache-status']).toMatch(/^Junction; hit/);
+  expect(backend.count('/t')).toBe(1);
 });
