@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
 import { request } from '../support/clients.ts';
+import { ctlInProcess } from '../support/in-process-cli.ts';
 import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
 import { ADMIN_TOKEN, startWithAdmin } from '../support/metrics.ts';
 import { patternSha256, patternStream } from '../support/pattern.ts';
@@ -154,6 +155,16 @@ clusters:
   await fill();
   expect(backend.count('/other')).toBe(2);
   expect((await call('POST', '/cache/purge', { url: 'not a url' })).status).toBe(400);
+  // The same through junction ctl.
+  const ctl = (...args: string[]) =>
+    ctlInProcess(['--admin', admin.url, '--token', ADMIN_TOKEN, 'cache', ...args]);
+  expect(await ctl('purge', 'http://site.test/docs/', '--prefix')).toMatchObject({
+    code: 0,
+    stdout: 'purged 2 objects\n',
+  });
+  expect(await ctl('purge', 'http://site.test/a')).toMatchObject({ code: 0, stdout: 'purged 1 objects\n' });
+  expect(await ctl('clear')).toMatchObject({ code: 0, stdout: 'cleared 1 objects\n' });
+  expect((await ctl('flush')).code).toBe(2);
 });
 
 test("the access log names each transaction's cache status", async () => {
