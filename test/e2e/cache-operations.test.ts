@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
+import { loadConfigText } from '../../src/config/index.ts';
 import { request } from '../support/clients.ts';
 import { ctlInProcess } from '../support/in-process-cli.ts';
 import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
 import { ADMIN_TOKEN, startWithAdmin } from '../support/metrics.ts';
 import { patternSha256, patternStream } from '../support/pattern.ts';
-import { startJunctionFromYaml } from '../support/start-junction.ts';
+import { EPHEMERAL_LISTENER_YAML, startJunctionFromYaml } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 async function cachingProxy(handler: CacheHandler, top = '', route = 'cache: true') {
@@ -185,4 +186,29 @@ test("the access log names each transaction's cache status", async () => {
     return text.length >= 3 ? text : undefined;
   });
   expect(lines).toEqual(['yes miss', 'yes hit', 'no miss']);
+});
+
+test('a reload keeps what is stored; one that lowers memory_size evicts at once', async () => {
+  const backend = await cacheBackend((_req, res) => {
+    res.writeHead(200, { 'cache-control': 'max-age=600' });
+    res.end('y'.repeat(4096));
+  });
+  const yaml = (memory: string) => `
+${EPHEMERAL_LISTENER_YAML}
+cache: { memory_size: ${memory}, max_object_size: 16KiB }
+routes: [{ cluster: app, cache: true }]
+clusters:
+  app: { backends: ["${backend.address}"] }
+`;
+  const { junction, scrape } = await startWithAdmin(yaml('1MiB'));
+  for (let i = 0; i < 40; i++) await request(junction.port, { path: `/r/${i}` });
+  await junction.server.reload(await loadConfigText(yaml('1MiB').replace('16KiB', '32KiB'), '<reload>'));
+  await request(junction.port, { path: '/r/0' });
+  expect(backend.count('/r/0')).toBe(1);
+  await junction.server.reload(await loadConfigText(yaml('64KiB'), '<reload>'));
+  const after = await scrape();
+  expect(after.value('junction_cache_stored_bytes')).toBeLessThanOrEqual(64 * 1024);
+  expect(after.value('junction_cache_memory_limit_bytes')).toBe(64 * 1024);
+  await request(junction.port, { path: '/r/39' });
+  expect(backend.count('/r/39')).toBe(1);
 });
