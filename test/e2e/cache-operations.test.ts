@@ -200,13 +200,14 @@ routes: [{ cluster: app, cache: true }]
 clusters:
   app: { backends: ["${backend.address}"] }
 `;
-  const { junction, scrape } = await startWithAdmin(yaml('1MiB'));
+  const started = await startWithAdmin(yaml('1MiB'));
+  const junction = started.junction;
   for (let i = 0; i < 40; i++) await request(junction.port, { path: `/r/${i}` });
   await junction.server.reload(await loadConfigText(yaml('1MiB').replace('16KiB', '32KiB'), '<reload>'));
   await request(junction.port, { path: '/r/0' });
   expect(backend.count('/r/0')).toBe(1);
   await junction.server.reload(await loadConfigText(yaml('64KiB'), '<reload>'));
-  const after = await scrape();
+  const after = await started.scrape();
   expect(after.value('junction_cache_stored_bytes')).toBeLessThanOrEqual(64 * 1024);
   expect(after.value('junction_cache_memory_limit_bytes')).toBe(64 * 1024);
   await request(junction.port, { path: '/r/39' });
