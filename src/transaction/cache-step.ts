@@ -141,7 +141,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const cache = this.#cache;
     const found = cache.lookup(this.#request);
     if (found.kind === 'fresh') {
-      this.#serve(found.object, found.headers, 'hit', this.#ttlDetail(found.object, 'hit'));
+      this.#decide('hit', this.#ttlDetail(found.object, 'hit'));
+      const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
+      this.#host.serveFromCache(this.#channelFor(found.object, found.headers, false, notModified));
       return true;
     }
     if (found.kind === 'stale') {
@@ -174,14 +176,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     }
   }
 
-  /** Plays `object` back to the client with `headers`. */
-  #serve(object: CachedObject, headers: CachePolicy.Headers, status: CacheStatus, detail: string): void {
-    this.#decide(status, detail);
-    this.#host.serveFromCache(this.#channelFor(object, headers, false));
-  }
-
-  #channelFor(object: CachedObject, headers: CachePolicy.Headers, close: boolean): CachedChannel {
-    const { head, body } = this.#playback(object, headers, close);
+  /** `notModified`: the client's validators match: a 304 with the stored fields, no body. */
+  #channelFor(
+    object: CachedObject,
+    headers: CachePolicy.Headers,
+    close: boolean,
+    notModified = false,
+  ): CachedChannel {
+    const { head, body } = this.#playback(object, headers, close, notModified);
     return new CachedChannel(head, body);
   }
 
@@ -190,17 +192,19 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     object: CachedObject,
     headers: CachePolicy.Headers,
     close: boolean,
+    notModified = false,
   ): { head: Buffer; body: Buffer } {
     const fields = fieldList(headers);
     withoutField(fields, 'content-length');
     withoutField(fields, 'transfer-encoding');
     for (const cookie of object.cookies) fields.push('set-cookie', cookie);
-    fields.push('content-length', String(object.body.length));
+    if (!notModified) fields.push('content-length', String(object.body.length));
     // The upstream connection this answer replaces is not reusable (its own body was not read).
     if (close) fields.push('connection', 'close');
-    const head = Buffer.from(serializeResponseHead(object.status, object.reason, fields), 'latin1');
+    const [status, reason] = notModified ? [304, 'Not Modified'] : [object.status, object.reason];
+    const head = Buffer.from(serializeResponseHead(status, reason, fields), 'latin1');
     const isHead = this.#host.head.method === 'HEAD';
-    return { head, body: isHead ? EMPTY : object.body };
+    return { head, body: isHead || notModified ? EMPTY : object.body };
   }
 
   #ttlDetail(object: CachedObject, first: string): string {
@@ -413,6 +417,28 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 }
 
 const NO_FIELDS: readonly string[] = [];
+
+/**
+ * Whether a client's conditional GET or HEAD is answered with a 304 from a stored response (RFC 9110
+ * §13.1.2, §13.1.3): If-None-Match by weak comparison (or `*`); without it, If-Modified-Since at or
+ * after the stored Last-Modified.
+ */
+function isNotModified(request: CachePolicy.Headers, stored: CachePolicy.Headers): boolean {
+  const inm = request['if-none-match'];
+  if (inm !== undefined) {
+    const etag = stored['etag'];
+    if (typeof etag !== 'string') return false;
+    const list = (Array.isArray(inm) ? inm.join(',') : inm).split(',').map((tag) => tag.trim());
+    const weak = (tag: string) => tag.replace(/^W\//, '');
+    return list.some((tag) => tag === '*' || weak(tag) === weak(etag.trim()));
+  }
+  const ims = request['if-modified-since'];
+  const lastModified = stored['last-modified'];
+  if (typeof ims !== 'string' || typeof lastModified !== 'string') return false;
+  const since = Date.parse(ims);
+  const modified = Date.parse(lastModified);
+  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+}
 
 /** Removes the Set-Cookie values from `fields` and returns them. */
 function takeCookies(fields: CachePolicy.Headers): readonly string[] {

@@ -303,3 +303,24 @@ clusters:
   expect(second.headers['cache-status']).toMatch(/^Junction; hit/);
   expect(backend.count('/t')).toBe(1);
 });
+
+test("a client's matching validators get a 304 from a fresh stored response", async () => {
+  const { backend, get } = await cachingProxy(
+    answer({
+      'cache-control': 'max-age=60',
+      etag: 'W/"e1"',
+      'last-modified': 'Mon, 07 Dec 2026 10:00:00 GMT',
+    }),
+  );
+  await get('/cond');
+  const byEtag = await get('/cond', { 'if-none-match': '"other", "e1"' });
+  expect(byEtag.status).toBe(304);
+  expect(byEtag.headers.etag).toBe('W/"e1"');
+  expect(byEtag.bodyLength).toBe(0);
+  const byDate = await get('/cond', { 'if-modified-since': 'Mon, 07 Dec 2026 11:00:00 GMT' });
+  expect(byDate.status).toBe(304);
+  const changed = await get('/cond', { 'if-none-match': '"e2"' });
+  expect(changed.status).toBe(200);
+  expect(changed.text).toBe('hello');
+  expect(backend.count('/cond')).toBe(1);
+});
