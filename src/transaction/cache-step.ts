@@ -211,10 +211,10 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     return `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
   }
 
+  /** The status so far (a retried attempt may decide again); counted once, when the transaction ends. */
   #decide(status: CacheStatus, detail: string): void {
     this.status = status;
     this.#detail = detail;
-    this.#cache.count(status);
   }
 
   /** The Cache-Status field of the response (RFC 9211), with the name `Junction`. */
@@ -407,6 +407,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** The transaction is over: a fill that did not store lets its waiters go. */
   ended(): void {
     this.#unlock(false);
+    if (this.status !== undefined) this.#cache.count(this.status);
   }
 
   #unlock(stored: boolean): void {
