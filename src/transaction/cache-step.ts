@@ -69,10 +69,40 @@ const UPSTREAM_FAILURES = new Set<string>([
 function bypasses(head: RequestHead): boolean {
   const fields = head.headers;
   for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!.toLowerCase();
-    if (name === 'range' || name === 'if-range') return true;
+    if (fields[i]!.toLowerCase() === 'if-range') return true;
   }
   return head.upgrade || head.bodyKind !== 'none';
+}
+
+/** A single byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`); null for any other Range value. */
+interface ByteRange {
+  readonly start: number | null;
+  readonly end: number | null;
+}
+
+function rangeOf(fields: readonly string[]): ByteRange | null | undefined {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i]!.toLowerCase() !== 'range') continue;
+    const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(fields[i + 1]!);
+    if (match === null || (match[1] === '' && match[2] === '')) return null;
+    return {
+      start: match[1] === '' ? null : Number(match[1]),
+      end: match[2] === '' ? null : Number(match[2]),
+    };
+  }
+  return undefined;
+}
+
+/** The bytes `range` selects of a body of `length`; undefined when none (the backend answers 416). */
+function selected(range: ByteRange, length: number): { start: number; end: number } | undefined {
+  if (range.start === null) {
+    const suffix = range.end ?? 0;
+    return suffix === 0 || length === 0
+      ? undefined
+      : { start: Math.max(0, length - suffix), end: length - 1 };
+  }
+  if (range.start >= length || (range.end !== null && range.end < range.start)) return undefined;
+  return { start: range.start, end: Math.min(range.end ?? length - 1, length - 1) };
 }
 
 /**
@@ -88,6 +118,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   readonly #request: CacheRequest;
   /** GET or HEAD on a caching route; false: only invalidation (unsafe methods) or nothing. */
   readonly #cacheable: boolean;
+  /** The request's single byte range (undefined: none); a fresh hit answers it from the stored body. */
+  readonly #range: ByteRange | null | undefined;
   /** The cache status for the access log and metrics; undefined until decided. */
   status: CacheStatus | undefined = undefined;
   /** The Cache-Status parameters after the cache's name (RFC 9211). */
@@ -127,7 +159,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const key = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
     const headers = headerObject(head.headers);
     this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
-    this.#cacheable = (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head);
+    this.#range = rangeOf(head.headers);
+    this.#cacheable =
+      (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head) && this.#range !== null;
   }
 
   // Lookup, before dispatch
@@ -140,12 +174,22 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     }
     const cache = this.#cache;
     const found = cache.lookup(this.#request);
+    const range = this.#range ?? undefined; // null (an unusable Range) never gets here
     if (found.kind === 'fresh') {
-      this.#decide('hit', this.#ttlDetail(found.object, 'hit'));
-      const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
-      this.#host.serveFromCache(this.#channelFor(found.object, found.headers, false, notModified));
-      return true;
+      const slice =
+        range === undefined || found.object.status !== 200
+          ? undefined
+          : selected(range, found.object.body.length);
+      if (range === undefined || slice !== undefined || found.object.status !== 200) {
+        this.#decide('hit', this.#ttlDetail(found.object, 'hit'));
+        const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
+        const channel = this.#channelFor(found.object, found.headers, false, notModified, slice);
+        this.#host.serveFromCache(channel);
+        return true;
+      }
     }
+    // A range the cache cannot answer goes to the backend as it is: no validation, no wait.
+    if (range !== undefined) return false;
     if (found.kind === 'stale') {
       this.#stale = found.object;
       this.#conditional(found.conditional);
@@ -182,8 +226,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     headers: CachePolicy.Headers,
     close: boolean,
     notModified = false,
+    slice?: { start: number; end: number },
   ): CachedChannel {
-    const { head, body } = this.#playback(object, headers, close, notModified);
+    const { head, body } = this.#playback(object, headers, close, notModified, slice);
     return new CachedChannel(head, body);
   }
 
@@ -193,18 +238,26 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     headers: CachePolicy.Headers,
     close: boolean,
     notModified = false,
+    slice?: { start: number; end: number },
   ): { head: Buffer; body: Buffer } {
     const fields = fieldList(headers);
     withoutField(fields, 'content-length');
     withoutField(fields, 'transfer-encoding');
     for (const cookie of object.cookies) fields.push('set-cookie', cookie);
-    if (!notModified) fields.push('content-length', String(object.body.length));
+    let body = object.body;
+    let [status, reason] = [object.status, object.reason];
+    if (notModified) [status, reason, body] = [304, 'Not Modified', EMPTY];
+    else if (slice !== undefined) {
+      // RFC 9110 §14: one range of the stored whole body.
+      [status, reason, body] = [206, 'Partial Content', body.subarray(slice.start, slice.end + 1)];
+      fields.push('content-range', `bytes ${slice.start}-${slice.end}/${object.body.length}`);
+    }
+    if (!notModified) fields.push('content-length', String(body.length));
     // The upstream connection this answer replaces is not reusable (its own body was not read).
     if (close) fields.push('connection', 'close');
-    const [status, reason] = notModified ? [304, 'Not Modified'] : [object.status, object.reason];
     const head = Buffer.from(serializeResponseHead(status, reason, fields), 'latin1');
     const isHead = this.#host.head.method === 'HEAD';
-    return { head, body: isHead || notModified ? EMPTY : object.body };
+    return { head, body: isHead ? EMPTY : body };
   }
 
   #ttlDetail(object: CachedObject, first: string): string {

@@ -324,3 +324,20 @@ test("a client's matching validators get a 304 from a fresh stored response", as
   expect(changed.text).toBe('hello');
   expect(backend.count('/cond')).toBe(1);
 });
+
+test('a single byte range is answered from a stored whole body; others go to the backend', async () => {
+  const { backend, get } = await cachingProxy(answer({ 'cache-control': 'max-age=60' }, '0123456789'));
+  await get('/range');
+  const middle = await get('/range', { range: 'bytes=2-5' });
+  expect(middle.status).toBe(206);
+  expect(middle.text).toBe('2345');
+  expect(middle.headers['content-range']).toBe('bytes 2-5/10');
+  const suffix = await get('/range', { range: 'bytes=-3' });
+  expect(suffix.text).toBe('789');
+  const open = await get('/range', { range: 'bytes=7-' });
+  expect(open.headers['content-range']).toBe('bytes 7-9/10');
+  expect(backend.count('/range')).toBe(1);
+  await get('/range', { range: 'bytes=20-30' });
+  await get('/range', { range: 'bytes=0-1,4-5' });
+  expect(backend.count('/range')).toBe(3);
+});
