@@ -32,4 +32,6 @@ export interface AccessRecord {
   /** TLS version and SNI on TLS connections; null otherwise. */
   readonly tlsVersion: string | null;
   readonly sni: string | null;
+  /** The HTTP cache's status (hit, miss, stale, revalidated, bypass); absent off caching routes. */
+  readonly cache?: string | undefined;
 }

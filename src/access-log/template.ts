@@ -77,6 +77,7 @@ const VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
   ['referer', (r) => r.referer],
   ['tls-version', (r) => r.tlsVersion],
   ['sni', (r) => r.sni],
+  ['cache', (r) => r.cache ?? null],
 ]);
 
 /** Request fields the record keeps, for `{ua-req-field<name>}`. */

@@ -12,6 +12,7 @@ import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } fro
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { MetricsSource } from '../metrics/index.ts';
 import { ADMIN_ROUTES, type AdminRequest } from './admin-routes.ts';
+import { CACHE_ROUTES } from './cache-routes.ts';
 import { PROMETHEUS_TEXT_TYPE, type AdminMetrics, type AdminTarget } from './admin-target.ts';
 import type { ConfigStore } from './config-store.ts';
 import { HEALTH_PATHS, readiness } from './health.ts';
@@ -201,7 +202,7 @@ async function handle(
     .filter((s) => s !== '')
     .map((s) => decodeURIComponent(s));
   let pathMatched = false;
-  for (const route of ADMIN_ROUTES) {
+  for (const route of [...ADMIN_ROUTES, ...CACHE_ROUTES]) {
     const params = matchPath(route.path, segments);
     if (params === undefined) continue;
     pathMatched = true;

@@ -52,6 +52,7 @@ export const CTL_OPTIONS = {
   header: { type: 'string', short: 'H', multiple: true },
   client: { type: 'string' },
   sni: { type: 'string' },
+  prefix: { type: 'boolean' },
   ...HELP,
 } as const satisfies Options;
 
@@ -97,11 +98,13 @@ export const CTL_COMMANDS = [
   'restart',
   'config',
   'explain',
+  'cache',
   'help',
 ] as const;
 export const CTL_ACTIONS: Readonly<Partial<Record<(typeof CTL_COMMANDS)[number], readonly string[]>>> = {
   backends: ['add', 'remove', 'drain'],
   config: ['export', 'save'],
+  cache: ['purge', 'clear'],
 };
 
 /** The shells `junction completion` writes a script for. */

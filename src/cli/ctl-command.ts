@@ -38,6 +38,8 @@ Commands:
   config save                         Write the running config back to its file (keeps FILE.bak)
   explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
                                       What the running config does with that request, with live health
+  cache purge URL [--prefix] | cache clear
+                                      Drop one URL's stored responses, every URL under a prefix, or all
   help                                Show this help
 
 Options:
@@ -61,6 +63,7 @@ interface CallOptions {
   readonly header?: string[];
   readonly client?: string;
   readonly sni?: string;
+  readonly prefix?: boolean;
 }
 
 interface Call {
@@ -123,6 +126,20 @@ function planCall(args: readonly string[], values: CallOptions): Call {
   switch (command) {
     case 'explain':
       return explainCall(args.slice(1), values, CtlUsageError);
+    case 'cache':
+      if (action === 'clear')
+        return {
+          method: 'DELETE',
+          path: '/cache',
+          render: (a) => `cleared ${String((a as { cleared: number }).cleared)} objects\n`,
+        };
+      if (action !== 'purge') throw new CtlUsageError('cache takes purge URL [--prefix] or clear');
+      return {
+        method: 'POST',
+        path: '/cache/purge',
+        body: { url: positional(args, 2, 'URL'), prefix: values.prefix === true },
+        render: (a) => `purged ${String((a as { purged: number }).purged)} objects\n`,
+      };
     case 'status':
       return {
         method: 'GET',

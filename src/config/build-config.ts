@@ -3,6 +3,7 @@
  * derived names (`address:port`, `route-N`, `host:port`) assigned. Runs only on input the schema and
  * the reference checks accepted, so it never reports problems itself.
  */
+import { buildCacheConfig, buildRouteCache } from './cache-schema.ts';
 import { formatHostPort } from './addresses.ts';
 import * as defaults from './defaults.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
@@ -117,6 +118,7 @@ function buildRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, Str
     upgrade: raw.upgrade ?? true,
     ...(raw.hsts === undefined ? {} : { hsts: buildHsts(raw.hsts) }),
     ...(raw.access_log === undefined ? {} : { accessLog: raw.access_log }),
+    ...(raw.cache === undefined ? {} : { cache: buildRouteCache(raw.cache) }),
   };
 }
 
@@ -286,6 +288,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
       openTelemetry: raw.tracing?.opentelemetry ?? false,
     },
     workers: raw.workers ?? defaults.DEFAULT_WORKERS,
+    ...(raw.cache === undefined ? {} : { cache: buildCacheConfig(raw.cache) }),
     admin:
       raw.admin === undefined
         ? undefined

@@ -165,3 +165,10 @@ export const DEFAULT_REQUEST_ID_HEADER = 'X-Request-ID';
  * line has a trace_id and every upstream request a `traceparent` (as Envoy and Traefik do with tracing on).
  */
 export const DEFAULT_START_TRACES = true;
+
+/** `cache.memory_size`: the memory tier of the HTTP cache (cache-schema.ts). */
+export const DEFAULT_CACHE_MEMORY_BYTES = 64 * 1024 * 1024;
+/** `cache.max_object_size`: larger responses are sent on but not stored. */
+export const DEFAULT_CACHE_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+/** `cache.collapse_timeout`: how long a request waits for another one filling the same key. */
+export const DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS = 5_000;

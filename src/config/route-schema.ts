@@ -21,6 +21,7 @@ import {
 import { strategyReference } from './strategy-schema.ts';
 import { hsts, sniMatch } from './tls-schema.ts';
 import type { PathMatch } from './types.ts';
+import { routeCache } from './cache-schema.ts';
 
 const pathMatch = z.preprocess(
   (value) => (typeof value === 'string' ? { prefix: value } : value),
@@ -107,6 +108,7 @@ export function route(options: SchemaOptions) {
       upgrade: optional(upgradePolicy),
       hsts: optional(hsts()),
       access_log: optional(accessLog(options.baseDir)),
+      cache: optional(routeCache()),
       plugins: optional(pluginList(options)),
       // Compiled by the rules compiler (rules-config.ts), which reports its own errors.
       rules: optional(z.unknown()),

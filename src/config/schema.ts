@@ -20,6 +20,7 @@ import type { SchemaOptions } from './schema-options.ts';
 import { optional, strictObject } from './schema-toolkit.ts';
 import { forwarded, limits, timeouts, workers } from './settings-schema.ts';
 import { namedStrategy } from './strategy-schema.ts';
+import { cacheSection } from './cache-schema.ts';
 
 export type { LoadedPluginModule, LoadedStrategyModule, SchemaOptions } from './schema-options.ts';
 
@@ -63,6 +64,7 @@ export function createConfigSchema(options: SchemaOptions) {
       tracing: optional(tracing),
       admin: optional(admin(options)),
       workers: optional(workers),
+      cache: optional(cacheSection()),
     },
     'must be a mapping with at least listeners',
   );

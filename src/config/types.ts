@@ -1,4 +1,5 @@
 import type { HostMatch } from './addresses.ts';
+import type { CacheConfig, RouteCacheConfig } from './cache-types.ts';
 import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
@@ -91,6 +92,8 @@ export interface RouteConfig {
   readonly hsts?: HstsConfig | undefined;
   /** This route's access log: its own, off (false), or undefined for the listener's. */
   readonly accessLog?: AccessLogSetting | undefined;
+  /** The HTTP cache for this route's responses (src/cache/); undefined: not cached. */
+  readonly cache?: RouteCacheConfig | undefined;
 }
 
 /** An access log (`access_log`); see docs/observability.md. */
@@ -343,6 +346,8 @@ export interface JunctionConfig {
    * without the cluster module. Read when Junction starts; a reload does not change it.
    */
   readonly workers?: WorkersSetting | undefined;
+  /** The HTTP cache's storage (`cache:`); used only when a route caches. */
+  readonly cache?: CacheConfig | undefined;
 }
 
 /** `workers`: a count of worker processes, or `auto` (os.availableParallelism()). */

@@ -329,10 +329,73 @@ const SERVER_METRICS: readonly ServerMetric[] = [
   },
 ];
 
+const CACHE_STATUSES = ['hit', 'miss', 'stale', 'revalidated', 'bypass'] as const;
+
+/** The HTTP cache (docs/caching.md); no series when no route caches. */
+const CACHE_METRICS: readonly ServerMetric[] = [
+  {
+    name: 'junction_cache_requests_total',
+    help: 'Requests on caching routes by cache status: hit, miss, stale (served stale), revalidated (304), bypass.',
+    type: 'counter',
+    labels: ['status'],
+    read: (o, emit) => {
+      const cache = o.cache;
+      if (cache === undefined) return;
+      for (const status of CACHE_STATUSES) emit({ status }, cache.statuses[status], cache.statuses);
+    },
+  },
+  {
+    name: 'junction_cache_stored_bytes',
+    help: "Bytes the cache's memory tier holds now (bodies, fields and bookkeeping).",
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      if (o.cache !== undefined) emit({}, o.cache.store.bytes);
+    },
+  },
+  {
+    name: 'junction_cache_memory_limit_bytes',
+    help: "The memory tier's bound (cache.memory_size).",
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      if (o.cache !== undefined) emit({}, o.cache.memoryLimitBytes);
+    },
+  },
+  {
+    name: 'junction_cache_objects',
+    help: 'Responses stored now (each alternate counts).',
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      if (o.cache !== undefined) emit({}, o.cache.store.objects);
+    },
+  },
+  {
+    name: 'junction_cache_stores_total',
+    help: 'Responses stored.',
+    type: 'counter',
+    labels: [],
+    read: (o, emit) => {
+      if (o.cache !== undefined) emit({}, o.cache.store.stored, o.cache.store);
+    },
+  },
+  {
+    name: 'junction_cache_evictions_total',
+    help: 'Stored responses evicted to stay within cache.memory_size (least recently used first).',
+    type: 'counter',
+    labels: [],
+    read: (o, emit) => {
+      if (o.cache !== undefined) emit({}, o.cache.store.evictions, o.cache.store);
+    },
+  },
+];
+
 /** Every metric read from the server at a scrape. */
 export const SERVER_METRICS_DEFINITIONS: readonly ServerMetric[] = [
   ...LISTENER_METRICS,
   ...CLUSTER_METRICS,
   ...BACKEND_METRICS,
   ...SERVER_METRICS,
+  ...CACHE_METRICS,
 ];

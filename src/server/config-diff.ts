@@ -95,6 +95,7 @@ const SETTINGS = [
   'rules',
   'admin',
   'workers',
+  'cache',
 ] as const;
 
 export function diffConfigs(before: JunctionConfig, after: JunctionConfig): ConfigDiff {

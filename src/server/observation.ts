@@ -10,6 +10,7 @@
  * (`counters`): when that object is a different one, the counts started again from 0, and a reader
  * that exports totals (metrics/) adds the old object's last counts to keep them monotonic.
  */
+import { observeCache, type CacheObservation } from '../cache/index.ts';
 import type { Listener } from '../listener/index.ts';
 import type { ClusterRuntime } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
@@ -97,6 +98,8 @@ export interface ServerObservation {
   readonly zombiesClosed: number;
   /** The rule language's `stat-define` counters, by name. */
   readonly ruleStats: readonly { readonly name: string; readonly value: number }[];
+  /** The HTTP cache; absent when no route caches (and in a group's merged view, for now). */
+  readonly cache?: CacheObservation | undefined;
 }
 
 /** The server's private state observe() reads. */
@@ -133,6 +136,7 @@ export function observe(state: ObservedState): ServerObservation {
     zombiesClosed: state.zombiesClosed,
     ruleStats:
       rules === undefined ? [] : rules.resources.stats().map((s) => ({ name: s.name, value: s.value })),
+    cache: observeCache(state.snapshot.cache),
   };
 }
 

@@ -9,6 +9,7 @@ import {
   type TransactionObservers,
 } from '../transaction/index.ts';
 import { deepEqual } from './config-diff.ts';
+import { cacheFor } from '../cache/index.ts';
 
 /** The hooks plugins registered: globally, and per route name. */
 export interface RegisteredHooks {
@@ -76,5 +77,6 @@ export function buildSnapshot(
     ...headLimitsOf(config),
     hooks: snapshotHooks(hooks),
     observers,
+    cache: cacheFor(config, previous?.cache),
   };
 }

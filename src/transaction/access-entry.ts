@@ -72,6 +72,7 @@ function accessRecord(
     referer: fields.referer,
     tlsVersion: tls === null ? null : tls.protocol,
     sni: tls === null ? null : tls.serverName,
+    ...(end.cache === undefined ? {} : { cache: end.cache }),
   };
 }
 

@@ -4,6 +4,7 @@ import type { ClusterRuntime, Router } from '../router/index.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { HookTable } from '../hooks/index.ts';
 import type { TransactionObservers } from './txn-observer.ts';
+import type { HttpCache } from '../cache/index.ts';
 
 /** What the route table needs from a request (routes/ implements the matching). */
 export interface RouteRequest {
@@ -36,6 +37,8 @@ export interface RuntimeSnapshot {
   readonly hooks: SnapshotHooks | null;
   /** Who hears of every finished transaction; the same object in every snapshot of a server. */
   readonly observers: TransactionObservers;
+  /** The HTTP cache (src/cache/), the same object across reloads; absent or null when no route caches. */
+  readonly cache?: HttpCache | null;
 }
 
 /** Hook tables: the global one, and per route the global hooks followed by the route's own. */

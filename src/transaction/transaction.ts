@@ -46,6 +46,8 @@ import { ResponseSide, type ResponseSideHost } from './response-side.ts';
 import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { beginTrace } from './trace-entry.ts';
+import { CacheStep } from './cache-step.ts';
+import type { CachedChannel } from '../cache/index.ts';
 import { TxnHooks, logHookFailure, type HookedTransaction } from './txn-hooks.ts';
 import { routeTransaction, strategyFor } from './txn-routing.ts';
 import { TxnView } from './txn-view.ts';
@@ -81,6 +83,8 @@ export class Transaction
   /** When the upstream switched protocols; the tunnel's report once it is over. */
   #switchedAt = 0;
   #tunnelReport: TunnelReport | undefined = undefined;
+  /** cache: the cache states (cache-step.ts); undefined before the lookup, null on a route that does not cache. */
+  #cache: CacheStep | null | undefined = undefined;
 
   /** Kept for the client, sent upstream, returned on every response and logged. */
   readonly requestId: string;
@@ -243,6 +247,11 @@ export class Transaction
       this.fail('JCT_ERR_NO_UPSTREAM', NO_CLUSTER_TEXT);
       return;
     }
+    // cache: the lookup, between routing and the Router; it may answer, or wait for another fill.
+    if (this.#cache === undefined) {
+      this.#cache = CacheStep.open(this);
+      if (this.#cache?.lookup() === true) return;
+    }
     let strategy: Strategy;
     try {
       const config = this.snapshot.config;
@@ -265,6 +274,22 @@ export class Transaction
     );
   }
 
+  // cache: what the cache step (cache-step.ts) asks for.
+
+  /** A stored response answers: played back through the response side, no upstream asked. */
+  serveFromCache(channel: CachedChannel): void {
+    this.#channel = channel;
+    this.#response.pending = null;
+    channel.attach(this.#response);
+    this.port.setDeadline(this.timeouts.backendResponseMs);
+    channel.start();
+  }
+
+  /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
+  dispatchUpstream(): void {
+    if (!this.#finished) this.#dispatch();
+  }
+
   // HookedTransaction: what TxnHooks reads (its choices are TxnView's).
 
   get tunnel(): TunnelReport | undefined {
@@ -284,7 +309,7 @@ export class Transaction
     this.#attempts++;
     this.#channel = channel;
     this.#lastUpstreamId = channel.upstreamId;
-    channel.attach(this.#response);
+    channel.attach(this.#cache?.wrap(this.#response) ?? this.#response); // cache: the tee
     if (this.txnHooks?.has('send-request') === true) this.runPhase('send-request');
     else this.#writeRequest();
   }
@@ -349,12 +374,14 @@ export class Transaction
     this.#status = status;
   }
   complete(reusable: boolean, status: number, keepAlive: boolean): void {
+    this.#cache?.upstreamComplete();
     this.#finished = true;
     this.releaseUpstream(reusable, status, undefined);
     this.port.onTransactionDone(keepAlive);
     this.#closed();
   }
   delivered(keepAlive: boolean): void {
+    this.#cache?.upstreamComplete();
     this.#finished = true;
     this.port.onTransactionDone(keepAlive);
     this.#closed();
@@ -374,6 +401,8 @@ export class Transaction
   /** The response carries Junction's request ID, not one the upstream set. */
   withRequestId(response: ResponseHead, extra: readonly string[] | undefined): readonly string[] {
     withoutField(response.headers, this.#requestIdField[0]!.toLowerCase());
+    const cacheStatus = this.#cache?.fields(); // cache: Cache-Status (RFC 9211)
+    if (cacheStatus !== undefined && cacheStatus.length > 0) extra = [...(extra ?? []), ...cacheStatus];
     return extra === undefined ? this.#requestIdField : [...extra, ...this.#requestIdField];
   }
 
@@ -485,7 +514,9 @@ export class Transaction
       writeMark: this.#writeMark,
       tunnel: this.#tunnelReport,
       traceId: this.#trace?.traceId ?? null,
+      cache: this.#cache?.status,
     });
+    this.#cache?.ended();
     this.#trace?.end(this.#status, this.#errorCode, this.route?.name);
     this.txnHooks?.close();
   }
@@ -521,6 +552,8 @@ export class Transaction
       this.#closed();
       return;
     }
+    // cache: under stale-if-error, a stored response answers for a failed upstream.
+    if (this.#cache?.answerOnError(code) === true) return;
     // Junction answers itself. The body quotes the request ID, so a user's report can be matched
     // to the access line.
     const body = Buffer.from(`${text}request id: ${this.requestId}\n`);

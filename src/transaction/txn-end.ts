@@ -30,4 +30,6 @@ export interface TxnEnd {
    * Junction gives itself before any transaction (a redirect): the client's traceparent's, if valid.
    */
   readonly traceId?: string | null;
+  /** The HTTP cache's status (hit, miss, stale, revalidated, bypass); undefined off caching routes. */
+  readonly cache?: string | undefined;
 }

@@ -1,0 +1,37 @@
+/** The one cache of a server across reloads: built when a config first caches, then kept and reconfigured. */
+import {
+  DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+  DEFAULT_CACHE_MAX_OBJECT_BYTES,
+  DEFAULT_CACHE_MEMORY_BYTES,
+} from '../config/defaults.ts';
+import type { CacheConfig } from '../config/cache-types.ts';
+import type { JunctionConfig } from '../config/types.ts';
+import { HttpCache } from './http-cache.ts';
+
+/** The cache a snapshot of `config` uses: `previous` reconfigured, a new one, or null when no route caches. */
+export function cacheFor(config: JunctionConfig, previous: HttpCache | null | undefined): HttpCache | null {
+  if (!config.routes.some((route) => route.cache !== undefined)) return null;
+  const settings = config.cache ?? DEFAULTS;
+  const cache = previous ?? new HttpCache(settings);
+  if (previous != null) previous.reconfigure(settings);
+  SERVING.set(config, cache);
+  return cache;
+}
+
+/**
+ * The cache the snapshot of `config` serves from (the admin API's purge and clear reach it through the
+ * config in force); undefined when none of its routes caches, or the config is not served here (the
+ * primary of a group of workers).
+ */
+export function cacheServing(config: JunctionConfig): HttpCache | undefined {
+  return SERVING.get(config);
+}
+
+/** Weak: a retired config and its cache go when nothing else holds them. */
+const SERVING = new WeakMap<JunctionConfig, HttpCache>();
+
+const DEFAULTS: CacheConfig = {
+  memoryBytes: DEFAULT_CACHE_MEMORY_BYTES,
+  maxObjectBytes: DEFAULT_CACHE_MAX_OBJECT_BYTES,
+  collapseTimeoutMs: DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+};

@@ -1,0 +1,215 @@
+/**
+ * The shared HTTP cache of one server: the memory tier, request collapsing and the RFC 9111 decisions
+ * around them. The rules themselves (freshness, storability, revalidation) are http-cache-semantics';
+ * this file asks it the questions in the order of Traffic Server's cache states: lookup, SELECT_ALT
+ * (alternates.ts picks among the key's variants), fresh or stale, store, update after a 304.
+ * It survives reloads (the snapshot builder hands it on), so a reload keeps what is stored.
+ */
+import CachePolicy from 'http-cache-semantics';
+import type { CacheConfig } from '../config/cache-types.ts';
+import {
+  OBJECT_OVERHEAD_BYTES,
+  SHARED_POLICY,
+  cacheControlSeconds,
+  fieldOf,
+  variantOf,
+  type CachedObject,
+} from './cached-object.ts';
+import { CollapseTable } from './collapse.ts';
+import { MemoryStore } from './memory-store.ts';
+
+/** A request as the cache sees it: its key, and the request the policy evaluates (GET for a HEAD). */
+export interface CacheRequest {
+  readonly key: string;
+  /** What the policy reads: method GET, url (path and query), headers by lower-case name with host. */
+  readonly policyRequest: CachePolicy.Request;
+}
+
+/**
+ * What a lookup found (CACHE_LOOKUP_COMPLETE):
+ * - `fresh`: answer from `object` with `headers` (Age brought up to date);
+ * - `stale`: `object` matches but must be revalidated first, with `conditional` added to the request;
+ * - `miss`: nothing stored matches this request.
+ */
+export type CacheLookup =
+  | { readonly kind: 'fresh'; readonly object: CachedObject; readonly headers: CachePolicy.Headers }
+  | { readonly kind: 'stale'; readonly object: CachedObject; readonly conditional: CachePolicy.Headers }
+  | { readonly kind: 'miss' };
+
+/** The cache statuses the access log and the metrics report. */
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
+
+/** Statuses that are never stored whatever their fields say: partial content and validations. */
+const NEVER_STORED = new Set([206, 304]);
+
+export class HttpCache {
+  #config: CacheConfig;
+  readonly store: MemoryStore;
+  readonly collapse: CollapseTable;
+  /** Transactions by cache status, for the metrics. */
+  readonly statuses: Record<CacheStatus, number> = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0 };
+
+  constructor(config: CacheConfig) {
+    this.#config = config;
+    this.store = new MemoryStore(config.memoryBytes);
+    this.collapse = new CollapseTable(() => this.#config.collapseTimeoutMs);
+  }
+
+  get config(): CacheConfig {
+    return this.#config;
+  }
+
+  /** A reload: new bounds apply at once (a smaller memory tier evicts), stored objects stay. */
+  reconfigure(config: CacheConfig): void {
+    this.#config = config;
+    if (config.memoryBytes !== this.store.limit) this.store.resize(config.memoryBytes);
+  }
+
+  /** CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select. */
+  lookup(request: CacheRequest): CacheLookup {
+    const object = this.selectAlternate(request);
+    if (object === undefined) return MISS;
+    const result = object.policy.evaluateRequest(request.policyRequest);
+    this.store.touch(object);
+    // A stale-while-revalidate answer is treated as a plain stale one: revalidated before it is served.
+    if (result.revalidation === undefined) return { kind: 'fresh', object, headers: result.response.headers };
+    return { kind: 'stale', object, conditional: object.policy.revalidationHeaders(request.policyRequest) };
+  }
+
+  /** SELECT_ALT: the stored variant whose Vary'd fields match the request's, if any. */
+  selectAlternate(request: CacheRequest): CachedObject | undefined {
+    const headers = request.policyRequest.headers;
+    for (const object of this.store.alternates(request.key)) {
+      if (variantOf(object.vary, headers) === object.variant) return object;
+    }
+    return undefined;
+  }
+
+  /** The policy of a response to `request`: the RFC's verdicts on it. */
+  policyFor(request: CacheRequest, status: number, headers: CachePolicy.Headers): CachePolicy {
+    return new CachePolicy(request.policyRequest, { status, headers }, { ...SHARED_POLICY });
+  }
+
+  /**
+   * Whether a response may be stored: the RFC says so (no-store, private, Authorization…), it is not
+   * a Vary: * response, and it sets no cookie unless the route shares them. `length` is the body's
+   * declared length (-1 when not known yet).
+   */
+  mayStore(policy: CachePolicy, status: number, setCookie: boolean, length: number): boolean {
+    if (NEVER_STORED.has(status) || !policy.storable()) return false;
+    const headers = policy.responseHeaders();
+    if (!setCookie && headers['set-cookie'] !== undefined) return false;
+    if (variantOf(fieldOf(headers, 'vary'), {}) === undefined) return false;
+    return length < 0 || length <= this.#config.maxObjectBytes;
+  }
+
+  /** Stores a complete response; false when it is too large for the cache. */
+  put(
+    request: CacheRequest,
+    policy: CachePolicy,
+    status: number,
+    reason: string,
+    body: Buffer,
+    cookies: readonly string[] = [],
+  ): boolean {
+    if (body.length > this.#config.maxObjectBytes) return false;
+    const vary = fieldOf(policy.responseHeaders(), 'vary') ?? '';
+    const variant = variantOf(vary, request.policyRequest.headers);
+    if (variant === undefined) return false;
+    const object: CachedObject = {
+      key: request.key,
+      vary,
+      variant,
+      policy,
+      status,
+      reason,
+      body,
+      cookies,
+      size:
+        body.length +
+        fieldBytes(policy) +
+        request.key.length +
+        cookies.reduce((n, c) => n + c.length, 0) +
+        OBJECT_OVERHEAD_BYTES,
+    };
+    return this.store.put(object);
+  }
+
+  /**
+   * A validation's answer (RFC 9111 §4.3.4): a 304 that matches updates the stored object's fields and
+   * freshness and returns it; anything else means the stored object is outdated (deleted).
+   */
+  revalidated(
+    object: CachedObject,
+    request: CacheRequest,
+    status: number,
+    headers: CachePolicy.Headers,
+  ): CachedObject | undefined {
+    const { modified, matches } = object.policy.revalidatedPolicy(request.policyRequest, { status, headers });
+    if (modified || !matches || status !== 304) {
+      this.store.delete(object);
+      return undefined;
+    }
+    // RFC 9111 §3.2: the 304's fields are added to the stored ones, replacing those present (the
+    // library only replaces), but for those that describe the stored body.
+    const updated: CachePolicy.Headers = { ...object.policy.toObject().resh };
+    for (const [name, value] of Object.entries(headers)) if (!BODY_FIELDS.has(name)) updated[name] = value;
+    object.policy = new CachePolicy(
+      request.policyRequest,
+      { status: object.status, headers: updated },
+      { ...SHARED_POLICY },
+    );
+    this.store.touch(object);
+    return object;
+  }
+
+  /**
+   * stale-if-error (RFC 5861 §4): whether `object` may answer in place of an error now, by the
+   * response's directive or the request's.
+   */
+  usableOnError(object: CachedObject, requestHeaders: CachePolicy.Headers): boolean {
+    const policy = object.policy;
+    const response = cacheControlSeconds(policy.responseHeaders()['cache-control'], 'stale-if-error');
+    const request = cacheControlSeconds(requestHeaders['cache-control'], 'stale-if-error');
+    const allowance = Math.max(response, request);
+    return allowance > 0 && policy.maxAge() + allowance > policy.age();
+  }
+
+  /** RFC 9111 §4.4: an unsafe method's success invalidates what is stored for these keys. */
+  invalidate(keys: readonly string[]): number {
+    let n = 0;
+    for (const key of keys) n += this.store.deleteKey(key);
+    return n;
+  }
+
+  /**
+   * Purges one URL (`prefix` false: every alternate of its key) or every URL that starts with it. The
+   * URL is written as the key is: `scheme://host[:port]/path?query`, without a default port.
+   */
+  purge(url: string, prefix: boolean): number {
+    return prefix ? this.store.deletePrefix(url) : this.store.deleteKey(url);
+  }
+
+  clear(): number {
+    return this.store.clear();
+  }
+
+  count(status: CacheStatus): void {
+    this.statuses[status]++;
+  }
+}
+
+const MISS: CacheLookup = { kind: 'miss' };
+
+/** Fields a 304 must not change: they describe the stored body (RFC 9111 §3.2). */
+const BODY_FIELDS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);
+
+/** An estimate of the memory the policy's copies of the fields take (request and response). */
+function fieldBytes(policy: CachePolicy): number {
+  const saved = policy.toObject();
+  let n = 0;
+  for (const headers of [saved.resh, saved.reqh ?? {}]) {
+    for (const [name, value] of Object.entries(headers)) n += name.length + String(value).length + 8;
+  }
+  return n * 2;
+}

@@ -1,0 +1,19 @@
+/** The built form of the HTTP cache's config (cache-schema.ts parses and builds it; src/cache/ runs it). */
+
+/** The top-level `cache:` section: storage shared by every route that caches. */
+export interface CacheConfig {
+  /** The memory tier's bound in bytes (bodies and heads); least recently used objects go first. */
+  readonly memoryBytes: number;
+  /** Responses larger than this are sent on but not stored. */
+  readonly maxObjectBytes: number;
+  /** How long a request waits for another one filling the same key before it goes on itself. */
+  readonly collapseTimeoutMs: number;
+}
+
+/** A route's `cache:` (true is all defaults). */
+export interface RouteCacheConfig {
+  /** Store responses that carry Set-Cookie (shared with every client): off by default. */
+  readonly setCookie: boolean;
+  /** Concurrent misses for one key wait for one request to the backend. */
+  readonly collapse: boolean;
+}

@@ -1,0 +1,503 @@
+/**
+ * The cache states of one transaction (Traffic Server's HttpSM around its cache): after routing, the
+ * lookup (CACHE_LOOKUP, SELECT_ALT, fresh or stale: CACHE_LOOKUP_COMPLETE); a fresh hit is played back
+ * through the response side like a backend's response (cached-channel.ts); a miss or a stale object
+ * may wait for another transaction filling the same key ("lock URL in cache"), then goes upstream,
+ * a stale object with a conditional request. On the way back this step sits between the upstream
+ * channel and the response side: it reads the final head first, answers a 304 or (stale-if-error) a
+ * 5xx from the stored object, tees a storable response's bytes as they go to the client ("set up cache
+ * write"), and stores them once complete. Unsafe methods invalidate (RFC 9111 §4.4).
+ * The cache itself (store, rules, collapsing) is src/cache/'s; this file is only the transaction's side.
+ */
+import type { RequestHead, ResponseHead } from '../codec/types.ts';
+import type { RouteCacheConfig } from '../config/cache-types.ts';
+import type { RouteConfig } from '../config/types.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import {
+  CachedChannel,
+  ResponseRecorder,
+  cacheKey,
+  fieldList,
+  headerObject,
+  relatedKey,
+  type CacheRequest,
+  type CacheStatus,
+  type CachedObject,
+  type HttpCache,
+} from '../cache/index.ts';
+import type CachePolicy from 'http-cache-semantics';
+import { serializeResponseHead } from '../codec/index.ts';
+import type { UpstreamChannel, UpstreamHandler } from '../router/index.ts';
+import { readResponseHead, type HeadReadResult } from './response-head-reader.ts';
+import type { SessionPort } from './session-port.ts';
+import type { RuntimeSnapshot } from './snapshot.ts';
+import { withoutField } from './access-entry.ts';
+
+/** What the cache step reads from and asks of its transaction. */
+export interface CacheStepHost {
+  readonly head: RequestHead;
+  readonly port: SessionPort;
+  readonly snapshot: RuntimeSnapshot;
+  readonly route: RouteConfig | undefined;
+  readonly isFinished: boolean;
+  /** Plays a stored response through the response side (no upstream is asked). */
+  serveFromCache(channel: UpstreamChannel): void;
+  /** Goes on to the Router: the request goes upstream. */
+  dispatchUpstream(): void;
+  releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void;
+}
+
+/** Methods RFC 9111 §4.4 invalidates on: unsafe ones (and any unknown one is unsafe). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Failures a stale object may answer for under stale-if-error: the upstream's, not the client's. */
+const UPSTREAM_FAILURES = new Set<string>([
+  'JCT_ERR_NO_UPSTREAM',
+  'JCT_ERR_CONNECT_TIMEOUT',
+  'JCT_ERR_CONNECT_REFUSED',
+  'JCT_ERR_CONNECT_UNREACHABLE',
+  'JCT_ERR_CONNECT_UNRESOLVABLE',
+  'JCT_ERR_CONNECT_FAILED',
+  'JCT_ERR_TLS_HANDSHAKE',
+  'JCT_ERR_POOL_EXHAUSTED',
+  'JCT_ERR_UPSTREAM_RESET',
+  'JCT_ERR_UPSTREAM_TIMEOUT',
+  'JCT_ERR_HTTP_BAD_RESPONSE',
+]);
+
+/** Request fields that ask for something other than the stored whole response: passed through. */
+function bypasses(head: RequestHead): boolean {
+  const fields = head.headers;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i]!.toLowerCase() === 'if-range') return true;
+  }
+  return head.upgrade || head.bodyKind !== 'none';
+}
+
+/** A single byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`); null for any other Range value. */
+interface ByteRange {
+  readonly start: number | null;
+  readonly end: number | null;
+}
+
+function rangeOf(fields: readonly string[]): ByteRange | null | undefined {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i]!.toLowerCase() !== 'range') continue;
+    const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(fields[i + 1]!);
+    if (match === null || (match[1] === '' && match[2] === '')) return null;
+    return {
+      start: match[1] === '' ? null : Number(match[1]),
+      end: match[2] === '' ? null : Number(match[2]),
+    };
+  }
+  return undefined;
+}
+
+/** The bytes `range` selects of a body of `length`; undefined when none (the backend answers 416). */
+function selected(range: ByteRange, length: number): { start: number; end: number } | undefined {
+  if (range.start === null) {
+    const suffix = range.end ?? 0;
+    return suffix === 0 || length === 0
+      ? undefined
+      : { start: Math.max(0, length - suffix), end: length - 1 };
+  }
+  if (range.start >= length || (range.end !== null && range.end < range.start)) return undefined;
+  return { start: range.start, end: Math.min(range.end ?? length - 1, length - 1) };
+}
+
+/**
+ * The upstream side as the step sees it: `head` (reading the final head), `record` (teeing a storable
+ * response), `pass` (forwarding untouched), `replaced` (the client got a stored object instead).
+ */
+type TeeState = 'head' | 'record' | 'pass' | 'replaced';
+
+export class CacheStep implements UpstreamHandler, HeadReadResult {
+  readonly #host: CacheStepHost;
+  readonly #cache: HttpCache;
+  readonly #settings: RouteCacheConfig;
+  readonly #request: CacheRequest;
+  /** GET or HEAD on a caching route; false: only invalidation (unsafe methods) or nothing. */
+  readonly #cacheable: boolean;
+  /** The request's single byte range (undefined: none); a fresh hit answers it from the stored body. */
+  readonly #range: ByteRange | null | undefined;
+  /** The cache status for the access log and metrics; undefined until decided. */
+  status: CacheStatus | undefined = undefined;
+  /** The Cache-Status parameters after the cache's name (RFC 9211). */
+  #detail = '';
+  /** The stale object a conditional request revalidates. */
+  #stale: CachedObject | undefined = undefined;
+  /** This transaction fills the key: others wait for it. */
+  #locked = false;
+  #waited = false;
+  // The tee (UpstreamHandler in front of the response side).
+  #side: UpstreamHandler | null = null;
+  #state: TeeState = 'head';
+  #pending: Buffer | null = null;
+  #recorder: ResponseRecorder | null = null;
+  #policy: CachePolicy | null = null;
+  #cookies: readonly string[] = [];
+  #upstreamEnded = false;
+  // HeadReadResult
+  head: ResponseHead | null = null;
+  offset = 0;
+  error: HeadReadResult['error'] = null;
+
+  /** The step of a transaction on a caching route; null when the route does not cache. */
+  static open(host: CacheStepHost): CacheStep | null {
+    const settings = host.route?.cache;
+    const cache = host.snapshot.cache;
+    if (settings === undefined || cache == null) return null;
+    return new CacheStep(host, cache, settings);
+  }
+
+  private constructor(host: CacheStepHost, cache: HttpCache, settings: RouteCacheConfig) {
+    this.#host = host;
+    this.#cache = cache;
+    this.#settings = settings;
+    const head = host.head;
+    const port = head.port === '' ? '' : head.port;
+    const key = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
+    const headers = headerObject(head.headers);
+    this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
+    this.#range = rangeOf(head.headers);
+    this.#cacheable =
+      (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head) && this.#range !== null;
+  }
+
+  // Lookup, before dispatch
+
+  /** Looks the request up; true when the step took the transaction over (answered, or waiting). */
+  lookup(): boolean {
+    if (!this.#cacheable) {
+      if (SAFE_METHODS.has(this.#host.head.method)) this.#decide('bypass', 'fwd=bypass');
+      return false;
+    }
+    const cache = this.#cache;
+    const found = cache.lookup(this.#request);
+    const range = this.#range ?? undefined; // null (an unusable Range) never gets here
+    if (found.kind === 'fresh') {
+      const slice =
+        range === undefined || found.object.status !== 200
+          ? undefined
+          : selected(range, found.object.body.length);
+      if (range === undefined || slice !== undefined || found.object.status !== 200) {
+        this.#decide('hit', this.#ttlDetail(found.object, 'hit'));
+        const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
+        const channel = this.#channelFor(found.object, found.headers, false, notModified, slice);
+        this.#host.serveFromCache(channel);
+        return true;
+      }
+    }
+    // A range the cache cannot answer goes to the backend as it is: no validation, no wait.
+    if (range !== undefined) return false;
+    if (found.kind === 'stale') {
+      this.#stale = found.object;
+      this.#conditional(found.conditional);
+    }
+    if (!this.#settings.collapse || this.#waited || cache.collapse.tryLock(this.#request.key)) {
+      this.#locked = !this.#waited && this.#settings.collapse;
+      return false;
+    }
+    this.#waited = true;
+    this.#host.port.setDeadline(0);
+    return cache.collapse.wait(this.#request.key, (outcome) => {
+      if (this.#host.isFinished) return;
+      // Filled: look again (a hit, or go on without waiting twice); otherwise go on at once.
+      if (outcome === 'stored' && this.lookup()) return;
+      this.#host.dispatchUpstream();
+    });
+  }
+
+  /** A conditional request for the stale object: the client's own validators give way to the cache's. */
+  #conditional(fields: CachePolicy.Headers): void {
+    const headers = this.#host.head.headers;
+    withoutField(headers, 'if-none-match');
+    withoutField(headers, 'if-modified-since');
+    for (const name of ['if-none-match', 'if-modified-since']) {
+      const value = fields[name];
+      if (typeof value === 'string')
+        headers.push(name === 'if-none-match' ? 'If-None-Match' : 'If-Modified-Since', value);
+    }
+  }
+
+  /** `notModified`: the client's validators match: a 304 with the stored fields, no body. */
+  #channelFor(
+    object: CachedObject,
+    headers: CachePolicy.Headers,
+    close: boolean,
+    notModified = false,
+    slice?: { start: number; end: number },
+  ): CachedChannel {
+    const { head, body } = this.#playback(object, headers, close, notModified, slice);
+    return new CachedChannel(head, body);
+  }
+
+  /** The head and body that answer from `object`: the policy's fields, framed by length. */
+  #playback(
+    object: CachedObject,
+    headers: CachePolicy.Headers,
+    close: boolean,
+    notModified = false,
+    slice?: { start: number; end: number },
+  ): { head: Buffer; body: Buffer } {
+    const fields = fieldList(headers);
+    withoutField(fields, 'content-length');
+    withoutField(fields, 'transfer-encoding');
+    for (const cookie of object.cookies) fields.push('set-cookie', cookie);
+    let body = object.body;
+    let [status, reason] = [object.status, object.reason];
+    if (notModified) [status, reason, body] = [304, 'Not Modified', EMPTY];
+    else if (slice !== undefined) {
+      // RFC 9110 §14: one range of the stored whole body.
+      [status, reason, body] = [206, 'Partial Content', body.subarray(slice.start, slice.end + 1)];
+      fields.push('content-range', `bytes ${slice.start}-${slice.end}/${object.body.length}`);
+    }
+    if (!notModified) fields.push('content-length', String(body.length));
+    // The upstream connection this answer replaces is not reusable (its own body was not read).
+    if (close) fields.push('connection', 'close');
+    const head = Buffer.from(serializeResponseHead(status, reason, fields), 'latin1');
+    const isHead = this.#host.head.method === 'HEAD';
+    return { head, body: isHead ? EMPTY : body };
+  }
+
+  #ttlDetail(object: CachedObject, first: string): string {
+    return `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
+  }
+
+  /** The status so far (a retried attempt may decide again); counted once, when the transaction ends. */
+  #decide(status: CacheStatus, detail: string): void {
+    this.status = status;
+    this.#detail = detail;
+  }
+
+  /** The Cache-Status field of the response (RFC 9211), with the name `Junction`. */
+  fields(): readonly string[] {
+    return this.#detail === '' ? NO_FIELDS : ['Cache-Status', `Junction; ${this.#detail}`];
+  }
+
+  // The tee: between the upstream channel and the response side
+
+  /** The handler to attach to an upstream channel: this step in front of `side`. */
+  wrap(side: UpstreamHandler): UpstreamHandler {
+    this.#side = side;
+    this.#state = 'head';
+    this.#pending = null;
+    this.#recorder = null;
+    this.#upstreamEnded = false;
+    return this;
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    const side = this.#side!;
+    switch (this.#state) {
+      case 'pass':
+        side.onUpstreamData(chunk);
+        return;
+      case 'replaced':
+        return;
+      case 'record':
+        if (!this.#recorder!.record(chunk)) this.#giveUpStoring();
+        side.onUpstreamData(chunk);
+        return;
+      case 'head':
+        break;
+    }
+    const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+    const host = this.#host;
+    const kind = readResponseHead(buf, 0, host.snapshot.responseHeadLimits, host.head.method, false, this);
+    if (kind === 'need-more') {
+      this.#pending = buf;
+      return;
+    }
+    this.#pending = null;
+    if (kind !== 'final') {
+      this.#state = 'pass';
+      this.#unlock(false);
+    } else if (this.#headArrived(this.head!, buf) === 'replaced') return;
+    side.onUpstreamData(buf);
+  }
+
+  onUpstreamEnd(): void {
+    this.#upstreamEnded = true;
+    if (this.#state !== 'replaced') this.#side!.onUpstreamEnd();
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    if (this.#state !== 'replaced') this.#side!.onUpstreamClose(error);
+  }
+
+  onUpstreamDrain(): void {
+    this.#side!.onUpstreamDrain();
+  }
+
+  /** The upstream's final head: answer from the stored object, tee the response, or let it pass. */
+  #headArrived(response: ResponseHead, buf: Buffer): TeeState {
+    this.#state = this.#onHead(response, buf);
+    return this.#state;
+  }
+
+  #onHead(response: ResponseHead, buf: Buffer): TeeState {
+    const method = this.#host.head.method;
+    if (!SAFE_METHODS.has(method)) {
+      if (response.status >= 200 && response.status < 400) this.#invalidate(response);
+      return 'pass';
+    }
+    if (!this.#cacheable) return 'pass';
+    const cache = this.#cache;
+    const status = response.status;
+    const stale = this.#stale;
+    if (stale !== undefined) {
+      const headers = headerObject(response.headers);
+      if (status === 304) {
+        const updated = cache.revalidated(stale, this.#request, status, headers);
+        if (updated !== undefined) {
+          this.#decide('revalidated', 'fwd=stale; fwd-status=304');
+          this.#unlock(true);
+          this.#replaceWith(updated, updated.policy.responseHeaders(), !response.keepAlive);
+          return 'replaced';
+        }
+      } else if (status >= 500 && cache.usableOnError(stale, this.#request.policyRequest.headers)) {
+        this.#decide('stale', `fwd=stale; fwd-status=${status}; detail=stale-if-error`);
+        this.#unlock(false);
+        this.#replaceWith(stale, stale.policy.responseHeaders(), true);
+        return 'replaced';
+      }
+    }
+    const fwd = stale === undefined ? 'fwd=miss' : `fwd=stale; fwd-status=${status}`;
+    const fields = headerObject(response.headers);
+    // A route that shares cookies: the policy judges the response without them (cached-object.ts).
+    const cookies = this.#settings.setCookie ? takeCookies(fields) : NO_FIELDS;
+    const policy = cache.policyFor(this.#request, status, fields);
+    const length = response.bodyKind === 'length' ? response.contentLength : -1;
+    if (method === 'GET' && cache.mayStore(policy, status, this.#settings.setCookie, length)) {
+      this.#policy = policy;
+      this.#cookies = cookies;
+      const limits = this.#host.snapshot.responseHeadLimits;
+      // Room for the head and chunk framing beside the largest body stored.
+      const maxBody = cache.config.maxObjectBytes;
+      this.#recorder = new ResponseRecorder(maxBody + limits.maxHeadBytes + Math.ceil(maxBody / 8) + 1024);
+      const recording = this.#recorder.record(buf);
+      this.#decide('miss', recording ? `${fwd}; stored` : fwd);
+      if (recording) return 'record';
+      this.#unlock(false);
+      return 'pass';
+    }
+    this.#decide('miss', fwd);
+    // An uncacheable answer: the transactions waiting for this one go upstream themselves at once.
+    this.#unlock(false);
+    return 'pass';
+  }
+
+  /** The client gets `object` in place of the upstream's answer, whose connection goes back after it. */
+  #replaceWith(object: CachedObject, headers: CachePolicy.Headers, close: boolean): void {
+    // As if the upstream had sent it: the response side reads it on the upstream's channel.
+    const { head, body } = this.#playback(object, headers, close);
+    const side = this.#side!;
+    side.onUpstreamData(head);
+    if (body.length > 0) side.onUpstreamData(body);
+  }
+
+  #giveUpStoring(): void {
+    this.#state = 'pass';
+    this.#recorder = null;
+    this.#unlock(false);
+  }
+
+  /** RFC 9111 §4.4: the target URI, and Location and Content-Location on the same host. */
+  #invalidate(response: ResponseHead): void {
+    const key = this.#request.key;
+    const keys = [key];
+    const headers = headerObject(response.headers);
+    for (const name of ['location', 'content-location']) {
+      const value = headers[name];
+      const related = typeof value === 'string' ? relatedKey(key, value) : undefined;
+      if (related !== undefined) keys.push(related);
+    }
+    this.#cache.invalidate(keys);
+  }
+
+  // The end of the upstream's part and of the transaction
+
+  /** The upstream's response is complete: store the teed copy. */
+  upstreamComplete(): void {
+    const recorder = this.#recorder;
+    if (this.#state !== 'record' || recorder === null) return;
+    this.#recorder = null;
+    this.#state = 'pass';
+    const decoded = recorder.decode(this.#host.snapshot.responseHeadLimits);
+    // A close-delimited body is whole only if the upstream ended it.
+    const whole = decoded !== undefined && (decoded.head.bodyKind !== 'close' || this.#upstreamEnded);
+    const stored =
+      whole &&
+      this.#cache.put(
+        this.#request,
+        this.#policy!,
+        decoded.head.status,
+        decoded.head.reason,
+        decoded.body,
+        this.#cookies,
+      );
+    this.#unlock(stored);
+  }
+
+  /**
+   * The transaction is failing before anything went to the client: under stale-if-error, the stale
+   * object answers instead. True when it does.
+   */
+  answerOnError(code: ErrorCode): boolean {
+    const stale = this.#stale;
+    if (stale === undefined || !UPSTREAM_FAILURES.has(code)) return false;
+    if (!this.#cache.usableOnError(stale, this.#request.policyRequest.headers)) return false;
+    this.#stale = undefined;
+    this.#state = 'replaced';
+    this.#host.releaseUpstream(false, 0, code);
+    this.#decide('stale', `fwd=stale; detail=stale-if-error`);
+    this.#unlock(false);
+    this.#host.serveFromCache(this.#channelFor(stale, stale.policy.responseHeaders(), false));
+    return true;
+  }
+
+  /** The transaction is over: a fill that did not store lets its waiters go. */
+  ended(): void {
+    this.#unlock(false);
+    if (this.status !== undefined) this.#cache.count(this.status);
+  }
+
+  #unlock(stored: boolean): void {
+    if (!this.#locked) return;
+    this.#locked = false;
+    this.#cache.collapse.unlock(this.#request.key, stored ? 'stored' : 'not-stored');
+  }
+}
+
+const NO_FIELDS: readonly string[] = [];
+
+/**
+ * Whether a client's conditional GET or HEAD is answered with a 304 from a stored response (RFC 9110
+ * §13.1.2, §13.1.3): If-None-Match by weak comparison (or `*`); without it, If-Modified-Since at or
+ * after the stored Last-Modified.
+ */
+function isNotModified(request: CachePolicy.Headers, stored: CachePolicy.Headers): boolean {
+  const inm = request['if-none-match'];
+  if (inm !== undefined) {
+    const etag = stored['etag'];
+    if (typeof etag !== 'string') return false;
+    const list = (Array.isArray(inm) ? inm.join(',') : inm).split(',').map((tag) => tag.trim());
+    const weak = (tag: string) => tag.replace(/^W\//, '');
+    return list.some((tag) => tag === '*' || weak(tag) === weak(etag.trim()));
+  }
+  const ims = request['if-modified-since'];
+  const lastModified = stored['last-modified'];
+  if (typeof ims !== 'string' || typeof lastModified !== 'string') return false;
+  const since = Date.parse(ims);
+  const modified = Date.parse(lastModified);
+  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+}
+
+/** Removes the Set-Cookie values from `fields` and returns them. */
+function takeCookies(fields: CachePolicy.Headers): readonly string[] {
+  const value = fields['set-cookie'];
+  delete fields['set-cookie'];
+  return value === undefined ? NO_FIELDS : Array.isArray(value) ? value : [value];
+}
+const EMPTY = Buffer.alloc(0);
