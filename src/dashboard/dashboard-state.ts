@@ -128,8 +128,28 @@ function changesOf(diff: ConfigDiff): Record<string, unknown> {
   return out;
 }
 
+/**
+ * A group's status and stats each list their workers (`workers`): one entry per worker with both;
+ * null for one process.
+ */
+function workersOf(...answers: readonly object[]): Record<string, unknown>[] | null {
+  const byWorker = new Map<unknown, Record<string, unknown>>();
+  for (const answer of answers) {
+    const workers = (answer as { workers?: unknown }).workers;
+    if (!Array.isArray(workers)) continue;
+    for (const entry of workers as Record<string, unknown>[]) {
+      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
+    }
+  }
+  return byWorker.size === 0 ? null : [...byWorker.values()];
+}
+
 const rate = (after: number, before: number, seconds: number) =>
   seconds > 0 ? Math.max(0, after >= before ? after - before : after) / seconds : 0;
+
+/** What a counter counted since an earlier reading (all of it without one, or after a reset). */
+const since = (after: number, before: number | undefined) =>
+  before === undefined || after < before ? after : after - before;
 
 const round = (value: number | undefined, digits = 3) =>
   value === undefined || !Number.isFinite(value) ? null : Number(value.toFixed(digits));
@@ -226,12 +246,12 @@ export class Dashboard {
       latest !== undefined && windowStart !== undefined ? (latest.at - windowStart.at) / 1000 : 0;
     const cur = latest?.value;
     const old = rateStart?.value;
-    const win = windowStart?.value;
+    // With one reading so far, the window is everything counted since the metrics began.
+    const win = windowStart === latest ? undefined : windowStart?.value;
     const config = target.config;
     const clusterStatus = new Map(clusters.map((c) => [c.name, c]));
     const series = this.#series();
 
-    const workers = (status as { workers?: unknown }).workers;
     return {
       now,
       version: VERSION,
@@ -264,7 +284,7 @@ export class Dashboard {
           cur && old ? round(rate(cur.totals.received, old.totals.received, rateSeconds), 0) : null,
         sentBytesPerSecond: cur && old ? round(rate(cur.totals.sent, old.totals.sent, rateSeconds), 0) : null,
       },
-      workers: Array.isArray(workers) ? workers : null,
+      workers: workersOf(status, stats),
       listeners: target.listeners.map((l) => {
         const r = cur?.listeners.get(l.name);
         const o = old?.listeners.get(l.name);
@@ -283,9 +303,8 @@ export class Dashboard {
         const r = cur?.routes.get(route.name);
         const o = old?.routes.get(route.name);
         const w = win?.routes.get(route.name);
-        const requests =
-          r && w ? Math.max(0, r.requests >= w.requests ? r.requests - w.requests : r.requests) : 0;
-        const errors = r && w ? Math.max(0, r.errors >= w.errors ? r.errors - w.errors : r.errors) : 0;
+        const requests = r === undefined ? 0 : since(r.requests, w?.requests);
+        const errors = r === undefined ? 0 : since(r.errors, w?.errors);
         const latency = r?.duration === undefined ? undefined : histogramDelta(w?.duration, r.duration);
         return {
           name: route.name,
@@ -308,8 +327,7 @@ export class Dashboard {
         const winFailures = win?.clusterFailures.get(cluster.name);
         const failuresByCode: Record<string, number> = {};
         for (const [code, count] of nowFailures ?? []) {
-          const before = winFailures?.get(code) ?? 0;
-          const d = count >= before ? count - before : count;
+          const d = since(count, winFailures?.get(code));
           if (d > 0) failuresByCode[code] = d;
         }
         return {
@@ -343,10 +361,7 @@ export class Dashboard {
                 connectionsIdle: u.connectionsIdle,
                 requests: u.requests,
                 failures: u.failures,
-                windowFailures:
-                  b && bw
-                    ? Math.max(0, b.failures >= bw.failures ? b.failures - bw.failures : b.failures)
-                    : null,
+                windowFailures: b === undefined ? null : since(b.failures, bw?.failures),
                 recentCodes,
                 // What the admin API's POST /clusters/{name}/backends takes to put it back after a drain.
                 restore:
