@@ -108,6 +108,17 @@ export function routeConditions(route: RouteConfig): string[] {
   return out.length === 0 ? ['any request'] : out;
 }
 
+/**
+ * The scrape's own `junction_*` families: the process metrics after them (prom-client's) are not
+ * charted, and are not always valid text format (an event-loop lag of `Nan` before the first sample).
+ */
+export function junctionFamilies(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('junction_') || /^# (HELP|TYPE) junction_/.test(line))
+    .join('\n');
+}
+
 /** Names shown per kind of change; past that, counts. */
 const CHANGED_NAMES = 20;
 
@@ -190,7 +201,9 @@ export class Dashboard {
     this.#reading ??= (async () => {
       try {
         const text = await this.#metrics!.render();
-        this.#ring.push(Date.now(), readMetrics(parseMetricsText(text)));
+        this.#ring.push(Date.now(), readMetrics(parseMetricsText(junctionFamilies(text))));
+      } catch {
+        // A scrape that does not parse is skipped: the page keeps the readings it has.
       } finally {
         this.#reading = undefined;
       }
