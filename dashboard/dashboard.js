@@ -8,6 +8,7 @@
   const POLL_MS = 2000;
   const TOKEN_KEY = 'junction-admin-token';
   const DRAINED_KEY = 'junction-drained';
+  const SHOWN_ERRORS = 15;
 
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
@@ -155,6 +156,7 @@
   }
 
   function drawTraffic(series) {
+    if (series.t.length < 2) return; // a chart needs two readings
     const host = $('traffic-chart');
     const data = [series.t, series.rps, series.eps];
     const width = Math.max(240, host.clientWidth);
@@ -481,7 +483,8 @@
       );
       return;
     }
-    const list = state.recentErrors.length === 0 ? [{ none: true }] : state.recentErrors;
+    const list =
+      state.recentErrors.length === 0 ? [{ none: true }] : state.recentErrors.slice(0, SHOWN_ERRORS);
     syncRows(
       body,
       list,

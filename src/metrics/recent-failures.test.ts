@@ -42,12 +42,13 @@ describe('RecentFailures', () => {
     expect(before[0]!.requestId).toBe('id-1');
   });
 
-  it('counts 5xx answers and any transaction with an error code as failed', () => {
+  it('counts 5xx answers and transactions that ended without an answer as failed, not 4xx', () => {
     expect(RecentFailures.failed(200, undefined)).toBe(false);
-    expect(RecentFailures.failed(404, undefined)).toBe(false);
     expect(RecentFailures.failed(503, undefined)).toBe(true);
-    expect(RecentFailures.failed(0, 'JCT_ERR_CLIENT_ABORT')).toBe(true);
-    expect(RecentFailures.failed(400, 'JCT_ERR_BAD_REQUEST')).toBe(true);
+    expect(RecentFailures.failed(502, 'JCT_ERR_CONNECT_REFUSED')).toBe(true);
+    expect(RecentFailures.failed(0, 'JCT_ERR_CLIENT_TIMEOUT')).toBe(true);
+    expect(RecentFailures.failed(404, 'JCT_ERR_ROUTE_NOT_FOUND')).toBe(false);
+    expect(RecentFailures.failed(400, 'JCT_ERR_HTTP_PARSE')).toBe(false);
   });
 
   it('refuses a capacity below one', () => {

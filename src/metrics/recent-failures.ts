@@ -1,5 +1,5 @@
 /**
- * The last failed transactions (a 5xx answer, or any that ended with a `JCT_ERR_*` code), kept for the
+ * The last failed transactions (a 5xx answer, or none at all with a `JCT_ERR_*` code), kept for the
  * dashboard's "recent errors": a fixed ring of preallocated slots, overwritten oldest first. Fed by
  * RequestMetrics from the same TxnEnd the access log reads, so a successful transaction costs one
  * comparison and a failed one a few field stores (strings are the transaction's own, not copied).
@@ -46,9 +46,12 @@ export class RecentFailures {
     }));
   }
 
-  /** Whether a transaction that ended with `status` and `errorCode` counts as failed. */
+  /**
+   * Whether a transaction that ended with `status` and `errorCode` counts as failed: a 5xx, or no answer
+   * with an error (a timeout, a reset). A 4xx is the client's (no route, a malformed request).
+   */
   static failed(status: number, errorCode: string | undefined): boolean {
-    return status >= 500 || errorCode !== undefined;
+    return status >= 500 || (status === 0 && errorCode !== undefined);
   }
 
   record(

@@ -69,21 +69,32 @@ describe('the dashboard in Chromium', () => {
     const executablePath = requireChromium(context);
     const app = await echoBackend('app');
     const spare = await echoBackend('spare');
+    const flaky = await echoBackend('flaky', { status: 503 });
     const dead = await closedPort();
     const j = await startWithDashboard(
       `
 routes:
   - { name: api, match: { path: { prefix: /api/ } }, cluster: app }
   - { name: checked, match: { path: { prefix: /checked/ } }, cluster: checked }
+  - { name: flaky, match: { path: { prefix: /flaky/ } }, cluster: flaky }
 clusters:
   app: { backends: ${backendList(app, spare)} }
   checked:
     backends: ${backendList(app, dead)}
     health: { active: { path: /, interval: 200ms, timeout: 100ms, unhealthy_threshold: 1 } }
+  flaky: { backends: ${backendList(flaky)}, retry: { attempts: 1 } }
 `,
       { token: TOKEN },
     );
-    const load = traffic(j.junction.port, ['/api/a', '/api/b', '/checked/c', '/nowhere']);
+    const load = traffic(j.junction.port, [
+      '/api/a',
+      '/api/b',
+      '/checked/c',
+      '/api/d',
+      '/nowhere',
+      '/api/e',
+      '/flaky/f',
+    ]);
 
     const browser = await launch(executablePath);
     const browserContext = await browser.newContext({
@@ -123,7 +134,7 @@ clusters:
       await page.locator(`#clusters tr[data-key="live:${spare.address}"]`).getAttribute('data-state'),
     ).toBe('up');
     // The proxy's 404s for /nowhere are not failures; the traffic chart is drawn.
-    expect(await page.locator('#traffic-chart canvas').count()).toBe(1);
+    await page.locator('#traffic-chart canvas').waitFor({ timeout: 10_000 });
 
     // Keyboard: Tab reaches the drain buttons.
     const drainLabel = `Drain ${spare.address} of app`;
@@ -133,9 +144,6 @@ clusters:
       reached = (await page.evaluate("document.activeElement?.getAttribute('aria-label')")) === drainLabel;
     }
     expect(reached).toBe(true);
-
-    await mkdir(ARTEFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTEFACTS, 'dashboard.png'), fullPage: true });
 
     // Drain with the page's button (confirmed in its dialog); the admin API shows it gone.
     await page.getByRole('button', { name: drainLabel }).press('Enter');
@@ -150,6 +158,16 @@ clusters:
     await undrain.click();
     await waitFor(async () => (await backendsOf('app')).includes(spare.address), { timeoutMs: 10_000 });
     await page.locator(`#clusters tr[data-key="live:${spare.address}"]`).waitFor({ timeout: 10_000 });
+
+    // The upstream's 503s are listed as recent errors, with their route and upstream.
+    const errorRow = page.locator('#errors tbody tr', { hasText: flaky.address }).first();
+    await errorRow.waitFor({ timeout: 10_000 });
+    expect(await errorRow.locator('td').nth(2).innerText()).toBe('flaky');
+    expect(await errorRow.locator('td').nth(4).innerText()).toBe('503');
+    // Charts with a few readings behind them, for the screenshot.
+    await page.locator('#route-table tr[data-key="api"] canvas').waitFor({ timeout: 10_000 });
+    await mkdir(ARTEFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTEFACTS, 'dashboard.png'), fullPage: true });
 
     // A phone's width in dark mode: still one page, no horizontal scroll of the page itself.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
