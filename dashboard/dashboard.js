@@ -218,7 +218,7 @@
       $('config-change'),
       change === null
         ? ''
-        : `Last change, version ${change.from} → ${change.to} (${time(change.at)}): ${change.summary}`,
+        : `Last change, version ${change.from ?? 'at start'} → ${change.to} (${time(change.at)}): ${change.summary}`,
     );
   }
 

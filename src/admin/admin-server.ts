@@ -63,7 +63,6 @@ export async function startAdmin(
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
   const metrics = options.metrics ?? (await defaultMetrics(store.server));
   const dashboard = new Dashboard(store.server, metrics);
-  await dashboard.start();
   const server = createServer((req, res) => {
     handle(req, res, store, metrics, dashboard, tokenDigest, log).catch((error: unknown) => {
       log.error({ err: error }, 'admin request failed');

@@ -61,7 +61,8 @@ const VERSION = (
 
 /** The last change of the config the dashboard has seen: between which versions, and what changed. */
 interface ConfigChange {
-  readonly from: number;
+  /** Null: the config the admin API started with, before the first page asked. */
+  readonly from: number | null;
   readonly to: number;
   readonly at: number;
   readonly summary: string;
@@ -175,8 +176,11 @@ export class Dashboard {
   readonly #windowMs: number;
   readonly #rateWindowMs: number;
   readonly #ring: HistoryRing<MetricsReading>;
-  /** The config as last seen, to tell what the next version changed. */
-  #seen: { version: number; config: JunctionConfig } | undefined;
+  /**
+   * The config as last seen, to tell what the next version changed: from the start of the admin API
+   * (its version is read with the first state, as a group's status needs its workers).
+   */
+  #seen: { version: number | undefined; config: JunctionConfig };
   #lastChange: ConfigChange | undefined;
   #reading: Promise<void> | undefined;
 
@@ -190,6 +194,7 @@ export class Dashboard {
     this.#minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
     this.#windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     this.#rateWindowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS;
+    this.#seen = { version: undefined, config: target.config };
     this.#ring = new HistoryRing(Math.max(2, Math.ceil(this.#windowMs / this.#minIntervalMs) + 1));
   }
 
@@ -213,25 +218,23 @@ export class Dashboard {
 
   #noteConfig(status: ServerStatus): ConfigChange | undefined {
     const config = this.#target.config;
-    if (this.#seen === undefined) {
-      this.#seen = { version: status.version, config };
-    } else if (this.#seen.version !== status.version) {
-      const diff = diffConfigs(this.#seen.config, config);
+    const seen = this.#seen;
+    if (seen.config === config) {
+      seen.version ??= status.version;
+      return this.#lastChange;
+    }
+    if (seen.version !== status.version) {
+      const diff = diffConfigs(seen.config, config);
       this.#lastChange = {
-        from: this.#seen.version,
+        from: seen.version ?? null,
         to: status.version,
         at: status.appliedAt,
         summary: describeDiff(diff),
         changes: changesOf(diff),
       };
-      this.#seen = { version: status.version, config };
     }
+    this.#seen = { version: status.version, config };
     return this.#lastChange;
-  }
-
-  /** Starts remembering the config in force, so the first reload's diff can be shown. */
-  async start(): Promise<void> {
-    this.#noteConfig(await this.#target.status());
   }
 
   /** The dashboard's whole state now. */
