@@ -2,12 +2,13 @@
  * The dashboard's endpoints over real sockets: the page and its assets, the data endpoint with real
  * traffic (routes, clusters, backends, rates, percentiles, recent errors), across a config change, and
  * the admin API's access rules for it: loopback Host without a token, the token for the data, and the
- * refusal of other sites' pages while the dashboard's own page may drain.
+ * refusal of other sites' pages while the dashboard's own page may drain; and over a group of workers.
  */
 import { describe, expect, test } from 'vitest';
 import { closedPort, echoBackend } from '../support/backends.ts';
 import { request } from '../support/clients.ts';
 import { fromPage, startWithDashboard } from '../support/dashboard.ts';
+import { spawnJunction, tempConfigFile } from '../support/junction-process.ts';
 import { backendList } from '../support/start-junction.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -249,4 +250,47 @@ describe('access rules', () => {
     expect(j.store.server.config.clusters.get('app')!.backends).toHaveLength(2);
     expect((await j.call('POST', drain, { headers: own, token: TOKEN })).status).toBe(200);
   });
+});
+
+describe('with several workers', () => {
+  test('the group: counts from every worker, each worker listed, a drain through the group', async () => {
+    const a = await echoBackend('a');
+    const b = await echoBackend('b');
+    const file = await tempConfigFile(
+      'junction.yaml',
+      `workers: 2
+listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
+admin: { port: 0 }
+timeouts: { shutdown_grace: 1s }
+routes: [{ name: all, cluster: app }]
+clusters:
+  app: { backends: ${backendList(a, b)} }
+`,
+    );
+    const junction = await spawnJunction(file, { withAdmin: true });
+    const admin = new URL(junction.adminUrl!);
+    const call = (method: string, path: string, headers: Record<string, string> = {}) =>
+      request(Number(admin.port), { method, path, headers: { host: admin.host, ...headers } });
+    for (let i = 0; i < 30; i++) await request(junction.port, { path: `/x/${i}` });
+    const state = await waitFor(
+      async () => {
+        const s = (await call('GET', '/dashboard/api/state')).json() as State & {
+          workers: { worker: number; pid: number }[] | null;
+        };
+        return s.totals.requests === 30 ? s : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(state.workers).toHaveLength(2);
+    expect(state.routes[0]).toMatchObject({ name: 'all', requests: 30, errorRatio: 0 });
+    expect(state.clusters[0]!.backends.map((x) => x.state)).toEqual(['up', 'up']);
+    // Recent errors are kept per worker: the group's page says it has none to show.
+    expect(state.recentErrors).toBeNull();
+    expect((await call('GET', '/')).status).toBe(200);
+    const own = fromPage(`http://${admin.host}`, 'same-origin');
+    const drained = await call('POST', `/clusters/app/backends/${encodeURIComponent(b.address)}/drain`, own);
+    expect(drained.status, drained.text).toBe(200);
+    const after = (await call('GET', '/dashboard/api/state')).json() as State;
+    expect(after.clusters[0]!.backends.map((x) => x.id)).toEqual([a.address]);
+  }, 40_000);
 });
