@@ -10,27 +10,23 @@ import { fileURLToPath } from 'node:url';
 
 /** Where the page's own files are: `dashboard/` at the package's root (beside `dist/` and `src/`). */
 const PAGE_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
-/** uPlot's `dist/`, resolved like any dependency. */
-const UPLOT_DIR = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
+/** uPlot's `dist/`, resolved like any dependency (when first asked: importing the admin API needs no uPlot). */
+const uplot = (file: string) => () =>
+  join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist', file);
+const page = (file: string) => () => join(PAGE_DIR, file);
 
 interface AssetFile {
-  readonly file: string;
+  readonly file: () => string;
   readonly type: string;
 }
 
 /** The page's URL paths and their files. */
 const ASSETS: ReadonlyMap<string, AssetFile> = new Map([
-  ['/', { file: join(PAGE_DIR, 'index.html'), type: 'text/html; charset=utf-8' }],
-  ['/dashboard/dashboard.css', { file: join(PAGE_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' }],
-  [
-    '/dashboard/dashboard.js',
-    { file: join(PAGE_DIR, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
-  ],
-  [
-    '/dashboard/uplot.min.js',
-    { file: join(UPLOT_DIR, 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  ],
-  ['/dashboard/uplot.min.css', { file: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' }],
+  ['/', { file: page('index.html'), type: 'text/html; charset=utf-8' }],
+  ['/dashboard/dashboard.css', { file: page('dashboard.css'), type: 'text/css; charset=utf-8' }],
+  ['/dashboard/dashboard.js', { file: page('dashboard.js'), type: 'text/javascript; charset=utf-8' }],
+  ['/dashboard/uplot.min.js', { file: uplot('uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' }],
+  ['/dashboard/uplot.min.css', { file: uplot('uPlot.min.css'), type: 'text/css; charset=utf-8' }],
 ]);
 
 /** What the page may load and do: only its own origin, never framed (no clickjacking of its buttons). */
@@ -48,18 +44,19 @@ export function isDashboardAsset(path: string): boolean {
   return ASSETS.has(path);
 }
 
+/** Each asset's bytes, by path, read once. */
 const loaded = new Map<string, Promise<Buffer>>();
 
 /** The asset at `path` (one of isDashboardAsset()'s): its Content-Type and bytes. */
 export async function dashboardAsset(path: string): Promise<{ type: string; body: Buffer }> {
   const asset = ASSETS.get(path);
   if (asset === undefined) throw new Error(`no dashboard asset ${path}`);
-  let body = loaded.get(asset.file);
+  let body = loaded.get(path);
   if (body === undefined) {
-    body = readFile(asset.file);
+    body = Promise.resolve().then(() => readFile(asset.file()));
     // A failed read (a broken install) is tried again next time rather than kept.
-    body.catch(() => loaded.delete(asset.file));
-    loaded.set(asset.file, body);
+    body.catch(() => loaded.delete(path));
+    loaded.set(path, body);
   }
   return { type: asset.type, body: await body };
 }
