@@ -2,7 +2,7 @@
  * The admin API's HTTP side: a node:http server (off the data path, so its cost does not matter), a
  * bearer-token check, and a small table of method + path patterns to handlers. Answers are JSON, except
  * the YAML export, the Prometheus scrape (`/metrics`, behind the token like the rest) and the health
- * endpoints (`/healthz`, `/ready`: plain text, without a token).
+ * endpoints (`/healthz`, `/ready`: plain text, without a token) and the dashboard's page (dashboard/).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -192,7 +192,7 @@ async function handle(
   // The dashboard's page and assets are public code: its data needs the token like the rest.
   if (isDashboardAsset(url.pathname) && (method === 'GET' || method === 'HEAD')) {
     if (tokenDigest === undefined && reboundHost(req)) {
-      sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'requests from browser pages are refused'));
+      sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'without a token, only a loopback Host'));
       return;
     }
     const asset = await dashboardAsset(url.pathname);
