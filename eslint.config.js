@@ -150,5 +150,10 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: globals.node },
   },
+  {
+    // The dashboard's page script runs in the browser, beside uPlot's.
+    files: ['dashboard/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, uPlot: 'readonly' } },
+  },
   prettier,
 );

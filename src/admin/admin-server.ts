@@ -2,12 +2,20 @@
  * The admin API's HTTP side: a node:http server (off the data path, so its cost does not matter), a
  * bearer-token check, and a small table of method + path patterns to handlers. Answers are JSON, except
  * the YAML export, the Prometheus scrape (`/metrics`, behind the token like the rest) and the health
- * endpoints (`/healthz`, `/ready`: plain text, without a token).
+ * endpoints (`/healthz`, `/ready`: plain text, without a token) and the dashboard's page (dashboard/).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress, type AdminConfig } from '../config/index.ts';
+import {
+  Dashboard,
+  DASHBOARD_STATE_PATH,
+  dashboardAsset,
+  fromDashboardPage,
+  isDashboardAsset,
+  PAGE_HEADERS,
+} from '../dashboard/index.ts';
 import { AdminError, ConfigError, ConfigErrors, ERROR_CODES, JunctionError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import type { MetricsSource } from '../metrics/index.ts';
@@ -55,8 +63,9 @@ export async function startAdmin(
   const log = options.logger ?? silentLogger();
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
   const metrics = options.metrics ?? (await defaultMetrics(store.server));
+  const dashboard = new Dashboard(store.server, metrics);
   const server = createServer((req, res) => {
-    handle(req, res, store, metrics, tokenDigest, log).catch((error: unknown) => {
+    handle(req, res, store, metrics, dashboard, tokenDigest, log).catch((error: unknown) => {
       log.error({ err: error }, 'admin request failed');
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
@@ -122,10 +131,17 @@ function authorized(req: IncomingMessage, tokenDigest: Buffer | undefined): bool
  * (Origin, Sec-Fetch-Site) and, without a token, Host names that are not loopback (DNS rebinding).
  */
 function fromBrowserOrRebound(req: IncomingMessage, hasToken: boolean): boolean {
-  if (req.headers.origin !== undefined) return true;
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'none') return true;
-  if (hasToken) return false;
+  // The dashboard's page, served from this origin, may (dashboard/browser-requests.ts).
+  if (!fromDashboardPage(req.headers)) {
+    if (req.headers.origin !== undefined) return true;
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'none') return true;
+  }
+  return !hasToken && reboundHost(req);
+}
+
+/** A Host that is not a loopback address: without a token, a DNS name rebound to this listener. */
+function reboundHost(req: IncomingMessage): boolean {
   const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   return !isLoopbackAddress(host);
 }
@@ -163,6 +179,7 @@ async function handle(
   res: ServerResponse,
   store: ConfigStore,
   metrics: AdminMetrics | undefined,
+  dashboard: Dashboard,
   tokenDigest: Buffer | undefined,
   log: Logger,
 ): Promise<void> {
@@ -171,6 +188,17 @@ async function handle(
   // Probes carry no token and may come from anywhere the listener is reachable; they reveal nothing.
   if (HEALTH_PATHS.has(url.pathname)) {
     await answerHealth(res, method, url.pathname, store.server);
+    return;
+  }
+  // The dashboard's page and assets are public code: its data needs the token like the rest.
+  if (isDashboardAsset(url.pathname) && (method === 'GET' || method === 'HEAD')) {
+    if (tokenDigest === undefined && reboundHost(req)) {
+      sendError(res, new AdminError('JCT_ERR_ADMIN_UNAUTHORIZED', 'without a token, only a loopback Host'));
+      return;
+    }
+    const asset = await dashboardAsset(url.pathname);
+    res.writeHead(200, { ...PAGE_HEADERS, 'content-type': asset.type, 'content-length': asset.body.length });
+    res.end(method === 'HEAD' ? undefined : asset.body);
     return;
   }
   if (fromBrowserOrRebound(req, tokenDigest !== undefined)) {
@@ -195,6 +223,11 @@ async function handle(
       'content-length': body.length,
     });
     res.end(method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (url.pathname === DASHBOARD_STATE_PATH && method === 'GET') {
+    res.setHeader('cache-control', 'no-store');
+    sendJson(res, 200, await dashboard.state({ unsaved: store.unsaved, file: store.file }));
     return;
   }
   const segments = url.pathname

@@ -10,6 +10,7 @@
  * the listeners are bound from it.
  */
 import type { JunctionConfig } from '../config/index.ts';
+import type { FailedTransaction } from '../metrics/index.ts';
 import type {
   BoundListener,
   CertificateInfo,
@@ -64,6 +65,8 @@ export interface AdminMetrics {
   render(): Answer<string>;
   /** The Content-Type of render(); default the Prometheus text format 0.0.4. */
   readonly contentType?: string;
+  /** The last failed transactions, newest first, for the dashboard (none kept: omitted). */
+  recentFailures?(): Answer<readonly FailedTransaction[]>;
   /** Stops whatever the metrics hold (per-request counting on the data path). */
   close(): void;
 }

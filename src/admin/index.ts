@@ -10,9 +10,10 @@
  *   one reload() of the target; it never touches a snapshot, a listener or a pool itself.
  * - Serves the Prometheus scrape (`GET /metrics`, rendered by metrics/ or by the AdminMetrics it is
  *   given) behind the token, and the health endpoints (`/healthz`, `/ready`, health.ts) without one.
+ * - Serves the dashboard (dashboard/): its page at `GET /`, and its data behind the token.
  * Does not: serve proxied traffic, or bypass validation. Nothing but cli/ imports admin/, and workers/
  * only the AdminTarget type its group implements.
- * Used by: cli/, workers/ (types). Uses: config/, server/, metrics/, errors/, log/.
+ * Used by: cli/, workers/ (types). Uses: config/, server/, metrics/, dashboard/, errors/, log/.
  */
 export { startAdmin, type AdminServer, type StartAdminOptions } from './admin-server.ts';
 export { PROMETHEUS_TEXT_TYPE, type AdminMetrics, type AdminTarget, type Answer } from './admin-target.ts';

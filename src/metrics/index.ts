@@ -11,6 +11,8 @@
  *   every finished transaction (the same TxnEnd the access log reads) and every upstream attempt,
  *   connect and retry. They write numbers into slots found by config name, allocating nothing once a
  *   label set has been seen, and are kept by name here, so reloads never reset them.
+ * - The last failed transactions (recent-failures.ts), for the dashboard: a fixed ring the same observer
+ *   writes only when a transaction fails.
  * - With several workers (group-metrics.ts): each worker's scrape as families of samples
  *   (metric-family.ts, prom-client's JSON shape), merged by the primary into one scrape: counters and
  *   histograms summed, health and config gauges combined, process metrics labelled by `worker`.
@@ -29,6 +31,7 @@ export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
 export { renderMetrics } from './text-format.ts';
 export { RequestMetrics } from './request-metrics.ts';
+export { RecentFailures, RECENT_FAILURES, type FailedTransaction } from './recent-failures.ts';
 export {
   GroupMetrics,
   groupAggregation,

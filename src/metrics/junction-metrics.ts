@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { DataPathObserver, ServerObservation } from '../server/index.ts';
 import { CarriedTotals } from './carried-totals.ts';
+import type { FailedTransaction } from './recent-failures.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import {
   parseMetricsText,
@@ -112,6 +113,11 @@ export class JunctionMetrics {
   /** The scrape, as the admin API asks for it (AdminMetrics). */
   render(): Promise<string> {
     return this.scrape();
+  }
+
+  /** The last failed transactions, newest first (none when per-request metrics are off). */
+  recentFailures(): FailedTransaction[] {
+    return this.#requests?.failures.list() ?? [];
   }
 
   /** Detaches the per-request counters from the data path (the admin API closing). */

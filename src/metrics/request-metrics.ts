@@ -11,6 +11,7 @@
  * stay monotonic across reloads, and a route removed by one keeps its last counts.
  */
 import type { DataPathObserver, SessionPort, TxnEnd } from '../server/index.ts';
+import { RecentFailures } from './recent-failures.ts';
 import { escapeHelp, formatValue, labelText } from './text-format.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'OTHER'];
@@ -200,6 +201,8 @@ export class RequestMetrics implements DataPathObserver {
   readonly #durations = new Map<string, Histogram>();
   readonly #clusters = new Map<string, ClusterSeries>();
   #last: TransactionSeries | null = null;
+  /** The last failed transactions (the dashboard's recent errors); only failures write to it. */
+  readonly failures = new RecentFailures();
 
   transactionEnded(session: SessionPort, end: TxnEnd, now: number): void {
     const listenerName = session.listener.name;
@@ -213,6 +216,18 @@ export class RequestMetrics implements DataPathObserver {
       this.#last = last;
     }
     const status = end.status >= 0 && end.status < 1000 ? end.status : 0;
+    if (RecentFailures.failed(status, end.errorCode)) {
+      this.failures.record(
+        Date.now(),
+        end.requestId,
+        listenerName,
+        route,
+        cluster,
+        end.upstream ?? '',
+        status,
+        end.errorCode ?? '',
+      );
+    }
     last.series.counts.add(status * 16 + methodIndex(end.head?.method ?? ''), 1);
     const listener = last.listener;
     listener.received += Math.max(0, session.bytesRead - end.readMark);

@@ -79,6 +79,10 @@ describe('npm pack', () => {
     expect(packed.files).toContain('dist/index.d.ts');
     expect(packed.files).toContain('bin/junction.js');
     expect(packed.files).toContain('README.md');
+    // The dashboard's page is served from the package, with no build step.
+    for (const asset of ['dashboard/index.html', 'dashboard/dashboard.css', 'dashboard/dashboard.js']) {
+      expect(packed.files).toContain(asset);
+    }
     expect(readFileSync(join(ROOT, 'bin/junction.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
