@@ -42,6 +42,7 @@ const NOT_RUN: readonly (readonly [RegExp, string])[] = [
     'installs dependencies, serves until stopped, or runs the whole suite',
   ],
   [/\bbench\/|compare\.sh/, 'a benchmark: minutes of load on a quiet machine, not a check'],
+  [/^git worktree add\b/, 'a second checkout to benchmark beside this one'],
   [
     /^(npx )?junction run\b(?!.* (--help|-h)\b)/,
     'serves until stopped; test/e2e/cli.test.ts and signals.test.ts run it',
