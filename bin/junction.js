@@ -11,6 +11,13 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
+const command = process.argv[2];
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  // The reader stopped early (`junction schema | head`): stop quietly, as Unix tools do. A running
+  // proxy keeps serving; what it would have printed is dropped.
+  if (command !== 'run') process.exit(process.exitCode ?? 0);
+});
 const { main } = await import(entry.href);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
