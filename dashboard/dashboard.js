@@ -478,7 +478,7 @@
         () => tableRow(1),
         (tr) => {
           tr.cells[0].colSpan = 6;
-          setText(tr.cells[0], 'Not kept here (no per-request metrics, or several workers).');
+          setText(tr.cells[0], 'Not kept here (per-request metrics are off).');
         },
       );
       return;
@@ -501,6 +501,8 @@
         }
         setText(tr.cells[0], time(e.time));
         tr.cells[1].replaceChildren(el('code', { text: e.requestId }));
+        // With several workers, which one served it (its pid, as the workers list shows).
+        if (e.pid !== undefined) tr.cells[1].append(el('span', { class: 'muted', text: ` worker ${e.pid}` }));
         setText(tr.cells[2], e.route || dash);
         setText(tr.cells[3], e.upstream ? `${e.cluster}/${e.upstream}` : e.cluster || dash);
         setText(tr.cells[4], e.status || dash);

@@ -70,12 +70,17 @@ export function asAdminTarget(group: WorkerGroup): AdminTarget {
 
 /**
  * The admin API's `/metrics` for a group: every worker's scrape (asked over the IPC at each scrape),
- * merged into one, with the primary's own process metrics and the group's config metrics.
+ * merged into one, with the primary's own process metrics and the group's config metrics; the
+ * dashboard's recent errors are every worker's, merged newest first.
  */
 export async function groupAdminMetrics(group: WorkerGroup): Promise<AdminMetrics> {
-  const { GroupMetrics } = await import('../metrics/index.ts');
-  return new GroupMetrics().source(
+  const { GroupMetrics, mergeRecentFailures } = await import('../metrics/index.ts');
+  const metrics = new GroupMetrics().source(
     () => group.reports('metrics'),
     () => group.status(),
   );
+  return {
+    ...metrics,
+    recentFailures: async () => mergeRecentFailures(await group.reports('recent-failures')),
+  };
 }

@@ -31,7 +31,12 @@ export { CarriedTotals } from './carried-totals.ts';
 export { SERVER_METRICS_DEFINITIONS, type ServerMetric } from './server-metrics.ts';
 export { renderMetrics } from './text-format.ts';
 export { RequestMetrics } from './request-metrics.ts';
-export { RecentFailures, RECENT_FAILURES, type FailedTransaction } from './recent-failures.ts';
+export {
+  RecentFailures,
+  RECENT_FAILURES,
+  mergeRecentFailures,
+  type FailedTransaction,
+} from './recent-failures.ts';
 export {
   GroupMetrics,
   groupAggregation,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecentFailures } from './recent-failures.ts';
+import { mergeRecentFailures, RecentFailures } from './recent-failures.ts';
 
 function fail(ring: RecentFailures, n: number): void {
   ring.record(1000 + n, `id-${n}`, 'main', 'r', 'c', 'b:1', 502, 'JCT_ERR_CONNECT_REFUSED');
@@ -53,5 +53,28 @@ describe('RecentFailures', () => {
 
   it('refuses a capacity below one', () => {
     expect(() => new RecentFailures(0)).toThrow(RangeError);
+  });
+});
+
+describe('mergeRecentFailures', () => {
+  it("merges processes' lists newest first, each entry naming its pid, capped to the capacity", () => {
+    const a = new RecentFailures(3);
+    const b = new RecentFailures(3);
+    fail(a, 1);
+    fail(b, 2);
+    fail(a, 3);
+    fail(b, 4);
+    const merged = mergeRecentFailures(
+      [
+        { pid: 11, value: a.list() },
+        { pid: 22, value: b.list() },
+      ],
+      3,
+    );
+    expect(merged.map((f) => [f.requestId, f.pid])).toEqual([
+      ['id-4', 22],
+      ['id-3', 11],
+      ['id-2', 22],
+    ]);
   });
 });

@@ -19,9 +19,11 @@ export interface FailedTransaction {
   readonly status: number;
   /** The `JCT_ERR_*` code, empty for an upstream's own 5xx. */
   readonly code: string;
+  /** The worker process that served it, when a group of workers' lists were merged. */
+  readonly pid?: number;
 }
 
-type Slot = { -readonly [K in keyof FailedTransaction]: FailedTransaction[K] };
+type Slot = { -readonly [K in Exclude<keyof FailedTransaction, 'pid'>]: FailedTransaction[K] };
 
 /** How many failed transactions are kept by default. */
 export const RECENT_FAILURES = 50;
@@ -90,4 +92,16 @@ export class RecentFailures {
     }
     return out;
   }
+}
+
+/**
+ * Several processes' lists (each newest first) as one: every entry tagged with its process's pid,
+ * newest first across them all, the `capacity` newest kept (the same bound as one process's ring).
+ */
+export function mergeRecentFailures(
+  lists: readonly { readonly pid: number; readonly value: readonly FailedTransaction[] }[],
+  capacity = RECENT_FAILURES,
+): FailedTransaction[] {
+  const all = lists.flatMap(({ pid, value }) => value.map((f) => ({ ...f, pid })));
+  return all.sort((a, b) => b.time - a.time).slice(0, capacity);
 }

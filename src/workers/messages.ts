@@ -5,7 +5,7 @@
  * both ends against these tables. Bodies cross as JSON: Buffers go as base64 text, Maps do not cross.
  */
 import type { WireMessage } from '../config/index.ts';
-import type { WorkerMetricsReport } from '../metrics/index.ts';
+import type { FailedTransaction, WorkerMetricsReport } from '../metrics/index.ts';
 import type {
   ActiveHealthEvent,
   BoundListener,
@@ -88,6 +88,8 @@ export interface WorkerRequests {
   observe: { request: null; reply: ServerObservation };
   /** The worker's metrics as data (metric families), for the primary to merge into one scrape. */
   metrics: { request: null; reply: WorkerMetricsReport['value'] };
+  /** The worker's last failed transactions, newest first (the dashboard's recent errors). */
+  'recent-failures': { request: null; reply: FailedTransaction[] };
   /** The health runner's results so far, for a worker that starts following it. */
   'health-state': { request: null; reply: ActiveHealthEvent[] };
   /** Close the access log files and open them again by path (SIGUSR1 to the primary). */

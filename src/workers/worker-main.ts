@@ -126,6 +126,7 @@ class WorkerProcess {
       const { workerMetricsJson } = await import('../metrics/index.ts');
       return workerMetricsJson(await this.#requireMetrics());
     });
+    rpc.handle('recent-failures', async () => (await this.#requireMetrics()).recentFailures());
     rpc.handle('health-state', () => this.#requireServer().activeHealthState());
     rpc.handle('reopen-logs', () => {
       this.#requireServer().reopenLogs();

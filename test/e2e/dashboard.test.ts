@@ -256,15 +256,19 @@ describe('with several workers', () => {
   test('the group: counts from every worker, each worker listed, a drain through the group', async () => {
     const a = await echoBackend('a');
     const b = await echoBackend('b');
+    const bad = await echoBackend('bad', { status: 500 });
     const file = await tempConfigFile(
       'junction.yaml',
       `workers: 2
 listeners: [{ name: main, address: 127.0.0.1, port: 0 }]
 admin: { port: 0 }
 timeouts: { shutdown_grace: 1s }
-routes: [{ name: all, cluster: app }]
+routes:
+  - { name: failing, match: { path: { prefix: /fail/ } }, cluster: bad }
+  - { name: all, cluster: app }
 clusters:
   app: { backends: ${backendList(a, b)} }
+  bad: { backends: ${backendList(bad)} }
 `,
     );
     const junction = await spawnJunction(file, { withAdmin: true });
@@ -282,15 +286,31 @@ clusters:
       { timeoutMs: 10_000 },
     );
     expect(state.workers).toHaveLength(2);
-    expect(state.routes[0]).toMatchObject({ name: 'all', requests: 30, errorRatio: 0 });
-    expect(state.clusters[0]!.backends.map((x) => x.state)).toEqual(['up', 'up']);
-    // Recent errors are kept per worker: the group's page says it has none to show.
-    expect(state.recentErrors).toBeNull();
+    expect(state.routes.find((r) => r.name === 'all')).toMatchObject({ requests: 30, errorRatio: 0 });
+    const app = state.clusters.find((c) => c.name === 'app')!;
+    expect(app.backends.map((x) => x.state)).toEqual(['up', 'up']);
+    expect(state.recentErrors).toEqual([]);
+    // Each worker keeps its own recent errors; the group's list has every worker's, newest first, each
+    // naming its worker. Failed requests go on (new connections) until both workers have served some.
+    const pids = state.workers!.map((w) => w.pid);
+    let errors: (State['recentErrors'][number] & { pid: number; time: number })[] = [];
+    let sent = 0;
+    while (new Set(errors.map((e) => e.pid)).size < 2 && sent < 200) {
+      for (let i = 0; i < 5; i++, sent++) {
+        expect((await request(junction.port, { path: `/fail/${sent}` })).status).toBe(500);
+      }
+      errors = ((await call('GET', '/dashboard/api/state')).json() as State).recentErrors as typeof errors;
+    }
+    expect(new Set(errors.map((e) => e.pid))).toEqual(new Set(pids));
+    expect(errors).toHaveLength(Math.min(sent, 50));
+    expect(errors.every((e) => e.route === 'failing' && e.status === 500)).toBe(true);
+    const times = errors.map((e) => e.time);
+    expect(times).toEqual([...times].sort((x, y) => y - x));
     expect((await call('GET', '/')).status).toBe(200);
     const own = fromPage(`http://${admin.host}`, 'same-origin');
     const drained = await call('POST', `/clusters/app/backends/${encodeURIComponent(b.address)}/drain`, own);
     expect(drained.status, drained.text).toBe(200);
     const after = (await call('GET', '/dashboard/api/state')).json() as State;
-    expect(after.clusters[0]!.backends.map((x) => x.id)).toEqual([a.address]);
+    expect(after.clusters.find((c) => c.name === 'app')!.backends.map((x) => x.id)).toEqual([a.address]);
   }, 40_000);
 });
