@@ -10,7 +10,6 @@ import type { FailedTransaction } from '../metrics/index.ts';
 import { parseMetricsText } from '../metrics/index.ts';
 import {
   describeDiff,
-  diffConfigs,
   type BoundListener,
   type ConfigDiff,
   type ClusterStatus,
@@ -59,10 +58,9 @@ const VERSION = (
   }
 ).version;
 
-/** The last change of the config the dashboard has seen: between which versions, and what changed. */
+/** The server's last reload that changed the config: between which versions, and what changed. */
 interface ConfigChange {
-  /** Null: the config the admin API started with, before the first page asked. */
-  readonly from: number | null;
+  readonly from: number;
   readonly to: number;
   readonly at: number;
   readonly summary: string;
@@ -176,12 +174,6 @@ export class Dashboard {
   readonly #windowMs: number;
   readonly #rateWindowMs: number;
   readonly #ring: HistoryRing<MetricsReading>;
-  /**
-   * The config as last seen, to tell what the next version changed: from the start of the admin API
-   * (its version is read with the first state, as a group's status needs its workers).
-   */
-  #seen: { version: number | undefined; config: JunctionConfig };
-  #lastChange: ConfigChange | undefined;
   #reading: Promise<void> | undefined;
 
   constructor(
@@ -194,7 +186,6 @@ export class Dashboard {
     this.#minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
     this.#windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     this.#rateWindowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS;
-    this.#seen = { version: undefined, config: target.config };
     this.#ring = new HistoryRing(Math.max(2, Math.ceil(this.#windowMs / this.#minIntervalMs) + 1));
   }
 
@@ -216,25 +207,17 @@ export class Dashboard {
     await this.#reading;
   }
 
-  #noteConfig(status: ServerStatus): ConfigChange | undefined {
-    const config = this.#target.config;
-    const seen = this.#seen;
-    if (seen.config === config) {
-      seen.version ??= status.version;
-      return this.#lastChange;
-    }
-    if (seen.version !== status.version) {
-      const diff = diffConfigs(seen.config, config);
-      this.#lastChange = {
-        from: seen.version ?? null,
-        to: status.version,
-        at: status.appliedAt,
-        summary: describeDiff(diff),
-        changes: changesOf(diff),
-      };
-    }
-    this.#seen = { version: status.version, config };
-    return this.#lastChange;
+  /** What the server remembers of its last reload (a page opened later still shows it). */
+  #lastChange(status: ServerStatus): ConfigChange | undefined {
+    const last = status.lastReload;
+    if (last === null) return undefined;
+    return {
+      from: last.version - 1,
+      to: last.version,
+      at: last.at,
+      summary: describeDiff(last.diff),
+      changes: changesOf(last.diff),
+    };
   }
 
   /** The dashboard's whole state now. */
@@ -251,7 +234,7 @@ export class Dashboard {
       this.#metrics?.recentFailures?.(),
       this.#read(now),
     ]);
-    const lastChange = this.#noteConfig(status);
+    const lastChange = this.#lastChange(status);
     const ring = this.#ring;
     const latest = ring.latest();
     const windowStart = ring.since(now - this.#windowMs);

@@ -51,6 +51,7 @@ function observation(version: number, hash: string, backends: BackendObservation
       reloadsApplied: version - 1,
       reloadsRefused: 0,
       closing: false,
+      lastReload: null,
     },
     listeners: [
       {

@@ -50,6 +50,7 @@ function observation(overrides: Partial<ServerObservation> = {}): ServerObservat
       reloadsApplied: 2,
       reloadsRefused: 1,
       closing: false,
+      lastReload: null,
     },
     listeners: [],
     clusters: [],

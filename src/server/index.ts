@@ -25,6 +25,7 @@ export type {
 export type {
   BoundListener,
   ClusterStatus,
+  LastReload,
   ReloadResult,
   RuntimeStats,
   ServerStatus,

@@ -18,7 +18,13 @@ import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import { failureFields, silentLogger, type Logger } from '../log/index.ts';
 import { Router, type ActiveHealthEvent, type UpstreamState } from '../router/index.ts';
 import { ActiveHealthRole, type ActiveHealthListener, type ActiveHealthMode } from './active-health-role.ts';
-import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } from './reload.ts';
+import {
+  applyReload,
+  type LastReload,
+  type ReloadPort,
+  type ReloadResult,
+  type ServerStatus,
+} from './reload.ts';
 import type { ServedSession, SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
@@ -96,6 +102,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** Reloads queue up behind this one. */
   #reloading: Promise<unknown> = Promise.resolve();
   #reloadsApplied = 0;
+  #lastReload: LastReload | null = null;
   #reloadsRefused = 0;
   readonly #retirement: Retirement;
   /** Set up in start(); null when the config names no plugin. */
@@ -281,6 +288,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       reloadsApplied: this.#reloadsApplied,
       reloadsRefused: this.#reloadsRefused,
       closing: this.#closing !== undefined,
+      lastReload: this.#lastReload,
     };
   }
 
@@ -327,7 +335,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
   reload(config: JunctionConfig): Promise<ReloadResult> {
     const next = this.#reloading.then(() => applyReload(this.#reloadPort, config));
     this.#reloading = next.then(
-      () => this.#reloadsApplied++,
+      (result) => {
+        this.#reloadsApplied++;
+        if (result.changed)
+          this.#lastReload = { at: this.#appliedAt, version: result.version, diff: result.diff };
+      },
       () => this.#reloadsRefused++,
     );
     return next;

@@ -38,6 +38,16 @@ export interface ServerStatus {
   readonly reloadsRefused: number;
   /** Shutting down: listeners are closed or closing, sessions draining. */
   readonly closing: boolean;
+  /** The last reload that changed the config; null until one has. */
+  readonly lastReload: LastReload | null;
+}
+
+/** A reload that changed the config: when, the version it made, and what it changed. */
+export interface LastReload {
+  /** When it was applied (ms since the epoch). */
+  readonly at: number;
+  readonly version: number;
+  readonly diff: ConfigDiff;
 }
 
 /** What a reload applied: the new version and what changed. */

@@ -121,4 +121,4 @@ export interface RuntimeStats {
   readonly tlsHandshakeTimeouts: number;
 }
 
-export type { ReloadResult, ServerStatus } from './reload.ts';
+export type { LastReload, ReloadResult, ServerStatus } from './reload.ts';

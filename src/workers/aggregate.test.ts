@@ -31,6 +31,7 @@ function status(overrides: Partial<ServerStatus> = {}): ServerStatus {
     reloadsApplied: 1,
     reloadsRefused: 0,
     closing: false,
+    lastReload: null,
     ...overrides,
   };
 }

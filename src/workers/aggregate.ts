@@ -88,6 +88,7 @@ function groupStatus(reports: readonly WorkerReport<ServerStatus>[]): ServerStat
     reloadsApplied: Math.max(...values.map((v) => v.reloadsApplied)),
     reloadsRefused: Math.max(...values.map((v) => v.reloadsRefused)),
     closing: values.some((v) => v.closing),
+    lastReload: oldest.value.lastReload,
   };
 }
 

@@ -22,6 +22,7 @@ import {
   type BoundListener,
   type CertificateInfo,
   type CertificateInput,
+  type LastReload,
   type ServerObservation,
 } from '../server/index.ts';
 import {
@@ -99,6 +100,7 @@ export class WorkerGroup {
   readonly #startedAt = Date.now();
   #appliedAt = this.#startedAt;
   #reloadsApplied = 0;
+  #lastReload: LastReload | null = null;
   #reloadsRefused = 0;
   /** Config-changing steps (reloads, a worker's start) run one at a time, so each worker gets the latest. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -178,6 +180,7 @@ export class WorkerGroup {
       reloadsApplied: this.#reloadsApplied,
       reloadsRefused: this.#reloadsRefused,
       closing: this.#closing !== undefined,
+      lastReload: this.#lastReload,
       workersWanted: this.#slots.length,
       workers: this.#slots.map((slot) =>
         slotStatus(slot, slot.member !== undefined && this.#healthRunner.is(slot.member)),
@@ -218,6 +221,7 @@ export class WorkerGroup {
     if (changed) {
       this.#version++;
       this.#appliedAt = Date.now();
+      this.#lastReload = { at: this.#appliedAt, version: this.#version, diff };
       this.#certificateLog.clear();
     }
     this.#reloadsApplied++;

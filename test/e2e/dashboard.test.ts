@@ -169,6 +169,25 @@ describe('the data endpoint', () => {
     expect(after.routes.map((r) => r.name)).toContain('extra');
     expect(after.config.lastChange).toMatchObject({ from: 1, to: 2 });
     expect(after.config.lastChange!.summary).toContain('+extra');
+    // The server remembers its last reload: /status says what it changed, and when.
+    const status = (await j.call('GET', '/status')).json() as {
+      version: number;
+      appliedAt: number;
+      lastReload: { at: number; version: number; diff: { routes: { added: string[] } } } | null;
+    };
+    expect(status.lastReload).toMatchObject({ version: 2, at: status.appliedAt });
+    expect(status.lastReload!.diff.routes.added).toEqual(['extra']);
+  });
+
+  test('shows the last reload even when it happened before any page asked', async () => {
+    const j = await setup();
+    const before = (await j.call('GET', '/status')).json() as { lastReload: unknown };
+    expect(before.lastReload).toBeNull();
+    const put = await j.call('PUT', '/routes/extra', { body: { match: { path: '/extra' }, cluster: 'app' } });
+    expect(put.status, put.text).toBe(200);
+    const state = await j.state();
+    expect(state.config.lastChange).toMatchObject({ from: 1, to: 2 });
+    expect(state.config.lastChange!.summary).toContain('+extra');
   });
 
   test('shows a backend the active checks have down as down, with why', async () => {
@@ -312,5 +331,13 @@ clusters:
     expect(drained.status, drained.text).toBe(200);
     const after = (await call('GET', '/dashboard/api/state')).json() as State;
     expect(after.clusters.find((c) => c.name === 'app')!.backends.map((x) => x.id)).toEqual([a.address]);
+    // The group remembers its last reload (the drain removed the backend): /status and the page say so.
+    const status = (await call('GET', '/status')).json() as {
+      version: number;
+      lastReload: { version: number; diff: { backends: { removed: string[] } } } | null;
+    };
+    expect(status.lastReload).toMatchObject({ version: status.version });
+    expect(status.lastReload!.diff.backends.removed).toHaveLength(1);
+    expect(after.config.lastChange).toMatchObject({ to: status.version });
   }, 40_000);
 });
