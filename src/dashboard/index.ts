@@ -5,11 +5,12 @@
  * and its one data endpoint's answer: the admin API's reads of the target plus rates, error ratios
  * and latency percentiles computed from a short ring of `/metrics` readings.
  * - Numbers come from the admin target (status, stats, clusters, backends) and the scrape; it counts
- *   nothing itself. The last failed transactions are kept by metrics/ (recent-failures.ts).
+ *   nothing itself. The last failed transactions are kept by metrics/ (recent-failures.ts; a group's
+ *   merged from every worker's), the last reload's diff by the server (its status's `lastReload`).
  * - The page changes nothing by itself: its drain and undrain buttons call the admin API, under the
  *   admin API's rules (token, refusal of other sites).
  * Does not: touch the data plane (listeners, snapshots, pools), serve HTTP itself (admin/ routes to
- * it and applies the access rules), or keep state beyond the ring and the last config seen.
+ * it and applies the access rules), or keep state beyond the ring.
  * Used by: admin/. Uses: server/ (types, config diff), metrics/ (scrape parser, types), config/.
  */
 export { dashboardAsset, isDashboardAsset, PAGE_HEADERS } from './assets.ts';
