@@ -113,7 +113,8 @@ class WorkerProcess {
       const memory = process.memoryUsage();
       return {
         pid: process.pid,
-        status: this.#requireServer().status(),
+        // Polled: the last reload's diff (it may name every route) stays here; the primary keeps the group's.
+        status: { ...this.#requireServer().status(), lastReload: null },
         rss: memory.rss,
         heapUsed: memory.heapUsed,
       };
