@@ -7,7 +7,7 @@
 import type { JunctionConfig, RouteConfig } from '../config/index.ts';
 import { AdminError, TlsCertificateError } from '../errors/index.ts';
 import { explainOnServer } from './explain-route.ts';
-import type { CertificateInput } from '../server/index.ts';
+import { joinWorkerSections, type CertificateInput } from '../server/index.ts';
 import type { ConfigStore } from './config-store.ts';
 import {
   addBackend,
@@ -36,6 +36,10 @@ export interface AdminRoute {
 
 /** How long a drain waits for in-flight requests unless `?timeout_ms=` says otherwise. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** `{ workers }` when there is a per-worker list, nothing for one server. */
+const workersSection = (workers: Record<string, unknown>[] | undefined) =>
+  workers === undefined ? {} : { workers };
 
 function param(request: AdminRequest, name: string): string {
   return request.params[name] ?? '';
@@ -150,22 +154,6 @@ function backendsOf(store: ConfigStore, cluster: string) {
   return Promise.resolve(store.server.upstreams()).then((all) => all.filter((u) => u.cluster === cluster));
 }
 
-/**
- * A group answers status and stats each with a per-worker section (`workers`): one list, each worker's
- * entry holding both (by its number), rather than the second hiding the first. Nothing for one server.
- */
-function joinWorkers(...answers: readonly object[]): { workers?: Record<string, unknown>[] } {
-  const byWorker = new Map<unknown, Record<string, unknown>>();
-  for (const answer of answers) {
-    const workers = (answer as { workers?: unknown }).workers;
-    if (!Array.isArray(workers)) continue;
-    for (const entry of workers as Record<string, unknown>[]) {
-      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
-    }
-  }
-  return byWorker.size === 0 ? {} : { workers: [...byWorker.values()] };
-}
-
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
@@ -186,7 +174,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         backends: clusters.reduce((n, c) => n + c.backends, 0),
         backendsUp: clusters.reduce((n, c) => n + c.backendsUp, 0),
         ...stats,
-        ...joinWorkers(status, stats),
+        ...workersSection(joinWorkerSections(status, stats)),
       };
     },
   },

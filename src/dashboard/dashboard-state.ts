@@ -10,6 +10,7 @@ import type { FailedTransaction } from '../metrics/index.ts';
 import { parseMetricsText } from '../metrics/index.ts';
 import {
   describeDiff,
+  joinWorkerSections,
   type BoundListener,
   type ConfigDiff,
   type ClusterStatus,
@@ -136,22 +137,6 @@ function changesOf(diff: ConfigDiff): Record<string, unknown> {
   }
   if (diff.settings.length > 0) out['settings'] = diff.settings;
   return out;
-}
-
-/**
- * A group's status and stats each list their workers (`workers`): one entry per worker with both;
- * null for one process.
- */
-function workersOf(...answers: readonly object[]): Record<string, unknown>[] | null {
-  const byWorker = new Map<unknown, Record<string, unknown>>();
-  for (const answer of answers) {
-    const workers = (answer as { workers?: unknown }).workers;
-    if (!Array.isArray(workers)) continue;
-    for (const entry of workers as Record<string, unknown>[]) {
-      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
-    }
-  }
-  return byWorker.size === 0 ? null : [...byWorker.values()];
 }
 
 const rate = (after: number, before: number, seconds: number) =>
@@ -283,7 +268,7 @@ export class Dashboard {
           cur && old ? round(rate(cur.totals.received, old.totals.received, rateSeconds), 0) : null,
         sentBytesPerSecond: cur && old ? round(rate(cur.totals.sent, old.totals.sent, rateSeconds), 0) : null,
       },
-      workers: workersOf(status, stats),
+      workers: joinWorkerSections(status, stats) ?? null,
       listeners: target.listeners.map((l) => {
         const r = cur?.listeners.get(l.name);
         const o = old?.listeners.get(l.name);

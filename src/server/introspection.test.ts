@@ -2,7 +2,13 @@ import { describe, expect, test } from 'vitest';
 import type { BufferPool } from '../buffers/index.ts';
 import type { Listener } from '../listener/index.ts';
 import type { RuntimeSnapshot } from '../transaction/index.ts';
-import { boundListeners, clusterStatuses, runtimeStats, upstreamStatuses } from './introspection.ts';
+import {
+  boundListeners,
+  clusterStatuses,
+  joinWorkerSections,
+  runtimeStats,
+  upstreamStatuses,
+} from './introspection.ts';
 
 /** Only what introspection reads of a backend, a cluster, a snapshot and a listener. */
 function backend(id: string, over: Record<string, unknown> = {}) {
@@ -154,5 +160,30 @@ describe('introspection', () => {
       tlsHandshakeFailures: 2,
       tlsHandshakeTimeouts: 1,
     });
+  });
+});
+
+describe('joinWorkerSections', () => {
+  test("joins each worker's entries from status and stats by its number, the later adding to the earlier", () => {
+    const status = {
+      workers: [
+        { worker: 1, pid: 10 },
+        { worker: 2, pid: 20 },
+      ],
+    };
+    const stats = {
+      workers: [
+        { worker: 2, sessions: 5 },
+        { worker: 1, sessions: 3 },
+      ],
+    };
+    expect(joinWorkerSections(status, stats)).toEqual([
+      { worker: 1, pid: 10, sessions: 3 },
+      { worker: 2, pid: 20, sessions: 5 },
+    ]);
+  });
+
+  test('is undefined for one server, whose answers have no per-worker section', () => {
+    expect(joinWorkerSections({ version: 1 }, { sessions: 0 })).toBeUndefined();
   });
 });

@@ -141,3 +141,20 @@ export function runtimeStats(from: StatsSources): RuntimeStats {
     tlsHandshakeTimeouts: handshakeTimeouts,
   };
 }
+
+/**
+ * A worker group answers status and stats each with a per-worker section (`workers`): one list, each
+ * worker's entry holding both (joined by its number) rather than the second hiding the first.
+ * Undefined for one server, whose answers have no such section.
+ */
+export function joinWorkerSections(...answers: readonly object[]): Record<string, unknown>[] | undefined {
+  const byWorker = new Map<unknown, Record<string, unknown>>();
+  for (const answer of answers) {
+    const workers = (answer as { workers?: unknown }).workers;
+    if (!Array.isArray(workers)) continue;
+    for (const entry of workers as Record<string, unknown>[]) {
+      byWorker.set(entry['worker'], { ...byWorker.get(entry['worker']), ...entry });
+    }
+  }
+  return byWorker.size === 0 ? undefined : [...byWorker.values()];
+}
