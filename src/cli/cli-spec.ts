@@ -98,6 +98,7 @@ export const CTL_COMMANDS = [
   'restart',
   'config',
   'explain',
+  'preview',
   'cache',
   'help',
 ] as const;

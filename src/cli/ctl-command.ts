@@ -16,7 +16,7 @@ import {
 } from './cli-spec.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
-import { explainCall } from './ctl-explain.ts';
+import { CtlPreviewFailed, explainCall, previewCall } from './ctl-explain.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin ADDRESS | -c FILE] [--token TOKEN] [--json] <command>
 
@@ -38,6 +38,8 @@ Commands:
   config save                         Write the running config back to its file (keeps FILE.bak)
   explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
                                       What the running config does with that request, with live health
+  preview B.yaml                      The requests the process kept (explain.keep_requests) that B.yaml
+                                      would handle differently from the running config
   cache purge URL [--prefix] | cache clear
                                       Drop one URL's stored responses, every URL under a prefix, or all
   help                                Show this help
@@ -70,8 +72,10 @@ interface Call {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
-  /** Renders a successful answer for people. */
-  readonly render: (answer: unknown) => string;
+  /** Renders a successful answer for people (and, when rendersJson, for --json too). */
+  readonly render: (answer: unknown, context: CliContext, json: boolean) => string | Promise<string>;
+  /** The answer is input to the command, not its output: --json prints render()'s JSON. */
+  readonly rendersJson?: boolean;
   /** How long to wait for the answer; default two minutes. */
   readonly timeoutMs?: number;
 }
@@ -126,6 +130,8 @@ function planCall(args: readonly string[], values: CallOptions): Call {
   switch (command) {
     case 'explain':
       return explainCall(args.slice(1), values, CtlUsageError);
+    case 'preview':
+      return previewCall(args.slice(1), CtlUsageError);
     case 'cache':
       if (action === 'clear')
         return {
@@ -376,10 +382,15 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
     }
     return 1;
   }
-  if (values.json === true || !isJson) {
+  if ((values.json === true && call.rendersJson !== true) || !isJson) {
     context.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   }
-  context.stdout.write(call.render(JSON.parse(text)));
+  try {
+    context.stdout.write(await call.render(JSON.parse(text), context, values.json === true));
+  } catch (error) {
+    if (!(error instanceof CtlPreviewFailed)) throw error;
+    return 1;
+  }
   return 0;
 }

@@ -22,7 +22,7 @@ import { applyReload, type ReloadPort, type ReloadResult, type ServerStatus } fr
 import type { ServedSession, SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
-import { TransactionObservers, type RuntimeSnapshot } from '../transaction/index.ts';
+import { TransactionObservers, type KeptRequest, type RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { RouteTable } from '../routes/index.ts';
@@ -409,6 +409,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
     },
     log: (): Logger => this.log,
   };
+
+  /** The request heads kept for `junction ctl preview`, oldest first; null when the ring is off. */
+  recentRequests(): KeptRequest[] | null {
+    return this.#snapshot.requests?.list() ?? null;
+  }
 
   upstreams(): UpstreamStatus[] {
     return upstreamStatuses(this.#snapshot, this.clock.now());
