@@ -290,7 +290,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     },
     workers: raw.workers ?? defaults.DEFAULT_WORKERS,
     ...(raw.cache === undefined ? {} : { cache: buildCacheConfig(raw.cache) }),
-    explain: buildExplainConfig(raw.explain),
+    ...(raw.explain === undefined ? {} : { explain: buildExplainConfig(raw.explain) }),
     admin:
       raw.admin === undefined
         ? undefined
