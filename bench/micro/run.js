@@ -3,6 +3,7 @@
 import { BufferPool } from '../../dist/buffers/index.js';
 import { parseRequestHead, parseResponseHead } from '../../dist/codec/index.js';
 import { RequestMetrics } from '../../dist/metrics/index.js';
+import { RequestRing } from '../../dist/transaction/index.js';
 
 const limits = { maxHeadBytes: 32 * 1024, maxHeaderCount: 100, maxRequestLineBytes: 8 * 1024 };
 
@@ -82,6 +83,20 @@ const metricsEnd = {
 bench('request metrics: transaction end + one attempt', 2_000_000, (i) => {
   requestMetrics.transactionEnded(metricsSession, metricsEnd, 1002 + (i & 7));
   requestMetrics.attemptEnded('app', 'success', undefined);
+});
+
+// explain.keep_requests: one copy of a browser-like head's fields into a ring of 1000 (full, so each
+// keep also drops the oldest for the collector).
+const ringHead = parseRequestHead(browserRequest, 0, browserRequest.length, limits).head;
+const ringSession = {
+  scheme: 'https',
+  clientAddress: '192.0.2.7',
+  tls: { serverName: 'api.example.com' },
+  listener: { name: 'public' },
+};
+const ring = new RequestRing(1000);
+bench('request ring: keep a browser-like head (9 fields)', 1_000_000, () => {
+  ring.keep(ringSession, ringHead);
 });
 
 if (sink === 0) console.log('');

@@ -6,7 +6,7 @@
  */
 import type { JunctionConfig, RouteConfig } from '../config/index.ts';
 import { AdminError, TlsCertificateError } from '../errors/index.ts';
-import { explainOnServer } from './explain-route.ts';
+import { explainOnServer, recentOnServer } from './explain-route.ts';
 import { joinWorkerSections, type CertificateInput } from '../server/index.ts';
 import type { ConfigStore } from './config-store.ts';
 import {
@@ -315,6 +315,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: 'POST',
     path: 'explain',
     handle: (request, store) => explainOnServer(store.server, request.body),
+  },
+  {
+    method: 'GET',
+    path: 'explain/recent',
+    handle: (_request, store) => recentOnServer(store.server),
   },
   {
     method: 'GET',

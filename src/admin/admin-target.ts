@@ -21,6 +21,7 @@ import type {
   ServerStatus,
   UpstreamStatus,
 } from '../server/index.ts';
+import type { KeptRequest } from '../transaction/index.ts';
 
 /** A value, or a promise of it: what a group answers after asking its workers. */
 export type Answer<T> = T | Promise<T>;
@@ -54,6 +55,11 @@ export interface AdminTarget {
   addCertificate(listener: string, certificate: CertificateInput): Answer<CertificateInfo>;
   replaceCertificate(listener: string, id: string, certificate: CertificateInput): Answer<CertificateInfo>;
   removeCertificate(listener: string, id: string): Answer<void>;
+  /**
+   * The request heads kept for `junction ctl preview` (`explain.keep_requests`), oldest first; null when
+   * the ring is off. Absent where no ring is kept (a group of workers).
+   */
+  recentRequests?(): Answer<readonly KeptRequest[] | null>;
 }
 
 /**

@@ -9,7 +9,9 @@ import {
   explanationJson,
   ExplainInputError,
   liveHealth,
+  recordOutcomes,
   type ExplainRequest,
+  type RecentRequests,
 } from '../explain/index.ts';
 import type { AdminTarget } from './admin-target.ts';
 
@@ -62,4 +64,26 @@ export async function explainOnServer(server: AdminTarget, body: unknown): Promi
     if (error instanceof ExplainInputError) throw new AdminError('JCT_ERR_ADMIN_BAD_REQUEST', error.message);
     throw error;
   }
+}
+
+/**
+ * `GET /explain/recent`: the request heads the process kept, each with its outcome under the running
+ * config, for `junction ctl preview` to compare with a new config. Not found (404) when the ring is off,
+ * saying how to turn it on.
+ */
+export async function recentOnServer(server: AdminTarget): Promise<RecentRequests> {
+  if (server.recentRequests === undefined)
+    throw new AdminError(
+      'JCT_ERR_ADMIN_NOT_FOUND',
+      'recent requests are kept by a single process only; with workers > 1 use junction preview with an access log',
+    );
+  const kept = await server.recentRequests();
+  if (kept === null)
+    throw new AdminError(
+      'JCT_ERR_ADMIN_NOT_FOUND',
+      'the running process keeps no recent requests: set explain: { keep_requests: 1000 } in the config and reload',
+    );
+  // As preview() runs both sides: no health, no plugins, so the two outcomes differ only by config.
+  const requests = await recordOutcomes(server.config, kept, { skipPlugins: true });
+  return { keepRequests: server.config.explain?.keepRequests ?? 0, requests };
 }

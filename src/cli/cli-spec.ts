@@ -53,6 +53,7 @@ export const CTL_OPTIONS = {
   client: { type: 'string' },
   sni: { type: 'string' },
   prefix: { type: 'boolean' },
+  'max-changed': { type: 'string' },
   ...HELP,
 } as const satisfies Options;
 
@@ -98,6 +99,7 @@ export const CTL_COMMANDS = [
   'restart',
   'config',
   'explain',
+  'preview',
   'cache',
   'help',
 ] as const;

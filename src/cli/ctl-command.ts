@@ -16,7 +16,7 @@ import {
 } from './cli-spec.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
-import { explainCall } from './ctl-explain.ts';
+import { CtlPreviewFailed, explainCall, previewCall } from './ctl-explain.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin ADDRESS | -c FILE] [--token TOKEN] [--json] <command>
 
@@ -31,13 +31,16 @@ Commands:
   backends drain CLUSTER ID [--timeout MS]
                                       No new requests; in-flight ones finish; then removed
   certs                               Certificates
-  reload                              Re-read the config file
+  reload [--max-changed PCT]          Re-read the config file; with --max-changed (as 10%), first
+                                      preview it over the kept requests and refuse when more change
   workers                             Worker processes (workers > 1): pid, state, config, memory
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
   explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
                                       What the running config does with that request, with live health
+  preview B.yaml                      The requests the process kept (explain.keep_requests) that B.yaml
+                                      would handle differently from the running config
   cache purge URL [--prefix] | cache clear
                                       Drop one URL's stored responses, every URL under a prefix, or all
   help                                Show this help
@@ -70,8 +73,10 @@ interface Call {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
-  /** Renders a successful answer for people. */
-  readonly render: (answer: unknown) => string;
+  /** Renders a successful answer for people (and, when rendersJson, for --json too). */
+  readonly render: (answer: unknown, context: CliContext, json: boolean) => string | Promise<string>;
+  /** The answer is input to the command, not its output: --json prints render()'s JSON. */
+  readonly rendersJson?: boolean;
   /** How long to wait for the answer; default two minutes. */
   readonly timeoutMs?: number;
 }
@@ -126,6 +131,8 @@ function planCall(args: readonly string[], values: CallOptions): Call {
   switch (command) {
     case 'explain':
       return explainCall(args.slice(1), values, CtlUsageError);
+    case 'preview':
+      return previewCall(args.slice(1), CtlUsageError);
     case 'cache':
       if (action === 'clear')
         return {
@@ -341,8 +348,30 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
     context.stdout.write(CTL_USAGE);
     return 0;
   }
+  const maxChanged = values['max-changed'];
+  if (maxChanged !== undefined && positionals[0] !== 'reload')
+    throw new CtlUsageError('--max-changed goes with reload');
   const call = planCall(positionals, values);
   const { url, token } = await locate(values, context);
+  if (maxChanged !== undefined) {
+    const refused = await guardReload(maxChangedShare(maxChanged), url, (c) => send(url, token, c), context);
+    if (refused !== undefined) return refused;
+  }
+  return finish(call, await send(url, token, call), values.json === true, url, context);
+}
+
+/** `--max-changed 10%` as a fraction. */
+function maxChangedShare(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const share = match === null ? NaN : Number(match[1]) / 100;
+  if (!(share >= 0 && share <= 1))
+    throw new CtlUsageError(`--max-changed must be a share such as 10%, got '${text}'`);
+  return share;
+}
+
+type Sent = { readonly response: Response; readonly text: string } | { readonly unreachable: string };
+
+async function send(url: string, token: string | undefined, call: Call): Promise<Sent> {
   let response: Response;
   try {
     response = await fetch(`${url}${call.path}`, {
@@ -355,14 +384,26 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
       signal: AbortSignal.timeout(call.timeoutMs ?? 120_000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    context.stderr.write(`junction ctl: cannot reach the admin API at ${url} (${cause})\n`);
+    return { unreachable: (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message };
+  }
+  return { response, text: await response.text() };
+}
+
+async function finish(
+  call: Call,
+  sent: Sent,
+  json: boolean,
+  url: string,
+  context: CliContext,
+): Promise<number> {
+  if ('unreachable' in sent) {
+    context.stderr.write(`junction ctl: cannot reach the admin API at ${url} (${sent.unreachable})\n`);
     return 1;
   }
-  const text = await response.text();
+  const { response, text } = sent;
   const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
   if (!response.ok) {
-    if (values.json === true) context.stdout.write(text);
+    if (json) context.stdout.write(text);
     const error = isJson
       ? (
           JSON.parse(text) as {
@@ -376,10 +417,72 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
     }
     return 1;
   }
-  if (values.json === true || !isJson) {
+  if ((json && call.rendersJson !== true) || !isJson) {
     context.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   }
-  context.stdout.write(call.render(JSON.parse(text)));
+  try {
+    context.stdout.write(await call.render(JSON.parse(text), context, json));
+  } catch (error) {
+    if (!(error instanceof CtlPreviewFailed)) throw error;
+    return 1;
+  }
   return 0;
+}
+
+/**
+ * `reload --max-changed`: the file the process reloads from (GET /status's source), previewed over
+ * the kept requests; an exit status when the reload is refused (or cannot be checked), else undefined.
+ */
+async function guardReload(
+  maxShare: number,
+  url: string,
+  send: (call: Call) => Promise<Sent>,
+  context: CliContext,
+): Promise<number | undefined> {
+  let source = '';
+  const status = planCall(['status'], {});
+  const statusCode = await finish(
+    {
+      ...status,
+      render: (a) => {
+        const given = (a as { source?: unknown }).source;
+        source = typeof given === 'string' ? given : '';
+        return '';
+      },
+    },
+    await send(status),
+    false,
+    url,
+    context,
+  );
+  if (statusCode !== 0) return statusCode;
+  let share = 0;
+  let report = '';
+  const recent = previewCall([source], CtlUsageError);
+  const code = await finish(
+    {
+      ...recent,
+      render: async (answer, c) => {
+        report = await recent.render(answer, c, false);
+        const result = JSON.parse(await recent.render(answer, c, true)) as {
+          total: number;
+          differing: number;
+        };
+        share = result.total === 0 ? 0 : result.differing / result.total;
+        return '';
+      },
+    },
+    await send(recent),
+    false,
+    url,
+    context,
+  );
+  if (code !== 0) return code;
+  if (share <= maxShare) return undefined;
+  context.stdout.write(report);
+  context.stderr.write(
+    `junction ctl: reload refused: ${(share * 100).toFixed(1)}% of the kept requests would be handled differently, more than --max-changed ${maxShare * 100}%\n`,
+  );
+  return 1;
 }

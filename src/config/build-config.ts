@@ -4,6 +4,7 @@
  * the reference checks accepted, so it never reports problems itself.
  */
 import { buildCacheConfig, buildRouteCache } from './cache-schema.ts';
+import { buildExplainConfig } from './explain-schema.ts';
 import { formatHostPort } from './addresses.ts';
 import * as defaults from './defaults.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
@@ -289,6 +290,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     },
     workers: raw.workers ?? defaults.DEFAULT_WORKERS,
     ...(raw.cache === undefined ? {} : { cache: buildCacheConfig(raw.cache) }),
+    ...(raw.explain === undefined ? {} : { explain: buildExplainConfig(raw.explain) }),
     admin:
       raw.admin === undefined
         ? undefined

@@ -21,6 +21,7 @@ import { optional, strictObject } from './schema-toolkit.ts';
 import { forwarded, limits, timeouts, workers } from './settings-schema.ts';
 import { namedStrategy } from './strategy-schema.ts';
 import { cacheSection } from './cache-schema.ts';
+import { explainSection } from './explain-schema.ts';
 
 export type { LoadedPluginModule, LoadedStrategyModule, SchemaOptions } from './schema-options.ts';
 
@@ -65,6 +66,7 @@ export function createConfigSchema(options: SchemaOptions) {
       admin: optional(admin(options)),
       workers: optional(workers),
       cache: optional(cacheSection()),
+      explain: optional(explainSection),
     },
     'must be a mapping with at least listeners',
   );

@@ -113,6 +113,11 @@ export interface AccessLogConfig {
 /** An access log, or false: none here. */
 export type AccessLogSetting = AccessLogConfig | false;
 
+/** `explain`: the ring of recent request heads `junction ctl preview` replays; 0 keeps none. */
+export interface ExplainConfig {
+  readonly keepRequests: number;
+}
+
 /** Trace context and spans (`tracing`); see docs/observability.md. */
 export interface TracingConfig {
   /** Start a trace for a request that came without a valid `traceparent` (default true). */
@@ -348,6 +353,8 @@ export interface JunctionConfig {
   readonly workers?: WorkersSetting | undefined;
   /** The HTTP cache's storage (`cache:`); used only when a route caches. */
   readonly cache?: CacheConfig | undefined;
+  /** What the process keeps for `junction ctl preview` (`explain:`); absent keeps nothing. */
+  readonly explain?: ExplainConfig | undefined;
 }
 
 /** `workers`: a count of worker processes, or `auto` (os.availableParallelism()). */

@@ -32,3 +32,10 @@ export {
   type PreviewResult,
 } from './preview.ts';
 export { liveHealth, type LiveBackend } from './live-health.ts';
+export {
+  explainRequestOf,
+  previewRecorded,
+  recordOutcomes,
+  type RecentRequests,
+  type RecordedRequest,
+} from './recent.ts';

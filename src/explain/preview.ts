@@ -163,7 +163,7 @@ export function parseRequestsFile(content: string): PreviewRequest[] {
   return requests;
 }
 
-async function outcomeOf(
+export async function outcomeOf(
   config: JunctionConfig,
   request: ExplainRequest,
   options: ExplainOptions,

@@ -28,7 +28,7 @@ import {
 import type { ServedSession, SessionHost } from '../session/index.ts';
 import { PluginHost, type SessionInfo } from '../plugins/index.ts';
 import { BUILTIN_STRATEGIES } from '../strategies/index.ts';
-import { TransactionObservers, type RuntimeSnapshot } from '../transaction/index.ts';
+import { TransactionObservers, type KeptRequest, type RuntimeSnapshot } from '../transaction/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { RouteTable } from '../routes/index.ts';
@@ -421,6 +421,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
     },
     log: (): Logger => this.log,
   };
+
+  /** The request heads kept for `junction ctl preview`, oldest first; null when the ring is off. */
+  recentRequests(): KeptRequest[] | null {
+    return this.#snapshot.requests?.list() ?? null;
+  }
 
   upstreams(): UpstreamStatus[] {
     return upstreamStatuses(this.#snapshot, this.clock.now());

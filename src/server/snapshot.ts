@@ -4,6 +4,7 @@ import { RouteTable } from '../routes/index.ts';
 import { mergeHookTables, type HookTable } from '../hooks/index.ts';
 import {
   headLimitsOf,
+  RequestRing,
   type RuntimeSnapshot,
   type SnapshotHooks,
   type TransactionObservers,
@@ -78,5 +79,17 @@ export function buildSnapshot(
     hooks: snapshotHooks(hooks),
     observers,
     cache: cacheFor(config, previous?.cache),
+    requests: requestRingFor(config, previous?.requests),
   };
+}
+
+/** The ring `explain.keep_requests` asks for: the running one when its size is unchanged (a reload keeps it). */
+function requestRingFor(
+  config: JunctionConfig,
+  previous: RequestRing | null | undefined,
+): RequestRing | null {
+  const keep = config.explain?.keepRequests ?? 0;
+  if (keep === 0) return null;
+  if (previous?.capacity === keep) return previous;
+  return new RequestRing(keep, previous ?? undefined);
 }

@@ -20,4 +20,5 @@ export {
 } from './snapshot.ts';
 export type { SessionListener, SessionPort, SessionTls } from './session-port.ts';
 export { TransactionObservers, type TransactionObserver } from './txn-observer.ts';
+export { RequestRing, REDACTED_VALUE, type KeptRequest } from './request-ring.ts';
 export type { TxnEnd } from './access-entry.ts';

@@ -5,6 +5,7 @@ import type { RouteConfig } from '../config/types.ts';
 import type { HookTable } from '../hooks/index.ts';
 import type { TransactionObservers } from './txn-observer.ts';
 import type { HttpCache } from '../cache/index.ts';
+import type { RequestRing } from './request-ring.ts';
 
 /** What the route table needs from a request (routes/ implements the matching). */
 export interface RouteRequest {
@@ -39,6 +40,8 @@ export interface RuntimeSnapshot {
   readonly observers: TransactionObservers;
   /** The HTTP cache (src/cache/), the same object across reloads; absent or null when no route caches. */
   readonly cache?: HttpCache | null;
+  /** The recent request heads kept for `junction ctl preview`; absent or null when off (the default). */
+  readonly requests?: RequestRing | null;
 }
 
 /** Hook tables: the global one, and per route the global hooks followed by the route's own. */

@@ -108,6 +108,8 @@ export class Transaction
     this.requestId = assignRequestId(head, session, idHeader);
     this.#requestIdField = [idHeader, this.requestId];
     this.#trace = beginTrace(head, session, snapshot);
+    // The head as the client sent it, before any rule or hook changes it; off: one test.
+    snapshot.requests?.keep(session, head);
     const hooks = snapshot.hooks;
     this.txnHooks = hooks === null ? null : new TxnHooks(this, hooks.global, snapshot.config.timeouts);
   }
