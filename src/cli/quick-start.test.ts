@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { setTimeout } from 'node:timers/promises';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { JunctionConfig } from '../config/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -54,7 +55,7 @@ function quickStart(
   const context: CliContext = {
     stdout: { write: (text) => (stdout += text) },
     stderr: { write: (text) => (stderr += text) },
-    env: { PORT: '0', BACKEND_BASE_PORT: '0', ...env },
+    env: { PORT: '0', ADMIN_PORT: '0', BACKEND_BASE_PORT: '0', ...env },
     signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
     exit: () => {
       throw new Error('unexpected forced exit');
@@ -113,6 +114,7 @@ describe('junction run --quick-start', () => {
   test.each([
     [{ PORT: 'eighty' }, "junction: PORT must be a port number from 0 to 65535, got 'eighty'\n"],
     [{ BACKEND_BASE_PORT: '70000' }, "junction: BACKEND_BASE_PORT must be a port number, got '70000'\n"],
+    [{ ADMIN_PORT: '99999' }, "junction: ADMIN_PORT must be a port number from 0 to 65535, got '99999'\n"],
   ])('rejects a bad environment %o with exit 2', async (env, message) => {
     const run = quickStart(fakeStart, env);
     expect(await run.exit).toBe(2);
@@ -147,6 +149,14 @@ describe('junction run --quick-start', () => {
     );
     // The README's tour: a host no route serves gets Junction's own 404.
     expect(await get(port, '/', 'nobody.example', true)).toMatch(/^404 /);
+    // The banner (printed once the admin API listens too) names the dashboard; it and the API answer there.
+    const bannerBy = Date.now() + 5000;
+    while (!run.stdout().includes('dashboard') && Date.now() < bannerBy) await setTimeout(10);
+    const dashboard = /dashboard +http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.stdout());
+    expect(dashboard, run.stdout()).not.toBeNull();
+    const adminPort = Number(dashboard![1]);
+    expect(await get(adminPort, '/', undefined, true)).toMatch(/^200 <!doctype html>/i);
+    expect(await get(adminPort, '/status', undefined, true)).toMatch(/^200 \{/);
     run.signals.emit('SIGTERM', 'SIGTERM');
     expect(await run.exit).toBe(0);
   });

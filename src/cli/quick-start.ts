@@ -1,7 +1,8 @@
 /**
  * `junction run --quick-start` (what `npm start` runs): examples/quick-start.yaml plus one demo backend
  * per distinct backend address in it, then a banner saying what to curl. Ports can be moved with
- * --port / PORT (the listener) and BACKEND_BASE_PORT (the demo backends; 0 picks free ports).
+ * --port / PORT (the listener), ADMIN_PORT (the admin API and dashboard) and BACKEND_BASE_PORT (the
+ * demo backends); 0 picks free ports.
  */
 import { fileURLToPath } from 'node:url';
 import type { BackendConfig, JunctionConfig } from '../config/index.ts';
@@ -66,7 +67,16 @@ function rewire(
   return { ...config, clusters };
 }
 
-function banner(server: RunningServer, backends: readonly DemoBackend[]): string {
+/** The config with its admin API on `port` (the quick start's config has one). */
+function withAdminPort(config: JunctionConfig, port: number): JunctionConfig {
+  return config.admin === undefined ? config : { ...config, admin: { ...config.admin, port } };
+}
+
+function banner(
+  server: RunningServer,
+  backends: readonly DemoBackend[],
+  admin: { readonly url: string } | undefined,
+): string {
   const listener = server.listeners[0];
   const base =
     listener === undefined ? 'http://127.0.0.1:8080' : `http://${listener.address}:${listener.port}`;
@@ -76,7 +86,7 @@ function banner(server: RunningServer, backends: readonly DemoBackend[]): string
 
   listening on  ${base}
   demo backends ${list}
-  config        ${QUICK_START_CONFIG}
+  config        ${QUICK_START_CONFIG}${admin === undefined ? '' : `\n  dashboard     ${admin.url}/   (the admin API: ${admin.url}/status)`}
 
   Try:
     curl -s ${base}/                                # a few times: round robin, backend-1 then backend-2
@@ -103,6 +113,12 @@ export async function runQuickStart(options: QuickStartOptions, context: CliCont
     context.stderr.write(`junction: BACKEND_BASE_PORT must be a port number, got '${baseText}'\n`);
     return 2;
   }
+  const adminText = context.env['ADMIN_PORT'];
+  const adminPort = parsePort(adminText);
+  if (adminText !== undefined && adminPort === undefined) {
+    context.stderr.write(`junction: ADMIN_PORT must be a port number from 0 to 65535, got '${adminText}'\n`);
+    return 2;
+  }
   const loaded = await loadOrReport(QUICK_START_CONFIG, context);
   if (loaded === undefined) return 1;
 
@@ -120,8 +136,9 @@ export async function runQuickStart(options: QuickStartOptions, context: CliCont
   try {
     let config = rewire(loaded, addresses, demo.backends);
     if (port !== undefined) config = withListenerPort(config, port);
+    if (adminPort !== undefined) config = withAdminPort(config, adminPort);
     return await runJunction(config, context, {
-      onListening: (server) => context.stdout.write(banner(server, demo.backends)),
+      onListening: (server, admin) => context.stdout.write(banner(server, demo.backends, admin)),
     });
   } finally {
     await demo.close();

@@ -35,7 +35,8 @@ export const FORCED_EXIT_CODE = 1;
 
 export interface RunHooks {
   /** Called once every listener is bound, with the actual ports (the quick start prints its banner). */
-  readonly onListening?: (server: RunningServer) => void;
+  /** Called once serving; `admin` is the admin API's listener when the config has one. */
+  readonly onListening?: (server: RunningServer, admin: { readonly url: string } | undefined) => void;
   /** The config file: SIGHUP (and `watch`) reload it. */
   readonly file?: string;
   /** Reload when the file changes. */
@@ -236,7 +237,7 @@ async function startAndServe(
   context.signals.off('SIGHUP', onEarlyHangup);
   if (early.hangup && earlyShutdown.signal === undefined) live?.reload('SIGHUP');
   // server/ logs each bound listener and its own stop; this module logs only the process lifecycle.
-  hooks.onListening?.(server);
+  hooks.onListening?.(server, live?.admin);
   const code = await serveUntilSignalled(
     server,
     config.timeouts.shutdownGraceMs,

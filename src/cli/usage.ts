@@ -46,6 +46,8 @@ Environment:
                        (workers > 1) none (default: the OS spreads connections) or rr
                        (the primary deals them round robin)
   PORT                 (quick start) The listener port, like --port
+  ADMIN_PORT           (quick start) The admin API and dashboard port (default 9901); 0 picks
+                       a free port
   BACKEND_BASE_PORT    (quick start) The first demo backend port (default 9101); 0 picks
                        free ports
 
