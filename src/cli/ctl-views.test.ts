@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { formatBytes, renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
+import {
+  describeLastReload,
+  formatBytes,
+  renderBackends,
+  renderClusters,
+  renderStatus,
+} from './ctl-views.ts';
 
 const STATUS = {
   version: 3,
@@ -23,6 +29,31 @@ describe('ctl views', () => {
     const backends = renderBackends({ backends: [{ id: 'a', isUp: false, ejected: true }] });
     expect(backends).toMatch(/^a\s+-\s+ejected/m);
     expect(backends).not.toContain('By worker');
+  });
+
+  test('the last reload in one line: when, the version, what changed by name', () => {
+    expect(renderStatus(STATUS)).toMatch(/^last reload\s+-$/m);
+    const empty = { added: [], removed: [], modified: [] };
+    const line = describeLastReload({
+      at: Date.UTC(2026, 11, 7, 21, 0, 0),
+      version: 4,
+      diff: {
+        listeners: empty,
+        routes: { added: ['b', 'c', 'd', 'e', 'f'], removed: [], modified: ['a'] },
+        clusters: { added: [], removed: ['old'], modified: [] },
+        backends: empty,
+        settings: ['timeouts'],
+      },
+    });
+    expect(line).toBe(
+      '2026-12-07T21:00:00.000Z v4: routes +b, +c, +d, +e (and 2 more); clusters -old; settings timeouts',
+    );
+    expect(describeLastReload({ at: 0, version: 2, diff: { settings: [] } })).toBe(
+      '1970-01-01T00:00:00.000Z v2: no change by name',
+    );
+    expect(renderStatus({ ...STATUS, lastReload: { at: 0, version: 2, diff: {} } })).toMatch(
+      /^last reload\s+1970-01-01T00:00:00\.000Z v2: no change by name$/m,
+    );
   });
 
   test('several workers: status with the group memory and a table per worker', () => {

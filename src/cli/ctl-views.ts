@@ -37,6 +37,37 @@ export function formatBytes(bytes: unknown): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]!}`;
 }
 
+/** A name list of a reload's diff, shortened past a few names: `+b, +c, ~a (and 4 more)`. */
+function summariseEntries(diff: Row, kind: string, shown: number): string[] {
+  const entry = diff[kind] as Row | undefined;
+  if (entry === undefined) return [];
+  const mark = (key: string, sign: string): string[] => {
+    const names = entry[key];
+    return Array.isArray(names) ? names.map((name) => `${sign}${String(name)}`) : [];
+  };
+  const all = [...mark('added', '+'), ...mark('removed', '-'), ...mark('modified', '~')];
+  if (all.length === 0) return [];
+  const head = all.slice(0, shown).join(', ');
+  return [`${kind} ${head}${all.length > shown ? ` (and ${all.length - shown} more)` : ''}`];
+}
+
+/**
+ * The status's `lastReload` in one line: when, the version, and what changed
+ * (`2026-12-07T21:00:00.000Z v3: routes +b ~a; clusters -old; settings timeouts`); '-' when none.
+ */
+export function describeLastReload(lastReload: unknown): string {
+  if (typeof lastReload !== 'object' || lastReload === null) return '-';
+  const r = lastReload as Row;
+  const at = typeof r['at'] === 'number' ? new Date(r['at']).toISOString() : '?';
+  const diff = (r['diff'] ?? {}) as Row;
+  const parts = ['listeners', 'routes', 'clusters', 'backends'].flatMap((kind) =>
+    summariseEntries(diff, kind, 4),
+  );
+  const settings = diff['settings'];
+  if (Array.isArray(settings) && settings.length > 0) parts.push(`settings ${settings.join(', ')}`);
+  return `${at} v${String(r['version'])}: ${parts.length === 0 ? 'no change by name' : parts.join('; ')}`;
+}
+
 export function renderStatus(answer: unknown): string {
   const s = answer as Row;
   const workers = workersOf(s);
@@ -46,6 +77,7 @@ export function renderStatus(answer: unknown): string {
     { field: 'source', value: s['source'] },
     { field: 'file', value: s['file'] ?? '-' },
     { field: 'unsaved changes', value: s['unsaved'] },
+    { field: 'last reload', value: describeLastReload(s['lastReload']) },
     { field: 'listeners', value: s['listeners'] },
     { field: 'routes', value: s['routes'] },
     { field: 'clusters', value: s['clusters'] },
