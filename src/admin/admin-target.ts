@@ -12,33 +12,18 @@
 import type { JunctionConfig } from '../config/index.ts';
 import type { FailedTransaction } from '../metrics/index.ts';
 import type {
-  BoundListener,
+  Answer,
   CertificateInfo,
   CertificateInput,
-  ClusterStatus,
   ReloadResult,
-  RuntimeStats,
-  ServerStatus,
-  UpstreamStatus,
+  StatusReadings,
 } from '../server/index.ts';
 import type { KeptRequest } from '../transaction/index.ts';
 
-/** A value, or a promise of it: what a group answers after asking its workers. */
-export type Answer<T> = T | Promise<T>;
+export type { Answer } from '../server/index.ts';
 
-export interface AdminTarget {
-  /** The validated config in force now (the one every worker serves). */
-  readonly config: JunctionConfig;
-  /** The listeners bound now, by name (the listener list and `/ready` read them). */
-  readonly listeners: readonly BoundListener[];
-  /** The config's version, hash and source; `closing` once shutting down (`/ready` turns 503). */
-  status(): Answer<ServerStatus>;
-  /** Resource counters (sessions, buffers, connections): summed over workers for a group. */
-  stats(): Answer<RuntimeStats>;
-  /** Every cluster with its strategy and counters; a group may add a per-worker breakdown. */
-  clusters(): Answer<readonly ClusterStatus[]>;
-  /** Every backend with its health and counters; a group may add a per-worker breakdown. */
-  upstreams(): Answer<readonly UpstreamStatus[]>;
+/** The readings (the listener list and `/ready` read `listeners` and `status()`), and the changes. */
+export interface AdminTarget extends StatusReadings {
   /**
    * Applies a validated config; the ConfigStore calls it for every reload and API edit. A group applies
    * it in every worker, or in none (rejecting, the old config serving on).

@@ -5,34 +5,24 @@
  * error ratios and percentiles over the last minutes are differences: no counting of its own.
  */
 import { createRequire } from 'node:module';
-import { formatHostPort, type JunctionConfig, type RouteConfig } from '../config/index.ts';
+import { formatHostPort, type RouteConfig } from '../config/index.ts';
 import type { FailedTransaction } from '../metrics/index.ts';
 import { parseMetricsText } from '../metrics/index.ts';
 import {
   describeDiff,
   joinWorkerSections,
-  type BoundListener,
+  type Answer,
   type ConfigDiff,
-  type ClusterStatus,
-  type RuntimeStats,
   type ServerStatus,
+  type StatusReadings,
   type UpstreamStatus,
 } from '../server/index.ts';
 import { histogramDelta, histogramQuantile, type HistogramReading } from './histogram-quantile.ts';
 import { HistoryRing } from './history-ring.ts';
 import { readMetrics, type MetricsReading } from './metrics-reading.ts';
 
-type Answer<T> = T | Promise<T>;
-
 /** What the dashboard reads of a running Junction: the admin API's target (one server or a group). */
-export interface DashboardTarget {
-  readonly config: JunctionConfig;
-  readonly listeners: readonly BoundListener[];
-  status(): Answer<ServerStatus>;
-  stats(): Answer<RuntimeStats>;
-  clusters(): Answer<readonly ClusterStatus[]>;
-  upstreams(): Answer<readonly UpstreamStatus[]>;
-}
+export type DashboardTarget = StatusReadings;
 
 /** What the dashboard reads of the metrics: the scrape, and the last failed transactions if kept. */
 export interface DashboardMetrics {

@@ -23,12 +23,14 @@ export type {
   UpstreamEvents,
 } from './server-api.ts';
 export type {
+  Answer,
   BoundListener,
   ClusterStatus,
   LastReload,
   ReloadResult,
   RuntimeStats,
   ServerStatus,
+  StatusReadings,
   UpstreamStatus,
 } from './server-status.ts';
 export {

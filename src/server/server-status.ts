@@ -4,7 +4,9 @@
  * how they are filled in is introspection.ts's; the config's version and reloads are reload.ts's
  * (`ServerStatus`, `ReloadResult`, re-exported here).
  */
+import type { JunctionConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
+import type { ServerStatus } from './reload.ts';
 
 /** One cluster's strategy and retry counters, as `JunctionServer.clusters()` reports them. */
 export interface ClusterStatus {
@@ -122,3 +124,27 @@ export interface RuntimeStats {
 }
 
 export type { LastReload, ReloadResult, ServerStatus } from './reload.ts';
+
+/** A value, or a promise of it: what a group of workers answers after asking each of them. */
+export type Answer<T> = T | Promise<T>;
+
+/**
+ * What a running Junction reports of itself, as the admin API and the dashboard read it. A
+ * JunctionServer answers at once; a group of workers asks each worker and merges (possibly a promise).
+ * `config` and `listeners` are synchronous: the config is validated where the reader runs, and the
+ * listeners are bound from it.
+ */
+export interface StatusReadings {
+  /** The validated config in force now (the one every worker serves). */
+  readonly config: JunctionConfig;
+  /** The listeners bound now, by name. */
+  readonly listeners: readonly BoundListener[];
+  /** The config's version, hash and source; `closing` once shutting down. */
+  status(): Answer<ServerStatus>;
+  /** Resource counters (sessions, buffers, connections): summed over workers for a group. */
+  stats(): Answer<RuntimeStats>;
+  /** Every cluster with its strategy and counters; a group may add a per-worker breakdown. */
+  clusters(): Answer<readonly ClusterStatus[]>;
+  /** Every backend with its health and counters; a group may add a per-worker breakdown. */
+  upstreams(): Answer<readonly UpstreamStatus[]>;
+}
