@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { findTool, requireTool } from '../../test/support/system-tools.ts';
 import { completionScript } from './completion-command.ts';
+import { COMMANDS } from './cli-spec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-completion-'));
 afterAll(() => {
@@ -56,21 +57,10 @@ describe.skipIf(findTool('bash') === undefined)('bash', () => {
   });
 
   test.each<[string[], string[]]>([
+    // Every command of the spec's table, in its order, then the flags that answer like commands.
     [
       ['junction', ''],
-      [
-        'run',
-        'check',
-        'explain',
-        'preview',
-        'ctl',
-        'schema',
-        'completion',
-        'version',
-        'help',
-        '--help',
-        '--version',
-      ],
+      [...COMMANDS, '--help', '--version'],
     ],
     [
       ['junction', 'c'],
