@@ -91,6 +91,69 @@ describe('Connector: one attempt, typed errors', () => {
   });
 });
 
+describe('Connector: a burst of asks opens no more connections than it needs', () => {
+  test('a connection released while an attempt is under way goes to that attempt; its own is pooled', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    const { conn: first } = await attempt(connector, '127.0.0.1', port);
+    // The second attempt's TCP connect needs a turn of the event loop; the release comes before it.
+    const second = attemptOn(connector, pool, 2000, true);
+    connector.release(first!, true);
+    const { conn } = await second;
+    expect(conn).toBe(first);
+    expect(conn!.reuseCount).toBe(1);
+    await waitFor(() => pool.idleCount === 1, { what: "the attempt's own connection pooled" });
+    expect([pool.openCount, pool.connectsOpened, pool.reuses]).toEqual([2, 2, 1]);
+    expect(connector.reuse(pool)).not.toBe(first);
+  });
+
+  test('one released connection serves the oldest waiting attempt only; the others get their own', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    const { conn: first } = await attempt(connector, '127.0.0.1', port);
+    const second = attemptOn(connector, pool, 2000, true);
+    const third = attemptOn(connector, pool, 2000, true);
+    connector.release(first!, true);
+    const [a, b] = await Promise.all([second, third]);
+    expect(a.conn).toBe(first);
+    expect(b.conn).toBeDefined();
+    expect(b.conn).not.toBe(first);
+    await waitFor(() => pool.idleCount === 1, { what: "the second attempt's own connection pooled" });
+    expect(pool.openCount).toBe(3);
+  });
+
+  test('an attempt that asked for a connection of its own is never handed a released one', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    const { conn: first } = await attempt(connector, '127.0.0.1', port);
+    const second = attemptOn(connector, pool, 2000, false);
+    connector.release(first!, true);
+    const { conn } = await second;
+    expect(conn).toBeDefined();
+    expect(conn).not.toBe(first);
+    expect(pool.idleCount).toBe(1);
+    expect(connector.reuse(pool)).toBe(first);
+  });
+
+  test('after the connector closes, the connection of an attempt that was handed another is closed, not pooled', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    const { conn: first } = await attempt(connector, '127.0.0.1', port);
+    const second = attemptOn(connector, pool, 2000, true);
+    connector.release(first!, true);
+    expect((await second).conn).toBe(first);
+    connector.close();
+    await waitFor(() => pool.connectsOpened === 2 && pool.openCount === 1, {
+      what: "the second attempt's connection closed",
+    });
+    expect(pool.idleCount).toBe(0);
+  });
+});
+
 describe('Connector: pool limits', () => {
   test('max total counts connecting attempts: past it an ask fails with JCT_ERR_POOL_EXHAUSTED, never synchronously', async () => {
     const { port } = await tcpServer();

@@ -20,8 +20,8 @@ import {
 } from './connect-error.ts';
 import { ConnectionObserver, type ConnectorEvents } from './connection-events.ts';
 import { DnsCache, type DnsResult, type HostResolver } from './dns-cache.ts';
-import { UpstreamConnection } from './upstream-connection.ts';
-import { UpstreamPool, type PoolOptions } from './upstream-pool.ts';
+import { DirectReads, UpstreamConnection } from './upstream-connection.ts';
+import { UpstreamPool, type PoolOptions, type PoolWaiter } from './upstream-pool.ts';
 
 /** Receives the result of one connect attempt. */
 export interface ConnectHandler {
@@ -93,8 +93,16 @@ export class Connector {
    * `timeoutMs`). The handler hears back exactly once, and never before connect() returns: even a
    * refusal known at once (a full pool, a name cached as unresolvable) arrives in a microtask.
    * `preamble` (a PROXY protocol header) is the first thing sent once TCP is up, before any TLS.
+   * `takesReleased`: the asker takes any pooled connection, so one released while this attempt is
+   * under way is handed to it at once, and the attempt's own connection is pooled when it comes.
    */
-  connect(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler, preamble?: Buffer): void {
+  connect(
+    pool: UpstreamPool,
+    timeoutMs: number,
+    handler: ConnectHandler,
+    preamble?: Buffer,
+    takesReleased = false,
+  ): void {
     if (this.#closed) {
       failSoon(handler, connectorClosedError(pool.upstreamId));
       return;
@@ -103,7 +111,17 @@ export class Connector {
       failSoon(handler, poolExhaustedError(pool.upstreamId, pool.options.maxTotal ?? 0));
       return;
     }
-    new ConnectAttempt(pool, timeoutMs, handler, this.#resolver, this.#clock, this.#observer, preamble);
+    const attempt = new ConnectAttempt(
+      this,
+      pool,
+      timeoutMs,
+      handler,
+      this.#resolver,
+      this.#clock,
+      this.#observer,
+      preamble,
+    );
+    if (takesReleased && preamble === undefined && !attempt.settled) pool.addWaiter(attempt);
   }
 
   release(conn: UpstreamConnection, reusable: boolean): void {
@@ -133,21 +151,26 @@ function failSoon(handler: ConnectHandler, error: ConnectError): void {
 }
 
 /** One connect attempt, holding one reserved slot of its pool until it settles. */
-class ConnectAttempt {
+class ConnectAttempt implements PoolWaiter {
+  readonly #connector: Connector;
   readonly #pool: UpstreamPool;
-  readonly #handler: ConnectHandler;
+  /** Null once a released connection was handed over: the attempt's own result then goes to the pool. */
+  #handler: ConnectHandler | null;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #observer: ConnectionObserver | undefined;
   readonly #timer: NodeJS.Timeout;
   readonly #preamble: Buffer | undefined;
   #socket: Socket | undefined = undefined;
+  /** Set when the socket reads through `onread` (plain TCP). */
+  #reads: DirectReads | undefined = undefined;
   #address = '';
   /** TCP is up; an error from here on belongs to the TLS handshake. */
   #tcpConnected = false;
   #settled = false;
 
   constructor(
+    connector: Connector,
     pool: UpstreamPool,
     timeoutMs: number,
     handler: ConnectHandler,
@@ -156,6 +179,7 @@ class ConnectAttempt {
     observer: ConnectionObserver | undefined,
     preamble: Buffer | undefined,
   ) {
+    this.#connector = connector;
     this.#pool = pool;
     this.#preamble = preamble;
     this.#handler = handler;
@@ -206,7 +230,15 @@ class ConnectAttempt {
     let socket: Socket;
     if (tls === undefined) {
       // One attempt means one address: happy eyeballs would try several behind our back.
-      socket = netConnect({ host: address, port: pool.port, noDelay: true, autoSelectFamily: false });
+      const reads = new DirectReads();
+      this.#reads = reads;
+      socket = netConnect({
+        host: address,
+        port: pool.port,
+        noDelay: true,
+        autoSelectFamily: false,
+        onread: reads,
+      });
       socket.once('connect', this.#onConnect);
       // Queued now, sent first once connected: nothing else is written before onConnected.
       if (this.#preamble !== undefined) socket.write(this.#preamble);
@@ -234,6 +266,19 @@ class ConnectAttempt {
     this.#socket = socket;
   }
 
+  /** The asker has its answer (a connection or an error), from this attempt or handed over. */
+  get settled(): boolean {
+    return this.#settled || this.#handler === null;
+  }
+
+  takeOver(conn: UpstreamConnection): boolean {
+    const handler = this.#handler;
+    if (this.#settled || handler === null) return false;
+    this.#handler = null;
+    handler.onConnected(conn);
+    return true;
+  }
+
   readonly #onTcpConnect = (): void => {
     this.#tcpConnected = true;
   };
@@ -247,9 +292,18 @@ class ConnectAttempt {
     socket.removeListener('error', this.#onError);
     pool.connectSettled(true);
     pool.addressSucceeded(this.#address);
-    const conn = new UpstreamConnection(socket, pool, this.#address, pool.tls !== undefined, this.#observer);
+    const conn = new UpstreamConnection(
+      socket,
+      pool,
+      this.#address,
+      pool.tls !== undefined,
+      this.#observer,
+      this.#reads,
+    );
     this.#observer?.opened(conn.info(0));
-    this.#handler.onConnected(conn);
+    const handler = this.#handler;
+    if (handler !== null) handler.onConnected(conn);
+    else this.#connector.release(conn, true); // its asker took a released connection meanwhile
   };
 
   readonly #onError = (error: Error): void => {
@@ -276,6 +330,6 @@ class ConnectAttempt {
     this.#settled = true;
     clearTimeout(this.#timer);
     this.#pool.connectSettled(false);
-    this.#handler.onConnectFailed(error);
+    this.#handler?.onConnectFailed(error);
   }
 }

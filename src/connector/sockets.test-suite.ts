@@ -17,6 +17,7 @@ export function attemptOn(
   connector: Connector,
   pool: UpstreamPool,
   timeoutMs = 2000,
+  takesReleased = false,
 ): Promise<AttemptResult> {
   return new Promise((resolve, reject) => {
     let answers = 0;
@@ -33,7 +34,7 @@ export function attemptOn(
         resolve({ error });
       },
     };
-    connector.connect(pool, timeoutMs, handler);
+    connector.connect(pool, timeoutMs, handler, undefined, takesReleased);
   });
 }
 

@@ -25,6 +25,17 @@ export interface PoolOptions {
 }
 
 /**
+ * A connect attempt under way whose asker takes any connection of the pool: a connection released
+ * before the attempt completes is handed to it instead, and the attempt's own connection, when it
+ * comes, is pooled (hyper's and undici's pool do the same). Without this, a burst of asks opens one
+ * connection each although connections come free while they connect.
+ */
+export interface PoolWaiter {
+  /** Gives the asker `conn` now; false if the attempt already settled (its asker has an answer). */
+  takeOver(conn: UpstreamConnection): boolean;
+}
+
+/**
  * The connections of one upstream. Idle connections are reused last-in first-out, so the warmest
  * socket serves next and the coldest ones age out.
  */
@@ -35,6 +46,8 @@ export class UpstreamPool {
   /** The host is an IP address: connect to it directly, with no DNS at all. */
   readonly isIpLiteral: boolean;
   readonly #idle: UpstreamConnection[] = [];
+  /** Attempts that take a released connection, oldest first; settled ones are dropped as they are met. */
+  readonly #waiting: PoolWaiter[] = [];
   /** Every open connection, idle or leased. */
   #open = 0;
   /** Connect attempts under way (resolving, connecting, or in a TLS handshake). */
@@ -133,6 +146,11 @@ export class UpstreamPool {
     return true;
   }
 
+  /** A connect attempt under way takes the next connection released before it completes. */
+  addWaiter(waiter: PoolWaiter): void {
+    this.#waiting.push(waiter);
+  }
+
   /** A reserved connect attempt ended; `opened` when it produced a connection. */
   connectSettled(opened: boolean): void {
     this.#connecting--;
@@ -166,16 +184,45 @@ export class UpstreamPool {
   putIdle(conn: UpstreamConnection, now: number): void {
     conn.detach();
     const maxRequests = this.#maxRequests;
-    if (
-      !conn.isReusable ||
-      this.#idle.length >= this.#options.maxIdle ||
-      (maxRequests !== 0 && conn.requests >= maxRequests)
-    ) {
+    if (!conn.isReusable || (maxRequests !== 0 && conn.requests >= maxRequests)) {
+      conn.destroy();
+      return;
+    }
+    if (this.#waiting.length > 0) {
+      // In a microtask, not in the releasing transaction's stack; the connection is in no list
+      // meanwhile, so nothing else can take or evict it.
+      queueMicrotask(() => {
+        this.#handOver(conn, now);
+      });
+      return;
+    }
+    this.#keepIdle(conn, now);
+  }
+
+  #keepIdle(conn: UpstreamConnection, now: number): void {
+    if (this.#idle.length >= this.#options.maxIdle) {
       conn.destroy();
       return;
     }
     conn.idleSince = now;
     this.#idle.push(conn);
+  }
+
+  /** A released connection goes to the oldest attempt still under way, else to the idle list. */
+  #handOver(conn: UpstreamConnection, now: number): void {
+    if (!conn.isReusable) {
+      conn.destroy();
+      return;
+    }
+    const waiting = this.#waiting;
+    conn.reuseCount++;
+    this.reuses++;
+    while (waiting.length > 0) {
+      if (waiting.shift()!.takeOver(conn)) return;
+    }
+    conn.reuseCount--;
+    this.reuses--;
+    this.#keepIdle(conn, now);
   }
 
   /** Called once per connection, when it is destroyed or its socket closes, whichever comes first. */

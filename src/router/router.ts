@@ -352,7 +352,8 @@ export class Router {
       lease.bind(pooled);
       return;
     }
-    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease, lease.preamble);
+    // A lease that takes pooled connections takes one released while its connect is under way.
+    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease, lease.preamble, !lease.fresh);
   }
 
   /** Closes the failed attempt's connection and records its outcome; the lease holds nothing after. */

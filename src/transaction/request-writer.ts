@@ -50,7 +50,11 @@ export function writeUpstreamRequest(
     }
   }
   trace?.writeFields(head.headers, head.method, lease?.upstream);
-  channel.cork();
+  const replay = awaiting ? null : (request?.replayBody ?? null);
+  // Cork only when more than the head goes out now: a lone write through cork/uncork takes the
+  // stream's buffered path (a queued entry and its callback) for nothing.
+  const more = awaiting || replay !== null;
+  if (more) channel.cork();
   const info = {
     clientAddress: session.clientAddress,
     scheme: session.scheme,
@@ -68,10 +72,10 @@ export function writeUpstreamRequest(
     );
     if (held !== null) request.forward(held, 0);
     session.resumeClient(PAUSE_WAIT_UPSTREAM);
-  } else if (request?.replayBody != null) {
+  } else if (replay !== null) {
     // A retry: the body came whole with the first attempt and was kept.
-    channel.write(request.replayBody);
+    channel.write(replay);
   }
-  channel.uncork();
+  if (more) channel.uncork();
   return request?.state === 'body' && !channel.needsDrain;
 }

@@ -300,15 +300,15 @@ export class ResponseSide implements HeadReadResult, UpstreamHandler, ResponseBo
       this.#finish();
       return;
     }
-    session.corkClient();
-    session.writeClient(headText, 'latin1');
     const bodyless = isBodyless(response);
+    // A bodyless response is one write: no cork around it.
+    if (!bodyless) session.corkClient();
+    session.writeClient(headText, 'latin1');
     if (!bodyless || transforms !== null) {
       this.body = new ResponseBodyForwarder(this, session, response, framing, transforms, maxTrailerBytes);
     }
     if (bodyless) {
       if (offset < buf.length) this.overran = true;
-      session.uncorkClient();
       this.#finish();
       return;
     }
