@@ -232,7 +232,7 @@ describe('HTTP/2: tls.alpn h2, h2c and http2 settings', () => {
     const [bad] = problemsIn(
       'listeners:\n  - port: 8080\n    h2c: true\n    http2: { max_concurrent_streams: 0 }\n',
     );
-    expect(bad).toMatch(/^4:38: http2\.max_concurrent_streams: /);
+    expect(bad).toMatch(/^4:38: max_concurrent_streams: must be a whole number from 1/);
   });
 });
 
