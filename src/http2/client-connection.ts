@@ -48,6 +48,19 @@ const NO_UPSTREAM = {
   tunnel: undefined,
 } as const;
 
+/** RFC 9113 §6.5.2: a field counts its name, its value and 32 octets. */
+function headerListSize(raw: readonly string[]): number {
+  let size = 0;
+  for (const text of raw) size += text.length + 16;
+  return size;
+}
+
+const HEADER_LIST_TOO_LARGE = {
+  ok: false,
+  status: 431,
+  message: 'the request header list is larger than http2.max_header_list_size',
+} as const;
+
 export class Http2Connection implements ServedSession, StreamConnection {
   readonly socket: Socket;
   readonly session: ServerHttp2Session;
@@ -206,7 +219,8 @@ export class Http2Connection implements ServedSession, StreamConnection {
       `HTTP/2 ${what}: connection closed`,
     );
     this.#state = 'closing';
-    this.session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // With no error given, destroy() would send NO_ERROR.
+    this.session.destroy(new Error(what), constants.NGHTTP2_ENHANCE_YOUR_CALM);
   }
 
   readonly #onControlFrame = (): void => {
@@ -242,7 +256,10 @@ export class Http2Connection implements ServedSession, StreamConnection {
     this.#ownDeadlineAt = 0;
     const snapshot = this.#host.current();
     const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    const fields = translateRequestFields(raw, endStream);
+    const fields =
+      headerListSize(raw) > this.#settings.maxHeaderListSize
+        ? HEADER_LIST_TOO_LARGE
+        : translateRequestFields(raw, endStream);
     const method = fields.ok ? (/^[A-Z]+ /.exec(fields.head)?.[0].trimEnd() ?? 'GET') : 'GET';
     const grpc = fields.ok && isGrpcContentType(fields.contentType);
     const port = new Http2StreamPort(
@@ -261,7 +278,8 @@ export class Http2Connection implements ServedSession, StreamConnection {
       this.#streamClosed(stream, port);
     });
     if (!fields.ok) {
-      this.#refuse(port, snapshot, fields.status, `${fields.message}\n`, 'JCT_ERR_HTTP_BAD_REQUEST');
+      const code = fields.status === 431 ? 'JCT_ERR_HTTP_HEAD_TOO_LARGE' : 'JCT_ERR_HTTP_BAD_REQUEST';
+      this.#refuse(port, snapshot, fields.status, `${fields.message}\n`, code);
       return;
     }
     const bytes = Buffer.from(fields.head, 'latin1');
