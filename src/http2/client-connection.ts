@@ -165,6 +165,10 @@ export class Http2Connection implements ServedSession, StreamConnection {
     this.requests++;
   }
 
+  get lingerMs(): number {
+    return this.#host.current().config.timeouts.clientBodyMs;
+  }
+
   drain(): void {
     this.#draining = true;
     this.#goaway();
@@ -343,8 +347,7 @@ export class Http2Connection implements ServedSession, StreamConnection {
       plainTextAnswer(status, [header, requestId], `${message}request id: ${requestId}\n`, false),
       'latin1',
     );
-    // The client may still be sending a body nobody reads: the stream ends with our answer.
-    if (!port.stream.closed) port.stream.on('data', noop);
+    port.linger();
     logTransactionEnd(port, snapshot, {
       ...NO_UPSTREAM,
       head: null,

@@ -34,6 +34,8 @@ export interface StreamConnection {
   deadlineArmed(at: number): void;
   /** The stream's transaction is over. */
   transactionDone(): void;
+  /** How long a stream answered before its request body ended may go on sending it (client_body). */
+  readonly lingerMs: number;
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -178,7 +180,20 @@ export class Http2StreamPort implements SessionPort, ResponseSink, FrameSink {
   onTransactionDone(): void {
     this.txn = null;
     if (!this.#response.done) this.reset(constants.NGHTTP2_INTERNAL_ERROR);
+    else this.linger();
     this.#conn.transactionDone();
+  }
+
+  /**
+   * Answered before the client finished its request body: read and drop the rest (a paused stream
+   * would hold the client's window shut and the stream open), for at most `lingerMs`.
+   */
+  linger(): void {
+    const stream = this.stream;
+    if (stream.readableEnded || stream.closed || stream.destroyed) return;
+    this.#pauseReasons = 0;
+    stream.resume();
+    this.setDeadline(this.#conn.lingerMs);
   }
 
   abortClient(): void {
@@ -196,7 +211,11 @@ export class Http2StreamPort implements SessionPort, ResponseSink, FrameSink {
   onDeadline(now: number): void {
     this.deadlineAt = 0;
     const txn = this.txn;
-    if (txn === null) return;
+    if (txn === null) {
+      // Lingering past its time: the client still sends a body nobody reads.
+      this.reset(constants.NGHTTP2_CANCEL);
+      return;
+    }
     if (this.#grpcDeadlineAt !== 0 && now >= this.#grpcDeadlineAt) {
       // The client's own deadline: nothing is worth retrying; its answer is DEADLINE_EXCEEDED.
       txn.fail('JCT_ERR_GRPC_DEADLINE', 'the gRPC deadline passed\n');

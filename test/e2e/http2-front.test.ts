@@ -260,6 +260,46 @@ clusters: { app: { backends: ["${app.address}"] } }`);
   });
 });
 
+describe('connection life', () => {
+  test('shutdown sends GOAWAY and lets the stream under way finish', async () => {
+    const slow = await chunkedBackend({ chunks: ['one-', 'two-', 'three'], intervalMs: 150 });
+    onTestFinished(() => slow.close());
+    const junction = await start(`${h2cListener()}
+routes: [{ match: { path: / }, cluster: app }]
+clusters: { app: { backends: ["${slow.address}"] } }`);
+    const session = await h2c(junction);
+    let goaway = false;
+    session.on('goaway', () => {
+      goaway = true;
+    });
+    const pending = h2Request(session, { ':path': '/slow' });
+    await waitFor(() => slow.connections > 0);
+    const closed = junction.close(5000);
+    const res = await pending;
+    expect(res.body.toString()).toBe('one-two-three');
+    await closed;
+    expect(goaway).toBe(true);
+  });
+
+  test('a body the answer did not need is drained, and the connection serves on', async () => {
+    const app = await echo();
+    const dead = await closedPort();
+    const junction = await start(`${h2cListener()}
+routes:
+  - { match: { path: /known }, cluster: app }
+  - { match: { path: /dead }, cluster: dead }
+clusters:
+  app: { backends: ["${app.address}"] }
+  dead: { backends: ["127.0.0.1:${dead}"] }`);
+    const session = await h2c(junction);
+    // The body waits (paused) for an upstream that never comes: the answer must not leave it stuck.
+    const big = Buffer.alloc(1024 * 1024, 1);
+    const res = await h2Request(session, { ':method': 'POST', ':path': '/dead' }, big);
+    expect(res.status).toBe(503);
+    expect((await h2Request(session, { ':path': '/known' })).status).toBe(200);
+  });
+});
+
 describe("gRPC: Junction's own answers", () => {
   async function grpcJunction() {
     const never = await neverAnswerBackend();
