@@ -264,7 +264,7 @@ export class Http2Connection implements ServedSession, StreamConnection {
       headerListSize(raw) > this.#settings.maxHeaderListSize
         ? HEADER_LIST_TOO_LARGE
         : translateRequestFields(raw, endStream);
-    const method = fields.ok ? (/^[A-Z]+ /.exec(fields.head)?.[0].trimEnd() ?? 'GET') : 'GET';
+    const method = fields.ok ? fields.method : 'GET';
     const grpc = fields.ok && isGrpcContentType(fields.contentType);
     const port = new Http2StreamPort(
       this,

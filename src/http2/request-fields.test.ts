@@ -8,6 +8,7 @@ describe('translateRequestFields', () => {
     const t = translateRequestFields([...BASE, 'cookie', 'a=1', 'accept', '*/*', 'cookie', 'b=2'], true);
     expect(t).toEqual({
       ok: true,
+      method: 'GET',
       head: 'GET /a?b=1 HTTP/1.1\r\nhost: svc.test\r\naccept: */*\r\ncookie: a=1; b=2\r\n\r\n',
       body: 'none',
       contentLength: -1,

@@ -9,6 +9,7 @@
 export type RequestTranslation =
   | {
       readonly ok: true;
+      readonly method: string;
       /** The HTTP/1.1 head, CRLFCRLF included. */
       readonly head: string;
       /**
@@ -136,5 +137,5 @@ export function translateRequestFields(raw: readonly string[], endStream: boolea
   if (cookies !== null) head += `cookie: ${cookies.join('; ')}\r\n`;
   if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
   head += '\r\n';
-  return { ok: true, head, body, contentLength, contentType, grpcTimeout };
+  return { ok: true, method, head, body, contentLength, contentType, grpcTimeout };
 }
