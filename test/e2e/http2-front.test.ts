@@ -281,6 +281,21 @@ clusters: { app: { backends: ["${slow.address}"] } }`);
     expect(goaway).toBe(true);
   });
 
+  test('a connection idle past timeouts.client_idle gets GOAWAY and closes', async () => {
+    const app = await echo();
+    const junction = await start(`${h2cListener()}
+timeouts: { client_idle: 300ms }
+routes: [{ match: { path: / }, cluster: app }]
+clusters: { app: { backends: ["${app.address}"] } }`);
+    const session = await h2c(junction);
+    let goaway = false;
+    session.on('goaway', () => {
+      goaway = true;
+    });
+    expect((await h2Request(session, { ':path': '/once' })).status).toBe(200);
+    await waitFor(() => goaway && session.closed, { timeoutMs: 5000 });
+  });
+
   test('a body the answer did not need is drained, and the connection serves on', async () => {
     const app = await echo();
     const dead = await closedPort();
