@@ -169,9 +169,9 @@ describe('listeners[].tls', () => {
       '5:16: ciphers: is not a cipher list OpenSSL accepts',
     ],
     [
-      'h2 in ALPN',
-      '      certificates: [{ cert_file: site.pem, key_file: site.key }]\n      alpn: [h2, http/1.1]\n',
-      '5:14: alpn[0]: h2 is not supported yet: Junction speaks HTTP/1.1 to clients',
+      'h2c in ALPN',
+      '      certificates: [{ cert_file: site.pem, key_file: site.key }]\n      alpn: [h2c, http/1.1]\n',
+      '5:14: alpn[0]: h2c is never negotiated by ALPN: offer h2 on an HTTPS listener, or set h2c: true on a plain one',
     ],
     [
       'a default certificate nobody has',
@@ -197,6 +197,42 @@ describe('listeners[].tls', () => {
     ).toEqual([
       '4:24: redirect_to_https: an HTTPS listener cannot redirect to HTTPS; set it on the plain HTTP listener',
     ]);
+  });
+});
+
+describe('HTTP/2: tls.alpn h2, h2c and http2 settings', () => {
+  const TLS =
+    '    tls: { certificates: [{ cert_file: site.pem, key_file: site.key }], alpn: [h2, http/1.1] }\n';
+
+  test('h2 by ALPN and h2c get the http2 defaults; other listeners have none', () => {
+    const config = parse(
+      `listeners:\n  - port: 8443\n${TLS}  - port: 8080\n    h2c: true\n    http2: { max_resets: 5 }\n  - port: 8081\n`,
+    );
+    const [h2, h2c, plain] = config.listeners;
+    expect(h2!.tls!.alpn).toEqual(['h2', 'http/1.1']);
+    expect(h2!.http2).toEqual({
+      maxConcurrentStreams: 128,
+      maxHeaderListSize: 65_536,
+      headerTableSize: 4096,
+      initialWindowSize: 65_535,
+      maxResets: 100,
+      maxControlFrames: 100,
+    });
+    expect(h2c).toMatchObject({ h2c: true, http2: { maxResets: 5, maxConcurrentStreams: 128 } });
+    expect(plain!.http2).toBeUndefined();
+  });
+
+  test('h2c on an HTTPS listener, http2 settings where no HTTP/2 is offered, bad values', () => {
+    expect(problemsIn(`listeners:\n  - port: 8443\n${TLS}    h2c: true\n`)).toEqual([
+      '4:10: h2c: h2c is HTTP/2 in clear: an HTTPS listener offers HTTP/2 by ALPN instead (tls.alpn: [h2, http/1.1])',
+    ]);
+    expect(problemsIn('listeners:\n  - port: 8080\n    http2: { max_concurrent_streams: 10 }\n')).toEqual([
+      '3:12: http2: http2 settings apply to HTTP/2 connections: set h2c: true on this plain listener',
+    ]);
+    const [bad] = problemsIn(
+      'listeners:\n  - port: 8080\n    h2c: true\n    http2: { max_concurrent_streams: 0 }\n',
+    );
+    expect(bad).toMatch(/^4:38: max_concurrent_streams: must be a whole number from 1/);
   });
 });
 
