@@ -60,7 +60,10 @@ export class Connector {
         : undefined;
     this.#evictTimer = setInterval(() => {
       const now = this.#clock.now();
-      for (const pool of this.#pools.values()) pool.evictExpired(now);
+      for (const [key, pool] of this.#pools) {
+        pool.evictExpired(now);
+        if (pool.transient && pool.openCount === 0 && pool.connectingCount === 0) this.#pools.delete(key);
+      }
     }, EVICT_INTERVAL_MS);
     this.#evictTimer.unref();
   }
@@ -83,6 +86,27 @@ export class Connector {
     return pool;
   }
 
+  /**
+   * The pool of `base`'s upstream with another TLS server name (SNI, and the name the certificate must
+   * match), for a transaction that set one: `base` itself when it speaks plain TCP (no SNI to send) or
+   * already sends that name. Such pools are transient: swept once they hold no connection.
+   */
+  poolForServerName(base: UpstreamPool, serverName: string): UpstreamPool {
+    const tls = base.options.tls;
+    if (tls === undefined || base.tls?.servername === serverName) return base;
+    const key = `${base.host}|${base.port}|tls|${serverName}`;
+    const found = this.#pools.get(key);
+    // Made from these very options (no reload since): the per-request path is this one lookup.
+    if (found?.derivedFrom === base.options) return found;
+    const pool = this.pool(base.host, base.port, {
+      ...base.options,
+      tls: { ...tls, servername: serverName },
+    });
+    pool.derivedFrom = base.options;
+    pool.transient ||= found === undefined;
+    return pool;
+  }
+
   /** An idle pooled connection, if one is alive. Synchronous: the keep-alive fast path. */
   reuse(pool: UpstreamPool): UpstreamConnection | undefined {
     return pool.takeIdle();
@@ -93,14 +117,21 @@ export class Connector {
    * `timeoutMs`). The handler hears back exactly once, and never before connect() returns: even a
    * refusal known at once (a full pool, a name cached as unresolvable) arrives in a microtask.
    * `preamble` (a PROXY protocol header) is the first thing sent once TCP is up, before any TLS.
+   * `maxTotal`: a transaction's own limit on the pool's open plus opening connections (0: none).
    */
-  connect(pool: UpstreamPool, timeoutMs: number, handler: ConnectHandler, preamble?: Buffer): void {
+  connect(
+    pool: UpstreamPool,
+    timeoutMs: number,
+    handler: ConnectHandler,
+    preamble?: Buffer,
+    maxTotal?: number,
+  ): void {
     if (this.#closed) {
       failSoon(handler, connectorClosedError(pool.upstreamId));
       return;
     }
-    if (!pool.reserveConnect()) {
-      failSoon(handler, poolExhaustedError(pool.upstreamId, pool.options.maxTotal ?? 0));
+    if (!pool.reserveConnect(maxTotal)) {
+      failSoon(handler, poolExhaustedError(pool.upstreamId, maxTotal ?? pool.options.maxTotal ?? 0));
       return;
     }
     new ConnectAttempt(pool, timeoutMs, handler, this.#resolver, this.#clock, this.#observer, preamble);

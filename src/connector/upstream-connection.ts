@@ -27,6 +27,7 @@ export class UpstreamConnection implements UpstreamChannel {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly localAddress: string;
   readonly isTls: boolean;
   reuseCount = 0;
   /** When it went idle, on the pool's clock. */
@@ -50,6 +51,7 @@ export class UpstreamConnection implements UpstreamChannel {
     this.remoteAddress = remoteAddress;
     this.remotePort = pool.port;
     this.localPort = socket.localPort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
     this.isTls = isTls;
     this.#observer = observer;
     socket.on('data', this.#onData);

@@ -89,6 +89,20 @@ export interface TxnTimeouts {
   readonly backendBodyMs: number;
 }
 
+/**
+ * A transaction's own settings for its connections to the upstream, instead of its cluster's (TxnBox's
+ * `txn-conf` of Traffic Server's per-server connection limit and SNI policy). Absent: the cluster's.
+ */
+export interface TxnUpstreamSettings {
+  /**
+   * This transaction opens a new connection only while the backend has fewer than this many open or
+   * opening (its pool's `max_total` for this transaction); 0: no limit.
+   */
+  readonly maxConnections?: number | undefined;
+  /** The TLS server name sent (SNI) and that the backend's certificate must match; moot without TLS. */
+  readonly serverName?: string | undefined;
+}
+
 export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;
 
 /**
@@ -141,6 +155,13 @@ export interface TxnContext {
    * WebSocket): its duration, bytes each way, who ended it and why. Undefined otherwise.
    */
   readonly tunnel?: TunnelReport | undefined;
+
+  /** The transaction's own upstream connection settings (empty unless a hook set one). */
+  readonly upstreamSettings?: TxnUpstreamSettings;
+  /** Sets some of them (the others stay). Until post-remap: the backend is asked for right after. */
+  setUpstreamSettings?(settings: TxnUpstreamSettings): void;
+  /** The local address of the connection to the upstream, once there is one (send-request on). */
+  readonly upstreamLocalAddress?: string | undefined;
 
   /** Changes one of this transaction's timeouts. Until send-request. */
   setTimeout(name: keyof TxnTimeouts, ms: number): void;

@@ -16,6 +16,7 @@ export type {
   TxnHook,
   TxnSession,
   TxnTimeouts,
+  TxnUpstreamSettings,
 } from './context.ts';
 export type { TunnelReport, TunnelEndedBy } from '../tunnel/index.ts';
 export {

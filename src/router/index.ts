@@ -30,6 +30,7 @@ export type {
   AttemptObserver,
   ClientConnection,
   Lease,
+  LeaseSettings,
   UpstreamChannel,
   UpstreamHandler,
 } from './types.ts';

@@ -23,6 +23,8 @@ export interface UpstreamChannel {
   allowHalfOpen(): void;
   /** Local and remote addresses, for logs and headers. */
   readonly localPort: number;
+  /** The local address of the connection (TxnBox's outbound-addr-local); absent where there is none. */
+  readonly localAddress?: string | undefined;
 }
 
 /** Receives what happens on an upstream connection while a transaction owns it. */
@@ -44,6 +46,17 @@ export interface ClientConnection {
   readonly clientPort: number;
   readonly localAddress: string;
   readonly localPort: number;
+}
+
+/**
+ * One transaction's own settings for its upstream connections (set by hooks or rules): each attempt
+ * uses them instead of the cluster's. Absent fields are the cluster's.
+ */
+export interface LeaseSettings {
+  /** A new connection is opened only while the backend has fewer open plus opening ones; 0: no limit. */
+  readonly maxConnections?: number | undefined;
+  /** The TLS server name sent (SNI) and that the certificate must match; ignored towards plain HTTP. */
+  readonly serverName?: string | undefined;
 }
 
 /** Receives the result of asking the Router for an upstream connection. */

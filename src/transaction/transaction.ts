@@ -273,6 +273,8 @@ export class Transaction
       this,
       strategy,
       session,
+      false,
+      this.txnHooks?.upstreamSettings,
     );
   }
 
@@ -302,6 +304,9 @@ export class Transaction
   }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
+  }
+  get upstreamLocalAddress(): string | undefined {
+    return this.#channel?.localAddress;
   }
 
   // AcquireHandler
