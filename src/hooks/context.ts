@@ -103,6 +103,12 @@ export interface TxnUpstreamSettings {
   readonly serverName?: string | undefined;
 }
 
+/** A certificate's subject and issuer: attribute short name (`CN`, `O`, …) → value, or values when repeated. */
+export interface TxnCertificate {
+  readonly subject?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  readonly issuer?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+}
+
 export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;
 
 /**
@@ -162,6 +168,12 @@ export interface TxnContext {
   setUpstreamSettings?(settings: TxnUpstreamSettings): void;
   /** The local address of the connection to the upstream, once there is one (send-request on). */
   readonly upstreamLocalAddress?: string | undefined;
+  /**
+   * A certificate of the TLS connection to the upstream (send-request on): `remote` the backend's,
+   * `local` the client certificate Junction presented. Subject and issuer by attribute short name
+   * (`CN`, `O`, `C`, …). Undefined without TLS or without that certificate.
+   */
+  upstreamCertificate?(side: 'local' | 'remote'): TxnCertificate | undefined;
 
   /** Changes one of this transaction's timeouts. Until send-request. */
   setTimeout(name: keyof TxnTimeouts, ms: number): void;

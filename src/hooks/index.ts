@@ -15,6 +15,7 @@ export type {
   TxnContext,
   TxnHook,
   TxnSession,
+  TxnCertificate,
   TxnTimeouts,
   TxnUpstreamSettings,
 } from './context.ts';

@@ -28,6 +28,7 @@ export { UpstreamState } from './upstream-state.ts';
 export type {
   AcquireHandler,
   AttemptObserver,
+  CertificateNames,
   ClientConnection,
   Lease,
   LeaseSettings,

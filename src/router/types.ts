@@ -25,6 +25,11 @@ export interface UpstreamChannel {
   readonly localPort: number;
   /** The local address of the connection (TxnBox's outbound-addr-local); absent where there is none. */
   readonly localAddress?: string | undefined;
+  /**
+   * The TLS certificate of one end: `remote` the upstream's, `local` the one Junction presented;
+   * undefined without TLS or without a certificate.
+   */
+  certificate?(side: 'local' | 'remote'): CertificateNames | undefined;
 }
 
 /** Receives what happens on an upstream connection while a transaction owns it. */
@@ -46,6 +51,12 @@ export interface ClientConnection {
   readonly clientPort: number;
   readonly localAddress: string;
   readonly localPort: number;
+}
+
+/** A certificate's subject and issuer, as Node gives them (attribute short name → value or values). */
+export interface CertificateNames {
+  readonly subject?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  readonly issuer?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
 }
 
 /**

@@ -6,8 +6,8 @@
 
 const REMAP_REPLACEMENT =
   "the replacement URL of a Traffic Server remap rule; a Junction route does not rewrite the URL to a replacement (its cluster's backends are the upstream): read {route} or {upstream}, or set the URL with ua-req-url in the route's rules";
-const CLIENT_CERT = 'Junction does not give rules the TLS certificates of a client connection';
-const UPSTREAM_CERT = "Junction does not give rules the upstream's TLS certificate";
+const CLIENT_CERT =
+  "Junction's HTTPS listeners do not ask clients for certificates (no mutual TLS), and rules are not given the listener's own; the upstream connection's are outbound-cert-*";
 
 function each(names: readonly string[], why: string): [string, string][] {
   return names.map((name) => [name, why]);
@@ -27,15 +27,6 @@ export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
       'inbound-cert-remote-subject-field',
     ],
     CLIENT_CERT,
-  ),
-  ...each(
-    [
-      'outbound-cert-local-issuer-field',
-      'outbound-cert-local-subject-field',
-      'outbound-cert-remote-issuer-field',
-      'outbound-cert-remote-subject-field',
-    ],
-    UPSTREAM_CERT,
   ),
   ['outbound-txn-count', 'Junction does not give rules how often an upstream connection was reused'],
   ['inbound-tcp-info', "Junction does not read the kernel's TCP_INFO for rules"],

@@ -23,7 +23,13 @@ import {
   type LocalResponse,
   type TxnTimeouts,
 } from '../hooks/index.ts';
-import type { AcquireHandler, RetryReason, RouterLease, UpstreamChannel } from '../router/index.ts';
+import type {
+  AcquireHandler,
+  CertificateNames,
+  RetryReason,
+  RouterLease,
+  UpstreamChannel,
+} from '../router/index.ts';
 import type { Strategy } from '../strategies/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
@@ -307,6 +313,9 @@ export class Transaction
   }
   get upstreamLocalAddress(): string | undefined {
     return this.#channel?.localAddress;
+  }
+  upstreamCertificate(side: 'local' | 'remote'): CertificateNames | undefined {
+    return this.#channel?.certificate?.(side);
   }
 
   // AcquireHandler

@@ -20,6 +20,7 @@ import {
   type TxnHook,
   type TxnHookName,
   type TxnSession,
+  type TxnCertificate,
   type TxnTimeouts,
   type TxnUpstreamSettings,
 } from '../hooks/index.ts';
@@ -43,6 +44,8 @@ export interface HookedTransaction {
   readonly upstreamId: string | undefined;
   /** The local address of the upstream connection, once there is one. */
   readonly upstreamLocalAddress: string | undefined;
+  /** A certificate of the upstream connection (its own, or the one presented to it), once there is one. */
+  upstreamCertificate(side: 'local' | 'remote'): TxnCertificate | undefined;
   /** Set when the transaction's tunnel is over. */
   readonly tunnel: TunnelReport | undefined;
   /** The response head written (or being written) to the client; null before one. */
@@ -228,6 +231,9 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   }
   get upstreamLocalAddress(): string | undefined {
     return this.#txn.upstreamLocalAddress;
+  }
+  upstreamCertificate(side: 'local' | 'remote'): TxnCertificate | undefined {
+    return this.#txn.upstreamCertificate(side);
   }
 
   setUpstreamSettings(settings: TxnUpstreamSettings): void {

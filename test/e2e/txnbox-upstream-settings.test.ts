@@ -67,6 +67,9 @@ clusters:
 routes:
   - cluster: origin
     rules:
+      - when: proxy-rsp
+        do:
+          - proxy-rsp-field<x-cert>: "{outbound-cert-remote-subject-field<CN>} by {outbound-cert-remote-issuer-field<commonName>}; client '{outbound-cert-local-subject-field<CN>}'"
       - with: ua-req-path
         select:
           - prefix: "video/"
@@ -81,6 +84,9 @@ routes:
     closers.push(() => junction.close());
     expect(await get(`${junction.url}/plain`)).toEqual({ status: 200, body: 'origin.test' });
     expect(await get(`${junction.url}/video/1`)).toEqual({ status: 200, body: 'video.test' });
+    // TxnBox's outbound-cert-*: the backend's certificate; '' for a client certificate not sent.
+    const response = await fetch(`${junction.url}/plain`, { signal: AbortSignal.timeout(5000) });
+    expect(response.headers.get('x-cert')).toBe("origin.test by SNI test CA; client ''");
     // The name is also what the certificate must carry: one it does not is refused.
     expect((await get(`${junction.url}/wrong`)).status).toBe(503);
     // Connections made with one name do not serve another.

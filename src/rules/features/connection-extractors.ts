@@ -101,3 +101,37 @@ define('outbound-addr-local', {
     };
   },
 });
+
+/** X.509 attribute long names TxnBox accepts beside the short ones (case matters, as in TxnBox). */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  commonName: 'CN',
+  organizationName: 'O',
+  organizationalUnitName: 'OU',
+  countryName: 'C',
+  stateOrProvinceName: 'ST',
+  localityName: 'L',
+};
+
+// outbound-cert-{local,remote}-{issuer,subject}-field<name>: an entry of a certificate of the TLS
+// connection to the upstream (remote: the backend's; local: the client certificate Junction presented),
+// from proxy-req on; '' without TLS, without that certificate, or without the entry (TxnBox's).
+for (const side of ['local', 'remote'] as const) {
+  for (const part of ['issuer', 'subject'] as const) {
+    const name = `outbound-cert-${side}-${part}-field`;
+    define(name, {
+      hooks: from('send-request'),
+      type: 'string',
+      arg: 'required',
+      argName: 'entry name (CN, O, commonName…)',
+      compile(arg: string | undefined, env: CompileEnv) {
+        const entry = (arg ?? '').trim();
+        if (entry === '') env.fail(`${name} needs an entry name: ${name}<CN>`);
+        const key = SHORT_NAMES[entry] ?? entry;
+        return (ctx) => {
+          const value = ctx.txn.upstreamCertificate?.(side)?.[part]?.[key];
+          return value === undefined ? '' : typeof value === 'string' ? value : value.join(', ');
+        };
+      },
+    });
+  }
+}
