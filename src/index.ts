@@ -77,6 +77,7 @@ export type {
   TxnHook,
   TxnHookName,
   TxnTimeouts,
+  TxnUpstreamSettings,
   TunnelEndedBy,
   TunnelReport,
 } from './hooks/index.ts';

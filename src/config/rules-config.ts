@@ -22,6 +22,7 @@ import { boundProblem, MAX_CONFIG_BYTES, scanNesting, tooLarge } from './input-b
 import { YamlPositions } from './yaml-document.ts';
 import { yamlProblem } from './yaml-problems.ts';
 import { desugarRulesFile } from './rule-scalars.ts';
+import { ruleConfigFacts } from './rule-facts.ts';
 
 export type RulesResult =
   | { readonly ok: true; readonly rules: CompiledRules | undefined }
@@ -266,6 +267,7 @@ export function compileConfigRules(
         resources: createRuleResources(),
         baseDir,
         upstreamScheme: upstreamSchemes(data['clusters']),
+        configFacts: ruleConfigFacts(data),
       }),
     };
   } catch (error) {

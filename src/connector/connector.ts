@@ -60,7 +60,10 @@ export class Connector {
         : undefined;
     this.#evictTimer = setInterval(() => {
       const now = this.#clock.now();
-      for (const pool of this.#pools.values()) pool.evictExpired(now);
+      for (const [key, pool] of this.#pools) {
+        pool.evictExpired(now);
+        if (pool.transient && pool.openCount === 0 && pool.connectingCount === 0) this.#pools.delete(key);
+      }
     }, EVICT_INTERVAL_MS);
     this.#evictTimer.unref();
   }
@@ -83,6 +86,27 @@ export class Connector {
     return pool;
   }
 
+  /**
+   * The pool of `base`'s upstream with another TLS server name (SNI, and the name the certificate must
+   * match), for a transaction that set one: `base` itself when it speaks plain TCP (no SNI to send) or
+   * already sends that name. Such pools are transient: swept once they hold no connection.
+   */
+  poolForServerName(base: UpstreamPool, serverName: string): UpstreamPool {
+    const tls = base.options.tls;
+    if (tls === undefined || base.tls?.servername === serverName) return base;
+    const key = `${base.host}|${base.port}|tls|${serverName}`;
+    const found = this.#pools.get(key);
+    // Made from these very options (no reload since): the per-request path is this one lookup.
+    if (found?.derivedFrom === base.options) return found;
+    const pool = this.pool(base.host, base.port, {
+      ...base.options,
+      tls: { ...tls, servername: serverName },
+    });
+    pool.derivedFrom = base.options;
+    pool.transient ||= found === undefined;
+    return pool;
+  }
+
   /** An idle pooled connection, if one is alive. Synchronous: the keep-alive fast path. */
   reuse(pool: UpstreamPool): UpstreamConnection | undefined {
     return pool.takeIdle();
@@ -95,6 +119,7 @@ export class Connector {
    * `preamble` (a PROXY protocol header) is the first thing sent once TCP is up, before any TLS.
    * `takesReleased`: the asker takes any pooled connection, so one released while this attempt is
    * under way is handed to it at once, and the attempt's own connection is pooled when it comes.
+   * `maxTotal`: a transaction's own limit on the pool's open plus opening connections (0: none).
    */
   connect(
     pool: UpstreamPool,
@@ -102,13 +127,14 @@ export class Connector {
     handler: ConnectHandler,
     preamble?: Buffer,
     takesReleased = false,
+    maxTotal?: number,
   ): void {
     if (this.#closed) {
       failSoon(handler, connectorClosedError(pool.upstreamId));
       return;
     }
-    if (!pool.reserveConnect()) {
-      failSoon(handler, poolExhaustedError(pool.upstreamId, pool.options.maxTotal ?? 0));
+    if (!pool.reserveConnect(maxTotal)) {
+      failSoon(handler, poolExhaustedError(pool.upstreamId, maxTotal ?? pool.options.maxTotal ?? 0));
       return;
     }
     const attempt = new ConnectAttempt(

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import type { UpstreamChannel, UpstreamHandler } from '../router/types.ts';
+import { TLSSocket } from 'node:tls';
+import type { CertificateNames, UpstreamChannel, UpstreamHandler } from '../router/types.ts';
 import type { ConnectionObserver, UpstreamConnectionInfo } from './connection-events.ts';
 
 /**
@@ -56,6 +57,7 @@ export class UpstreamConnection implements UpstreamChannel {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly localAddress: string;
   readonly isTls: boolean;
   reuseCount = 0;
   /** When it went idle, on the pool's clock. */
@@ -83,6 +85,7 @@ export class UpstreamConnection implements UpstreamChannel {
     this.remoteAddress = remoteAddress;
     this.remotePort = pool.port;
     this.localPort = socket.localPort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
     this.isTls = isTls;
     this.#observer = observer;
     if (reads === undefined) socket.on('data', this.#onData);
@@ -95,6 +98,14 @@ export class UpstreamConnection implements UpstreamChannel {
 
   get upstreamId(): string {
     return this.pool.upstreamId;
+  }
+
+  /** The upstream's certificate (`remote`) or the one Junction presented (`local`); undefined without. */
+  certificate(side: 'local' | 'remote'): CertificateNames | undefined {
+    const socket = this.socket;
+    if (!this.isTls || !(socket instanceof TLSSocket)) return undefined;
+    const cert = side === 'remote' ? socket.getPeerCertificate() : socket.getCertificate();
+    return cert === null || Object.keys(cert).length === 0 ? undefined : cert;
   }
 
   /** Requests it has been lent for, the current one included. */

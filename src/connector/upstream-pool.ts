@@ -45,6 +45,13 @@ export class UpstreamPool {
   readonly port: number;
   /** The host is an IP address: connect to it directly, with no DNS at all. */
   readonly isIpLiteral: boolean;
+  /**
+   * Made for one transaction's TLS server name (Connector.poolForServerName): dropped once it has no
+   * connection, so names taken from requests do not pile up pools.
+   */
+  transient = false;
+  /** For a pool made with another server name: the options of the pool it was made from. */
+  derivedFrom: PoolOptions | undefined = undefined;
   readonly #idle: UpstreamConnection[] = [];
   /** Attempts that take a released connection, oldest first; settled ones are dropped as they are met. */
   readonly #waiting: PoolWaiter[] = [];
@@ -129,11 +136,12 @@ export class UpstreamPool {
   }
 
   /**
-   * Claims room for one connect attempt. At `maxTotal`, the oldest idle connection is closed to make
+   * Claims room for one connect attempt (under `maxTotal` when given, else the pool's own). At the limit, the oldest idle connection is closed to make
    * room (whoever asks wants a fresh one); with none idle the ask is refused and counted as exhausted.
    */
-  reserveConnect(): boolean {
-    const max = this.#maxTotal;
+  reserveConnect(maxTotal?: number): boolean {
+    // A transaction may set its own limit (TxnBox's per_server.connection.max), counted against the same total.
+    const max = maxTotal ?? this.#maxTotal;
     if (max !== 0 && this.#open + this.#connecting >= max) {
       const oldest = this.#idle.shift();
       if (oldest === undefined) {

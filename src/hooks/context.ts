@@ -89,6 +89,26 @@ export interface TxnTimeouts {
   readonly backendBodyMs: number;
 }
 
+/**
+ * A transaction's own settings for its connections to the upstream, instead of its cluster's (TxnBox's
+ * `txn-conf` of Traffic Server's per-server connection limit and SNI policy). Absent: the cluster's.
+ */
+export interface TxnUpstreamSettings {
+  /**
+   * This transaction opens a new connection only while the backend has fewer than this many open or
+   * opening (its pool's `max_total` for this transaction); 0: no limit.
+   */
+  readonly maxConnections?: number | undefined;
+  /** The TLS server name sent (SNI) and that the backend's certificate must match; moot without TLS. */
+  readonly serverName?: string | undefined;
+}
+
+/** A certificate's subject and issuer: attribute short name (`CN`, `O`, …) → value, or values when repeated. */
+export interface TxnCertificate {
+  readonly subject?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  readonly issuer?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+}
+
 export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;
 
 /**
@@ -141,6 +161,19 @@ export interface TxnContext {
    * WebSocket): its duration, bytes each way, who ended it and why. Undefined otherwise.
    */
   readonly tunnel?: TunnelReport | undefined;
+
+  /** The transaction's own upstream connection settings (empty unless a hook set one). */
+  readonly upstreamSettings?: TxnUpstreamSettings;
+  /** Sets some of them (the others stay). Until post-remap: the backend is asked for right after. */
+  setUpstreamSettings?(settings: TxnUpstreamSettings): void;
+  /** The local address of the connection to the upstream, once there is one (send-request on). */
+  readonly upstreamLocalAddress?: string | undefined;
+  /**
+   * A certificate of the TLS connection to the upstream (send-request on): `remote` the backend's,
+   * `local` the client certificate Junction presented. Subject and issuer by attribute short name
+   * (`CN`, `O`, `C`, …). Undefined without TLS or without that certificate.
+   */
+  upstreamCertificate?(side: 'local' | 'remote'): TxnCertificate | undefined;
 
   /** Changes one of this transaction's timeouts. Until send-request. */
   setTimeout(name: keyof TxnTimeouts, ms: number): void;

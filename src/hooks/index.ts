@@ -15,7 +15,9 @@ export type {
   TxnContext,
   TxnHook,
   TxnSession,
+  TxnCertificate,
   TxnTimeouts,
+  TxnUpstreamSettings,
 } from './context.ts';
 export type { TunnelReport, TunnelEndedBy } from '../tunnel/index.ts';
 export {

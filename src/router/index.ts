@@ -28,8 +28,10 @@ export { UpstreamState } from './upstream-state.ts';
 export type {
   AcquireHandler,
   AttemptObserver,
+  CertificateNames,
   ClientConnection,
   Lease,
+  LeaseSettings,
   UpstreamChannel,
   UpstreamHandler,
 } from './types.ts';

@@ -26,7 +26,7 @@ import {
 import { healthEvent } from './health-events.ts';
 import { RequestHealth } from './request-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
-import type { AcquireHandler, AttemptObserver, ClientConnection, Lease } from './types.ts';
+import type { AcquireHandler, AttemptObserver, ClientConnection, Lease, LeaseSettings } from './types.ts';
 import { proxyPreamble } from './proxy-preamble.ts';
 import { UpstreamState } from './upstream-state.ts';
 
@@ -50,7 +50,8 @@ export function poolOptionsFor(cluster: ClusterConfig, backend: BackendConfig): 
 }
 
 /** What the Router needs of the Connector (narrow, so tests can stand in for it). */
-export type RouterConnector = Pick<Connector, 'pool' | 'reuse' | 'connect' | 'release'>;
+export type RouterConnector = Pick<Connector, 'pool' | 'reuse' | 'connect' | 'release'> &
+  Partial<Pick<Connector, 'poolForServerName'>>;
 
 export interface RouterOptions {
   readonly clock?: Clock;
@@ -152,6 +153,7 @@ export class Router {
     strategy: Strategy = cluster.strategy,
     client?: ClientConnection,
     tunnel = false,
+    settings?: LeaseSettings,
   ): RouterLease {
     const now = this.#clock.now();
     const budget = cluster.retryBudget;
@@ -162,6 +164,7 @@ export class Router {
     lease.isPrivate = tunnel || version !== undefined;
     lease.tunnel = tunnel;
     lease.fresh = lease.isPrivate;
+    lease.settings = settings;
     this.#attempt(lease, now);
     return lease;
   }
@@ -347,13 +350,26 @@ export class Router {
       upstream.trialHeld = true;
       lease.trial = upstream;
     }
-    const pooled = lease.fresh ? undefined : this.#connector.reuse(upstream.pool);
+    const settings = lease.settings;
+    // A transaction's own TLS server name: the upstream's pool of connections made with that name.
+    const pool =
+      settings?.serverName === undefined
+        ? upstream.pool
+        : (this.#connector.poolForServerName?.(upstream.pool, settings.serverName) ?? upstream.pool);
+    const pooled = lease.fresh ? undefined : this.#connector.reuse(pool);
     if (pooled !== undefined) {
       lease.bind(pooled);
       return;
     }
     // A lease that takes pooled connections takes one released while its connect is under way.
-    this.#connector.connect(upstream.pool, lease.connectTimeoutMs, lease, lease.preamble, !lease.fresh);
+    this.#connector.connect(
+      pool,
+      lease.connectTimeoutMs,
+      lease,
+      lease.preamble,
+      !lease.fresh,
+      settings?.maxConnections,
+    );
   }
 
   /** Closes the failed attempt's connection and records its outcome; the lease holds nothing after. */
@@ -552,6 +568,8 @@ export class RouterLease implements Lease, ConnectHandler {
   upstream: UpstreamState | undefined = undefined;
   connection: UpstreamConnection | undefined = undefined;
   lastError: JunctionError | undefined = undefined;
+  /** The transaction's own connection settings (its TLS server name, its connection limit), if any. */
+  settings: LeaseSettings | undefined = undefined;
   /** Set while a retry waits out its backoff. */
   backoffTimer: NodeJS.Timeout | undefined = undefined;
   abandoned = false;

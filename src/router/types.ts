@@ -23,6 +23,13 @@ export interface UpstreamChannel {
   allowHalfOpen(): void;
   /** Local and remote addresses, for logs and headers. */
   readonly localPort: number;
+  /** The local address of the connection (TxnBox's outbound-addr-local); absent where there is none. */
+  readonly localAddress?: string | undefined;
+  /**
+   * The TLS certificate of one end: `remote` the upstream's, `local` the one Junction presented;
+   * undefined without TLS or without a certificate.
+   */
+  certificate?(side: 'local' | 'remote'): CertificateNames | undefined;
 }
 
 /** Receives what happens on an upstream connection while a transaction owns it. */
@@ -44,6 +51,23 @@ export interface ClientConnection {
   readonly clientPort: number;
   readonly localAddress: string;
   readonly localPort: number;
+}
+
+/** A certificate's subject and issuer, as Node gives them (attribute short name → value or values). */
+export interface CertificateNames {
+  readonly subject?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  readonly issuer?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+}
+
+/**
+ * One transaction's own settings for its upstream connections (set by hooks or rules): each attempt
+ * uses them instead of the cluster's. Absent fields are the cluster's.
+ */
+export interface LeaseSettings {
+  /** A new connection is opened only while the backend has fewer open plus opening ones; 0: no limit. */
+  readonly maxConnections?: number | undefined;
+  /** The TLS server name sent (SNI) and that the certificate must match; ignored towards plain HTTP. */
+  readonly serverName?: string | undefined;
 }
 
 /** Receives the result of asking the Router for an upstream connection. */

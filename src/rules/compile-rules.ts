@@ -20,6 +20,7 @@ import {
   type RulePath,
   type RuleResources,
   type UpstreamScheme,
+  type ConfigFacts,
 } from './types.ts';
 import { literalValue } from './literal.ts';
 import { refusal, REFUSED_DIRECTIVES } from './refused.ts';
@@ -103,6 +104,8 @@ export interface CompileOptions {
   readonly baseDir: string;
   /** The scheme towards each cluster's backends (`proxy-req-scheme`, `ua-req-scheme`). */
   readonly upstreamScheme?: UpstreamScheme | undefined;
+  /** Routes and clusters as written (`remap-target-*`, `txn-conf` of the connection limit). */
+  readonly configFacts?: ConfigFacts | undefined;
 }
 
 /** A hook name as rules write it: Junction's or TxnBox's (txn-open is txn-start, before the request is read). */
@@ -143,6 +146,9 @@ class Env implements CompileEnv {
   }
   get baseDir(): string {
     return this.#shared.baseDir;
+  }
+  get configFacts(): ConfigFacts | undefined {
+    return this.#shared.configFacts;
   }
 
   at(key: string | number): Env {
@@ -194,6 +200,7 @@ interface Shared {
   readonly resources: RuleResourceHost;
   readonly baseDir: string;
   readonly upstreamScheme: UpstreamScheme | undefined;
+  readonly configFacts: ConfigFacts | undefined;
   readonly disposers: (() => void)[];
   directiveCount: number;
   /** Facts the runtime keeps only when rules read them (CompileEnv.require). */
@@ -409,6 +416,7 @@ export function compileRules(sources: RuleSources, options: CompileOptions): Com
     resources: options.resources,
     baseDir: options.baseDir,
     upstreamScheme: options.upstreamScheme,
+    configFacts: options.configFacts,
     disposers: [],
     directiveCount: 0,
     facts: new Set(),

@@ -21,4 +21,10 @@ export {
 export { ruleHookTables } from './rule-hooks.ts';
 export { RULE_LANGUAGE } from './language.ts';
 export { createRuleResources } from './directives/index.ts';
-export { RuleError, type RulePath, type UpstreamScheme } from './types.ts';
+export {
+  RuleError,
+  type ConfigFacts,
+  type RouteTarget,
+  type RulePath,
+  type UpstreamScheme,
+} from './types.ts';

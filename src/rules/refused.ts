@@ -4,10 +4,10 @@
  * with this message rather than being accepted and ignored (or read as something else).
  */
 
-const REMAP_URLS =
-  "the URLs of a Traffic Server remap rule; a Junction route matches by host and path and does not rewrite the URL: read {route}, or set the URL with ua-req-url in the route's rules";
-const CLIENT_CERT = 'Junction does not give rules the TLS certificates of a client connection';
-const UPSTREAM_CERT = "Junction does not give rules the upstream's TLS certificate";
+const REMAP_REPLACEMENT =
+  "the replacement URL of a Traffic Server remap rule; a Junction route does not rewrite the URL to a replacement (its cluster's backends are the upstream): read {route} or {upstream}, or set the URL with ua-req-url in the route's rules";
+const CLIENT_CERT =
+  "Junction's HTTPS listeners do not ask clients for certificates (no mutual TLS), and rules are not given the listener's own; the upstream connection's are outbound-cert-*";
 
 function each(names: readonly string[], why: string): [string, string][] {
   return names.map((name) => [name, why]);
@@ -15,11 +15,8 @@ function each(names: readonly string[], why: string): [string, string][] {
 
 export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
   ...each(
-    ['url', 'scheme', 'loc', 'host', 'port', 'path'].flatMap((part) => [
-      `remap-target-${part}`,
-      `remap-replacement-${part}`,
-    ]),
-    REMAP_URLS,
+    ['url', 'scheme', 'loc', 'host', 'port', 'path'].map((part) => `remap-replacement-${part}`),
+    REMAP_REPLACEMENT,
   ),
   ...each(
     [
@@ -31,20 +28,7 @@ export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
     ],
     CLIENT_CERT,
   ),
-  ...each(
-    [
-      'outbound-cert-local-issuer-field',
-      'outbound-cert-local-subject-field',
-      'outbound-cert-remote-issuer-field',
-      'outbound-cert-remote-subject-field',
-    ],
-    UPSTREAM_CERT,
-  ),
   ['outbound-txn-count', 'Junction does not give rules how often an upstream connection was reused'],
-  [
-    'outbound-addr-local',
-    "Junction does not give rules the local address of the upstream connection; {outbound-addr-remote} and {upstream} are the upstream's",
-  ],
   ['inbound-tcp-info', "Junction does not read the kernel's TCP_INFO for rules"],
 ]);
 
@@ -70,31 +54,6 @@ export const REFUSED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
   [
     'cache-key',
     "it sets Traffic Server's cache key for the transaction; Junction's rules do not set a cache key",
-  ],
-]);
-
-/** Traffic Server's overridable timeouts (seconds) that are Junction's per-transaction timeouts. */
-export const TXN_CONF_TIMEOUTS: ReadonlyMap<string, 'connectMs' | 'backendResponseMs' | 'backendBodyMs'> =
-  new Map([
-    ['proxy.config.http.connect_attempts_timeout', 'connectMs'],
-    ['proxy.config.http.transaction_no_activity_timeout_out', 'backendBodyMs'],
-    ['proxy.config.http.transaction_active_timeout_out', 'backendResponseMs'],
-  ]);
-
-/** Traffic Server's Via setting: 1 has Junction add a Via field to the request it sends upstream. */
-export const TXN_CONF_VIA = 'proxy.config.http.insert_request_via_str';
-
-/**
- * Traffic Server's settings whose value is what Junction always does: reading gives it, setting it is
- * accepted only to that value (any other is refused, with why).
- */
-export const TXN_CONF_FIXED: ReadonlyMap<string, { readonly value: number; readonly why: string }> = new Map([
-  [
-    'proxy.config.url_remap.pristine_host_hdr',
-    {
-      value: 1,
-      why: "Junction forwards the client's Host unless rules change it (a route does not rewrite it to a target), which is 1",
-    },
   ],
 ]);
 

@@ -163,7 +163,7 @@ describe("TxnBox's with", () => {
 
   test('refused TxnBox names say why and what to use', () => {
     expect(failure([{ when: 'ua-req', do: [{ 'did-remap': true }] }])).toContain('Junction refuses it');
-    expect(failure([{ when: 'ua-req', do: [{ 'ua-req-field<x>': '{remap-target-url}' }] }])).toContain(
+    expect(failure([{ when: 'ua-req', do: [{ 'ua-req-field<x>': '{remap-replacement-url}' }] }])).toContain(
       'remap rule',
     );
     expect(failure([{ when: 'ua-req', do: [{ 'ua-req-field<x>': '{canary}' }] }])).toContain('quote it');

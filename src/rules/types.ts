@@ -5,6 +5,7 @@
  * by name per request.
  */
 import type { TxnContext, TxnHookName, TxnSession } from '../hooks/index.ts';
+import type { SniPolicy } from './txn-conf.ts';
 
 /** An IP address feature (`as-ip-addr`, `inbound-addr-remote`). */
 export class IpAddress {
@@ -77,6 +78,8 @@ export interface RuleContext {
   debugLog?: TxnContext['log'] | undefined;
   /** `txn-conf<proxy.config.http.insert_request_via_str>`: 1 adds a Via field upstream; undefined: 0. */
   via?: number | undefined;
+  /** `txn-conf<proxy.config.ssl.client.sni_policy>` as set; undefined: the cluster's name (`remap`). */
+  sniPolicy?: SniPolicy | undefined;
   /** The request URL's scheme as `ua-req-scheme` set it; undefined: the client's (session.scheme). */
   scheme?: 'http' | 'https' | undefined;
   /** Wall-clock time source (`now` extractor), injectable for tests. */
@@ -148,6 +151,8 @@ export interface CompileEnv {
   readonly baseDir: string;
   /** The scheme Junction speaks to a cluster's backends, from the config; absent where none is known. */
   readonly upstreamScheme?: UpstreamScheme | undefined;
+  /** Routes and clusters as the config has them; absent where rules compile without a config. */
+  readonly configFacts?: ConfigFacts | undefined;
   /** Notes that the rules read a fact the runtime only keeps on demand (the pre-remap URL). */
   require(fact: 'pre-remap'): void;
   /** Registers cleanup (a file watcher) for when the compiled rules are disposed. */
@@ -162,6 +167,25 @@ export interface CompileEnv {
  * backends differ and none is chosen yet.
  */
 export type UpstreamScheme = (cluster: string, upstream: string | undefined) => 'http' | 'https' | undefined;
+
+/** A route as TxnBox's remap target URL: what it matches (the scheme is the request's). */
+export interface RouteTarget {
+  /** Its one literal host (no wildcard, no list); undefined otherwise. */
+  readonly host: string | undefined;
+  /** Its path prefix (or exact path), without the leading `/` as TxnBox writes paths; '' for none. */
+  readonly path: string;
+}
+
+/** Facts of the config that rules read at run time: routes and clusters as written. */
+export interface ConfigFacts {
+  /** The route's target (TxnBox's remap-target-*); undefined for a route the config does not name. */
+  routeTarget(route: string): RouteTarget | undefined;
+  /**
+   * A cluster's `pool.max_total` (0: no limit). For no cluster (none chosen yet): the limit every
+   * cluster has, or undefined when they differ.
+   */
+  poolMaxTotal(cluster: string | undefined): number | undefined;
+}
 
 /**
  * Load-time resources rules refer to by name. Load-time directives define them; the compiler

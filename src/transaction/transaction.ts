@@ -23,7 +23,13 @@ import {
   type LocalResponse,
   type TxnTimeouts,
 } from '../hooks/index.ts';
-import type { AcquireHandler, RetryReason, RouterLease, UpstreamChannel } from '../router/index.ts';
+import type {
+  AcquireHandler,
+  CertificateNames,
+  RetryReason,
+  RouterLease,
+  UpstreamChannel,
+} from '../router/index.ts';
 import type { Strategy } from '../strategies/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
@@ -273,6 +279,8 @@ export class Transaction
       this,
       strategy,
       session,
+      false,
+      this.txnHooks?.upstreamSettings,
     );
   }
 
@@ -302,6 +310,12 @@ export class Transaction
   }
   get upstreamId(): string | undefined {
     return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
+  }
+  get upstreamLocalAddress(): string | undefined {
+    return this.#channel?.localAddress;
+  }
+  upstreamCertificate(side: 'local' | 'remote'): CertificateNames | undefined {
+    return this.#channel?.certificate?.(side);
   }
 
   // AcquireHandler

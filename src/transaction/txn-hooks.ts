@@ -20,7 +20,9 @@ import {
   type TxnHook,
   type TxnHookName,
   type TxnSession,
+  type TxnCertificate,
   type TxnTimeouts,
+  type TxnUpstreamSettings,
 } from '../hooks/index.ts';
 import { HookError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -40,6 +42,10 @@ export interface HookedTransaction {
   readonly route: { readonly name: string } | undefined;
   readonly cluster: { readonly name: string } | undefined;
   readonly upstreamId: string | undefined;
+  /** The local address of the upstream connection, once there is one. */
+  readonly upstreamLocalAddress: string | undefined;
+  /** A certificate of the upstream connection (its own, or the one presented to it), once there is one. */
+  upstreamCertificate(side: 'local' | 'remote'): TxnCertificate | undefined;
   /** Set when the transaction's tunnel is over. */
   readonly tunnel: TunnelReport | undefined;
   /** The response head written (or being written) to the client; null before one. */
@@ -53,6 +59,9 @@ export interface HookedTransaction {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NO_SETTINGS: TxnUpstreamSettings = {};
+/** A DNS name or an IP address (what SNI and a certificate's name check take). */
+const SERVER_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$|^[0-9A-Fa-f:.]+$/;
 
 /**
  * One transaction's hooks: the table in force (global, then the route's after remap), hooks added
@@ -77,6 +86,7 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   readonly #bytesAtStart: number;
   #vars: Map<string, unknown> | undefined = undefined;
   #timeouts: TxnTimeouts;
+  #upstreamSettings: TxnUpstreamSettings = NO_SETTINGS;
   /** The response a hook asked for instead of the upstream's; taken by the transaction. */
   answer: LocalResponse | undefined = undefined;
   ruleState: unknown = undefined;
@@ -214,6 +224,29 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   }
   get tunnel(): TunnelReport | undefined {
     return this.#txn.tunnel;
+  }
+
+  get upstreamSettings(): TxnUpstreamSettings {
+    return this.#upstreamSettings;
+  }
+  get upstreamLocalAddress(): string | undefined {
+    return this.#txn.upstreamLocalAddress;
+  }
+  upstreamCertificate(side: 'local' | 'remote'): TxnCertificate | undefined {
+    return this.#txn.upstreamCertificate(side);
+  }
+
+  setUpstreamSettings(settings: TxnUpstreamSettings): void {
+    this.#until('post-remap', 'setUpstreamSettings');
+    const max = settings.maxConnections;
+    if (max !== undefined && (!Number.isInteger(max) || max < 0 || max > 1_000_000)) {
+      throw new RangeError(`a connection limit must be a whole number from 0 to 1000000, got ${max}`);
+    }
+    const name = settings.serverName;
+    if (name !== undefined && !SERVER_NAME.test(name)) {
+      throw new RangeError(`a TLS server name must be a host name or an IP address, got '${name}'`);
+    }
+    this.#upstreamSettings = { ...this.#upstreamSettings, ...settings };
   }
 
   setTimeout(name: keyof TxnTimeouts, ms: number): void {

@@ -40,6 +40,7 @@ import {
 } from './extractor-kit.ts';
 // Registers TxnBox's other extractors (pre-remap, protocol stack, durations…) into the same registry.
 import './txnbox-extractors.ts';
+import './connection-extractors.ts';
 
 export { queryValue, snapshotRequest, txnboxPath } from './extractor-kit.ts';
 

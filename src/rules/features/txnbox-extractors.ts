@@ -25,7 +25,6 @@ import {
   TXN_ONLY,
   txnboxPath,
 } from './extractor-kit.ts';
-import { TXN_CONF_FIXED, TXN_CONF_TIMEOUTS, TXN_CONF_VIA } from '../refused.ts';
 
 // The request URL as it was just before the route's rules rewrote it (TxnBox's pre-remap, "pristine").
 const PRE_REMAP_HOOKS = from('remap');
@@ -172,26 +171,6 @@ define('proxy-req-scheme', {
   },
 });
 
-// txn-conf<setting>: the Traffic Server timeouts Junction keeps per transaction, in seconds.
-define('txn-conf', {
-  hooks: TXN_ONLY,
-  type: 'integer',
-  arg: 'required',
-  argName: 'a Traffic Server setting Junction maps (a timeout)',
-  compile(arg: string | undefined, env: CompileEnv) {
-    if (arg === TXN_CONF_VIA) return (ctx) => ctx.via ?? 0;
-    const fixed = arg === undefined ? undefined : TXN_CONF_FIXED.get(arg);
-    if (fixed !== undefined) return () => fixed.value;
-    const key = arg === undefined ? undefined : TXN_CONF_TIMEOUTS.get(arg);
-    if (key === undefined) {
-      env.fail(
-        `txn-conf<${arg ?? ''}> is a Traffic Server setting Junction does not have per transaction; it maps ${[...TXN_CONF_TIMEOUTS.keys()].join(', ')}`,
-      );
-    }
-    return (ctx) => Math.round(ctx.txn.timeouts[key] / 1000);
-  },
-});
-
 /** This process's id, TxnBox's `ts-uuid` (Traffic Server's process UUID): new at each start. */
 const PROCESS_UUID = randomUUID();
 define('ts-uuid', { type: 'string', constant: true, compile: () => () => PROCESS_UUID });
@@ -240,3 +219,5 @@ define('ip-col', {
 // Inside query-filter: the name and the value of the parameter at hand.
 simple('name', undefined, 'string', (ctx) => ctx.queryElement?.name ?? null);
 simple('value', undefined, 'string', (ctx) => ctx.queryElement?.value ?? null);
+// TxnBox's other name of `{*}`: what the last string comparison that matched left over.
+simple('unmatched', undefined, 'string', (ctx) => ctx.remainder ?? null);
