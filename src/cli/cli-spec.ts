@@ -55,6 +55,7 @@ export const CTL_OPTIONS = {
   prefix: { type: 'boolean' },
   'max-changed': { type: 'string' },
   wait: { type: 'string' },
+  'if-revision': { type: 'string' },
   ...HELP,
 } as const satisfies Options;
 

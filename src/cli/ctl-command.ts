@@ -46,8 +46,10 @@ Commands:
                                       Drop one URL's stored responses, every URL under a prefix, or all
   fleet status                        (-c FILE with a fleet section; talks to etcd) Every live instance:
                                       the revision it serves, stale, lagging or refused
-  fleet apply F.yaml [--wait[=60s]]   Validate F.yaml with the local file, write it to <prefix>/config
-                                      if nobody wrote it since it was read; wait for every instance
+  fleet apply F.yaml [--wait[=60s]] [--if-revision N]
+                                      Validate F.yaml with the local file, write it to <prefix>/config
+                                      if nobody wrote it since it was read (or since revision N);
+                                      wait until every live instance serves it
   fleet diff F.yaml                   What F.yaml changes against the fleet's document
   help                                Show this help
 

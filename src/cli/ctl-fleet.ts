@@ -27,6 +27,8 @@ export interface FleetCtlOptions {
   readonly config?: string | undefined;
   readonly json?: boolean | undefined;
   readonly wait?: string | undefined;
+  /** Write only if the document is still at this revision (the one `fleet diff` showed). */
+  readonly 'if-revision'?: string | undefined;
 }
 
 /** Thrown for bad arguments (ctl-command.ts turns it into usage and exit status 2). */
@@ -158,11 +160,12 @@ async function apply(
   name: string,
   text: string,
   waitMs: number | undefined,
+  ifRevision: number | undefined,
   context: CliContext,
 ): Promise<number> {
   // Read first: the compare-and-swap is on what this operator saw, validation time included.
   const { kv } = await fleet.client.get(fleet.key);
-  const seen = kv?.modRevision ?? 0;
+  const seen = ifRevision ?? kv?.modRevision ?? 0;
   const config = await validate(fleet, text, name, context);
   if (config === undefined) {
     context.stderr.write(`junction ctl: ${name} does not validate; nothing was written\n`);
@@ -170,7 +173,7 @@ async function apply(
   }
   config.rules?.dispose();
   let revision: number;
-  if (kv?.value.toString('utf8') === text) {
+  if (kv?.value.toString('utf8') === text && kv.modRevision === seen) {
     revision = seen;
     context.stdout.write(`${fleet.key}: unchanged, revision ${revision}\n`);
   } else {
@@ -242,13 +245,18 @@ export async function runCtlFleet(
     if (!parsed.ok) throw new Usage(`--wait ${parsed.problem}`);
     waitMs = parsed.value;
   }
+  const ifText = options['if-revision'];
+  if (ifText !== undefined && (action !== 'apply' || !/^\d+$/.test(ifText))) {
+    throw new Usage('--if-revision N (a revision, as fleet diff shows it) goes with fleet apply');
+  }
+  const ifRevision = ifText === undefined ? undefined : Number(ifText);
   if (action === 'status' && file !== undefined) throw new Usage(`unexpected '${file}'`);
   const text = action === 'status' ? '' : await readDocument(file, Usage);
   const fleet = await openFleet(options, Usage);
   try {
     if (action === 'status') return await status(fleet, options.json === true, context);
     if (action === 'diff') return await diff(fleet, file!, text, context);
-    return await apply(fleet, file!, text, waitMs, context);
+    return await apply(fleet, file!, text, waitMs, ifRevision, context);
   } catch (error) {
     if (!(error instanceof FleetError)) throw error;
     context.stderr.write(`junction ctl: ${error.message}\n`);

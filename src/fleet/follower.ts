@@ -198,6 +198,16 @@ export class FleetFollower {
   }
 
   start(): void {
+    const { initial } = this.#o;
+    // The document started with came from etcd and serves: it is the last good one from now on.
+    if (
+      !initial.stale &&
+      initial.refusal === undefined &&
+      initial.text !== undefined &&
+      initial.revision > 0
+    ) {
+      void this.#writeCache({ revision: initial.revision, text: initial.text });
+    }
     this.#sync();
   }
 
