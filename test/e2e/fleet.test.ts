@@ -81,7 +81,7 @@ async function startEtcd(context: TestContext): Promise<Etcd> {
     stop: async () => {
       const running = child;
       child = undefined;
-      if (running === undefined || running.exitCode !== null) return;
+      if (running?.exitCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGKILL');
       await exited;
