@@ -147,6 +147,12 @@ function workerProcesses(store: ConfigStore): WorkerProcesses {
   return target as WorkerProcesses;
 }
 
+/** The fleet follower's state in GET /status, when this Junction follows a fleet. */
+function fleetSection(store: ConfigStore): { fleet?: unknown } {
+  const view = store.fleetView();
+  return view === undefined ? {} : { fleet: view };
+}
+
 function backendsOf(store: ConfigStore, cluster: string) {
   if (!store.server.config.clusters.has(cluster)) {
     throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', `no cluster '${cluster}'`);
@@ -175,7 +181,19 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         backendsUp: clusters.reduce((n, c) => n + c.backendsUp, 0),
         ...stats,
         ...workersSection(joinWorkerSections(status, stats)),
+        ...fleetSection(store),
       };
+    },
+  },
+  {
+    method: 'GET',
+    path: 'fleet',
+    handle: (_request, store) => {
+      const view = store.fleetView();
+      if (view === undefined) {
+        throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', 'this Junction follows no fleet (no fleet section)');
+      }
+      return view;
     },
   },
   {

@@ -174,6 +174,21 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The fleet follower's gauges, after the server's metrics, when this Junction follows a fleet. */
+function fleetMetrics(store: ConfigStore): string {
+  const view = store.fleetView();
+  if (view === undefined) return '';
+  return [
+    '# HELP junction_fleet_stale 1 while this instance cannot follow etcd and serves its last good config.',
+    '# TYPE junction_fleet_stale gauge',
+    `junction_fleet_stale ${view.stale ? 1 : 0}`,
+    '# HELP junction_fleet_revision The etcd revision of the fleet document this instance serves.',
+    '# TYPE junction_fleet_revision gauge',
+    `junction_fleet_revision ${view.revision}`,
+    '',
+  ].join('\n');
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
@@ -217,7 +232,7 @@ async function handle(
       });
       return;
     }
-    const body = Buffer.from(await metrics.render());
+    const body = Buffer.from((await metrics.render()) + fleetMetrics(store));
     res.writeHead(200, {
       'content-type': metrics.contentType ?? PROMETHEUS_TEXT_TYPE,
       'content-length': body.length,

@@ -13,6 +13,7 @@ import {
   loadConfigIsolated,
   rememberDocument,
   rememberedHash,
+  type FleetDocument,
   type IsolatedLoadOptions,
   type JunctionConfig,
 } from '../config/index.ts';
@@ -32,6 +33,15 @@ export interface ConfigStoreOptions {
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
   /** How candidates are loaded (the worker's limits; the default resolves listen addresses). */
   readonly load?: IsolatedLoadOptions;
+  /** The fleet document the running config was merged from, when this Junction follows a fleet. */
+  readonly fleet?: FleetDocument | undefined;
+}
+
+/** What a fleet follower shows of itself (GET /fleet, the `fleet` block of GET /status). */
+export interface FleetView {
+  readonly stale: boolean;
+  /** The etcd revision of the fleet document served. */
+  readonly revision: number;
 }
 
 /** What a change applied, with the new version. */
@@ -52,6 +62,10 @@ export class ConfigStore {
   #savedText: string | undefined;
   /** Whether API edits made since the last load from or save to the file. */
   #unsaved = false;
+  /** The fleet document in force (merged into every load), when following a fleet. */
+  #fleet: FleetDocument | undefined;
+  /** The follower's view of itself, once one follows a fleet for this store. */
+  #fleetView: (() => FleetView) | undefined;
   /** Changes run one at a time: each edits the document the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -62,6 +76,41 @@ export class ConfigStore {
     this.#adjust = options.adjust ?? ((config) => config);
     this.#document = options.document ?? configDocument(server.config) ?? {};
     this.#load = { listenAddresses: 'resolve', ...options.load };
+    this.#fleet = options.fleet;
+  }
+
+  /** The fleet document in force, if this Junction follows a fleet. */
+  get fleetDocument(): FleetDocument | undefined {
+    return this.#fleet;
+  }
+
+  /** The fleet follower's state, or undefined when this Junction follows no fleet. */
+  fleetView(): FleetView | undefined {
+    return this.#fleetView?.();
+  }
+
+  /** Called once by the fleet follower, so the admin API can show its state. */
+  attachFleet(view: () => FleetView): void {
+    this.#fleetView = view;
+  }
+
+  /**
+   * Applies a new fleet document, merged with the config file as it is now, through the same path as
+   * a reload. Throws ConfigErrors (positions in the file or in the document) or ReloadError; then the
+   * running config, and the fleet document in force, stay as they were.
+   */
+  applyFleet(fleet: FleetDocument): Promise<AppliedChange> {
+    return this.#serially(async () => {
+      const file = this.#requireFile();
+      const config = await loadConfigIsolated(
+        { kind: 'fleet', path: file, fleet },
+        { ...this.#load, baseDir: this.#baseDir },
+      );
+      const result = await this.#apply(config);
+      this.#fleet = fleet;
+      this.#unsaved = false;
+      return { ...result, source: fleet.source };
+    });
   }
 
   /** The text the last save() wrote to the file, if any. */
@@ -92,8 +141,10 @@ export class ConfigStore {
     return this.#serially(async () => {
       const file = this.#requireFile();
       // Read, parsed and validated off the serving thread (a worker), bounded in size, depth and memory.
+      // Following a fleet, the file is merged with the fleet document in force.
+      const fleet = this.#fleet;
       const config = await loadConfigIsolated(
-        { kind: 'file', path: file },
+        fleet === undefined ? { kind: 'file', path: file } : { kind: 'fleet', path: file, fleet },
         { ...this.#load, baseDir: this.#baseDir },
       );
       const result = await this.#apply(config);
@@ -108,6 +159,7 @@ export class ConfigStore {
    */
   change(edit: (document: ConfigDocument) => EditResult): Promise<AppliedChange> {
     return this.#serially(async () => {
+      this.#refuseUnderFleet();
       const { document, at } = edit(this.#document);
       let config: JunctionConfig;
       try {
@@ -132,6 +184,7 @@ export class ConfigStore {
    */
   save(): Promise<{ file: string; backup: string }> {
     return this.#serially(async () => {
+      this.#refuseUnderFleet();
       const file = this.#requireFile();
       const backup = `${file}.bak`;
       const temporary = `${file}.${process.pid}.tmp`;
@@ -157,6 +210,15 @@ export class ConfigStore {
     const result = await this.server.reload(adjusted);
     this.#document = configDocument(config) ?? this.#document;
     return result;
+  }
+
+  /** The running document is the file and the fleet's merged: an edit or a save would blur which is which. */
+  #refuseUnderFleet(): void {
+    if (this.#fleet === undefined) return;
+    throw new AdminError(
+      'JCT_ERR_ADMIN_BAD_REQUEST',
+      `this Junction follows the fleet document ${this.#fleet.source}: change it there (junction ctl fleet apply), or the config file and reload`,
+    );
   }
 
   #requireFile(): string {

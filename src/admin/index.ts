@@ -17,5 +17,5 @@
  */
 export { startAdmin, type AdminServer, type StartAdminOptions } from './admin-server.ts';
 export { PROMETHEUS_TEXT_TYPE, type AdminMetrics, type AdminTarget, type Answer } from './admin-target.ts';
-export { ConfigStore, type AppliedChange, type ConfigStoreOptions } from './config-store.ts';
+export { ConfigStore, type AppliedChange, type ConfigStoreOptions, type FleetView } from './config-store.ts';
 export { backendId } from './document-edits.ts';

@@ -54,6 +54,8 @@ export const CTL_OPTIONS = {
   sni: { type: 'string' },
   prefix: { type: 'boolean' },
   'max-changed': { type: 'string' },
+  wait: { type: 'string' },
+  'if-revision': { type: 'string' },
   ...HELP,
 } as const satisfies Options;
 
@@ -101,12 +103,14 @@ export const CTL_COMMANDS = [
   'explain',
   'preview',
   'cache',
+  'fleet',
   'help',
 ] as const;
 export const CTL_ACTIONS: Readonly<Partial<Record<(typeof CTL_COMMANDS)[number], readonly string[]>>> = {
   backends: ['add', 'remove', 'drain'],
   config: ['export', 'save'],
   cache: ['purge', 'clear'],
+  fleet: ['status', 'apply', 'diff'],
 };
 
 /** The shells `junction completion` writes a script for. */

@@ -17,6 +17,7 @@ import {
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
 import { CtlPreviewFailed, explainCall, previewCall } from './ctl-explain.ts';
+import { DEFAULT_FLEET_WAIT, runCtlFleet } from './ctl-fleet.ts';
 
 export const CTL_USAGE = `Usage: junction ctl [--admin ADDRESS | -c FILE] [--token TOKEN] [--json] <command>
 
@@ -43,6 +44,13 @@ Commands:
                                       would handle differently from the running config
   cache purge URL [--prefix] | cache clear
                                       Drop one URL's stored responses, every URL under a prefix, or all
+  fleet status                        (-c FILE with a fleet section; talks to etcd) Every live instance:
+                                      the revision it serves, stale, lagging or refused
+  fleet apply F.yaml [--wait[=60s]] [--if-revision N]
+                                      Validate F.yaml with the local file, write it to <prefix>/config
+                                      if nobody wrote it since it was read (or since revision N);
+                                      wait until every live instance serves it
+  fleet diff F.yaml                   What F.yaml changes against the fleet's document
   help                                Show this help
 
 Options:
@@ -338,8 +346,10 @@ async function locate(
 
 export async function runCtl(argv: readonly string[], context: CliContext): Promise<number> {
   let parsed;
+  // `--wait` alone waits the default time (parseArgs' string options need a value).
+  const args = argv.map((arg) => (arg === '--wait' ? `--wait=${DEFAULT_FLEET_WAIT}` : arg));
   try {
-    parsed = parseArgs({ args: [...argv], options: CTL_OPTIONS, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args, options: CTL_OPTIONS, strict: true, allowPositionals: true });
   } catch (error) {
     throw new CtlUsageError(describeParseError(error as NodeJS.ErrnoException, CTL_OPTIONS));
   }
@@ -348,6 +358,8 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
     context.stdout.write(CTL_USAGE);
     return 0;
   }
+  if (positionals[0] === 'fleet') return runCtlFleet(positionals.slice(1), values, context, CtlUsageError);
+  if (values.wait !== undefined) throw new CtlUsageError('--wait goes with fleet apply');
   const maxChanged = values['max-changed'];
   if (maxChanged !== undefined && positionals[0] !== 'reload')
     throw new CtlUsageError('--max-changed goes with reload');

@@ -11,6 +11,7 @@ import { readBoundedText, type JunctionConfig } from '../config/index.ts';
 import { ConfigErrors } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { CliContext } from './cli-context.ts';
+import { followFleet, type FleetRun } from './run-fleet.ts';
 
 /** Editors write a file in several steps (truncate, write, rename): wait for them to settle. */
 const WATCH_DEBOUNCE_MS = 250;
@@ -26,6 +27,8 @@ export interface LiveConfigOptions {
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
   /** What the admin API's `/metrics` renders; default the metrics of the one server (a group's: merged). */
   readonly metrics?: () => Promise<AdminMetrics>;
+  /** The fleet this Junction follows, and the document it started with (run-fleet.ts). */
+  readonly fleet?: FleetRun | undefined;
 }
 
 export interface LiveConfig {
@@ -111,6 +114,9 @@ export async function startLiveConfig(
   const { ConfigStore, startAdmin } = await import('../admin/index.ts');
   const liveStore = new ConfigStore(server, {
     file,
+    ...(options.fleet === undefined
+      ? {}
+      : { fleet: { text: options.fleet.start.text, source: options.fleet.start.source } }),
     ...(options.adjust === undefined ? {} : { adjust: options.adjust }),
     ...(options.document === undefined ? {} : { document: options.document }),
   });
@@ -167,6 +173,9 @@ export async function startLiveConfig(
     }
   }
 
+  const follower =
+    options.fleet === undefined ? undefined : await followFleet(liveStore, options.fleet, logger, admin);
+
   return {
     store: liveStore,
     admin,
@@ -175,6 +184,7 @@ export async function startLiveConfig(
       context.signals.off('SIGHUP', onHangup);
       clearTimeout(debounce);
       watcher?.close();
+      await follower?.stop();
       await admin?.close();
     },
   };

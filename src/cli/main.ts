@@ -13,6 +13,7 @@ import { processContext, type CliContext } from './cli-context.ts';
 import { runCheck, loadOrReport } from './check-command.ts';
 import { runQuickStart } from './quick-start.ts';
 import { runJunction, withListenerPort } from './run-command.ts';
+import { loadWithFleet } from './run-fleet.ts';
 import { parseWorkers, schedulingPolicy } from './run-workers.ts';
 import { CTL_USAGE, CtlUsageError, runCtl } from './ctl-command.ts';
 import {
@@ -165,10 +166,23 @@ async function run(args: readonly string[], given: CliContext): Promise<number> 
     return runQuickStart(port === undefined ? {} : { port }, context);
   }
   const file = requireConfig(values.config, 'run');
-  const config = await loadOrReport(file, context);
-  if (config === undefined) return 1;
+  const local = await loadOrReport(file, context);
+  if (local === undefined) return 1;
+  // With a fleet section, the config is the file merged with the fleet's document (run-fleet.ts).
+  const merged =
+    local.fleet === undefined
+      ? undefined
+      : await loadWithFleet(file, local, local.fleet, context, context.logger ?? createLogger());
+  if (local.fleet !== undefined && merged === undefined) return 1;
+  const config = merged?.config ?? local;
   // The document the file held: `--port` below makes a copy of the config, which has none.
-  const live = { file, watch: values.watch === true, document: configDocument(config), workers };
+  const live = {
+    file,
+    watch: values.watch === true,
+    document: configDocument(config),
+    workers,
+    ...(merged === undefined ? {} : { fleet: merged.run }),
+  };
   if (port === undefined) return runJunction(config, context, live);
   if (config.listeners.length !== 1) {
     throw new UsageError(

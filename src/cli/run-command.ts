@@ -19,6 +19,7 @@ import type {
   StartJunction,
 } from './cli-context.ts';
 import { startLiveConfig, type LiveConfig } from './live-config.ts';
+import type { FleetRun } from './run-fleet.ts';
 import {
   asAdminTarget,
   groupAdminMetrics,
@@ -47,6 +48,8 @@ export interface RunHooks {
   readonly adjust?: (config: JunctionConfig) => JunctionConfig;
   /** `--workers`: overrides the config's `workers`. */
   readonly workers?: WorkersSetting | undefined;
+  /** The fleet the config follows (run-fleet.ts). */
+  readonly fleet?: FleetRun | undefined;
 }
 
 /** The worker group, once this process is the primary of one (`workers` > 1). */

@@ -3,6 +3,7 @@
  * derived names (`address:port`, `route-N`, `host:port`) assigned. Runs only on input the schema and
  * the reference checks accepted, so it never reports problems itself.
  */
+import { buildFleetConfig } from './fleet-schema.ts';
 import { buildCacheConfig, buildRouteCache } from './cache-schema.ts';
 import { buildExplainConfig } from './explain-schema.ts';
 import { formatHostPort } from './addresses.ts';
@@ -307,6 +308,7 @@ export function buildConfig(raw: RawConfig, source: string, context: BuildContex
     workers: raw.workers ?? defaults.DEFAULT_WORKERS,
     ...(raw.cache === undefined ? {} : { cache: buildCacheConfig(raw.cache) }),
     ...(raw.explain === undefined ? {} : { explain: buildExplainConfig(raw.explain) }),
+    ...(raw.fleet === undefined ? {} : { fleet: buildFleetConfig(raw.fleet) }),
     admin:
       raw.admin === undefined
         ? undefined

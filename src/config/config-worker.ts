@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { stringify } from 'yaml';
-import { ConfigErrors } from '../errors/index.ts';
+import { ConfigErrors, type ConfigError } from '../errors/index.ts';
+import { loadFleetConfigText } from './fleet-merge.ts';
 import { configDocument, contentHash } from './config-document.ts';
 import { encodeFields, NotTransferable, toWire, type WireMessage } from './config-wire.ts';
 import type { LoadRequest, LoadReply, ReplyProblem } from './isolated-load.ts';
@@ -14,18 +15,24 @@ import { loadConfigText, readConfigFile } from './load-config.ts';
 async function load(request: LoadRequest): Promise<LoadReply> {
   const warnings: ReplyProblem[] = [];
   try {
+    const input = request.input;
     const text =
-      request.input.kind === 'file'
-        ? await readConfigFile(request.input.path)
-        : request.input.kind === 'text'
-          ? request.input.text
-          : stringify(JSON.parse(request.input.json), { lineWidth: 0 });
-    const source = request.input.kind === 'file' ? request.input.path : request.input.source;
-    const config = await loadConfigText(text, source, {
+      input.kind === 'file' || input.kind === 'fleet'
+        ? await readConfigFile(input.path)
+        : input.kind === 'text'
+          ? input.text
+          : stringify(JSON.parse(input.json), { lineWidth: 0 });
+    const source = input.kind === 'file' || input.kind === 'fleet' ? input.path : input.source;
+    const options = {
       baseDir: request.baseDir,
-      warn: (problem) => warnings.push({ problem: problem.problem, at: problem.at, code: problem.code }),
+      warn: (problem: ConfigError) =>
+        warnings.push({ problem: problem.problem, at: problem.at, code: problem.code }),
       ...(request.listenAddresses === undefined ? {} : { listenAddresses: request.listenAddresses }),
-    });
+    };
+    const config =
+      input.kind === 'fleet'
+        ? await loadFleetConfigText(text, source, input.fleet, options)
+        : await loadConfigText(text, source, options);
     // Checked, not served: what the rules' load-time resources started ends with this worker.
     config.rules?.dispose();
     try {

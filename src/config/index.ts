@@ -24,6 +24,8 @@ export {
 } from './isolated-load.ts';
 export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bounds.ts';
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
+export { LOCAL_ONLY_KEYS, loadFleetConfigText, mergeProblems, type FleetDocument } from './fleet-merge.ts';
+export { DEFAULT_FLEET_LEASE_TTL_MS } from './fleet-schema.ts';
 export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
 export {
   decodeFields,

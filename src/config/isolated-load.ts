@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { ConfigError, ConfigErrors, type ConfigLocation, type ErrorCode } from '../errors/index.ts';
 import { decodeFields, type WireConfig, type WireMessage } from './config-wire.ts';
-import { loadConfigFile, loadConfigText } from './load-config.ts';
+import { type FleetDocument, loadFleetConfigText } from './fleet-merge.ts';
+import { loadConfigFile, loadConfigText, readConfigFile } from './load-config.ts';
 import type { ParseConfigOptions } from './parse-config.ts';
 import { rehydrateConfig } from './rehydrate.ts';
 import type { JunctionConfig } from './types.ts';
@@ -29,7 +30,9 @@ export type LoadInput =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'text'; readonly text: string; readonly source: string }
   /** A document (the admin API's edit) as JSON: written as YAML and loaded like a file, in the worker. */
-  | { readonly kind: 'document'; readonly json: string; readonly source: string };
+  | { readonly kind: 'document'; readonly json: string; readonly source: string }
+  /** The config file merged with a fleet document (fleet-merge.ts): errors name the document they are in. */
+  | { readonly kind: 'fleet'; readonly path: string; readonly fleet: FleetDocument };
 
 /** What the serving thread asks the worker. */
 export interface LoadRequest {
@@ -72,7 +75,7 @@ function workerScript(): string | undefined {
 }
 
 function sourceOf(input: LoadInput): string {
-  return input.kind === 'file' ? input.path : input.source;
+  return input.kind === 'file' || input.kind === 'fleet' ? input.path : input.source;
 }
 
 function tooCostly(input: LoadInput, problem: string): ConfigErrors {
@@ -84,6 +87,11 @@ function tooCostly(input: LoadInput, problem: string): ConfigErrors {
 /** The same load on this thread: no worker script, or a config that cannot cross as data. */
 function loadHere(input: LoadInput, options: ParseConfigOptions): Promise<JunctionConfig> {
   if (input.kind === 'file') return loadConfigFile(input.path, options);
+  if (input.kind === 'fleet') {
+    return readConfigFile(input.path).then((text) =>
+      loadFleetConfigText(text, input.path, input.fleet, options),
+    );
+  }
   const text =
     input.kind === 'text' ? input.text : stringify(JSON.parse(input.json) as unknown, { lineWidth: 0 });
   return loadConfigText(text, input.source, options);

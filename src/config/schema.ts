@@ -22,6 +22,7 @@ import { forwarded, limits, timeouts, workers } from './settings-schema.ts';
 import { namedStrategy } from './strategy-schema.ts';
 import { cacheSection } from './cache-schema.ts';
 import { explainSection } from './explain-schema.ts';
+import { fleetSection } from './fleet-schema.ts';
 
 export type { LoadedPluginModule, LoadedStrategyModule, SchemaOptions } from './schema-options.ts';
 
@@ -67,6 +68,7 @@ export function createConfigSchema(options: SchemaOptions) {
       workers: optional(workers),
       cache: optional(cacheSection()),
       explain: optional(explainSection),
+      fleet: optional(fleetSection(options)),
     },
     'must be a mapping with at least listeners',
   );

@@ -1,4 +1,7 @@
 import type { HostMatch } from './addresses.ts';
+import type { FleetConfig } from './fleet-schema.ts';
+
+export type { FleetConfig } from './fleet-schema.ts';
 import type { CacheConfig, RouteCacheConfig } from './cache-types.ts';
 import type { PluginConfig } from '../plugins/index.ts';
 import type { CompiledRules } from '../rules/index.ts';
@@ -375,6 +378,8 @@ export interface JunctionConfig {
   readonly cache?: CacheConfig | undefined;
   /** What the process keeps for `junction ctl preview` (`explain:`); absent keeps nothing. */
   readonly explain?: ExplainConfig | undefined;
+  /** The fleet this Junction follows (`fleet:`, docs/fleet.md); read at start, a reload does not change it. */
+  readonly fleet?: FleetConfig | undefined;
 }
 
 /** `workers`: a count of worker processes, or `auto` (os.availableParallelism()). */

@@ -189,6 +189,16 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'An admin API request is malformed or its change failed validation; nothing changed.',
   },
+  JCT_ERR_FLEET_UNAVAILABLE: {
+    status: undefined,
+    summary:
+      'etcd (the fleet store) could not be reached, or refused a request; a running Junction keeps serving its last good config.',
+  },
+  JCT_ERR_FLEET_CONFLICT: {
+    status: undefined,
+    summary:
+      'The fleet document changed in etcd since it was read (`junction ctl fleet apply` lost a compare-and-swap); nothing was written.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string; blame?: UpstreamBlame }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

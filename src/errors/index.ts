@@ -231,3 +231,15 @@ export class AdminError extends JunctionError {
     this.problems = problems;
   }
 }
+
+export type FleetErrorCode = 'JCT_ERR_FLEET_UNAVAILABLE' | 'JCT_ERR_FLEET_CONFLICT';
+
+/** A fleet operation against etcd that failed: etcd unreachable or refusing, or a lost compare-and-swap. */
+export class FleetError extends JunctionError {
+  readonly code: FleetErrorCode;
+  readonly source = 'config' as const;
+  constructor(code: FleetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
