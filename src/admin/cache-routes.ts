@@ -52,11 +52,24 @@ export const CACHE_ROUTES: readonly AdminRoute[] = [
     path: 'cache',
     handle: (_request, store) => {
       const cache = cacheOf(store);
+      const disk = cache.disk;
       return {
         memoryLimit: cache.store.limit,
         maxObjectSize: cache.config.maxObjectBytes,
         ...cache.store.stats,
         requests: cache.statuses,
+        ...(disk === null
+          ? {}
+          : {
+              disk: {
+                path: disk.dir,
+                state: disk.state,
+                limit: disk.index.limit,
+                ...disk.index.stats,
+                hits: cache.diskHits,
+                dropped: disk.dropped,
+              },
+            }),
       };
     },
   },

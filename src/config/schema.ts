@@ -65,7 +65,7 @@ export function createConfigSchema(options: SchemaOptions) {
       tracing: optional(tracing),
       admin: optional(admin(options)),
       workers: optional(workers),
-      cache: optional(cacheSection()),
+      cache: optional(cacheSection(options.baseDir)),
       explain: optional(explainSection),
     },
     'must be a mapping with at least listeners',

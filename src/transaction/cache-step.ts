@@ -129,6 +129,10 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** This transaction fills the key: others wait for it. */
   #locked = false;
   #waited = false;
+  /** The disk tier was asked once already (a read back from disk, or a dropped file). */
+  #diskAsked = false;
+  /** The hit came from an object read back from disk. */
+  #fromDisk = false;
   // The tee (UpstreamHandler in front of the response side).
   #side: UpstreamHandler | null = null;
   #state: TeeState = 'head';
@@ -174,6 +178,20 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     }
     const cache = this.#cache;
     const found = cache.lookup(this.#request);
+    if (found.kind === 'miss' && !this.#diskAsked) {
+      const entry = cache.onDisk(this.#request);
+      if (entry !== undefined) {
+        // READ_CACHE_HDR from disk: the read runs off the serving thread; then look again.
+        this.#diskAsked = true;
+        this.#host.port.setDeadline(0);
+        void cache.loadFromDisk(entry).then((loaded) => {
+          if (this.#host.isFinished) return;
+          this.#fromDisk = loaded;
+          if (!this.lookup()) this.#host.dispatchUpstream();
+        });
+        return true;
+      }
+    }
     const range = this.#range ?? undefined; // null (an unusable Range) never gets here
     if (found.kind === 'fresh') {
       const slice =
@@ -261,7 +279,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   }
 
   #ttlDetail(object: CachedObject, first: string): string {
-    return `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
+    const ttl = `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
+    return this.#fromDisk ? `${ttl}; detail=disk` : ttl;
   }
 
   /** The status so far (a retried attempt may decide again); counted once, when the transaction ends. */
@@ -460,7 +479,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** The transaction is over: a fill that did not store lets its waiters go. */
   ended(): void {
     this.#unlock(false);
-    if (this.status !== undefined) this.#cache.count(this.status);
+    if (this.status !== undefined) this.#cache.count(this.status, this.#fromDisk);
   }
 
   #unlock(stored: boolean): void {
