@@ -22,6 +22,7 @@ import type {
   UpstreamStatus,
 } from '../server/index.ts';
 import type { KeptRequest } from '../transaction/index.ts';
+import type { CacheCommand, CacheReport } from '../cache/index.ts';
 
 /** A value, or a promise of it: what a group answers after asking its workers. */
 export type Answer<T> = T | Promise<T>;
@@ -60,6 +61,11 @@ export interface AdminTarget {
    * the ring is off. Absent where no ring is kept (a group of workers).
    */
   recentRequests?(): Answer<readonly KeptRequest[] | null>;
+  /**
+   * Runs a cache command (cache/cache-admin.ts) on the server's cache, or in every worker of a group
+   * (the answers summed); null when no route caches.
+   */
+  cacheCommand?(command: CacheCommand): Answer<CacheReport | null>;
 }
 
 /**

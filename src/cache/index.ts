@@ -17,4 +17,10 @@ export { HttpCache, type CacheLookup, type CacheRequest, type CacheStatus } from
 export { MemoryStore, type StoreStats } from './memory-store.ts';
 export { ResponseRecorder } from './response-recorder.ts';
 export { cacheFor, cacheServing } from './cache-for.ts';
+export {
+  runCacheCommand,
+  type CacheCommand,
+  type CacheReport,
+  type CacheStatsReport,
+} from './cache-admin.ts';
 export { observeCache, type CacheObservation } from './observation.ts';
