@@ -174,5 +174,3 @@ export const DEFAULT_CACHE_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS = 5_000;
 /** `cache.disk_size`: the disk tier's bound, when `cache.path` turns it on. */
 export const DEFAULT_CACHE_DISK_BYTES = 1024 * 1024 * 1024;
-/** `cache.stale_while_revalidate_max`: background revalidations running at once, per process. */
-export const DEFAULT_CACHE_MAX_BACKGROUND = 64;
