@@ -59,15 +59,16 @@ done
 
 ticks() { # utime+stime of the given pids, in clock ticks
   local total=0
-  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
   echo "$total"
 }
 hz="$(getconf CLK_TCK)"
 
 run() { # subject port kind pids...
   local subject=$1 port=$2 kind=$3; shift 3
-  # Warm: every URL once (hits are then all hits).
+  # Warm: every URL once (hits are then all hits), then 2 s of load (Node's JIT, the pools).
   for i in $(seq 0 99); do curl -s -o /dev/null "http://127.0.0.1:$port/$kind/$i"; done
+  wrk -t1 -c"$connections" -d2s -s "$root/bench/cache/paths.lua" "http://127.0.0.1:$port" -- "/$kind/" >/dev/null
   local before; before="$(ticks "$@")"
   local out; out="$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$root/bench/cache/paths.lua" "http://127.0.0.1:$port" -- "/$kind/")"
   local after; after="$(ticks "$@")"
