@@ -45,6 +45,7 @@ export class DiskStore {
   /** Settles when the start-up scan is over (tests and `ctl cache` wait for it). */
   readonly scanned: Promise<void>;
   readonly #writes = new Map<string, PendingWrite>();
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #reads = new Map<string, Promise<{ meta: DiskMeta; body: Buffer } | undefined>>();
   readonly #report: (message: string) => void;
   /** Files dropped because they could not be read back (truncated, corrupted, foreign). */
@@ -71,6 +72,11 @@ export class DiskStore {
     this.#state = 'closed';
   }
 
+  /** Resolves once the writes under way are renamed into place (or failed): before a stop. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
   resize(limitBytes: number): void {
     this.#unlinkAll(this.index.resize(limitBytes));
   }
@@ -86,7 +92,7 @@ export class DiskStore {
     if (previous !== undefined) previous.cancelled = true; // the newer copy wins
     const pending: PendingWrite = { key: meta.key, cancelled: false };
     this.#writes.set(file, pending);
-    this.#writeFile(pending, dir, file, parts)
+    const writing = this.#writeFile(pending, dir, file, parts)
       .then((written) => {
         if (this.#writes.get(file) === pending) this.#writes.delete(file);
         if (!written) return;
@@ -104,7 +110,9 @@ export class DiskStore {
       .catch((error: unknown) => {
         if (this.#writes.get(file) === pending) this.#writes.delete(file);
         this.#report(`a disk cache write failed: ${describe(error)}`);
-      });
+      })
+      .finally(() => this.#inFlight.delete(writing));
+    this.#inFlight.add(writing);
   }
 
   /** Writes the file; false when cancelled meanwhile (then no file is left). */

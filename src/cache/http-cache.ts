@@ -95,9 +95,12 @@ export class HttpCache {
     this.#disk = dir === undefined ? null : new DiskStore(dir, config.disk!.bytes, this.#report);
   }
 
-  /** Stops the disk tier (the server is stopping): writes not yet renamed are dropped. */
-  close(): void {
-    this.#disk?.close();
+  /** The server is stopping: the disk writes under way finish, then the disk tier stops. */
+  async close(): Promise<void> {
+    const disk = this.#disk;
+    if (disk === null) return;
+    await disk.flush();
+    disk.close();
   }
 
   /** CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select. */

@@ -516,6 +516,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.#config.rules?.dispose();
     // The last sessions' access lines are written before the process may exit.
     await flushAccessLogs();
+    // The cache's disk writes under way land before the process may exit (a restart finds them).
+    await this.#snapshot.cache?.close();
     this.log.info({ cutRequests: grace.cut.requests, cutTunnels: grace.cut.tunnels }, 'stopped');
   }
 }
