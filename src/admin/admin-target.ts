@@ -19,6 +19,7 @@ import type {
   StatusReadings,
 } from '../server/index.ts';
 import type { KeptRequest } from '../transaction/index.ts';
+import type { CacheCommand, CacheReport } from '../cache/index.ts';
 
 export type { Answer } from '../server/index.ts';
 
@@ -45,6 +46,11 @@ export interface AdminTarget extends StatusReadings {
    * the ring is off. Absent where no ring is kept (a group of workers).
    */
   recentRequests?(): Answer<readonly KeptRequest[] | null>;
+  /**
+   * Runs a cache command (cache/cache-admin.ts) on the server's cache, or in every worker of a group
+   * (the answers summed); null when no route caches.
+   */
+  cacheCommand?(command: CacheCommand): Answer<CacheReport | null>;
 }
 
 /**

@@ -1,24 +1,26 @@
 /**
  * The admin API's cache resources: the cache's counters, purge by URL or prefix, and clear. They act on
- * the cache of the config in force in this process (src/cache/); with worker processes each worker
- * has its own cache, which these routes do not reach yet.
+ * the cache of the config in force in this process (src/cache/), or, with worker processes, on every
+ * worker's cache (each has its own): the group sums the answers and names each worker's.
  */
-import { cacheServing, type HttpCache } from '../cache/index.ts';
+import { cacheServing, runCacheCommand, type CacheCommand, type CacheReport } from '../cache/index.ts';
 import { AdminError } from '../errors/index.ts';
 import type { AdminRoute } from './admin-routes.ts';
 import type { ConfigStore } from './config-store.ts';
 
-function cacheOf(store: ConfigStore): HttpCache {
-  const cache = cacheServing(store.server.config);
-  if (cache === undefined) {
-    throw new AdminError(
-      'JCT_ERR_ADMIN_NOT_FOUND',
-      store.server.config.routes.some((r) => r.cache !== undefined)
-        ? 'the cache lives in the worker processes, which these routes do not reach yet'
-        : 'no route caches (see cache: in docs/caching.md)',
-    );
+/** Runs `command` on the target's cache (every worker's, for a group); the answer without its kind. */
+async function onCache(store: ConfigStore, command: CacheCommand): Promise<Record<string, unknown>> {
+  const target = store.server;
+  const cache = cacheServing(target.config);
+  let report: CacheReport | null = null;
+  if (cache !== undefined) report = runCacheCommand(cache, command);
+  else if (target.cacheCommand !== undefined) report = await target.cacheCommand(command);
+  if (report === null) {
+    throw new AdminError('JCT_ERR_ADMIN_NOT_FOUND', 'no route caches (see cache: in docs/caching.md)');
   }
-  return cache;
+  const body: Record<string, unknown> = { ...report };
+  delete body['kind'];
+  return body;
 }
 
 /** `{ url, prefix }`: the URL as a key (host lower-cased, default port dropped by URL parsing). */
@@ -50,27 +52,19 @@ export const CACHE_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET',
     path: 'cache',
-    handle: (_request, store) => {
-      const cache = cacheOf(store);
-      return {
-        memoryLimit: cache.store.limit,
-        maxObjectSize: cache.config.maxObjectBytes,
-        ...cache.store.stats,
-        requests: cache.statuses,
-      };
-    },
+    handle: (_request, store) => onCache(store, { kind: 'stats' }),
   },
   {
     method: 'POST',
     path: 'cache/purge',
     handle: (request, store) => {
       const { url, prefix } = purgeBody(request.body);
-      return { url, prefix, purged: cacheOf(store).purge(url, prefix) };
+      return onCache(store, { kind: 'purge', url, prefix });
     },
   },
   {
     method: 'DELETE',
     path: 'cache',
-    handle: (_request, store) => ({ cleared: cacheOf(store).clear() }),
+    handle: (_request, store) => onCache(store, { kind: 'clear' }),
   },
 ];

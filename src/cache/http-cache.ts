@@ -4,6 +4,9 @@
  * this file asks it the questions in the order of Traffic Server's cache states: lookup, SELECT_ALT
  * (alternates.ts picks among the key's variants), fresh or stale, store, update after a 304.
  * It survives reloads (the snapshot builder hands it on), so a reload keeps what is stored.
+ * With `path`, a disk tier (disk-store.ts) sits behind the memory tier: every stored object is also
+ * written to disk (write-through, in the background); a lookup that misses in memory but whose
+ * alternate the disk index holds reads it back (loadFromDisk), puts it in memory and looks again.
  */
 import CachePolicy from 'http-cache-semantics';
 import type { CacheConfig } from '../config/cache-types.ts';
@@ -16,6 +19,9 @@ import {
   type CachedObject,
 } from './cached-object.ts';
 import { CollapseTable } from './collapse.ts';
+import type { DiskMeta } from './disk-format.ts';
+import type { DiskEntry } from './disk-index.ts';
+import { DiskStore } from './disk-store.ts';
 import { MemoryStore } from './memory-store.ts';
 
 /** A request as the cache sees it: its key, and the request the policy evaluates (GET for a HEAD). */
@@ -45,24 +51,56 @@ const NEVER_STORED = new Set([206, 304]);
 export class HttpCache {
   #config: CacheConfig;
   readonly store: MemoryStore;
+  /** The disk tier; null without `path`. */
+  #disk: DiskStore | null = null;
+  readonly #report: (message: string) => void;
+  /** Hits answered from an object read back from disk (the rest of `hit` came from memory). */
+  diskHits = 0;
   readonly collapse: CollapseTable;
   /** Transactions by cache status, for the metrics. */
   readonly statuses: Record<CacheStatus, number> = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0 };
 
-  constructor(config: CacheConfig) {
+  /** `diskDir`: where this process keeps the disk tier (config's path, or a worker's directory in it). */
+  constructor(config: CacheConfig, report: (message: string) => void, diskDir?: string) {
     this.#config = config;
+    this.#report = report;
     this.store = new MemoryStore(config.memoryBytes);
     this.collapse = new CollapseTable(() => this.#config.collapseTimeoutMs);
+    if (config.disk !== undefined)
+      this.#disk = new DiskStore(diskDir ?? config.disk.path, config.disk.bytes, report);
   }
 
   get config(): CacheConfig {
     return this.#config;
   }
 
-  /** A reload: new bounds apply at once (a smaller memory tier evicts), stored objects stay. */
-  reconfigure(config: CacheConfig): void {
+  get disk(): DiskStore | null {
+    return this.#disk;
+  }
+
+  /**
+   * A reload: new bounds apply at once (a smaller tier evicts), stored objects stay. A new disk
+   * directory is scanned afresh; the old one is left as it is.
+   */
+  reconfigure(config: CacheConfig, diskDir?: string): void {
     this.#config = config;
     if (config.memoryBytes !== this.store.limit) this.store.resize(config.memoryBytes);
+    const dir = config.disk === undefined ? undefined : (diskDir ?? config.disk.path);
+    const disk = this.#disk;
+    if (disk !== null && disk.dir === dir) {
+      if (disk.index.limit !== config.disk!.bytes) disk.resize(config.disk!.bytes);
+      return;
+    }
+    disk?.close();
+    this.#disk = dir === undefined ? null : new DiskStore(dir, config.disk!.bytes, this.#report);
+  }
+
+  /** The server is stopping: the disk writes under way finish, then the disk tier stops. */
+  async close(): Promise<void> {
+    const disk = this.#disk;
+    if (disk === null) return;
+    await disk.flush();
+    disk.close();
   }
 
   /** CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select. */
@@ -71,6 +109,15 @@ export class HttpCache {
     if (object === undefined) return MISS;
     const result = object.policy.evaluateRequest(request.policyRequest);
     this.store.touch(object);
+    const disk = this.#disk;
+    if (disk !== null) {
+      // The disk's order of use follows the memory's: a file hot in memory is not evicted from disk.
+      const entry = disk.index.find(
+        object.key,
+        (e) => e.variant === object.variant && e.vary === object.vary,
+      );
+      if (entry !== undefined) disk.index.touch(entry, Date.now());
+    }
     // A stale-while-revalidate answer is treated as a plain stale one: revalidated before it is served.
     if (result.revalidation === undefined) return { kind: 'fresh', object, headers: result.response.headers };
     return { kind: 'stale', object, conditional: object.policy.revalidationHeaders(request.policyRequest) };
@@ -83,6 +130,42 @@ export class HttpCache {
       if (variantOf(object.vary, headers) === object.variant) return object;
     }
     return undefined;
+  }
+
+  /** The disk alternate this request selects, when the memory tier has none (a read is worth it). */
+  onDisk(request: CacheRequest): DiskEntry | undefined {
+    const disk = this.#disk;
+    if (disk === null) return undefined;
+    const headers = request.policyRequest.headers;
+    return disk.index.find(request.key, (entry) => variantOf(entry.vary, headers) === entry.variant);
+  }
+
+  /**
+   * Reads `entry` back into the memory tier (READ_CACHE_HDR from disk); false when it could not be
+   * read (the file was dropped: a miss). Never rejects.
+   */
+  async loadFromDisk(entry: DiskEntry): Promise<boolean> {
+    const disk = this.#disk;
+    if (disk === null) return false;
+    const decoded = await disk.read(entry);
+    if (decoded === undefined) return false;
+    const { meta, body } = decoded;
+    // Another transaction may have stored or read it meanwhile.
+    const present = this.store
+      .alternates(meta.key)
+      .some((o) => o.variant === meta.variant && o.vary === meta.vary);
+    if (present) return true;
+    let policy: CachePolicy;
+    try {
+      policy = CachePolicy.fromObject(meta.policy);
+    } catch {
+      disk.deleteEntries([entry]);
+      disk.index.remove(entry);
+      return false;
+    }
+    return this.store.put(
+      this.#object(meta.key, meta.vary, meta.variant, policy, meta.status, meta.reason, body, meta.cookies),
+    );
   }
 
   /** The policy of a response to `request`: the RFC's verdicts on it. */
@@ -116,23 +199,53 @@ export class HttpCache {
     const vary = fieldOf(policy.responseHeaders(), 'vary') ?? '';
     const variant = variantOf(vary, request.policyRequest.headers);
     if (variant === undefined) return false;
-    const object: CachedObject = {
-      key: request.key,
-      vary,
-      variant,
-      policy,
-      status,
-      reason,
-      body,
-      cookies,
-      size:
-        body.length +
-        fieldBytes(policy) +
-        request.key.length +
-        cookies.reduce((n, c) => n + c.length, 0) +
-        OBJECT_OVERHEAD_BYTES,
+    const object = this.#object(request.key, vary, variant, policy, status, reason, body, cookies);
+    if (!this.store.put(object)) return false;
+    this.#writeToDisk(object);
+    return true;
+  }
+
+  #object(
+    key: string,
+    vary: string,
+    variant: string,
+    policy: CachePolicy,
+    status: number,
+    reason: string,
+    body: Buffer,
+    cookies: readonly string[],
+  ): CachedObject {
+    const size =
+      body.length +
+      fieldBytes(policy) +
+      key.length +
+      cookies.reduce((n, c) => n + c.length, 0) +
+      OBJECT_OVERHEAD_BYTES;
+    return { key, vary, variant, policy, status, reason, body, cookies, size };
+  }
+
+  #writeToDisk(object: CachedObject): void {
+    const disk = this.#disk;
+    if (disk === null) return;
+    const meta: DiskMeta = {
+      key: object.key,
+      vary: object.vary,
+      variant: object.variant,
+      status: object.status,
+      reason: object.reason,
+      cookies: object.cookies,
+      policy: object.policy.toObject(),
     };
-    return this.store.put(object);
+    disk.write(meta, object.body);
+  }
+
+  /** Drops one alternate from both tiers. */
+  #deleteObject(object: CachedObject): void {
+    this.store.delete(object);
+    const disk = this.#disk;
+    if (disk === null) return;
+    const entry = disk.index.find(object.key, (e) => e.variant === object.variant && e.vary === object.vary);
+    if (entry !== undefined && disk.index.remove(entry)) disk.deleteEntries([entry]);
   }
 
   /**
@@ -147,7 +260,7 @@ export class HttpCache {
   ): CachedObject | undefined {
     const { modified, matches } = object.policy.revalidatedPolicy(request.policyRequest, { status, headers });
     if (modified || !matches || status !== 304) {
-      this.store.delete(object);
+      this.#deleteObject(object);
       return undefined;
     }
     // RFC 9111 §3.2: the 304's fields are added to the stored ones, replacing those present (the
@@ -160,6 +273,7 @@ export class HttpCache {
       { ...SHARED_POLICY },
     );
     this.store.touch(object);
+    this.#writeToDisk(object);
     return object;
   }
 
@@ -178,7 +292,7 @@ export class HttpCache {
   /** RFC 9111 §4.4: an unsafe method's success invalidates what is stored for these keys. */
   invalidate(keys: readonly string[]): number {
     let n = 0;
-    for (const key of keys) n += this.store.deleteKey(key);
+    for (const key of keys) n += this.purge(key, false);
     return n;
   }
 
@@ -187,15 +301,22 @@ export class HttpCache {
    * URL is written as the key is: `scheme://host[:port]/path?query`, without a default port.
    */
   purge(url: string, prefix: boolean): number {
-    return prefix ? this.store.deletePrefix(url) : this.store.deleteKey(url);
+    const memory = prefix ? this.store.deletePrefix(url) : this.store.deleteKey(url);
+    const disk = this.#disk;
+    if (disk === null) return memory;
+    // Most objects are in both tiers: the larger count is the number of alternates gone.
+    return Math.max(memory, (prefix ? disk.deletePrefix(url) : disk.deleteKey(url)).length);
   }
 
   clear(): number {
-    return this.store.clear();
+    const memory = this.store.clear();
+    return Math.max(memory, this.#disk?.clear().length ?? 0);
   }
 
-  count(status: CacheStatus): void {
+  /** `fromDisk`: the object was read back from the disk tier for this transaction. */
+  count(status: CacheStatus, fromDisk = false): void {
     this.statuses[status]++;
+    if (fromDisk && status === 'hit') this.diskHits++;
   }
 }
 

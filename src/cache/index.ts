@@ -9,6 +9,7 @@
  * it from the transaction's states), parse request heads, or decide what a route caches (config/).
  */
 export { cacheKey, relatedKey } from './cache-key.ts';
+export { parseRange, rangeRequest, sliceOf, type ByteSlice, type RangeRequest } from './byte-range.ts';
 export { CachedChannel } from './cached-channel.ts';
 export { fieldList, headerObject, type CachedObject } from './cached-object.ts';
 export { CollapseTable, type CollapseOutcome } from './collapse.ts';
@@ -16,4 +17,10 @@ export { HttpCache, type CacheLookup, type CacheRequest, type CacheStatus } from
 export { MemoryStore, type StoreStats } from './memory-store.ts';
 export { ResponseRecorder } from './response-recorder.ts';
 export { cacheFor, cacheServing } from './cache-for.ts';
+export {
+  runCacheCommand,
+  type CacheCommand,
+  type CacheReport,
+  type CacheStatsReport,
+} from './cache-admin.ts';
 export { observeCache, type CacheObservation } from './observation.ts';

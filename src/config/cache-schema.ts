@@ -6,11 +6,13 @@
 import * as z from 'zod';
 import {
   DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+  DEFAULT_CACHE_DISK_BYTES,
   DEFAULT_CACHE_MAX_OBJECT_BYTES,
   DEFAULT_CACHE_MEMORY_BYTES,
 } from './defaults.ts';
+import { configPath } from './config-files.ts';
 import { describeValue } from './describe-value.ts';
-import { duration, optional, parsed, strictObject } from './schema-toolkit.ts';
+import { duration, nonEmptyString, optional, parsed, strictObject } from './schema-toolkit.ts';
 import { parseSizeBytes } from './units.ts';
 import type { CacheConfig, RouteCacheConfig } from './cache-types.ts';
 
@@ -27,16 +29,25 @@ function cacheSize(minBytes: number) {
   });
 }
 
-/** The top-level `cache:` section. */
-export function cacheSection() {
+/** The top-level `cache:` section; `baseDir` resolves a relative `path`. */
+export function cacheSection(baseDir: string) {
   return strictObject(
     {
       memory_size: optional(cacheSize(64 * 1024)),
       max_object_size: optional(cacheSize(1)),
       collapse_timeout: optional(duration(1)),
+      path: optional(nonEmptyString.transform((path) => configPath(baseDir, path))),
+      disk_size: optional(cacheSize(1024 * 1024)),
     },
     'must be a mapping of cache settings',
   ).superRefine((value, ctx) => {
+    if (value.disk_size !== undefined && value.path === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['disk_size'],
+        message: 'disk_size needs path (the directory of the disk tier)',
+      });
+    }
     const memory = value.memory_size ?? DEFAULT_CACHE_MEMORY_BYTES;
     const object = value.max_object_size ?? DEFAULT_CACHE_MAX_OBJECT_BYTES;
     if (object > memory) {
@@ -69,6 +80,9 @@ export function buildCacheConfig(raw: RawCacheSection | undefined): CacheConfig 
     memoryBytes: raw?.memory_size ?? DEFAULT_CACHE_MEMORY_BYTES,
     maxObjectBytes: raw?.max_object_size ?? DEFAULT_CACHE_MAX_OBJECT_BYTES,
     collapseTimeoutMs: raw?.collapse_timeout ?? DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+    ...(raw?.path === undefined
+      ? {}
+      : { disk: { path: raw.path, bytes: raw.disk_size ?? DEFAULT_CACHE_DISK_BYTES } }),
   };
 }
 

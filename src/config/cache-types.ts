@@ -8,6 +8,14 @@ export interface CacheConfig {
   readonly maxObjectBytes: number;
   /** How long a request waits for another one filling the same key before it goes on itself. */
   readonly collapseTimeoutMs: number;
+  /** The disk tier (`path`, `disk_size`); absent: memory only. */
+  readonly disk?: DiskCacheConfig | undefined;
+}
+
+/** The disk tier: files under `path` (absolute), bounded to `bytes`, least recently used evicted. */
+export interface DiskCacheConfig {
+  readonly path: string;
+  readonly bytes: number;
 }
 
 /** A route's `cache:` (true is all defaults). */

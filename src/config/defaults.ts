@@ -181,3 +181,5 @@ export const DEFAULT_CACHE_MEMORY_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CACHE_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
 /** `cache.collapse_timeout`: how long a request waits for another one filling the same key. */
 export const DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS = 5_000;
+/** `cache.disk_size`: the disk tier's bound, when `cache.path` turns it on. */
+export const DEFAULT_CACHE_DISK_BYTES = 1024 * 1024 * 1024;

@@ -66,7 +66,7 @@ export function createConfigSchema(options: SchemaOptions) {
       tracing: optional(tracing),
       admin: optional(admin(options)),
       workers: optional(workers),
-      cache: optional(cacheSection()),
+      cache: optional(cacheSection(options.baseDir)),
       explain: optional(explainSection),
       fleet: optional(fleetSection(options)),
     },

@@ -389,6 +389,66 @@ const CACHE_METRICS: readonly ServerMetric[] = [
       if (o.cache !== undefined) emit({}, o.cache.store.evictions, o.cache.store);
     },
   },
+  {
+    name: 'junction_cache_disk_bytes',
+    help: "Bytes of the files the cache's disk tier holds now.",
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.stats.bytes);
+    },
+  },
+  {
+    name: 'junction_cache_disk_limit_bytes',
+    help: "The disk tier's bound (cache.disk_size).",
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.limitBytes);
+    },
+  },
+  {
+    name: 'junction_cache_disk_objects',
+    help: 'Responses the disk tier holds now (each alternate counts).',
+    type: 'gauge',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.stats.objects);
+    },
+  },
+  {
+    name: 'junction_cache_disk_hits_total',
+    help: 'Hits answered from a response read back from the disk tier (a part of status="hit").',
+    type: 'counter',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.hits, o.cache!.statuses);
+    },
+  },
+  {
+    name: 'junction_cache_disk_evictions_total',
+    help: 'Files evicted to stay within cache.disk_size (least recently used first).',
+    type: 'counter',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.stats.evictions, disk.stats);
+    },
+  },
+  {
+    name: 'junction_cache_disk_dropped_total',
+    help: 'Disk tier files dropped as truncated, corrupted or not cache files.',
+    type: 'counter',
+    labels: [],
+    read: (o, emit) => {
+      const disk = o.cache?.disk;
+      if (disk !== undefined) emit({}, disk.dropped, disk.stats);
+    },
+  },
 ];
 
 /** Every metric read from the server at a scrape. */

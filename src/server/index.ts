@@ -43,6 +43,7 @@ export {
   type EntryDiff,
 } from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';
+export type { CacheCommand, CacheReport, CacheStatsReport } from '../cache/index.ts';
 export { joinWorkerSections } from './introspection.ts';
 export type { ActiveHealthListener, ActiveHealthMode } from './active-health-role.ts';
 export { isActiveHealthEvent, type ActiveHealthEvent } from '../router/index.ts';

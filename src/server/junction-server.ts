@@ -10,6 +10,7 @@
  */
 import { flushAccessLogs, reopenAccessLogs } from '../access-log/index.ts';
 import { BufferPool } from '../buffers/index.ts';
+import { runCacheCommand, type CacheCommand, type CacheReport } from '../cache/index.ts';
 import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
 import { Connector } from '../connector/index.ts';
 import { Listener } from '../listener/index.ts';
@@ -422,6 +423,12 @@ class ServerRuntime implements JunctionServer, SessionHost {
     log: (): Logger => this.log,
   };
 
+  /** A cache command (counters, purge, clear) on this server's cache; null when no route caches. */
+  cacheCommand(command: CacheCommand): CacheReport | null {
+    const cache = this.#snapshot.cache;
+    return cache == null ? null : runCacheCommand(cache, command);
+  }
+
   /** The request heads kept for `junction ctl preview`, oldest first; null when the ring is off. */
   recentRequests(): KeptRequest[] | null {
     return this.#snapshot.requests?.list() ?? null;
@@ -509,6 +516,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.#config.rules?.dispose();
     // The last sessions' access lines are written before the process may exit.
     await flushAccessLogs();
+    // The cache's disk writes under way land before the process may exit (a restart finds them).
+    await this.#snapshot.cache?.close();
     this.log.info({ cutRequests: grace.cut.requests, cutTunnels: grace.cut.tunnels }, 'stopped');
   }
 }

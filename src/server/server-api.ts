@@ -3,6 +3,7 @@
  * takes, and what watch() attaches. Types only: junction-server.ts implements them; the status records
  * they return are server-status.ts's.
  */
+import type { CacheCommand, CacheReport } from '../cache/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
 import type { UpstreamConnectionInfo } from '../connector/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -58,6 +59,8 @@ export interface JunctionServer {
    * Rejects if the cluster has no such backend.
    */
   drainBackend(cluster: string, id: string, timeoutMs?: number): Promise<boolean>;
+  /** A cache command (counters, purge, clear) on this server's cache; null when no route caches. */
+  cacheCommand(command: CacheCommand): CacheReport | null;
   /** Every backend of every cluster with its health state and counters (the in-process health API). */
   upstreams(): UpstreamStatus[];
   /** Every cluster with its strategy and retry counters. */

@@ -15,6 +15,10 @@ import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import {
   CachedChannel,
+  rangeRequest,
+  sliceOf,
+  type ByteSlice,
+  type RangeRequest,
   ResponseRecorder,
   cacheKey,
   fieldList,
@@ -74,37 +78,6 @@ function bypasses(head: RequestHead): boolean {
   return head.upgrade || head.bodyKind !== 'none';
 }
 
-/** A single byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`); null for any other Range value. */
-interface ByteRange {
-  readonly start: number | null;
-  readonly end: number | null;
-}
-
-function rangeOf(fields: readonly string[]): ByteRange | null | undefined {
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i]!.toLowerCase() !== 'range') continue;
-    const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(fields[i + 1]!);
-    if (match === null || (match[1] === '' && match[2] === '')) return null;
-    return {
-      start: match[1] === '' ? null : Number(match[1]),
-      end: match[2] === '' ? null : Number(match[2]),
-    };
-  }
-  return undefined;
-}
-
-/** The bytes `range` selects of a body of `length`; undefined when none (the backend answers 416). */
-function selected(range: ByteRange, length: number): { start: number; end: number } | undefined {
-  if (range.start === null) {
-    const suffix = range.end ?? 0;
-    return suffix === 0 || length === 0
-      ? undefined
-      : { start: Math.max(0, length - suffix), end: length - 1 };
-  }
-  if (range.start >= length || (range.end !== null && range.end < range.start)) return undefined;
-  return { start: range.start, end: Math.min(range.end ?? length - 1, length - 1) };
-}
-
 /**
  * The upstream side as the step sees it: `head` (reading the final head), `record` (teeing a storable
  * response), `pass` (forwarding untouched), `replaced` (the client got a stored object instead).
@@ -118,8 +91,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   readonly #request: CacheRequest;
   /** GET or HEAD on a caching route; false: only invalidation (unsafe methods) or nothing. */
   readonly #cacheable: boolean;
-  /** The request's single byte range (undefined: none); a fresh hit answers it from the stored body. */
-  readonly #range: ByteRange | null | undefined;
+  /** The request's Range: a fresh hit answers one range from the stored body (byte-range.ts). */
+  readonly #range: RangeRequest;
   /** The cache status for the access log and metrics; undefined until decided. */
   status: CacheStatus | undefined = undefined;
   /** The Cache-Status parameters after the cache's name (RFC 9211). */
@@ -129,6 +102,10 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** This transaction fills the key: others wait for it. */
   #locked = false;
   #waited = false;
+  /** The disk tier was asked once already (a read back from disk, or a dropped file). */
+  #diskAsked = false;
+  /** The hit came from an object read back from disk. */
+  #fromDisk = false;
   // The tee (UpstreamHandler in front of the response side).
   #side: UpstreamHandler | null = null;
   #state: TeeState = 'head';
@@ -159,9 +136,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const key = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
     const headers = headerObject(head.headers);
     this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
-    this.#range = rangeOf(head.headers);
-    this.#cacheable =
-      (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head) && this.#range !== null;
+    this.#range = rangeRequest(head.headers);
+    this.#cacheable = (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head);
   }
 
   // Lookup, before dispatch
@@ -174,22 +150,35 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     }
     const cache = this.#cache;
     const found = cache.lookup(this.#request);
-    const range = this.#range ?? undefined; // null (an unusable Range) never gets here
-    if (found.kind === 'fresh') {
-      const slice =
-        range === undefined || found.object.status !== 200
-          ? undefined
-          : selected(range, found.object.body.length);
-      if (range === undefined || slice !== undefined || found.object.status !== 200) {
-        this.#decide('hit', this.#ttlDetail(found.object, 'hit'));
-        const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
-        const channel = this.#channelFor(found.object, found.headers, false, notModified, slice);
-        this.#host.serveFromCache(channel);
+    if (found.kind === 'miss' && !this.#diskAsked) {
+      const entry = cache.onDisk(this.#request);
+      if (entry !== undefined) {
+        // READ_CACHE_HDR from disk: the read runs off the serving thread; then look again.
+        this.#diskAsked = true;
+        this.#host.port.setDeadline(0);
+        void cache.loadFromDisk(entry).then((loaded) => {
+          if (this.#host.isFinished) return;
+          this.#fromDisk = loaded;
+          if (!this.lookup()) this.#host.dispatchUpstream();
+        });
         return true;
       }
     }
-    // A range the cache cannot answer goes to the backend as it is: no validation, no wait.
-    if (range !== undefined) return false;
+    const range = this.#range;
+    if (found.kind === 'fresh') {
+      const object = found.object;
+      // One range of a stored whole 200: 206, or 416 past its end; an ignored Range: the whole 200.
+      const partial = range.kind === 'single' && object.status === 200;
+      const slice = partial ? sliceOf(range, object.body.length) : undefined;
+      this.#decide('hit', this.#ttlDetail(object, 'hit'));
+      const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
+      const answer: Playback = notModified ? 'not-modified' : partial ? (slice ?? 'unsatisfiable') : 'whole';
+      this.#host.serveFromCache(this.#channelFor(object, found.headers, false, answer));
+      return true;
+    }
+    // A range the cache cannot answer goes to the backend as it is: no validation, no wait, and
+    // nothing is filled from its 206 (a backend that answers with the whole 200 fills the cache).
+    if (range.kind !== 'none') return false;
     if (found.kind === 'stale') {
       this.#stale = found.object;
       this.#conditional(found.conditional);
@@ -220,15 +209,13 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     }
   }
 
-  /** `notModified`: the client's validators match: a 304 with the stored fields, no body. */
   #channelFor(
     object: CachedObject,
     headers: CachePolicy.Headers,
     close: boolean,
-    notModified = false,
-    slice?: { start: number; end: number },
+    answer: Playback = 'whole',
   ): CachedChannel {
-    const { head, body } = this.#playback(object, headers, close, notModified, slice);
+    const { head, body } = this.#playback(object, headers, close, answer);
     return new CachedChannel(head, body);
   }
 
@@ -237,8 +224,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     object: CachedObject,
     headers: CachePolicy.Headers,
     close: boolean,
-    notModified = false,
-    slice?: { start: number; end: number },
+    answer: Playback = 'whole',
   ): { head: Buffer; body: Buffer } {
     const fields = fieldList(headers);
     withoutField(fields, 'content-length');
@@ -246,11 +232,16 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     for (const cookie of object.cookies) fields.push('set-cookie', cookie);
     let body = object.body;
     let [status, reason] = [object.status, object.reason];
+    const notModified = answer === 'not-modified';
     if (notModified) [status, reason, body] = [304, 'Not Modified', EMPTY];
-    else if (slice !== undefined) {
+    else if (answer === 'unsatisfiable') {
+      // RFC 9110 §15.5.17: the range is past the end; Content-Range says the length.
+      [status, reason, body] = [416, 'Range Not Satisfiable', EMPTY];
+      fields.push('content-range', `bytes */${object.body.length}`);
+    } else if (answer !== 'whole') {
       // RFC 9110 §14: one range of the stored whole body.
-      [status, reason, body] = [206, 'Partial Content', body.subarray(slice.start, slice.end + 1)];
-      fields.push('content-range', `bytes ${slice.start}-${slice.end}/${object.body.length}`);
+      [status, reason, body] = [206, 'Partial Content', body.subarray(answer.start, answer.end + 1)];
+      fields.push('content-range', `bytes ${answer.start}-${answer.end}/${object.body.length}`);
     }
     if (!notModified) fields.push('content-length', String(body.length));
     // The upstream connection this answer replaces is not reusable (its own body was not read).
@@ -261,7 +252,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   }
 
   #ttlDetail(object: CachedObject, first: string): string {
-    return `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
+    const ttl = `${first}; ttl=${Math.round(object.policy.timeToLive() / 1000)}`;
+    return this.#fromDisk ? `${ttl}; detail=disk` : ttl;
   }
 
   /** The status so far (a retried attempt may decide again); counted once, when the transaction ends. */
@@ -460,7 +452,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** The transaction is over: a fill that did not store lets its waiters go. */
   ended(): void {
     this.#unlock(false);
-    if (this.status !== undefined) this.#cache.count(this.status);
+    if (this.status !== undefined) this.#cache.count(this.status, this.#fromDisk);
   }
 
   #unlock(stored: boolean): void {
@@ -471,6 +463,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 }
 
 const NO_FIELDS: readonly string[] = [];
+
+/** What a playback sends: the stored response, a 304, one range of it (206), or a 416. */
+type Playback = 'whole' | 'not-modified' | 'unsatisfiable' | ByteSlice;
 
 /**
  * Whether a client's conditional GET or HEAD is answered with a 304 from a stored response (RFC 9110

@@ -8,6 +8,8 @@ import type { WireMessage } from '../config/index.ts';
 import type { FailedTransaction, WorkerMetricsReport } from '../metrics/index.ts';
 import type {
   ActiveHealthEvent,
+  CacheCommand,
+  CacheReport,
   BoundListener,
   CertificateInfo,
   ClusterStatus,
@@ -108,6 +110,8 @@ export interface WorkerRequests {
     request: { readonly role: HealthRole; readonly state?: readonly ActiveHealthEvent[] };
     reply: null;
   };
+  /** A cache command (counters, purge, clear) on the worker's own cache; null when none of its routes caches. */
+  cache: { request: CacheCommand; reply: CacheReport | null };
   /** Stop accepting, finish requests within `graceMs`, then exit. Answered once the server is closed. */
   close: { request: { readonly graceMs: number }; reply: null };
 }

@@ -14,6 +14,8 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { CacheCommand, CacheReport } from '../server/index.ts';
+import { mergeCacheReports } from './cache-merge.ts';
 import type { JunctionConfig } from '../config/index.ts';
 import { ReloadError, WorkerError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -260,6 +262,15 @@ export class WorkerGroup {
       timeoutMs + this.#timeouts.rpcMs,
     );
     return drained.every((d) => d.value);
+  }
+
+  /** A cache command in every worker (each has its own cache): the answers summed (cache-admin.ts). */
+  async cacheCommand(command: CacheCommand): Promise<CacheReport> {
+    const replies = await askEvery(this.#serving(), 'cache', command);
+    const reports = replies.flatMap((r) =>
+      r.value === null ? [] : [{ worker: r.worker, pid: r.pid, value: r.value }],
+    );
+    return mergeCacheReports(command, reports);
   }
 
   /** The view of every worker, in slot order (the input of the merges across workers). */

@@ -141,6 +141,7 @@ class WorkerProcess {
     rpc.handle('drain-backend', ({ cluster: name, id, timeoutMs }) =>
       this.#requireServer().drainBackend(name, id, timeoutMs),
     );
+    rpc.handle('cache', (command) => this.#requireServer().cacheCommand(command));
     rpc.handle('certificates', () => this.#requireServer().certificates());
     rpc.handle('add-certificate', (change) =>
       this.#requireServer().addCertificate(change.listener, certificateInput(change)),

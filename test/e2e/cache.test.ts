@@ -224,6 +224,15 @@ test('HEAD is answered from a cached GET, without a body', async () => {
   expect(backend.count('/h')).toBe(1);
 });
 
+test('a HEAD that misses goes to the backend and does not fill the cache', async () => {
+  const { backend, junction, get } = await cachingProxy(answer({ 'cache-control': 'max-age=60' }));
+  const head = await request(junction.port, { method: 'HEAD', path: '/hm' });
+  expect(head.headers['cache-status']).toBe('Junction; fwd=miss');
+  await get('/hm');
+  expect(backend.count('/hm', 'HEAD')).toBe(1);
+  expect(backend.count('/hm', 'GET')).toBe(1);
+});
+
 test('a successful POST invalidates the URI and its Location', async () => {
   const { backend, junction, get } = await cachingProxy((req, res) => {
     if (req.method === 'POST') {
@@ -325,7 +334,7 @@ test("a client's matching validators get a 304 from a fresh stored response", as
   expect(backend.count('/cond')).toBe(1);
 });
 
-test('a single byte range is answered from a stored whole body; others go to the backend', async () => {
+test('a single byte range is answered from a stored whole body (206, 416); others get it whole', async () => {
   const { backend, get } = await cachingProxy(answer({ 'cache-control': 'max-age=60' }, '0123456789'));
   await get('/range');
   const middle = await get('/range', { range: 'bytes=2-5' });
@@ -337,7 +346,38 @@ test('a single byte range is answered from a stored whole body; others go to the
   const open = await get('/range', { range: 'bytes=7-' });
   expect(open.headers['content-range']).toBe('bytes 7-9/10');
   expect(backend.count('/range')).toBe(1);
-  await get('/range', { range: 'bytes=20-30' });
-  await get('/range', { range: 'bytes=0-1,4-5' });
-  expect(backend.count('/range')).toBe(3);
+  const past = await get('/range', { range: 'bytes=20-30' });
+  expect(past.status).toBe(416);
+  expect(past.headers['content-range']).toBe('bytes */10');
+  // Several ranges (or another unit) are ignored, as RFC 9110 allows: the whole stored body.
+  const several = await get('/range', { range: 'bytes=0-1,4-5' });
+  expect(several.status).toBe(200);
+  expect(several.text).toBe('0123456789');
+  expect((await get('/range', { range: 'items=0-1' })).text).toBe('0123456789');
+  expect(backend.count('/range')).toBe(1);
+});
+
+test('a range that misses goes to the backend as it is and fills nothing from its 206', async () => {
+  const { backend, get } = await cachingProxy((req, res) => {
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (range === null) {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end('0123456789');
+      return;
+    }
+    res.writeHead(206, {
+      'cache-control': 'max-age=60',
+      'content-range': `bytes ${range[1]}-${range[2]}/10`,
+    });
+    res.end('0123456789'.slice(Number(range[1]), Number(range[2]) + 1));
+  });
+  const partial = await get('/rm', { range: 'bytes=1-2' });
+  expect(partial.status).toBe(206);
+  expect(partial.text).toBe('12');
+  expect(partial.headers['cache-status']).toBe('Junction; fwd=miss');
+  expect(backend.seen.at(-1)?.headers.range).toBe('bytes=1-2');
+  const whole = await get('/rm');
+  expect(whole.headers['cache-status']).toBe('Junction; fwd=miss; stored');
+  expect((await get('/rm', { range: 'bytes=1-2' })).headers['cache-status']).toMatch(/^Junction; hit/);
+  expect(backend.count('/rm')).toBe(2);
 });
