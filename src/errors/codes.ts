@@ -180,6 +180,11 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'An admin API request is malformed or its change failed validation; nothing changed.',
   },
+  JCT_ERR_ADMIN_RELOAD_GUARD: {
+    status: 409,
+    summary:
+      'A guarded reload (max_changed) was refused: more of the kept requests would change, or none are kept.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string; blame?: UpstreamBlame }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
