@@ -43,6 +43,25 @@ function requestOf(body: unknown): ExplainRequest {
     )
   )
     return bad('headers must be a list of [name, value] pairs');
+  const isPairs = (list: unknown): list is [string, string][] =>
+    Array.isArray(list) &&
+    list.every(
+      (h): h is [string, string] =>
+        Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string',
+    );
+  const response = fields['response'];
+  let assumed: ExplainRequest['response'];
+  if (response !== undefined && response !== null) {
+    const r = response as { status?: unknown; headers?: unknown };
+    const status = r.status;
+    const responseHeaders = r.headers ?? [];
+    if (typeof response !== 'object' || Array.isArray(response))
+      return bad('response must be an object: { status, headers }');
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
+      return bad('response.status must be a status from 100 to 599');
+    if (!isPairs(responseHeaders)) return bad('response.headers must be a list of [name, value] pairs');
+    assumed = { status, headers: responseHeaders };
+  }
   return {
     method: method.toUpperCase(),
     url,
@@ -50,6 +69,7 @@ function requestOf(body: unknown): ExplainRequest {
     client: text('client'),
     sni: text('sni'),
     listener: text('listener'),
+    response: assumed,
   };
 }
 

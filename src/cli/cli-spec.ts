@@ -29,6 +29,8 @@ export const EXPLAIN_OPTIONS = {
   client: { type: 'string' },
   sni: { type: 'string' },
   listener: { type: 'string' },
+  status: { type: 'string' },
+  'response-header': { type: 'string', multiple: true },
   json: { type: 'boolean' },
   ...HELP,
 } as const satisfies Options;
@@ -54,6 +56,8 @@ export const CTL_OPTIONS = {
   sni: { type: 'string' },
   prefix: { type: 'boolean' },
   'max-changed': { type: 'string' },
+  status: { type: 'string' },
+  'response-header': { type: 'string', multiple: true },
   ...HELP,
 } as const satisfies Options;
 

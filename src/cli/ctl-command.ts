@@ -38,7 +38,7 @@ Commands:
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
-  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
+  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME] [--status N [--response-header 'N: v']...]
                                       What the running config does with that request, with live health
   preview B.yaml                      The requests the process kept (explain.keep_requests) that B.yaml
                                       would handle differently from the running config
@@ -67,6 +67,8 @@ interface CallOptions {
   readonly header?: string[];
   readonly client?: string;
   readonly sni?: string;
+  readonly status?: string;
+  readonly 'response-header'?: string[];
   readonly prefix?: boolean;
 }
 

@@ -39,6 +39,7 @@ import { upgradeDecision } from '../transaction/upgrade.ts';
 import { RecordingContext, type RecordedEffect } from './recording-context.ts';
 import { requestHead, requestTarget, type ExplainRequest } from './request.ts';
 import { requestChanges, requestState, type RequestState } from './request-state.ts';
+import { responseSide, RESPONSE_HOOKS, type ResponseSide } from './response-side.ts';
 
 export interface ListenerChoice {
   readonly name: string;
@@ -118,7 +119,12 @@ export interface Explanation {
     | undefined;
   readonly timeouts: TxnTimeouts;
   readonly plugins: PluginHooks;
-  /** What explain does not judge: rules at the response's hook points, strict SNI binding. */
+  /**
+   * Rules at upstream-rsp and proxy-rsp: listed as depending on the response, or run against the
+   * response the request assumes (ExplainRequest.response); undefined when there are none.
+   */
+  readonly response: ResponseSide | undefined;
+  /** What explain does not judge: txn-close rules, strict SNI binding without an SNI. */
   readonly notRun: readonly string[];
   readonly outcome: Outcome;
 }
@@ -280,6 +286,7 @@ export async function explain(
     upstreamRequest: undefined,
     retries: undefined,
     plugins: {},
+    response: undefined,
     notRun: [],
   };
   if (listener === undefined)
@@ -313,8 +320,10 @@ export async function explain(
     transactions: 1,
   });
   const walk = new Walk(ctx);
+  // Response rules are the response side's; what runs after the response (txn-close) is only named.
   const responseHooks = ruleHookPoints(config)
     .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['send-request'])
+    .filter((h) => !(RESPONSE_HOOKS as readonly TxnHookName[]).includes(h))
     .map((h) => TXNBOX_HOOK_NAMES[h]);
   // The certificate's names are the TLS step's: a Host outside them gets 421 there, not judged here.
   if (listenerConfig.tls?.strictSniBinding === true)
@@ -338,6 +347,8 @@ export async function explain(
     upstreamRequest: undefined,
     retries: undefined,
     plugins: options.skipPlugins === true ? {} : await pluginHooks(config, route),
+    // A local answer's response rules are listed; a proxied one's run against an assumed response.
+    response: responseSide(config, ctx, outcome.kind === 'proxy' ? request.response : undefined) ?? undefined,
     notRun: responseHooks,
     ...extra,
     timeouts: ctx.timeouts,
