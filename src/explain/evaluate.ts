@@ -37,6 +37,7 @@ import {
 import { isIdempotent } from '../transaction/request-body.ts';
 import { upgradeDecision } from '../transaction/upgrade.ts';
 import { RecordingContext, type RecordedEffect } from './recording-context.ts';
+import { sniBinding } from './sni-binding.ts';
 import { requestHead, requestTarget, type ExplainRequest } from './request.ts';
 import { requestChanges, requestState, type RequestState } from './request-state.ts';
 import { responseSide, RESPONSE_HOOKS, type ResponseSide } from './response-side.ts';
@@ -325,9 +326,11 @@ export async function explain(
     .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['send-request'])
     .filter((h) => !(RESPONSE_HOOKS as readonly TxnHookName[]).includes(h))
     .map((h) => TXNBOX_HOOK_NAMES[h]);
-  // The certificate's names are the TLS step's: a Host outside them gets 421 there, not judged here.
-  if (listenerConfig.tls?.strictSniBinding === true)
-    responseHooks.unshift("strict_sni_binding (421 when Host is not a name of the connection's certificate)");
+  if (
+    listenerConfig.tls?.strictSniBinding === true &&
+    sniBinding(listenerConfig, sni, head.host) === undefined
+  )
+    responseHooks.unshift('strict_sni_binding (its certificates could not be loaded here)');
   let route: RouteConfig | undefined;
   const routing: {
     considered: RouteStep[];
@@ -374,7 +377,16 @@ export async function explain(
     if (outcome !== undefined) return finish(outcome);
   }
 
-  // Routing (txn-routing.ts): a route a rule chose stays; else the matcher's.
+  // Routing (txn-routing.ts): a Host the connection's certificate does not cover is misdirected first
+  // (strict_sni_binding); then a route a rule chose stays, else the matcher's.
+  const binding = sniBinding(listenerConfig, sni, head.host);
+  if (binding !== undefined && !binding.covered)
+    return finish(
+      errorAnswer(
+        'JCT_ERR_HTTP_MISDIRECTED',
+        `strict_sni_binding: Host '${head.host}' is not a name of certificate '${binding.certificate}' (${binding.names.join(', ')}), served for SNI '${sni}'`,
+      ),
+    );
   if (ctx.route !== undefined) {
     route = config.routes.find((r) => r.name === ctx.route);
     routing.chosenBy = 'rule';
