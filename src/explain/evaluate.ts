@@ -34,6 +34,7 @@ import {
   type PluginHooks,
   type RuleStep,
 } from './hook-steps.ts';
+import { withHsts } from '../transaction/hsts.ts';
 import { isIdempotent } from '../transaction/request-body.ts';
 import { upgradeDecision } from '../transaction/upgrade.ts';
 import { RecordingContext, type RecordedEffect } from './recording-context.ts';
@@ -351,7 +352,11 @@ export async function explain(
     retries: undefined,
     plugins: options.skipPlugins === true ? {} : await pluginHooks(config, route),
     // A local answer's response rules are listed; a proxied one's run against an assumed response.
-    response: responseSide(config, ctx, outcome.kind === 'proxy' ? request.response : undefined) ?? undefined,
+    response: withRouteHsts(
+      responseSide(config, ctx, outcome.kind === 'proxy' ? request.response : undefined),
+      route,
+      listener.scheme,
+    ),
     notRun: responseHooks,
     ...extra,
     timeouts: ctx.timeouts,
@@ -510,6 +515,22 @@ export async function explain(
     },
     { cluster: clusterView, retries, upstreamRequest: requestState(head) },
   );
+}
+
+/** The response the client gets carries the route's HSTS over HTTPS, unless it has its own (hsts.ts). */
+function withRouteHsts(
+  side: ResponseSide | null,
+  route: RouteConfig | undefined,
+  scheme: 'http' | 'https',
+): ResponseSide | undefined {
+  if (side === null) return undefined;
+  const final = side.final;
+  if (final === null || route?.hsts === undefined || scheme !== 'https') return side;
+  const flat = final.headers.flatMap(([name, value]) => [name, value]);
+  const extra = withHsts(undefined, route.hsts, flat) ?? [];
+  const added: [string, string][] = [];
+  for (let i = 0; i < extra.length; i += 2) added.push([extra[i]!, extra[i + 1]!]);
+  return { ...side, final: { ...final, headers: [...final.headers, ...added] } };
 }
 
 /** The strategy in force, as txn-routing.ts's strategyFor() decides it (a pinned backend aside). */

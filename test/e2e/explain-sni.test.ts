@@ -1,7 +1,7 @@
 /**
  * explain and a listener's `strict_sni_binding`: for an SNI and a Host, explain names the certificate
  * the listener serves and answers 421 exactly when the running proxy does (real TLS on loopback, a
- * test CA's certificates).
+ * test CA's certificates); with an assumed response, the route's HSTS field is the proxy's.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +42,7 @@ listeners:
         - { id: a, cert_file: a.pem, key_file: a.key }
         - { id: cd, cert_file: cd.pem, key_file: cd.key }
       strict_sni_binding: true
-routes: [{ name: all, cluster: app }]
+routes: [{ name: all, cluster: app, hsts: { max_age: 600 } }]
 clusters: { app: { backends: ["${backend.address}"] } }
 `;
   const junction = await startJunctionFromYaml(yaml, { baseDir: dir });
@@ -62,9 +62,21 @@ clusters: { app: { backends: ["${backend.address}"] } }
       { skipPlugins: true },
     );
     const client = await TlsClient.connect(junction.port, { ca: ca.cert, servername: sni });
-    const status = (await client.request(host)).statusCode;
+    const response = await client.request(host);
+    const status = response.statusCode;
     client.close();
     expect(e.outcome.status ?? 200, `SNI ${sni}, Host ${host}`).toBe(status);
+    if (status === 200) {
+      // The route's HSTS, as the proxy adds it to the backend's response over HTTPS.
+      const assumed = await explain(
+        config,
+        { method: 'GET', url: `https://${host}/x`, headers: [], sni, response: { status: 200, headers: [] } },
+        { skipPlugins: true },
+      );
+      const hsts = assumed.response?.final?.headers.find(([name]) => name === 'Strict-Transport-Security');
+      expect(hsts?.[1]).toBe(response.headers['strict-transport-security']);
+      expect(hsts?.[1]).toBe('max-age=600');
+    }
     if (status === 421) {
       expect(e.outcome.code).toBe('JCT_ERR_HTTP_MISDIRECTED');
       expect(explanationText(e)).toContain(
