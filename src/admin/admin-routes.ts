@@ -6,7 +6,13 @@
  */
 import type { JunctionConfig, RouteConfig } from '../config/index.ts';
 import { AdminError, TlsCertificateError } from '../errors/index.ts';
-import { explainOnServer, recentOnServer } from './explain-route.ts';
+import {
+  explainOnServer,
+  guardReload,
+  recentOnServer,
+  reloadGuardOf,
+  type GuardPreview,
+} from './explain-route.ts';
 import { joinWorkerSections, type CertificateInput } from '../server/index.ts';
 import type { ConfigStore } from './config-store.ts';
 import {
@@ -327,7 +333,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'POST',
     path: 'reload',
-    handle: (_request, store) => store.reloadFromFile(),
+    handle: async (request, store) => {
+      const maxChanged = reloadGuardOf(request.query, request.body);
+      if (maxChanged === undefined) return store.reloadFromFile();
+      // Checked inside the store's queue: the config previewed is the config applied.
+      let preview: GuardPreview | undefined;
+      const applied = await store.reloadFromFile(async (config) => {
+        preview = await guardReload(store.server, config, maxChanged);
+      });
+      return { ...applied, preview };
+    },
   },
   {
     method: 'POST',

@@ -324,7 +324,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof AdminError) {
     sendJson(res, error.status ?? 400, {
-      error: { code: error.code, message: error.message, problems: error.problems },
+      error: { ...error.details, code: error.code, message: error.message, problems: error.problems },
     });
     return;
   }

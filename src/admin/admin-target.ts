@@ -42,8 +42,9 @@ export interface AdminTarget extends StatusReadings {
   replaceCertificate(listener: string, id: string, certificate: CertificateInput): Answer<CertificateInfo>;
   removeCertificate(listener: string, id: string): Answer<void>;
   /**
-   * The request heads kept for `junction ctl preview` (`explain.keep_requests`), oldest first; null when
-   * the ring is off. Absent where no ring is kept (a group of workers).
+   * The request heads kept for `junction ctl preview` (`explain.keep_requests`), newest first; null when
+   * the ring is off. A group merges its workers' (newest first, as many as the setting keeps). Absent
+   * where no ring is kept.
    */
   recentRequests?(): Answer<readonly KeptRequest[] | null>;
   /**

@@ -136,8 +136,10 @@ export class ConfigStore {
   /**
    * Re-reads the config file and applies it. Throws ConfigErrors (file:line:column) for a config that
    * does not validate, ReloadError for one that cannot be applied; the running config keeps serving.
+   * `check` sees the loaded config before it is applied (a guarded reload's preview) and may refuse it
+   * by throwing.
    */
-  reloadFromFile(): Promise<AppliedChange> {
+  reloadFromFile(check?: (config: JunctionConfig) => Promise<void>): Promise<AppliedChange> {
     return this.#serially(async () => {
       const file = this.#requireFile();
       // Read, parsed and validated off the serving thread (a worker), bounded in size, depth and memory.
@@ -147,7 +149,7 @@ export class ConfigStore {
         fleet === undefined ? { kind: 'file', path: file } : { kind: 'fleet', path: file, fleet },
         { ...this.#load, baseDir: this.#baseDir },
       );
-      const result = await this.#apply(config);
+      const result = await this.#apply(config, check);
       this.#unsaved = false;
       return { ...result, source: file };
     });
@@ -198,8 +200,20 @@ export class ConfigStore {
     });
   }
 
-  async #apply(config: JunctionConfig): Promise<ReloadResult> {
+  async #apply(
+    config: JunctionConfig,
+    check?: (config: JunctionConfig) => Promise<void>,
+  ): Promise<ReloadResult> {
     const adjusted = this.#adjust(config);
+    if (check !== undefined) {
+      try {
+        await check(adjusted);
+      } catch (error) {
+        // Refused before it was applied: nothing else holds its compiled rules.
+        config.rules?.dispose();
+        throw error;
+      }
+    }
     // The copy keeps the hash computed where the config was loaded: hashing it here would cost the
     // serving thread time in proportion to the config.
     const hash = rememberedHash(config);

@@ -29,6 +29,8 @@ export const EXPLAIN_OPTIONS = {
   client: { type: 'string' },
   sni: { type: 'string' },
   listener: { type: 'string' },
+  status: { type: 'string' },
+  'response-header': { type: 'string', multiple: true },
   json: { type: 'boolean' },
   ...HELP,
 } as const satisfies Options;
@@ -56,6 +58,8 @@ export const CTL_OPTIONS = {
   'max-changed': { type: 'string' },
   wait: { type: 'string' },
   'if-revision': { type: 'string' },
+  status: { type: 'string' },
+  'response-header': { type: 'string', multiple: true },
   ...HELP,
 } as const satisfies Options;
 

@@ -16,6 +16,7 @@ import {
 } from './cli-spec.ts';
 import { renderBackends, renderClusters, renderStatus } from './ctl-views.ts';
 import { formatTable } from './table.ts';
+import { previewText, type PreviewResult } from '../explain/index.ts';
 import { CtlPreviewFailed, explainCall, previewCall } from './ctl-explain.ts';
 import { DEFAULT_FLEET_WAIT, runCtlFleet } from './ctl-fleet.ts';
 
@@ -32,13 +33,13 @@ Commands:
   backends drain CLUSTER ID [--timeout MS]
                                       No new requests; in-flight ones finish; then removed
   certs                               Certificates
-  reload [--max-changed PCT]          Re-read the config file; with --max-changed (as 10%), first
-                                      preview it over the kept requests and refuse when more change
+  reload [--max-changed PCT]          Re-read the config file; with --max-changed (as 10%), the process
+                                      previews it over the kept requests and refuses when more change
   workers                             Worker processes (workers > 1): pid, state, config, memory
   restart                             Replace every worker, one at a time, from the code on disk
   config export                       The running config as YAML
   config save                         Write the running config back to its file (keeps FILE.bak)
-  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME]
+  explain 'METHOD URL' [-H 'N: v']... [--client ADDR] [--sni NAME] [--status N [--response-header 'N: v']...]
                                       What the running config does with that request, with live health
   preview B.yaml                      The requests the process kept (explain.keep_requests) that B.yaml
                                       would handle differently from the running config
@@ -74,6 +75,8 @@ interface CallOptions {
   readonly header?: string[];
   readonly client?: string;
   readonly sni?: string;
+  readonly status?: string;
+  readonly 'response-header'?: string[];
   readonly prefix?: boolean;
 }
 
@@ -85,6 +88,8 @@ interface Call {
   readonly render: (answer: unknown, context: CliContext, json: boolean) => string | Promise<string>;
   /** The answer is input to the command, not its output: --json prints render()'s JSON. */
   readonly rendersJson?: boolean;
+  /** What a refusal prints on stdout besides its message (a refused guarded reload's preview). */
+  readonly renderRefusal?: (error: unknown) => string;
   /** How long to wait for the answer; default two minutes. */
   readonly timeoutMs?: number;
 }
@@ -122,6 +127,12 @@ function changeSummary(answer: unknown): string {
       if (names.length > 0) lines.push(`  ${kind} ${label}: ${names.join(', ')}`);
     }
   }
+  // A guarded reload (--max-changed): what its preview found.
+  const preview = (answer as { preview?: { total: number; differing: number; maxChanged: number } }).preview;
+  if (preview !== undefined)
+    lines.push(
+      `  preview: ${preview.differing} of ${preview.total} kept requests handled differently (max_changed ${(preview.maxChanged * 100).toFixed(1)}%)`,
+    );
   // With worker processes, what each one did.
   const workers = (answer as { workers?: { worker: number; pid: number; outcome: string }[] }).workers;
   for (const w of workers ?? []) lines.push(`  worker ${w.worker} (pid ${w.pid}): ${w.outcome}`);
@@ -363,13 +374,30 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
   const maxChanged = values['max-changed'];
   if (maxChanged !== undefined && positionals[0] !== 'reload')
     throw new CtlUsageError('--max-changed goes with reload');
-  const call = planCall(positionals, values);
+  const call =
+    maxChanged === undefined
+      ? planCall(positionals, values)
+      : guardedReload(maxChangedShare(maxChanged), positionals.slice(1));
   const { url, token } = await locate(values, context);
-  if (maxChanged !== undefined) {
-    const refused = await guardReload(maxChangedShare(maxChanged), url, (c) => send(url, token, c), context);
-    if (refused !== undefined) return refused;
-  }
   return finish(call, await send(url, token, call), values.json === true, url, context);
+}
+
+/**
+ * `reload --max-changed PCT`: the admin API's guarded reload (`POST /reload?max_changed=`), which
+ * previews the file over the kept requests where the process runs and applies it only within the
+ * share; a refusal prints that preview.
+ */
+function guardedReload(share: number, rest: readonly string[]): Call {
+  if (rest.length > 0) throw new CtlUsageError(`unexpected '${rest[0]!}'`);
+  return {
+    method: 'POST',
+    path: `/reload?max_changed=${share}`,
+    render: changeSummary,
+    renderRefusal: (error) => {
+      const preview = (error as { preview?: PreviewResult } | undefined)?.preview;
+      return preview === undefined ? '' : previewText(preview);
+    },
+  };
 }
 
 /** `--max-changed 10%` as a fraction. */
@@ -423,6 +451,7 @@ async function finish(
           }
         ).error
       : undefined;
+    if (!json && call.renderRefusal !== undefined) context.stdout.write(call.renderRefusal(error));
     context.stderr.write(`junction ctl: ${response.status} ${error?.message ?? text}\n`);
     for (const problem of error?.problems ?? []) {
       context.stderr.write(`  ${problem.field === '' ? '(body)' : problem.field}: ${problem.message}\n`);
@@ -440,61 +469,4 @@ async function finish(
     return 1;
   }
   return 0;
-}
-
-/**
- * `reload --max-changed`: the file the process reloads from (GET /status's source), previewed over
- * the kept requests; an exit status when the reload is refused (or cannot be checked), else undefined.
- */
-async function guardReload(
-  maxShare: number,
-  url: string,
-  send: (call: Call) => Promise<Sent>,
-  context: CliContext,
-): Promise<number | undefined> {
-  let source = '';
-  const status = planCall(['status'], {});
-  const statusCode = await finish(
-    {
-      ...status,
-      render: (a) => {
-        const given = (a as { source?: unknown }).source;
-        source = typeof given === 'string' ? given : '';
-        return '';
-      },
-    },
-    await send(status),
-    false,
-    url,
-    context,
-  );
-  if (statusCode !== 0) return statusCode;
-  let share = 0;
-  let report = '';
-  const recent = previewCall([source], CtlUsageError);
-  const code = await finish(
-    {
-      ...recent,
-      render: async (answer, c) => {
-        report = await recent.render(answer, c, false);
-        const result = JSON.parse(await recent.render(answer, c, true)) as {
-          total: number;
-          differing: number;
-        };
-        share = result.total === 0 ? 0 : result.differing / result.total;
-        return '';
-      },
-    },
-    await send(recent),
-    false,
-    url,
-    context,
-  );
-  if (code !== 0) return code;
-  if (share <= maxShare) return undefined;
-  context.stdout.write(report);
-  context.stderr.write(
-    `junction ctl: reload refused: ${(share * 100).toFixed(1)}% of the kept requests would be handled differently, more than --max-changed ${maxShare * 100}%\n`,
-  );
-  return 1;
 }

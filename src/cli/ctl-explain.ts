@@ -4,6 +4,7 @@
  * printed like `junction preview`.
  */
 import {
+  assumedResponse,
   explanationFromJson,
   explanationText,
   ExplainInputError,
@@ -27,7 +28,13 @@ interface ExplainCall {
 
 export function explainCall(
   args: readonly string[],
-  values: { readonly header?: string[]; readonly client?: string; readonly sni?: string },
+  values: {
+    readonly header?: string[];
+    readonly client?: string;
+    readonly sni?: string;
+    readonly status?: string;
+    readonly 'response-header'?: string[];
+  },
   UsageError: new (message: string) => Error,
 ): ExplainCall {
   if (args.length === 0) throw new UsageError("explain needs a request: 'METHOD URL'");
@@ -42,6 +49,7 @@ export function explainCall(
         headers: (values.header ?? []).map(parseHeaderArg),
         client: values.client ?? null,
         sni: values.sni ?? null,
+        response: assumedResponse(values.status, values['response-header']) ?? null,
       },
       render: (answer) => explanationText(explanationFromJson(answer)),
     };

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { JunctionConfig } from '../config/index.ts';
 import {
+  assumedResponse,
   explain,
   explanationJson,
   explanationText,
@@ -22,6 +23,7 @@ import type { CliContext } from './cli-context.ts';
 import { describeParseError, EXPLAIN_OPTIONS, PREVIEW_OPTIONS } from './cli-spec.ts';
 
 export const EXPLAIN_USAGE = `Usage: junction explain -c FILE [--json] 'METHOD URL' [-H 'Name: value']... [--client ADDR] [--sni NAME]
+                        [--status N [--response-header 'Name: value']...]
        junction preview --old A.yaml --new B.yaml --requests FILE [--json]
 
 explain prints what Junction would do with one request under the config FILE, without sending it:
@@ -37,6 +39,8 @@ Options:
       --client ADDR      The client's address (explain; default 127.0.0.1)
       --sni NAME         The TLS server name (explain; default the URL's host on HTTPS)
       --listener NAME    The listener the request arrives on (explain; default by the URL's port)
+      --status N         Assume the backend answers N: run the upstream-rsp and proxy-rsp rules (explain)
+      --response-header 'N: v'   A field of that assumed response (explain; repeatable)
       --old FILE, --new FILE, --requests FILE   (preview)
       --json             One JSON object, keys sorted, instead of text
   -h, --help             Show this help
@@ -93,6 +97,7 @@ export async function runExplain(args: readonly string[], context: CliContext): 
       client: values.client,
       sni: values.sni,
       listener: values.listener,
+      response: assumedResponse(values.status, values['response-header']),
     };
   } catch (error) {
     if (!(error instanceof ExplainInputError)) throw error;

@@ -199,6 +199,11 @@ export const ERROR_CODES = {
     summary:
       'The fleet document changed in etcd since it was read (`junction ctl fleet apply` lost a compare-and-swap); nothing was written.',
   },
+  JCT_ERR_ADMIN_RELOAD_GUARD: {
+    status: 409,
+    summary:
+      'A guarded reload (max_changed) was refused: more of the kept requests would change, or none are kept.',
+  },
 } as const satisfies Record<string, { status: number | undefined; summary: string; blame?: UpstreamBlame }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -213,7 +213,10 @@ export class WorkerError extends JunctionError {
 }
 
 export type AdminErrorCode =
-  'JCT_ERR_ADMIN_UNAUTHORIZED' | 'JCT_ERR_ADMIN_NOT_FOUND' | 'JCT_ERR_ADMIN_BAD_REQUEST';
+  | 'JCT_ERR_ADMIN_UNAUTHORIZED'
+  | 'JCT_ERR_ADMIN_NOT_FOUND'
+  | 'JCT_ERR_ADMIN_BAD_REQUEST'
+  | 'JCT_ERR_ADMIN_RELOAD_GUARD';
 
 /** An admin API request refused; its status is the answer's. */
 export class AdminError extends JunctionError {
@@ -221,14 +224,18 @@ export class AdminError extends JunctionError {
   readonly source = 'client' as const;
   /** Problems with the submitted change, each naming its JSON field path. */
   readonly problems: readonly { readonly field: string; readonly message: string }[];
+  /** More the answer's `error` object carries (a refused guarded reload's preview), as plain data. */
+  readonly details: Readonly<Record<string, unknown>>;
   constructor(
     code: AdminErrorCode,
     message: string,
     problems: readonly { readonly field: string; readonly message: string }[] = [],
+    details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.code = code;
     this.problems = problems;
+    this.details = details;
   }
 }
 

@@ -34,11 +34,14 @@ import {
   type PluginHooks,
   type RuleStep,
 } from './hook-steps.ts';
+import { withHsts } from '../transaction/hsts.ts';
 import { isIdempotent } from '../transaction/request-body.ts';
 import { upgradeDecision } from '../transaction/upgrade.ts';
 import { RecordingContext, type RecordedEffect } from './recording-context.ts';
+import { sniBinding } from './sni-binding.ts';
 import { requestHead, requestTarget, type ExplainRequest } from './request.ts';
 import { requestChanges, requestState, type RequestState } from './request-state.ts';
+import { responseSide, RESPONSE_HOOKS, type ResponseSide } from './response-side.ts';
 
 export interface ListenerChoice {
   readonly name: string;
@@ -118,7 +121,12 @@ export interface Explanation {
     | undefined;
   readonly timeouts: TxnTimeouts;
   readonly plugins: PluginHooks;
-  /** What explain does not judge: rules at the response's hook points, strict SNI binding. */
+  /**
+   * Rules at upstream-rsp and proxy-rsp: listed as depending on the response, or run against the
+   * response the request assumes (ExplainRequest.response); undefined when there are none.
+   */
+  readonly response: ResponseSide | undefined;
+  /** What explain does not judge: txn-close rules, strict SNI binding without an SNI. */
   readonly notRun: readonly string[];
   readonly outcome: Outcome;
 }
@@ -280,6 +288,7 @@ export async function explain(
     upstreamRequest: undefined,
     retries: undefined,
     plugins: {},
+    response: undefined,
     notRun: [],
   };
   if (listener === undefined)
@@ -313,12 +322,16 @@ export async function explain(
     transactions: 1,
   });
   const walk = new Walk(ctx);
+  // Response rules are the response side's; what runs after the response (txn-close) is only named.
   const responseHooks = ruleHookPoints(config)
     .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['send-request'])
+    .filter((h) => !(RESPONSE_HOOKS as readonly TxnHookName[]).includes(h))
     .map((h) => TXNBOX_HOOK_NAMES[h]);
-  // The certificate's names are the TLS step's: a Host outside them gets 421 there, not judged here.
-  if (listenerConfig.tls?.strictSniBinding === true)
-    responseHooks.unshift("strict_sni_binding (421 when Host is not a name of the connection's certificate)");
+  if (
+    listenerConfig.tls?.strictSniBinding === true &&
+    sniBinding(listenerConfig, sni, head.host) === undefined
+  )
+    responseHooks.unshift('strict_sni_binding (its certificates could not be loaded here)');
   let route: RouteConfig | undefined;
   const routing: {
     considered: RouteStep[];
@@ -338,6 +351,12 @@ export async function explain(
     upstreamRequest: undefined,
     retries: undefined,
     plugins: options.skipPlugins === true ? {} : await pluginHooks(config, route),
+    // A local answer's response rules are listed; a proxied one's run against an assumed response.
+    response: withRouteHsts(
+      responseSide(config, ctx, outcome.kind === 'proxy' ? request.response : undefined),
+      route,
+      listener.scheme,
+    ),
     notRun: responseHooks,
     ...extra,
     timeouts: ctx.timeouts,
@@ -363,7 +382,16 @@ export async function explain(
     if (outcome !== undefined) return finish(outcome);
   }
 
-  // Routing (txn-routing.ts): a route a rule chose stays; else the matcher's.
+  // Routing (txn-routing.ts): a Host the connection's certificate does not cover is misdirected first
+  // (strict_sni_binding); then a route a rule chose stays, else the matcher's.
+  const binding = sniBinding(listenerConfig, sni, head.host);
+  if (binding !== undefined && !binding.covered)
+    return finish(
+      errorAnswer(
+        'JCT_ERR_HTTP_MISDIRECTED',
+        `strict_sni_binding: Host '${head.host}' is not a name of certificate '${binding.certificate}' (${binding.names.join(', ')}), served for SNI '${sni}'`,
+      ),
+    );
   if (ctx.route !== undefined) {
     route = config.routes.find((r) => r.name === ctx.route);
     routing.chosenBy = 'rule';
@@ -487,6 +515,22 @@ export async function explain(
     },
     { cluster: clusterView, retries, upstreamRequest: requestState(head) },
   );
+}
+
+/** The response the client gets carries the route's HSTS over HTTPS, unless it has its own (hsts.ts). */
+function withRouteHsts(
+  side: ResponseSide | null,
+  route: RouteConfig | undefined,
+  scheme: 'http' | 'https',
+): ResponseSide | undefined {
+  if (side === null) return undefined;
+  const final = side.final;
+  if (final === null || route?.hsts === undefined || scheme !== 'https') return side;
+  const flat = final.headers.flatMap(([name, value]) => [name, value]);
+  const extra = withHsts(undefined, route.hsts, flat) ?? [];
+  const added: [string, string][] = [];
+  for (let i = 0; i < extra.length; i += 2) added.push([extra[i]!, extra[i + 1]!]);
+  return { ...side, final: { ...final, headers: [...final.headers, ...added] } };
 }
 
 /** The strategy in force, as txn-routing.ts's strategyFor() decides it (a pinned backend aside). */

@@ -108,6 +108,31 @@ export function explanationText(e: Explanation): string {
     add(`  ${u.method} ${u.path}${u.query}`);
     for (const [name, value] of u.headers) add(`  ${name}: ${value}`);
   }
+  const r2 = e.response;
+  if (r2 !== undefined) {
+    add();
+    if (r2.assumed === null) {
+      add('Response rules (not run: they depend on the response; --status N assumes one):');
+    } else {
+      add(`Response assumed from the backend: ${r2.assumed.status}`);
+      for (const [name, value] of r2.assumed.headers) add(`  ${name}: ${value}`);
+      add('Response rules:');
+    }
+    for (const rule of r2.rules) {
+      add(
+        `  ${rule.hook.padEnd(12)} ${rule.rule}${rule.evaluated && rule.changes.length === 0 && rule.error === undefined ? ': no change' : ''}`,
+      );
+      if (rule.source !== null && !rule.evaluated)
+        for (const line of rule.source.split('\n')) add(`               ${line}`);
+      for (const change of rule.changes) add(`               ${change}`);
+      if (rule.error !== undefined) add(`               FAILED: ${rule.error} (500)`);
+    }
+    if (r2.rules.length === 0) add('  none');
+    if (r2.final !== null) {
+      add(`Response to the client: ${r2.final.status}`);
+      for (const [name, value] of r2.final.headers) add(`  ${name}: ${value}`);
+    }
+  }
   if (e.retries !== undefined) {
     const t = e.retries;
     add();

@@ -4,7 +4,9 @@
  * transaction's phases with the real route table (RouteTable.explain()), the real compiled rules
  * (run against a recording context) and the real strategy plugins (over stand-in members), and
  * reports each step: listener, rules and what they changed, routes tried and the condition each
- * missed, cluster, strategy and backend, retries, timeouts, plugins' hook points.
+ * missed, cluster, strategy and backend, retries, timeouts, plugins' hook points, and the rules at
+ * the response's hook points (listed, or run against a response the caller assumes:
+ * response-side.ts).
  * Does not: open sockets, run plugins' hooks (their setup() runs once to list them), change a
  * running server's state, or re-implement the matcher or the rules.
  * Used by: cli/. Uses: config/, routes/, rules/, hooks/, strategies/, codec/, and pure helpers of
@@ -19,7 +21,19 @@ export {
   type RuleRun,
 } from './evaluate.ts';
 export { explanationFromJson, explanationJson, explanationText } from './format.ts';
-export { ExplainInputError, parseHeaderArg, parseRequestLine, type ExplainRequest } from './request.ts';
+export {
+  assumedResponse,
+  ExplainInputError,
+  parseHeaderArg,
+  parseRequestLine,
+  type ExplainRequest,
+} from './request.ts';
+export {
+  responseChanges,
+  type AssumedResponse,
+  type ResponseRuleRun,
+  type ResponseSide,
+} from './response-side.ts';
 export type { HealthLookup } from './backend-pick.ts';
 export {
   parseRequestsFile,

@@ -17,6 +17,8 @@ import type { ExplainRequest } from './request.ts';
 
 /** A kept request with its outcome under the running config: what `GET /explain/recent` lists. */
 export interface RecordedRequest {
+  /** When the head was read (ms since the epoch); absent for requests recorded without one. */
+  readonly time?: number;
   readonly request: ExplainRequest;
   /** `METHOD URL`, for the report. */
   readonly label: string;
@@ -60,7 +62,7 @@ export async function recordOutcomes(
   const recorded: RecordedRequest[] = [];
   for (const head of kept) {
     const { request, label } = explainRequestOf(head);
-    recorded.push({ request, label, outcome: await outcomeOf(config, request, options) });
+    recorded.push({ time: head.time, request, label, outcome: await outcomeOf(config, request, options) });
     await turn();
   }
   return recorded;

@@ -5,7 +5,7 @@
  * hooks added for later) is kept for the explanation. It owns no socket and sends nothing.
  * The "until" checks are the transaction's (txn-hooks.ts): a rule that would fail there fails here.
  */
-import type { RequestHead } from '../codec/index.ts';
+import type { RequestHead, ResponseHead } from '../codec/index.ts';
 import type { JunctionConfig } from '../config/index.ts';
 import { HookError } from '../errors/index.ts';
 import {
@@ -13,6 +13,7 @@ import {
   HOOK_INDEX,
   isTxnHookName,
   RequestHeadView,
+  ResponseHeadView,
   type LocalResponse,
   type ResponseView,
   type TxnContext,
@@ -76,10 +77,20 @@ export class RecordingContext implements TxnContext {
     this.#hook = hook;
   }
   get response(): ResponseView | undefined {
-    return undefined;
+    return this.#response;
   }
   get upstreamResponse(): ResponseView | undefined {
-    return undefined;
+    return this.#upstreamResponse;
+  }
+  #response: ResponseView | undefined;
+  #upstreamResponse: ResponseView | undefined;
+  /**
+   * The response hooks see from now on (an assumed one): as in a transaction, the upstream's own
+   * response is also `upstreamResponse`; an answer that replaces it leaves `upstreamResponse` as it was.
+   */
+  setResponse(head: ResponseHead): void {
+    this.#response = new ResponseHeadView(head);
+    this.#upstreamResponse ??= this.#response;
   }
   readonly responseBytes = 0;
   get clientAddress(): string {

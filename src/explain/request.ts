@@ -6,6 +6,7 @@
 import type { RequestHead } from '../codec/index.ts';
 import { parseRequestHead } from '../codec/index.ts';
 import type { JunctionConfig } from '../config/index.ts';
+import type { AssumedResponse } from './response-side.ts';
 
 export interface ExplainRequest {
   readonly method: string;
@@ -19,6 +20,8 @@ export interface ExplainRequest {
   readonly sni?: string | undefined;
   /** The listener it arrives on, by name; default the one the URL's scheme and port name. */
   readonly listener?: string | undefined;
+  /** A response to assume from the backend, to run the response rules against (`--status N`). */
+  readonly response?: AssumedResponse | undefined;
 }
 
 /** A request that cannot be explained as given (a bad URL or field), in words. */
@@ -94,4 +97,19 @@ export function requestHead(
       `Junction would refuse this request: ${step.error.message} (${step.error.code})`,
     );
   throw new ExplainInputError('the request head is incomplete');
+}
+
+/** `--status N` and `--response-header 'N: v'`… as the response to assume; undefined without --status. */
+export function assumedResponse(
+  status: string | undefined,
+  headers: readonly string[] | undefined,
+): AssumedResponse | undefined {
+  if (status === undefined) {
+    if ((headers ?? []).length > 0) throw new ExplainInputError('--response-header goes with --status N');
+    return undefined;
+  }
+  const code = /^\d{3}$/.test(status) ? Number(status) : NaN;
+  if (!(code >= 100 && code <= 599))
+    throw new ExplainInputError(`--status must be a status from 100 to 599, got '${status}'`);
+  return { status: code, headers: (headers ?? []).map(parseHeaderArg) };
 }

@@ -57,3 +57,5 @@ export type {
 export type { CertificateInfo, CertificateInput } from './certificates.ts';
 /** What a data path observer reads of a finished transaction (see watch()). */
 export type { SessionPort, TxnEnd } from '../transaction/index.ts';
+/** A request head kept for `junction ctl preview` (explain.keep_requests), as it crosses to the admin. */
+export type { KeptRequest } from '../transaction/index.ts';

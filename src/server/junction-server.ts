@@ -429,9 +429,9 @@ class ServerRuntime implements JunctionServer, SessionHost {
     return cache == null ? null : runCacheCommand(cache, command);
   }
 
-  /** The request heads kept for `junction ctl preview`, oldest first; null when the ring is off. */
+  /** The request heads kept for `junction ctl preview`, newest first; null when the ring is off. */
   recentRequests(): KeptRequest[] | null {
-    return this.#snapshot.requests?.list() ?? null;
+    return this.#snapshot.requests?.list().reverse() ?? null;
   }
 
   upstreams(): UpstreamStatus[] {

@@ -8,7 +8,7 @@ import type { JunctionConfig } from '../config/types.ts';
 import type { UpstreamConnectionInfo } from '../connector/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ActiveHealthEvent, AttemptObserver } from '../router/index.ts';
-import type { TransactionObserver } from '../transaction/index.ts';
+import type { KeptRequest, TransactionObserver } from '../transaction/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ActiveHealthListener, ActiveHealthMode } from './active-health-role.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
@@ -63,6 +63,8 @@ export interface JunctionServer {
   cacheCommand(command: CacheCommand): CacheReport | null;
   /** Every backend of every cluster with its health state and counters (the in-process health API). */
   upstreams(): UpstreamStatus[];
+  /** The request heads kept for `junction ctl preview` (explain.keep_requests), newest first; null when off. */
+  recentRequests(): KeptRequest[] | null;
   /** Every cluster with its strategy and retry counters. */
   clusters(): ClusterStatus[];
   /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type {
   BackendObservation,
   ClusterStatus,
+  KeptRequest,
   RuntimeStats,
   ServerObservation,
   ServerStatus,
@@ -10,6 +11,7 @@ import type {
 import {
   mergeClusters,
   mergeObservations,
+  mergeRecentRequests,
   mergeStats,
   mergeStatus,
   mergeUpstreams,
@@ -324,5 +326,36 @@ describe('mergeObservations', () => {
     expect(merged.deadlinesFired).toBe(4);
     expect(merged.status.sessions).toBe(6);
     expect(merged.status).not.toHaveProperty('workers');
+  });
+});
+
+describe('mergeRecentRequests', () => {
+  const kept = (time: number, target: string): KeptRequest => ({
+    time,
+    method: 'GET',
+    scheme: 'http',
+    host: 'h',
+    port: '',
+    target,
+    headers: [],
+    client: '127.0.0.1',
+    sni: null,
+    listener: 'web',
+  });
+
+  test("every worker's heads, newest first, the newest `capacity` kept", () => {
+    const merged = mergeRecentRequests(
+      [
+        report(1, [kept(50, '/a5'), kept(30, '/a3'), kept(10, '/a1')]),
+        report(2, [kept(40, '/b4'), kept(20, '/b2')]),
+      ],
+      4,
+    );
+    expect(merged?.map((k) => k.target)).toEqual(['/a5', '/b4', '/a3', '/b2']);
+  });
+
+  test('a worker without a ring adds nothing; none with one: null', () => {
+    expect(mergeRecentRequests([report(1, null), report(2, [kept(1, '/x')])], 10)).toHaveLength(1);
+    expect(mergeRecentRequests([report(1, null), report(2, null)], 10)).toBeNull();
   });
 });

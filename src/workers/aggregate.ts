@@ -19,6 +19,7 @@ import type {
   BackendObservation,
   ClusterObservation,
   ClusterStatus,
+  KeptRequest,
   ListenerObservation,
   RuntimeStats,
   ServerObservation,
@@ -418,4 +419,25 @@ function sumRecords(records: readonly Readonly<Record<string, number>>[]): Recor
     for (const [key, count] of Object.entries(record)) total[key] = (total[key] ?? 0) + count;
   }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kept requests
+
+/**
+ * Every worker's kept request heads (each list newest first) as one list, newest first, the `capacity`
+ * newest kept: the group keeps what one process with the same `explain.keep_requests` would. Null
+ * when no worker keeps any (the ring is off).
+ */
+export function mergeRecentRequests(
+  reports: readonly WorkerReport<readonly KeptRequest[] | null>[],
+  capacity: number,
+): KeptRequest[] | null {
+  const lists = reports.map((r) => r.value).filter((v): v is readonly KeptRequest[] => v !== null);
+  if (lists.length === 0) return null;
+  // Stable: heads of one millisecond keep their worker's order.
+  return lists
+    .flat()
+    .sort((a, b) => b.time - a.time)
+    .slice(0, capacity);
 }

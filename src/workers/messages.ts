@@ -13,6 +13,7 @@ import type {
   BoundListener,
   CertificateInfo,
   ClusterStatus,
+  KeptRequest,
   ReloadResult,
   RuntimeStats,
   ServerObservation,
@@ -92,6 +93,8 @@ export interface WorkerRequests {
   metrics: { request: null; reply: WorkerMetricsReport['value'] };
   /** The worker's last failed transactions, newest first (the dashboard's recent errors). */
   'recent-failures': { request: null; reply: FailedTransaction[] };
+  /** The request heads the worker kept (explain.keep_requests), newest first; null when none are kept. */
+  'recent-requests': { request: null; reply: KeptRequest[] | null };
   /** The health runner's results so far, for a worker that starts following it. */
   'health-state': { request: null; reply: ActiveHealthEvent[] };
   /** Close the access log files and open them again by path (SIGUSR1 to the primary). */

@@ -23,6 +23,7 @@ import {
   configHash,
   type BoundListener,
   type CertificateInfo,
+  type KeptRequest,
   type CertificateInput,
   type LastReload,
   type ServerObservation,
@@ -30,6 +31,7 @@ import {
 import {
   mergeClusters,
   mergeObservations,
+  mergeRecentRequests,
   mergeStats,
   mergeUpstreams,
   type GroupClusterStatus,
@@ -295,6 +297,17 @@ export class WorkerGroup {
 
   async observe(): Promise<ServerObservation> {
     return mergeObservations(await this.reports('observe'));
+  }
+
+  /**
+   * Every worker's kept request heads (`explain.keep_requests`), merged newest first and bounded by
+   * the setting; null when the ring is off.
+   */
+  async recentRequests(): Promise<KeptRequest[] | null> {
+    return mergeRecentRequests(
+      await this.reports('recent-requests'),
+      this.#config.explain?.keepRequests ?? 0,
+    );
   }
 
   /** Every worker reopens its access log files (SIGUSR1 to the primary). */

@@ -128,6 +128,7 @@ class WorkerProcess {
       return workerMetricsJson(await this.#requireMetrics());
     });
     rpc.handle('recent-failures', async () => (await this.#requireMetrics()).recentFailures());
+    rpc.handle('recent-requests', () => this.#requireServer().recentRequests());
     rpc.handle('health-state', () => this.#requireServer().activeHealthState());
     rpc.handle('reopen-logs', () => {
       this.#requireServer().reopenLogs();

@@ -5,6 +5,9 @@
  * A command that is neither fails the test: make it runnable, or add it to NOT_RUN with its reason.
  * Every ```yaml block that is a whole config (a mapping with `listeners`) must pass `junction check`,
  * unless YAML_NOT_CHECKED says why not.
+ * A block right after `<!-- file: NAME -->` is a file the doc's examples use: `junction explain` and
+ * `junction preview` commands of that doc (its ```sh lines, and the `$` lines of its ```console
+ * transcripts, whose output must then be printed exactly as shown) run in a directory holding them.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -89,20 +92,26 @@ interface Block {
   readonly line: number;
   readonly lang: string;
   readonly text: string;
+  /** The name `<!-- file: NAME -->` gives the block, when the comment comes right before it. */
+  readonly file: string | undefined;
 }
 
 function blocksOf(doc: string): Block[] {
   const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
   const blocks: Block[] = [];
-  let open: { lang: string; line: number; body: string[] } | undefined;
+  let open: { lang: string; line: number; body: string[]; file: string | undefined } | undefined;
+  let file: string | undefined;
   lines.forEach((line, index) => {
     const fence = /^\s*```(\S*)\s*$/.exec(line);
     if (fence === null) {
-      open?.body.push(line);
+      if (open !== undefined) open.body.push(line);
+      else if (/^<!-- file: (\S+) -->$/.test(line)) file = /^<!-- file: (\S+) -->$/.exec(line)![1];
+      else if (line.trim() !== '') file = undefined;
     } else if (open === undefined) {
-      open = { lang: fence[1] ?? '', line: index + 1, body: [] };
+      open = { lang: fence[1] ?? '', line: index + 1, body: [], file };
+      file = undefined;
     } else {
-      blocks.push({ doc, line: open.line, lang: open.lang, text: open.body.join('\n') });
+      blocks.push({ doc, line: open.line, lang: open.lang, text: open.body.join('\n'), file: open.file });
       open = undefined;
     }
   });
@@ -160,11 +169,27 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function runInShell(command: string, env: Readonly<Record<string, string>> = {}) {
+/** The files of a doc's examples (`<!-- file: NAME -->` blocks), written to a directory of their own. */
+const exampleDirs = new Map<string, string>();
+for (const block of blocks) {
+  if (block.file === undefined) continue;
+  let dir = exampleDirs.get(block.doc);
+  if (dir === undefined) {
+    dir = join(work, `files-${block.doc.replace(/[/.]/g, '-')}`);
+    spawnSync('mkdir', [dir]);
+    exampleDirs.set(block.doc, dir);
+  }
+  writeFileSync(join(dir, block.file), `${block.text}\n`);
+}
+
+/** `junction explain` and `junction preview` run where their doc's example files are. */
+const EXAMPLE_COMMAND = /^(npx )?junction (explain|preview)\b/;
+
+function runInShell(command: string, env: Readonly<Record<string, string>> = {}, cwd = work) {
   // `npx junction` is the same command once installed; npx would look for it in a node_modules here.
   const line = command.replace(/(^|[\s(<])npx junction\b/g, '$1junction');
   return spawnSync('bash', ['--norc', '--noprofile', '-o', 'pipefail', '-c', line], {
-    cwd: work,
+    cwd,
     encoding: 'utf8',
     timeout: 30_000,
     env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, ...env },
@@ -179,7 +204,14 @@ test('the docs have shell commands and configs to check', () => {
 describe('shell commands in the docs', () => {
   test.for(shellCommands.map((c) => [`${c.doc}:${c.line} ${c.command}`, c.command] as const))(
     '%s',
-    ([, command], context) => {
+    ([name, command], context) => {
+      const examples = exampleDirs.get(name.slice(0, name.indexOf(':')));
+      if (examples !== undefined && EXAMPLE_COMMAND.test(command)) {
+        const result = runInShell(command, {}, examples);
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+        return;
+      }
       const skipped = NOT_RUN.find(([pattern]) => pattern.test(command));
       if (skipped !== undefined) context.skip(`not run: ${skipped[1]}`);
       expect(
@@ -208,5 +240,41 @@ describe('whole configs in the docs pass junction check', () => {
     const result = runInShell(`junction check -c '${file}'`, CONFIG_ENV);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+/** The `$ junction explain|preview` lines of console transcripts, with the output each shows. */
+const transcripts = blocks
+  .filter((block) => block.lang === 'console' && exampleDirs.has(block.doc))
+  .flatMap((block) => {
+    const found: { name: string; doc: string; command: string; output: string }[] = [];
+    let current: { command: string; output: string[] } | undefined;
+    const close = () => {
+      if (current !== undefined && EXAMPLE_COMMAND.test(current.command))
+        found.push({
+          name: `${block.doc}:${block.line} ${current.command}`,
+          doc: block.doc,
+          command: current.command,
+          output: `${current.output.join('\n')}\n`,
+        });
+    };
+    for (const line of block.text.split('\n')) {
+      if (line.startsWith('$ ')) {
+        close();
+        current = { command: line.slice(2), output: [] };
+      } else current?.output.push(line);
+    }
+    close();
+    return found;
+  });
+
+describe('explain and preview transcripts in the docs print exactly what is shown', () => {
+  test('operations.md has them', () => {
+    expect(transcripts.filter((t) => t.doc === 'docs/operations.md').length).toBeGreaterThanOrEqual(3);
+  });
+  test.for(transcripts.map((t) => [t.name, t] as const))('%s', ([, t]) => {
+    const result = runInShell(t.command, {}, exampleDirs.get(t.doc));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(t.output);
   });
 });

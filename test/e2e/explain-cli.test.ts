@@ -218,5 +218,5 @@ describe('junction preview', () => {
     expect(parsed.total).toBe(4);
     expect(parsed.differing).toBe(2);
     expect(parsed.changed.map((c) => c.kind).sort()).toEqual(['answer', 'cluster']);
-  });
+  }, 60_000);
 });

@@ -54,6 +54,31 @@ clusters:
   expect(e.route).toBe('app');
   expect(e.cluster.pick.backend).toBe(b.address);
 
+  // An assumed response (--status): the response side is evaluated where the process runs.
+  const assumed = await ctlInProcess([
+    '--admin',
+    admin.url,
+    '--token',
+    token,
+    'explain',
+    `GET ${url}`,
+    '--status',
+    '503',
+    '--response-header',
+    'Retry-After: 5',
+  ]);
+  expect(assumed.stderr).toBe('');
+  expect(assumed.stdout).toContain('Response assumed from the backend: 503\n  Retry-After: 5\n');
+  expect(assumed.stdout).toContain('Response to the client: 503\n');
+  const badResponse = await fetch(`${admin.url}/explain`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'GET', url, response: { status: 42 } }),
+    signal: AbortSignal.timeout(5000),
+  });
+  expect(badResponse.status).toBe(400);
+  expect(await badResponse.text()).toContain('response.status');
+
   const bad = await fetch(`${admin.url}/explain`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
