@@ -149,6 +149,11 @@ export const ERROR_CODES = {
     status: 403,
     summary: 'The request asks for a protocol upgrade its route does not allow.',
   },
+  JCT_ERR_UPGRADE_H2_UPSTREAM: {
+    status: 502,
+    summary:
+      'The request asks for a protocol upgrade (WebSocket…), and its cluster speaks HTTP/2 to its backends (protocol h2 or h2c), which has no upgrade.',
+  },
   JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
     status: undefined,
     summary:
