@@ -19,6 +19,7 @@ import type {
   HeaderMatch,
   HealthConfig,
   JunctionConfig,
+  Http2ListenerSettings,
   ListenerConfig,
   RetryConfig,
   RouteConfig,
@@ -57,6 +58,21 @@ function buildListener(raw: RawConfig['listeners'][number], tcpIdleMs: number): 
     proxyProtocol: buildInboundProxy(raw),
     ...(raw.access_log === undefined ? {} : { accessLog: raw.access_log }),
     ...(raw.trust_request_id === undefined ? {} : { trustRequestId: raw.trust_request_id }),
+    ...(raw.h2c === true ? { h2c: true } : {}),
+    ...(raw.h2c === true || raw.tls?.alpn?.includes('h2') === true
+      ? { http2: buildHttp2Settings(raw.http2) }
+      : {}),
+  };
+}
+
+function buildHttp2Settings(raw: RawConfig['listeners'][number]['http2']): Http2ListenerSettings {
+  return {
+    maxConcurrentStreams: raw?.max_concurrent_streams ?? defaults.DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+    maxHeaderListSize: raw?.max_header_list_size ?? defaults.DEFAULT_H2_MAX_HEADER_LIST_SIZE,
+    headerTableSize: raw?.header_table_size ?? defaults.DEFAULT_H2_HEADER_TABLE_SIZE,
+    initialWindowSize: raw?.initial_window_size ?? defaults.DEFAULT_H2_INITIAL_WINDOW_SIZE,
+    maxResets: raw?.max_resets ?? defaults.DEFAULT_H2_MAX_RESETS,
+    maxControlFrames: raw?.max_control_frames ?? defaults.DEFAULT_H2_MAX_CONTROL_FRAMES,
   };
 }
 

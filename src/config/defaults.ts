@@ -28,6 +28,15 @@ export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 0;
 export const DEFAULT_TLS_MIN_VERSION = 'TLSv1.2';
 export const DEFAULT_TLS_MAX_VERSION = 'TLSv1.3';
 export const DEFAULT_TLS_ALPN: readonly string[] = ['http/1.1'];
+
+/** HTTP/2 connections from clients: nginx's stream limit, the RFC's window and table, flood budgets. */
+export const DEFAULT_H2_MAX_CONCURRENT_STREAMS = 128;
+export const DEFAULT_H2_MAX_HEADER_LIST_SIZE = 64 * 1024;
+export const DEFAULT_H2_HEADER_TABLE_SIZE = 4096;
+export const DEFAULT_H2_INITIAL_WINDOW_SIZE = 65_535;
+/** Client resets per second: browsers cancel a few; CVE-2023-44487 sends thousands. */
+export const DEFAULT_H2_MAX_RESETS = 100;
+export const DEFAULT_H2_MAX_CONTROL_FRAMES = 100;
 /**
  * Forward-secret AEAD ciphers only (Mozilla's "intermediate" list without the slow DHE ones), TLS 1.3
  * suites first. Node's own default still allows CBC ciphers with TLS 1.2.

@@ -67,8 +67,8 @@ const UPGRADE_POLICY: JsonSchema = {
 };
 
 const ALPN_PROTOCOL: JsonSchema = {
-  description: 'A protocol offered in the TLS handshake (h2 is not supported yet).',
-  enum: ['http/1.1', 'http/1.0'],
+  description: 'A protocol offered in the TLS handshake: h2 (HTTP/2) or HTTP/1.x.',
+  enum: ['h2', 'http/1.1', 'http/1.0'],
 };
 
 /**

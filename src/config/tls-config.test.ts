@@ -169,9 +169,9 @@ describe('listeners[].tls', () => {
       '5:16: ciphers: is not a cipher list OpenSSL accepts',
     ],
     [
-      'h2 in ALPN',
-      '      certificates: [{ cert_file: site.pem, key_file: site.key }]\n      alpn: [h2, http/1.1]\n',
-      '5:14: alpn[0]: h2 is not supported yet: Junction speaks HTTP/1.1 to clients',
+      'h2c in ALPN',
+      '      certificates: [{ cert_file: site.pem, key_file: site.key }]\n      alpn: [h2c, http/1.1]\n',
+      '5:14: alpn[0]: h2c is never negotiated by ALPN: offer h2 on an HTTPS listener, or set h2c: true on a plain one',
     ],
     [
       'a default certificate nobody has',

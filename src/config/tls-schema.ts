@@ -38,17 +38,17 @@ function tlsVersion() {
   });
 }
 
-/** Protocols a listener can speak after the handshake; `h2` is refused until Junction speaks HTTP/2. */
+/** Protocols a listener can speak after the handshake: HTTP/2 (`h2`) or HTTP/1.x. */
 function alpnProtocol() {
   return parsed<unknown, string>(z.unknown(), (value) =>
-    value === 'http/1.1' || value === 'http/1.0'
+    value === 'h2' || value === 'http/1.1' || value === 'http/1.0'
       ? { ok: true, value }
       : {
           ok: false,
           problem:
-            value === 'h2'
-              ? 'h2 is not supported yet: Junction speaks HTTP/1.1 to clients'
-              : `must be http/1.1 or http/1.0, got ${describeValue(value)}`,
+            value === 'h2c'
+              ? 'h2c is never negotiated by ALPN: offer h2 on an HTTPS listener, or set h2c: true on a plain one'
+              : `must be h2, http/1.1 or http/1.0, got ${describeValue(value)}`,
         },
   );
 }

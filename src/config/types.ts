@@ -38,6 +38,26 @@ export interface ListenerConfig {
   readonly accessLog?: AccessLogSetting | undefined;
   /** A client's request ID (when well-formed) is kept instead of replaced. */
   readonly trustRequestId?: boolean | undefined;
+  /** A plain listener also serves h2c with prior knowledge (told from HTTP/1.1 by the preface). */
+  readonly h2c?: boolean | undefined;
+  /** HTTP/2 connections' settings and flood limits; set when the listener speaks HTTP/2 (ALPN h2 or h2c). */
+  readonly http2?: Http2ListenerSettings | undefined;
+}
+
+/** What an HTTP/2 connection announces (SETTINGS) and what it tolerates from a client. */
+export interface Http2ListenerSettings {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams open at once on one connection. */
+  readonly maxConcurrentStreams: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: a request's fields, decoded (RFC 9113 counts 32 bytes per field more). */
+  readonly maxHeaderListSize: number;
+  /** SETTINGS_HEADER_TABLE_SIZE: the HPACK table the client may make us keep. */
+  readonly headerTableSize: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: request body bytes a stream may send ahead of being read. */
+  readonly initialWindowSize: number;
+  /** Streams a client may reset per second before the connection is closed (rapid reset); 0: no limit. */
+  readonly maxResets: number;
+  /** PING and SETTINGS frames a client may send per second before the connection is closed; 0: no limit. */
+  readonly maxControlFrames: number;
 }
 
 export type {

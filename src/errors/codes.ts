@@ -31,6 +31,15 @@ export const ERROR_CODES = {
     summary: "The request body exceeds the route's body size limit.",
   },
   JCT_ERR_HTTP_BAD_FRAMING: { status: 400, summary: 'The message framing is ambiguous or invalid.' },
+  JCT_ERR_HTTP2_FLOOD: {
+    status: undefined,
+    summary:
+      'An HTTP/2 client reset streams or sent PING/SETTINGS frames faster than allowed; its connection was closed with GOAWAY ENHANCE_YOUR_CALM.',
+  },
+  JCT_ERR_GRPC_DEADLINE: {
+    status: 504,
+    summary: "A gRPC request's grpc-timeout ran out before the response began; answered DEADLINE_EXCEEDED.",
+  },
   JCT_ERR_HTTP_UNSUPPORTED_TRANSFER_CODING: {
     status: 501,
     summary: 'The request uses a transfer coding other than chunked.',
@@ -152,7 +161,7 @@ export const ERROR_CODES = {
   JCT_ERR_UPGRADE_H2_UPSTREAM: {
     status: 502,
     summary:
-      'The request asks for a protocol upgrade (WebSocket…), and its cluster speaks HTTP/2 to its backends (protocol h2 or h2c), which has no upgrade.',
+      'A protocol upgrade (WebSocket…) was asked of a cluster that speaks HTTP/2 to its backends (h2, h2c).',
   },
   JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
     status: undefined,

@@ -1,12 +1,15 @@
 /**
  * The accept pipeline: the path from a socket a listener accepted to its session. The PROXY header step
  * first (on listeners that expect one), then TLS (on HTTPS listeners, which the listener runs), then a
- * session for the listener's protocol: an Http1Session, or a TcpSession on a TCP listener.
+ * session for the listener's protocol: an Http2Connection when TLS agreed on h2 by ALPN, or when a
+ * plain `h2c` listener's client starts with the HTTP/2 preface; an Http1Session otherwise; a
+ * TcpSession on a TCP listener.
  * Does not: keep the server's books of live sessions (it hands each new one to AcceptPort.started),
  * bind or close listeners, or read the config beyond the listener's own.
  */
 import type { Socket } from 'node:net';
 import type { Listener, ListenerHandlers } from '../listener/index.ts';
+import { Http2Connection, sniffPreface } from '../http2/index.ts';
 import { ProxyHeaderStep, type ProxyStepHandler } from '../proxy-protocol/index.ts';
 import { Http1Session, type ClientPeer, type ServedSession, type SessionHost } from '../session/index.ts';
 import { TcpSession, type TcpSessionHost } from '../tcp/index.ts';
@@ -58,6 +61,22 @@ export class AcceptPipeline {
       listener.secure(socket, peer);
       return;
     }
+    if (listener.config.h2c === true) {
+      const timeoutMs = this.#port.host.current().config.timeouts.clientHeadMs;
+      sniffPreface(socket, timeoutMs, (verdict) => {
+        if (verdict === 'gone') {
+          listener.sessionEnded(
+            listener.config.proxyProtocol === undefined ? (socket.remoteAddress ?? '') : peer?.address,
+          );
+        } else if (verdict === 'h2c') {
+          this.#startSession(socket, listener, peer, null, true);
+        } else {
+          this.#startSession(socket, listener, peer, null);
+          socket.resume();
+        }
+      });
+      return;
+    }
     this.#startSession(socket, listener, peer, null);
     socket.resume();
   }
@@ -84,12 +103,15 @@ export class AcceptPipeline {
     listener: Listener,
     peer: ClientPeer | undefined,
     tls: TlsConnectionInfo | null,
+    h2c = false,
   ): void {
-    const { tcp, redirectToHttps, name, accessLog, trustRequestId = false } = listener.config;
+    const { tcp, redirectToHttps, name, accessLog, trustRequestId = false, http2 } = listener.config;
     const about = { name, accessLog, trustRequestId };
     const host = this.#port.host;
-    const session =
-      tcp !== undefined
+    const h2 = http2 !== undefined && (h2c || tls?.alpnProtocol === 'h2');
+    const session = h2
+      ? new Http2Connection(socket, host, { tls, peer, listener: about, redirectToHttps, settings: http2 })
+      : tcp !== undefined
         ? new TcpSession(socket, host, tcp, peer, about)
         : new Http1Session(socket, host, tls === null ? 'http' : 'https', {
             tls,

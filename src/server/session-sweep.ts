@@ -66,6 +66,10 @@ export class SessionSweep {
 export function snapshotsHeld(sessions: Iterable<SweepableSession>): Set<RuntimeSnapshot> {
   const inUse = new Set<RuntimeSnapshot>();
   for (const session of sessions) {
+    if (session.transactionSnapshots !== undefined) {
+      for (const held of session.transactionSnapshots()) inUse.add(held);
+      continue;
+    }
     const held = session.transactionSnapshot;
     if (held !== undefined) inUse.add(held);
   }

@@ -30,6 +30,8 @@ export interface SweepableSession {
    * session holds its snapshot. TCP sessions hold cluster runtimes, never a snapshot.
    */
   readonly transactionSnapshot: RuntimeSnapshot | undefined;
+  /** Sessions running several transactions at once (HTTP/2): every snapshot they hold. */
+  transactionSnapshots?(): Iterable<RuntimeSnapshot>;
   /** Called by the sweep once `deadlineAt` has passed. */
   onDeadline(): void;
   /** Cut the client connection now. */

@@ -1,4 +1,5 @@
 import type { AccessLogSetting } from '../config/types.ts';
+import type { ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 import type { FrameSink } from './framed-writer.ts';
@@ -59,6 +60,13 @@ export interface SessionPort {
    * The transaction calls onTransactionDone(false) when the tunnel is over.
    */
   startTunnel(tunnel: Tunnel): void;
+  /** The access log's protocol when it is not the request head's HTTP/1.x (`HTTP/2.0`). */
+  readonly protocol?: string;
+  /**
+   * Junction's own answer (a failure's, a hook's) is what is written next: an HTTP/2 stream turns it
+   * into gRPC's trailers-only form for a gRPC request. The HTTP/1.1 session has no use for it.
+   */
+  ownAnswer?(code: ErrorCode | undefined): void;
 }
 
 /** What a session knows of its listener. */

@@ -614,6 +614,7 @@ export class Transaction
     withoutField(head.headers, this.#requestIdField[0]!.toLowerCase());
     const overTls = session.tls !== null;
     const hsts = this.route?.hsts;
+    session.ownAnswer?.(local.code);
     session.writeClient(
       ownAnswerBytes(head, local.body, this.#requestIdField, hsts, overTls, this.head.method, !keepAlive),
     );
