@@ -51,7 +51,7 @@ clusters:
   app: { protocol: ${protocol}, backends: ['127.0.0.1:${ports[protocol]}'], pool: { max_idle: 256 } }
 `,
   );
-  const child = spawn(process.execPath, ['bin/junction.js', 'run', config], {
+  const child = spawn(process.execPath, ['bin/junction.js', 'run', '-c', config], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {
