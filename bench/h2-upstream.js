@@ -5,7 +5,8 @@
 // (default 3) alternately and prints the medians. Linux only.
 //
 //   node bench/h2-upstream.js            (DURATION=10 CONNECTIONS=32 RUNS=3)
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createH1 } from 'node:http';
 import { createServer as createH2 } from 'node:http2';
@@ -15,6 +16,8 @@ import { join } from 'node:path';
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const RUNS = Number(process.env.RUNS ?? 3);
+// The backends live in this process: wrk and curl run asynchronously so they can answer.
+const run = promisify(execFile);
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const BODY = Buffer.from('hello from the backend\n');
 
@@ -49,6 +52,7 @@ async function once(protocol) {
 routes: [{ cluster: app }]
 clusters:
   app: { protocol: ${protocol}, backends: ['127.0.0.1:${ports[protocol]}'], pool: { max_idle: 256 } }
+timeouts: { shutdown_grace: 1s }
 `,
   );
   const child = spawn(process.execPath, ['bin/junction.js', 'run', '-c', config], {
@@ -57,22 +61,23 @@ clusters:
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
     try {
-      execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
+      await run('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
       break;
     } catch {
       // not listening yet
     }
   }
   const before = cpuTicks(child.pid);
-  const out = execFileSync('wrk', [
+  const { stdout: out } = await run('wrk', [
     '-t2',
     `-c${CONNECTIONS}`,
     `-d${DURATION}s`,
     `http://127.0.0.1:${port}/`,
-  ]).toString();
+  ]);
   const after = cpuTicks(child.pid);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  if (process.env.VERBOSE) console.error(out);
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
   const rps = requests / DURATION;
