@@ -208,3 +208,26 @@ describe('ChunkedDecoder: invalid bodies', () => {
     expect(sink.ends).toBe(0);
   });
 });
+
+describe('kept trailers', () => {
+  test('a response decoder asked to keep its trailers gives their fields, across split feeds', () => {
+    const body = Buffer.from('3\r\nabc\r\n0\r\ngrpc-status: 0\r\ngrpc-message: all good\r\n\r\n');
+    for (let split = 1; split < body.length; split++) {
+      const decoder = new ChunkedDecoder('upstream');
+      decoder.keepTrailers();
+      const sink = { onData: () => undefined, onEnd: () => undefined };
+      decoder.feed(body.subarray(0, split), 0, split, sink);
+      const rest = body.subarray(split);
+      const step = decoder.feed(rest, 0, rest.length, sink);
+      expect(step.kind === 'ok' && step.done).toBe(true);
+      expect(decoder.trailerFields()).toEqual(['grpc-status', '0', 'grpc-message', 'all good']);
+    }
+  });
+
+  test('not asked, nothing is kept', () => {
+    const decoder = new ChunkedDecoder('upstream');
+    const body = Buffer.from('0\r\nx: 1\r\n\r\n');
+    decoder.feed(body, 0, body.length, { onData: () => undefined, onEnd: () => undefined });
+    expect(decoder.trailerFields()).toEqual([]);
+  });
+});

@@ -8,8 +8,8 @@
  * - the size line, extensions included, is at most MAX_CHUNK_SIZE_LINE_BYTES;
  * - chunk data is followed by exactly CRLF, and every line ends in CRLF (a bare LF is refused);
  * - trailer fields are validated like header fields and bounded by `maxTrailerBytes`.
- * Extensions and trailers are discarded: Junction re-frames the body and writes no trailers, and
- * forwarding fields the client could smuggle past header checks would be worse than dropping them.
+ * Extensions are discarded. Trailers are too, unless the decoder is asked to keep them (a response's,
+ * for gRPC's status): a request's trailers could smuggle fields past header checks, so they never are.
  */
 import { HttpParseError, type HttpParseCode } from '../errors/index.ts';
 import type { ChunkSink, DecodeStep } from './types.ts';
@@ -48,6 +48,8 @@ export class ChunkedDecoder {
   #remaining = 0;
   #trailerBytes = 0;
   #error: HttpParseError | null = null;
+  /** The trailer section's bytes (without the final CRLF), when kept; null when not asked for. */
+  #kept: Buffer[] | null = null;
 
   /**
    * `source` is who sent the body: 'client' errors are JCT_ERR_HTTP_BAD_FRAMING (400), 'upstream'
@@ -60,7 +62,29 @@ export class ChunkedDecoder {
     this.#maxTrailerBytes = maxTrailerBytes;
   }
 
+  /** Keeps the trailer section (validated and bounded as always) for trailerFields(). */
+  keepTrailers(): void {
+    this.#kept = [];
+  }
+
+  /**
+   * The trailer fields of the body decoded, flat (name, value, …), once done; empty when there were
+   * none or they were not kept.
+   */
+  trailerFields(): string[] {
+    const kept = this.#kept;
+    if (kept === null || kept.length === 0) return [];
+    const fields: string[] = [];
+    for (const line of Buffer.concat(kept).toString('latin1').split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      fields.push(line.slice(0, colon), line.slice(colon + 1).trim());
+    }
+    return fields;
+  }
+
   reset(): void {
+    if (this.#kept !== null) this.#kept = [];
     this.#state = SIZE;
     this.#size = 0;
     this.#digits = 0;
@@ -82,6 +106,8 @@ export class ChunkedDecoder {
     if (state === DONE) return { kind: 'ok', consumed: 0, done: true };
     if (state === FAILED) return { kind: 'reject', error: this.#error! };
     let p = start;
+    /** Where this feed's part of a kept trailer section starts; -1 outside one. */
+    let section = this.#kept !== null && state >= TRAILER_LINE && state <= TRAILER_LF ? start : -1;
     while (p < end) {
       switch (state) {
         case DATA: {
@@ -135,6 +161,7 @@ export class ChunkedDecoder {
           p++;
           if (this.#size === 0) {
             state = TRAILER_LINE;
+            if (this.#kept !== null) section = p;
           } else {
             this.#remaining = this.#size;
             state = DATA;
@@ -155,8 +182,11 @@ export class ChunkedDecoder {
           break;
         case TRAILER_LINE: {
           const c = buf[p]!;
-          if (c === CR) state = END_LF;
-          else if (c === SP || c === HTAB) return this.#fail('obsolete line folding in trailer');
+          if (c === CR) {
+            state = END_LF;
+            if (section !== -1 && p > section) this.#kept!.push(Buffer.from(buf.subarray(section, p)));
+            section = -1;
+          } else if (c === SP || c === HTAB) return this.#fail('obsolete line folding in trailer');
           else if (TOKEN[c] === 1) state = TRAILER_NAME;
           else return this.#fail(c === LF ? 'bare LF line ending' : 'invalid trailer field name');
           p++;
@@ -205,6 +235,7 @@ export class ChunkedDecoder {
       }
     }
     this.#state = state;
+    if (section !== -1 && p > section) this.#kept!.push(Buffer.from(buf.subarray(section, p)));
     return { kind: 'ok', consumed: p - start, done: false };
   }
 

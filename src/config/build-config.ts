@@ -227,7 +227,8 @@ function buildCluster(
       maxTtlMs: Math.max(raw.dns?.max_ttl ?? defaults.DEFAULT_DNS_MAX_TTL_MS, raw.dns?.min_ttl ?? 0),
     },
     tls: {
-      enabled: tls?.enabled ?? tls !== undefined,
+      // protocol h2 is HTTP/2 over TLS: it turns TLS on unless the cluster says otherwise.
+      enabled: tls?.enabled ?? (tls !== undefined || raw.protocol === 'h2'),
       serverName: tls?.server_name,
       ca: tls?.ca_file?.pem,
       caFile: tls?.ca_file?.path,
@@ -236,6 +237,7 @@ function buildCluster(
       key: tls?.key_file?.pem,
     },
     proxyProtocol: raw.proxy_protocol,
+    protocol: raw.protocol ?? 'http/1.1',
   };
 }
 

@@ -191,10 +191,61 @@ export function cluster(options: SchemaOptions) {
       dns: optional(dns),
       tls: optional(upstreamTls(options)),
       proxy_protocol: optional(clusterProxyProtocol),
+      protocol: optional(clusterProtocol),
       backends: z
         .array(backend, { error: (issue) => `must be a list of backends, got ${describeValue(issue.input)}` })
         .min(1, 'a cluster needs at least one backend'),
     },
     'must be a mapping with at least backends',
-  );
+  ).superRefine(protocolFitsTransport);
+}
+
+/** The protocol spoken to a cluster's backends: HTTP/1.1, HTTP/2 over TLS (ALPN h2), or h2c in clear. */
+const clusterProtocol = z.enum(['http/1.1', 'h2', 'h2c'], { error: 'must be http/1.1, h2 or h2c' });
+
+/**
+ * `h2` is HTTP/2 over TLS and `h2c` HTTP/2 in clear text, so each refuses the other transport; and a
+ * PROXY header speaks for one client, which a connection multiplexing many clients' streams cannot.
+ */
+function protocolFitsTransport(
+  value: {
+    protocol?: 'http/1.1' | 'h2' | 'h2c' | undefined;
+    tls?: { enabled?: boolean | undefined } | undefined;
+    proxy_protocol?: 1 | 2 | undefined;
+    backends: readonly { address: { tls: boolean } }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const protocol = value.protocol;
+  if (protocol === undefined || protocol === 'http/1.1') return;
+  if (protocol === 'h2' && value.tls?.enabled === false) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['protocol'],
+      message: 'h2 is HTTP/2 over TLS, and this cluster has tls: false; use h2c for HTTP/2 in clear text',
+    });
+  }
+  if (protocol === 'h2c') {
+    const tlsBackend = value.backends.findIndex((b) => b.address.tls);
+    if (value.tls !== undefined && value.tls.enabled !== false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message: 'h2c is HTTP/2 in clear text, and this cluster has tls; use h2 for HTTP/2 over TLS',
+      });
+    } else if (tlsBackend !== -1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', tlsBackend],
+        message: 'an https:// backend speaks TLS, and the cluster says protocol: h2c (clear text); use h2',
+      });
+    }
+  }
+  if (value.proxy_protocol !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['proxy_protocol'],
+      message: `a PROXY header speaks for one client, and protocol ${protocol} multiplexes many clients' requests on one connection; use protocol: http/1.1`,
+    });
+  }
 }

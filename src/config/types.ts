@@ -283,7 +283,12 @@ export interface ClusterConfig {
   readonly tls: UpstreamTlsConfig;
   /** Send a PROXY protocol header of this version first on every upstream connection; undefined: none. */
   readonly proxyProtocol: 1 | 2 | undefined;
+  /** What is spoken to the backends: HTTP/1.1 (the default), HTTP/2 over TLS (`h2`) or in clear (`h2c`). */
+  readonly protocol: UpstreamProtocol;
 }
+
+/** The HTTP version a cluster's backends are spoken to in; h2 is over TLS (ALPN), h2c in clear text. */
+export type UpstreamProtocol = 'http/1.1' | 'h2' | 'h2c';
 
 export interface TimeoutsConfig {
   /** One TCP connect to an upstream. */

@@ -8,6 +8,7 @@
  * a lease attached.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ConnectError } from '../errors/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import {
@@ -20,12 +21,16 @@ import {
 } from './connect-error.ts';
 import { ConnectionObserver, type ConnectorEvents } from './connection-events.ts';
 import { DnsCache, type DnsResult, type HostResolver } from './dns-cache.ts';
+import type { UpstreamChannel } from '../router/types.ts';
 import { DirectReads, UpstreamConnection } from './upstream-connection.ts';
 import { UpstreamPool, type PoolOptions, type PoolWaiter } from './upstream-pool.ts';
 
-/** Receives the result of one connect attempt. */
+/**
+ * Receives the result of one connect attempt: the connection itself, or (an HTTP/2 pool's) a stream of
+ * a shared session.
+ */
 export interface ConnectHandler {
-  onConnected(conn: UpstreamConnection): void;
+  onConnected(conn: UpstreamChannel): void;
   onConnectFailed(error: ConnectError): void;
 }
 
@@ -75,7 +80,10 @@ export class Connector {
    */
   pool(host: string, port: number, options: PoolOptions): UpstreamPool {
     const tls = options.tls;
-    const key = tls === undefined ? `${host}|${port}` : `${host}|${port}|tls|${tls.servername ?? ''}`;
+    const protocol = options.protocol ?? 'http/1.1';
+    const transport = tls === undefined ? `${host}|${port}` : `${host}|${port}|tls|${tls.servername ?? ''}`;
+    // HTTP/1.1 and HTTP/2 connections to one address are never interchangeable.
+    const key = protocol === 'http/1.1' ? transport : `${transport}|${protocol}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       pool = new UpstreamPool(host, port, options);
@@ -316,6 +324,18 @@ class ConnectAttempt implements PoolWaiter {
     const socket = this.#socket!;
     const pool = this.#pool;
     socket.removeListener('error', this.#onError);
+    if (pool.options.protocol === 'h2' && (!(socket instanceof TLSSocket) || socket.alpnProtocol !== 'h2')) {
+      // An h2 cluster's backend that does not agree to h2 would read our preface as garbage.
+      socket.destroy();
+      this.#pool.addressFailed(this.#address, this.#clock.now());
+      this.#fail(
+        tlsHandshakeError(
+          pool.upstreamId,
+          new Error('the backend did not agree to h2 by ALPN (protocol: h2)'),
+        ),
+      );
+      return;
+    }
     pool.connectSettled(true);
     pool.addressSucceeded(this.#address);
     const conn = new UpstreamConnection(

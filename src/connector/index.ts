@@ -30,4 +30,4 @@ export {
   type UpstreamConnectionInfo,
 } from './connection-events.ts';
 export { FAILED_ADDRESS_HOLD_MS } from './address-rotation.ts';
-export { toConnectError } from './connect-error.ts';
+export { toConnectError, connectTimeoutError, poolExhaustedError } from './connect-error.ts';

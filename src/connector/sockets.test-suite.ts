@@ -4,7 +4,7 @@ import { onTestFinished } from 'vitest';
 import type { ConnectError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ConnectHandler, Connector } from './connector.ts';
-import type { UpstreamConnection } from './upstream-connection.ts';
+import { UpstreamConnection } from './upstream-connection.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 export interface AttemptResult {
@@ -27,6 +27,7 @@ export function attemptOn(
         onTestFinished(() => {
           conn.destroy();
         });
+        if (!(conn instanceof UpstreamConnection)) throw new Error('not an UpstreamConnection');
         resolve({ conn });
       },
       onConnectFailed: (error) => {

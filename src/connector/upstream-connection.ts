@@ -171,6 +171,19 @@ export class UpstreamConnection implements UpstreamChannel {
     this.#finish();
   }
 
+  /**
+   * Gives the socket to an HTTP/2 session, which reads and writes it from now on. The connection keeps
+   * only its close and error listeners: it stays counted in its pool (and reported closed) until the
+   * socket closes, so connection counts and open/close events are the same for both protocols.
+   */
+  handOver(): Socket {
+    const socket = this.socket;
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('end', this.#onEnd);
+    socket.removeListener('drain', this.#onDrain);
+    return socket;
+  }
+
   /** Describes the connection for the open and close events. */
   info(requests: number, error?: Error): UpstreamConnectionInfo {
     return {

@@ -22,6 +22,11 @@ export interface PoolOptions {
   readonly dns?: TtlBounds | undefined;
   /** Speak TLS to the upstream. Undefined (the default) means plain TCP. */
   readonly tls?: UpstreamTlsOptions | undefined;
+  /**
+   * HTTP/1.1 (the default), or HTTP/2 (`h2` over TLS, `h2c` in clear): an HTTP/2 pool's connections
+   * are handed to multiplexed sessions (upstream-h2/) instead of being lent whole.
+   */
+  readonly protocol?: 'http/1.1' | 'h2' | 'h2c' | undefined;
 }
 
 /**

@@ -23,10 +23,12 @@ export interface UpstreamTlsOptions {
   /** A client certificate (with its key) for upstreams that ask for one. */
   readonly cert?: string | undefined;
   readonly key?: string | undefined;
+  /** The application protocol offered by ALPN: HTTP/1.1 (the default), or h2 for an HTTP/2 cluster. */
+  readonly alpn?: 'http/1.1' | 'h2' | undefined;
 }
 
-/** The only application protocol Junction speaks to upstreams. */
-const ALPN_PROTOCOLS = ['http/1.1'];
+const ALPN_HTTP1 = ['http/1.1'];
+const ALPN_H2 = ['h2'];
 
 /**
  * One pool's TLS settings, prepared once: parsing CA bundles and keys costs far more than a
@@ -67,6 +69,7 @@ export class UpstreamTls {
       other.servername === mine.servername &&
       (other.rejectUnauthorized ?? true) === this.rejectUnauthorized &&
       other.cert === mine.cert &&
+      other.alpn === mine.alpn &&
       other.key === mine.key &&
       String(other.ca) === String(mine.ca)
     );
@@ -85,7 +88,7 @@ export class UpstreamTls {
       ...(over === undefined ? {} : { socket: over }),
       secureContext: this.#context,
       rejectUnauthorized: this.rejectUnauthorized,
-      ALPNProtocols: ALPN_PROTOCOLS,
+      ALPNProtocols: this.options.alpn === 'h2' ? ALPN_H2 : ALPN_HTTP1,
       ...(this.servername === undefined ? {} : { servername: this.servername }),
       ...(this.session === undefined ? {} : { session: this.session }),
       ...(verifyAs === undefined

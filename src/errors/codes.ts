@@ -158,6 +158,11 @@ export const ERROR_CODES = {
     status: 403,
     summary: 'The request asks for a protocol upgrade its route does not allow.',
   },
+  JCT_ERR_UPGRADE_H2_UPSTREAM: {
+    status: 502,
+    summary:
+      'A protocol upgrade (WebSocket…) was asked of a cluster that speaks HTTP/2 to its backends (h2, h2c).',
+  },
   JCT_ERR_TUNNEL_IDLE_TIMEOUT: {
     status: undefined,
     summary:

@@ -1,17 +1,11 @@
 import { proxyPreamble } from './proxy-preamble.ts';
 import { parseResponseHead, type HeadLimits } from '../codec/index.ts';
 import type { ActiveHealthConfig } from '../config/types.ts';
-import {
-  UpstreamPool,
-  type ConnectHandler,
-  type Connector,
-  type PoolOptions,
-  type UpstreamConnection,
-} from '../connector/index.ts';
+import { UpstreamPool, type ConnectHandler, type Connector, type PoolOptions } from '../connector/index.ts';
 import type { ConnectError, ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
-import type { UpstreamHandler } from './types.ts';
+import type { UpstreamChannel, UpstreamHandler } from './types.ts';
 import type { UpstreamState } from './upstream-state.ts';
 
 /**
@@ -404,7 +398,7 @@ class HealthProbe implements ConnectHandler, UpstreamHandler {
   readonly #done: (result: CheckResult) => void;
   readonly #timer: NodeJS.Timeout;
   readonly #timeoutMs: number;
-  #conn: UpstreamConnection | undefined = undefined;
+  #conn: UpstreamChannel | undefined = undefined;
   #received: Buffer | undefined = undefined;
   #settled = false;
 
@@ -433,7 +427,7 @@ class HealthProbe implements ConnectHandler, UpstreamHandler {
     this.#conn?.destroy();
   }
 
-  onConnected(conn: UpstreamConnection): void {
+  onConnected(conn: UpstreamChannel): void {
     if (this.#settled) {
       conn.destroy();
       return;

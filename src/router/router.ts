@@ -9,7 +9,7 @@
  */
 import type { BackendConfig, ClusterConfig, RetryConfig } from '../config/types.ts';
 import { ClusterRuntime } from './cluster-runtime.ts';
-import type { ConnectHandler, Connector, PoolOptions, UpstreamConnection } from '../connector/index.ts';
+import type { ConnectHandler, PoolOptions, UpstreamPool } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
 import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
 import { RepeatLimiter, silentLogger, type Logger } from '../log/index.ts';
@@ -26,16 +26,25 @@ import {
 import { healthEvent } from './health-events.ts';
 import { RequestHealth } from './request-health.ts';
 import type { RetryBudget } from './retry-budget.ts';
-import type { AcquireHandler, AttemptObserver, ClientConnection, Lease, LeaseSettings } from './types.ts';
+import type {
+  AcquireHandler,
+  AttemptObserver,
+  ClientConnection,
+  Lease,
+  LeaseSettings,
+  UpstreamChannel,
+} from './types.ts';
 import { proxyPreamble } from './proxy-preamble.ts';
 import { UpstreamState } from './upstream-state.ts';
 
 /** A backend's pool settings: the cluster's pool, DNS and TLS sections (`https://` backends use TLS). */
 export function poolOptionsFor(cluster: ClusterConfig, backend: BackendConfig): PoolOptions {
   const tls = cluster.tls;
+  const protocol = cluster.protocol;
   return {
     ...cluster.pool,
     dns: cluster.dns,
+    protocol,
     tls:
       backend.tls || tls.enabled
         ? {
@@ -44,14 +53,35 @@ export function poolOptionsFor(cluster: ClusterConfig, backend: BackendConfig): 
             rejectUnauthorized: tls.verify,
             cert: tls.cert,
             key: tls.key,
+            ...(protocol === 'h2' ? { alpn: 'h2' as const } : {}),
           }
         : undefined,
   };
 }
 
-/** What the Router needs of the Connector (narrow, so tests can stand in for it). */
-export type RouterConnector = Pick<Connector, 'pool' | 'reuse' | 'connect' | 'release'> &
-  Partial<Pick<Connector, 'poolForServerName'>>;
+/**
+ * What the Router needs of the Connector (narrow, so tests can stand in for it). The channel it lends
+ * is a whole HTTP/1.1 connection or, for an HTTP/2 cluster, one stream of a shared session.
+ */
+export interface RouterConnector {
+  pool(host: string, port: number, options: PoolOptions): UpstreamPool;
+  reuse(pool: UpstreamPool): LentChannel | undefined;
+  /** See Connector.connect: `takesReleased` and a transaction's own `maxTotal`. */
+  connect(
+    pool: UpstreamPool,
+    timeoutMs: number,
+    handler: ConnectHandler,
+    preamble?: Buffer,
+    takesReleased?: boolean,
+    maxTotal?: number,
+  ): void;
+  release(conn: LentChannel, reusable: boolean): void;
+  /** The pool of `base`'s upstream for a TLS server name a transaction set (txn-conf sni_policy). */
+  poolForServerName?(base: UpstreamPool, serverName: string): UpstreamPool;
+}
+
+/** A channel the Connector lends: the Router only carries it between the connector and a transaction. */
+export type LentChannel = UpstreamChannel;
 
 export interface RouterOptions {
   readonly clock?: Clock;
@@ -514,7 +544,7 @@ export class Router {
   }
 
   /** @internal a connection arrived for a transaction that no longer wants it. */
-  returnUnused(lease: RouterLease, conn: UpstreamConnection, reusable: boolean): void {
+  returnUnused(lease: RouterLease, conn: LentChannel, reusable: boolean): void {
     const upstream = lease.upstream;
     lease.upstream = undefined;
     if (upstream !== undefined) this.#endTrial(lease, upstream);
@@ -566,7 +596,7 @@ export class RouterLease implements Lease, ConnectHandler {
   /** The upstream whose trial request this lease's current attempt is, if any. */
   trial: UpstreamState | undefined = undefined;
   upstream: UpstreamState | undefined = undefined;
-  connection: UpstreamConnection | undefined = undefined;
+  connection: LentChannel | undefined = undefined;
   lastError: JunctionError | undefined = undefined;
   /** The transaction's own connection settings (its TLS server name, its connection limit), if any. */
   settings: LeaseSettings | undefined = undefined;
@@ -601,14 +631,14 @@ export class RouterLease implements Lease, ConnectHandler {
     return this.upstream?.pool.upstreamId ?? '';
   }
 
-  bind(conn: UpstreamConnection): void {
+  bind(conn: LentChannel): void {
     this.connection = conn;
     this.upstream!.inFlight++;
     if (this.tunnel) this.router.tunnelling(this);
     this.handler.onUpstreamReady(conn, this);
   }
 
-  onConnected(conn: UpstreamConnection): void {
+  onConnected(conn: LentChannel): void {
     this.router.connected(this);
     if (this.abandoned) {
       this.router.returnUnused(this, conn, !this.isPrivate);

@@ -6,7 +6,7 @@
  * keeping the verdicts it followed (they live in the backends' state).
  */
 import type { HeadLimits } from '../codec/index.ts';
-import type { Connector } from '../connector/index.ts';
+import type { CheckConnector } from '../router/active-health.ts';
 import type { Logger } from '../log/index.ts';
 import {
   ActiveHealthChecker,
@@ -23,7 +23,7 @@ export type ActiveHealthListener = (event: ActiveHealthEvent) => void;
 
 /** What the role reads of the server. */
 export interface ActiveHealthHost {
-  readonly connector: Connector;
+  readonly connector: CheckConnector;
   readonly log: Logger;
   /** The clusters of the config in force now. */
   clusters(): ReadonlyMap<string, ClusterRuntime>;

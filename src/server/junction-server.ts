@@ -13,6 +13,7 @@ import { BufferPool } from '../buffers/index.ts';
 import { runCacheCommand, type CacheCommand, type CacheReport } from '../cache/index.ts';
 import type { JunctionConfig, ListenerConfig } from '../config/types.ts';
 import { Connector } from '../connector/index.ts';
+import { UpstreamLinks } from '../upstream-h2/index.ts';
 import { Listener } from '../listener/index.ts';
 import * as certificates from './certificates.ts';
 import type { CertificateInfo, CertificateInput } from './certificates.ts';
@@ -77,6 +78,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
   readonly clock: Clock;
   readonly log: Logger;
   readonly #connector: Connector;
+  /** The Connector, and HTTP/2 sessions for h2/h2c clusters: what the Router and health checks use. */
+  readonly #links: UpstreamLinks;
   readonly #router: Router;
   /** Shared by every snapshot: an observer attached by watch() sees all of them. */
   readonly #observers = new TransactionObservers();
@@ -150,7 +153,8 @@ class ServerRuntime implements JunctionServer, SessionHost {
             },
           },
     });
-    this.#router = new Router(this.#connector, BUILTIN_STRATEGIES, {
+    this.#links = new UpstreamLinks(this.#connector);
+    this.#router = new Router(this.#links, BUILTIN_STRATEGIES, {
       clock,
       log: log.child({ component: 'router' }),
     });
@@ -158,7 +162,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     this.#snapshot = buildSnapshot(config, this.#router, this.#observers, 1);
     this.#activeHealth = new ActiveHealthRole(
       {
-        connector: this.#connector,
+        connector: this.#links,
         log: log.child({ component: 'health' }),
         clusters: () => this.#snapshot.clusters,
         responseHeadLimits: () => this.#snapshot.responseHeadLimits,
@@ -174,7 +178,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
       try {
         this.#plugins = await PluginHost.start(config, this.log.child({ component: 'plugins' }));
       } catch (error) {
-        this.#connector.close();
+        this.#links.close();
         throw error;
       }
     }
@@ -190,7 +194,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     } catch (error) {
       await Promise.all([...this.#listeners.values()].map((l) => l.close()));
       await this.#plugins?.dispose();
-      this.#connector.close();
+      this.#links.close();
       throw error;
     }
     this.#sweepTimer = setInterval(this.#sweep, SWEEP_INTERVAL_MS);
@@ -511,7 +515,7 @@ class ServerRuntime implements JunctionServer, SessionHost {
     await stopped;
     clearInterval(this.#sweepTimer);
     await this.#retirement.flush();
-    this.#connector.close();
+    this.#links.close();
     await this.#plugins?.dispose();
     this.#config.rules?.dispose();
     // The last sessions' access lines are written before the process may exit.

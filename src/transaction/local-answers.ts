@@ -20,6 +20,7 @@ const ANSWER_TEXT: Partial<Record<ErrorCode, string>> = {
   JCT_ERR_HTTP_BODY_TOO_LARGE: 'request body too large\n',
   JCT_ERR_HTTP_BAD_FRAMING: 'malformed request body\n',
   JCT_ERR_UPGRADE_REFUSED: 'this route does not allow this protocol upgrade\n',
+  JCT_ERR_UPGRADE_H2_UPSTREAM: "this route's backends speak HTTP/2, which has no protocol upgrade\n",
   JCT_ERR_NO_UPSTREAM: 'no upstream could be reached\n',
   JCT_ERR_CONNECT_TIMEOUT: 'no upstream could be reached\n',
   JCT_ERR_CONNECT_REFUSED: 'no upstream could be reached\n',

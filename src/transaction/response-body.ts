@@ -14,6 +14,32 @@ import { clientFramingFor } from './forward-heads.ts';
 import { endFramed, writeFramed, type BodyFraming, type FrameSink } from './framed-writer.ts';
 import type { SessionPort } from './session-port.ts';
 
+/** Trailer fields never forwarded: framing, routing and connection fields (RFC 9110 §6.5.1). */
+const TRAILERS_DROPPED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'content-encoding',
+  'content-type',
+  'content-range',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'set-cookie',
+]);
+
+/** The last chunk with the upstream's trailer fields (flat name, value pairs), minus those dropped. */
+export function lastChunkWith(trailers: readonly string[]): string {
+  let out = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) {
+    if (!TRAILERS_DROPPED.has(trailers[i]!.toLowerCase())) out += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+  }
+  return out + '\r\n';
+}
+
 /** Responses up to this size that arrive whole are written to the client in one buffer. */
 export const SMALL_BODY_BYTES = 16 * 1024;
 
@@ -103,6 +129,8 @@ export class ResponseBodyForwarder implements ResponseBodyEvents {
     this.#chain = transforms === null ? null : new TransformChain(transforms, new ChainOutputSink(this));
     this.#remaining = response.bodyKind === 'length' ? response.contentLength : 0;
     this.#decoder = response.bodyKind === 'chunked' ? new ChunkedDecoder('upstream', maxTrailerBytes) : null;
+    // Chunked to chunked, untransformed: the upstream's trailers (gRPC's status) go on to the client.
+    if (framing === 'chunked' && transforms === null) this.#decoder?.keepTrailers();
   }
 
   get isTransformed(): boolean {
@@ -185,7 +213,10 @@ export class ResponseBodyForwarder implements ResponseBodyEvents {
   }
 
   responseBodyEnded(): void {
-    if (this.#chain === null) endFramed(this.#client, this.framing);
+    if (this.#chain !== null) return;
+    const trailers = this.framing === 'chunked' ? this.#decoder?.trailerFields() : undefined;
+    if (trailers !== undefined && trailers.length > 0) this.#client.write(lastChunkWith(trailers), 'latin1');
+    else endFramed(this.#client, this.framing);
   }
 
   chainOutput(data: Buffer): boolean {

@@ -255,6 +255,11 @@ export class Transaction
       this.fail('JCT_ERR_NO_UPSTREAM', NO_CLUSTER_TEXT);
       return;
     }
+    // HTTP/2 has no Upgrade: a WebSocket to an h2/h2c cluster is refused, not sent as a plain request.
+    if (this.forwardsUpgrade && cluster.config.protocol !== 'http/1.1') {
+      this.fail('JCT_ERR_UPGRADE_H2_UPSTREAM');
+      return;
+    }
     // cache: the lookup, between routing and the Router; it may answer, or wait for another fill.
     if (this.#cache === undefined) {
       this.#cache = CacheStep.open(this);

@@ -298,6 +298,7 @@ export function startTransaction(
   for (const name of config.clusters.keys()) {
     clusters.set(name, {
       name,
+      config: config.clusters.get(name),
       strategy,
       upstreams: [],
       strategyFor: () => strategy,
