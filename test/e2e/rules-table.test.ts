@@ -964,6 +964,42 @@ const PRE_REMAP_PARTS: readonly (readonly [string, string])[] = [
 
 const TXNBOX_ROWS: Row[] = [
   manyRow(
+    'TxnBox remap target, the upstream connection and its certificates (none without TLS)',
+    [
+      // The main route matches every host and path: no literal host, an empty prefix.
+      ['extractor:remap-target-scheme', '{remap-target-scheme}', 'http'],
+      ['extractor:remap-target-host', '[{remap-target-host}]', '[]'],
+      ['extractor:remap-target-port', '{remap-target-port}', '80'],
+      ['extractor:remap-target-loc', '[{remap-target-loc}]', '[]'],
+      ['extractor:remap-target-path', '[{remap-target-path}]', '[]'],
+      ['extractor:remap-target-url', '[{remap-target-url}]', '[]'],
+      ['extractor:outbound-addr-local', '{outbound-addr-local}', '127.0.0.1'],
+      ['extractor:outbound-cert-local-issuer-field', '[{outbound-cert-local-issuer-field<CN>}]', '[]'],
+      ['extractor:outbound-cert-local-subject-field', '[{outbound-cert-local-subject-field<CN>}]', '[]'],
+      ['extractor:outbound-cert-remote-issuer-field', '[{outbound-cert-remote-issuer-field<O>}]', '[]'],
+      [
+        'extractor:outbound-cert-remote-subject-field',
+        '[{outbound-cert-remote-subject-field<commonName>}]',
+        '[]',
+      ],
+    ],
+    { request: SHOP },
+  ),
+  {
+    name: 'unmatched: what a prefix match left over',
+    covers: ['extractor:unmatched'],
+    rules: `- when: proxy-rsp
+  do:
+    - with: ua-req-path
+      select:
+        - prefix: "rest/"
+          do:
+            - proxy-rsp-field<X-Rest>: "{unmatched}"
+`,
+    request: { path: '/rest/of/it' },
+    expect: { response: { headers: { 'x-rest': 'of/it' } } },
+  },
+  manyRow(
     'TxnBox request and response extractors',
     [
       ['extractor:ua-req-url-host', '{ua-req-url-host}', 'shop.test'],
