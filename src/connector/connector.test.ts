@@ -108,6 +108,22 @@ describe('Connector: a burst of asks opens no more connections than it needs', (
     expect(connector.reuse(pool)).not.toBe(first);
   });
 
+  test('an attempt that settles on its own leaves the waiting queue (nothing holds its asker)', async () => {
+    const { port } = await tcpServer();
+    const connector = useConnector(new Connector());
+    const pool = connector.pool('127.0.0.1', port, POOL);
+    const waiting = [attemptOn(connector, pool, 2000, true), attemptOn(connector, pool, 2000, true)];
+    expect(pool.waitingCount).toBe(2);
+    await Promise.all(waiting);
+    expect(pool.waitingCount).toBe(0);
+    // A failed attempt leaves it too.
+    const refusedPool = connector.pool('127.0.0.1', await freePort(), POOL);
+    const refused = attemptOn(connector, refusedPool, 2000, true);
+    expect(refusedPool.waitingCount).toBe(1);
+    expect((await refused).error?.code).toBe('JCT_ERR_CONNECT_REFUSED');
+    expect(refusedPool.waitingCount).toBe(0);
+  });
+
   test('one released connection serves the oldest waiting attempt only; the others get their own', async () => {
     const { port } = await tcpServer();
     const connector = useConnector(new Connector());

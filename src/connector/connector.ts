@@ -308,7 +308,7 @@ class ConnectAttempt implements PoolWaiter {
   takeOver(conn: UpstreamConnection): boolean {
     const handler = this.#handler;
     if (this.#settled || handler === null) return false;
-    this.#handler = null;
+    this.#handler = null; // the attempt's own connection, when it comes, goes to the pool
     handler.onConnected(conn);
     return true;
   }
@@ -323,6 +323,7 @@ class ConnectAttempt implements PoolWaiter {
     clearTimeout(this.#timer);
     const socket = this.#socket!;
     const pool = this.#pool;
+    pool.removeWaiter(this);
     socket.removeListener('error', this.#onError);
     if (pool.options.protocol === 'h2' && (!(socket instanceof TLSSocket) || socket.alpnProtocol !== 'h2')) {
       // An h2 cluster's backend that does not agree to h2 would read our preface as garbage.
@@ -375,6 +376,7 @@ class ConnectAttempt implements PoolWaiter {
   #fail(error: ConnectError): void {
     this.#settled = true;
     clearTimeout(this.#timer);
+    this.#pool.removeWaiter(this);
     this.#pool.connectSettled(false);
     this.#handler?.onConnectFailed(error);
   }

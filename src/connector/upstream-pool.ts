@@ -164,6 +164,17 @@ export class UpstreamPool {
     this.#waiting.push(waiter);
   }
 
+  /** Connect attempts under way that take the next released connection. */
+  get waitingCount(): number {
+    return this.#waiting.length;
+  }
+
+  /** A settled attempt leaves the queue at once: a stale entry would hold its asker (and its transaction). */
+  removeWaiter(waiter: PoolWaiter): void {
+    const i = this.#waiting.indexOf(waiter);
+    if (i !== -1) this.#waiting.splice(i, 1);
+  }
+
   /** A reserved connect attempt ended; `opened` when it produced a connection. */
   connectSettled(opened: boolean): void {
     this.#connecting--;
