@@ -15,6 +15,7 @@ import type {
   Answer,
   CertificateInfo,
   CertificateInput,
+  PluginHookOwners,
   ReloadResult,
   StatusReadings,
 } from '../server/index.ts';
@@ -47,6 +48,8 @@ export interface AdminTarget extends StatusReadings {
    * where no ring is kept.
    */
   recentRequests?(): Answer<readonly KeptRequest[] | null>;
+  /** The plugins hooked at each point for a request on `route`, as the running process set them up. */
+  pluginHooks?(route: string | undefined): Answer<PluginHookOwners>;
   /**
    * Runs a cache command (cache/cache-admin.ts) on the server's cache, or in every worker of a group
    * (the answers summed); null when no route caches.

@@ -81,8 +81,12 @@ export async function explainOnServer(server: AdminTarget, body: unknown): Promi
     const explanation = await explain(server.config, request, {
       health: liveHealth(backends, panic),
       boundPorts: new Map(server.listeners.map((l) => [l.name, l.port])),
-      // The running plugins' hooks are not listed: setting up a second instance could have effects.
+      // The running plugins' hooks as they were registered: setting up a second instance could have effects.
       skipPlugins: true,
+      pluginHooks:
+        server.pluginHooks === undefined
+          ? undefined
+          : async (route) => ({ ...(await server.pluginHooks!(route)) }),
     });
     return JSON.parse(explanationJson(explanation)) as unknown;
   } catch (error) {

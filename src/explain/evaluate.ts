@@ -136,6 +136,11 @@ export interface ExplainOptions {
   readonly health?: HealthLookup | undefined;
   /** Skip calling plugins' setup() to list their hooks. */
   readonly skipPlugins?: boolean | undefined;
+  /**
+   * The plugins' hooks by point as a running process registered them (ctl explain), instead of
+   * setting up a second instance of each plugin; wins over skipPlugins.
+   */
+  readonly pluginHooks?: ((route: string | undefined) => Promise<PluginHooks>) | undefined;
   /** The ports listeners are bound to, by name, when they differ from the config's (port 0). */
   readonly boundPorts?: ReadonlyMap<string, number> | undefined;
   /** The config's route table when the caller has one compiled (a running snapshot). */
@@ -350,7 +355,12 @@ export async function explain(
     cluster: undefined,
     upstreamRequest: undefined,
     retries: undefined,
-    plugins: options.skipPlugins === true ? {} : await pluginHooks(config, route),
+    plugins:
+      options.pluginHooks !== undefined
+        ? await options.pluginHooks(route?.name)
+        : options.skipPlugins === true
+          ? {}
+          : await pluginHooks(config, route),
     // A local answer's response rules are listed; a proxied one's run against an assumed response.
     response: withRouteHsts(
       responseSide(config, ctx, outcome.kind === 'proxy' ? request.response : undefined),

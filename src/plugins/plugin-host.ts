@@ -71,6 +71,25 @@ export class PluginHost {
     this.#log = log;
   }
 
+  /**
+   * The plugins hooked at each point for a request on `route` (global ones first, then the route's),
+   * by name: what `junction ctl explain` lists without running anything.
+   */
+  hookOwners(route: string | undefined): Partial<Record<TxnHookName, string[]>> {
+    const owners: Partial<Record<TxnHookName, string[]>> = {};
+    const tables = [this.global, route === undefined ? null : (this.routes.get(route) ?? null)];
+    for (const table of tables) {
+      if (table === null) continue;
+      TXN_HOOKS.forEach((name, index) => {
+        for (const entry of table[index] ?? []) {
+          const list = (owners[name] ??= []);
+          if (!list.includes(entry.owner)) list.push(entry.owner);
+        }
+      });
+    }
+    return owners;
+  }
+
   /** Whether a config names any plugin (so the server can skip wiring listeners otherwise). */
   static configHasPlugins(config: ConfiguredPlugins): boolean {
     return config.plugins.length > 0 || config.routes.some((route) => route.plugins.length > 0);

@@ -19,6 +19,7 @@ export type {
   CloseOptions,
   DataPathObserver,
   JunctionServer,
+  PluginHookOwners,
   StartOptions,
   UpstreamEvents,
 } from './server-api.ts';

@@ -46,6 +46,7 @@ import { SessionSweep, snapshotsHeld, SWEEP_INTERVAL_MS } from './session-sweep.
 import { boundListeners, clusterStatuses, runtimeStats, upstreamStatuses } from './introspection.ts';
 import type { BoundListener, ClusterStatus, RuntimeStats, UpstreamStatus } from './server-status.ts';
 import type {
+  PluginHookOwners,
   CloseOptions,
   DataPathObserver,
   JunctionServer,
@@ -436,6 +437,10 @@ class ServerRuntime implements JunctionServer, SessionHost {
   /** The request heads kept for `junction ctl preview`, newest first; null when the ring is off. */
   recentRequests(): KeptRequest[] | null {
     return this.#snapshot.requests?.list().reverse() ?? null;
+  }
+
+  pluginHooks(route: string | undefined): PluginHookOwners {
+    return this.#plugins?.hookOwners(route) ?? {};
   }
 
   upstreams(): UpstreamStatus[] {

@@ -6,6 +6,7 @@
 import type { CacheCommand, CacheReport } from '../cache/index.ts';
 import type { JunctionConfig } from '../config/types.ts';
 import type { UpstreamConnectionInfo } from '../connector/index.ts';
+import type { TxnHookName } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ActiveHealthEvent, AttemptObserver } from '../router/index.ts';
 import type { KeptRequest, TransactionObserver } from '../transaction/index.ts';
@@ -15,6 +16,9 @@ import type { CertificateInfo, CertificateInput } from './certificates.ts';
 import type { ServerObservation } from './observation.ts';
 import type { ReloadResult, ServerStatus } from './reload.ts';
 import type { BoundListener, ClusterStatus, RuntimeStats, UpstreamStatus } from './server-status.ts';
+
+/** Hook point → the names of the plugins hooked there, in the order they run. */
+export type PluginHookOwners = Partial<Record<TxnHookName, string[]>>;
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -65,6 +69,8 @@ export interface JunctionServer {
   upstreams(): UpstreamStatus[];
   /** The request heads kept for `junction ctl preview` (explain.keep_requests), newest first; null when off. */
   recentRequests(): KeptRequest[] | null;
+  /** The plugins hooked at each point for a request on `route`, by name (ctl explain lists them). */
+  pluginHooks(route: string | undefined): PluginHookOwners;
   /** Every cluster with its strategy and retry counters. */
   clusters(): ClusterStatus[];
   /** Sessions, head buffers and upstream connections in use now: a few sums, cheap to poll. */

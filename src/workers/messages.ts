@@ -14,6 +14,7 @@ import type {
   CertificateInfo,
   ClusterStatus,
   KeptRequest,
+  PluginHookOwners,
   ReloadResult,
   RuntimeStats,
   ServerObservation,
@@ -95,6 +96,8 @@ export interface WorkerRequests {
   'recent-failures': { request: null; reply: FailedTransaction[] };
   /** The request heads the worker kept (explain.keep_requests), newest first; null when none are kept. */
   'recent-requests': { request: null; reply: KeptRequest[] | null };
+  /** The plugins hooked at each point for a request on the route (null: no route), by name. */
+  'plugin-hooks': { request: { route: string | null }; reply: PluginHookOwners };
   /** The health runner's results so far, for a worker that starts following it. */
   'health-state': { request: null; reply: ActiveHealthEvent[] };
   /** Close the access log files and open them again by path (SIGUSR1 to the primary). */

@@ -14,7 +14,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { CacheCommand, CacheReport } from '../server/index.ts';
+import type { CacheCommand, CacheReport, PluginHookOwners } from '../server/index.ts';
 import { mergeCacheReports } from './cache-merge.ts';
 import type { JunctionConfig } from '../config/index.ts';
 import { ReloadError, WorkerError } from '../errors/index.ts';
@@ -308,6 +308,13 @@ export class WorkerGroup {
       await this.reports('recent-requests'),
       this.#config.explain?.keepRequests ?? 0,
     );
+  }
+
+  /** The plugins hooked at each point for a request on `route`: every worker sets up the same ones. */
+  async pluginHooks(route: string | undefined): Promise<PluginHookOwners> {
+    const member = this.#serving()[0];
+    if (member === undefined) throw new WorkerError('JCT_ERR_WORKER_GONE', 'no worker is serving');
+    return member.rpc.request('plugin-hooks', { route: route ?? null });
   }
 
   /** Every worker reopens its access log files (SIGUSR1 to the primary). */

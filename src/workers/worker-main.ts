@@ -129,6 +129,7 @@ class WorkerProcess {
     });
     rpc.handle('recent-failures', async () => (await this.#requireMetrics()).recentFailures());
     rpc.handle('recent-requests', () => this.#requireServer().recentRequests());
+    rpc.handle('plugin-hooks', ({ route }) => this.#requireServer().pluginHooks(route ?? undefined));
     rpc.handle('health-state', () => this.#requireServer().activeHealthState());
     rpc.handle('reopen-logs', () => {
       this.#requireServer().reopenLogs();

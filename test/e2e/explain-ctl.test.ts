@@ -3,7 +3,9 @@
  * backends' live health, so a backend active checks have down is reported as skipped and the pick
  * falls on the one left. Also the admin API's POST /explain refusing a bad body.
  */
+import { fileURLToPath } from 'node:url';
 import { expect, onTestFinished, test } from 'vitest';
+import { explain } from '../../src/explain/index.ts';
 import { healthCheckedBackend } from '../support/backends.ts';
 import { ctlInProcess } from '../support/in-process-cli.ts';
 import { startWithAdmin } from '../support/metrics.ts';
@@ -87,4 +89,58 @@ clusters:
   });
   expect(bad.status).toBe(400);
   expect(await bad.text()).toContain('url is required');
+});
+
+test('ctl explain lists the running plugins by hook point, as offline explain does, without running them', async () => {
+  const backend = await healthCheckedBackend('only');
+  onTestFinished(() => backend.close());
+  const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const { junction, admin, token } = await startWithAdmin(
+    `
+plugins:
+  - ./plugins/stamp-headers.js
+routes:
+  - name: admin
+    match: { path: /admin/ }
+    cluster: app
+    plugins:
+      - { module: ./plugins/require-token.js, config: { tokens: [t0k3n] } }
+  - name: app
+    cluster: app
+clusters:
+  app: { backends: ${backendList(backend)} }
+`,
+    { baseDir: examples },
+  );
+  const ask = async (path: string) => {
+    const out = await ctlInProcess([
+      '--admin',
+      admin.url,
+      '--token',
+      token,
+      '--json',
+      'explain',
+      `GET http://app.example:${junction.port}${path}`,
+    ]);
+    expect(out.stderr).toBe('');
+    return (JSON.parse(out.stdout) as { plugins: Record<string, string[]> }).plugins;
+  };
+  const offline = async (path: string) =>
+    (
+      await explain(junction.config, {
+        method: 'GET',
+        url: `http://app.example:${junction.port}${path}`,
+        headers: [],
+      })
+    ).plugins;
+  const onApp = await ask('/x');
+  const onAdmin = await ask('/admin/x');
+  // The global plugin hooks the app route; the route plugin only adds to the admin route's.
+  expect(Object.values(onApp).flat()).toContain('stamp-headers');
+  expect(Object.values(onApp).flat()).not.toContain('require-token');
+  expect(Object.values(onAdmin).flat()).toEqual(expect.arrayContaining(['stamp-headers', 'require-token']));
+  expect(onApp).toEqual(await offline('/x'));
+  expect(onAdmin).toEqual(await offline('/admin/x'));
+  // Listing ran no hook: the backend saw no request.
+  expect(backend.requests).toHaveLength(0);
 });
