@@ -5,7 +5,7 @@
 // stime over the measured run; nginx: its one worker), so neither the backend nor h2load is counted.
 // Run: npm run build && node bench/h2-front.js [REQUESTS] [ROUNDS] [CONNECTIONS] [STREAMS]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,8 @@ async function waitForPort(port) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-h2-front-'));
+// nginx's workers run as an unprivileged user: they must be able to read the body file.
+chmodSync(dir, 0o755);
 const children = [];
 const stop = () => {
   for (const child of children) child.kill('SIGTERM');
@@ -131,6 +133,7 @@ try {
       const before = cpuTicks(pid);
       const out = h2load(subject, requests);
       const after = cpuTicks(pid);
+      if (process.env.H2_FRONT_DEBUG) console.log(out);
       const ok = Number(/(\d+) succeeded/.exec(out)[1]);
       const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)[1]);
       const cpuUs = ((after - before) / TICKS_PER_SECOND) * 1e6;

@@ -5,7 +5,7 @@
 // from /proc/<pid>/stat (utime + stime over the measured window), so neither nginx nor wrk is counted.
 // Run: npm run build && node bench/rules-cost.js [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ async function waitForPort(port) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-rules-cost-'));
+// nginx's workers run as an unprivileged user: they must be able to read the body file.
+chmodSync(dir, 0o755);
 const backendPort = await freePort();
 writeFileSync(join(dir, 'body'), 'x'.repeat(1024));
 writeFileSync(
@@ -103,6 +105,8 @@ try {
         `http://127.0.0.1:${port}/bench`,
       ]).toString();
       const after = cpuTicks(junction.pid);
+      // A 403 or 404 from the backend would measure an error path, not the proxying of a body.
+      if (/Non-2xx/.test(out)) throw new Error(`the backend answered errors:\n${out}`);
       const requests = Number(/(\d+) requests in/.exec(out)[1]);
       const cpuUs = ((after - before) / TICKS_PER_SECOND) * 1e6;
       results.get(count).push({ usPerReq: cpuUs / requests, rps: requests / seconds });
