@@ -278,7 +278,7 @@ clusters:
   );
   // The storm did reach every stage: the run is not vacuous.
   if (CONNECTIONS >= 1_000) {
-    expect(peak.sessions, JSON.stringify(summary)).toBeGreaterThan(CONCURRENCY / 4);
+    expect(peak.sessions, JSON.stringify(summary)).toBeGreaterThanOrEqual(CONCURRENCY / 4);
     expect(peak.upstreamInFlight, JSON.stringify(summary)).toBeGreaterThan(0);
     expect(perStage['mid-response'].answered, JSON.stringify(summary)).toBeGreaterThan(
       perStage['mid-response'].aborted / 2,
