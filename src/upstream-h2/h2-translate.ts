@@ -4,24 +4,13 @@
  * HTTP/1.1 head and a chunked trailer section the transaction reads like any upstream's.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import { statusText, type RequestHead } from '../codec/index.ts';
+import { HOP_BY_HOP_FIELDS, statusText, type RequestHead } from '../codec/index.ts';
 
 /**
  * Connection-specific fields (RFC 9113 §8.2.2) and those HTTP/2 carries otherwise: never sent in an
  * HTTP/2 header block. `host` becomes `:authority`; `expect` is answered by Junction itself.
  */
-const NOT_FORWARDED = new Set([
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'host',
-  'expect',
-  'http2-settings',
-]);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP_FIELDS, 'host', 'expect', 'http2-settings']);
 
 /** Fields a response's trailer section never forwards: framing, routing and connection fields. */
 const NOT_IN_TRAILERS = new Set([
