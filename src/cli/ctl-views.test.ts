@@ -48,6 +48,10 @@ describe('ctl views', () => {
     expect(line).toBe(
       '2026-12-07T21:00:00.000Z v4: routes +b, +c, +d, +e (and 2 more); clusters -old; settings timeouts',
     );
+    const cut = { added: ['b', 'c', 'd', 'e', 'f'], removed: [], modified: [], counts: { added: 9000 } };
+    expect(describeLastReload({ at: 0, version: 5, diff: { routes: cut } })).toBe(
+      '1970-01-01T00:00:00.000Z v5: routes +b, +c, +d, +e (and 8996 more)',
+    );
     expect(describeLastReload({ at: 0, version: 2, diff: { settings: [] } })).toBe(
       '1970-01-01T00:00:00.000Z v2: no change by name',
     );

@@ -47,8 +47,14 @@ function summariseEntries(diff: Row, kind: string, shown: number): string[] {
   };
   const all = [...mark('added', '+'), ...mark('removed', '-'), ...mark('modified', '~')];
   if (all.length === 0) return [];
+  // A server keeps the first names of a large reload and the exact counts beside them.
+  const counts = entry['counts'] as Row | undefined;
+  const total =
+    counts === undefined
+      ? all.length
+      : ['added', 'removed', 'modified'].reduce((sum, key) => sum + Number(counts[key] ?? 0), 0);
   const head = all.slice(0, shown).join(', ');
-  return [`${kind} ${head}${all.length > shown ? ` (and ${all.length - shown} more)` : ''}`];
+  return [`${kind} ${head}${total > shown ? ` (and ${total - shown} more)` : ''}`];
 }
 
 /**

@@ -10,6 +10,7 @@ import type { FailedTransaction } from '../metrics/index.ts';
 import { parseMetricsText } from '../metrics/index.ts';
 import {
   describeDiff,
+  entryCounts,
   joinWorkerSections,
   type Answer,
   type ConfigDiff,
@@ -117,12 +118,13 @@ function changesOf(diff: ConfigDiff): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const kind of ['listeners', 'routes', 'clusters', 'backends'] as const) {
     const d = diff[kind];
-    if (d.added.length + d.removed.length + d.modified.length === 0) continue;
+    const counts = entryCounts(d);
+    if (counts.added + counts.removed + counts.modified === 0) continue;
     out[kind] = {
       added: d.added.slice(0, CHANGED_NAMES),
       removed: d.removed.slice(0, CHANGED_NAMES),
       modified: d.modified.slice(0, CHANGED_NAMES),
-      counts: [d.added.length, d.removed.length, d.modified.length],
+      counts: [counts.added, counts.removed, counts.modified],
     };
   }
   if (diff.settings.length > 0) out['settings'] = diff.settings;

@@ -1,6 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { parseConfigText } from '../config/index.ts';
-import { configHash, deepEqual, describeDiff, diffConfigs, isEmptyDiff } from './config-diff.ts';
+import {
+  boundDiff,
+  configHash,
+  deepEqual,
+  describeDiff,
+  diffConfigs,
+  entryCounts,
+  isEmptyDiff,
+  type ConfigDiff,
+} from './config-diff.ts';
 import { planListeners } from './listener-plan.ts';
 
 const parse = (text: string) => parseConfigText(text, 'test.yaml');
@@ -76,6 +85,30 @@ timeouts: { connect: 1s }
     expect(diff.backends.modified).toEqual(['api/10.0.0.2:80']);
     expect(diff.clusters.modified).toEqual(['api']);
     expect(diff.routes.modified).toEqual([]);
+  });
+});
+
+describe('boundDiff', () => {
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const none = { added: [], removed: [], modified: [] };
+  const large: ConfigDiff = {
+    listeners: none,
+    routes: { added: names('r', 5000), removed: names('old', 3), modified: [] },
+    clusters: { added: ['c'], removed: [], modified: [] },
+    backends: none,
+    settings: ['timeouts'],
+  };
+
+  test('keeps the first names of a large list and its exact counts, and leaves small lists whole', () => {
+    const bound = boundDiff(large, 10);
+    expect(bound.routes.added).toEqual(names('r', 10));
+    expect(bound.routes.removed).toEqual(names('old', 3));
+    expect(entryCounts(bound.routes)).toEqual({ added: 5000, removed: 3, modified: 0 });
+    expect(bound.clusters).toBe(large.clusters);
+    expect(bound.settings).toEqual(['timeouts']);
+    // The remembered default keeps more names than a log line shows: the line is unchanged.
+    expect(describeDiff(boundDiff(large))).toBe(describeDiff(large));
+    expect(isEmptyDiff(boundDiff({ ...large, routes: none, clusters: none, settings: [] }, 10))).toBe(true);
   });
 });
 

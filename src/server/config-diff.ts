@@ -15,7 +15,25 @@ export interface EntryDiff {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly modified: readonly string[];
+  /** The exact counts when the name lists above were cut short (boundDiff); absent when they are whole. */
+  readonly counts?: EntryCounts;
 }
+
+export interface EntryCounts {
+  readonly added: number;
+  readonly removed: number;
+  readonly modified: number;
+}
+
+/** How many names were added, removed and modified, whether or not the lists were cut short. */
+export function entryCounts(d: EntryDiff): EntryCounts {
+  return d.counts ?? { added: d.added.length, removed: d.removed.length, modified: d.modified.length };
+}
+
+const countOf = (d: EntryDiff): number => {
+  const c = entryCounts(d);
+  return c.added + c.removed + c.modified;
+};
 
 export interface ConfigDiff {
   readonly listeners: EntryDiff;
@@ -148,7 +166,7 @@ export async function diffConfigsGradually(
 
 /** Whether the diff changes nothing at all. */
 export function isEmptyDiff(diff: ConfigDiff): boolean {
-  const empty = (d: EntryDiff) => d.added.length + d.removed.length + d.modified.length === 0;
+  const empty = (d: EntryDiff) => countOf(d) === 0;
   return (
     empty(diff.listeners) &&
     empty(diff.routes) &&
@@ -161,12 +179,37 @@ export function isEmptyDiff(diff: ConfigDiff): boolean {
 /** Names describeDiff() lists per kind before it counts instead. */
 const DESCRIBED_NAMES = 20;
 
+/** Names a remembered diff keeps per list (boundDiff). */
+const REMEMBERED_NAMES = 100;
+
+/**
+ * The diff with each name list cut to its first `keep` names and the exact counts beside them: what a
+ * server remembers of its last reload and serves on every status read, so its size must not follow
+ * the config's (a reload may replace 100,000 routes).
+ */
+export function boundDiff(diff: ConfigDiff, keep = REMEMBERED_NAMES): ConfigDiff {
+  const bound = (d: EntryDiff): EntryDiff =>
+    d.added.length <= keep && d.removed.length <= keep && d.modified.length <= keep
+      ? d
+      : {
+          added: d.added.slice(0, keep),
+          removed: d.removed.slice(0, keep),
+          modified: d.modified.slice(0, keep),
+          counts: entryCounts(d),
+        };
+  return {
+    listeners: bound(diff.listeners),
+    routes: bound(diff.routes),
+    clusters: bound(diff.clusters),
+    backends: bound(diff.backends),
+    settings: diff.settings,
+  };
+}
+
 /** The diff with each list cut to its first names, for a log record; the counts stay exact. */
 export function summarizeDiff(diff: ConfigDiff): Record<string, unknown> {
   const cut = (d: EntryDiff) => ({
-    added: d.added.length,
-    removed: d.removed.length,
-    modified: d.modified.length,
+    ...entryCounts(d),
     names: [...d.added, ...d.removed, ...d.modified].slice(0, DESCRIBED_NAMES),
   });
   return {
@@ -183,7 +226,8 @@ export function describeDiff(diff: ConfigDiff): string {
   const parts: string[] = [];
   for (const kind of ['listeners', 'routes', 'clusters', 'backends'] as const) {
     const d = diff[kind];
-    const count = d.added.length + d.removed.length + d.modified.length;
+    const counts = entryCounts(d);
+    const count = countOf(d);
     // A log line, not a report: past a few dozen names, counts (a reload may replace 100,000 routes).
     const names = [
       ...d.added.slice(0, DESCRIBED_NAMES).map((n) => `+${n}`),
@@ -191,7 +235,7 @@ export function describeDiff(diff: ConfigDiff): string {
       ...d.modified.slice(0, DESCRIBED_NAMES).map((n) => `~${n}`),
     ].slice(0, DESCRIBED_NAMES);
     if (count > names.length) {
-      names.push(`(${count} in all: +${d.added.length} -${d.removed.length} ~${d.modified.length})`);
+      names.push(`(${count} in all: +${counts.added} -${counts.removed} ~${counts.modified})`);
     }
     if (names.length > 0) parts.push(`${kind} ${names.join(' ')}`);
   }

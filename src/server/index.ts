@@ -35,12 +35,15 @@ export type {
   UpstreamStatus,
 } from './server-status.ts';
 export {
+  boundDiff,
   configHash,
   deepEqual,
   describeDiff,
   diffConfigs,
+  entryCounts,
   isEmptyDiff,
   type ConfigDiff,
+  type EntryCounts,
   type EntryDiff,
 } from './config-diff.ts';
 export { buildSnapshot } from './snapshot.ts';

@@ -35,7 +35,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { buildSnapshot, combineHooks } from './snapshot.ts';
 import { RouteTable } from '../routes/index.ts';
 import { ruleHookTables } from '../rules/index.ts';
-import { configHash } from './config-diff.ts';
+import { boundDiff, configHash } from './config-diff.ts';
 import { drainUpstream } from './drain.ts';
 import { closeWithinGrace } from './shutdown-grace.ts';
 import { Retirement } from './retirement.ts';
@@ -344,7 +344,11 @@ class ServerRuntime implements JunctionServer, SessionHost {
       (result) => {
         this.#reloadsApplied++;
         if (result.changed)
-          this.#lastReload = { at: this.#appliedAt, version: result.version, diff: result.diff };
+          this.#lastReload = {
+            at: this.#appliedAt,
+            version: result.version,
+            diff: boundDiff(result.diff),
+          };
       },
       () => this.#reloadsRefused++,
     );

@@ -20,6 +20,7 @@ import type { JunctionConfig } from '../config/index.ts';
 import { ReloadError, WorkerError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import {
+  boundDiff,
   configHash,
   type BoundListener,
   type CertificateInfo,
@@ -225,7 +226,7 @@ export class WorkerGroup {
     if (changed) {
       this.#version++;
       this.#appliedAt = Date.now();
-      this.#lastReload = { at: this.#appliedAt, version: this.#version, diff };
+      this.#lastReload = { at: this.#appliedAt, version: this.#version, diff: boundDiff(diff) };
       this.#certificateLog.clear();
     }
     this.#reloadsApplied++;
