@@ -308,10 +308,28 @@ clusters:
   dead: { backends: ["127.0.0.1:${dead}"] }`);
     const session = await h2c(junction);
     // The body waits (paused) for an upstream that never comes: the answer must not leave it stuck.
+    // 1 MiB is far past the stream's and the connection's flow-control windows (64 KiB): the client
+    // can finish sending it only when Junction reads and drops what it no longer needs.
     const big = Buffer.alloc(1024 * 1024, 1);
-    const res = await h2Request(session, { ':method': 'POST', ':path': '/dead' }, big);
-    expect(res.status).toBe(503);
-    expect((await h2Request(session, { ':path': '/known' })).status).toBe(200);
+    const upload = session.request({ ':method': 'POST', ':path': '/dead' });
+    const closed = new Promise<void>((resolve) => {
+      upload.on('close', () => {
+        resolve();
+      });
+    });
+    let status = 0;
+    upload.on('response', (head) => {
+      status = Number(head[':status']);
+    });
+    upload.on('error', () => undefined);
+    upload.resume();
+    upload.end(big);
+    await withTimeout(closed, 5000, 'the answered stream finishes');
+    expect(status).toBe(503);
+    expect(upload.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+    // The connection's window came back: another large body goes through on it.
+    const echoed = await h2Request(session, { ':method': 'POST', ':path': '/known' }, big);
+    expect(echoed.status).toBe(200);
   });
 });
 
