@@ -6,30 +6,14 @@
 // Run: npm run build && node bench/h2-front.js [REQUESTS] [ROUNDS] [CONNECTIONS] [STREAMS]
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TICKS_PER_SECOND, cpuTicks, freePort, waitForPort } from './support/processes.js';
 
 const requests = Number(process.argv[2] ?? 50_000);
 const rounds = Number(process.argv[3] ?? 3);
 const connections = Number(process.argv[4] ?? 64);
 const streams = Number(process.argv[5] ?? 10);
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** nginx's worker: the child of the master whose pid the pid file holds. */
 function nginxWorker(pidFile) {
@@ -45,18 +29,6 @@ function nginxWorker(pidFile) {
     }
   }
   throw new Error('no nginx worker found');
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`nothing answers on ${port}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-h2-front-'));

@@ -5,20 +5,20 @@
 // (default 3) alternately and prints the medians. Linux only.
 //
 //   node bench/h2-upstream.js            (DURATION=10 CONNECTIONS=32 RUNS=3)
-import { spawn, execFile, execFileSync } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createH1 } from 'node:http';
 import { createServer as createH2 } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TICKS_PER_SECOND, cpuTicks, freePort } from './support/processes.js';
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const RUNS = Number(process.env.RUNS ?? 3);
 // The backends live in this process: wrk and curl run asynchronously so they can answer.
 const run = promisify(execFile);
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const BODY = Buffer.from('hello from the backend\n');
 
 const listen = (server) =>
@@ -38,14 +38,9 @@ h2.on('stream', (stream) => {
 const ports = { 'http/1.1': await listen(h1), h2c: await listen(h2) };
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-h2-bench-'));
-function cpuTicks(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-}
-
 async function once(protocol) {
   const config = join(dir, `${protocol.replace('/', '')}.yaml`);
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   writeFileSync(
     config,
     `listeners: [{ address: 127.0.0.1, port: ${port} }]
@@ -81,7 +76,7 @@ timeouts: { shutdown_grace: 1s }
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
   const rps = requests / DURATION;
-  const cpuUs = (((after - before) / TICK) * 1e6) / requests;
+  const cpuUs = (((after - before) / TICKS_PER_SECOND) * 1e6) / requests;
   return { requests, errors: Number(errors), rps, cpuUs };
 }
 

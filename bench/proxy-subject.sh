@@ -8,6 +8,7 @@
 # RULES (optional) is a number N: N top-level rules run per request, each a `with:` on the path whose
 # one case (prefix /rule-<i>/) sets a request field. A request outside /rule-*/ fires none of them:
 # it measures what evaluating N rules costs.
+# BACKLOG (optional): the listener's backlog (listen(2)'s queue); Junction's default when unset.
 # OBSERVE (optional): `log` adds a JSON access log to a file (removed on exit), `metrics` the admin API
 # (whose metrics count every request), `1` both: what an operator runs in production.
 set -euo pipefail
@@ -21,6 +22,7 @@ listeners:
   - address: 127.0.0.1
     port: ${PORT}
     max_connections: ${MAX_CONNECTIONS:-100000}
+${BACKLOG:+    backlog: ${BACKLOG}}
 routes:
   - cluster: backend
 clusters:

@@ -16,6 +16,7 @@ import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './support/processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -44,16 +45,6 @@ function configText(routes, port, backendPort, variant) {
   lines.push(`  - name: default-v${variant}`, '    cluster: c0', 'clusters:');
   for (let c = 0; c < 100; c++) lines.push(`  c${c}:`, `    backends: ['127.0.0.1:${backendPort}']`);
   return `${lines.join('\n')}\n`;
-}
-
-function freePort() {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function peakRssMb(pid) {

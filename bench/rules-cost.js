@@ -5,32 +5,15 @@
 // from /proc/<pid>/stat (utime + stime over the measured window), so neither nginx nor wrk is counted.
 // Run: npm run build && node bench/rules-cost.js [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TICKS_PER_SECOND, cpuTicks, freePort, waitForPort } from './support/processes.js';
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
 const connections = Number(process.argv[4] ?? 64);
 const COUNTS = [0, 10, 100];
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function cpuTicks(pid) {
-  // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function rulesYaml(count) {
   if (count === 0) return '';
@@ -40,18 +23,6 @@ function rulesYaml(count) {
     yaml += `          - prefix: "rule-${i}/"\n            do:\n              - ua-req-field<X-Rule>: "rule-${i}"\n`;
   }
   return yaml;
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`nothing answers on ${port}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'junction-rules-cost-'));

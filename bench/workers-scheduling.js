@@ -8,12 +8,13 @@
 //
 //   npm run build && node bench/workers-scheduling.js [--seconds 5] [--connections 32] [--workers 2]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TICKS_PER_SECOND, cpuTicks } from './support/processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +27,7 @@ const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const WORKERS = Number(values.workers);
 const BIN = new URL('../bin/junction.js', import.meta.url).pathname;
-const TICK_US = 1e6 / 100; // /proc times are in clock ticks (USER_HZ, 100 on Linux)
+const TICK_US = 1e6 / TICKS_PER_SECOND; // /proc times are in clock ticks (USER_HZ)
 
 const PLUGIN = `export default {
   name: 'worker-pid',
@@ -46,12 +47,6 @@ async function startBackend() {
   server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: server.address().port, close: () => (server.close(), server.closeAllConnections()) };
-}
-
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
 async function startJunction(dir, policy) {

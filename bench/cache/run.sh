@@ -13,7 +13,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+free_port() { node "$root/bench/support/processes.js"; }
 backend_port="$(free_port)"; junction_port="$(free_port)"; nginx_port="$(free_port)"
 node "$root/bench/cache/backend.js" "$backend_port" >/dev/null & pids+=($!)
 

@@ -16,6 +16,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from '../support/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -76,13 +77,6 @@ async function hung(name) {
   return backend;
 }
 
-async function freePort() {
-  const server = net.createServer();
-  const port = await listen(server);
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 async function startJunction(root, yaml) {
   const dir = mkdtempSync(join(tmpdir(), 'junction-health-'));
   const file = join(dir, 'junction.yaml');
@@ -110,22 +104,6 @@ async function startJunction(root, yaml) {
     rmSync(dir, { recursive: true, force: true });
   };
   return junction;
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((done) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`Junction did not listen on ${port}`);
 }
 
 function get(agent, port, path) {

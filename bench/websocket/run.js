@@ -9,12 +9,12 @@
 // flight per connection, -s message size in bytes. The backend and Junction run in their own processes;
 // this process is the client. Needs a built dist/.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { cpuMicros, freePort, waitForPort } from '../support/processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -125,16 +125,6 @@ async function measure(url, { seconds, warmup, connections, window, size }, pid)
 }
 
 /** utime + stime of a process, in µs (Linux /proc; clock ticks are 100 Hz there). */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function open(url, options) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
@@ -165,30 +155,6 @@ function firstLine(stream) {
     });
     stream.once('end', () => reject(new Error('the backend exited before listening')));
   });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await open(`ws://127.0.0.1:${port}/`, {}).then((ws) => close(ws));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`Junction did not start on port ${port}`, { cause: error });
-      await sleep(100);
-    }
-  }
 }
 
 function sleep(ms) {

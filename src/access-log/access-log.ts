@@ -48,21 +48,21 @@ const built = new WeakMap<AccessLogConfig, AccessLog>();
 
 /**
  * The access log in force where a transaction ran: the route's setting, else the listener's, else
- * the top level's; null when that is false (or none is set).
+ * the top level's; null when that is false (or none is set). Three arguments rather than a list:
+ * this runs once per transaction, and a list and its iterator were garbage every time.
  */
 export function accessLogFor(
-  settings: readonly (AccessLogSetting | undefined)[],
+  route: AccessLogSetting | undefined,
+  listener: AccessLogSetting | undefined,
+  topLevel: AccessLogSetting | undefined,
   log: Logger,
 ): AccessLog | null {
-  for (const setting of settings) {
-    if (setting === undefined) continue;
-    if (setting === false) return null;
-    let accessLog = built.get(setting);
-    if (accessLog === undefined) {
-      accessLog = new AccessLog(setting, log);
-      built.set(setting, accessLog);
-    }
-    return accessLog;
+  const setting = route ?? listener ?? topLevel;
+  if (setting === undefined || setting === false) return null;
+  let accessLog = built.get(setting);
+  if (accessLog === undefined) {
+    accessLog = new AccessLog(setting, log);
+    built.set(setting, accessLog);
   }
-  return null;
+  return accessLog;
 }

@@ -21,11 +21,11 @@ export { parseRequestHead, MAX_LEADING_EMPTY_LINES } from './request-head.ts';
 export { parseResponseHead } from './response-head.ts';
 export { ChunkedDecoder, DEFAULT_MAX_TRAILER_BYTES, MAX_CHUNK_SIZE_LINE_BYTES } from './chunked.ts';
 export { NEED_MORE } from './steps.ts';
+export { CONNECTION_SPECIFIC_FIELDS, HOP_BY_HOP_FIELDS, TRAILER_FIELDS_DROPPED } from './field-lists.ts';
 export {
   CRLF,
   LAST_CHUNK,
   chunkHeader,
-  HOP_BY_HOP_FIELDS,
   isHopByHop,
   isValidFieldName,
   isValidFieldValue,

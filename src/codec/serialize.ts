@@ -4,6 +4,7 @@
  * They trust their input: values set by plugins must pass isValidFieldName/isValidFieldValue first,
  * or a CRLF in a value would become header injection.
  */
+import { HOP_BY_HOP_FIELDS } from './field-lists.ts';
 import { FIELD_VALUE, TOKEN } from './tables.ts';
 
 export const CRLF = '\r\n';
@@ -14,21 +15,6 @@ export const LAST_CHUNK = '0\r\n\r\n';
 export function chunkHeader(size: number): string {
   return size.toString(16) + CRLF;
 }
-
-/**
- * Fields that describe one connection and are never forwarded (RFC 9110 §7.6.1), plus the
- * non-standard Proxy-Connection that some clients still send. Fields named in Connection are
- * hop-by-hop too; RequestHead.connectionTokens lists them. Lower-case.
- */
-export const HOP_BY_HOP_FIELDS: readonly string[] = [
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-];
 
 /** Whether a field is hop-by-hop. Takes the lower-cased name. */
 export function isHopByHop(lowerCaseName: string): boolean {

@@ -50,6 +50,7 @@ function buildListener(raw: RawConfig['listeners'][number], tcpIdleMs: number): 
     maxConnections: raw.max_connections ?? defaults.DEFAULT_MAX_CONNECTIONS,
     acceptQueueTimeoutMs: raw.accept_queue_timeout ?? defaults.DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS,
     acceptQueueSize: raw.accept_queue_size ?? defaults.DEFAULT_ACCEPT_QUEUE_SIZE,
+    backlog: raw.backlog ?? defaults.DEFAULT_LISTEN_BACKLOG,
     maxConnectionsPerClient: raw.max_connections_per_client ?? defaults.DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
     ...(raw.tls === undefined ? {} : { tls: buildListenerTls(raw.tls) }),
     ...(raw.redirect_to_https === undefined

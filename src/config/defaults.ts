@@ -19,6 +19,14 @@ export const DEFAULT_ACCEPT_QUEUE_TIMEOUT_MS = 10_000;
 export const DEFAULT_ACCEPT_QUEUE_SIZE = 1024;
 export const MAX_ACCEPT_QUEUE_SIZE = 1_000_000;
 /**
+ * The kernel's queue of connections not yet accepted (listen(2)'s backlog). Node's default (511)
+ * overflows when thousands of clients connect at once, and each overflow costs a client SYN retries
+ * of a second or more. The kernel caps it at net.core.somaxconn.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
+/** listen(2) takes an int; Linux caps it at net.core.somaxconn, itself at most 2^31-1. */
+export const MAX_LISTEN_BACKLOG = 2_147_483_647;
+/**
  * Off by default: behind a load balancer or a carrier-grade NAT every client shares one address, so any
  * fixed cap would refuse legitimate traffic; `max_connections` already bounds the total.
  */

@@ -27,6 +27,7 @@ test('the quick start is what npm start and its banner promise', async () => {
       maxConnections: 10_000,
       acceptQueueTimeoutMs: 10_000,
       acceptQueueSize: 1024,
+      backlog: 4096,
       maxConnectionsPerClient: 0,
     },
   ]);

@@ -1,7 +1,7 @@
 /** The schema of `listeners[]`: HTTP, HTTPS and TCP listeners, their limits and their accept queue. */
 import * as z from 'zod';
 import { addressProblem, isListenAddress } from './addresses.ts';
-import { MAX_ACCEPT_QUEUE_SIZE, MAX_MAX_CONNECTIONS } from './defaults.ts';
+import { MAX_ACCEPT_QUEUE_SIZE, MAX_LISTEN_BACKLOG, MAX_MAX_CONNECTIONS } from './defaults.ts';
 import { describeValue } from './describe-value.ts';
 import { accessLog } from './observability-schema.ts';
 import type { SchemaOptions } from './schema-options.ts';
@@ -27,6 +27,8 @@ export function listener(options: SchemaOptions) {
       accept_queue_timeout: optional(duration(1)),
       // Zero: no queue, sockets over max_connections are closed at once.
       accept_queue_size: optional(integer(0, MAX_ACCEPT_QUEUE_SIZE)),
+      // The kernel's queue, before Junction accepts (listen(2)'s backlog, capped by somaxconn).
+      backlog: optional(integer(1, MAX_LISTEN_BACKLOG)),
       // Zero: no cap.
       max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
       tls: optional(listenerTls(options.baseDir)),

@@ -19,6 +19,7 @@ const MINIMAL_EXPECTED: JunctionConfig = {
       maxConnections: 10_000,
       acceptQueueTimeoutMs: 10_000,
       acceptQueueSize: 1024,
+      backlog: 4096,
       maxConnectionsPerClient: 0,
     },
   ],
@@ -135,6 +136,7 @@ listeners:
         maxConnections: 5,
         acceptQueueTimeoutMs: 10_000,
         acceptQueueSize: 1024,
+        backlog: 4096,
         maxConnectionsPerClient: 0,
       },
       {
@@ -144,6 +146,7 @@ listeners:
         maxConnections: 10_000,
         acceptQueueTimeoutMs: 10_000,
         acceptQueueSize: 1024,
+        backlog: 4096,
         maxConnectionsPerClient: 0,
       },
     ]);

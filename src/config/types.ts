@@ -27,6 +27,8 @@ export interface ListenerConfig {
   readonly acceptQueueTimeoutMs: number;
   /** Sockets the accept queue holds; past it the newest are dropped. */
   readonly acceptQueueSize: number;
+  /** listen(2)'s backlog: connections the kernel holds until Junction accepts them (capped by somaxconn). */
+  readonly backlog: number;
   /** Sessions served at once for one client address (429 past it); 0 = no cap. */
   readonly maxConnectionsPerClient: number;
   /** HTTPS: TLS is terminated here; undefined for a plain HTTP listener. */

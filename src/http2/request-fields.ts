@@ -4,6 +4,7 @@
  * Enforces what RFC 9113 §8.2 and §8.3 make malformed, beyond what nghttp2 already refuses: a
  * message that two readers could take differently is refused here, never forwarded. Pure.
  */
+import { CONNECTION_SPECIFIC_FIELDS } from '../codec/index.ts';
 
 /** What a stream's header block becomes: the head text, and how its body is framed. */
 export type RequestTranslation =
@@ -28,15 +29,9 @@ export type RequestTranslation =
 
 /**
  * Fields that describe one HTTP/1.1 connection: malformed in HTTP/2 (RFC 9113 §8.2.2), where the
- * connection is the stream's session. `te` is allowed with the value `trailers` only.
+ * connection is the stream's session. `te` is allowed with the value `trailers` only (checked apart).
  */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
+const CONNECTION_SPECIFIC = new Set(CONNECTION_SPECIFIC_FIELDS);
 
 const DIGITS = /^[0-9]+$/;
 /** A field name as RFC 9113 §8.2.1 allows it: a token with no upper-case letter. */

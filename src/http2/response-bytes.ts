@@ -5,7 +5,7 @@
  * HTTP/1.1 bytes, so its hot path and src/transaction/ stay as they are; the price (parsing a head
  * Junction itself serialised) is paid by HTTP/2 streams only. Sans-io: feeds a ResponseSink.
  */
-import { parseResponseHead } from '../codec/index.ts';
+import { CONNECTION_SPECIFIC_FIELDS, parseResponseHead } from '../codec/index.ts';
 import type { HeadLimits, ResponseHead } from '../codec/types.ts';
 
 /** HTTP/2 fields: lower-case names, a list where a name repeats. */
@@ -23,15 +23,11 @@ export interface ResponseSink {
   invalid(message: string): void;
 }
 
-/** Fields that describe an HTTP/1.1 connection: never sent on an HTTP/2 stream (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-]);
+/**
+ * Fields never sent on an HTTP/2 stream's response (RFC 9113 §8.2.2): the connection-specific ones,
+ * and TE, which has no meaning in a response.
+ */
+const CONNECTION_SPECIFIC = new Set([...CONNECTION_SPECIFIC_FIELDS, 'te']);
 
 /** Names Node's HTTP/2 layer allows once: a repeat keeps the first value (what HTTP/1.1 readers use). */
 const SINGLE_VALUE = new Set([

@@ -17,13 +17,6 @@ export interface ListenerHandlers {
   secured(socket: TLSSocket, listener: Listener, tls: TlsConnectionInfo, peer: ClientPeer | undefined): void;
 }
 
-/**
- * The kernel's queue of connections not yet accepted. Node's default (511) overflows when thousands
- * of clients connect at once and the overflow costs them SYN retries of a second or more; the kernel
- * caps this at net.core.somaxconn.
- */
-export const DEFAULT_LISTEN_BACKLOG = 4096;
-
 interface QueuedSocket {
   readonly socket: Socket;
   readonly acceptedAt: number;
@@ -98,7 +91,7 @@ export class Listener {
       };
       this.#server.once('error', onError);
       this.#server.listen(
-        { host: this.#config.address, port: this.#config.port, backlog: DEFAULT_LISTEN_BACKLOG },
+        { host: this.#config.address, port: this.#config.port, backlog: this.#config.backlog },
         () => {
           this.#server.removeListener('error', onError);
           resolve();

@@ -190,7 +190,12 @@ export class TcpSession
   #logAccess(): void {
     const listener = this.#listener;
     if (listener === undefined) return;
-    const accessLog = accessLogFor([listener.accessLog, this.#host.current().config.accessLog], this.#log);
+    const accessLog = accessLogFor(
+      undefined,
+      listener.accessLog,
+      this.#host.current().config.accessLog,
+      this.#log,
+    );
     const errorCode = this.#errorCode ?? null;
     if (!accessLog?.wants(0, errorCode)) return;
     accessLog.write({

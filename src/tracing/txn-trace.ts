@@ -117,6 +117,8 @@ export class TxnTrace {
       if (isSpanContextValid(context)) spanId = context.spanId;
     }
     for (let i = 0; i < headers.length; i += 2) {
+      const length = headers[i]!.length;
+      if (length !== 11 && length !== 10) continue;
       const name = headers[i]!.toLowerCase();
       if (name === 'traceparent' || name === 'tracestate') {
         headers.splice(i, 2);

@@ -18,7 +18,9 @@ export type { TxnEnd } from './txn-end.ts';
 export function logTransactionEnd(session: SessionPort, snapshot: RuntimeSnapshot, end: TxnEnd): void {
   snapshot.observers.observer?.transactionEnded(session, end, snapshot.router.now());
   const accessLog = accessLogFor(
-    [end.route?.accessLog, session.listener.accessLog, snapshot.config.accessLog],
+    end.route?.accessLog,
+    session.listener.accessLog,
+    snapshot.config.accessLog,
     session.log,
   );
   const errorCode = end.errorCode ?? null;
@@ -149,10 +151,12 @@ function loggedFields(head: RequestHead, wantTraceparent: boolean): LoggedFields
  */
 export function assignRequestId(head: RequestHead, session: SessionPort, headerName: string): string {
   const headers = head.headers;
-  const lowerName = headerName.toLowerCase();
+  const lowerName = lowerCased(headerName);
   let kept: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() !== lowerName) continue;
+    const name = headers[i]!;
+    // The length first: lower-casing every name made a string per field and request.
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
     const value = headers[i + 1]!;
     if (kept === undefined && session.listener.trustRequestId && isWellFormedRequestId(value)) {
       kept = value;
@@ -167,10 +171,23 @@ export function assignRequestId(head: RequestHead, session: SessionPort, headerN
   return id;
 }
 
+let lastName = '';
+let lastLower = '';
+
+/** `name` lower-cased, remembered for the next call: the request ID field's name is one per config. */
+export function lowerCased(name: string): string {
+  if (name !== lastName) {
+    lastName = name;
+    lastLower = name.toLowerCase();
+  }
+  return lastLower;
+}
+
 /** Removes every `lowerName` field of a response head (the request ID is Junction's to set). */
 export function withoutField(headers: string[], lowerName: string): void {
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === lowerName) {
+    const name = headers[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
       headers.splice(i, 2);
       i -= 2;
     }

@@ -7,6 +7,7 @@ import {
   headAndBody,
   isBodyless,
   isWholeSmallBody,
+  lastChunkWith,
   responseFraming,
   type ResponseBodyHost,
 } from './response-body.ts';
@@ -97,5 +98,33 @@ describe('response body framing and forwarding', () => {
     const body = new ResponseBodyForwarder(host, new FakeSession(), response(CHUNKED), 'chunked', null, 1000);
     expect(body.feed(Buffer.from('zz\r\n'), 0)).toBe('invalid');
     expect(body.error!.code).toBe('JCT_ERR_HTTP_BAD_RESPONSE');
+  });
+});
+
+describe('lastChunkWith', () => {
+  test('keeps end-to-end trailer fields as they came, drops what RFC 9110 §6.5.1 rules out', () => {
+    const text = lastChunkWith([
+      'Grpc-Status',
+      '0',
+      'Authorization',
+      'Bearer x',
+      'Cache-Control',
+      'no-store',
+      'Location',
+      '/elsewhere',
+      'Content-Length',
+      '5',
+      'Transfer-Encoding',
+      'chunked',
+      'WWW-Authenticate',
+      'Basic',
+      'Server-Timing',
+      'db;dur=5',
+    ]);
+    expect(text).toBe('0\r\nGrpc-Status: 0\r\nServer-Timing: db;dur=5\r\n\r\n');
+  });
+
+  test('no trailers: the bare last chunk', () => {
+    expect(lastChunkWith([])).toBe('0\r\n\r\n');
   });
 });

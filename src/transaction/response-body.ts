@@ -4,7 +4,7 @@
  * response transforms. The forwarder exists only while a body streams; the transaction owns when the
  * upstream is released and when the session hears the response is done.
  */
-import { ChunkedDecoder } from '../codec/index.ts';
+import { ChunkedDecoder, TRAILER_FIELDS_DROPPED } from '../codec/index.ts';
 import type { ResponseHead } from '../codec/types.ts';
 import type { HttpParseError } from '../errors/index.ts';
 import { TransformChain, type BodyTransform } from '../transforms/index.ts';
@@ -14,28 +14,13 @@ import { clientFramingFor } from './forward-heads.ts';
 import { endFramed, writeFramed, type BodyFraming, type FrameSink } from './framed-writer.ts';
 import type { SessionPort } from './session-port.ts';
 
-/** Trailer fields never forwarded: framing, routing and connection fields (RFC 9110 §6.5.1). */
-const TRAILERS_DROPPED = new Set([
-  'content-length',
-  'transfer-encoding',
-  'content-encoding',
-  'content-type',
-  'content-range',
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'set-cookie',
-]);
-
-/** The last chunk with the upstream's trailer fields (flat name, value pairs), minus those dropped. */
+/** The last chunk with the upstream's trailer fields (flat name, value pairs), minus those a trailer
+ * section never carries forward (codec's TRAILER_FIELDS_DROPPED). */
 export function lastChunkWith(trailers: readonly string[]): string {
   let out = '0\r\n';
   for (let i = 0; i < trailers.length; i += 2) {
-    if (!TRAILERS_DROPPED.has(trailers[i]!.toLowerCase())) out += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+    if (!TRAILER_FIELDS_DROPPED.has(trailers[i]!.toLowerCase()))
+      out += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
   }
   return out + '\r\n';
 }

@@ -33,7 +33,7 @@ import type {
 import type { Strategy } from '../strategies/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
-import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
+import { assignRequestId, logTransactionEnd, lowerCased, withoutField } from './access-entry.ts';
 import { logAcquireFailure, mayReplay } from './attempts.ts';
 import {
   NO_CLUSTER_TEXT,
@@ -421,7 +421,7 @@ export class Transaction
 
   /** The response carries Junction's request ID, not one the upstream set. */
   withRequestId(response: ResponseHead, extra: readonly string[] | undefined): readonly string[] {
-    withoutField(response.headers, this.#requestIdField[0]!.toLowerCase());
+    withoutField(response.headers, lowerCased(this.#requestIdField[0]!));
     const cacheStatus = this.#cache?.fields(); // cache: Cache-Status (RFC 9211)
     if (cacheStatus !== undefined && cacheStatus.length > 0) extra = [...(extra ?? []), ...cacheStatus];
     return extra === undefined ? this.#requestIdField : [...extra, ...this.#requestIdField];
@@ -625,7 +625,7 @@ export class Transaction
     const head = local.head;
     this.#status = head.status;
     this.#errorCode = local.code;
-    withoutField(head.headers, this.#requestIdField[0]!.toLowerCase());
+    withoutField(head.headers, lowerCased(this.#requestIdField[0]!));
     const overTls = session.tls !== null;
     const hsts = this.route?.hsts;
     session.ownAnswer?.(local.code);

@@ -104,6 +104,8 @@ describe('h1ResponseHead and trailers (RFC 9113 §8.3.2, §8.1)', () => {
         'grpc-status': '0',
         'grpc-message': 'ok',
         'content-length': '1',
+        'max-forwards': '3',
+        'www-authenticate': 'Basic',
         ':status': '200',
       }),
     ).toBe('0\r\ngrpc-status: 0\r\ngrpc-message: ok\r\n\r\n');

@@ -4,26 +4,13 @@
  * HTTP/1.1 head and a chunked trailer section the transaction reads like any upstream's.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import { HOP_BY_HOP_FIELDS, statusText, type RequestHead } from '../codec/index.ts';
+import { HOP_BY_HOP_FIELDS, TRAILER_FIELDS_DROPPED, statusText, type RequestHead } from '../codec/index.ts';
 
 /**
  * Connection-specific fields (RFC 9113 §8.2.2) and those HTTP/2 carries otherwise: never sent in an
  * HTTP/2 header block. `host` becomes `:authority`; `expect` is answered by Junction itself.
  */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP_FIELDS, 'host', 'expect', 'http2-settings']);
-
-/** Fields a response's trailer section never forwards: framing, routing and connection fields. */
-const NOT_IN_TRAILERS = new Set([
-  ...NOT_FORWARDED,
-  'content-length',
-  'content-encoding',
-  'content-type',
-  'content-range',
-  'set-cookie',
-  'authorization',
-  'cache-control',
-  'location',
-]);
 
 /**
  * The HTTP/2 header block for a request head: pseudo-header fields first, then the fields in order,
@@ -107,7 +94,7 @@ export function lastChunkWithTrailers(trailers: IncomingHttpHeaders | undefined)
   let text = '0\r\n';
   if (trailers !== undefined) {
     for (const name in trailers) {
-      if (name.charCodeAt(0) === 58 || NOT_IN_TRAILERS.has(name)) continue;
+      if (name.charCodeAt(0) === 58 || TRAILER_FIELDS_DROPPED.has(name)) continue;
       const value = trailers[name];
       if (value === undefined) continue;
       if (Array.isArray(value)) for (const v of value) text += field(name, v);

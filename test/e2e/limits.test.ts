@@ -1,11 +1,15 @@
 /**
  * Configurable limits over real sockets: request body size per route (413), the listener's accept
- * queue (timeout and bound), connections per client address (429), and the session timeouts.
+ * queue (timeout and bound), the kernel's listen backlog, connections per client address (429), and
+ * the session timeouts.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, onTestFinished, test } from 'vitest';
 import { echoBackend } from '../support/backends.ts';
 import { RawClient } from '../support/clients.ts';
 import { backendList, startJunctionFromYaml } from '../support/start-junction.ts';
+import { requireTool } from '../support/system-tools.ts';
 
 async function proxyTo(backend: { address: string }, yaml: string) {
   const junction = await startJunctionFromYaml(`
@@ -117,6 +121,30 @@ test('past accept_queue_size the newest socket is dropped; the queued one is ser
   await served.close();
   const [res] = await queued.readResponses(1);
   expect(res!.statusCode).toBe(200);
+});
+
+/** The backlog the kernel gives the socket listening on `port`: ss's Send-Q for a listening socket. */
+function listenBacklog(ss: string, port: number): number {
+  const line = execFileSync(ss, ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
+  return Number(line.split(/\s+/)[2]);
+}
+
+test('the listener listens with its configured backlog, 4096 by default (capped by somaxconn)', async (context) => {
+  const ss = requireTool(context, 'ss', 'the iproute2 package (apt-get install iproute2)');
+  const backend = await echoBackend('app');
+  onTestFinished(() => backend.close());
+  const junction = await startJunctionFromYaml(`
+listeners:
+  - { address: 127.0.0.1, port: 0, name: small, backlog: 7 }
+  - { address: 127.0.0.1, port: 0, name: default }
+routes: [{ cluster: app }]
+clusters:
+  app: { backends: ${backendList(backend)} }`);
+  onTestFinished(() => junction.close());
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  const [small, plain] = junction.server.listeners;
+  expect(listenBacklog(ss, small!.port)).toBe(7);
+  expect(listenBacklog(ss, plain!.port)).toBe(Math.min(4096, somaxconn));
 });
 
 test('a client address over max_connections_per_client gets 429 and a close; a freed slot is usable again', async () => {
