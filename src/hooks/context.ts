@@ -101,6 +101,8 @@ export interface TxnClientCertificate extends TxnCertificate {
   readonly fingerprint256: string;
   /** `DNS:a.example, URI:spiffe://…`; '' without a subjectAltName. */
   readonly subjectAltName: string;
+  /** The subject on one line, `CN=alice, O=Example`: what the access log writes. */
+  readonly subjectLine: string;
 }
 
 /** Timeouts a hook may change for its transaction, in ms. */

@@ -71,6 +71,11 @@ export class TlsConnectionInfo {
     this.client = client;
   }
 
+  /** Whether the listener asked this client for a certificate. */
+  get asksClientCertificate(): boolean {
+    return this.client !== undefined;
+  }
+
   /** The client's certificate, when the listener asked for one and the client sent it. */
   get clientCertificate(): ClientCertificate | undefined {
     return this.client?.certificate;

@@ -89,6 +89,8 @@ export interface SessionTls {
   isMisdirected(host: string): boolean;
   /** The client's certificate (mutual TLS); undefined when the listener did not ask or none came. */
   readonly clientCertificate?: TxnClientCertificate | undefined;
+  /** Whether the listener asks clients for a certificate (`client_certificates`). */
+  readonly asksClientCertificate?: boolean;
   /** The subject and issuer of the certificate the connection was served with. */
   readonly localCertificate?: TxnCertificate | undefined;
 }
