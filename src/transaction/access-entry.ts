@@ -181,7 +181,7 @@ export function withoutField(headers: string[], lowerName: string): void {
 
 /** The access log's client certificate fields, on listeners that ask for one (nginx's $ssl_client_verify). */
 function clientCertFields(tls: SessionPort['tls']): Pick<AccessRecord, 'clientCert'> {
-  if (tls === null || tls.asksClientCertificate !== true) return {};
+  if (tls?.asksClientCertificate !== true) return {};
   const cert = tls.clientCertificate;
   return {
     clientCert:

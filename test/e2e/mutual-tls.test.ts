@@ -177,7 +177,7 @@ describe('client certificates on an HTTPS listener', () => {
     expect(backend.requests.filter((r) => r.headers['x-client-cn'] === 'mallory')).toEqual([]);
 
     const refusals = lines.filter((line) => line['code'] === 'JCT_ERR_TLS_CLIENT_CERTIFICATE');
-    expect(refusals.map((line) => line['msg'])).toEqual(
+    expect(refusals.map((line) => line.msg)).toEqual(
       expect.arrayContaining([
         'client certificate refused: the client sent none',
         expect.stringMatching(/client certificate 'CN=mallory, O=Elsewhere' refused: \w+/),

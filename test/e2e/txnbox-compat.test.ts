@@ -208,10 +208,10 @@ async function replayBackend(
   const server: Server =
     tls === undefined
       ? createServer(handle)
-      : (createTlsServer(
+      : createTlsServer(
           { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false },
           handle,
-        ) as unknown as Server);
+        );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('backend has no port');
@@ -558,7 +558,7 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
     byUrl ? { ...c, key: text(c.txn['client-request']?.url) } : c,
   );
   const cases = byUrl
-    ? gold.runs!.reduce<Case[]>(
+    ? gold.runs.reduce<Case[]>(
         (all, run) => [...all, ...replayCases(run.replay, all.length, run.clientCertificate)],
         [],
       )
