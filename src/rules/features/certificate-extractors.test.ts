@@ -20,7 +20,7 @@ const ALICE: TxnClientCertificate = {
 
 const LISTENER = { subject: { CN: 'shop.example' }, issuer: { CN: 'random.server.com', O: 'Example' } };
 
-function read(expression: string, session: FakeOptions['session']): Feature {
+function read(expression: string, session: NonNullable<FakeOptions['session']>): Feature {
   return evaluate(expression, { hook: 'read-request', session });
 }
 
