@@ -78,6 +78,9 @@ export type {
   TxnHookName,
   TxnTimeouts,
   TxnUpstreamSettings,
+  TxnSession,
+  TxnCertificate,
+  TxnClientCertificate,
   TunnelEndedBy,
   TunnelReport,
 } from './hooks/index.ts';

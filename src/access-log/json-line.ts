@@ -65,10 +65,14 @@ function numberOrNull(value: number | null): string {
 
 /** One JSON object on one line, without its newline; ASCII only. */
 export function formatJson(r: AccessRecord): string {
+  const client =
+    r.clientCert === undefined
+      ? ''
+      : `,"client_cert":{"subject":${jsonString(r.clientCert.subject)},"verify":${jsonString(r.clientCert.verify)}}`;
   const tls =
     r.tlsVersion === null && r.sni === null
       ? 'null'
-      : `{"version":${jsonOrNull(r.tlsVersion)},"sni":${jsonOrNull(r.sni)}}`;
+      : `{"version":${jsonOrNull(r.tlsVersion)},"sni":${jsonOrNull(r.sni)}${client}}`;
   return `{"time":"${isoTime(r.time)}","type":"${r.kind}","request_id":${jsonOrNull(r.requestId)},"client":${jsonString(clientText(r))},"listener":${nameJson(r.listener)},"method":${jsonOrNull(r.method)},"scheme":"${r.scheme}","host":${jsonOrNull(r.host)},"path":${jsonOrNull(r.path)},"protocol":${nameJson(r.protocol)},"status":${r.status},"duration_ms":${r.durationMs},"upstream_ms":${numberOrNull(r.upstreamMs)},"bytes_received":${r.bytesReceived},"bytes_sent":${r.bytesSent},"route":${nameJson(r.route)},"cluster":${nameJson(r.cluster)},"upstream":${nameJson(r.upstream)},"attempts":${r.attempts},"error_code":${nameJson(r.errorCode)},"trace_id":${jsonOrNull(r.traceId)},"user_agent":${jsonOrNull(r.userAgent)},"referer":${jsonOrNull(r.referer)},"tls":${tls}${r.cache === undefined ? '' : `,"cache":"${r.cache}"`}}`;
 }
 

@@ -32,6 +32,12 @@ export interface AccessRecord {
   /** TLS version and SNI on TLS connections; null otherwise. */
   readonly tlsVersion: string | null;
   readonly sni: string | null;
+  /**
+   * The client certificate on a listener that asks for one (`client_certificates`), as nginx logs
+   * `$ssl_client_s_dn` and `$ssl_client_verify`: its one-line subject ('' without one) and `SUCCESS`,
+   * `FAILED:<reason>` or `NONE`. Absent where the listener does not ask.
+   */
+  readonly clientCert?: { readonly subject: string; readonly verify: string } | undefined;
   /** The HTTP cache's status (hit, miss, stale, revalidated, bypass); absent off caching routes. */
   readonly cache?: string | undefined;
 }

@@ -77,6 +77,8 @@ const VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
   ['referer', (r) => r.referer],
   ['tls-version', (r) => r.tlsVersion],
   ['sni', (r) => r.sni],
+  ['client-cert-subject', (r) => r.clientCert?.subject ?? null],
+  ['client-cert-verify', (r) => r.clientCert?.verify ?? null],
   ['cache', (r) => r.cache ?? null],
 ]);
 

@@ -25,6 +25,15 @@ export function buildListenerTls(raw: NonNullable<RawListener['tls']>): Listener
     alpn: raw.alpn ?? defaults.DEFAULT_TLS_ALPN,
     strictSniBinding: raw.strict_sni_binding ?? defaults.DEFAULT_TLS_STRICT_SNI_BINDING,
     handshakeTimeoutMs: raw.handshake_timeout ?? defaults.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    ...(raw.client_certificates === undefined
+      ? {}
+      : {
+          clientCertificates: {
+            verify: raw.client_certificates.verify ?? 'required',
+            ca: raw.client_certificates.ca_file?.pem,
+            caFile: raw.client_certificates.ca_file?.path,
+          },
+        }),
   };
 }
 

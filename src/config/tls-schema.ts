@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import {
   cipherListProblem,
+  inspectCaBundle,
   inspectCertificate,
   isCertificateName,
   type CertificateFacts,
@@ -101,6 +102,41 @@ function certificateEntry(baseDir: string) {
   });
 }
 
+const CLIENT_CERTIFICATE_MODES = ['required', 'optional', 'optional_no_ca'] as const;
+
+/**
+ * `client_certificates`: mutual TLS. `verify` (default required) and `ca_file`, the CA bundle client
+ * certificates must chain to (needed unless optional_no_ca); every certificate in it must be a CA's.
+ */
+function clientCertificates(baseDir: string) {
+  return strictObject(
+    {
+      verify: optional(
+        z.enum(CLIENT_CERTIFICATE_MODES, {
+          error: (issue) => `must be required, optional or optional_no_ca, got ${describeValue(issue.input)}`,
+        }),
+      ),
+      ca_file: optional(
+        pemFile(baseDir).transform((file, ctx) => {
+          const bundle = inspectCaBundle(file.pem);
+          if (bundle.ok) return file;
+          ctx.addIssue({ code: 'custom', message: `the CA bundle ${bundle.problem}` });
+          return z.NEVER;
+        }),
+      ),
+    },
+    'must be a mapping with ca_file and verify (required, optional or optional_no_ca)',
+  ).superRefine((value, ctx) => {
+    if (value.ca_file === undefined && (value.verify ?? 'required') !== 'optional_no_ca') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ca_file'],
+        message: `verify: ${value.verify ?? 'required'} checks client certificates against a CA: name its ca_file (or use verify: optional_no_ca)`,
+      });
+    }
+  });
+}
+
 export function listenerTls(baseDir: string) {
   return strictObject(
     {
@@ -125,6 +161,7 @@ export function listenerTls(baseDir: string) {
       ),
       strict_sni_binding: optional(z.boolean()),
       handshake_timeout: optional(duration(1)),
+      client_certificates: optional(clientCertificates(baseDir)),
     },
     'must be a mapping with at least certificates',
   ).superRefine((value, ctx) => {

@@ -81,7 +81,11 @@ export class Connector {
   pool(host: string, port: number, options: PoolOptions): UpstreamPool {
     const tls = options.tls;
     const protocol = options.protocol ?? 'http/1.1';
-    const transport = tls === undefined ? `${host}|${port}` : `${host}|${port}|tls|${tls.servername ?? ''}`;
+    // Connections made with a client certificate never serve a transaction that asked for none.
+    const transport =
+      tls === undefined
+        ? `${host}|${port}`
+        : `${host}|${port}|tls|${tls.servername ?? ''}${tls.cert === undefined ? '' : '|cert'}`;
     // HTTP/1.1 and HTTP/2 connections to one address are never interchangeable.
     const key = protocol === 'http/1.1' ? transport : `${transport}|${protocol}`;
     let pool = this.#pools.get(key);
@@ -109,6 +113,26 @@ export class Connector {
     const pool = this.pool(base.host, base.port, {
       ...base.options,
       tls: { ...tls, servername: serverName },
+    });
+    pool.derivedFrom = base.options;
+    pool.transient ||= found === undefined;
+    return pool;
+  }
+
+  /**
+   * The pool of `base`'s upstream whose connections present no client certificate, for a transaction
+   * that asked for none (TxnBox's txn-conf ssl.client.cert.filename ""): `base` itself when it
+   * presents none anyway. Transient, as poolForServerName's.
+   */
+  poolWithoutClientCertificate(base: UpstreamPool): UpstreamPool {
+    const tls = base.options.tls;
+    if (tls?.cert === undefined) return base;
+    const key = `${base.host}|${base.port}|tls|${tls.servername ?? ''}`;
+    const found = this.#pools.get(key);
+    if (found?.derivedFrom === base.options) return found;
+    const pool = this.pool(base.host, base.port, {
+      ...base.options,
+      tls: { ...tls, cert: undefined, key: undefined },
     });
     pool.derivedFrom = base.options;
     pool.transient ||= found === undefined;

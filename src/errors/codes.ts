@@ -97,6 +97,11 @@ export const ERROR_CODES = {
     summary:
       "A client's TLS handshake failed or did not finish within `handshake_timeout`; its connection was closed.",
   },
+  JCT_ERR_TLS_CLIENT_CERTIFICATE: {
+    status: undefined,
+    summary:
+      'A listener with `client_certificates` refused a client: it sent no certificate where one is required, or one that does not verify against the CA; its connection was closed.',
+  },
   JCT_ERR_HTTP_MISDIRECTED: {
     status: 421,
     summary:

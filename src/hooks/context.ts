@@ -74,6 +74,35 @@ export interface TxnSession {
   readonly protocol: string;
   /** Transactions on this connection so far, this one included. */
   readonly transactions: number;
+  /**
+   * The client's TLS certificate (mutual TLS, `tls.client_certificates`): undefined without TLS, when
+   * the listener does not ask for one, or when the client sent none.
+   */
+  readonly clientCertificate?: TxnClientCertificate | undefined;
+  /** The certificate the listener served this connection (its subject and issuer); undefined without TLS. */
+  readonly localCertificate?: TxnCertificate | undefined;
+}
+
+/** A client's TLS certificate, as the listener received it. */
+export interface TxnClientCertificate extends TxnCertificate {
+  /**
+   * Whether it chains to the listener's `ca_file`. Under `verify: required` and `optional` it always
+   * does (a certificate that does not is refused); under `optional_no_ca` it may not.
+   */
+  readonly verified: boolean;
+  /** Why it did not verify, as OpenSSL names it (`CERT_HAS_EXPIRED`, …); '' when it verified. */
+  readonly verifyError: string;
+  /** Upper-case hex. */
+  readonly serialNumber: string;
+  /** ISO 8601. */
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex. */
+  readonly fingerprint256: string;
+  /** `DNS:a.example, URI:spiffe://…`; '' without a subjectAltName. */
+  readonly subjectAltName: string;
+  /** The subject on one line, `CN=alice, O=Example`: what the access log writes. */
+  readonly subjectLine: string;
 }
 
 /** Timeouts a hook may change for its transaction, in ms. */
@@ -101,6 +130,11 @@ export interface TxnUpstreamSettings {
   readonly maxConnections?: number | undefined;
   /** The TLS server name sent (SNI) and that the backend's certificate must match; moot without TLS. */
   readonly serverName?: string | undefined;
+  /**
+   * false: the upstream connection presents no client certificate, even when the cluster has one
+   * (`tls.cert_file`); moot without TLS.
+   */
+  readonly clientCertificate?: false | undefined;
 }
 
 /** A certificate's subject and issuer: attribute short name (`CN`, `O`, …) → value, or values when repeated. */

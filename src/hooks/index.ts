@@ -16,6 +16,7 @@ export type {
   TxnHook,
   TxnSession,
   TxnCertificate,
+  TxnClientCertificate,
   TxnTimeouts,
   TxnUpstreamSettings,
 } from './context.ts';

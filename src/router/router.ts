@@ -78,6 +78,8 @@ export interface RouterConnector {
   release(conn: LentChannel, reusable: boolean): void;
   /** The pool of `base`'s upstream for a TLS server name a transaction set (txn-conf sni_policy). */
   poolForServerName?(base: UpstreamPool, serverName: string): UpstreamPool;
+  /** The pool of `base`'s upstream that presents no client certificate (txn-conf ssl.client.cert.filename ""). */
+  poolWithoutClientCertificate?(base: UpstreamPool): UpstreamPool;
 }
 
 /** A channel the Connector lends: the Router only carries it between the connector and a transaction. */
@@ -382,10 +384,15 @@ export class Router {
     }
     const settings = lease.settings;
     // A transaction's own TLS server name: the upstream's pool of connections made with that name.
-    const pool =
+    const named =
       settings?.serverName === undefined
         ? upstream.pool
         : (this.#connector.poolForServerName?.(upstream.pool, settings.serverName) ?? upstream.pool);
+    // A transaction that asked to present no client certificate: that pool of the upstream's.
+    const pool =
+      settings?.clientCertificate === false
+        ? (this.#connector.poolWithoutClientCertificate?.(named) ?? named)
+        : named;
     const pooled = lease.fresh ? undefined : this.#connector.reuse(pool);
     if (pooled !== undefined) {
       lease.bind(pooled);

@@ -68,6 +68,8 @@ export interface LeaseSettings {
   readonly maxConnections?: number | undefined;
   /** The TLS server name sent (SNI) and that the certificate must match; ignored towards plain HTTP. */
   readonly serverName?: string | undefined;
+  /** false: present no client certificate, even when the cluster has one. */
+  readonly clientCertificate?: false | undefined;
 }
 
 /** Receives the result of asking the Router for an upstream connection. */

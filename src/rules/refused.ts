@@ -6,8 +6,6 @@
 
 const REMAP_REPLACEMENT =
   "the replacement URL of a Traffic Server remap rule; a Junction route does not rewrite the URL to a replacement (its cluster's backends are the upstream): read {route} or {upstream}, or set the URL with ua-req-url in the route's rules";
-const CLIENT_CERT =
-  "Junction's HTTPS listeners do not ask clients for certificates (no mutual TLS), and rules are not given the listener's own; the upstream connection's are outbound-cert-*";
 
 function each(names: readonly string[], why: string): [string, string][] {
   return names.map((name) => [name, why]);
@@ -17,16 +15,6 @@ export const REFUSED_EXTRACTORS: ReadonlyMap<string, string> = new Map([
   ...each(
     ['url', 'scheme', 'loc', 'host', 'port', 'path'].map((part) => `remap-replacement-${part}`),
     REMAP_REPLACEMENT,
-  ),
-  ...each(
-    [
-      'inbound-cert-verify-result',
-      'inbound-cert-local-issuer-field',
-      'inbound-cert-local-subject-field',
-      'inbound-cert-remote-issuer-field',
-      'inbound-cert-remote-subject-field',
-    ],
-    CLIENT_CERT,
   ),
   ['outbound-txn-count', 'Junction does not give rules how often an upstream connection was reused'],
   ['inbound-tcp-info', "Junction does not read the kernel's TCP_INFO for rules"],

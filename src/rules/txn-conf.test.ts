@@ -19,7 +19,7 @@ describe('txn-conf table', () => {
     expect(txnConfRefusal('proxy.config.http.chunking_enabled')).toMatch(
       /^txn-conf<proxy\.config\.http\.chunking_enabled> is a Traffic Server setting Junction has no per-transaction equivalent of; the ones it maps are .*per_server\.connection\.max/,
     );
-    expect(txnConfRefusal('proxy.config.ssl.client.cert.filename')).toMatch(/tls\.cert_file/);
+    expect(txnConfRefusal('proxy.config.ssl.client.verify.server.policy')).toMatch(/tls\.verify/);
   });
 
   test("sni_policy values, Traffic Server's", () => {

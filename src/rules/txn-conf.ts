@@ -14,6 +14,11 @@ export type TxnConfEntry =
   | { readonly kind: 'max-connections' }
   /** `ssl.client.sni_policy`: the TLS server name sent upstream (and verified) for this transaction. */
   | { readonly kind: 'sni-policy' }
+  /**
+   * `ssl.client.cert.filename`: "" or "NULL" presents no client certificate upstream for this
+   * transaction; a certificate of its own is the cluster's (`tls.cert_file`).
+   */
+  | { readonly kind: 'client-cert' }
   /** What Junction always does: reading gives `value`; setting it is accepted only to that value. */
   | { readonly kind: 'fixed'; readonly value: number; readonly why: string };
 
@@ -24,6 +29,7 @@ export const TXN_CONF: ReadonlyMap<string, TxnConfEntry> = new Map<string, TxnCo
   ['proxy.config.http.insert_request_via_str', { kind: 'via' }],
   ['proxy.config.http.per_server.connection.max', { kind: 'max-connections' }],
   ['proxy.config.ssl.client.sni_policy', { kind: 'sni-policy' }],
+  ['proxy.config.ssl.client.cert.filename', { kind: 'client-cert' }],
   [
     'proxy.config.url_remap.pristine_host_hdr',
     {
@@ -44,10 +50,6 @@ export const TXN_CONF: ReadonlyMap<string, TxnConfEntry> = new Map<string, TxnCo
 
 /** Settings users reach for that Junction has only elsewhere: why, and what to use. */
 const ELSEWHERE: ReadonlyMap<string, string> = new Map([
-  [
-    'proxy.config.ssl.client.cert.filename',
-    "the client certificate sent upstream is the cluster's (clusters.<name>.tls.cert_file), not set per transaction",
-  ],
   [
     'proxy.config.ssl.client.verify.server.policy',
     "upstream certificate verification is the cluster's (clusters.<name>.tls.verify)",

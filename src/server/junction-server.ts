@@ -211,6 +211,16 @@ class ServerRuntime implements JunctionServer, SessionHost {
     if (listener.tls !== null) {
       const log = this.log.child({ component: 'tls', listener: config.name });
       listener.tls.onHandshakeError = (error, client) => {
+        // A refused client certificate (mutual TLS) is worth seeing, as nginx logs it at info.
+        if (isClientCertificateRefusal(error)) {
+          log.info(
+            { code: 'JCT_ERR_TLS_CLIENT_CERTIFICATE', client, ...failureFields(error) },
+            error.message.startsWith('client certificate')
+              ? error.message
+              : 'client certificate refused: the client sent none',
+          );
+          return;
+        }
         // A client's failed handshake is expected (scanners, old clients): its codes, no stack.
         log.debug(
           { code: 'JCT_ERR_TLS_CLIENT_HANDSHAKE', client, ...failureFields(error) },
@@ -545,4 +555,10 @@ function sessionInfo(session: ServedSession, listener: Listener): SessionInfo {
 
 function upstreamsOf(snapshot: RuntimeSnapshot): UpstreamState[] {
   return [...snapshot.clusters.values()].flatMap((cluster) => cluster.upstreams);
+}
+
+/** A handshake ended for the client's certificate: refused by Junction, or sent none where one is required. */
+function isClientCertificateRefusal(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'JCT_ERR_TLS_CLIENT_CERTIFICATE' || code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 }

@@ -11,6 +11,13 @@ export interface TlsContextOptions {
   readonly maxVersion: TlsVersion;
   /** An OpenSSL cipher list (TLS 1.2 ciphers and TLS 1.3 suites); undefined keeps Node's default. */
   readonly ciphers: string | undefined;
+  /** PEM CA certificates client certificates are verified against (mutual TLS); undefined: none. */
+  readonly clientCa?: string | undefined;
+  /**
+   * Set when the listener asks for client certificates: OpenSSL resumes a session only within the
+   * same context id, and refuses to resume without one once it verifies peers.
+   */
+  readonly sessionIdContext?: string | undefined;
 }
 
 /** What a certificate says about itself, read once when it is loaded. */
@@ -80,6 +87,8 @@ export function certificateContext(
     // The server's order, so a client cannot talk it down to the weakest cipher both allow.
     honorCipherOrder: true,
     ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+    ...(options.clientCa === undefined ? {} : { ca: options.clientCa }),
+    ...(options.sessionIdContext === undefined ? {} : { sessionIdContext: options.sessionIdContext }),
   });
 }
 

@@ -4,7 +4,38 @@ import type { Clock } from '../util/clock.ts';
 import { dateField } from '../util/http-date.ts';
 import { namesCover, normaliseName, setContextTicketKeys, TICKET_KEYS_BYTES } from './certificate.ts';
 import { CertificateStore, type StoredCertificate } from './certificate-store.ts';
-import type { ListenerTlsConfig } from './tls-settings.ts';
+import {
+  clientSessionIdContext,
+  readClientCertificate,
+  type ClientCertificate,
+  type ClientCertificateOutcome,
+  type DistinguishedName,
+} from './client-certificate.ts';
+import type { ClientCertificateMode, ListenerTlsConfig } from './tls-settings.ts';
+
+/** The subject and issuer of the certificate this end of a connection presented. */
+export interface CertificateNamesOf {
+  readonly subject: DistinguishedName;
+  readonly issuer: DistinguishedName;
+}
+
+/**
+ * A client certificate a listener refused (`required` without a valid one, `optional` with one that
+ * does not verify): the connection is closed right after the handshake, before any request is read.
+ */
+export class ClientCertificateRefused extends Error {
+  readonly code = 'JCT_ERR_TLS_CLIENT_CERTIFICATE';
+  readonly verifyError: string;
+  constructor(verifyError: string, subject: string) {
+    super(
+      subject === ''
+        ? `client certificate refused: ${verifyError}`
+        : `client certificate '${subject}' refused: ${verifyError}`,
+    );
+    this.name = 'ClientCertificateRefused';
+    this.verifyError = verifyError;
+  }
+}
 
 /** What a session learns from its connection's handshake. */
 export class TlsConnectionInfo {
@@ -14,20 +45,50 @@ export class TlsConnectionInfo {
   readonly alpnProtocol: string;
   /** The TLS version, as `TLSv1.3`. */
   readonly protocol: string;
+  /**
+   * Whether the listener asked for a client certificate, and what it got: undefined when it did not
+   * ask (no `client_certificates`).
+   */
+  readonly client: ClientCertificateOutcome | undefined;
   readonly #certificateNames: readonly string[];
   readonly #strict: boolean;
+  readonly #socket: TLSSocket;
+  #local: CertificateNamesOf | null | undefined;
 
   constructor(
     socket: TLSSocket,
     serverName: string,
     certificate: StoredCertificate | undefined,
     strict: boolean,
+    client?: ClientCertificateOutcome,
   ) {
     this.serverName = serverName;
     this.alpnProtocol = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '';
     this.protocol = socket.getProtocol() ?? '';
     this.#certificateNames = certificate?.names ?? [];
     this.#strict = strict;
+    this.#socket = socket;
+    this.client = client;
+  }
+
+  /** Whether the listener asked this client for a certificate. */
+  get asksClientCertificate(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** The client's certificate, when the listener asked for one and the client sent it. */
+  get clientCertificate(): ClientCertificate | undefined {
+    return this.client?.certificate;
+  }
+
+  /** The certificate this connection was served with (its subject and issuer); read on first use. */
+  get localCertificate(): CertificateNamesOf | undefined {
+    if (this.#local === undefined) {
+      const cert = this.#socket.getCertificate();
+      this.#local =
+        cert === null || !('subject' in cert) ? null : { subject: cert.subject, issuer: cert.issuer };
+    }
+    return this.#local ?? undefined;
   }
 
   /**
@@ -197,12 +258,17 @@ export class TlsAcceptor<O = undefined> {
       this.#handler.failed(clientAddress);
       return;
     }
+    const client = this.#config.clientCertificates;
     const socket = new TLSSocket(raw, {
       isServer: true,
       server: this.#events,
       secureContext: this.#keyedContext(defaultCertificate.context),
       SNICallback: this.#sni,
       ...(this.#alpn === undefined ? {} : { ALPNProtocols: this.#alpn }),
+      // `required`: OpenSSL itself ends a handshake without a certificate (certificate_required alert).
+      ...(client === undefined
+        ? {}
+        : { requestCert: true, rejectUnauthorized: client.verify === 'required' }),
     });
     const pending = new PendingHandshake(socket, clientAddress, origin, this.#clock.now());
     this.#pending.add(pending);
@@ -273,8 +339,22 @@ export class TlsAcceptor<O = undefined> {
     if (pending.settled || pending.timedOut) return;
     pending.settled = true;
     this.#pending.delete(pending);
-    this.#completed++;
     const socket = pending.socket;
+    const settings = this.#config.clientCertificates;
+    const client =
+      settings === undefined ? undefined : readClientCertificate(socket, settings.ca !== undefined);
+    const refused = client === undefined ? undefined : refusal(settings!.verify, client);
+    if (refused !== undefined) {
+      this.#failed++;
+      this.onHandshakeError?.(
+        new ClientCertificateRefused(refused, client?.certificate?.subjectLine ?? ''),
+        pending.clientAddress,
+      );
+      socket.destroy();
+      this.#handler.failed(pending.clientAddress);
+      return;
+    }
+    this.#completed++;
     const version = socket.getProtocol() ?? 'unknown';
     this.#completedByVersion.set(version, (this.#completedByVersion.get(version) ?? 0) + 1);
     // Renegotiation only serves attacks on a server (TLS 1.2 CPU exhaustion); 1.3 has none.
@@ -286,6 +366,7 @@ export class TlsAcceptor<O = undefined> {
       serverName,
       this.#store.lookup(serverName),
       this.#config.strictSniBinding,
+      client,
     );
     this.#handler.secured(socket, info, pending.origin);
   }
@@ -299,13 +380,33 @@ export class TlsAcceptor<O = undefined> {
   }
 }
 
+/**
+ * Why a client's certificate is refused, or undefined when the connection goes on. nginx's and
+ * HAProxy's rule: under `required` and `optional` a certificate that is sent must verify;
+ * `optional_no_ca` lets any through and says whether it verified.
+ */
+function refusal(mode: ClientCertificateMode, outcome: ClientCertificateOutcome): string | undefined {
+  if (mode === 'optional_no_ca') return undefined;
+  const certificate = outcome.certificate;
+  if (certificate === undefined) return mode === 'required' ? 'NO_CERTIFICATE' : undefined;
+  return certificate.verified ? undefined : certificate.verifyError;
+}
+
 function alpnOf(config: ListenerTlsConfig): string[] | undefined {
   return config.alpn.length === 0 ? undefined : [...config.alpn];
 }
 
 function buildStore(config: ListenerTlsConfig): CertificateStore {
+  const client = config.clientCertificates;
   const store = new CertificateStore(
-    { minVersion: config.minVersion, maxVersion: config.maxVersion, ciphers: config.ciphers },
+    {
+      minVersion: config.minVersion,
+      maxVersion: config.maxVersion,
+      ciphers: config.ciphers,
+      ...(client === undefined
+        ? {}
+        : { clientCa: client.ca, sessionIdContext: clientSessionIdContext(client) }),
+    },
     config.defaultCertificate,
   );
   for (const certificate of config.certificates) {

@@ -18,6 +18,21 @@ export interface ListenerCertificateConfig {
   readonly ocsp: Buffer | undefined;
 }
 
+/**
+ * Whether a listener asks clients for a certificate, and what it does with one (nginx's
+ * `ssl_verify_client`): `required` refuses a connection without a certificate that verifies against
+ * the CA; `optional` asks, lets every client in and tells whether its certificate verified;
+ * `optional_no_ca` asks without checking it against any CA (the application judges it).
+ */
+export type ClientCertificateMode = 'required' | 'optional' | 'optional_no_ca';
+
+export interface ClientCertificateSettings {
+  readonly verify: ClientCertificateMode;
+  /** PEM: the CA certificates a client certificate must chain to; undefined only for optional_no_ca. */
+  readonly ca: string | undefined;
+  readonly caFile: string | undefined;
+}
+
 export interface ListenerTlsConfig {
   readonly certificates: readonly ListenerCertificateConfig[];
   /** The id of the certificate for clients whose server name matches none (or who send none). */
@@ -32,4 +47,6 @@ export interface ListenerTlsConfig {
   readonly strictSniBinding: boolean;
   /** A handshake not done within this closes its socket. */
   readonly handshakeTimeoutMs: number;
+  /** Client certificates (mutual TLS); undefined: clients are not asked for one. */
+  readonly clientCertificates?: ClientCertificateSettings | undefined;
 }

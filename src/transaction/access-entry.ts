@@ -74,6 +74,7 @@ function accessRecord(
     referer: fields.referer,
     tlsVersion: tls === null ? null : tls.protocol,
     sni: tls === null ? null : tls.serverName,
+    ...clientCertFields(tls),
     ...(end.cache === undefined ? {} : { cache: end.cache }),
   };
 }
@@ -109,6 +110,7 @@ function requestLess(
     referer: null,
     tlsVersion: tls === null ? null : tls.protocol,
     sni: tls === null ? null : tls.serverName,
+    ...clientCertFields(tls),
   };
 }
 
@@ -192,4 +194,16 @@ export function withoutField(headers: string[], lowerName: string): void {
       i -= 2;
     }
   }
+}
+
+/** The access log's client certificate fields, on listeners that ask for one (nginx's $ssl_client_verify). */
+function clientCertFields(tls: SessionPort['tls']): Pick<AccessRecord, 'clientCert'> {
+  if (tls?.asksClientCertificate !== true) return {};
+  const cert = tls.clientCertificate;
+  return {
+    clientCert:
+      cert === undefined
+        ? { subject: '', verify: 'NONE' }
+        : { subject: cert.subjectLine, verify: cert.verified ? 'SUCCESS' : `FAILED:${cert.verifyError}` },
+  };
 }

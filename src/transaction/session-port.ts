@@ -1,6 +1,7 @@
 import type { AccessLogSetting } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { TxnCertificate, TxnClientCertificate } from '../hooks/index.ts';
 import type { Tunnel } from '../tunnel/index.ts';
 import type { FrameSink } from './framed-writer.ts';
 
@@ -86,4 +87,10 @@ export interface SessionTls {
   readonly serverName: string;
   /** Strict SNI binding: `host` (lower-case, no port) is not a name of this connection's certificate (421). */
   isMisdirected(host: string): boolean;
+  /** The client's certificate (mutual TLS); undefined when the listener did not ask or none came. */
+  readonly clientCertificate?: TxnClientCertificate | undefined;
+  /** Whether the listener asks clients for a certificate (`client_certificates`). */
+  readonly asksClientCertificate?: boolean;
+  /** The subject and issuer of the certificate the connection was served with. */
+  readonly localCertificate?: TxnCertificate | undefined;
 }

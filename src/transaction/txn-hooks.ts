@@ -338,6 +338,11 @@ function txnSession(session: SessionPort, head: RequestHead): TxnSession {
     protocol: head.versionMinor === 1 ? 'http/1.1' : 'http/1.0',
     // The session counts finished transactions; this one is under way.
     transactions: session.requests + 1,
+    clientCertificate: session.tls?.clientCertificate,
+    // Read from the socket only when asked (rules reading inbound-cert-local-*).
+    get localCertificate() {
+      return session.tls?.localCertificate;
+    },
   };
 }
 

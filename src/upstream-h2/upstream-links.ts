@@ -52,6 +52,10 @@ export class UpstreamLinks {
     return this.connector.poolForServerName(base, serverName);
   }
 
+  poolWithoutClientCertificate(base: UpstreamPool): UpstreamPool {
+    return this.connector.poolWithoutClientCertificate(base);
+  }
+
   release(conn: UpstreamChannel, reusable: boolean): void {
     if (conn instanceof H2StreamChannel) conn.release();
     else if (conn instanceof UpstreamConnection) this.connector.release(conn, reusable);

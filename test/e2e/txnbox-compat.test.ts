@@ -11,21 +11,34 @@
  * A case is one transaction of a replay. The test passes while the pass rate stays at or above the
  * recorded floor; every failing case and its reason is printed, and listed in the README.
  */
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { request as tlsRequest } from 'node:https';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+  type Server,
+} from 'node:http';
+import { createServer as createTlsServer, request as tlsRequest } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isMap, isSeq, parse, parseDocument, visit, Document, type Node } from 'yaml';
-import { createTestCa, type TestCa } from '../support/certs.ts';
+import { createTestCa, type KeyPair, type TestCa } from '../support/certs.ts';
 import { startJunctionFromYaml, type RunningJunction } from '../support/start-junction.ts';
-import { EXPECTED_FAILURES, GOLD_TESTS, type GoldTest, type Remap } from './txnbox/manifest.ts';
+import {
+  EXPECTED_FAILURES,
+  GOLD_TESTS,
+  type GoldTest,
+  type Identity,
+  type Remap,
+} from './txnbox/manifest.ts';
 
 const GOLD = join(import.meta.dirname, 'txnbox', 'gold');
 
 /** The pass rate this suite must keep (cases passed / cases in the manifest). */
-const PASS_RATE_FLOOR = 0.92;
+const PASS_RATE_FLOOR = 0.95;
 
 type Fields = readonly (readonly [unknown, unknown])[];
 
@@ -55,7 +68,7 @@ interface Transaction {
 }
 
 interface Session {
-  readonly protocol?: readonly { readonly name?: string }[];
+  readonly protocol?: readonly { readonly name?: string; readonly sni?: string }[];
   readonly transactions?: readonly Transaction[];
 }
 
@@ -160,16 +173,22 @@ interface Seen {
   readonly headers: IncomingHttpHeaders;
 }
 
-/** A backend answering each request with the replay's server response for its uuid. */
+/**
+ * A backend answering each request with the replay's server response for its uuid (or, for a test
+ * with client runs, its URL: the verifier server's `--format "{url}"`), over TLS when given a key pair
+ * (asking the proxy for its client certificate, as Proxy Verifier's server does).
+ */
 async function replayBackend(
   responses: ReadonlyMap<string, Message>,
   seen: Map<string, Seen>,
+  keyOf: (req: IncomingMessage) => string,
+  tls?: KeyPair,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    const uuid = String(req.headers['uuid'] ?? '');
-    seen.set(uuid, { target: req.url ?? '', headers: req.headers });
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const key = keyOf(req);
+    seen.set(key, { target: req.url ?? '', headers: req.headers });
     req.resume();
-    const response = responses.get(uuid);
+    const response = responses.get(key);
     const status = response?.status ?? 404;
     const size = response?.content?.size ?? 0;
     const headers: [string, string][] = [];
@@ -185,7 +204,14 @@ async function replayBackend(
       String(Buffer.byteLength(body)),
     ]);
     res.end(body);
-  });
+  };
+  const server: Server =
+    tls === undefined
+      ? createServer(handle)
+      : createTlsServer(
+          { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false },
+          handle,
+        );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('backend has no port');
@@ -196,6 +222,10 @@ async function replayBackend(
 interface Target {
   readonly port: number;
   readonly ca?: string;
+  /** The TLS server name; default: the Host (Proxy Verifier's). */
+  readonly sni?: string;
+  /** The client certificate the session presents. */
+  readonly cert?: KeyPair;
 }
 
 function send(
@@ -216,7 +246,8 @@ function send(
   const body = message.content?.data ?? 'x'.repeat(size);
   if (body.length > 0) headers['Content-Length'] = String(Buffer.byteLength(body));
   const hostField = Object.entries(headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
-  const servername = typeof hostField === 'string' ? hostField.replace(/:\d+$/, '') : 'base.ex';
+  const servername =
+    target.sni ?? (typeof hostField === 'string' ? hostField.replace(/:\d+$/, '') : 'base.ex');
   return new Promise((resolve, reject) => {
     const options = {
       host: '127.0.0.1',
@@ -229,7 +260,14 @@ function send(
     };
     // A TLS session: the Host as SNI, as Proxy Verifier sends it.
     const req =
-      target.ca === undefined ? request(options) : tlsRequest({ ...options, ca: target.ca, servername });
+      target.ca === undefined
+        ? request(options)
+        : tlsRequest({
+            ...options,
+            ca: target.ca,
+            servername,
+            ...(target.cert === undefined ? {} : { cert: target.cert.cert, key: target.cert.key }),
+          });
     req.on('response', (res) => {
       res.resume();
       res.on('end', () => {
@@ -320,13 +358,65 @@ let serverCert: ServerCert | undefined;
 
 function certificate(): ServerCert {
   if (serverCert !== undefined) return serverCert;
-  const ca = createTestCa('TxnBox Compat Test CA');
+  // Named as the issuer of TxnBox's test server.pem, which tls-cert reads (inbound-cert-local-issuer-field<CN>).
+  const ca = createTestCa('random.server.com');
   const dir = mkdtempSync(join(tmpdir(), 'junction-txnbox-'));
-  const pair = ca.issue(['base.ex', '*.base.ex', 'protected.ex', '*.protected.ex', '*.ex']);
+  // alpha.ex: tls-cert's SNI (a wildcard over one label, *.ex, covers nothing); alpha, bravo: mTLS's.
+  const pair = ca.issue([
+    'base.ex',
+    '*.base.ex',
+    'protected.ex',
+    '*.protected.ex',
+    '*.ex',
+    'alpha.ex',
+    'alpha',
+    'bravo',
+  ]);
   writeFileSync(join(dir, 'cert.pem'), pair.cert);
   writeFileSync(join(dir, 'key.pem'), pair.key);
   serverCert = { ca, dir, certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
   return serverCert;
+}
+
+/** TxnBox's client test keys, made alike: a CA per name and the certificate it signed, with their files. */
+interface Identities {
+  readonly signed: Readonly<
+    Record<Identity, KeyPair & { readonly certFile: string; readonly keyFile: string }>
+  >;
+  /** ca-bundle.pem: the alpha, bravo and charlie CAs. */
+  readonly bundleFile: string;
+  /** Proxy Verifier's server certificate (CN server_cn), for a TLS backend. */
+  readonly upstream: KeyPair;
+  readonly cas: readonly TestCa[];
+}
+
+let identities: Identities | undefined;
+
+function testKeys(): Identities {
+  if (identities !== undefined) return identities;
+  const dir = certificate().dir;
+  const cas: TestCa[] = [];
+  const signed = {} as Record<Identity, KeyPair & { certFile: string; keyFile: string }>;
+  for (const name of ['alpha', 'bravo', 'charlie'] as const) {
+    // openssl.cnf of TxnBox's test/autest/ssl: [DN-CA] and [DN-Signed].
+    const ca = createTestCa(`TxnBox CA ${name}`, {
+      subject: `/CN=TxnBox CA ${name}/O=TxnBox/C=S3/ST=Confusion/L=Dazed`,
+    });
+    cas.push(ca);
+    const pair = ca.issue([`${name}.client.ex`], {
+      subject: `/CN=base.ex:role.${name}/O=TxnBox/C=S3/ST=Amber/L=Kolvir`,
+    });
+    const certFile = join(dir, `${name}-signed.pem`);
+    const keyFile = join(dir, `${name}-signed.key`);
+    writeFileSync(certFile, pair.cert);
+    writeFileSync(keyFile, pair.key);
+    signed[name] = { ...pair, certFile, keyFile };
+  }
+  const bundleFile = join(dir, 'ca-bundle.pem');
+  writeFileSync(bundleFile, cas.map((ca) => ca.cert).join(''));
+  const upstream = certificate().ca.issue(['server.ex'], { subject: '/CN=server_cn' });
+  identities = { signed, bundleFile, upstream, cas };
+  return identities;
 }
 
 /** Traffic Server settings (records.config) that are Junction settings: name → config path and value. */
@@ -356,7 +446,14 @@ function junctionConfig(gold: GoldTest, backendPort: number, tls: boolean): stri
             name: 'https',
             address: '127.0.0.1',
             port: 0,
-            tls: { certificates: [{ cert_file: certificate().certFile, key_file: certificate().keyFile }] },
+            tls: {
+              certificates: [{ cert_file: certificate().certFile, key_file: certificate().keyFile }],
+              ...(gold.clientCertificates === undefined
+                ? {}
+                : {
+                    client_certificates: { verify: gold.clientCertificates, ca_file: testKeys().bundleFile },
+                  }),
+            },
           },
         ]
       : []),
@@ -377,7 +474,16 @@ function junctionConfig(gold: GoldTest, backendPort: number, tls: boolean): stri
     ...(remapRoute(doc, remap, index, 'backend') as Record<string, unknown>),
     ...(gold.cache === true ? { cache: true } : {}),
   }));
-  config['clusters'] = { backend: { backends: [`127.0.0.1:${backendPort}`] } };
+  const upstreamTls = gold.upstreamTls;
+  const client = upstreamTls === undefined ? undefined : testKeys().signed[upstreamTls.clientCertificate];
+  config['clusters'] = {
+    backend: {
+      backends: [`127.0.0.1:${backendPort}`],
+      ...(client === undefined
+        ? {}
+        : { tls: { enabled: true, verify: false, cert_file: client.certFile, key_file: client.keyFile } }),
+    },
+  };
   for (const [name, value] of Object.entries(gold.records ?? {})) {
     const mapped = RECORDS[name]?.(value);
     if (mapped === undefined) continue; // no Junction setting: rules reading it are refused at load
@@ -393,6 +499,7 @@ function junctionConfig(gold: GoldTest, backendPort: number, tls: boolean): stri
 
 const running: { junction?: RunningJunction; server?: Server }[] = [];
 afterAll(async () => {
+  for (const ca of identities?.cas ?? []) ca.close();
   if (serverCert !== undefined) {
     serverCert.ca.close();
     rmSync(serverCert.dir, { recursive: true, force: true });
@@ -409,17 +516,53 @@ afterAll(async () => {
   }
 });
 
-async function runGoldTest(gold: GoldTest): Promise<void> {
-  const replay = parse(readFileSync(join(GOLD, gold.replay), 'utf8'), { merge: true }) as {
+interface Case {
+  readonly txn: Transaction;
+  readonly uuid: string;
+  readonly tls: boolean;
+  /** The session's TLS server name, when its replay names one. */
+  readonly sni?: string | undefined;
+  readonly cert?: Identity | undefined;
+  /** What the backend knows the request by: its uuid, or its URL (client runs). */
+  readonly key: string;
+}
+
+/** A replay's transactions, with their sessions' TLS layer. */
+function replayCases(file: string, first: number, cert?: Identity): Case[] {
+  const replay = parse(readFileSync(join(GOLD, file), 'utf8'), { merge: true }) as {
     sessions?: readonly Session[];
   };
-  const cases: { txn: Transaction; uuid: string; tls: boolean }[] = [];
+  const cases: Case[] = [];
   for (const session of replay.sessions ?? []) {
-    const tls = (session.protocol ?? []).some((layer) => layer.name === 'tls');
+    const tlsLayer = (session.protocol ?? []).find((layer) => layer.name === 'tls');
     for (const txn of session.transactions ?? []) {
-      cases.push({ txn, uuid: uuidOf(txn) ?? `#${cases.length}`, tls });
+      const uuid = uuidOf(txn) ?? `#${first + cases.length}`;
+      const url = text(txn['client-request']?.url);
+      cases.push({
+        txn,
+        uuid,
+        tls: tlsLayer !== undefined,
+        sni: tlsLayer?.sni,
+        cert,
+        key: cert === undefined ? uuid : url,
+      });
     }
   }
+  return cases;
+}
+
+async function runGoldTest(gold: GoldTest): Promise<void> {
+  // The server's side: the replay's transactions, by uuid (or by URL for a test with client runs).
+  const byUrl = gold.runs !== undefined;
+  const serverSide = replayCases(gold.replay, 0).map((c) =>
+    byUrl ? { ...c, key: text(c.txn['client-request']?.url) } : c,
+  );
+  const cases = byUrl
+    ? gold.runs.reduce<Case[]>(
+        (all, run) => [...all, ...replayCases(run.replay, all.length, run.clientCertificate)],
+        [],
+      )
+    : serverSide;
   const record = (index: number, uuid: string, problems: string[]): void => {
     outcomes.push({ test: gold.name, index, uuid, problems });
   };
@@ -430,20 +573,28 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
     return;
   }
   const responses = new Map<string, Message>();
-  for (const c of cases) {
+  const proxyRequests = new Map<string, Message>();
+  for (const c of serverSide) {
+    const proxyRequest = c.txn['proxy-request'];
+    if (proxyRequest !== undefined && proxyRequest !== null) proxyRequests.set(c.key, proxyRequest);
     const response = c.txn['server-response'];
     if (response === undefined || response === null) continue;
     // Proxy Verifier puts a transaction's `all` fields on every message of it, the server's response too.
     const all = c.txn.all?.headers?.fields ?? [];
     responses.set(
-      c.uuid,
+      c.key,
       all.length === 0
         ? response
         : { ...response, headers: { fields: [...all, ...(response.headers?.fields ?? [])] } },
     );
   }
   const seen = new Map<string, Seen>();
-  const backend = await replayBackend(responses, seen);
+  const backend = await replayBackend(
+    responses,
+    seen,
+    byUrl ? (req) => req.url ?? '' : (req) => String(req.headers['uuid'] ?? ''),
+    gold.upstreamTls === undefined ? undefined : testKeys().upstream,
+  );
   const slot: { junction?: RunningJunction; server?: Server } = { server: backend.server };
   running.push(slot);
   let junction: RunningJunction;
@@ -469,25 +620,31 @@ async function runGoldTest(gold: GoldTest): Promise<void> {
   slot.junction = junction;
   for (const [index, c] of cases.entries()) {
     const target: Target = c.tls
-      ? { port: junction.server.listeners[1]!.port, ca: certificate().ca.cert }
+      ? {
+          port: junction.server.listeners[1]!.port,
+          ca: certificate().ca.cert,
+          ...(c.sni === undefined ? {} : { sni: c.sni }),
+          ...(c.cert === undefined ? {} : { cert: testKeys().signed[c.cert] }),
+        }
       : { port: junction.port };
     const client = c.txn['client-request'];
     if (client === undefined || client === null) continue;
     const problems: string[] = [];
     try {
-      seen.delete(c.uuid);
+      seen.delete(c.key);
       // Proxy Verifier keys each transaction (by a uuid field here); a case without one gets its index.
-      const key: Fields = uuidOf(c.txn) === undefined ? [['uuid', c.uuid]] : [];
+      const key: Fields = uuidOf(c.txn) === undefined && !byUrl ? [['uuid', c.uuid]] : [];
       const answer = await send(target, client, [...key, ...(c.txn.all?.headers?.fields ?? [])]);
-      const proxyRequest = c.txn['proxy-request'] ?? undefined;
+      // A client run's request is checked by the server's transaction for its URL, when it gets there.
+      const proxyRequest = (byUrl ? proxyRequests.get(c.key) : c.txn['proxy-request']) ?? undefined;
       if (proxyRequest !== undefined) {
-        const got = seen.get(c.uuid);
+        const got = seen.get(c.key);
         const checks = [
           ...(proxyRequest.headers?.fields ?? []).map(([, spec]) => checkOf(spec)),
           ...(Array.isArray(proxyRequest.url) ? [{ as: 'url', value: undefined }] : []),
         ].filter((check) => check !== undefined);
         if (got === undefined) {
-          if (checks.length > 0) problems.push('the backend was not asked');
+          if (checks.length > 0 && !byUrl) problems.push('the backend was not asked');
         } else {
           problems.push(...checkFields('proxy request', proxyRequest.headers?.fields ?? [], got.headers));
           problems.push(...checkUrl('proxy request', proxyRequest.url, got.target, got.headers.host));

@@ -15,16 +15,21 @@ export interface TestCa extends KeyPair {
    * A leaf certificate for these DNS names, valid for 127.0.0.1 too (an IP SAN), usable for TLS
    * servers and clients alike.
    */
-  issue(names: readonly string[]): KeyPair;
+  issue(names: readonly string[], options?: CertificateOptions): KeyPair;
   /** Removes the working directory. */
   close(): void;
+}
+
+/** A certificate's whole subject, as openssl's -subj writes it (`/CN=x/O=Org/C=S3`); default: `/CN=<name>`. */
+export interface CertificateOptions {
+  readonly subject?: string;
 }
 
 /**
  * Makes a CA with the openssl CLI in a temporary directory. EC P-256 keys keep it to a few
  * milliseconds per certificate; make one per test file and close it after.
  */
-export function createTestCa(commonName = 'Junction Test CA'): TestCa {
+export function createTestCa(commonName = 'Junction Test CA', options: CertificateOptions = {}): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'junction-certs-'));
   const path = (name: string): string => join(dir, name);
   openssl([
@@ -38,7 +43,7 @@ export function createTestCa(commonName = 'Junction Test CA'): TestCa {
     '-days',
     '2',
     '-subj',
-    `/CN=${commonName}`,
+    options.subject ?? `/CN=${commonName}`,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
@@ -48,7 +53,7 @@ export function createTestCa(commonName = 'Junction Test CA'): TestCa {
   return {
     cert: readFileSync(path('ca.pem'), 'utf8'),
     key: readFileSync(path('ca.key'), 'utf8'),
-    issue(names) {
+    issue(names, issueOptions = {}) {
       const leaf = `leaf-${++serial}`;
       const altNames = [...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',');
       writeFileSync(
@@ -68,7 +73,7 @@ export function createTestCa(commonName = 'Junction Test CA'): TestCa {
         '-out',
         path(`${leaf}.csr`),
         '-subj',
-        `/CN=${names[0] ?? '127.0.0.1'}`,
+        issueOptions.subject ?? `/CN=${names[0] ?? '127.0.0.1'}`,
       ]);
       openssl([
         'x509',

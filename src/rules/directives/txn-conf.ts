@@ -1,7 +1,7 @@
 /**
  * `txn-conf<name>: value`: a Traffic Server setting for this transaction, as the table in ../txn-conf.ts
  * maps it: a timeout, the Via field upstream, the backend's connection limit, the TLS server name
- * sent upstream, or a setting whose value is what Junction always does. Any other name is refused at
+ * sent upstream, no client certificate upstream, or a setting whose value is what Junction always does. Any other name is refused at
  * load with why.
  */
 import { parseSniPolicy, TXN_CONF, txnConfRefusal, type SniPolicy } from '../txn-conf.ts';
@@ -96,6 +96,25 @@ function compileSniPolicy(name: string, value: unknown, env: CompileEnv): Compil
   };
 }
 
+/**
+ * `ssl.client.cert.filename: ""` (or `"NULL"`): this transaction's upstream connections present no
+ * client certificate, even when the cluster has one. A file name is refused: a certificate per
+ * transaction is a cluster's (`tls.cert_file`), chosen with `cluster:`.
+ */
+function compileClientCert(name: string, value: unknown, env: CompileEnv): CompiledDirective {
+  if (!CONNECT_TIMEOUT_HOOKS.has(env.hook))
+    env.fail(`txn-conf<${name}> takes effect only until post-remap (the backend is asked for right after)`);
+  const constant = env.expression(value ?? null).constant;
+  if (constant !== '' && constant !== 'NULL' && constant !== null) {
+    env.fail(
+      `txn-conf<${name}> takes only "" or "NULL" (present no client certificate); a client certificate of its own is a cluster's tls.cert_file: send the transaction to that cluster (cluster: '…')`,
+    );
+  }
+  return (ctx) => {
+    ctx.txn.setUpstreamSettings?.({ clientCertificate: false });
+  };
+}
+
 const TIMEOUT_HOOKS_OF = {
   connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
@@ -117,6 +136,8 @@ export const txnConf: DirectiveSpec = {
         return compileMaxConnections(name, value, env);
       case 'sni-policy':
         return compileSniPolicy(name, value, env);
+      case 'client-cert':
+        return compileClientCert(name, value, env);
       case 'fixed': {
         const compiled = env.expression(value ?? null);
         const constant = compiled.constant;

@@ -97,6 +97,25 @@ describe('txn-conf<proxy.config.http.insert_request_via_str>', () => {
   });
 });
 
+describe('txn-conf<proxy.config.ssl.client.cert.filename>', () => {
+  const setting = 'proxy.config.ssl.client.cert.filename';
+
+  it('"" and "NULL" present no client certificate upstream for the transaction', () => {
+    for (const value of ['', 'NULL']) {
+      const txn = new FakeTxn();
+      const asked: unknown[] = [];
+      Object.assign(txn, { setUpstreamSettings: (settings: unknown) => asked.push(settings) });
+      compile('txn-conf', setting, value, new StubEnv({ hook: 'post-remap' }))(ruleContext(txn));
+      expect(asked).toEqual([{ clientCertificate: false }]);
+    }
+  });
+
+  it("refuses a file name (a client certificate of its own is a cluster's) and a hook after post-remap", () => {
+    expect(compileError('txn-conf', setting, 'bravo-signed.cert')).toMatch(/cluster's tls\.cert_file/);
+    expect(compileError('txn-conf', setting, '', { hook: 'send-request' })).toMatch(/until post-remap/);
+  });
+});
+
 describe('upstream-reason', () => {
   it("sets the reason of the upstream's response, at upstream-rsp", () => {
     const txn = new FakeTxn({ hook: 'read-response', response: { status: 200 } });

@@ -1,12 +1,16 @@
 /**
  * TxnBox's extractors of the transaction's settings and connections: `txn-conf<…>` (the Traffic
  * Server settings ../txn-conf.ts maps), `remap-target-*` (the route as a URL: what it matched),
- * and `outbound-addr-local` (the upstream connection's local address). They register into the shared
+ * `outbound-addr-local` (the upstream connection's local address), and the certificates of both
+ * connections (`inbound-cert-*`: the listener's and the client's; `outbound-cert-*`: the upstream's and
+ * the one Junction presented to it). They register into the shared
  * registry (extractor-kit.ts) when this module loads.
  */
+import type { TxnCertificate } from '../../hooks/index.ts';
+import { VERIFY_RESULT_NOT_TLS, x509ErrorNumber } from '../../tls/index.ts';
 import { TXN_CONF, txnConfRefusal } from '../txn-conf.ts';
 import type { CompileEnv, Feature, FeatureType, RouteTarget, RuleContext } from '../types.ts';
-import { addressReader, define, from, TXN_ONLY } from './extractor-kit.ts';
+import { addressReader, define, from, TXN_ONLY, type Hook } from './extractor-kit.ts';
 
 // txn-conf<setting>: the transaction's value of a Traffic Server setting Junction maps.
 define('txn-conf', {
@@ -38,6 +42,9 @@ define('txn-conf', {
       }
       case 'sni-policy':
         return (ctx) => sniPolicyText(ctx);
+      case 'client-cert':
+        // '' once set to present none; otherwise the cluster's (null: not a per-transaction value).
+        return (ctx) => (ctx.txn.upstreamSettings?.clientCertificate === false ? '' : null);
     }
   },
 });
@@ -112,14 +119,14 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   localityName: 'L',
 };
 
-// outbound-cert-{local,remote}-{issuer,subject}-field<name>: an entry of a certificate of the TLS
-// connection to the upstream (remote: the backend's; local: the client certificate Junction presented),
-// from proxy-req on; '' without TLS, without that certificate, or without the entry (TxnBox's).
-for (const side of ['local', 'remote'] as const) {
+type Names = TxnCertificate | undefined;
+
+/** `<prefix>-{issuer,subject}-field<name>`: an entry of the certificate `read` gives; '' without one. */
+function certificateField(prefix: string, hooks: ReadonlySet<Hook>, read: (ctx: RuleContext) => Names): void {
   for (const part of ['issuer', 'subject'] as const) {
-    const name = `outbound-cert-${side}-${part}-field`;
+    const name = `${prefix}-${part}-field`;
     define(name, {
-      hooks: from('send-request'),
+      hooks,
       type: 'string',
       arg: 'required',
       argName: 'entry name (CN, O, commonName…)',
@@ -128,10 +135,45 @@ for (const side of ['local', 'remote'] as const) {
         if (entry === '') env.fail(`${name} needs an entry name: ${name}<CN>`);
         const key = SHORT_NAMES[entry] ?? entry;
         return (ctx) => {
-          const value = ctx.txn.upstreamCertificate?.(side)?.[part]?.[key];
+          const value = read(ctx)?.[part]?.[key];
           return value === undefined ? '' : typeof value === 'string' ? value : value.join(', ');
         };
       },
     });
   }
 }
+
+// outbound-cert-{local,remote}-{issuer,subject}-field<name>: an entry of a certificate of the TLS
+// connection to the upstream (remote: the backend's; local: the client certificate Junction presented),
+// from proxy-req on; '' without TLS, without that certificate, or without the entry (TxnBox's).
+for (const side of ['local', 'remote'] as const) {
+  certificateField(`outbound-cert-${side}`, from('send-request'), (ctx) =>
+    ctx.txn.upstreamCertificate?.(side),
+  );
+}
+
+// inbound-cert-local-*: the certificate the listener served the client's connection; '' without TLS.
+certificateField('inbound-cert-local', TXN_ONLY, (ctx) => ctx.session.localCertificate);
+
+// inbound-cert-remote-*: the client's certificate (listeners with client_certificates), only once it
+// verified, as TxnBox gives it: '' when none was sent or it did not verify (optional_no_ca), so rules
+// that authorise on its subject cannot be fed a certificate anyone could make.
+certificateField('inbound-cert-remote', TXN_ONLY, (ctx) => {
+  const certificate = ctx.session.clientCertificate;
+  return certificate?.verified === true ? certificate : undefined;
+});
+
+// inbound-cert-verify-result: OpenSSL's verify result for the client's certificate, as TxnBox gives
+// it: 0 (X509_V_OK) when it verified or none was sent, an X509_V_ERR_* number when it did not verify
+// (optional_no_ca), 69 (X509_V_ERR_INVALID_CALL) on a connection without TLS.
+define('inbound-cert-verify-result', {
+  hooks: TXN_ONLY,
+  type: 'integer',
+  compile() {
+    return (ctx) => {
+      if (ctx.session.scheme !== 'https') return VERIFY_RESULT_NOT_TLS;
+      const certificate = ctx.session.clientCertificate;
+      return certificate === undefined || certificate.verified ? 0 : x509ErrorNumber(certificate.verifyError);
+    };
+  },
+});

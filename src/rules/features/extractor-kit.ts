@@ -14,7 +14,7 @@ import type {
 } from '../types.ts';
 import { parseIpAddress, unmapIpv4 } from './ip-address.ts';
 
-type Hook = TxnHookName | 'post-load';
+export type Hook = TxnHookName | 'post-load';
 
 /** Every transaction hook (not post-load: there is no transaction then). */
 export const TXN_ONLY: ReadonlySet<Hook> = new Set(TXN_HOOKS);

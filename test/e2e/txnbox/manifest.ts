@@ -28,7 +28,30 @@ export interface GoldTest {
   readonly records?: Readonly<Record<string, number>>;
   /** The test relies on Traffic Server's cache (on by default there): its routes get `cache: true`. */
   readonly cache?: boolean;
+  /**
+   * The remap targets are https://: the backend speaks TLS with Proxy Verifier's server certificate
+   * (CN `server_cn`), and the cluster presents this client certificate to it (records.config
+   * `ssl.client.cert.filename`; `ssl.client.verify.server.policy: DISABLED`, so verify: false).
+   */
+  readonly upstreamTls?: { readonly clientCertificate: Identity };
+  /**
+   * `ssl.client.certification_level: 2`: the HTTPS listener requires a client certificate that
+   * chains to the bundle of the alpha, bravo and charlie CAs (ca-bundle.pem).
+   */
+  readonly clientCertificates?: 'required';
+  /**
+   * The test's `TxnBoxRun`s: each replays its file with its client certificate, and the backend
+   * answers by URL from `replay` (the verifier server's `--format "{url}"`). The cases are the runs'
+   * transactions, in order.
+   */
+  readonly runs?: readonly { readonly replay: string; readonly clientCertificate: Identity }[];
 }
+
+/**
+ * TxnBox's test keys (test/autest/ssl/gen_client_certs.sh): a CA and a certificate it signed per
+ * name, with the distinguished names its openssl.cnf writes; the suite makes equivalents.
+ */
+export type Identity = 'alpha' | 'bravo' | 'charlie';
 
 /** The records.config of the txn_open tests (and basic's per-server limit and fill threshold). */
 const TXN_OPEN_RECORDS = {
@@ -126,7 +149,13 @@ export const GOLD_TESTS: readonly GoldTest[] = [
   {
     name: 'basic/tls-cert',
     replay: 'basic/tls-cert.replay.yaml',
-    skip: 'client and upstream certificates (TLS listeners and upstreams with Traffic Server test keys)',
+    global: at('basic/tls-cert.replay.yaml', 'meta.txn_box.global'),
+    remaps: [
+      { from: 'https://alpha.ex/', to: 'https://alpha.ex/' },
+      { from: 'http://alpha.ex/', to: 'https://alpha.ex/' },
+      { from: 'http://charlie.ex/', to: 'https://charlie.ex/' },
+    ],
+    upstreamTls: { clientCertificate: 'bravo' },
   },
   {
     name: 'basic/tls',
@@ -219,7 +248,13 @@ export const GOLD_TESTS: readonly GoldTest[] = [
   {
     name: 'prod/mTLS',
     replay: 'prod/mTLS.replay.yaml',
-    skip: 'client certificates (mutual TLS with Traffic Server test keys)',
+    global: ['prod/mTLS.txnbox.yaml', 'txn_box'],
+    remaps: [{ from: 'https://base.ex/', to: 'http://base.ex/' }],
+    clientCertificates: 'required',
+    runs: [
+      { replay: 'prod/mTLS-alpha.replay.yaml', clientCertificate: 'alpha' },
+      { replay: 'prod/mTLS-bravo.replay.yaml', clientCertificate: 'bravo' },
+    ],
   },
   {
     name: 'prod/query-delete-filter',
@@ -360,8 +395,6 @@ export const EXPECTED_FAILURES: ReadonlyMap<string, string> = new Map([
     `remap/remap-base ${n}`,
     'ua-req-url-host sets the URL apart from Host in Traffic Server; Junction keeps URL and Host in step (it sets both)',
   ]),
-  ...cases('basic/tls-cert', 4, 'not run: client and upstream certificates'),
-  ...cases('prod/mTLS', 2, 'not run: client certificates'),
   [
     'basic/ip-addr #0',
     "checks that the Via field names Traffic Server (traffic_server); Junction's Via names Junction (its outbound-addr-local and -remote pass)",
@@ -371,7 +404,3 @@ export const EXPECTED_FAILURES: ReadonlyMap<string, string> = new Map([
     "a cached response: Junction's cache stores the backend's response as it arrived, before read-response rules made it a fresh 200 (Traffic Server stores it after them), and adds its own Cache-Status (RFC 9211)",
   ],
 ]);
-
-function cases(test: string, count: number, why: string): [string, string][] {
-  return Array.from({ length: count }, (_, index) => [`${test} #${index}`, why]);
-}
