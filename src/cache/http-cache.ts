@@ -18,6 +18,7 @@ import {
   variantOf,
   type CachedObject,
 } from './cached-object.ts';
+import { backgroundCounts, type BackgroundCounts } from './background.ts';
 import { CollapseTable } from './collapse.ts';
 import type { DiskMeta } from './disk-format.ts';
 import type { DiskEntry } from './disk-index.ts';
@@ -57,6 +58,10 @@ export class HttpCache {
   /** Hits answered from an object read back from disk (the rest of `hit` came from memory). */
   diskHits = 0;
   readonly collapse: CollapseTable;
+  /** Background fills and revalidations by result, for the metrics. */
+  readonly background: BackgroundCounts = backgroundCounts();
+  /** Body bytes the background fills under way are reading (at most the memory tier's bound). */
+  #fillBytes = 0;
   /** Transactions by cache status, for the metrics. */
   readonly statuses: Record<CacheStatus, number> = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0 };
 
@@ -311,6 +316,20 @@ export class HttpCache {
   clear(): number {
     const memory = this.store.clear();
     return Math.max(memory, this.#disk?.clear().length ?? 0);
+  }
+
+  /**
+   * Room for a background fill of a `length`-byte body: the fills under way hold at most memory_size
+   * between them. False when there is none; else the caller gives it back with fillEnded.
+   */
+  fillStarted(length: number): boolean {
+    if (this.#fillBytes + length > this.store.limit) return false;
+    this.#fillBytes += length;
+    return true;
+  }
+
+  fillEnded(length: number): void {
+    this.#fillBytes -= length;
   }
 
   /** `fromDisk`: the object was read back from the disk tier for this transaction. */

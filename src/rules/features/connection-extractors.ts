@@ -38,6 +38,11 @@ define('txn-conf', {
       }
       case 'sni-policy':
         return (ctx) => sniPolicyText(ctx);
+      case 'fill-threshold': {
+        // The config's: Traffic Server prints the float setting with two decimals (0.50).
+        const text = (env.configFacts?.backgroundFillThreshold() ?? 0.5).toFixed(2);
+        return () => text;
+      }
     }
   },
 });

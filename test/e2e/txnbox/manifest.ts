@@ -340,10 +340,6 @@ export const GOLD_TESTS: readonly GoldTest[] = [
  * passes (remove it, so that it stays passing).
  */
 export const EXPECTED_FAILURES: ReadonlyMap<string, string> = new Map([
-  ...['#7', '#8'].map((n): [string, string] => [
-    `basic/basic ${n}`,
-    'reads background_fill_completed_threshold as records.config set it (0.4): Junction never fills the cache in the background once the client has gone, which is 1 (it cannot be set otherwise)',
-  ]),
   [
     'remap/remap-base #1',
     "ua-req-scheme https: the cluster speaks http, so Junction answers 502 (the scheme towards the upstream is the cluster's)",
