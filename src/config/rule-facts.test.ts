@@ -32,8 +32,8 @@ describe('ruleConfigFacts', () => {
     });
     expect(same.poolMaxTotal(undefined)).toBe(7);
     expect(same.backgroundFillThreshold()).toBe(0.5);
-    expect(ruleConfigFacts({ cache: { background_fill: { threshold: 0.4 } } }).backgroundFillThreshold()).toBe(
-      0.4,
-    );
+    expect(
+      ruleConfigFacts({ cache: { background_fill: { threshold: 0.4 } } }).backgroundFillThreshold(),
+    ).toBe(0.4);
   });
 });

@@ -25,7 +25,6 @@ export function fillWorthwhile(threshold: number, seen: number, length: number):
 }
 
 export class BackgroundFill implements UpstreamHandler {
-  readonly #channel: UpstreamChannel;
   readonly #recorder: ResponseRecorder;
   /** Body bytes still owed by the backend. */
   #owed: number;
@@ -43,7 +42,6 @@ export class BackgroundFill implements UpstreamHandler {
     timeouts: { readonly idleMs: number; readonly totalMs: number },
     done: (end: FillEnd, reusable: boolean) => void,
   ) {
-    this.#channel = channel;
     this.#recorder = recorder;
     this.#owed = owed;
     this.#idleMs = timeouts.idleMs;

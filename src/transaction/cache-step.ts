@@ -13,6 +13,7 @@ import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { RouteCacheConfig } from '../config/cache-types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
+import type { TxnTimeouts } from '../hooks/index.ts';
 import {
   CachedChannel,
   rangeRequest,
@@ -36,6 +37,7 @@ import { readResponseHead, type HeadReadResult } from './response-head-reader.ts
 import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { withoutField } from './access-entry.ts';
+import { BackgroundFill, fillWorthwhile, type FillEnd } from './cache-fill.ts';
 
 /** What the cache step reads from and asks of its transaction. */
 export interface CacheStepHost {
@@ -44,6 +46,7 @@ export interface CacheStepHost {
   readonly snapshot: RuntimeSnapshot;
   readonly route: RouteConfig | undefined;
   readonly isFinished: boolean;
+  readonly timeouts: TxnTimeouts;
   /** Plays a stored response through the response side (no upstream is asked). */
   serveFromCache(channel: UpstreamChannel): void;
   /** Goes on to the Router: the request goes upstream. */
@@ -114,6 +117,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   #policy: CachePolicy | null = null;
   #cookies: readonly string[] = [];
   #upstreamEnded = false;
+  /** Body bytes teed so far, and the body's declared length (-1: not known), for a background fill. */
+  #bodySeen = 0;
+  #length = -1;
   // HeadReadResult
   head: ResponseHead | null = null;
   offset = 0;
@@ -288,6 +294,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       case 'replaced':
         return;
       case 'record':
+        this.#bodySeen += chunk.length;
         if (!this.#recorder!.record(chunk)) this.#giveUpStoring();
         side.onUpstreamData(chunk);
         return;
@@ -369,6 +376,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       const maxBody = cache.config.maxObjectBytes;
       this.#recorder = new ResponseRecorder(maxBody + limits.maxHeadBytes + Math.ceil(maxBody / 8) + 1024);
       const recording = this.#recorder.record(buf);
+      this.#bodySeen = buf.length - this.offset;
+      this.#length = length;
       this.#decide('miss', recording ? `${fwd}; stored` : fwd);
       if (recording) return 'record';
       this.#unlock(false);
@@ -412,8 +421,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 
   /** The upstream's response is complete: store the teed copy. */
   upstreamComplete(): void {
+    if (this.#state !== 'record' || this.#recorder === null) return;
+    this.#unlock(this.#store());
+  }
+
+  /** Stores the teed copy once the response is whole; false when it is not (or not stored). */
+  #store(): boolean {
     const recorder = this.#recorder;
-    if (this.#state !== 'record' || recorder === null) return;
+    if (recorder === null) return false;
     this.#recorder = null;
     this.#state = 'pass';
     const decoded = recorder.decode(this.#host.snapshot.responseHeadLimits);
@@ -429,7 +444,38 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
         decoded.body,
         this.#cookies,
       );
-    this.#unlock(stored);
+    return stored;
+  }
+
+  /**
+   * The client went away while this response was being stored: when enough of its body has arrived
+   * (cache.background_fill), the rest is read from `channel` into the cache, and `release` gives the
+   * upstream back once it is over. True when the fill took the channel over.
+   */
+  fillInBackground(channel: UpstreamChannel, release: (reusable: boolean) => void): boolean {
+    const recorder = this.#recorder;
+    if (this.#state !== 'record' || recorder === null) return false;
+    const cache = this.#cache;
+    const settings = cache.config.backgroundFill;
+    const length = this.#length;
+    if (!fillWorthwhile(settings.threshold, this.#bodySeen, length)) return false;
+    if (!cache.fillStarted(length)) return false;
+    // The fill owns the collapsing lock now: waiters go on when it stores or gives up.
+    const locked = this.#locked;
+    this.#locked = false;
+    const timeouts = { idleMs: this.#host.timeouts.backendBodyMs, totalMs: settings.timeoutMs };
+    const owed = length - this.#bodySeen;
+    const done = (end: FillEnd, reusable: boolean): void => {
+      cache.fillEnded(length);
+      this.#locked = locked;
+      const stored = end === 'complete' && this.#store();
+      this.#unlock(stored);
+      cache.background.fill[end === 'complete' ? (stored ? 'stored' : 'not-stored') : end]++;
+      release(reusable);
+    };
+    if (owed <= 0) done('complete', owed === 0);
+    else new BackgroundFill(channel, recorder, owed, timeouts, done);
+    return true;
   }
 
   /**
