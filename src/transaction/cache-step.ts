@@ -38,9 +38,10 @@ import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { withoutField } from './access-entry.ts';
 import { BackgroundFill, fillWorthwhile, type FillEnd } from './cache-fill.ts';
+import { recordLimit, refreshInBackground, type RefreshHost } from './cache-refresh.ts';
 
 /** What the cache step reads from and asks of its transaction. */
-export interface CacheStepHost {
+export interface CacheStepHost extends RefreshHost {
   readonly head: RequestHead;
   readonly port: SessionPort;
   readonly snapshot: RuntimeSnapshot;
@@ -171,12 +172,19 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       }
     }
     const range = this.#range;
-    if (found.kind === 'fresh') {
+    if (found.kind === 'fresh' || found.kind === 'revalidate-later') {
       const object = found.object;
       // One range of a stored whole 200: 206, or 416 past its end; an ignored Range: the whole 200.
       const partial = range.kind === 'single' && object.status === 200;
       const slice = partial ? sliceOf(range, object.body.length) : undefined;
-      this.#decide('hit', this.#ttlDetail(object, 'hit'));
+      if (found.kind === 'fresh') this.#decide('hit', this.#ttlDetail(object, 'hit'));
+      else {
+        // stale-while-revalidate: served now, revalidated by one request in the background.
+        const ttl = Math.floor(object.policy.maxAge() - object.policy.age()); // negative: stale
+        this.#decide('stale', `fwd=stale; ttl=${ttl}; detail=stale-while-revalidate`);
+        const setCookie = this.#settings.setCookie;
+        refreshInBackground(this.#host, cache, this.#request, object, found.conditional, setCookie);
+      }
       const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
       const answer: Playback = notModified ? 'not-modified' : partial ? (slice ?? 'unsatisfiable') : 'whole';
       this.#host.serveFromCache(this.#channelFor(object, found.headers, false, answer));
@@ -371,10 +379,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     if (method === 'GET' && cache.mayStore(policy, status, this.#settings.setCookie, length)) {
       this.#policy = policy;
       this.#cookies = cookies;
-      const limits = this.#host.snapshot.responseHeadLimits;
-      // Room for the head and chunk framing beside the largest body stored.
-      const maxBody = cache.config.maxObjectBytes;
-      this.#recorder = new ResponseRecorder(maxBody + limits.maxHeadBytes + Math.ceil(maxBody / 8) + 1024);
+      this.#recorder = new ResponseRecorder(recordLimit(cache, this.#host.snapshot.responseHeadLimits));
       const recording = this.#recorder.record(buf);
       this.#bodySeen = buf.length - this.offset;
       this.#length = length;

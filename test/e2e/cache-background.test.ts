@@ -97,3 +97,86 @@ test('background fill: a backend that stalls is given up at the fill timeout', a
   await leaveAfter(junction.port, '/stall', 900);
   await waitFor(() => background(junction).fill.timeout === 1, { timeoutMs: 3_000, what: 'the timeout' });
 });
+
+/**
+ * A backend whose representation changes: every 200 carries a new ETag (`"vN"`, body `vN`), fresh for
+ * 1 s and usable stale for 30 s more while revalidated. `gate` holds answers until the test opens it.
+ */
+function changingBackend() {
+  let version = 0;
+  let open: () => void = () => undefined;
+  let gate: Promise<void> | null = null;
+  const control = {
+    hold(): void {
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+    },
+    release(): void {
+      gate = null;
+      open();
+    },
+    fail: false,
+  };
+  const handler: CacheHandler = (_req, res) => {
+    const answer = (): void => {
+      if (control.fail) {
+        res.socket?.destroy();
+        return;
+      }
+      version++;
+      res.writeHead(200, {
+        etag: `"v${version}"`,
+        'cache-control': 'max-age=1, stale-while-revalidate=30',
+        'content-type': 'text/plain',
+      });
+      res.end(`v${version}`);
+    };
+    if (gate === null) answer();
+    else void gate.then(answer);
+  };
+  return { handler, control };
+}
+
+test('stale-while-revalidate: the stale response is served at once, one background request refreshes it', async () => {
+  const { handler, control } = changingBackend();
+  const { backend, junction, get } = await cachingProxy(handler);
+  expect((await get('/swr')).text).toBe('v1');
+  await delay(1_100); // stale now, within the 30 s window
+  control.hold(); // the refresh waits at the backend: the clients must not
+  const stale = await Promise.all([get('/swr'), get('/swr'), get('/swr'), get('/swr')]);
+  for (const response of stale) {
+    expect(response.text).toBe('v1');
+    expect(response.headers['cache-status']).toMatch(
+      /^Junction; fwd=stale; ttl=-\d+; detail=stale-while-revalidate$/,
+    );
+  }
+  // One background request for the key, whatever the number of stale answers.
+  await waitFor(() => backend.count('/swr') === 2, { what: 'the background request' });
+  expect(backend.seen.at(-1)!.headers['if-none-match']).toBe('"v1"');
+  control.release();
+  const cache = cacheServing(junction.config)!;
+  await waitFor(() => cache.background.revalidate.stored === 1, { what: 'the refresh' });
+  const fresh = await get('/swr');
+  expect(fresh.text).toBe('v2');
+  expect(fresh.headers['cache-status']).toMatch(/^Junction; hit/);
+  expect(backend.count('/swr')).toBe(2);
+  expect(cache.statuses.stale).toBe(4);
+});
+
+test('stale-while-revalidate: a failing background request never reaches the client', async () => {
+  const { handler, control } = changingBackend();
+  const { backend, junction, get } = await cachingProxy(handler);
+  await get('/swr-fail');
+  await delay(1_100);
+  control.fail = true;
+  const first = await get('/swr-fail');
+  expect(first.status).toBe(200);
+  expect(first.text).toBe('v1');
+  const cache = cacheServing(junction.config)!;
+  await waitFor(() => cache.background.revalidate.failed === 1, { what: 'the failed refresh' });
+  // Still served stale; the next stale answer tries again.
+  const second = await get('/swr-fail');
+  expect(second.text).toBe('v1');
+  await waitFor(() => backend.count('/swr-fail') === 3, { what: 'a second refresh' });
+});
