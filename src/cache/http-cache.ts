@@ -206,6 +206,11 @@ export class HttpCache {
     return length < 0 || length <= this.#config.maxObjectBytes;
   }
 
+  /** Whether a body of declared `length` (-1: not known yet) is small enough to store. */
+  fitsLength(length: number): boolean {
+    return length <= this.#config.maxObjectBytes;
+  }
+
   /** Stores a complete response; false when it is too large for the cache. */
   put(
     request: CacheRequest,

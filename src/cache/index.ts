@@ -14,7 +14,13 @@ export { CachedChannel } from './cached-channel.ts';
 export { type BackgroundCounts, type BackgroundKind, type BackgroundResult } from './background.ts';
 export { fieldList, headerObject, type CachedObject } from './cached-object.ts';
 export { CollapseTable, type CollapseOutcome } from './collapse.ts';
-export { HttpCache, type CacheLookup, type CacheRequest, type CacheStatus } from './http-cache.ts';
+export {
+  HttpCache,
+  takeCookies,
+  type CacheLookup,
+  type CacheRequest,
+  type CacheStatus,
+} from './http-cache.ts';
 export { MemoryStore, type StoreStats } from './memory-store.ts';
 export { ResponseRecorder } from './response-recorder.ts';
 export { cacheFor, cacheServing } from './cache-for.ts';

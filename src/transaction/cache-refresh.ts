@@ -9,7 +9,7 @@
  */
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { ForwardedConfig } from '../config/types.ts';
-import type { ErrorCode, JunctionError } from '../errors/index.ts';
+import type { ErrorCode } from '../errors/index.ts';
 import {
   ResponseRecorder,
   headerObject,
@@ -99,7 +99,7 @@ export class BackgroundRefresh implements AcquireHandler, UpstreamHandler, HeadR
     channel.write(serializeUpstreamRequestHead(order.head, info), 'latin1');
   }
 
-  onAcquireFailed(_error: JunctionError): void {
+  onAcquireFailed(): void {
     this.#lease = undefined;
     this.#end({ kind: 'failed' }, false);
   }

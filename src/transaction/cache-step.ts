@@ -14,6 +14,7 @@ import type { RouteCacheConfig } from '../config/cache-types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import type { TxnTimeouts } from '../hooks/index.ts';
+import type { TxnHooks } from './txn-hooks.ts';
 import {
   CachedChannel,
   rangeRequest,
@@ -25,6 +26,7 @@ import {
   fieldList,
   headerObject,
   relatedKey,
+  takeCookies,
   type CacheRequest,
   type CacheStatus,
   type CachedObject,
@@ -48,6 +50,7 @@ export interface CacheStepHost extends RefreshHost {
   readonly route: RouteConfig | undefined;
   readonly isFinished: boolean;
   readonly timeouts: TxnTimeouts;
+  readonly txnHooks: TxnHooks | null;
   /** Plays a stored response through the response side (no upstream is asked). */
   serveFromCache(channel: UpstreamChannel): void;
   /** Goes on to the Router: the request goes upstream. */
@@ -121,6 +124,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   /** Body bytes teed so far, and the body's declared length (-1: not known), for a background fill. */
   #bodySeen = 0;
   #length = -1;
+  /**
+   * A response recorded before read-response hooks ran: whether it is stored is decided on the head
+   * they leave (responseSettled). `fwd` is its Cache-Status so far; `transforms` the response
+   * transforms there were before those hooks (one they add changes the body: not stored).
+   */
+  #settle: { readonly fwd: string; readonly transforms: number } | null = null;
+  /** The status line stored: the one read-response hooks left (else the upstream's). */
+  #stored: { readonly status: number; readonly reason: string } | null = null;
   // HeadReadResult
   head: ResponseHead | null = null;
   offset = 0;
@@ -290,6 +301,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     this.#pending = null;
     this.#recorder = null;
     this.#upstreamEnded = false;
+    this.#settle = null;
+    this.#stored = null;
+    this.#policy = null;
     return this;
   }
 
@@ -371,27 +385,70 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       }
     }
     const fwd = stale === undefined ? 'fwd=miss' : `fwd=stale; fwd-status=${status}`;
+    const length = response.bodyKind === 'length' ? response.contentLength : -1;
+    const hooks = this.#host.txnHooks;
+    if (method === 'GET' && hooks?.has('read-response') === true && cache.fitsLength(length)) {
+      // What is stored is decided after read-response hooks (responseSettled): record meanwhile.
+      this.#settle = { fwd, transforms: hooks.responseTransforms?.length ?? 0 };
+      this.#decide('miss', fwd);
+      return this.#startRecording(buf, length) ? 'record' : 'pass';
+    }
     const fields = headerObject(response.headers);
     // A route that shares cookies: the policy judges the response without them (cached-object.ts).
     const cookies = this.#settings.setCookie ? takeCookies(fields) : NO_FIELDS;
     const policy = cache.policyFor(this.#request, status, fields);
-    const length = response.bodyKind === 'length' ? response.contentLength : -1;
     if (method === 'GET' && cache.mayStore(policy, status, this.#settings.setCookie, length)) {
       this.#policy = policy;
       this.#cookies = cookies;
-      this.#recorder = new ResponseRecorder(recordLimit(cache, this.#host.snapshot.responseHeadLimits));
-      const recording = this.#recorder.record(buf);
-      this.#bodySeen = buf.length - this.offset;
-      this.#length = length;
+      const recording = this.#startRecording(buf, length);
       this.#decide('miss', recording ? `${fwd}; stored` : fwd);
-      if (recording) return 'record';
-      this.#unlock(false);
-      return 'pass';
+      return recording ? 'record' : 'pass';
     }
     this.#decide('miss', fwd);
     // An uncacheable answer: the transactions waiting for this one go upstream themselves at once.
     this.#unlock(false);
     return 'pass';
+  }
+
+  /** Tees the response from its head on; false (and the waiters let go) when it is too large already. */
+  #startRecording(buf: Buffer, length: number): boolean {
+    this.#recorder = new ResponseRecorder(recordLimit(this.#cache, this.#host.snapshot.responseHeadLimits));
+    this.#bodySeen = buf.length - this.offset;
+    this.#length = length;
+    if (this.#recorder.record(buf)) return true;
+    this.#recorder = null;
+    this.#unlock(false);
+    return false;
+  }
+
+  /**
+   * Read-response hooks are done with the upstream's head (Traffic Server writes the cache after
+   * READ_RESPONSE_HDR): a response recorded meanwhile is stored as they left it (status, fields, so
+   * freshness), or not at all when they made it unstorable or added a response transform.
+   */
+  responseSettled(head: ResponseHead | undefined): void {
+    const settle = this.#settle;
+    if (settle === null || head === undefined || this.#state !== 'record') return;
+    this.#settle = null;
+    const transforms = this.#host.txnHooks?.responseTransforms?.length ?? 0;
+    const fields = headerObject(head.headers);
+    const setCookie = this.#settings.setCookie;
+    const cookies = setCookie ? takeCookies(fields) : NO_FIELDS;
+    const policy = this.#cache.policyFor(this.#request, head.status, fields);
+    if (transforms !== settle.transforms || !this.#cache.mayStore(policy, head.status, setCookie, -1)) {
+      this.#giveUpStoring();
+      return;
+    }
+    this.#policy = policy;
+    this.#cookies = cookies;
+    this.#stored = { status: head.status, reason: head.reason };
+    this.#decide('miss', `${settle.fwd}; stored`);
+  }
+
+  /** Whether this response was answered from the cache (a hit, stale, or revalidated): no read-response hooks. */
+  get answered(): boolean {
+    const status = this.status;
+    return status === 'hit' || status === 'stale' || status === 'revalidated';
   }
 
   /** The client gets `object` in place of the upstream's answer, whose connection goes back after it. */
@@ -439,16 +496,11 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const decoded = recorder.decode(this.#host.snapshot.responseHeadLimits);
     // A close-delimited body is whole only if the upstream ended it.
     const whole = decoded !== undefined && (decoded.head.bodyKind !== 'close' || this.#upstreamEnded);
+    const line = this.#stored ?? decoded?.head;
     const stored =
       whole &&
-      this.#cache.put(
-        this.#request,
-        this.#policy!,
-        decoded.head.status,
-        decoded.head.reason,
-        decoded.body,
-        this.#cookies,
-      );
+      this.#policy !== null &&
+      this.#cache.put(this.#request, this.#policy, line!.status, line!.reason, decoded.body, this.#cookies);
     return stored;
   }
 
@@ -540,10 +592,4 @@ function isNotModified(request: CachePolicy.Headers, stored: CachePolicy.Headers
   return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
 }
 
-/** Removes the Set-Cookie values from `fields` and returns them. */
-function takeCookies(fields: CachePolicy.Headers): readonly string[] {
-  const value = fields['set-cookie'];
-  delete fields['set-cookie'];
-  return value === undefined ? NO_FIELDS : Array.isArray(value) ? value : [value];
-}
 const EMPTY = Buffer.alloc(0);

@@ -168,6 +168,8 @@ export class Transaction
         this.#answerFromHook(hooks.answer);
         return;
       }
+      // cache: the response is stored as read-response hooks left it (cache-step.ts).
+      if (phase === 'send-response') this.#cache?.responseSettled(this.#response.held?.head);
       const entry = TXN_PHASES[phase];
       if (entry.hook === null) {
         if (phase !== 'route') {
@@ -298,6 +300,11 @@ export class Transaction
     channel.attach(this.#response);
     this.port.setDeadline(this.timeouts.backendResponseMs);
     channel.start();
+  }
+
+  /** cache: the response comes from the cache, stored after read-response hooks: they do not run again. */
+  get fromCache(): boolean {
+    return this.#cache?.answered === true;
   }
 
   /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
