@@ -511,7 +511,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
    */
   fillInBackground(channel: UpstreamChannel, release: (reusable: boolean) => void): boolean {
     const recorder = this.#recorder;
-    if (this.#state !== 'record' || recorder === null) return false;
+    // Not while read-response hooks still decide whether it is stored.
+    if (this.#state !== 'record' || recorder === null || this.#settle !== null) return false;
     const cache = this.#cache;
     const settings = cache.config.backgroundFill;
     const length = this.#length;

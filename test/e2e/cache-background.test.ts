@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { expect, onTestFinished, test } from 'vitest';
 import { cacheServing } from '../../src/cache/index.ts';
+import { loadConfigText } from '../../src/config/index.ts';
 import { request } from '../support/clients.ts';
 import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
 import { startJunctionFromYaml } from '../support/start-junction.ts';
@@ -179,4 +180,16 @@ test('stale-while-revalidate: a failing background request never reaches the cli
   const second = await get('/swr-fail');
   expect(second.text).toBe('v1');
   await waitFor(() => backend.count('/swr-fail') === 3, { what: 'a second refresh' });
+});
+
+test('background_fill: its default is 0.5 for 30 s, and a threshold outside 0..1 is refused', async () => {
+  const base = 'routes: [{ cluster: app, cache: true }]\nclusters: { app: { backends: ["127.0.0.1:1"] } }\n';
+  const defaults = await loadConfigText(`listeners: [{ port: 0 }]\n${base}cache: {}\n`, '<test>');
+  expect(defaults.cache?.backgroundFill).toEqual({ threshold: 0.5, timeoutMs: 30_000 });
+  await expect(
+    loadConfigText(
+      `listeners: [{ port: 0 }]\n${base}cache: { background_fill: { threshold: 2 } }\n`,
+      '<test>',
+    ),
+  ).rejects.toThrow(/threshold: must be a number from 0 to 1/);
 });
