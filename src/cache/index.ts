@@ -3,8 +3,9 @@
  * (memory-store.ts: alternates per key, bounded in bytes, least recently used evicted), the cache key
  * (cache-key.ts), the RFC's decisions, asked of http-cache-semantics (http-cache.ts: lookup, SELECT_ALT,
  * freshness, storability, 304 updates, stale-if-error, invalidation, purge), request collapsing
- * (collapse.ts), the copy of a response teed as it streams (response-recorder.ts) and the playback of
- * a stored one as if an upstream sent it (cached-channel.ts).
+ * (collapse.ts), the copy of a response teed as it streams (response-recorder.ts), the playback of
+ * a stored one as if an upstream sent it (cached-channel.ts), and the counters of its background work
+ * (background.ts: fills and stale-while-revalidate refreshes, which transaction/ runs).
  * Does not: touch sockets or the Router (the transaction's cache step, transaction/cache-step.ts, drives
  * it from the transaction's states), parse request heads, or decide what a route caches (config/).
  */

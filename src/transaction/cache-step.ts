@@ -6,7 +6,10 @@
  * a stale object with a conditional request. On the way back this step sits between the upstream
  * channel and the response side: it reads the final head first, answers a 304 or (stale-if-error) a
  * 5xx from the stored object, tees a storable response's bytes as they go to the client ("set up cache
- * write"), and stores them once complete. Unsafe methods invalidate (RFC 9111 §4.4).
+ * write"), decides what is stored on the head read-response hooks leave (responseSettled), and stores
+ * it once complete, or after the client left (background fill, cache-fill.ts). A stale object within
+ * stale-while-revalidate is served at once and refreshed by cache-refresh.ts. Unsafe methods
+ * invalidate (RFC 9111 §4.4).
  * The cache itself (store, rules, collapsing) is src/cache/'s; this file is only the transaction's side.
  */
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
