@@ -1,5 +1,7 @@
 /** The one cache of a server across reloads: built when a config first caches, then kept and reconfigured. */
 import {
+  DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD,
+  DEFAULT_CACHE_BACKGROUND_FILL_TIMEOUT_MS,
   DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
   DEFAULT_CACHE_MAX_OBJECT_BYTES,
   DEFAULT_CACHE_MEMORY_BYTES,
@@ -57,4 +59,8 @@ const DEFAULTS: CacheConfig = {
   memoryBytes: DEFAULT_CACHE_MEMORY_BYTES,
   maxObjectBytes: DEFAULT_CACHE_MAX_OBJECT_BYTES,
   collapseTimeoutMs: DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+  backgroundFill: {
+    threshold: DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD,
+    timeoutMs: DEFAULT_CACHE_BACKGROUND_FILL_TIMEOUT_MS,
+  },
 };

@@ -18,6 +18,7 @@ import {
   variantOf,
   type CachedObject,
 } from './cached-object.ts';
+import { backgroundCounts, type BackgroundCounts, type BackgroundResult } from './background.ts';
 import { CollapseTable } from './collapse.ts';
 import type { DiskMeta } from './disk-format.ts';
 import type { DiskEntry } from './disk-index.ts';
@@ -34,11 +35,22 @@ export interface CacheRequest {
 /**
  * What a lookup found (CACHE_LOOKUP_COMPLETE):
  * - `fresh`: answer from `object` with `headers` (Age brought up to date);
+ * - `revalidate-later`: `object` is stale but may answer while a background request revalidates it;
  * - `stale`: `object` matches but must be revalidated first, with `conditional` added to the request;
  * - `miss`: nothing stored matches this request.
  */
 export type CacheLookup =
   | { readonly kind: 'fresh'; readonly object: CachedObject; readonly headers: CachePolicy.Headers }
+  /**
+   * Stale, within stale-while-revalidate (RFC 5861 §3): answer from `object` with `headers` at once,
+   * and revalidate in the background with `conditional`.
+   */
+  | {
+      readonly kind: 'revalidate-later';
+      readonly object: CachedObject;
+      readonly headers: CachePolicy.Headers;
+      readonly conditional: CachePolicy.Headers;
+    }
   | { readonly kind: 'stale'; readonly object: CachedObject; readonly conditional: CachePolicy.Headers }
   | { readonly kind: 'miss' };
 
@@ -57,6 +69,10 @@ export class HttpCache {
   /** Hits answered from an object read back from disk (the rest of `hit` came from memory). */
   diskHits = 0;
   readonly collapse: CollapseTable;
+  /** Background fills and revalidations by result, for the metrics. */
+  readonly background: BackgroundCounts = backgroundCounts();
+  /** Body bytes the background fills under way are reading (at most the memory tier's bound). */
+  #fillBytes = 0;
   /** Transactions by cache status, for the metrics. */
   readonly statuses: Record<CacheStatus, number> = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0 };
 
@@ -118,8 +134,12 @@ export class HttpCache {
       );
       if (entry !== undefined) disk.index.touch(entry, Date.now());
     }
-    // A stale-while-revalidate answer is treated as a plain stale one: revalidated before it is served.
-    if (result.revalidation === undefined) return { kind: 'fresh', object, headers: result.response.headers };
+    const revalidation = result.revalidation;
+    if (revalidation === undefined) return { kind: 'fresh', object, headers: result.response.headers };
+    if (!revalidation.synchronous && result.response !== undefined) {
+      const headers = result.response.headers;
+      return { kind: 'revalidate-later', object, headers, conditional: revalidation.headers };
+    }
     return { kind: 'stale', object, conditional: object.policy.revalidationHeaders(request.policyRequest) };
   }
 
@@ -184,6 +204,11 @@ export class HttpCache {
     if (!setCookie && headers['set-cookie'] !== undefined) return false;
     if (variantOf(fieldOf(headers, 'vary'), {}) === undefined) return false;
     return length < 0 || length <= this.#config.maxObjectBytes;
+  }
+
+  /** Whether a body of declared `length` (-1: not known yet) is small enough to store. */
+  fitsLength(length: number): boolean {
+    return length <= this.#config.maxObjectBytes;
   }
 
   /** Stores a complete response; false when it is too large for the cache. */
@@ -278,6 +303,33 @@ export class HttpCache {
   }
 
   /**
+   * A background revalidation's answer (stale-while-revalidate) for `stale`: a 304 refreshes it; a
+   * storable response replaces it; a 5xx leaves it as it is (it may still answer within its
+   * allowances); anything else outdates it. `fields` are the response's (flat list); `cookies` the
+   * Set-Cookie values kept beside the policy on a route that shares them (taken out of `fields`).
+   */
+  refreshed(
+    stale: CachedObject,
+    request: CacheRequest,
+    response: { readonly status: number; readonly reason: string; readonly headers: CachePolicy.Headers },
+    body: Buffer,
+    setCookie: boolean,
+  ): BackgroundResult {
+    const { status, headers } = response;
+    if (status === 304) return this.revalidated(stale, request, status, headers) ? 'stored' : 'not-stored';
+    if (status >= 500) return 'not-stored';
+    const fields = { ...headers };
+    const cookies = setCookie ? takeCookies(fields) : [];
+    const policy = this.policyFor(request, status, fields);
+    const stored =
+      this.mayStore(policy, status, setCookie, body.length) &&
+      this.put(request, policy, status, response.reason, body, cookies);
+    if (stored) return 'stored';
+    this.#deleteObject(stale);
+    return 'not-stored';
+  }
+
+  /**
    * stale-if-error (RFC 5861 §4): whether `object` may answer in place of an error now, by the
    * response's directive or the request's.
    */
@@ -313,6 +365,20 @@ export class HttpCache {
     return Math.max(memory, this.#disk?.clear().length ?? 0);
   }
 
+  /**
+   * Room for a background fill of a `length`-byte body: the fills under way hold at most memory_size
+   * between them. False when there is none; else the caller gives it back with fillEnded.
+   */
+  fillStarted(length: number): boolean {
+    if (this.#fillBytes + length > this.store.limit) return false;
+    this.#fillBytes += length;
+    return true;
+  }
+
+  fillEnded(length: number): void {
+    this.#fillBytes -= length;
+  }
+
   /** `fromDisk`: the object was read back from the disk tier for this transaction. */
   count(status: CacheStatus, fromDisk = false): void {
     this.statuses[status]++;
@@ -321,6 +387,13 @@ export class HttpCache {
 }
 
 const MISS: CacheLookup = { kind: 'miss' };
+
+/** Removes the Set-Cookie values from `fields` and returns them. */
+export function takeCookies(fields: CachePolicy.Headers): readonly string[] {
+  const value = fields['set-cookie'];
+  delete fields['set-cookie'];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
 
 /** Fields a 304 must not change: they describe the stored body (RFC 9111 §3.2). */
 const BODY_FIELDS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);

@@ -1,4 +1,5 @@
 /** What the metrics read of the cache at a scrape (through the server's observation). */
+import type { BackgroundCounts } from './background.ts';
 import type { CacheStatus, HttpCache } from './http-cache.ts';
 import type { DiskStats } from './disk-index.ts';
 import type { StoreStats } from './memory-store.ts';
@@ -16,6 +17,8 @@ export interface DiskObservation {
 export interface CacheObservation {
   /** Transactions by cache status (the object is the counters' source across reloads). */
   readonly statuses: Readonly<Record<CacheStatus, number>>;
+  /** Background fills and revalidations by result. */
+  readonly background: BackgroundCounts;
   /** The memory tier's bytes, objects, evictions and stores. */
   readonly store: Readonly<StoreStats>;
   readonly memoryLimitBytes: number;
@@ -28,6 +31,7 @@ export function observeCache(cache: HttpCache | null | undefined): CacheObservat
   const disk = cache.disk;
   return {
     statuses: cache.statuses,
+    background: cache.background,
     store: cache.store.stats,
     memoryLimitBytes: cache.store.limit,
     ...(disk === null

@@ -32,6 +32,17 @@ export class ResponseRecorder {
     return true;
   }
 
+  /** The bytes copied so far as one buffer (kept as one from then on). */
+  peek(): Buffer {
+    const chunks = this.#chunks;
+    if (chunks.length > 1) {
+      const whole = Buffer.concat(chunks);
+      chunks.length = 0;
+      chunks.push(whole);
+    }
+    return chunks[0] ?? Buffer.alloc(0);
+  }
+
   /** The complete response's final head and decoded body; undefined when it cannot be read back whole. */
   decode(limits: HeadLimits): { head: ResponseHead; body: Buffer } | undefined {
     if (this.overflowed) return undefined;

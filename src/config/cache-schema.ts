@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import {
+  DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD,
+  DEFAULT_CACHE_BACKGROUND_FILL_TIMEOUT_MS,
   DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
   DEFAULT_CACHE_DISK_BYTES,
   DEFAULT_CACHE_MAX_OBJECT_BYTES,
@@ -29,6 +31,22 @@ function cacheSize(minBytes: number) {
   });
 }
 
+/** `background_fill`: `{ threshold: 0..1, timeout: duration }`. */
+function backgroundFill() {
+  return strictObject(
+    {
+      threshold: optional(
+        z
+          .number({ error: 'must be a number from 0 to 1' })
+          .min(0, 'must be a number from 0 to 1')
+          .max(1, 'must be a number from 0 to 1'),
+      ),
+      timeout: optional(duration(1)),
+    },
+    'must be a mapping of background fill settings',
+  );
+}
+
 /** The top-level `cache:` section; `baseDir` resolves a relative `path`. */
 export function cacheSection(baseDir: string) {
   return strictObject(
@@ -38,6 +56,7 @@ export function cacheSection(baseDir: string) {
       collapse_timeout: optional(duration(1)),
       path: optional(nonEmptyString.transform((path) => configPath(baseDir, path))),
       disk_size: optional(cacheSize(1024 * 1024)),
+      background_fill: optional(backgroundFill()),
     },
     'must be a mapping of cache settings',
   ).superRefine((value, ctx) => {
@@ -80,6 +99,10 @@ export function buildCacheConfig(raw: RawCacheSection | undefined): CacheConfig 
     memoryBytes: raw?.memory_size ?? DEFAULT_CACHE_MEMORY_BYTES,
     maxObjectBytes: raw?.max_object_size ?? DEFAULT_CACHE_MAX_OBJECT_BYTES,
     collapseTimeoutMs: raw?.collapse_timeout ?? DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS,
+    backgroundFill: {
+      threshold: raw?.background_fill?.threshold ?? DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD,
+      timeoutMs: raw?.background_fill?.timeout ?? DEFAULT_CACHE_BACKGROUND_FILL_TIMEOUT_MS,
+    },
     ...(raw?.path === undefined
       ? {}
       : { disk: { path: raw.path, bytes: raw.disk_size ?? DEFAULT_CACHE_DISK_BYTES } }),

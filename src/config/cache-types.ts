@@ -10,6 +10,18 @@ export interface CacheConfig {
   readonly collapseTimeoutMs: number;
   /** The disk tier (`path`, `disk_size`); absent: memory only. */
   readonly disk?: DiskCacheConfig | undefined;
+  /** Background fill: finishing a cache write once the client has gone (`background_fill`). */
+  readonly backgroundFill: BackgroundFillConfig;
+}
+
+/**
+ * `background_fill`: when the client goes away while a storable response of known length is being
+ * stored, the backend is still read to the end if more than `threshold` of the body has arrived
+ * (Traffic Server's background_fill_completed_threshold; 1: never, 0: always), for at most `timeoutMs`.
+ */
+export interface BackgroundFillConfig {
+  readonly threshold: number;
+  readonly timeoutMs: number;
 }
 
 /** The disk tier: files under `path` (absolute), bounded to `bytes`, least recently used evicted. */

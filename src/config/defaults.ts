@@ -189,5 +189,12 @@ export const DEFAULT_CACHE_MEMORY_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CACHE_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
 /** `cache.collapse_timeout`: how long a request waits for another one filling the same key. */
 export const DEFAULT_CACHE_COLLAPSE_TIMEOUT_MS = 5_000;
+/**
+ * `cache.background_fill.threshold`: Traffic Server's default (background_fill_completed_threshold
+ * 0.5): a response more than half read when its client leaves is finished into the cache.
+ */
+export const DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD = 0.5;
+/** `cache.background_fill.timeout`: the longest a background fill reads after its client left. */
+export const DEFAULT_CACHE_BACKGROUND_FILL_TIMEOUT_MS = 30_000;
 /** `cache.disk_size`: the disk tier's bound, when `cache.path` turns it on. */
 export const DEFAULT_CACHE_DISK_BYTES = 1024 * 1024 * 1024;

@@ -31,5 +31,9 @@ describe('ruleConfigFacts', () => {
       clusters: { a: { pool: { max_total: 7 } }, b: { pool: { max_total: 7 } } },
     });
     expect(same.poolMaxTotal(undefined)).toBe(7);
+    expect(same.backgroundFillThreshold()).toBe(0.5);
+    expect(
+      ruleConfigFacts({ cache: { background_fill: { threshold: 0.4 } } }).backgroundFillThreshold(),
+    ).toBe(0.4);
   });
 });

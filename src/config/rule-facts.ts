@@ -1,10 +1,11 @@
 /**
  * The facts of a config that rules read at run time (rules/ConfigFacts), taken from the config as
  * written once its schema passed: each route's target as TxnBox's remap target URL (`remap-target-*`),
- * and each cluster's connection limit (`txn-conf<proxy.config.http.per_server.connection.max>`).
+ * each cluster's connection limit (`txn-conf<proxy.config.http.per_server.connection.max>`) and the
+ * cache's background fill threshold (`txn-conf<proxy.config.http.background_fill_completed_threshold>`).
  */
 import type { ConfigFacts, RouteTarget } from '../rules/index.ts';
-import { DEFAULT_POOL_MAX_TOTAL } from './defaults.ts';
+import { DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD, DEFAULT_POOL_MAX_TOTAL } from './defaults.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -43,8 +44,13 @@ export function ruleConfigFacts(data: Record<string, unknown>): ConfigFacts {
   }
   const distinct = new Set(limits.values());
   const shared = distinct.size === 1 ? [...distinct][0] : undefined;
+  const cache = isRecord(data['cache']) ? data['cache'] : {};
+  const fill = isRecord(cache['background_fill']) ? cache['background_fill'] : {};
+  const threshold =
+    typeof fill['threshold'] === 'number' ? fill['threshold'] : DEFAULT_CACHE_BACKGROUND_FILL_THRESHOLD;
   return {
     routeTarget: (route) => targets.get(route),
     poolMaxTotal: (cluster) => (cluster === undefined ? shared : limits.get(cluster)),
+    backgroundFillThreshold: () => threshold,
   };
 }

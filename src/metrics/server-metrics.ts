@@ -330,6 +330,8 @@ const SERVER_METRICS: readonly ServerMetric[] = [
 ];
 
 const CACHE_STATUSES = ['hit', 'miss', 'stale', 'revalidated', 'bypass'] as const;
+const BACKGROUND_KINDS = ['fill', 'revalidate'] as const;
+const BACKGROUND_RESULTS = ['stored', 'not-stored', 'failed', 'timeout'] as const;
 
 /** The HTTP cache (docs/caching.md); no series when no route caches. */
 const CACHE_METRICS: readonly ServerMetric[] = [
@@ -342,6 +344,20 @@ const CACHE_METRICS: readonly ServerMetric[] = [
       const cache = o.cache;
       if (cache === undefined) return;
       for (const status of CACHE_STATUSES) emit({ status }, cache.statuses[status], cache.statuses);
+    },
+  },
+  {
+    name: 'junction_cache_background_total',
+    help: 'Work the cache did for no client, by kind (fill: a response finished after its client left; revalidate: stale-while-revalidate) and result: stored, not-stored, failed, timeout.',
+    type: 'counter',
+    labels: ['kind', 'result'],
+    read: (o, emit) => {
+      const cache = o.cache;
+      if (cache === undefined) return;
+      for (const kind of BACKGROUND_KINDS) {
+        const counts = cache.background[kind];
+        for (const result of BACKGROUND_RESULTS) emit({ kind, result }, counts[result], counts);
+      }
     },
   },
   {

@@ -8,9 +8,8 @@ describe('txn-conf table', () => {
       kind: 'timeout',
       key: 'connectMs',
     });
-    expect(TXN_CONF.get('proxy.config.http.background_fill_completed_threshold')).toMatchObject({
-      kind: 'fixed',
-      value: 1,
+    expect(TXN_CONF.get('proxy.config.http.background_fill_completed_threshold')).toEqual({
+      kind: 'fill-threshold',
     });
     expect(TXN_CONF.get('proxy.config.http.cache.http')).toBeUndefined();
   });

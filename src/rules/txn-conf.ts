@@ -19,6 +19,11 @@ export type TxnConfEntry =
    * transaction; a certificate of its own is the cluster's (`tls.cert_file`).
    */
   | { readonly kind: 'client-cert' }
+  /**
+   * `background_fill_completed_threshold`: the cache's `background_fill.threshold`, read with two
+   * decimals as Traffic Server prints it; a server-wide setting, not set per transaction.
+   */
+  | { readonly kind: 'fill-threshold' }
   /** What Junction always does: reading gives `value`; setting it is accepted only to that value. */
   | { readonly kind: 'fixed'; readonly value: number; readonly why: string };
 
@@ -38,14 +43,7 @@ export const TXN_CONF: ReadonlyMap<string, TxnConfEntry> = new Map<string, TxnCo
       why: "Junction forwards the client's Host unless rules change it (a route does not rewrite it to a target), which is 1",
     },
   ],
-  [
-    'proxy.config.http.background_fill_completed_threshold',
-    {
-      kind: 'fixed',
-      value: 1,
-      why: 'Junction stops reading a response once its client has gone (no background fill into the cache), which is 1',
-    },
-  ],
+  ['proxy.config.http.background_fill_completed_threshold', { kind: 'fill-threshold' }],
 ]);
 
 /** Settings users reach for that Junction has only elsewhere: why, and what to use. */

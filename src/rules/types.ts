@@ -185,6 +185,8 @@ export interface ConfigFacts {
    * cluster has, or undefined when they differ.
    */
   poolMaxTotal(cluster: string | undefined): number | undefined;
+  /** The cache's `background_fill.threshold` (its default without one). */
+  backgroundFillThreshold(): number;
 }
 
 /**

@@ -6,13 +6,18 @@
  * a stale object with a conditional request. On the way back this step sits between the upstream
  * channel and the response side: it reads the final head first, answers a 304 or (stale-if-error) a
  * 5xx from the stored object, tees a storable response's bytes as they go to the client ("set up cache
- * write"), and stores them once complete. Unsafe methods invalidate (RFC 9111 §4.4).
+ * write"), decides what is stored on the head read-response hooks leave (responseSettled), and stores
+ * it once complete, or after the client left (background fill, cache-fill.ts). A stale object within
+ * stale-while-revalidate is served at once and refreshed by cache-refresh.ts. Unsafe methods
+ * invalidate (RFC 9111 §4.4).
  * The cache itself (store, rules, collapsing) is src/cache/'s; this file is only the transaction's side.
  */
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { RouteCacheConfig } from '../config/cache-types.ts';
 import type { RouteConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/index.ts';
+import type { TxnTimeouts } from '../hooks/index.ts';
+import type { TxnHooks } from './txn-hooks.ts';
 import {
   CachedChannel,
   rangeRequest,
@@ -24,6 +29,7 @@ import {
   fieldList,
   headerObject,
   relatedKey,
+  takeCookies,
   type CacheRequest,
   type CacheStatus,
   type CachedObject,
@@ -36,14 +42,18 @@ import { readResponseHead, type HeadReadResult } from './response-head-reader.ts
 import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { withoutField } from './access-entry.ts';
+import { BackgroundFill, fillWorthwhile, type FillEnd } from './cache-fill.ts';
+import { recordLimit, refreshInBackground, type RefreshHost } from './cache-refresh.ts';
 
 /** What the cache step reads from and asks of its transaction. */
-export interface CacheStepHost {
+export interface CacheStepHost extends RefreshHost {
   readonly head: RequestHead;
   readonly port: SessionPort;
   readonly snapshot: RuntimeSnapshot;
   readonly route: RouteConfig | undefined;
   readonly isFinished: boolean;
+  readonly timeouts: TxnTimeouts;
+  readonly txnHooks: TxnHooks | null;
   /** Plays a stored response through the response side (no upstream is asked). */
   serveFromCache(channel: UpstreamChannel): void;
   /** Goes on to the Router: the request goes upstream. */
@@ -114,6 +124,17 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
   #policy: CachePolicy | null = null;
   #cookies: readonly string[] = [];
   #upstreamEnded = false;
+  /** Body bytes teed so far, and the body's declared length (-1: not known), for a background fill. */
+  #bodySeen = 0;
+  #length = -1;
+  /**
+   * A response recorded before read-response hooks ran: whether it is stored is decided on the head
+   * they leave (responseSettled). `fwd` is its Cache-Status so far; `transforms` the response
+   * transforms there were before those hooks (one they add changes the body: not stored).
+   */
+  #settle: { readonly fwd: string; readonly transforms: number } | null = null;
+  /** The status line stored: the one read-response hooks left (else the upstream's). */
+  #stored: { readonly status: number; readonly reason: string } | null = null;
   // HeadReadResult
   head: ResponseHead | null = null;
   offset = 0;
@@ -165,12 +186,19 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       }
     }
     const range = this.#range;
-    if (found.kind === 'fresh') {
+    if (found.kind === 'fresh' || found.kind === 'revalidate-later') {
       const object = found.object;
       // One range of a stored whole 200: 206, or 416 past its end; an ignored Range: the whole 200.
       const partial = range.kind === 'single' && object.status === 200;
       const slice = partial ? sliceOf(range, object.body.length) : undefined;
-      this.#decide('hit', this.#ttlDetail(object, 'hit'));
+      if (found.kind === 'fresh') this.#decide('hit', this.#ttlDetail(object, 'hit'));
+      else {
+        // stale-while-revalidate: served now, revalidated by one request in the background.
+        const ttl = Math.floor(object.policy.maxAge() - object.policy.age()); // negative: stale
+        this.#decide('stale', `fwd=stale; ttl=${ttl}; detail=stale-while-revalidate`);
+        const setCookie = this.#settings.setCookie;
+        refreshInBackground(this.#host, cache, this.#request, object, found.conditional, setCookie);
+      }
       const notModified = isNotModified(this.#request.policyRequest.headers, found.headers);
       const answer: Playback = notModified ? 'not-modified' : partial ? (slice ?? 'unsatisfiable') : 'whole';
       this.#host.serveFromCache(this.#channelFor(object, found.headers, false, answer));
@@ -276,6 +304,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     this.#pending = null;
     this.#recorder = null;
     this.#upstreamEnded = false;
+    this.#settle = null;
+    this.#stored = null;
+    this.#policy = null;
     return this;
   }
 
@@ -288,6 +319,7 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       case 'replaced':
         return;
       case 'record':
+        this.#bodySeen += chunk.length;
         if (!this.#recorder!.record(chunk)) this.#giveUpStoring();
         side.onUpstreamData(chunk);
         return;
@@ -356,28 +388,70 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       }
     }
     const fwd = stale === undefined ? 'fwd=miss' : `fwd=stale; fwd-status=${status}`;
+    const length = response.bodyKind === 'length' ? response.contentLength : -1;
+    const hooks = this.#host.txnHooks;
+    if (method === 'GET' && hooks?.has('read-response') === true && cache.fitsLength(length)) {
+      // What is stored is decided after read-response hooks (responseSettled): record meanwhile.
+      this.#settle = { fwd, transforms: hooks.responseTransforms?.length ?? 0 };
+      this.#decide('miss', fwd);
+      return this.#startRecording(buf, length) ? 'record' : 'pass';
+    }
     const fields = headerObject(response.headers);
     // A route that shares cookies: the policy judges the response without them (cached-object.ts).
     const cookies = this.#settings.setCookie ? takeCookies(fields) : NO_FIELDS;
     const policy = cache.policyFor(this.#request, status, fields);
-    const length = response.bodyKind === 'length' ? response.contentLength : -1;
     if (method === 'GET' && cache.mayStore(policy, status, this.#settings.setCookie, length)) {
       this.#policy = policy;
       this.#cookies = cookies;
-      const limits = this.#host.snapshot.responseHeadLimits;
-      // Room for the head and chunk framing beside the largest body stored.
-      const maxBody = cache.config.maxObjectBytes;
-      this.#recorder = new ResponseRecorder(maxBody + limits.maxHeadBytes + Math.ceil(maxBody / 8) + 1024);
-      const recording = this.#recorder.record(buf);
+      const recording = this.#startRecording(buf, length);
       this.#decide('miss', recording ? `${fwd}; stored` : fwd);
-      if (recording) return 'record';
-      this.#unlock(false);
-      return 'pass';
+      return recording ? 'record' : 'pass';
     }
     this.#decide('miss', fwd);
     // An uncacheable answer: the transactions waiting for this one go upstream themselves at once.
     this.#unlock(false);
     return 'pass';
+  }
+
+  /** Tees the response from its head on; false (and the waiters let go) when it is too large already. */
+  #startRecording(buf: Buffer, length: number): boolean {
+    this.#recorder = new ResponseRecorder(recordLimit(this.#cache, this.#host.snapshot.responseHeadLimits));
+    this.#bodySeen = buf.length - this.offset;
+    this.#length = length;
+    if (this.#recorder.record(buf)) return true;
+    this.#recorder = null;
+    this.#unlock(false);
+    return false;
+  }
+
+  /**
+   * Read-response hooks are done with the upstream's head (Traffic Server writes the cache after
+   * READ_RESPONSE_HDR): a response recorded meanwhile is stored as they left it (status, fields, so
+   * freshness), or not at all when they made it unstorable or added a response transform.
+   */
+  responseSettled(head: ResponseHead | undefined): void {
+    const settle = this.#settle;
+    if (settle === null || head === undefined || this.#state !== 'record') return;
+    this.#settle = null;
+    const transforms = this.#host.txnHooks?.responseTransforms?.length ?? 0;
+    const fields = headerObject(head.headers);
+    const setCookie = this.#settings.setCookie;
+    const cookies = setCookie ? takeCookies(fields) : NO_FIELDS;
+    const policy = this.#cache.policyFor(this.#request, head.status, fields);
+    if (transforms !== settle.transforms || !this.#cache.mayStore(policy, head.status, setCookie, -1)) {
+      this.#giveUpStoring();
+      return;
+    }
+    this.#policy = policy;
+    this.#cookies = cookies;
+    this.#stored = { status: head.status, reason: head.reason };
+    this.#decide('miss', `${settle.fwd}; stored`);
+  }
+
+  /** Whether this response was answered from the cache (a hit, stale, or revalidated): no read-response hooks. */
+  get answered(): boolean {
+    const status = this.status;
+    return status === 'hit' || status === 'stale' || status === 'revalidated';
   }
 
   /** The client gets `object` in place of the upstream's answer, whose connection goes back after it. */
@@ -412,24 +486,57 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 
   /** The upstream's response is complete: store the teed copy. */
   upstreamComplete(): void {
+    if (this.#state !== 'record' || this.#recorder === null) return;
+    this.#unlock(this.#store());
+  }
+
+  /** Stores the teed copy once the response is whole; false when it is not (or not stored). */
+  #store(): boolean {
     const recorder = this.#recorder;
-    if (this.#state !== 'record' || recorder === null) return;
+    if (recorder === null) return false;
     this.#recorder = null;
     this.#state = 'pass';
     const decoded = recorder.decode(this.#host.snapshot.responseHeadLimits);
     // A close-delimited body is whole only if the upstream ended it.
     const whole = decoded !== undefined && (decoded.head.bodyKind !== 'close' || this.#upstreamEnded);
+    const line = this.#stored ?? decoded?.head;
     const stored =
       whole &&
-      this.#cache.put(
-        this.#request,
-        this.#policy!,
-        decoded.head.status,
-        decoded.head.reason,
-        decoded.body,
-        this.#cookies,
-      );
-    this.#unlock(stored);
+      this.#policy !== null &&
+      this.#cache.put(this.#request, this.#policy, line!.status, line!.reason, decoded.body, this.#cookies);
+    return stored;
+  }
+
+  /**
+   * The client went away while this response was being stored: when enough of its body has arrived
+   * (cache.background_fill), the rest is read from `channel` into the cache, and `release` gives the
+   * upstream back once it is over. True when the fill took the channel over.
+   */
+  fillInBackground(channel: UpstreamChannel, release: (reusable: boolean) => void): boolean {
+    const recorder = this.#recorder;
+    // Not while read-response hooks still decide whether it is stored.
+    if (this.#state !== 'record' || recorder === null || this.#settle !== null) return false;
+    const cache = this.#cache;
+    const settings = cache.config.backgroundFill;
+    const length = this.#length;
+    if (!fillWorthwhile(settings.threshold, this.#bodySeen, length)) return false;
+    if (!cache.fillStarted(length)) return false;
+    // The fill owns the collapsing lock now: waiters go on when it stores or gives up.
+    const locked = this.#locked;
+    this.#locked = false;
+    const timeouts = { idleMs: this.#host.timeouts.backendBodyMs, totalMs: settings.timeoutMs };
+    const owed = length - this.#bodySeen;
+    const done = (end: FillEnd, reusable: boolean): void => {
+      cache.fillEnded(length);
+      this.#locked = locked;
+      const stored = end === 'complete' && this.#store();
+      this.#unlock(stored);
+      cache.background.fill[end === 'complete' ? (stored ? 'stored' : 'not-stored') : end]++;
+      release(reusable);
+    };
+    if (owed <= 0) done('complete', owed === 0);
+    else new BackgroundFill(channel, recorder, owed, timeouts, done);
+    return true;
   }
 
   /**
@@ -489,10 +596,4 @@ function isNotModified(request: CachePolicy.Headers, stored: CachePolicy.Headers
   return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
 }
 
-/** Removes the Set-Cookie values from `fields` and returns them. */
-function takeCookies(fields: CachePolicy.Headers): readonly string[] {
-  const value = fields['set-cookie'];
-  delete fields['set-cookie'];
-  return value === undefined ? NO_FIELDS : Array.isArray(value) ? value : [value];
-}
 const EMPTY = Buffer.alloc(0);

@@ -5,8 +5,9 @@
  * response side (response-side.ts, response-head-reader.ts, response-body.ts), framing in both
  * directions (framed-writer.ts), every answer Junction makes itself (local-answers.ts), and the outcome
  * report: the TxnEnd its observer (metrics) and the access log both read; on caching routes, the
- * cache states (cache-step.ts: lookup, collapsing, the tee to the cache, revalidation; src/cache/ owns
- * the cache itself). docs/transaction-lifecycle.md draws it.
+ * cache states (cache-step.ts: lookup, collapsing, the tee to the cache, revalidation, storing after
+ * read-response hooks; cache-refresh.ts: stale-while-revalidate's background request; cache-fill.ts:
+ * finishing a cache write after the client left; src/cache/ owns the cache itself). docs/transaction-lifecycle.md draws it.
  * Does not: own sockets (session/ and the Router lend them through SessionPort and UpstreamChannel),
  * open upstream connections, or parse request heads.
  */

@@ -49,6 +49,8 @@ export interface ResponseSideHost extends SelectionInput {
   readonly forwardsUpgrade: boolean;
   /** The request side owes nothing more (the client may send its next request after this response). */
   readonly isRequestDone: boolean;
+  /** The response is played back from the cache (a hit, stale or revalidated). */
+  readonly fromCache: boolean;
   /** The request went upstream whole (the upstream connection may be reused). */
   readonly isRequestComplete: boolean;
   fail(code: ErrorCode, text?: string): void;
@@ -170,7 +172,8 @@ export class ResponseSide implements HeadReadResult, UpstreamHandler, ResponseBo
       this.held = { head: response, buf, offset, ended: false, closed: false, error: undefined };
       txn.channel?.pause();
       hooks.setResponse(response);
-      txn.runPhase('read-response');
+      // A stored response was stored after read-response hooks ran: only send-response hooks run.
+      txn.runPhase(txn.fromCache ? 'send-response' : 'read-response');
       return;
     }
     if (kind === 'switch') txn.switchProtocols(response, buf, offset);

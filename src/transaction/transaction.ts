@@ -168,6 +168,8 @@ export class Transaction
         this.#answerFromHook(hooks.answer);
         return;
       }
+      // cache: the response is stored as read-response hooks left it (cache-step.ts).
+      if (phase === 'send-response') this.#cache?.responseSettled(this.#response.held?.head);
       const entry = TXN_PHASES[phase];
       if (entry.hook === null) {
         if (phase !== 'route') {
@@ -298,6 +300,11 @@ export class Transaction
     channel.attach(this.#response);
     this.port.setDeadline(this.timeouts.backendResponseMs);
     channel.start();
+  }
+
+  /** cache: the response comes from the cache, stored after read-response hooks: they do not run again. */
+  get fromCache(): boolean {
+    return this.#cache?.answered === true;
   }
 
   /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
@@ -514,8 +521,28 @@ export class Transaction
     if (this.#lease !== undefined && this.#channel === undefined) this.snapshot.router.abandon(this.#lease);
     // Not the upstream's fault: health tracking ignores this code.
     this.#errorCode ??= 'JCT_ERR_CLIENT_ABORTED';
-    this.releaseUpstream(false, this.#response.sent?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
+    // cache: a response being stored may be read to its end without its client (background fill).
+    if (!this.#fillInBackground())
+      this.releaseUpstream(false, this.#response.sent?.status ?? 0, 'JCT_ERR_CLIENT_ABORTED');
     this.#closed();
+  }
+
+  /** cache: hands the upstream to a background fill (cache-fill.ts), which releases it when it is over. */
+  #fillInBackground(): boolean {
+    const [lease, channel, cache] = [this.#lease, this.#channel, this.#cache];
+    if (lease === undefined || channel === undefined || cache == null) return false;
+    const status = this.#response.sent?.status ?? 0;
+    const router = this.snapshot.router;
+    const release = (reusable: boolean): void => {
+      const durationMs = router.now() - lease.attemptStartedAt;
+      const errorCode = reusable ? undefined : 'JCT_ERR_CLIENT_ABORTED';
+      router.release(lease, reusable, { status, errorCode, durationMs });
+    };
+    if (!cache.fillInBackground(channel, release)) return false;
+    this.#lease = undefined;
+    this.#channel = undefined;
+    this.#trace?.attemptEnded(status, undefined);
+    return true;
   }
 
   /** The transaction is over: its access line, then txn-close hooks. */

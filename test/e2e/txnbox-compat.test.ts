@@ -432,6 +432,11 @@ const RECORDS: Readonly<Record<string, (value: number) => [path: string, value: 
   'proxy.config.http.connect_attempts_timeout': (seconds) => ['timeouts.connect', `${seconds}s`],
   // Per origin server: the cluster's pool limit per backend.
   'proxy.config.http.per_server.connection.max': (max) => ['clusters.backend.pool.max_total', max],
+  // The proportion of the body read when the client left past which the cache write is finished.
+  'proxy.config.http.background_fill_completed_threshold': (ratio) => [
+    'cache.background_fill.threshold',
+    ratio,
+  ],
 };
 
 /** The Junction config for a gold test, as YAML text: a plain listener, and a TLS one when a session needs it. */

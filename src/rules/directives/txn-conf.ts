@@ -138,6 +138,10 @@ export const txnConf: DirectiveSpec = {
         return compileSniPolicy(name, value, env);
       case 'client-cert':
         return compileClientCert(name, value, env);
+      case 'fill-threshold':
+        return env.fail(
+          `txn-conf<${name}> is refused: the background fill threshold is the cache's (cache.background_fill.threshold), not set per transaction`,
+        );
       case 'fixed': {
         const compiled = env.expression(value ?? null);
         const constant = compiled.constant;

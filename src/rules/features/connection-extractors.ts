@@ -45,6 +45,11 @@ define('txn-conf', {
       case 'client-cert':
         // '' once set to present none; otherwise the cluster's (null: not a per-transaction value).
         return (ctx) => (ctx.txn.upstreamSettings?.clientCertificate === false ? '' : null);
+      case 'fill-threshold': {
+        // The config's: Traffic Server prints the float setting with two decimals (0.50).
+        const text = (env.configFacts?.backgroundFillThreshold() ?? 0.5).toFixed(2);
+        return () => text;
+      }
     }
   },
 });
