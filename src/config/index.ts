@@ -26,6 +26,17 @@ export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bo
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 export { LOCAL_ONLY_KEYS, loadFleetConfigText, mergeProblems, type FleetDocument } from './fleet-merge.ts';
 export { DEFAULT_FLEET_LEASE_TTL_MS } from './fleet-schema.ts';
+export {
+  expiredProblem,
+  FLEET_CERTIFICATE_NAME,
+  fleetCertificateKey,
+  fleetCertificateProblems,
+  inspectFleetCertificate,
+  parseFleetCertificateKey,
+  type FleetCertificate,
+  type FleetCertificatePart,
+  type FleetCertificates,
+} from './fleet-certificates.ts';
 export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
 export {
   decodeFields,

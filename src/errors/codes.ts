@@ -204,6 +204,11 @@ export const ERROR_CODES = {
     summary:
       'The fleet document changed in etcd since it was read (`junction ctl fleet apply` lost a compare-and-swap); nothing was written.',
   },
+  JCT_ERR_FLEET_CERTIFICATE: {
+    status: undefined,
+    summary:
+      'A certificate kept in etcd (`<prefix>/certificates/<name>/cert` and `key`) is refused: half missing, not PEM, key and certificate differ, expired, or a listener names one the fleet lacks; the certificates serving keep serving.',
+  },
   JCT_ERR_ADMIN_RELOAD_GUARD: {
     status: 409,
     summary:
