@@ -6,6 +6,7 @@
  * since they were read (or since revision N); `--wait` until every live instance serves the change.
  * A private key is read and written, never printed.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   expiredProblem,
@@ -15,6 +16,7 @@ import {
   type FleetCertificates,
 } from '../config/index.ts';
 import { FleetError } from '../errors/index.ts';
+import { certificateNames } from '../tls/index.ts';
 import type { CliContext } from './cli-context.ts';
 import {
   readFleet,
@@ -95,6 +97,14 @@ export function parseCertCommand(args: readonly string[], Usage: UsageErrorClass
   }
 }
 
+function certificateOf(pem: string | undefined): X509Certificate | undefined {
+  try {
+    return pem === undefined ? undefined : new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+}
+
 async function list(fleet: Fleet, json: boolean, context: CliContext): Promise<number> {
   const state = await readFleet(fleet);
   const set = state.certificates;
@@ -102,12 +112,14 @@ async function list(fleet: Fleet, json: boolean, context: CliContext): Promise<n
     .sort()
     .map((name) => {
       const checked = inspectFleetCertificate(set, name);
+      // The certificate alone, so a refused pair still shows what it is.
+      const x509 = certificateOf(set.entries[name]!.cert);
       return {
         name,
         revision: set.entries[name]!.revision,
-        names: checked.ok ? checked.facts.names.join(' ') : '-',
-        not_after: checked.ok ? checked.facts.notAfter : '-',
-        fingerprint: checked.ok ? checked.facts.fingerprint : '-',
+        names: x509 === undefined ? '-' : certificateNames(x509).join(' '),
+        not_after: x509 === undefined ? '-' : new Date(x509.validTo).toISOString(),
+        fingerprint: x509?.fingerprint256 ?? '-',
         state: checked.ok
           ? expiredProblem(set, name) === undefined
             ? 'ok'

@@ -207,7 +207,7 @@ export const ERROR_CODES = {
   JCT_ERR_FLEET_CERTIFICATE: {
     status: undefined,
     summary:
-      'A certificate kept in etcd (`<prefix>/certificates/<name>/cert` and `key`) is refused: half missing, not PEM, key and certificate differ, expired, or a listener names one the fleet lacks; the certificates serving keep serving.',
+      "A certificate in etcd (`<prefix>/certificates/<name>/`) is refused: half missing, not PEM, key not the cert's, expired.",
   },
   JCT_ERR_ADMIN_RELOAD_GUARD: {
     status: 409,

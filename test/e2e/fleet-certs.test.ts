@@ -63,7 +63,9 @@ function httpsGet(port: number, ca: string, agent: Agent): Promise<number> {
       { host: '127.0.0.1', port, servername: NAME, headers: { host: NAME }, ca, agent, timeout: 5_000 },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
@@ -75,7 +77,9 @@ function httpsGet(port: number, ca: string, agent: Agent): Promise<number> {
 test('a certificate from etcd: put, served, rotated under load, a bad pair refused (ctl and instance), cached for a start without etcd', async (context) => {
   const etcd = await startEtcd(context);
   const ca = createTestCa();
-  onTestFinished(() => ca.close());
+  onTestFinished(() => {
+    ca.close();
+  });
   const [first, second, other] = [ca.issue([NAME]), ca.issue([NAME]), ca.issue([NAME])];
   const dir = await tempDir();
   const pem = async (name: string, text: string): Promise<string> => {
@@ -98,7 +102,7 @@ test('a certificate from etcd: put, served, rotated under load, a bad pair refus
   expect(put.stderr).toBe('');
   expect(put.code).toBe(0);
   expect(put.stdout).toMatch(/^\/fleet-test\/certificates\/www: written at revision \d+\n$/);
-  expect(etcd.get('/fleet-test/certificates/www/cert')).toBe(first.cert.replace(/\n$/, ''));
+  expect(etcd.get('/fleet-test/certificates/www/cert')).toBe(first.cert);
 
   const one = await spawnJunction(file, { withAdmin: true });
   expect(await servedFingerprint(one.port, ca.cert)).toBe(fingerprintOf(first.cert));
@@ -151,7 +155,7 @@ test('a certificate from etcd: put, served, rotated under load, a bad pair refus
     '/fleet-test/certificates/www/key: does not match the certificate (its public key differs)',
   );
   expect(mismatched.stderr).toContain('nothing was written');
-  expect(etcd.get('/fleet-test/certificates/www/key')).toBe(second.key.replace(/\n$/, ''));
+  expect(etcd.get('/fleet-test/certificates/www/key')).toBe(second.key);
 
   // Written behind ctl's back with etcdctl: the instance refuses it, and the second pair serves on.
   etcd.put('/fleet-test/certificates/www/key', other.key);
