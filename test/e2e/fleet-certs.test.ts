@@ -104,7 +104,7 @@ test('a certificate from etcd: put, served, rotated under load, a bad pair refus
   expect(put.stdout).toMatch(/^\/fleet-test\/certificates\/www: written at revision \d+\n$/);
   expect(etcd.get('/fleet-test/certificates/www/cert')).toBe(first.cert);
 
-  const one = await spawnJunction(file, { withAdmin: true });
+  const one = await spawnJunction(file, { withAdmin: true, timeoutMs: 30_000 });
   expect(await servedFingerprint(one.port, ca.cert)).toBe(fingerprintOf(first.cert));
 
   // Steady HTTPS traffic while the certificate changes: no request may fail.
@@ -211,6 +211,7 @@ test('a certificate from etcd: put, served, rotated under load, a bad pair refus
   await writeFile(join(dir, 'two-cache.json'), await readFile(cacheFile), { mode: 0o600 });
   const two: JunctionProcess = await spawnJunction(await httpsLocalFile(dir, 'two', etcd), {
     withAdmin: true,
+    timeoutMs: 30_000,
   });
   expect(await servedFingerprint(two.port, ca.cert)).toBe(fingerprintOf(second.cert));
   expect((await fleetView(two))['stale']).toBe(true);
