@@ -18,7 +18,8 @@ import { waitFor } from '../support/wait-for.ts';
 
 interface GroupStatus {
   version: number;
-  workers: { worker: number; version: number; hash: string }[];
+  hash: string;
+  workers: { worker: number; state: string; hash: string }[];
 }
 
 async function groupStatus(junction: JunctionProcess): Promise<GroupStatus> {
@@ -66,12 +67,12 @@ test('workers: 2 following etcd: one watch in the primary, every worker applies 
 
   const load = steadyLoad(group.port, { connections: 4 });
   await waitFor(() => load.ok > 20, { timeoutMs: 10_000, what: 'traffic' });
-  const before = (await groupStatus(group)).version;
+  const before = await groupStatus(group);
   etcd.put('/fleet-test/config', documentFor(b.address));
   const view = await waitFor(
     async () => {
       const v = await fleetView(group);
-      return v['config_version'] !== before ? v : undefined;
+      return v['config_version'] !== before.version ? v : undefined;
     },
     { timeoutMs: 15_000, what: 'the change applied' },
   );
@@ -80,10 +81,13 @@ test('workers: 2 following etcd: one watch in the primary, every worker applies 
   expect(outcome.failed).toBe(0);
   expect(outcome.ok).toBeGreaterThan(0);
 
-  // Every worker serves the new config: the same version and hash, and only b answers.
+  // Every worker serves the new config (its hash, as each worker reported it), and only b answers.
   const status = await groupStatus(group);
-  expect(status.workers.map((w) => w.version)).toEqual([status.version, status.version]);
-  expect(new Set(status.workers.map((w) => w.hash)).size).toBe(1);
+  expect(status.hash).not.toBe(before.hash);
+  expect(status.workers.map((w) => [w.state, w.hash])).toEqual([
+    ['serving', status.hash],
+    ['serving', status.hash],
+  ]);
   expect(view['config_version']).toBe(status.version);
   expect(await bodies(group, 10)).toEqual(new Set(['200 b']));
   const record = JSON.parse(etcd.get('/fleet-test/instances/group')) as Record_;
