@@ -8,6 +8,8 @@
  *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * - Generates the config's JSON Schema for editors from the zod schema (json-schema.ts).
+ * - Merges the local file with a fleet document from etcd (fleet-merge.ts), and checks the fleet's
+ *   certificates that listeners name with `{ fleet: <name> }` (fleet-certificates.ts).
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/ and the components whose settings it defines. Uses: errors/, strategies/ (the
  * built-in kinds and their option checks), plugins/ (definitions, built-ins), tls/ (certificate checks,
