@@ -66,6 +66,8 @@ export class ConfigStore {
   #fleet: FleetDocument | undefined;
   /** The follower's view of itself, once one follows a fleet for this store. */
   #fleetView: (() => FleetView) | undefined;
+  /** Told of every reload of the config file that applied (or kept) a config. */
+  readonly #fileReloaded: ((change: AppliedChange) => void)[] = [];
   /** Changes run one at a time: each edits the document the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -92,6 +94,11 @@ export class ConfigStore {
   /** Called once by the fleet follower, so the admin API can show its state. */
   attachFleet(view: () => FleetView): void {
     this.#fleetView = view;
+  }
+
+  /** `listener` is told of every reload of the config file that succeeded (the fleet follower's record). */
+  onFileReload(listener: (change: AppliedChange) => void): void {
+    this.#fileReloaded.push(listener);
   }
 
   /**
@@ -151,7 +158,9 @@ export class ConfigStore {
       );
       const result = await this.#apply(config, check);
       this.#unsaved = false;
-      return { ...result, source: file };
+      const change = { ...result, source: file };
+      for (const listener of this.#fileReloaded) listener(change);
+      return change;
     });
   }
 

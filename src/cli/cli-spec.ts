@@ -114,7 +114,7 @@ export const CTL_ACTIONS: Readonly<Partial<Record<(typeof CTL_COMMANDS)[number],
   backends: ['add', 'remove', 'drain'],
   config: ['export', 'save'],
   cache: ['purge', 'clear'],
-  fleet: ['status', 'apply', 'diff'],
+  fleet: ['status', 'apply', 'diff', 'cert'],
 };
 
 /** The shells `junction completion` writes a script for. */

@@ -52,6 +52,13 @@ Commands:
                                       if nobody wrote it since it was read (or since revision N);
                                       wait until every live instance serves it
   fleet diff F.yaml                   What F.yaml changes against the fleet's document
+  fleet cert list                     The fleet's certificates (<prefix>/certificates/): names, expiry,
+                                      fingerprint, revision; never a key
+  fleet cert put NAME CERT.pem KEY.pem [--wait[=60s]] [--if-revision N]
+                                      Check the pair (and the local file with it), write cert and key
+                                      in one compare-and-swap; wait until every instance serves it
+  fleet cert remove NAME [--wait[=60s]] [--if-revision N]
+                                      Remove one, refused while the local file's listeners name it
   help                                Show this help
 
 Options:
@@ -369,8 +376,12 @@ export async function runCtl(argv: readonly string[], context: CliContext): Prom
     context.stdout.write(CTL_USAGE);
     return 0;
   }
+  if (positionals[0] === 'fleet' && positionals[1] === 'cert') {
+    const { runCtlFleetCert } = await import('./ctl-fleet-certs.ts');
+    return runCtlFleetCert(positionals.slice(2), values, context, CtlUsageError);
+  }
   if (positionals[0] === 'fleet') return runCtlFleet(positionals.slice(1), values, context, CtlUsageError);
-  if (values.wait !== undefined) throw new CtlUsageError('--wait goes with fleet apply');
+  if (values.wait !== undefined) throw new CtlUsageError('--wait goes with fleet apply and fleet cert');
   const maxChanged = values['max-changed'];
   if (maxChanged !== undefined && positionals[0] !== 'reload')
     throw new CtlUsageError('--max-changed goes with reload');

@@ -1,6 +1,6 @@
 /**
- * `junction ctl fleet status | apply FILE [--wait[=TIMEOUT]] | diff FILE`: the fleet from the command
- * line. It talks to etcd directly, found from the `fleet` section of `-c FILE` (the local config of
+ * `junction ctl fleet status | apply FILE [--wait[=TIMEOUT]] | diff FILE | cert ...`: the fleet from
+ * the command line (certificates in ctl-fleet-certs.ts). It talks to etcd directly, found from the `fleet` section of `-c FILE` (the local config of
  * any instance), not to one instance's admin API: the document and the instances' records are in
  * etcd, and only a write to etcd can be a compare-and-swap that no other operator's write can undo.
  * Exit status: 0 done, 1 refused (invalid document, lost compare-and-swap, an instance refused or
@@ -11,11 +11,12 @@ import {
   loadConfigFile,
   loadFleetConfigText,
   parseDurationMs,
+  type FleetCertificates,
   type FleetConfig,
   type JunctionConfig,
 } from '../config/index.ts';
 import { ConfigErrors, FleetError } from '../errors/index.ts';
-import type { EtcdClient, InstanceRecord } from '../fleet/index.ts';
+import type { EtcdClient, FleetState, InstanceRecord } from '../fleet/index.ts';
 import type { CliContext } from './cli-context.ts';
 import { formatTable } from './table.ts';
 
@@ -34,7 +35,7 @@ export interface FleetCtlOptions {
 /** Thrown for bad arguments (ctl-command.ts turns it into usage and exit status 2). */
 export type UsageErrorClass = new (message: string) => Error;
 
-interface Fleet {
+export interface Fleet {
   readonly file: string;
   readonly fleet: FleetConfig;
   readonly client: EtcdClient;
@@ -53,6 +54,14 @@ async function openFleet(options: FleetCtlOptions, Usage: UsageErrorClass): Prom
     client: createEtcdClient(local.fleet),
     key: configKey(local.fleet),
   };
+}
+
+/** The document and the certificates, read at one revision. */
+export async function readFleet(fleet: Fleet): Promise<FleetState> {
+  const { fleetRange, fleetStateFrom } = await import('../fleet/index.ts');
+  const range = fleetRange(fleet.fleet);
+  const { kvs } = await fleet.client.range(range.key, { end: range.end });
+  return fleetStateFrom(fleet.fleet, kvs);
 }
 
 /** Every live instance's record (an instance's key goes with its lease). */
@@ -80,13 +89,18 @@ export function instanceState(record: InstanceRecord, revision: number): string 
 }
 
 async function status(fleet: Fleet, json: boolean, context: CliContext): Promise<number> {
-  const [{ kv }, records] = await Promise.all([fleet.client.get(fleet.key), instances(fleet)]);
-  const revision = kv?.modRevision ?? 0;
+  const [state, records] = await Promise.all([readFleet(fleet), instances(fleet)]);
+  const revision = state.revision;
+  const certificates = Object.keys(state.certificates.entries).length;
   if (json) {
-    context.stdout.write(`${JSON.stringify({ key: fleet.key, revision, instances: records }, null, 2)}\n`);
+    context.stdout.write(
+      `${JSON.stringify({ key: fleet.key, revision, certificates, instances: records }, null, 2)}\n`,
+    );
     return 0;
   }
-  context.stdout.write(`${fleet.key}: revision ${revision}${kv === undefined ? ' (no document)' : ''}\n`);
+  context.stdout.write(
+    `${fleet.key}: revision ${revision}${state.document === undefined ? ' (no document)' : ''}${certificates === 0 ? '' : `, ${certificates} certificate${certificates === 1 ? '' : 's'}`}\n`,
+  );
   const rows = records.map((r) => ({
     id: r.id,
     host: r.host,
@@ -105,16 +119,22 @@ async function status(fleet: Fleet, json: boolean, context: CliContext): Promise
   return 0;
 }
 
-/** The local file merged with `text` (named `source` in errors); problems on stderr. */
-async function validate(
+/** The local file merged with `text` (named `source` in errors) and `certificates`; problems on stderr. */
+export async function validate(
   fleet: Fleet,
   text: string,
   source: string,
+  certificates: FleetCertificates,
   context: CliContext,
 ): Promise<JunctionConfig | undefined> {
   try {
     const localText = await readFile(fleet.file, 'utf8');
-    return await loadFleetConfigText(localText, fleet.file, { text, source }, { listenAddresses: 'warn' });
+    return await loadFleetConfigText(
+      localText,
+      fleet.file,
+      { text, source, certificates },
+      { listenAddresses: 'warn' },
+    );
   } catch (error) {
     if (!(error instanceof ConfigErrors)) throw error;
     for (const problem of error.errors) context.stderr.write(`${problem.message}\n`);
@@ -134,10 +154,10 @@ async function readDocument(name: string | undefined, Usage: UsageErrorClass): P
 }
 
 async function diff(fleet: Fleet, name: string, text: string, context: CliContext): Promise<number> {
-  const { kv } = await fleet.client.get(fleet.key);
-  const next = await validate(fleet, text, name, context);
+  const state = await readFleet(fleet);
+  const next = await validate(fleet, text, name, state.certificates, context);
   if (next === undefined) return 1;
-  const current = await validate(fleet, kv?.value.toString('utf8') ?? '', fleet.key, context);
+  const current = await validate(fleet, state.document?.text ?? '', fleet.key, state.certificates, context);
   if (current === undefined) {
     next.rules?.dispose();
     return 1;
@@ -146,7 +166,7 @@ async function diff(fleet: Fleet, name: string, text: string, context: CliContex
   const changes = diffConfigs(current, next);
   current.rules?.dispose();
   next.rules?.dispose();
-  const revision = kv?.modRevision ?? 0;
+  const revision = state.document?.revision ?? 0;
   context.stdout.write(
     isEmptyDiff(changes)
       ? `${name}: no change from ${fleet.key} revision ${revision}\n`
@@ -164,16 +184,16 @@ async function apply(
   context: CliContext,
 ): Promise<number> {
   // Read first: the compare-and-swap is on what this operator saw, validation time included.
-  const { kv } = await fleet.client.get(fleet.key);
-  const seen = ifRevision ?? kv?.modRevision ?? 0;
-  const config = await validate(fleet, text, name, context);
+  const state = await readFleet(fleet);
+  const seen = ifRevision ?? state.document?.revision ?? 0;
+  const config = await validate(fleet, text, name, state.certificates, context);
   if (config === undefined) {
     context.stderr.write(`junction ctl: ${name} does not validate; nothing was written\n`);
     return 1;
   }
   config.rules?.dispose();
   let revision: number;
-  if (kv?.value.toString('utf8') === text && kv.modRevision === seen) {
+  if (state.document?.text === text && state.document.revision === seen) {
     revision = seen;
     context.stdout.write(`${fleet.key}: unchanged, revision ${revision}\n`);
   } else {
@@ -194,7 +214,12 @@ async function apply(
 }
 
 /** Until every live instance serves `revision` (0), one refuses it, or the time is up (1). */
-async function waitFor(fleet: Fleet, revision: number, waitMs: number, context: CliContext): Promise<number> {
+export async function waitFor(
+  fleet: Fleet,
+  revision: number,
+  waitMs: number,
+  context: CliContext,
+): Promise<number> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const records = await instances(fleet);
@@ -225,6 +250,48 @@ async function waitFor(fleet: Fleet, revision: number, waitMs: number, context: 
   }
 }
 
+/** `--wait[=T]` → ms; `--if-revision N` → N; each only where `allowed`. */
+export function waitAndRevision(
+  options: FleetCtlOptions,
+  allowed: boolean,
+  what: string,
+  Usage: UsageErrorClass,
+): { waitMs: number | undefined; ifRevision: number | undefined } {
+  if (options.wait !== undefined && !allowed) throw new Usage(`--wait goes with ${what}`);
+  let waitMs: number | undefined;
+  if (options.wait !== undefined) {
+    const parsed = parseDurationMs(options.wait);
+    if (!parsed.ok) throw new Usage(`--wait ${parsed.problem}`);
+    waitMs = parsed.value;
+  }
+  const ifText = options['if-revision'];
+  if (ifText !== undefined && (!allowed || !/^\d+$/.test(ifText))) {
+    throw new Usage(
+      `--if-revision N (a revision, as fleet diff or fleet cert list shows it) goes with ${what}`,
+    );
+  }
+  return { waitMs, ifRevision: ifText === undefined ? undefined : Number(ifText) };
+}
+
+/** Runs `task` on the fleet found from -c FILE; etcd's failures are exit status 1. */
+export async function withFleet(
+  options: FleetCtlOptions,
+  context: CliContext,
+  Usage: UsageErrorClass,
+  task: (fleet: Fleet) => Promise<number>,
+): Promise<number> {
+  const fleet = await openFleet(options, Usage);
+  try {
+    return await task(fleet);
+  } catch (error) {
+    if (!(error instanceof FleetError)) throw error;
+    context.stderr.write(`junction ctl: ${error.message}\n`);
+    return 1;
+  } finally {
+    fleet.client.close();
+  }
+}
+
 export async function runCtlFleet(
   args: readonly string[],
   options: FleetCtlOptions,
@@ -235,33 +302,15 @@ export async function runCtlFleet(
   if (extra.length > 0) throw new Usage(`unexpected '${extra[0]!}'`);
   if (action !== 'status' && action !== 'apply' && action !== 'diff') {
     throw new Usage(
-      `ctl fleet needs status, apply FILE or diff FILE${action === undefined ? '' : `, got '${action}'`}`,
+      `ctl fleet needs status, apply FILE, diff FILE or cert${action === undefined ? '' : `, got '${action}'`}`,
     );
   }
-  if (options.wait !== undefined && action !== 'apply') throw new Usage('--wait goes with fleet apply');
-  let waitMs: number | undefined;
-  if (options.wait !== undefined) {
-    const parsed = parseDurationMs(options.wait);
-    if (!parsed.ok) throw new Usage(`--wait ${parsed.problem}`);
-    waitMs = parsed.value;
-  }
-  const ifText = options['if-revision'];
-  if (ifText !== undefined && (action !== 'apply' || !/^\d+$/.test(ifText))) {
-    throw new Usage('--if-revision N (a revision, as fleet diff shows it) goes with fleet apply');
-  }
-  const ifRevision = ifText === undefined ? undefined : Number(ifText);
+  const { waitMs, ifRevision } = waitAndRevision(options, action === 'apply', 'fleet apply', Usage);
   if (action === 'status' && file !== undefined) throw new Usage(`unexpected '${file}'`);
   const text = action === 'status' ? '' : await readDocument(file, Usage);
-  const fleet = await openFleet(options, Usage);
-  try {
-    if (action === 'status') return await status(fleet, options.json === true, context);
-    if (action === 'diff') return await diff(fleet, file!, text, context);
-    return await apply(fleet, file!, text, waitMs, ifRevision, context);
-  } catch (error) {
-    if (!(error instanceof FleetError)) throw error;
-    context.stderr.write(`junction ctl: ${error.message}\n`);
-    return 1;
-  } finally {
-    fleet.client.close();
-  }
+  return withFleet(options, context, Usage, async (fleet) => {
+    if (action === 'status') return status(fleet, options.json === true, context);
+    if (action === 'diff') return diff(fleet, file!, text, context);
+    return apply(fleet, file!, text, waitMs, ifRevision, context);
+  });
 }

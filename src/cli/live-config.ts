@@ -116,7 +116,13 @@ export async function startLiveConfig(
     file,
     ...(options.fleet === undefined
       ? {}
-      : { fleet: { text: options.fleet.start.text, source: options.fleet.start.source } }),
+      : {
+          fleet: {
+            text: options.fleet.start.text,
+            source: options.fleet.start.source,
+            certificates: options.fleet.start.certificates,
+          },
+        }),
     ...(options.adjust === undefined ? {} : { adjust: options.adjust }),
     ...(options.document === undefined ? {} : { document: options.document }),
   });

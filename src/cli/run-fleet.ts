@@ -27,7 +27,11 @@ export interface FleetRun {
 
 function load(file: string, start: FleetStart): Promise<JunctionConfig> {
   return loadConfigIsolated(
-    { kind: 'fleet', path: file, fleet: { text: start.text, source: start.source } },
+    {
+      kind: 'fleet',
+      path: file,
+      fleet: { text: start.text, source: start.source, certificates: start.certificates },
+    },
     { listenAddresses: 'resolve' },
   );
 }
@@ -77,6 +81,7 @@ export async function loadWithFleet(
     const fromCache: FleetStart = {
       text: cached.text,
       source: start.source,
+      certificates: { prefix: start.certificates.prefix, entries: cached.certificates },
       revision: cached.revision,
       fromCache: true,
     };
@@ -109,6 +114,8 @@ export async function followFleet(
     initial: {
       revision: run.start.revision,
       text: run.start.text,
+      certificates: run.start.certificates,
+      localFile: store.file,
       stale: run.start.fromCache && run.refusal === undefined,
       version: status.version,
       hash: status.hash || (rememberedHash(store.server.config) ?? ''),
@@ -127,6 +134,11 @@ export async function followFleet(
     }),
   });
   store.attachFleet(() => follower.view());
+  // A reload of the local file (SIGHUP, POST /reload, a file watch) changes the config version the
+  // record reports, not the fleet revision.
+  store.onFileReload((change) => {
+    follower.localFileApplied({ path: change.source, version: change.version, hash: change.hash });
+  });
   follower.start();
   return follower;
 }

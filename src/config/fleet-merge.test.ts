@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { ConfigErrors } from '../errors/index.ts';
 import { loadFleetConfigText, mergeProblems } from './fleet-merge.ts';
+import { loadConfigText } from './load-config.ts';
 
 const LOCAL = `listeners:
   - { address: 127.0.0.1, port: 8080 }
@@ -99,6 +102,63 @@ test('the fleet section: endpoints, prefix, credentials read at load', async () 
       ),
     ).toThrow(
       /l\.yaml:5:22: endpoints: must be an http:\/\/ or https:\/\/ URL, got 'etcd:2379'\n.*l\.yaml:5:43: prefix: must be a key prefix/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a listener names the fleet's certificate: resolved from the set, or refused at its position with the etcd key", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'junction-fleet-tls-'));
+  try {
+    const [cert, key] = [join(dir, 'c.pem'), join(dir, 'c.key')];
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=www.example.test',
+      ]),
+      { stdio: 'ignore' },
+    );
+    const pair = { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8'), revision: 4 };
+    const local = `listeners:
+  - address: 127.0.0.1
+    port: 8443
+    tls:
+      certificates:
+        - fleet: www
+fleet:
+  etcd: { endpoints: http://127.0.0.1:2379, prefix: /prod }
+`;
+    const certificates = { prefix: '/prod/certificates/', entries: { www: pair } };
+    const config = await loadFleetConfigText(local, 'local.yaml', { text: '', source: SOURCE, certificates });
+    const served = config.listeners[0]!.tls!.certificates[0]!;
+    expect(served).toMatchObject({ id: 'www', cert: pair.cert, key: pair.key, certFile: undefined });
+
+    const missing = loadFleetConfigText(local, 'local.yaml', {
+      text: '',
+      source: SOURCE,
+      certificates: { prefix: '/prod/certificates/', entries: {} },
+    });
+    await expect(missing).rejects.toThrow(
+      'local.yaml:6:18: fleet: /prod/certificates/www/cert: no such certificate in etcd',
+    );
+    // Read alone (before the fleet is known, or by `junction check`), the reference waits for the merge.
+    expect((await loadConfigText(local, 'local.yaml')).listeners[0]!.tls!.certificates[0]!.id).toBe('www');
+    // Without a fleet section there is nothing to name; with files too, one or the other.
+    const alone = local.replace(/^fleet:[\s\S]*$/m, '');
+    await expect(loadConfigText(alone, 'local.yaml')).rejects.toThrow(
+      'local.yaml:6:18: fleet: a certificate from the fleet needs a fleet section',
+    );
+    const both = local.replace('- fleet: www', `- { fleet: www, cert_file: ${cert}, key_file: ${key} }`);
+    await expect(loadConfigText(both, 'local.yaml')).rejects.toThrow(
+      'a certificate comes from the fleet or from cert_file and key_file, not both',
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

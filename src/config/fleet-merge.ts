@@ -12,6 +12,7 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors } from '../errors/index.ts';
+import { fleetCertificateProblems, type FleetCertificates } from './fleet-certificates.ts';
 import { loadConfigText } from './load-config.ts';
 import type { ParseConfigOptions } from './parse-config.ts';
 import type { JunctionConfig } from './types.ts';
@@ -23,6 +24,8 @@ export const LOCAL_ONLY_KEYS: readonly string[] = ['listeners', 'admin', 'worker
 export interface FleetDocument {
   readonly text: string;
   readonly source: string;
+  /** The fleet's certificates (`<prefix>/certificates/`), which listeners of the file may name. */
+  readonly certificates?: FleetCertificates | undefined;
 }
 
 interface TopKey {
@@ -178,13 +181,19 @@ export async function loadFleetConfigText(
   fleet: FleetDocument,
   options: ParseConfigOptions = {},
 ): Promise<JunctionConfig> {
-  const problems = mergeProblems(localText, localSource, fleet);
+  const certificates = fleet.certificates ?? { prefix: '', entries: {} };
+  // Every pair is checked, named or not: one that cannot serve is refused as a document would be.
+  const problems = [
+    ...mergeProblems(localText, localSource, fleet),
+    ...fleetCertificateProblems(certificates),
+  ];
   if (problems.length > 0) throw new ConfigErrors(problems);
   const { text, relocate } = combineTexts(localText, localSource, fleet);
   const warn = options.warn;
   try {
     return await loadConfigText(text, localSource, {
       ...options,
+      fleetCertificates: certificates,
       ...(warn === undefined
         ? {}
         : {

@@ -8,6 +8,8 @@
  *   from data on the serving thread (config-wire.ts, rehydrate.ts).
  * - Fills in the defaults (defaults.ts) and keeps the list of known strategy kinds.
  * - Generates the config's JSON Schema for editors from the zod schema (json-schema.ts).
+ * - Merges the local file with a fleet document from etcd (fleet-merge.ts), and checks the fleet's
+ *   certificates that listeners name with `{ fleet: <name> }` (fleet-certificates.ts).
  * Does not: open sockets, start anything, compile routes (routes/) or build strategies (router/).
  * Used by: cli/, server/ and the components whose settings it defines. Uses: errors/, strategies/ (the
  * built-in kinds and their option checks), plugins/ (definitions, built-ins), tls/ (certificate checks,
@@ -26,6 +28,17 @@ export { MAX_CONFIG_BYTES, MAX_NESTING_DEPTH, readBoundedText } from './input-bo
 export { parseConfigText, type ParseConfigOptions } from './parse-config.ts';
 export { LOCAL_ONLY_KEYS, loadFleetConfigText, mergeProblems, type FleetDocument } from './fleet-merge.ts';
 export { DEFAULT_FLEET_LEASE_TTL_MS } from './fleet-schema.ts';
+export {
+  expiredProblem,
+  FLEET_CERTIFICATE_NAME,
+  fleetCertificateKey,
+  fleetCertificateProblems,
+  inspectFleetCertificate,
+  parseFleetCertificateKey,
+  type FleetCertificate,
+  type FleetCertificatePart,
+  type FleetCertificates,
+} from './fleet-certificates.ts';
 export { configDocument, contentHash, rememberDocument, rememberedHash } from './config-document.ts';
 export {
   decodeFields,

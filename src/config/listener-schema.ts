@@ -31,7 +31,7 @@ export function listener(options: SchemaOptions) {
       backlog: optional(integer(1, MAX_LISTEN_BACKLOG)),
       // Zero: no cap.
       max_connections_per_client: optional(integer(0, MAX_MAX_CONNECTIONS)),
-      tls: optional(listenerTls(options.baseDir)),
+      tls: optional(listenerTls(options.baseDir, options.fleetCertificates)),
       redirect_to_https: optional(httpsRedirect()),
       access_log: optional(accessLog(options.baseDir)),
       trust_request_id: optional(z.boolean()),

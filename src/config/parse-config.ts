@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, ConfigErrors, type ErrorCode } from '../errors/index.ts';
 import { buildConfig } from './build-config.ts';
+import type { FleetCertificates } from './fleet-certificates.ts';
 import { rememberDocument } from './config-document.ts';
 import { compileConfigRules } from './rules-config.ts';
 import { mayHaveReferences, substituteDocument, type Environment } from './env-substitution.ts';
@@ -39,6 +40,8 @@ export interface ParseConfigOptions {
    */
   readonly listenAddresses?: 'resolve' | 'warn';
   readonly warn?: (problem: ConfigError) => void;
+  /** The fleet's certificates listeners may name (`{ fleet: <name> }`); set by the fleet merge. */
+  readonly fleetCertificates?: FleetCertificates | undefined;
 }
 
 /** Guards against "billion laughs" documents: aliases expand to at most this many nodes. */
@@ -220,6 +223,7 @@ export function validateConfigYaml(
     strategyModule,
     pluginModule: (specifier) => pluginModules?.get(specifier),
     baseDir,
+    fleetCertificates: options.fleetCertificates,
   });
   const result = schema.safeParse(data, { reportInput: true, error: () => GENERIC_MESSAGE });
   const issues: ConfigIssue[] = [

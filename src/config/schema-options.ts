@@ -1,4 +1,5 @@
 /** What a config schema is built from besides the text: loaded modules, known strategies, the config's folder. */
+import type { FleetCertificates } from './fleet-certificates.ts';
 import type { PluginDefinition } from '../plugins/index.ts';
 import type { StrategyPlugin } from '../strategies/index.ts';
 
@@ -24,4 +25,9 @@ export interface SchemaOptions {
   readonly strategyModule: (specifier: string) => LoadedStrategyModule | undefined;
   /** The directory relative file names (CA files, modules) are resolved against. */
   readonly baseDir: string;
+  /**
+   * The fleet's certificates, when the file is merged with a fleet (fleet-merge.ts); undefined: the
+   * file alone, whose `{ fleet: <name> }` certificates stay unresolved until it is merged.
+   */
+  readonly fleetCertificates?: FleetCertificates | undefined;
 }

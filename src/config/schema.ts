@@ -71,7 +71,20 @@ export function createConfigSchema(options: SchemaOptions) {
       fleet: optional(fleetSection(options)),
     },
     'must be a mapping with at least listeners',
-  );
+  ).superRefine((value, ctx) => {
+    if (value.fleet !== undefined) return;
+    // A certificate the fleet keeps needs a fleet to keep it.
+    value.listeners.forEach((listener, index) => {
+      listener.tls?.certificates.forEach((certificate, at) => {
+        if (certificate.fleet === undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', index, 'tls', 'certificates', at, 'fleet'],
+          message: 'a certificate from the fleet needs a fleet section (docs/fleet.md)',
+        });
+      });
+    });
+  });
 }
 
 export type RawConfig = z.output<ReturnType<typeof createConfigSchema>>;

@@ -12,6 +12,7 @@ import {
   type CertificateFacts,
 } from '../tls/index.ts';
 import { parseHostPattern } from './addresses.ts';
+import { resolveFleetCertificate, type FleetCertificates } from './fleet-certificates.ts';
 import {
   DEFAULT_HSTS_MAX_AGE_SECONDS,
   DEFAULT_TLS_MAX_VERSION,
@@ -68,37 +69,37 @@ function certificateName() {
   });
 }
 
-function certificateEntry(baseDir: string) {
+function certificateEntry(baseDir: string, fleet: FleetCertificates | undefined) {
   return strictObject(
     {
       id: optional(nonEmptyString),
-      cert_file: pemFile(baseDir),
-      key_file: pemFile(baseDir),
+      cert_file: optional(pemFile(baseDir)),
+      key_file: optional(pemFile(baseDir)),
+      // A certificate kept in etcd by the fleet (fleet-certificates.ts), instead of the two files.
+      fleet: optional(nonEmptyString),
       names: optional(oneOrMany(certificateName(), 'must be a name or a list of names')),
       ocsp_file: optional(binaryFile(baseDir)),
     },
-    'must be a mapping with cert_file and key_file',
+    'must be a mapping with cert_file and key_file (or fleet: a certificate the fleet keeps)',
   ).transform((value, ctx) => {
-    const checked = inspectCertificate(value.cert_file.pem, value.key_file.pem);
-    if (!checked.ok) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [checked.field === 'cert' ? 'cert_file' : 'key_file'],
-        message: checked.problem,
-      });
+    const pair = certificatePair(value, fleet);
+    if (!pair.ok) {
+      ctx.addIssue({ code: 'custom', path: [pair.field], message: pair.problem });
       return z.NEVER;
     }
-    const facts: CertificateFacts = checked.value;
-    if (value.names === undefined && facts.names.length === 0) {
+    const facts = pair.facts;
+    if (facts !== undefined && value.names === undefined && facts.names.length === 0) {
       ctx.addIssue({
         code: 'custom',
-        path: ['cert_file'],
+        path: [value.fleet === undefined ? 'cert_file' : 'fleet'],
         message: 'the certificate has no DNS name (no subjectAltName DNS entry, no CN); list its names',
       });
       return z.NEVER;
     }
-    // The id defaults to the first name, which is what people call a certificate anyway.
-    return { ...value, id: value.id ?? value.names?.[0] ?? facts.names[0]!, facts };
+    // The id defaults to the fleet's name for it, else the first name, which is what people call a
+    // certificate anyway.
+    const id = value.id ?? value.fleet ?? value.names?.[0] ?? facts?.names[0] ?? '';
+    return { ...value, cert_file: pair.cert, key_file: pair.key, id, facts };
   });
 }
 
@@ -137,11 +138,63 @@ function clientCertificates(baseDir: string) {
   });
 }
 
-export function listenerTls(baseDir: string) {
+/** The PEM pair an entry names: its two files, or the fleet's certificate; checked key against cert. */
+function certificatePair(
+  value: {
+    cert_file?: { path: string; pem: string } | undefined;
+    key_file?: { path: string; pem: string } | undefined;
+    fleet?: string | undefined;
+  },
+  fleet: FleetCertificates | undefined,
+):
+  | {
+      ok: true;
+      cert: { path: string | undefined; pem: string };
+      key: { path: string | undefined; pem: string };
+      facts: CertificateFacts | undefined;
+    }
+  | { ok: false; field: string; problem: string } {
+  if (value.fleet !== undefined) {
+    if (value.cert_file !== undefined || value.key_file !== undefined) {
+      return {
+        ok: false,
+        field: 'fleet',
+        problem: 'a certificate comes from the fleet or from cert_file and key_file, not both',
+      };
+    }
+    const resolved = resolveFleetCertificate(fleet, value.fleet);
+    if (!resolved.ok) return { ok: false, field: 'fleet', problem: resolved.problem };
+    return {
+      ok: true,
+      // No file: the bytes are the fleet's (the etcd keys are in problems, not in the served config).
+      cert: { path: undefined, pem: resolved.cert },
+      key: { path: undefined, pem: resolved.key },
+      facts: resolved.facts,
+    };
+  }
+  if (value.cert_file === undefined || value.key_file === undefined) {
+    return {
+      ok: false,
+      field: value.cert_file === undefined ? 'cert_file' : 'key_file',
+      problem: 'a certificate needs cert_file and key_file (or fleet: a certificate the fleet keeps)',
+    };
+  }
+  const checked = inspectCertificate(value.cert_file.pem, value.key_file.pem);
+  if (!checked.ok) {
+    return {
+      ok: false,
+      field: checked.field === 'cert' ? 'cert_file' : 'key_file',
+      problem: checked.problem,
+    };
+  }
+  return { ok: true, cert: value.cert_file, key: value.key_file, facts: checked.value };
+}
+
+export function listenerTls(baseDir: string, fleet?: FleetCertificates) {
   return strictObject(
     {
       certificates: z
-        .array(certificateEntry(baseDir), {
+        .array(certificateEntry(baseDir, fleet), {
           error: (issue) => `must be a list of certificates, got ${describeValue(issue.input)}`,
         })
         .min(1, 'an HTTPS listener needs at least one certificate'),

@@ -209,6 +209,11 @@ export const ERROR_CODES = {
     summary:
       'The fleet document changed in etcd since it was read (`junction ctl fleet apply` lost a compare-and-swap); nothing was written.',
   },
+  JCT_ERR_FLEET_CERTIFICATE: {
+    status: undefined,
+    summary:
+      "A certificate in etcd (`<prefix>/certificates/<name>/`) is refused: half missing, not PEM, key not the cert's, expired.",
+  },
   JCT_ERR_ADMIN_RELOAD_GUARD: {
     status: 409,
     summary:

@@ -93,11 +93,8 @@ export class EtcdClient {
   }
 
   /** The key, or with `prefix` every key under it, and the revision the read saw. */
-  async range(key: string, options: { prefix?: boolean } = {}): Promise<RangeResult> {
-    const body = await this.#call('/v3/kv/range', {
-      key: encodeBytes(key),
-      ...(options.prefix === true ? { range_end: prefixRangeEnd(key).toString('base64') } : {}),
-    });
+  async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
+    const body = await this.#call('/v3/kv/range', { key: encodeBytes(key), ...rangeEnd(key, options) });
     return decodeRange(body);
   }
 
@@ -123,6 +120,33 @@ export class EtcdClient {
     const body = await this.#call('/v3/kv/txn', {
       compare: [{ key: k, target: 'MOD', result: 'EQUAL', mod_revision: String(modRevision) }],
       success: [{ request_put: { key: k, value: encodeBytes(value) } }],
+    });
+    return {
+      succeeded: (body as { succeeded?: boolean }).succeeded === true,
+      revision: headerRevision(body),
+    };
+  }
+
+  /**
+   * A transaction: the writes and deletes happen only if every key's mod_revision is still the one
+   * given (0: the key must not exist), all at one revision. `succeeded` false: nothing was written.
+   */
+  async txn(
+    compare: readonly { readonly key: string; readonly modRevision: number }[],
+    writes: readonly ({ readonly put: string; readonly value: string } | { readonly delete: string })[],
+  ): Promise<{ succeeded: boolean; revision: number }> {
+    const body = await this.#call('/v3/kv/txn', {
+      compare: compare.map((c) => ({
+        key: encodeBytes(c.key),
+        target: 'MOD',
+        result: 'EQUAL',
+        mod_revision: String(c.modRevision),
+      })),
+      success: writes.map((w) =>
+        'put' in w
+          ? { request_put: { key: encodeBytes(w.put), value: encodeBytes(w.value) } }
+          : { request_delete_range: { key: encodeBytes(w.delete) } },
+      ),
     });
     return {
       succeeded: (body as { succeeded?: boolean }).succeeded === true,
@@ -156,7 +180,7 @@ export class EtcdClient {
    * Watches `key` (with `prefix`, every key under it) from `startRevision`: every change after the
    * revision a range returned is seen, none twice. One streaming POST on the current endpoint.
    */
-  watch(key: string, options: { prefix?: boolean; startRevision: number }, handlers: WatchHandlers): Watch {
+  watch(key: string, options: RangeOptions & { startRevision: number }, handlers: WatchHandlers): Watch {
     const endpoint = this.endpoints[this.#current]!;
     let closed = false;
     let ended = false;
@@ -168,7 +192,7 @@ export class EtcdClient {
     const body = JSON.stringify({
       create_request: {
         key: encodeBytes(key),
-        ...(options.prefix === true ? { range_end: prefixRangeEnd(key).toString('base64') } : {}),
+        ...rangeEnd(key, options),
         start_revision: String(options.startRevision),
       },
     });
@@ -339,6 +363,17 @@ export class EtcdClient {
       request.end(body);
     });
   }
+}
+
+/** Which keys a range or watch covers: one, every key under it (`prefix`), or up to `end` (excluded). */
+export interface RangeOptions {
+  readonly prefix?: boolean;
+  readonly end?: string;
+}
+
+function rangeEnd(key: string, options: RangeOptions): { range_end?: string } {
+  if (options.end !== undefined) return { range_end: encodeBytes(options.end) };
+  return options.prefix === true ? { range_end: prefixRangeEnd(key).toString('base64') } : {};
 }
 
 /** etcd answered with an error (as opposed to not answering). */

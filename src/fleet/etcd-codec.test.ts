@@ -109,9 +109,13 @@ test('gateway errors, backoff with jitter, the cache file', () => {
   expect(backoffDelay(0, 500, 15_000, () => 0.99)).toBe(495);
   expect(backoffDelay(10, 500, 15_000, () => 0.99)).toBe(14_850);
   expect(backoffDelay(3, 500, 15_000, () => 0)).toBe(250);
-  expect(decodeCache(encodeCache({ revision: 7, text: 'routes: []\n' }))).toEqual({
+  const certificates = { www: { cert: 'CERT', key: 'KEY', revision: 6 } };
+  expect(decodeCache(encodeCache({ revision: 7, text: 'routes: []\n', certificates }))).toEqual({
     revision: 7,
     text: 'routes: []\n',
+    certificates,
   });
+  // A cache written before certificates were kept: none.
+  expect(decodeCache('{"revision":3,"text":""}')).toEqual({ revision: 3, text: '', certificates: {} });
   expect(decodeCache('not json')).toBeUndefined();
 });

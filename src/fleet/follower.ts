@@ -12,18 +12,43 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import {
+  expiredProblem,
+  inspectFleetCertificate,
+  type FleetCertificate,
+  type FleetCertificates,
+} from '../config/index.ts';
 import { ConfigErrors, FleetError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { EtcdClient, Watch } from './etcd-client.ts';
-import type { KeyValue, WatchFrame } from './etcd-codec.ts';
-import { configKey, instanceKey, type FleetPaths } from './keys.ts';
+import type { WatchFrame } from './etcd-codec.ts';
+import { advance, fleetStateFrom, samePair, type FleetState } from './fleet-state.ts';
+import { configKey, fleetRange, instanceKey, type FleetPaths } from './keys.ts';
 
 /** What the follower applies documents to (the ConfigStore). */
 export interface FleetTarget {
   applyFleet(fleet: {
     text: string;
     source: string;
+    certificates: FleetCertificates;
   }): Promise<{ version: number; hash: string; changed: boolean }>;
+}
+
+/** A certificate the instance serves from the fleet, as its record shows it (never the key). */
+export interface ServedCertificate {
+  readonly name: string;
+  readonly revision: number;
+  readonly not_after: string | null;
+  readonly fingerprint: string | null;
+}
+
+/** When the local file was last read and applied (at start, SIGHUP, POST /reload). */
+export interface LocalFileState {
+  readonly path: string;
+  /** The config version that read made (or kept, when nothing changed). */
+  readonly version: number;
+  /** ISO 8601. */
+  readonly loaded_at: string;
 }
 
 export type FleetPhase = 'syncing' | 'following' | 'stale' | 'stopped';
@@ -47,13 +72,20 @@ export interface InstanceRecord {
   readonly admin: string | null;
   /** Junction's version. */
   readonly version: string;
-  /** The etcd revision of the fleet document it serves (0: none yet, the file alone). */
+  /**
+   * The fleet revision it serves: the highest mod_revision of the document and the certificates it
+   * applied (0: none yet, the file alone).
+   */
   readonly revision: number;
   /** When it applied that document (ISO 8601), or null. */
   readonly applied_at: string | null;
   /** The config version (1 at start, +1 per applied change) and hash serving now. */
   readonly config_version: number;
   readonly config_hash: string;
+  /** The local file's part of that config: when it was last read, and the version that made. */
+  readonly local_file: LocalFileState | null;
+  /** The fleet's certificates it serves. */
+  readonly certificates: readonly ServedCertificate[];
   /** True while it cannot follow etcd: it serves its last good config. */
   readonly stale: boolean;
   readonly last_refusal: FleetRefusal | null;
@@ -73,6 +105,9 @@ export interface FollowerOptions {
   readonly initial: {
     readonly revision: number;
     readonly text: string | undefined;
+    readonly certificates: FleetCertificates;
+    /** The local file and when it was read for the config started with. */
+    readonly localFile?: string | undefined;
     readonly stale: boolean;
     /** The config version and hash the instance started with. */
     readonly version: number;
@@ -85,25 +120,57 @@ export interface FollowerOptions {
   readonly backoffMs?: { readonly first: number; readonly max: number };
 }
 
-/** The cache file: the document and the revision it had, so a start from it reports that revision. */
+/**
+ * The cache file: the document, the certificates (keys included: the file is written 0600) and the
+ * fleet revision they had, so a start from it serves them and reports that revision.
+ */
 export interface CachedDocument {
   readonly revision: number;
   readonly text: string;
+  readonly certificates: Readonly<Record<string, FleetCertificate>>;
 }
 
 export function encodeCache(cache: CachedDocument): string {
   return `${JSON.stringify(cache)}\n`;
 }
 
+function isCertificate(value: unknown): value is FleetCertificate {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Record<string, unknown>;
+  return (
+    typeof c['revision'] === 'number' &&
+    (c['cert'] === undefined || typeof c['cert'] === 'string') &&
+    (c['key'] === undefined || typeof c['key'] === 'string')
+  );
+}
+
 export function decodeCache(text: string): CachedDocument | undefined {
   try {
     const value = JSON.parse(text) as Partial<CachedDocument>;
-    return typeof value.revision === 'number' && typeof value.text === 'string'
-      ? { revision: value.revision, text: value.text }
-      : undefined;
+    if (typeof value.revision !== 'number' || typeof value.text !== 'string') return undefined;
+    // A cache an earlier version wrote has no certificates.
+    const certificates = value.certificates ?? {};
+    if (typeof certificates !== 'object' || !Object.values(certificates).every(isCertificate))
+      return undefined;
+    return { revision: value.revision, text: value.text, certificates };
   } catch {
     return undefined;
   }
+}
+
+/** What the record says of each certificate served: its name, revision, expiry and fingerprint. */
+export function servedCertificates(set: FleetCertificates): ServedCertificate[] {
+  return Object.keys(set.entries)
+    .sort()
+    .map((name) => {
+      const checked = inspectFleetCertificate(set, name);
+      return {
+        name,
+        revision: set.entries[name]!.revision,
+        not_after: checked.ok ? checked.facts.notAfter : null,
+        fingerprint: checked.ok ? checked.facts.fingerprint : null,
+      };
+    });
 }
 
 /** Full jitter (AWS's): a delay drawn from [0, min(max, first * 2^attempt)), at least `first` / 2. */
@@ -133,6 +200,11 @@ export class FleetFollower {
   #appliedAt: string | null = null;
   #refusal: FleetRefusal | null;
   #served: { version: number; hash: string };
+  /** The document and certificates serving, and the latest the watch has seen (ahead while applying). */
+  #applied: FleetState;
+  #latest: FleetState;
+  #servedCertificates: ServedCertificate[];
+  #localFile: LocalFileState | null;
   #watch: Watch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #keepAliveTimer: NodeJS.Timeout | undefined;
@@ -140,7 +212,7 @@ export class FleetFollower {
   #attempt = 0;
   /** One apply at a time; a newer revision arriving meanwhile replaces any still waiting. */
   #applying: Promise<void> = Promise.resolve();
-  #pending: KeyValue | undefined;
+  #pending: FleetState | undefined;
   #generation = 0;
 
   constructor(options: FollowerOptions) {
@@ -150,6 +222,21 @@ export class FleetFollower {
     this.#stale = options.initial.stale;
     this.#refusal = options.initial.refusal ?? null;
     this.#served = { version: options.initial.version, hash: options.initial.hash };
+    const initial = options.initial;
+    this.#applied = {
+      document:
+        initial.text === undefined || initial.revision === 0
+          ? undefined
+          : { text: initial.text, revision: initial.revision },
+      certificates: initial.certificates,
+      revision: initial.revision,
+    };
+    this.#latest = this.#applied;
+    this.#servedCertificates = servedCertificates(initial.certificates);
+    this.#localFile =
+      initial.localFile === undefined
+        ? null
+        : { path: initial.localFile, version: initial.version, loaded_at: this.#startedAt };
     if (this.#stale) this.#staleSince = this.#startedAt;
     if (options.initial.text !== undefined && options.initial.revision > 0) this.#appliedAt = this.#startedAt;
   }
@@ -173,6 +260,8 @@ export class FleetFollower {
       applied_at: this.#appliedAt,
       config_version: served.version,
       config_hash: served.hash,
+      local_file: this.#localFile,
+      certificates: this.#servedCertificates,
       stale: this.#stale,
       last_refusal: this.#refusal,
       started_at: this.#startedAt,
@@ -206,9 +295,23 @@ export class FleetFollower {
       initial.text !== undefined &&
       initial.revision > 0
     ) {
-      void this.#writeCache({ revision: initial.revision, text: initial.text });
+      void this.#writeCache({
+        revision: initial.revision,
+        text: initial.text,
+        certificates: initial.certificates.entries,
+      });
     }
     this.#sync();
+  }
+
+  /**
+   * The local file was read again (SIGHUP, POST /reload, a file watch) and applied: the config version
+   * and hash changed (or were kept), the fleet revision did not. The record says so at once.
+   */
+  localFileApplied(change: { path: string; version: number; hash: string }): void {
+    this.#served = { version: change.version, hash: change.hash };
+    this.#localFile = { path: change.path, version: change.version, loaded_at: new Date().toISOString() };
+    void this.#publish();
   }
 
   async stop(): Promise<void> {
@@ -231,17 +334,20 @@ export class FleetFollower {
     if (this.#phase === 'stopped') return;
     const generation = ++this.#generation;
     this.#phase = 'syncing';
-    const key = configKey(this.#o.paths);
+    const paths = this.#o.paths;
+    const range = fleetRange(paths);
     this.#o.client
-      .get(key)
-      .then(async ({ revision, kv }) => {
+      .range(range.key, { end: range.end })
+      .then(async ({ revision, kvs }) => {
         if (generation !== this.#generation) return;
         await this.#register();
-        if (kv !== undefined && kv.modRevision !== this.#revision) this.#enqueue(kv);
-        else if (kv === undefined && this.#revision !== 0) this.#refuseMissing(revision);
+        const state = fleetStateFrom(paths, kvs);
+        this.#latest = state;
+        if (state.document === undefined && this.#revision !== 0) this.#refuseMissing(revision);
+        else if (state.document !== undefined && state.revision !== this.#revision) this.#enqueue(state);
         this.#watch = this.#o.client.watch(
-          key,
-          { startRevision: revision + 1 },
+          range.key,
+          { end: range.end, startRevision: revision + 1 },
           {
             onFrame: (frame) => {
               if (generation === this.#generation) this.#onFrame(frame);
@@ -271,9 +377,12 @@ export class FleetFollower {
         }
         return;
       case 'events': {
-        const last = frame.events.at(-1)!;
-        if (last.type === 'put') this.#enqueue(last.kv);
-        else this.#refuseMissing(frame.revision);
+        // One frame is one revision's changes (a certificate's cert and key written together).
+        const state = advance(this.#o.paths, this.#latest, frame.events);
+        if (state.revision === this.#latest.revision) return;
+        this.#latest = state;
+        if (state.document === undefined) this.#refuseMissing(frame.revision);
+        else this.#enqueue(state);
         return;
       }
       case 'compacted':
@@ -319,36 +428,47 @@ export class FleetFollower {
     }, delay);
   }
 
-  #enqueue(kv: KeyValue): void {
-    this.#pending = kv;
+  #enqueue(state: FleetState): void {
+    this.#pending = state;
     this.#applying = this.#applying.then(() => this.#applyPending());
   }
 
   async #applyPending(): Promise<void> {
-    const kv = this.#pending;
+    const state = this.#pending;
     this.#pending = undefined;
-    if (kv === undefined || kv.modRevision === this.#revision || this.#phase === 'stopped') return;
+    if (state?.document === undefined || state.revision === this.#revision || this.#phase === 'stopped')
+      return;
+    const revision = state.revision;
     const source = configKey(this.#o.paths);
-    const text = kv.value.toString('utf8');
+    const text = state.document.text;
+    const certificates = state.certificates;
     try {
-      const result = await this.#o.target.applyFleet({ text, source });
-      this.#revision = kv.modRevision;
+      // A pair that arrives expired is refused; one that expired while serving is not (fleet-certificates.ts).
+      const expired = Object.keys(certificates.entries)
+        .filter((name) => !samePair(certificates, this.#applied.certificates, name))
+        .map((name) => expiredProblem(certificates, name))
+        .filter((problem) => problem !== undefined);
+      if (expired.length > 0) throw new ConfigErrors(expired);
+      const result = await this.#o.target.applyFleet({ text, source, certificates });
+      this.#revision = revision;
+      this.#applied = state;
+      this.#servedCertificates = servedCertificates(certificates);
       this.#served = { version: result.version, hash: result.hash };
       this.#appliedAt = new Date().toISOString();
       this.#log.info(
-        { revision: kv.modRevision, version: result.version, changed: result.changed },
-        `fleet: revision ${kv.modRevision} of ${source} applied (config version ${result.version})`,
+        { revision, version: result.version, changed: result.changed },
+        `fleet: revision ${revision} of ${source} applied (config version ${result.version})`,
       );
-      await this.#writeCache({ revision: kv.modRevision, text });
+      await this.#writeCache({ revision, text, certificates: certificates.entries });
     } catch (error) {
       const problems =
         error instanceof ConfigErrors
           ? error.errors.map((e) => e.message)
           : [error instanceof Error ? error.message : String(error)];
-      this.#refusal = { revision: kv.modRevision, at: new Date().toISOString(), problems };
+      this.#refusal = { revision, at: new Date().toISOString(), problems };
       this.#log.error(
-        { revision: kv.modRevision, problems },
-        `fleet: revision ${kv.modRevision} of ${source} refused; the running config (revision ${this.#revision}) keeps serving:\n${problems.join('\n')}`,
+        { revision, problems },
+        `fleet: revision ${revision} of ${source} refused; the running config (revision ${this.#revision}) keeps serving:\n${problems.join('\n')}`,
       );
     }
     await this.#publish();

@@ -4,11 +4,12 @@
  * start: serving the local file alone would answer the fleet's traffic with no routes.
  */
 import { readFile } from 'node:fs/promises';
-import type { FleetConfig } from '../config/index.ts';
+import type { FleetCertificates, FleetConfig } from '../config/index.ts';
 import { FleetError } from '../errors/index.ts';
 import { EtcdClient } from './etcd-client.ts';
-import { decodeCache } from './follower.ts';
-import { configKey } from './keys.ts';
+import { decodeCache, type CachedDocument } from './follower.ts';
+import { fleetStateFrom } from './fleet-state.ts';
+import { certificatesPrefix, configKey, fleetRange } from './keys.ts';
 
 /** A unary request at start waits at most this long per endpoint. */
 export const START_REQUEST_TIMEOUT_MS = 3_000;
@@ -17,7 +18,9 @@ export interface FleetStart {
   /** The document's text; '' when the key does not exist yet (the file alone serves). */
   readonly text: string;
   readonly source: string;
-  /** Its mod_revision; 0 when the key does not exist. */
+  /** The fleet's certificates (`<prefix>/certificates/`), read at the same revision. */
+  readonly certificates: FleetCertificates;
+  /** The fleet revision (fleet-state.ts); 0 when the document does not exist. */
   readonly revision: number;
   /** True when it came from the cache file because etcd could not be reached. */
   readonly fromCache: boolean;
@@ -37,7 +40,7 @@ export function createEtcdClient(fleet: FleetConfig, requestTimeoutMs?: number):
 /** The cached document, or why there is none. */
 export async function readCache(
   fleet: FleetConfig,
-): Promise<{ ok: true; revision: number; text: string } | { ok: false; problem: string }> {
+): Promise<({ ok: true } & CachedDocument) | { ok: false; problem: string }> {
   if (fleet.cacheFile === undefined) return { ok: false, problem: 'fleet.cache_file is not set' };
   let text: string;
   try {
@@ -57,11 +60,15 @@ export async function readFleetAtStart(fleet: FleetConfig): Promise<FleetStart> 
   const source = configKey(fleet);
   const client = createEtcdClient(fleet, START_REQUEST_TIMEOUT_MS);
   try {
-    const { kv } = await client.get(source);
+    // The document and the certificates in one range: one revision, never half of a change.
+    const range = fleetRange(fleet);
+    const { kvs } = await client.range(range.key, { end: range.end });
+    const state = fleetStateFrom(fleet, kvs);
     return {
-      text: kv?.value.toString('utf8') ?? '',
+      text: state.document?.text ?? '',
       source,
-      revision: kv?.modRevision ?? 0,
+      certificates: state.certificates,
+      revision: state.document === undefined ? 0 : state.revision,
       fromCache: false,
     };
   } catch (error) {
@@ -74,7 +81,14 @@ export async function readFleetAtStart(fleet: FleetConfig): Promise<FleetStart> 
         { cause: error },
       );
     }
-    return { text: cached.text, source, revision: cached.revision, fromCache: true, problem };
+    return {
+      text: cached.text,
+      source,
+      certificates: { prefix: certificatesPrefix(fleet), entries: cached.certificates },
+      revision: cached.revision,
+      fromCache: true,
+      problem,
+    };
   } finally {
     client.close();
   }

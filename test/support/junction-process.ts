@@ -12,7 +12,7 @@ import { waitFor } from './wait-for.ts';
 
 export const JUNCTION_BIN = fileURLToPath(new URL('../../bin/junction.js', import.meta.url));
 
-const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+const LISTENING = /listening on https?:\/\/127\.0\.0\.1:(\d+)/;
 const ADMIN = /admin API on (http:\/\/127\.0\.0\.1:(\d+))/;
 
 export interface JunctionProcess {
