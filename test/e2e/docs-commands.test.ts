@@ -86,6 +86,11 @@ const YAML_NOT_CHECKED: readonly (readonly [string, string, string])[] = [
     'an excerpt: names certificate files the reader has; test/e2e/mutual-tls.test.ts runs such listeners',
   ],
   [
+    'docs/fleet.md',
+    '- fleet: www # <prefix>/certificates/www/',
+    "an excerpt: names the fleet's certificates and files the reader has; test/e2e/fleet-certs.test.ts runs such listeners",
+  ],
+  [
     'docs/http2.md',
     'alpn: [h2, http/1.1] # offer HTTP/2 first',
     'an excerpt: names certificate files the reader has; test/e2e/http2-front.test.ts runs such listeners',

@@ -964,7 +964,7 @@ const PRE_REMAP_PARTS: readonly (readonly [string, string])[] = [
 
 const TXNBOX_ROWS: Row[] = [
   manyRow(
-    'TxnBox remap target, the upstream connection and its certificates (none without TLS)',
+    'TxnBox remap target, the connections and their certificates (none without TLS)',
     [
       // The main route matches every host and path: no literal host, an empty prefix.
       ['extractor:remap-target-scheme', '{remap-target-scheme}', 'http'],
@@ -982,6 +982,12 @@ const TXNBOX_ROWS: Row[] = [
         '[{outbound-cert-remote-subject-field<commonName>}]',
         '[]',
       ],
+      // The client connection is plain: no certificate, and OpenSSL's 69 (unsupported) as the verify result.
+      ['extractor:inbound-cert-verify-result', '{inbound-cert-verify-result}', '69'],
+      ['extractor:inbound-cert-local-issuer-field', '[{inbound-cert-local-issuer-field<CN>}]', '[]'],
+      ['extractor:inbound-cert-local-subject-field', '[{inbound-cert-local-subject-field<CN>}]', '[]'],
+      ['extractor:inbound-cert-remote-issuer-field', '[{inbound-cert-remote-issuer-field<O>}]', '[]'],
+      ['extractor:inbound-cert-remote-subject-field', '[{inbound-cert-remote-subject-field<CN>}]', '[]'],
     ],
     { request: SHOP },
   ),
