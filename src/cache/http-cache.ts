@@ -42,6 +42,12 @@ export type CacheLookup =
   | { readonly kind: 'stale'; readonly object: CachedObject; readonly conditional: CachePolicy.Headers }
   | { readonly kind: 'miss' };
 
+/** Picks the alternate a request gets among those stored under its key; undefined: none (a miss). */
+export type AlternateChooser = (
+  alternates: readonly CachedObject[],
+  request: CacheRequest,
+) => CachedObject | undefined;
+
 /** The cache statuses the access log and the metrics report. */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
 
@@ -103,9 +109,13 @@ export class HttpCache {
     disk.close();
   }
 
-  /** CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select. */
-  lookup(request: CacheRequest): CacheLookup {
-    const object = this.selectAlternate(request);
+  /**
+   * CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select,
+   * or the one `choose` picks among them (select-alternate hooks).
+   */
+  lookup(request: CacheRequest, choose?: AlternateChooser): CacheLookup {
+    const object =
+      choose === undefined ? this.selectAlternate(request) : choose(this.store.alternates(request.key), request);
     if (object === undefined) return MISS;
     const result = object.policy.evaluateRequest(request.policyRequest);
     this.store.touch(object);

@@ -11,9 +11,15 @@
 export { cacheKey, relatedKey } from './cache-key.ts';
 export { parseRange, rangeRequest, sliceOf, type ByteSlice, type RangeRequest } from './byte-range.ts';
 export { CachedChannel } from './cached-channel.ts';
-export { fieldList, headerObject, type CachedObject } from './cached-object.ts';
+export { fieldList, headerObject, variantOf, type CachedObject } from './cached-object.ts';
 export { CollapseTable, type CollapseOutcome } from './collapse.ts';
-export { HttpCache, type CacheLookup, type CacheRequest, type CacheStatus } from './http-cache.ts';
+export {
+  HttpCache,
+  type AlternateChooser,
+  type CacheLookup,
+  type CacheRequest,
+  type CacheStatus,
+} from './http-cache.ts';
 export { MemoryStore, type StoreStats } from './memory-store.ts';
 export { ResponseRecorder } from './response-recorder.ts';
 export { cacheFor, cacheServing } from './cache-for.ts';

@@ -24,6 +24,7 @@ import {
   fieldList,
   headerObject,
   relatedKey,
+  type CacheLookup,
   type CacheRequest,
   type CacheStatus,
   type CachedObject,
@@ -36,6 +37,7 @@ import { readResponseHead, type HeadReadResult } from './response-head-reader.ts
 import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { withoutField } from './access-entry.ts';
+import type { TxnCacheState } from './cache-hooks.ts';
 
 /** What the cache step reads from and asks of its transaction. */
 export interface CacheStepHost {
@@ -49,6 +51,10 @@ export interface CacheStepHost {
   /** Goes on to the Router: the request goes upstream. */
   dispatchUpstream(): void;
   releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void;
+  /** cache-hooks.ts: the key and switch hooks and rules set, their alternate chooser; undefined without hooks. */
+  readonly cacheState: TxnCacheState | undefined;
+  /** The lookup found `found` (or was skipped): true when the cache's hooks run first (then act()). */
+  lookedUp(found: CacheLookup | 'skipped'): boolean;
 }
 
 /** Methods RFC 9111 §4.4 invalidates on: unsafe ones (and any unknown one is unsafe). */
@@ -121,7 +127,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 
   /** The step of a transaction on a caching route; null when the route does not cache. */
   static open(host: CacheStepHost): CacheStep | null {
-    const settings = host.route?.cache;
+    const state = host.cacheState; // cache-hooks: hooks and rules may turn the cache on or off
+    const settings = state === undefined ? host.route?.cache : state.settings(host.route?.cache);
     const cache = host.snapshot.cache;
     if (settings === undefined || cache == null) return null;
     return new CacheStep(host, cache, settings);
@@ -133,7 +140,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     this.#settings = settings;
     const head = host.head;
     const port = head.port === '' ? '' : head.port;
-    const key = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
+    const computed = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
+    const key = host.cacheState?.keyFor(computed) ?? computed; // cache-hooks: a key set by hooks or rules
     const headers = headerObject(head.headers);
     this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
     this.#range = rangeRequest(head.headers);
@@ -142,14 +150,19 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 
   // Lookup, before dispatch
 
+  /** The request as the cache sees it (its key, and what the policy reads). */
+  get request(): CacheRequest {
+    return this.#request;
+  }
+
   /** Looks the request up; true when the step took the transaction over (answered, or waiting). */
   lookup(): boolean {
     if (!this.#cacheable) {
       if (SAFE_METHODS.has(this.#host.head.method)) this.#decide('bypass', 'fwd=bypass');
-      return false;
+      return this.#host.lookedUp('skipped');
     }
     const cache = this.#cache;
-    const found = cache.lookup(this.#request);
+    const found = cache.lookup(this.#request, this.#host.cacheState?.selectAlternate);
     if (found.kind === 'miss' && !this.#diskAsked) {
       const entry = cache.onDisk(this.#request);
       if (entry !== undefined) {
@@ -164,6 +177,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
         return true;
       }
     }
+    // cache-hooks: read-cache-header and cache-lookup-complete run first; then act() on what they left.
+    if (this.#host.lookedUp(found)) return true;
+    return this.act(found);
+  }
+
+  /** Acts on a lookup: answers a fresh hit, or goes on to the backend (after waiting for a fill). */
+  act(found: CacheLookup): boolean {
+    const cache = this.#cache;
     const range = this.#range;
     if (found.kind === 'fresh') {
       const object = found.object;

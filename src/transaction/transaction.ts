@@ -30,7 +30,9 @@ import type {
   RouterLease,
   UpstreamChannel,
 } from '../router/index.ts';
-import type { Strategy } from '../strategies/index.ts';
+import type { Strategy, Upstream } from '../strategies/index.ts';
+import type { RouteCacheConfig } from '../config/cache-types.ts';
+import { HookError } from '../errors/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
 import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
@@ -53,7 +55,8 @@ import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './se
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { beginTrace } from './trace-entry.ts';
 import { CacheStep } from './cache-step.ts';
-import type { CachedChannel } from '../cache/index.ts';
+import type { CacheLookup, CacheStatus, CachedChannel } from '../cache/index.ts';
+import type { TxnCacheState } from './cache-hooks.ts';
 import { TxnHooks, logHookFailure, type HookedTransaction } from './txn-hooks.ts';
 import { routeTransaction, strategyFor } from './txn-routing.ts';
 import { TxnView } from './txn-view.ts';
@@ -91,6 +94,9 @@ export class Transaction
   #tunnelReport: TunnelReport | undefined = undefined;
   /** cache: the cache states (cache-step.ts); undefined before the lookup, null on a route that does not cache. */
   #cache: CacheStep | null | undefined = undefined;
+  /** os-dns: the upstream the Router chose for the attempt it holds, and the one a hook set instead. */
+  #chosen: Upstream | undefined = undefined;
+  #instead: Upstream | undefined = undefined;
 
   /** Kept for the client, sent upstream, returned on every response and logged. */
   readonly requestId: string;
@@ -196,6 +202,8 @@ export class Transaction
   #ownStep(phase: TxnPhase): void {
     const answer = this.txnHooks!.answer;
     if (phase === 'dispatch') this.#dispatch();
+    else if (phase === 'cache-decided') this.#cacheDecided();
+    else if (phase === 'connect') this.#connectChosen();
     else if (phase === 'write-request') this.#writeRequest();
     else if (phase === 'write-local') this.#writeLocal();
     else if (phase === 'start-response') {
@@ -262,9 +270,23 @@ export class Transaction
     }
     // cache: the lookup, between routing and the Router; it may answer, or wait for another fill.
     if (this.#cache === undefined) {
-      this.#cache = CacheStep.open(this);
-      if (this.#cache?.lookup() === true) return;
+      const step = (this.#cache = CacheStep.open(this));
+      if (step === null ? this.lookedUp('skipped') : step.lookup()) return;
     }
+    this.#askRouter();
+  }
+
+  /** After the cache's hooks: the cache acts on the lookup as they left it, or the Router is asked. */
+  #cacheDecided(): void {
+    const step = this.#cache;
+    const found = this.txnHooks!.cacheState?.decided(step?.request);
+    if (found !== undefined && step!.act(found)) return;
+    this.#askRouter();
+  }
+
+  /** The Router is asked for an upstream for the routed request. */
+  #askRouter(): void {
+    const cluster = this.cluster!;
     let strategy: Strategy;
     try {
       const config = this.snapshot.config;
@@ -300,6 +322,62 @@ export class Transaction
     channel.start();
   }
 
+  get cacheState(): TxnCacheState | undefined {
+    return this.txnHooks?.cacheState;
+  }
+
+  /** The lookup found `found`: true when the cache's hooks run first (cache-hooks.ts). */
+  lookedUp(found: CacheLookup | 'skipped'): boolean {
+    const state = this.txnHooks?.cacheState;
+    if (state === undefined) return false;
+    const failure = state.selectFailure;
+    if (failure !== undefined) {
+      this.#hookFailed(failure);
+      return true;
+    }
+    const first = state.lookedUp(found);
+    if (first === undefined) return false;
+    this.runPhase(first);
+    return true;
+  }
+
+  get hasCache(): boolean {
+    return this.snapshot.cache != null;
+  }
+  get routeCache(): RouteCacheConfig | undefined {
+    return this.route?.cache;
+  }
+  get cacheOutcome(): CacheStatus | undefined {
+    return this.#cache?.status;
+  }
+
+  // os-dns: the Router chose an upstream; the hooks see it (and may pick another) before it connects.
+
+  /** @internal Router: true when os-dns hooks hold the attempt (then the `connect` step goes on). */
+  upstreamChosen(lease: RouterLease, upstream: Upstream): boolean {
+    const hooks = this.txnHooks;
+    if (hooks === null || hooks.failed || !hooks.has('os-dns')) return false;
+    this.#lease = lease;
+    this.#chosen = upstream;
+    this.runPhase('os-dns');
+    return true;
+  }
+
+  chooseAttemptUpstream(id: string): void {
+    const cluster = this.cluster!;
+    const upstream = cluster.upstreams.find((u) => u.id === id);
+    if (upstream === undefined) throw new HookError(`cluster '${cluster.name}' has no backend '${id}'`);
+    this.#instead = upstream;
+  }
+
+  #connectChosen(): void {
+    const lease = this.#lease;
+    const instead = this.#instead;
+    this.#chosen = undefined;
+    this.#instead = undefined;
+    if (lease !== undefined) this.snapshot.router.proceed(lease, instead);
+  }
+
   /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
   dispatchUpstream(): void {
     if (!this.#finished) this.#dispatch();
@@ -314,7 +392,7 @@ export class Transaction
     return this.#response.sent;
   }
   get upstreamId(): string | undefined {
-    return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
+    return this.#chosen?.id ?? this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
   get upstreamLocalAddress(): string | undefined {
     return this.#channel?.localAddress;
@@ -550,6 +628,13 @@ export class Transaction
   releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
     const lease = this.#lease;
     if (lease === undefined) return;
+    if (this.#chosen !== undefined) {
+      // Held at os-dns, not connected: the Router drops the attempt.
+      this.#chosen = undefined;
+      this.#lease = undefined;
+      if (!lease.abandoned) this.snapshot.router.abandon(lease);
+      return;
+    }
     this.#lease = undefined;
     this.#channel = undefined;
     this.#trace?.attemptEnded(status, errorCode);
