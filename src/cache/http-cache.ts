@@ -115,7 +115,9 @@ export class HttpCache {
    */
   lookup(request: CacheRequest, choose?: AlternateChooser): CacheLookup {
     const object =
-      choose === undefined ? this.selectAlternate(request) : choose(this.store.alternates(request.key), request);
+      choose === undefined
+        ? this.selectAlternate(request)
+        : choose(this.store.alternates(request.key), request);
     if (object === undefined) return MISS;
     const result = object.policy.evaluateRequest(request.policyRequest);
     this.store.touch(object);

@@ -14,6 +14,8 @@ export type TxnConfEntry =
   | { readonly kind: 'max-connections' }
   /** `ssl.client.sni_policy`: the TLS server name sent upstream (and verified) for this transaction. */
   | { readonly kind: 'sni-policy' }
+  /** `cache.http`: 1 this transaction uses the cache (its route's settings, or the defaults), 0 it does not. */
+  | { readonly kind: 'cache-http' }
   /** What Junction always does: reading gives `value`; setting it is accepted only to that value. */
   | { readonly kind: 'fixed'; readonly value: number; readonly why: string };
 
@@ -24,6 +26,7 @@ export const TXN_CONF: ReadonlyMap<string, TxnConfEntry> = new Map<string, TxnCo
   ['proxy.config.http.insert_request_via_str', { kind: 'via' }],
   ['proxy.config.http.per_server.connection.max', { kind: 'max-connections' }],
   ['proxy.config.ssl.client.sni_policy', { kind: 'sni-policy' }],
+  ['proxy.config.http.cache.http', { kind: 'cache-http' }],
   [
     'proxy.config.url_remap.pristine_host_hdr',
     {
@@ -52,7 +55,6 @@ const ELSEWHERE: ReadonlyMap<string, string> = new Map([
     'proxy.config.ssl.client.verify.server.policy',
     "upstream certificate verification is the cluster's (clusters.<name>.tls.verify)",
   ],
-  ['proxy.config.http.cache.http', "caching is a route's setting (routes[].cache)"],
   [
     'proxy.config.http.insert_response_via_str',
     'Junction adds no Via field to responses; set one with proxy-rsp-field<Via>',

@@ -73,7 +73,11 @@ export function mayChangeLookup(from: CacheLookupStatus, to: CacheLookupStatus):
  * The lookup as the hooks left it: `found` itself, or the same object to revalidate (with the
  * conditional request its validators make), or a miss.
  */
-export function applyLookupStatus(found: CacheLookup, status: CacheLookupStatus, request: CacheRequest): CacheLookup {
+export function applyLookupStatus(
+  found: CacheLookup,
+  status: CacheLookupStatus,
+  request: CacheRequest,
+): CacheLookup {
   if (status === lookupStatusOf(found) || found.kind === 'miss') return found;
   if (status === 'miss') return MISS;
   const object = found.object;
@@ -308,4 +312,3 @@ export class TxnCacheState implements TxnCache {
 }
 
 const MISS: CacheLookup = { kind: 'miss' };
-

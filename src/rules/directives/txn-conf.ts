@@ -96,6 +96,29 @@ function compileSniPolicy(name: string, value: unknown, env: CompileEnv): Compil
   };
 }
 
+/**
+ * `cache.http: 0|1`: whether this transaction uses the cache (Traffic Server's switch; TxnBox's own
+ * example turns it off). Until post-remap: the lookup follows. On with a route without `cache:`: the
+ * defaults; on a server where no route caches there is no cache to use, and it does nothing.
+ */
+function compileCacheHttp(name: string, value: unknown, env: CompileEnv): CompiledDirective {
+  if (!CONNECT_TIMEOUT_HOOKS.has(env.hook))
+    env.fail(`txn-conf<${name}> takes effect only until post-remap (the cache is looked in right after)`);
+  const on = compileConverted(
+    env,
+    value,
+    'txn-conf',
+    (feature) => {
+      const n = typeof feature === 'boolean' ? Number(feature) : featureInteger(feature);
+      return n === 0 || n === 1 ? n === 1 : undefined;
+    },
+    'the value must be 0 (no caching) or 1 (caching)',
+  );
+  return (ctx) => {
+    ctx.txn.cache?.setEnabled(on(ctx));
+  };
+}
+
 const TIMEOUT_HOOKS_OF = {
   connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
@@ -117,6 +140,8 @@ export const txnConf: DirectiveSpec = {
         return compileMaxConnections(name, value, env);
       case 'sni-policy':
         return compileSniPolicy(name, value, env);
+      case 'cache-http':
+        return compileCacheHttp(name, value, env);
       case 'fixed': {
         const compiled = env.expression(value ?? null);
         const constant = compiled.constant;

@@ -38,6 +38,8 @@ define('txn-conf', {
       }
       case 'sni-policy':
         return (ctx) => sniPolicyText(ctx);
+      case 'cache-http':
+        return (ctx) => (ctx.txn.cache?.enabled === true ? 1 : 0);
     }
   },
 });
