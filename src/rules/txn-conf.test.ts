@@ -12,7 +12,7 @@ describe('txn-conf table', () => {
       kind: 'fixed',
       value: 1,
     });
-    expect(TXN_CONF.get('proxy.config.http.cache.http')).toBeUndefined();
+    expect(TXN_CONF.get('proxy.config.http.cache.http')).toEqual({ kind: 'cache-http' });
   });
 
   test('a refusal names the setting, and says where Junction has it when it does', () => {
