@@ -119,7 +119,9 @@ export class HttpCache {
         ? this.selectAlternate(request)
         : choose(this.store.alternates(request.key), request);
     if (object === undefined) return MISS;
-    const result = object.policy.evaluateRequest(request.policyRequest);
+    // An alternate hooks chose that the request's Vary'd fields do not select is judged as it was asked for.
+    const asked = choose === undefined ? request.policyRequest : askedFor(object, request.policyRequest);
+    const result = object.policy.evaluateRequest(asked);
     this.store.touch(object);
     const disk = this.#disk;
     if (disk !== null) {
@@ -333,6 +335,20 @@ export class HttpCache {
 }
 
 const MISS: CacheLookup = { kind: 'miss' };
+
+/** `request` with the Vary'd fields of the request that stored `object` (select-alternate's choice). */
+function askedFor(object: CachedObject, request: CachePolicy.Request): CachePolicy.Request {
+  if (object.vary === '' || variantOf(object.vary, request.headers) === object.variant) return request;
+  const stored = object.policy.toObject().reqh ?? {};
+  const headers = { ...request.headers };
+  for (const name of object.vary.toLowerCase().split(',')) {
+    const field = name.trim();
+    if (field === '') continue;
+    if (stored[field] === undefined) delete headers[field];
+    else headers[field] = stored[field];
+  }
+  return { ...request, headers };
+}
 
 /** Fields a 304 must not change: they describe the stored body (RFC 9111 §3.2). */
 const BODY_FIELDS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);

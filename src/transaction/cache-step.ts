@@ -143,7 +143,9 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     const computed = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
     const key = host.cacheState?.keyFor(computed) ?? computed; // cache-hooks: a key set by hooks or rules
     const headers = headerObject(head.headers);
-    this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
+    // Requests that share a key set by hooks or rules share the URL the policy compares, too.
+    const url = key === computed ? head.path + head.query : key;
+    this.#request = { key, policyRequest: { url, method: 'GET', headers } };
     this.#range = rangeRequest(head.headers);
     this.#cacheable = (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head);
   }
