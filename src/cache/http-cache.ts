@@ -340,13 +340,15 @@ const MISS: CacheLookup = { kind: 'miss' };
 function askedFor(object: CachedObject, request: CachePolicy.Request): CachePolicy.Request {
   if (object.vary === '' || variantOf(object.vary, request.headers) === object.variant) return request;
   const stored = object.policy.toObject().reqh ?? {};
-  const headers = { ...request.headers };
-  for (const name of object.vary.toLowerCase().split(',')) {
-    const field = name.trim();
-    if (field === '') continue;
-    if (stored[field] === undefined) delete headers[field];
-    else headers[field] = stored[field];
-  }
+  const varied = new Set(
+    object.vary
+      .toLowerCase()
+      .split(',')
+      .map((name) => name.trim()),
+  );
+  const headers: CachePolicy.Headers = {};
+  for (const [name, value] of Object.entries(request.headers)) if (!varied.has(name)) headers[name] = value;
+  for (const name of varied) if (stored[name] !== undefined) headers[name] = stored[name];
   return { ...request, headers };
 }
 

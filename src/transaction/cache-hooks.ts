@@ -225,7 +225,7 @@ export class TxnCacheState implements TxnCache {
       throw new HookError('setLookupStatus() is only for cache-lookup-complete hooks');
     }
     if (!mayChangeLookup(current, status)) {
-      throw new HookError(`the lookup status cannot change from ${current} to ${String(status)}`);
+      throw new HookError(`the lookup status cannot change from ${current} to ${status as string}`);
     }
     this.#status = status;
   }

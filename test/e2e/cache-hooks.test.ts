@@ -138,7 +138,11 @@ test('a plugin turns a fresh hit into a revalidation, and into a miss', async ()
 
 test('a lookup status a hook may not set fails that transaction only', async () => {
   const { get } = await proxy(answer({ 'cache-control': 'max-age=60' }), {
-    plugin: plugin({ 'cache-lookup-complete': (txn) => txn.cache!.setLookupStatus('hit-stale') }),
+    plugin: plugin({
+      'cache-lookup-complete': (txn) => {
+        txn.cache!.setLookupStatus('hit-stale');
+      },
+    }),
   });
   // A miss cannot become a stale hit: nothing is stored to revalidate.
   expect((await get('/m')).status).toBe(500);
@@ -147,7 +151,9 @@ test('a lookup status a hook may not set fails that transaction only', async () 
 test('a plugin sets the key at post-remap: requests that differ by their query share an object', async () => {
   const { backend, get } = await proxy(answer({ 'cache-control': 'max-age=60' }), {
     plugin: plugin({
-      'post-remap': (txn) => txn.cache!.setKey(`http://shared${txn.request.path}`),
+      'post-remap': (txn) => {
+        txn.cache!.setKey(`http://shared${txn.request.path}`);
+      },
       'cache-lookup-complete': (txn) => {
         if (txn.cache!.key !== `http://shared${txn.request.path}`)
           throw new Error('the key set is not the one used');
@@ -161,7 +167,11 @@ test('a plugin sets the key at post-remap: requests that differ by their query s
 
 test('setKey() after the lookup is too late: a 500 for that transaction', async () => {
   const { get } = await proxy(answer({ 'cache-control': 'max-age=60' }), {
-    plugin: plugin({ 'cache-lookup-complete': (txn) => txn.cache!.setKey('http://late/') }),
+    plugin: plugin({
+      'cache-lookup-complete': (txn) => {
+        txn.cache!.setKey('http://late/');
+      },
+    }),
   });
   expect((await get('/late')).status).toBe(500);
 });
@@ -169,7 +179,7 @@ test('setKey() after the lookup is too late: a 500 for that transaction', async 
 test('select-alternate: a plugin scores the alternates of a Vary key and its choice is served', async () => {
   const { backend, get } = await proxy(
     (req, res) => {
-      const lang = String(req.headers['accept-language'] ?? 'none');
+      const lang = req.headers['accept-language'] ?? 'none';
       res.writeHead(200, {
         vary: 'Accept-Language',
         'cache-control': 'max-age=60',
@@ -209,7 +219,7 @@ test('a select-alternate hook that returns a promise fails the transaction (it r
 
 test('os-dns: the chosen backend is visible, a plugin sends the attempt to another, and a throw is a 500', async () => {
   const chosen: string[] = [];
-  let target: string | undefined;
+  const wanted: { target?: string } = {};
   const { backends, get } = await proxy(answer({ 'cache-control': 'no-store' }), {
     backends: 2,
     route: '{ cluster: app }',
@@ -218,14 +228,14 @@ test('os-dns: the chosen backend is visible, a plugin sends the attempt to anoth
         chosen.push(txn.upstream!);
         await Promise.resolve();
         if (txn.request.path === '/boom') throw new Error('no');
-        if (target !== undefined) txn.setUpstream(target);
+        if (wanted.target !== undefined) txn.setUpstream(wanted.target);
       },
     }),
   });
   const [a, b] = backends;
   await get('/x');
   expect([a!.address, b!.address]).toContain(chosen[0]);
-  target = b!.address;
+  wanted.target = b!.address;
   for (let i = 0; i < 4; i++) expect((await get('/to-b')).status).toBe(200);
   expect(b!.count('/to-b')).toBe(4);
   expect(a!.count('/to-b')).toBe(0);
@@ -238,7 +248,11 @@ test('os-dns: the chosen backend is visible, a plugin sends the attempt to anoth
 test('os-dns: setUpstream() with a backend the cluster does not have fails the transaction', async () => {
   const { backend, get } = await proxy(answer({}), {
     route: '{ cluster: app }',
-    plugin: plugin({ 'os-dns': (txn) => txn.setUpstream('192.0.2.1:1') }),
+    plugin: plugin({
+      'os-dns': (txn) => {
+        txn.setUpstream('192.0.2.1:1');
+      },
+    }),
   });
   expect((await get('/n')).status).toBe(500);
   expect(backend.seen).toHaveLength(0);
