@@ -89,7 +89,7 @@ test('a key is text of 1 to 8192 characters without line breaks', () => {
   expect(() => checkedKey('')).toThrow(RangeError);
   expect(() => checkedKey('a\nb')).toThrow(/line break/);
   expect(() => checkedKey('x'.repeat(8193))).toThrow(RangeError);
-  expect(() => checkedKey(3 as unknown as string)).toThrow(RangeError);
+  expect(() => checkedKey(3)).toThrow(RangeError);
 });
 
 describe('TxnCacheState', () => {
