@@ -273,7 +273,8 @@ export class TxnCacheState implements TxnCache {
   ): CachedObject | undefined => {
     const headers = request.policyRequest.headers;
     const matching = (o: CachedObject) => variantOf(o.vary, headers) === o.variant;
-    if (alternates.length === 0 || this.#ran) return alternates.find(matching);
+    if (alternates.length === 0 || this.#ran || !this.#host.has('select-alternate'))
+      return alternates.find(matching);
     const views = alternates.map((o) => new AlternateView(o, matching(o)));
     this.#alternates = views;
     this.selectFailure = this.#host.runSynchronous('select-alternate');

@@ -323,12 +323,12 @@ export class Transaction
   }
 
   get cacheState(): TxnCacheState | undefined {
-    return this.txnHooks?.cacheState;
+    return this.txnHooks?.cacheStateInUse;
   }
 
   /** The lookup found `found`: true when the cache's hooks run first (cache-hooks.ts). */
   lookedUp(found: CacheLookup | 'skipped'): boolean {
-    const state = this.txnHooks?.cacheState;
+    const state = this.txnHooks?.cacheStateInUse;
     if (state === undefined) return false;
     const failure = state.selectFailure;
     if (failure !== undefined) {

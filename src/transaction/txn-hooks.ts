@@ -263,6 +263,17 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase>, CacheHooksHo
     if (this.#cacheState === undefined && this.#txn.hasCache) this.#cacheState = new TxnCacheState(this);
     return this.#cacheState;
   }
+
+  /**
+   * The cache's side when the transaction needs one: a hook or rule read or set `txn.cache`, or a
+   * cache point has hooks. Otherwise undefined, and nothing is allocated.
+   */
+  get cacheStateInUse(): TxnCacheState | undefined {
+    if (this.#cacheState !== undefined) return this.#cacheState;
+    const used =
+      this.has('select-alternate') || this.has('read-cache-header') || this.has('cache-lookup-complete');
+    return used ? this.cacheState : undefined;
+  }
   get currentHook(): TxnHookName {
     return this.#current;
   }
