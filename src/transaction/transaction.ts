@@ -32,7 +32,6 @@ import type {
 } from '../router/index.ts';
 import type { Strategy, Upstream } from '../strategies/index.ts';
 import type { RouteCacheConfig } from '../config/cache-types.ts';
-import { HookError } from '../errors/index.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
 import { assignRequestId, logTransactionEnd, withoutField } from './access-entry.ts';
@@ -57,6 +56,7 @@ import { beginTrace } from './trace-entry.ts';
 import { CacheStep } from './cache-step.ts';
 import type { CacheLookup, CacheStatus, CachedChannel } from '../cache/index.ts';
 import type { TxnCacheState } from './cache-hooks.ts';
+import { HeldAttempt } from './os-dns.ts';
 import { TxnHooks, logHookFailure, type HookedTransaction } from './txn-hooks.ts';
 import { routeTransaction, strategyFor } from './txn-routing.ts';
 import { TxnView } from './txn-view.ts';
@@ -94,9 +94,8 @@ export class Transaction
   #tunnelReport: TunnelReport | undefined = undefined;
   /** cache: the cache states (cache-step.ts); undefined before the lookup, null on a route that does not cache. */
   #cache: CacheStep | null | undefined = undefined;
-  /** os-dns: the upstream the Router chose for the attempt it holds, and the one a hook set instead. */
-  #chosen: Upstream | undefined = undefined;
-  #instead: Upstream | undefined = undefined;
+  /** os-dns: the attempt the Router holds while the hooks run (os-dns.ts). */
+  #held: HeldAttempt | null = null;
 
   /** Kept for the client, sent upstream, returned on every response and logged. */
   readonly requestId: string;
@@ -299,7 +298,7 @@ export class Transaction
     this.port.setDeadline(0);
     const session = this.port;
     // The session is the client connection a PROXY protocol header sent upstream describes.
-    this.#lease = this.snapshot.router.acquire(
+    const lease = this.snapshot.router.acquire(
       cluster,
       this,
       this.timeouts.connectMs,
@@ -309,6 +308,8 @@ export class Transaction
       false,
       this.txnHooks?.upstreamSettings,
     );
+    // Over already (an os-dns hook failed or answered, no backend): the lease was given back.
+    if (!this.#finished) this.#lease = lease;
   }
 
   // cache: what the cache step (cache-step.ts) asks for.
@@ -358,24 +359,19 @@ export class Transaction
     const hooks = this.txnHooks;
     if (hooks === null || hooks.failed || !hooks.has('os-dns')) return false;
     this.#lease = lease;
-    this.#chosen = upstream;
+    this.#held = new HeldAttempt(lease, upstream);
     this.runPhase('os-dns');
     return true;
   }
 
   chooseAttemptUpstream(id: string): void {
-    const cluster = this.cluster!;
-    const upstream = cluster.upstreams.find((u) => u.id === id);
-    if (upstream === undefined) throw new HookError(`cluster '${cluster.name}' has no backend '${id}'`);
-    this.#instead = upstream;
+    this.#held?.redirect(id);
   }
 
   #connectChosen(): void {
-    const lease = this.#lease;
-    const instead = this.#instead;
-    this.#chosen = undefined;
-    this.#instead = undefined;
-    if (lease !== undefined) this.snapshot.router.proceed(lease, instead);
+    const held = this.#held;
+    this.#held = null;
+    held?.proceed(this.snapshot.router);
   }
 
   /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
@@ -392,7 +388,7 @@ export class Transaction
     return this.#response.sent;
   }
   get upstreamId(): string | undefined {
-    return this.#chosen?.id ?? this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
+    return this.#held?.chosen.id ?? this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
   get upstreamLocalAddress(): string | undefined {
     return this.#channel?.localAddress;
@@ -628,11 +624,12 @@ export class Transaction
   releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
     const lease = this.#lease;
     if (lease === undefined) return;
-    if (this.#chosen !== undefined) {
+    const held = this.#held;
+    if (held !== null) {
       // Held at os-dns, not connected: the Router drops the attempt.
-      this.#chosen = undefined;
+      this.#held = null;
       this.#lease = undefined;
-      if (!lease.abandoned) this.snapshot.router.abandon(lease);
+      held.drop(this.snapshot.router);
       return;
     }
     this.#lease = undefined;
