@@ -54,6 +54,12 @@ export type CacheLookup =
   | { readonly kind: 'stale'; readonly object: CachedObject; readonly conditional: CachePolicy.Headers }
   | { readonly kind: 'miss' };
 
+/** Picks the alternate a request gets among those stored under its key; undefined: none (a miss). */
+export type AlternateChooser = (
+  alternates: readonly CachedObject[],
+  request: CacheRequest,
+) => CachedObject | undefined;
+
 /** The cache statuses the access log and the metrics report. */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
 
@@ -119,11 +125,19 @@ export class HttpCache {
     disk.close();
   }
 
-  /** CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select. */
-  lookup(request: CacheRequest): CacheLookup {
-    const object = this.selectAlternate(request);
+  /**
+   * CACHE_LOOKUP and SELECT_ALT: the alternate of the key that this request's Vary'd fields select,
+   * or the one `choose` picks among them (select-alternate hooks).
+   */
+  lookup(request: CacheRequest, choose?: AlternateChooser): CacheLookup {
+    const object =
+      choose === undefined
+        ? this.selectAlternate(request)
+        : choose(this.store.alternates(request.key), request);
     if (object === undefined) return MISS;
-    const result = object.policy.evaluateRequest(request.policyRequest);
+    // An alternate hooks chose that the request's Vary'd fields do not select is judged as it was asked for.
+    const asked = choose === undefined ? request.policyRequest : askedFor(object, request.policyRequest);
+    const result = object.policy.evaluateRequest(asked);
     this.store.touch(object);
     const disk = this.#disk;
     if (disk !== null) {
@@ -393,6 +407,22 @@ export function takeCookies(fields: CachePolicy.Headers): readonly string[] {
   const value = fields['set-cookie'];
   delete fields['set-cookie'];
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** `request` with the Vary'd fields of the request that stored `object` (select-alternate's choice). */
+function askedFor(object: CachedObject, request: CachePolicy.Request): CachePolicy.Request {
+  if (object.vary === '' || variantOf(object.vary, request.headers) === object.variant) return request;
+  const stored = object.policy.toObject().reqh ?? {};
+  const varied = new Set(
+    object.vary
+      .toLowerCase()
+      .split(',')
+      .map((name) => name.trim()),
+  );
+  const headers: CachePolicy.Headers = {};
+  for (const [name, value] of Object.entries(request.headers)) if (!varied.has(name)) headers[name] = value;
+  for (const name of varied) if (stored[name] !== undefined) headers[name] = stored[name];
+  return { ...request, headers };
 }
 
 /** Fields a 304 must not change: they describe the stored body (RFC 9111 §3.2). */

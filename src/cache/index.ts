@@ -13,11 +13,12 @@ export { cacheKey, relatedKey } from './cache-key.ts';
 export { parseRange, rangeRequest, sliceOf, type ByteSlice, type RangeRequest } from './byte-range.ts';
 export { CachedChannel } from './cached-channel.ts';
 export { type BackgroundCounts, type BackgroundKind, type BackgroundResult } from './background.ts';
-export { fieldList, headerObject, type CachedObject } from './cached-object.ts';
+export { fieldList, headerObject, variantOf, type CachedObject } from './cached-object.ts';
 export { CollapseTable, type CollapseOutcome } from './collapse.ts';
 export {
   HttpCache,
   takeCookies,
+  type AlternateChooser,
   type CacheLookup,
   type CacheRequest,
   type CacheStatus,

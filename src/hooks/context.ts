@@ -143,6 +143,60 @@ export interface TxnCertificate {
   readonly issuer?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
 }
 
+/**
+ * What the cache's lookup found (Traffic Server's TSCacheLookupResult): `hit-fresh` answers from the
+ * cache, `hit-stale` revalidates, `miss` goes to the backend, `skipped`: the cache was not looked in
+ * (a route that does not cache, a method or request it does not serve, caching turned off).
+ */
+export type CacheLookupStatus = 'miss' | 'hit-fresh' | 'hit-stale' | 'skipped';
+
+/** The cache's outcome for the transaction, as the access log's `cache` field says it. */
+export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
+
+/** One stored alternate of the key (a Vary variant), as select-alternate hooks see it. */
+export interface CacheAlternate {
+  readonly status: number;
+  /** The stored response's fields (read-only: changing them throws). */
+  readonly headers: HeaderFields;
+  /** The stored response's Vary field ('' without). */
+  readonly vary: string;
+  /** Whether the request's Vary'd fields match the ones it was stored for (RFC 9111 §4.1). */
+  readonly matches: boolean;
+  /**
+   * How good a choice it is (Traffic Server's alternate quality): 1 when it matches, else 0. The
+   * alternate with the highest score above 0 is chosen (the first on a tie); none above 0 is a miss.
+   */
+  score: number;
+}
+
+/**
+ * The cache's side of a transaction (on servers where some route caches): its key, whether it uses
+ * the cache, and what the lookup found. See docs/plugins.md for when each may be read and changed.
+ */
+export interface TxnCache {
+  /** The key: `scheme://host[:port]/path?query` of the request as it is now, or the one set. */
+  readonly key: string;
+  /** Sets the key (any text of 1 to 8192 characters, no line breaks). Until post-remap. */
+  setKey(key: string): void;
+  /** Whether the transaction uses the cache: its route's `cache:`, unless set. */
+  readonly enabled: boolean;
+  /** Turns the cache on (the route's settings, or the defaults) or off for this transaction. Until post-remap. */
+  setEnabled(on: boolean): void;
+  /** What the lookup found, from cache-lookup-complete on (undefined before). */
+  readonly lookupStatus: CacheLookupStatus | undefined;
+  /**
+   * In cache-lookup-complete: `hit-fresh` may become `hit-stale` (revalidated with the backend first)
+   * or `miss` (fetched whole, and stored again); `hit-stale` may become `miss`. Anything else throws.
+   */
+  setLookupStatus(status: 'hit-stale' | 'miss'): void;
+  /** The stored response head the lookup found, from read-cache-header on (read-only); undefined on a miss. */
+  readonly cachedResponse: ResponseView | undefined;
+  /** In select-alternate: the key's stored alternates; undefined elsewhere. */
+  readonly alternates: readonly CacheAlternate[] | undefined;
+  /** The outcome once decided (a hit at the lookup, the others at the backend's answer). */
+  readonly outcome: CacheOutcome | undefined;
+}
+
 export type TxnHook = (txn: TxnContext) => void | PromiseLike<void>;
 
 /**
@@ -174,7 +228,7 @@ export interface TxnContext {
   readonly clientAddress: string;
   /** The client connection: addresses, ports, scheme, SNI, protocol, transactions so far. */
   readonly session: TxnSession;
-  /** `host:port` of the upstream chosen, once there is one (send-request on). */
+  /** `host:port` of the upstream chosen, once there is one (os-dns on). */
   readonly upstream: string | undefined;
   /** The route and cluster chosen (after remap), or set by a hook. */
   readonly route: string | undefined;
@@ -209,6 +263,9 @@ export interface TxnContext {
    */
   upstreamCertificate?(side: 'local' | 'remote'): TxnCertificate | undefined;
 
+  /** The cache's side of this transaction; undefined on a server where no route caches. */
+  readonly cache?: TxnCache | undefined;
+
   /** Changes one of this transaction's timeouts. Until send-request. */
   setTimeout(name: keyof TxnTimeouts, ms: number): void;
 
@@ -222,7 +279,10 @@ export interface TxnContext {
   setCluster(name: string): void;
   /** Picks the upstream with this strategy (a name from `strategies`, or a kind). Until post-remap. */
   setStrategy(name: string): void;
-  /** Sends to the backend with this id in the cluster, bypassing the strategy. Until post-remap. */
+  /**
+   * Sends to the backend with this id in the cluster, bypassing the strategy. Until post-remap; in
+   * os-dns, the backend this attempt connects to instead of the one chosen.
+   */
   setUpstream(id: string): void;
   /** Adds a hook for a later point of this transaction only. */
   addHook(name: TxnHookName, hook: TxnHook): void;

@@ -1,6 +1,8 @@
 /**
  * The transaction hook points, in the order a transaction reaches them (Traffic Server's HttpSM
- * state diagram), with the names the rule language uses for the same points (TxnBox).
+ * state diagram), with the names the rule language uses for the same points (TxnBox). Between
+ * post-remap and send-request, the cache's points (SELECT_ALT, READ_CACHE_HDR, CACHE_LOOKUP_COMPLETE)
+ * and OS_DNS, the upstream chosen before it is connected to.
  */
 export const TXN_HOOKS = [
   'txn-start',
@@ -8,6 +10,10 @@ export const TXN_HOOKS = [
   'pre-remap',
   'remap',
   'post-remap',
+  'select-alternate',
+  'read-cache-header',
+  'cache-lookup-complete',
+  'os-dns',
   'send-request',
   'read-response',
   'send-response',
@@ -23,6 +29,11 @@ export const TXNBOX_HOOK_NAMES: Readonly<Record<TxnHookName, string>> = {
   'pre-remap': 'pre-remap',
   remap: 'remap',
   'post-remap': 'post-remap',
+  // TxnBox has no cache or DNS hooks: Junction's names, after Traffic Server's hooks as TxnBox's are.
+  'select-alternate': 'select-alt',
+  'read-cache-header': 'cache-rsp',
+  'cache-lookup-complete': 'cache-lookup',
+  'os-dns': 'os-dns',
   'send-request': 'proxy-req',
   'read-response': 'upstream-rsp',
   'send-response': 'proxy-rsp',

@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import type { TxnContext } from './context.ts';
+import { HOOK_INDEX } from './hook-names.ts';
 import { HOOKS_DONE, HOOKS_FAILED, HOOKS_PENDING, HookRunner, type HookFailure } from './hook-runner.ts';
 import { HookTableBuilder, mergeHookTables, type HookEntry } from './hook-table.ts';
 import { FlatHeaderFields, RequestHeadView, ResponseHeadView } from './views.ts';
@@ -144,7 +145,7 @@ describe('hook tables', () => {
     a.add('send-response', first);
     b.add('send-response', second);
     const merged = mergeHookTables(a.build(), b.build())!;
-    expect(merged[7]).toEqual([first, second]);
+    expect(merged[HOOK_INDEX['send-response']]).toEqual([first, second]);
     expect(merged[0]).toBeUndefined();
     expect(mergeHookTables(null, null)).toBeNull();
   });

@@ -8,12 +8,16 @@
  */
 export { TXN_HOOKS, TXNBOX_HOOK_NAMES, HOOK_INDEX, isTxnHookName, type TxnHookName } from './hook-names.ts';
 export type {
+  CacheAlternate,
+  CacheLookupStatus,
+  CacheOutcome,
   HeaderFields,
   LocalResponse,
   RequestView,
   ResponseView,
   TxnContext,
   TxnHook,
+  TxnCache,
   TxnSession,
   TxnCertificate,
   TxnClientCertificate,

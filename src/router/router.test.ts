@@ -602,3 +602,46 @@ describe('Router: the attempt observer', () => {
     ]);
   });
 });
+
+describe('Router: an attempt held for os-dns', () => {
+  /** Holds every attempt and notes the upstream chosen. */
+  class HoldingHandler extends RecordingHandler {
+    readonly chosen: string[] = [];
+    upstreamChosen(_lease: unknown, upstream: { id: string }): boolean {
+      this.chosen.push(upstream.id);
+      return true;
+    }
+  }
+
+  test('nothing connects until proceed(); then to the upstream chosen, or the one given instead', () => {
+    const { router, cluster } = setup('{ attempts: 1 }');
+    const handler = new HoldingHandler();
+    const lease = router.acquire(cluster, input, 1_000, handler);
+    expect(handler.chosen).toEqual(['127.0.0.1:4001']);
+    expect(connector.connects).toHaveLength(0);
+    router.proceed(lease);
+    expect(connector.connectedPorts).toEqual([4001]);
+
+    const other = router.acquire(cluster, input, 1_000, handler);
+    router.proceed(other, cluster.upstreams[2]);
+    expect(connector.connectedPorts).toEqual([4001, 4003]);
+    // Once only: a second proceed() does nothing.
+    router.proceed(other);
+    expect(connector.connects).toHaveLength(2);
+  });
+
+  test('a lease abandoned while held never connects', () => {
+    const { router, cluster } = setup('{ attempts: 1 }');
+    const handler = new HoldingHandler();
+    const lease = router.acquire(cluster, input, 1_000, handler);
+    router.abandon(lease);
+    router.proceed(lease);
+    expect(connector.connects).toHaveLength(0);
+  });
+
+  test('a handler without upstreamChosen connects at once', () => {
+    const { acquire } = setup('{ attempts: 1 }');
+    acquire();
+    expect(connector.connectedPorts).toEqual([4001]);
+  });
+});

@@ -11,7 +11,14 @@ import type { BackendConfig, ClusterConfig, RetryConfig } from '../config/types.
 import { ClusterRuntime } from './cluster-runtime.ts';
 import type { ConnectHandler, PoolOptions, UpstreamPool } from '../connector/index.ts';
 import { RouteError, type ConnectError, type JunctionError } from '../errors/index.ts';
-import type { Outcome, SelectionInput, Strategy, StrategyEnv, StrategyPlugin } from '../strategies/index.ts';
+import type {
+  Outcome,
+  SelectionInput,
+  Strategy,
+  StrategyEnv,
+  StrategyPlugin,
+  Upstream,
+} from '../strategies/index.ts';
 import { RepeatLimiter, silentLogger, type Logger } from '../log/index.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { backoffDelayMs } from './backoff.ts';
@@ -375,6 +382,31 @@ export class Router {
       );
       return;
     }
+    // os-dns: the handler may look at the choice, and replace it, before any connection is made; it
+    // then calls proceed() (at once or later). Without a handler that asks, this is one call.
+    const handler = lease.handler;
+    if (handler.upstreamChosen !== undefined) {
+      lease.chosen = upstream;
+      if (handler.upstreamChosen(lease, upstream)) return;
+      lease.chosen = undefined;
+    }
+    this.#connectTo(lease, upstream, now);
+  }
+
+  /**
+   * The handler that held an attempt (AcquireHandler.upstreamChosen) lets it go on, to the upstream
+   * chosen or to `instead` (one of the lease's cluster). Nothing happens for a lease abandoned meanwhile.
+   */
+  proceed(lease: RouterLease, instead?: Upstream): void {
+    const chosen = lease.chosen;
+    lease.chosen = undefined;
+    if (lease.abandoned || chosen === undefined) return;
+    const other = instead === undefined ? undefined : lease.cluster.upstreams.find((u) => u === instead);
+    this.#connectTo(lease, other ?? chosen, this.#clock.now());
+  }
+
+  /** The attempt's connection to `upstream`: a pooled one, or a new one. */
+  #connectTo(lease: RouterLease, upstream: UpstreamState, now: number): void {
     lease.upstream = upstream;
     lease.attemptStartedAt = now;
     // A readmitted upstream's trial is one request: until it ends, strategies skip the upstream.
@@ -603,6 +635,8 @@ export class RouterLease implements Lease, ConnectHandler {
   /** The upstream whose trial request this lease's current attempt is, if any. */
   trial: UpstreamState | undefined = undefined;
   upstream: UpstreamState | undefined = undefined;
+  /** The upstream chosen for an attempt its handler holds (os-dns) until Router.proceed(). */
+  chosen: UpstreamState | undefined = undefined;
   connection: LentChannel | undefined = undefined;
   lastError: JunctionError | undefined = undefined;
   /** The transaction's own connection settings (its TLS server name, its connection limit), if any. */

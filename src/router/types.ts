@@ -1,4 +1,5 @@
 import type { JunctionError } from '../errors/index.ts';
+import type { Upstream } from '../strategies/index.ts';
 
 /** What a transaction sees of an upstream connection: a byte channel it borrows from the Router. */
 export interface UpstreamChannel {
@@ -76,6 +77,11 @@ export interface LeaseSettings {
 export interface AcquireHandler {
   onUpstreamReady(channel: UpstreamChannel, lease: Lease): void;
   onAcquireFailed(error: JunctionError): void;
+  /**
+   * An attempt's upstream is chosen and no connection is made yet (Traffic Server's OS_DNS). True:
+   * the handler holds the attempt and calls Router.proceed(lease, …) to go on, at once or later.
+   */
+  upstreamChosen?(lease: Lease, upstream: Upstream): boolean;
 }
 
 /** The Router's record of one borrowed connection: give it back with Router.release(). */

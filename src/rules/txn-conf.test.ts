@@ -11,7 +11,7 @@ describe('txn-conf table', () => {
     expect(TXN_CONF.get('proxy.config.http.background_fill_completed_threshold')).toEqual({
       kind: 'fill-threshold',
     });
-    expect(TXN_CONF.get('proxy.config.http.cache.http')).toBeUndefined();
+    expect(TXN_CONF.get('proxy.config.http.cache.http')).toEqual({ kind: 'cache-http' });
   });
 
   test('a refusal names the setting, and says where Junction has it when it does', () => {

@@ -24,6 +24,8 @@ export type TxnConfEntry =
    * decimals as Traffic Server prints it; a server-wide setting, not set per transaction.
    */
   | { readonly kind: 'fill-threshold' }
+  /** `cache.http`: 1 this transaction uses the cache (its route's settings, or the defaults), 0 it does not. */
+  | { readonly kind: 'cache-http' }
   /** What Junction always does: reading gives `value`; setting it is accepted only to that value. */
   | { readonly kind: 'fixed'; readonly value: number; readonly why: string };
 
@@ -35,6 +37,7 @@ export const TXN_CONF: ReadonlyMap<string, TxnConfEntry> = new Map<string, TxnCo
   ['proxy.config.http.per_server.connection.max', { kind: 'max-connections' }],
   ['proxy.config.ssl.client.sni_policy', { kind: 'sni-policy' }],
   ['proxy.config.ssl.client.cert.filename', { kind: 'client-cert' }],
+  ['proxy.config.http.cache.http', { kind: 'cache-http' }],
   [
     'proxy.config.url_remap.pristine_host_hdr',
     {
@@ -52,7 +55,6 @@ const ELSEWHERE: ReadonlyMap<string, string> = new Map([
     'proxy.config.ssl.client.verify.server.policy',
     "upstream certificate verification is the cluster's (clusters.<name>.tls.verify)",
   ],
-  ['proxy.config.http.cache.http', "caching is a route's setting (routes[].cache)"],
   [
     'proxy.config.http.insert_response_via_str',
     'Junction adds no Via field to responses; set one with proxy-rsp-field<Via>',

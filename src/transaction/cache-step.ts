@@ -30,6 +30,7 @@ import {
   headerObject,
   relatedKey,
   takeCookies,
+  type CacheLookup,
   type CacheRequest,
   type CacheStatus,
   type CachedObject,
@@ -44,6 +45,7 @@ import type { RuntimeSnapshot } from './snapshot.ts';
 import { withoutField } from './access-entry.ts';
 import { BackgroundFill, fillWorthwhile, type FillEnd } from './cache-fill.ts';
 import { recordLimit, refreshInBackground, type RefreshHost } from './cache-refresh.ts';
+import type { TxnCacheState } from './cache-hooks.ts';
 
 /** What the cache step reads from and asks of its transaction. */
 export interface CacheStepHost extends RefreshHost {
@@ -59,6 +61,10 @@ export interface CacheStepHost extends RefreshHost {
   /** Goes on to the Router: the request goes upstream. */
   dispatchUpstream(): void;
   releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void;
+  /** cache-hooks.ts: the key and switch hooks and rules set, their alternate chooser; undefined without hooks. */
+  readonly cacheState: TxnCacheState | undefined;
+  /** The lookup found `found` (or was skipped): true when the cache's hooks run first (then act()). */
+  lookedUp(found: CacheLookup | 'skipped'): boolean;
 }
 
 /** Methods RFC 9111 §4.4 invalidates on: unsafe ones (and any unknown one is unsafe). */
@@ -142,7 +148,8 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
 
   /** The step of a transaction on a caching route; null when the route does not cache. */
   static open(host: CacheStepHost): CacheStep | null {
-    const settings = host.route?.cache;
+    const state = host.cacheState; // cache-hooks: hooks and rules may turn the cache on or off
+    const settings = state === undefined ? host.route?.cache : state.settings(host.route?.cache);
     const cache = host.snapshot.cache;
     if (settings === undefined || cache == null) return null;
     return new CacheStep(host, cache, settings);
@@ -154,23 +161,31 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
     this.#settings = settings;
     const head = host.head;
     const port = head.port === '' ? '' : head.port;
-    const key = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
+    const computed = cacheKey(host.port.scheme, head.host, port, head.path, head.query);
+    const key = host.cacheState?.keyFor(computed) ?? computed; // cache-hooks: a key set by hooks or rules
     const headers = headerObject(head.headers);
-    this.#request = { key, policyRequest: { url: head.path + head.query, method: 'GET', headers } };
+    // Requests that share a key set by hooks or rules share the URL the policy compares, too.
+    const url = key === computed ? head.path + head.query : key;
+    this.#request = { key, policyRequest: { url, method: 'GET', headers } };
     this.#range = rangeRequest(head.headers);
     this.#cacheable = (head.method === 'GET' || head.method === 'HEAD') && !bypasses(head);
   }
 
   // Lookup, before dispatch
 
+  /** The request as the cache sees it (its key, and what the policy reads). */
+  get request(): CacheRequest {
+    return this.#request;
+  }
+
   /** Looks the request up; true when the step took the transaction over (answered, or waiting). */
   lookup(): boolean {
     if (!this.#cacheable) {
       if (SAFE_METHODS.has(this.#host.head.method)) this.#decide('bypass', 'fwd=bypass');
-      return false;
+      return this.#host.lookedUp('skipped');
     }
     const cache = this.#cache;
-    const found = cache.lookup(this.#request);
+    const found = cache.lookup(this.#request, this.#host.cacheState?.selectAlternate);
     if (found.kind === 'miss' && !this.#diskAsked) {
       const entry = cache.onDisk(this.#request);
       if (entry !== undefined) {
@@ -185,6 +200,14 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
         return true;
       }
     }
+    // cache-hooks: read-cache-header and cache-lookup-complete run first; then act() on what they left.
+    if (this.#host.lookedUp(found)) return true;
+    return this.act(found);
+  }
+
+  /** Acts on a lookup: answers a fresh hit, or goes on to the backend (after waiting for a fill). */
+  act(found: CacheLookup): boolean {
+    const cache = this.#cache;
     const range = this.#range;
     if (found.kind === 'fresh' || found.kind === 'revalidate-later') {
       const object = found.object;

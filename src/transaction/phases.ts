@@ -15,8 +15,19 @@ export type TxnPhase =
   | 'route'
   | 'remap'
   | 'post-remap'
-  /** Own step: ask the Router for an upstream; the transaction waits for onUpstreamReady. */
+  /**
+   * Own step: the cache's lookup (select-alternate runs inside it), then, unless the cache answers
+   * or its hooks run first, ask the Router for an upstream; the transaction waits for onUpstreamReady.
+   */
   | 'dispatch'
+  | 'read-cache-header'
+  | 'cache-lookup-complete'
+  /** Own step: the cache acts on the lookup as its hooks left it; then the Router, unless it answered. */
+  | 'cache-decided'
+  /** The Router chose an upstream (Router.upstreamChosen) and holds the attempt for these hooks. */
+  | 'os-dns'
+  /** Own step: the held attempt connects (to the upstream chosen, or the one an os-dns hook set). */
+  | 'connect'
   | 'send-request'
   /** Own step: write the request head (and what body there is) upstream. */
   | 'write-request'
@@ -47,6 +58,11 @@ export const TXN_PHASES: Readonly<Record<TxnPhase, PhaseEntry>> = {
   remap: { hook: 'remap', next: 'post-remap' },
   'post-remap': { hook: 'post-remap', next: 'dispatch' },
   dispatch: { hook: null, next: null },
+  'read-cache-header': { hook: 'read-cache-header', next: 'cache-lookup-complete' },
+  'cache-lookup-complete': { hook: 'cache-lookup-complete', next: 'cache-decided' },
+  'cache-decided': { hook: null, next: null },
+  'os-dns': { hook: 'os-dns', next: 'connect' },
+  connect: { hook: null, next: null },
   'send-request': { hook: 'send-request', next: 'write-request' },
   'write-request': { hook: null, next: null },
   'read-response': { hook: 'read-response', next: 'send-response' },

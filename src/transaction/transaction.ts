@@ -30,7 +30,8 @@ import type {
   RouterLease,
   UpstreamChannel,
 } from '../router/index.ts';
-import type { Strategy } from '../strategies/index.ts';
+import type { Strategy, Upstream } from '../strategies/index.ts';
+import type { RouteCacheConfig } from '../config/cache-types.ts';
 import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
 import { assignRequestId, logTransactionEnd, lowerCased, withoutField } from './access-entry.ts';
@@ -53,7 +54,9 @@ import { PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM, type SessionPort } from './se
 import type { RuntimeSnapshot } from './snapshot.ts';
 import { beginTrace } from './trace-entry.ts';
 import { CacheStep } from './cache-step.ts';
-import type { CachedChannel } from '../cache/index.ts';
+import type { CacheLookup, CacheStatus, CachedChannel } from '../cache/index.ts';
+import type { TxnCacheState } from './cache-hooks.ts';
+import { HeldAttempt } from './os-dns.ts';
 import { TxnHooks, logHookFailure, type HookedTransaction } from './txn-hooks.ts';
 import { routeTransaction, strategyFor } from './txn-routing.ts';
 import { TxnView } from './txn-view.ts';
@@ -91,6 +94,8 @@ export class Transaction
   #tunnelReport: TunnelReport | undefined = undefined;
   /** cache: the cache states (cache-step.ts); undefined before the lookup, null on a route that does not cache. */
   #cache: CacheStep | null | undefined = undefined;
+  /** os-dns: the attempt the Router holds while the hooks run (os-dns.ts). */
+  #held: HeldAttempt | null = null;
 
   /** Kept for the client, sent upstream, returned on every response and logged. */
   readonly requestId: string;
@@ -198,6 +203,8 @@ export class Transaction
   #ownStep(phase: TxnPhase): void {
     const answer = this.txnHooks!.answer;
     if (phase === 'dispatch') this.#dispatch();
+    else if (phase === 'cache-decided') this.#cacheDecided();
+    else if (phase === 'connect') this.#connectChosen();
     else if (phase === 'write-request') this.#writeRequest();
     else if (phase === 'write-local') this.#writeLocal();
     else if (phase === 'start-response') {
@@ -264,9 +271,23 @@ export class Transaction
     }
     // cache: the lookup, between routing and the Router; it may answer, or wait for another fill.
     if (this.#cache === undefined) {
-      this.#cache = CacheStep.open(this);
-      if (this.#cache?.lookup() === true) return;
+      const step = (this.#cache = CacheStep.open(this));
+      if (step === null ? this.lookedUp('skipped') : step.lookup()) return;
     }
+    this.#askRouter();
+  }
+
+  /** After the cache's hooks: the cache acts on the lookup as they left it, or the Router is asked. */
+  #cacheDecided(): void {
+    const step = this.#cache;
+    const found = this.txnHooks!.cacheState?.decided(step?.request);
+    if (found !== undefined && step!.act(found)) return;
+    this.#askRouter();
+  }
+
+  /** The Router is asked for an upstream for the routed request. */
+  #askRouter(): void {
+    const cluster = this.cluster!;
     let strategy: Strategy;
     try {
       const config = this.snapshot.config;
@@ -279,7 +300,7 @@ export class Transaction
     this.port.setDeadline(0);
     const session = this.port;
     // The session is the client connection a PROXY protocol header sent upstream describes.
-    this.#lease = this.snapshot.router.acquire(
+    const lease = this.snapshot.router.acquire(
       cluster,
       this,
       this.timeouts.connectMs,
@@ -289,6 +310,8 @@ export class Transaction
       false,
       this.txnHooks?.upstreamSettings,
     );
+    // Over already (an os-dns hook failed or answered, no backend): the lease was given back.
+    if (!this.#finished) this.#lease = lease;
   }
 
   // cache: what the cache step (cache-step.ts) asks for.
@@ -307,6 +330,57 @@ export class Transaction
     return this.#cache?.answered === true;
   }
 
+  get cacheState(): TxnCacheState | undefined {
+    return this.txnHooks?.cacheStateInUse;
+  }
+
+  /** The lookup found `found`: true when the cache's hooks run first (cache-hooks.ts). */
+  lookedUp(found: CacheLookup | 'skipped'): boolean {
+    const state = this.txnHooks?.cacheStateInUse;
+    if (state === undefined) return false;
+    const failure = state.selectFailure;
+    if (failure !== undefined) {
+      this.#hookFailed(failure);
+      return true;
+    }
+    const first = state.lookedUp(found);
+    if (first === undefined) return false;
+    this.runPhase(first);
+    return true;
+  }
+
+  get hasCache(): boolean {
+    return this.snapshot.cache != null;
+  }
+  get routeCache(): RouteCacheConfig | undefined {
+    return this.route?.cache;
+  }
+  get cacheOutcome(): CacheStatus | undefined {
+    return this.#cache?.status;
+  }
+
+  // os-dns: the Router chose an upstream; the hooks see it (and may pick another) before it connects.
+
+  /** @internal Router: true when os-dns hooks hold the attempt (then the `connect` step goes on). */
+  upstreamChosen(lease: RouterLease, upstream: Upstream): boolean {
+    const hooks = this.txnHooks;
+    if (hooks === null || hooks.failed || !hooks.has('os-dns')) return false;
+    this.#lease = lease;
+    this.#held = new HeldAttempt(lease, upstream);
+    this.runPhase('os-dns');
+    return true;
+  }
+
+  chooseAttemptUpstream(id: string): void {
+    this.#held?.redirect(id);
+  }
+
+  #connectChosen(): void {
+    const held = this.#held;
+    this.#held = null;
+    held?.proceed(this.snapshot.router);
+  }
+
   /** The cache step is done (a miss, or a wait for another fill is over): on to the Router. */
   dispatchUpstream(): void {
     if (!this.#finished) this.#dispatch();
@@ -321,7 +395,7 @@ export class Transaction
     return this.#response.sent;
   }
   get upstreamId(): string | undefined {
-    return this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
+    return this.#held?.chosen.id ?? this.#lease?.upstream?.pool.upstreamId ?? this.#lastUpstreamId;
   }
   get upstreamLocalAddress(): string | undefined {
     return this.#channel?.localAddress;
@@ -577,6 +651,14 @@ export class Transaction
   releaseUpstream(reusable: boolean, status: number, errorCode: ErrorCode | undefined): void {
     const lease = this.#lease;
     if (lease === undefined) return;
+    const held = this.#held;
+    if (held !== null) {
+      // Held at os-dns, not connected: the Router drops the attempt.
+      this.#held = null;
+      this.#lease = undefined;
+      held.drop(this.snapshot.router);
+      return;
+    }
     this.#lease = undefined;
     this.#channel = undefined;
     this.#trace?.attemptEnded(status, errorCode);

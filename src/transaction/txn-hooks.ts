@@ -2,6 +2,7 @@ import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import {
   checkedLocalFields,
   DEFAULT_HOOK_TIMEOUT_MS,
+  HOOKS_DONE,
   HOOKS_FAILED,
   isTxnHookName,
   HOOK_INDEX,
@@ -25,11 +26,14 @@ import {
   type TxnUpstreamSettings,
 } from '../hooks/index.ts';
 import { HookError } from '../errors/index.ts';
+import type { RouteCacheConfig } from '../config/cache-types.ts';
+import type { CacheOutcome, TxnCache } from '../hooks/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { TunnelReport } from '../tunnel/index.ts';
 import type { RequestTransformFactory, ResponseTransformFactory } from '../transforms/index.ts';
 import type { TxnPhase } from './phases.ts';
 import type { SessionPort } from './session-port.ts';
+import { TxnCacheState, type CacheHooksHost } from './cache-hooks.ts';
 
 /** What the hook driver needs of its transaction. The Transaction implements it. */
 export interface HookedTransaction {
@@ -54,6 +58,14 @@ export interface HookedTransaction {
   chooseCluster(name: string): void;
   chooseStrategy(name: string): void;
   chooseUpstream(id: string): void;
+  /** os-dns: the backend of the cluster this attempt connects to instead of the one chosen. */
+  chooseAttemptUpstream(id: string): void;
+  /** Whether the server has a cache (some route caches): the cache's hook points and `txn.cache`. */
+  readonly hasCache: boolean;
+  /** The route's `cache:`, once routed. */
+  readonly routeCache: RouteCacheConfig | undefined;
+  /** The cache's outcome so far (the access log's `cache`). */
+  readonly cacheOutcome: CacheOutcome | undefined;
   /** An asynchronous run finished: continue at `phase`, or fail with `failure`. */
   resumeAfterHooks(phase: TxnPhase, failure: HookFailure | undefined): void;
 }
@@ -68,7 +80,7 @@ const SERVER_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$|
  * by hooks for later points, the context object every hook receives, and the answer a hook gave.
  * Created only for transactions of a snapshot that has hooks.
  */
-export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
+export class TxnHooks implements TxnContext, HookRunHost<TxnPhase>, CacheHooksHost {
   readonly #txn: HookedTransaction;
   readonly #runner: HookRunner<TxnPhase>;
   #table: HookTable | null;
@@ -95,6 +107,8 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   /** Transforms hooks asked for, in order; null while there are none. */
   responseTransforms: ResponseTransformFactory[] | null = null;
   requestTransforms: RequestTransformFactory[] | null = null;
+  /** The cache's side (cache-hooks.ts), made on first use on a server with a cache. */
+  #cacheState: TxnCacheState | undefined = undefined;
 
   constructor(txn: HookedTransaction, table: HookTable | null, timeouts: TxnTimeouts) {
     this.#txn = txn;
@@ -120,6 +134,19 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
     this.#current = name;
     const i = HOOK_INDEX[name];
     return this.#runner.run(name, this.#table?.[i], this.#added?.[i], next);
+  }
+
+  /**
+   * Runs a point whose hooks must not wait (select-alternate runs inside the lookup): a hook that
+   * returns a promise fails like one that throws. The failure, if any.
+   */
+  runSynchronous(name: TxnHookName): HookFailure | undefined {
+    const result = this.run(name, 'closed');
+    if (result === HOOKS_DONE) return undefined;
+    if (result === HOOKS_FAILED) return this.lastFailure;
+    this.#runner.cancel();
+    const error = new HookError(`a ${name} hook must not return a promise: it runs inside the cache lookup`);
+    return { hook: name, owner: 'transaction', kind: 'threw', error };
   }
 
   get lastFailure(): HookFailure | undefined {
@@ -225,6 +252,43 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   get tunnel(): TunnelReport | undefined {
     return this.#txn.tunnel;
   }
+  get cache(): TxnCache | undefined {
+    return this.cacheState;
+  }
+
+  // CacheHooksHost (cache-hooks.ts)
+
+  /** The cache's side of the transaction; undefined on a server without a cache. */
+  get cacheState(): TxnCacheState | undefined {
+    if (this.#cacheState === undefined && this.#txn.hasCache) this.#cacheState = new TxnCacheState(this);
+    return this.#cacheState;
+  }
+
+  /**
+   * The cache's side when the transaction needs one: a hook or rule read or set `txn.cache`, or a
+   * cache point has hooks. Otherwise undefined, and nothing is allocated.
+   */
+  get cacheStateInUse(): TxnCacheState | undefined {
+    if (this.#cacheState !== undefined) return this.#cacheState;
+    const used =
+      this.has('select-alternate') || this.has('read-cache-header') || this.has('cache-lookup-complete');
+    return used ? this.cacheState : undefined;
+  }
+  get currentHook(): TxnHookName {
+    return this.#current;
+  }
+  get requestHead(): RequestHead {
+    return this.#txn.head;
+  }
+  get scheme(): string {
+    return this.#txn.port.scheme;
+  }
+  get routeCache(): RouteCacheConfig | undefined {
+    return this.#txn.routeCache;
+  }
+  get outcome(): CacheOutcome | undefined {
+    return this.#txn.cacheOutcome;
+  }
 
   get upstreamSettings(): TxnUpstreamSettings {
     return this.#upstreamSettings;
@@ -293,6 +357,10 @@ export class TxnHooks implements TxnContext, HookRunHost<TxnPhase> {
   }
 
   setUpstream(id: string): void {
+    if (this.#current === 'os-dns') {
+      this.#txn.chooseAttemptUpstream(id);
+      return;
+    }
     this.#until('post-remap', 'setUpstream');
     this.#txn.chooseUpstream(id);
   }

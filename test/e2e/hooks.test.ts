@@ -32,7 +32,7 @@ function recorder(seen: string[]): PluginDefinition {
           const facts =
             name === 'post-remap'
               ? ` route=${txn.route} cluster=${txn.cluster}`
-              : name === 'send-request'
+              : name === 'send-request' || name === 'os-dns'
                 ? ` upstream=${txn.upstream === undefined ? 'none' : 'set'}`
                 : name === 'read-response' || name === 'send-response'
                   ? ` status=${txn.response?.status}`
@@ -63,6 +63,8 @@ describe('hook order', () => {
       'pre-remap',
       'remap',
       'post-remap route=main cluster=app',
+      // No route caches (and so no cache points); os-dns once the backend is chosen.
+      'os-dns upstream=set',
       'send-request upstream=set',
       'read-response status=200',
       'send-response status=200',
@@ -111,7 +113,7 @@ clusters:
 
     seen.length = 0;
     expect((await request(junction.port, { headers: { authorization: 'Bearer x' } })).status).toBe(200);
-    expect(seen).toHaveLength(9);
+    expect(seen).toHaveLength(10);
   });
 });
 

@@ -128,6 +128,8 @@ interface Row {
   readonly routeRules?: string;
   /** More top-level YAML (strategies). */
   readonly extra?: string;
+  /** The `main` route caches (`cache: true`): the cache's hooks, directives and extractors. */
+  readonly cache?: boolean;
   /** Files to write in the config's directory. */
   readonly files?: Readonly<Record<string, string>>;
   readonly request?: {
@@ -172,7 +174,10 @@ function extractorRow(
   name: string,
   expression: string,
   expected: Check,
-  more: Partial<Pick<Row, 'request' | 'upstream' | 'files'>> & { hook?: string; before?: string } = {},
+  more: Partial<Pick<Row, 'request' | 'upstream' | 'files' | 'cache'>> & {
+    hook?: string;
+    before?: string;
+  } = {},
 ): Row {
   return {
     name: `extractor ${expression}`,
@@ -181,6 +186,7 @@ function extractorRow(
     ...(more.request === undefined ? {} : { request: more.request }),
     ...(more.upstream === undefined ? {} : { upstream: more.upstream }),
     ...(more.files === undefined ? {} : { files: more.files }),
+    ...(more.cache === undefined ? {} : { cache: more.cache }),
     expect: { response: { status: more.upstream?.status ?? 200, headers: { 'x-out': expected } } },
   };
 }
@@ -305,6 +311,15 @@ const EXTRACTOR_ROWS: Row[] = [
   extractorRow('stat', '{stat<seen>}', '41', {
     before: `- when: post-load\n  do:\n    - stat-define: { name: seen, value: 41 }\n`,
   }),
+  // The cache's (one request: a miss, so the stored head's extractors are null).
+  extractorRow('cache-key', '{cache-key}', /^http:\/\/127\.0\.0\.1:\d+\/k\?q=1$/, {
+    cache: true,
+    request: { path: '/k?q=1' },
+  }),
+  extractorRow('cache-lookup-status', '{cache-lookup-status}', 'miss', { cache: true, hook: 'cache-lookup' }),
+  extractorRow('cache-status', '{cache-status}', 'miss', { cache: true }),
+  extractorRow('cache-rsp-status', "['{cache-rsp-status}', { else: 'none' }]", 'none', { cache: true }),
+  extractorRow('cache-rsp-field', "['{cache-rsp-field<ETag>}', { else: 'none' }]", 'none', { cache: true }),
 ];
 
 const MODIFIER_ROWS: Row[] = [
@@ -510,6 +525,21 @@ const at = (hook: string, ...directives: string[]) =>
   `- when: ${hook}\n  do:\n${directives.map((d) => `    - ${d}\n`).join('')}`;
 
 const DIRECTIVE_ROWS: Row[] = [
+  {
+    name: 'cache-key sets the key the lookup uses',
+    covers: ['directive:cache-key'],
+    cache: true,
+    rules: at('ua-req', "cache-key: 'http://shared/{ua-req-path}'") + out("'{cache-key}'"),
+    request: { path: '/p?x=1' },
+    expect: { response: { headers: { 'x-out': 'http://shared/p' } } },
+  },
+  {
+    name: 'cache-lookup-status leaves a miss a miss (nothing stored to revalidate)',
+    covers: ['directive:cache-lookup-status'],
+    cache: true,
+    rules: at('cache-lookup', "cache-lookup-status: 'miss'") + out("'{cache-lookup-status} {cache-status}'"),
+    expect: { response: { headers: { 'x-out': 'miss miss', 'cache-status': /^Junction; fwd=miss/ } } },
+  },
   {
     name: "txn-debug: the transaction's debug lines are written",
     covers: ['directive:txn-debug'],
@@ -1233,7 +1263,7 @@ function configFor(row: Row): string {
   return `${row.rules === undefined ? '' : `rules:\n${indent(row.rules, '  ')}\n`}${row.extra ?? ''}
 routes:
   - name: main
-    cluster: a
+    cluster: a${row.cache === true ? '\n    cache: true' : ''}
 ${row.routeRules === undefined ? '' : `    rules:\n${indent(row.routeRules, '      ')}\n`}  - name: other
     match: { path: /other-route/ }
     cluster: b

@@ -34,3 +34,7 @@ export const BODY_TIMEOUT_HOOKS = span('txn-start', 'read-response');
 export const TXN_ONLY_HOOKS = span('txn-start', 'txn-close');
 /** Load time only. */
 export const LOAD_HOOKS: ReadonlySet<RuleHook> = new Set(['post-load']);
+/** `cache-key`, caching on or off: the lookup follows post-remap (TxnBox's cache-key: ua-req to post-remap). */
+export const CACHE_KEY_HOOKS = span('read-request', 'post-remap');
+/** `cache-lookup-status`: what the lookup found may be changed only where it is reported. */
+export const CACHE_LOOKUP_HOOKS: ReadonlySet<RuleHook> = new Set(['cache-lookup-complete']);

@@ -7,6 +7,8 @@ import { createRuleResources } from './resources.ts';
 /** A valid `[arg, value]` for each run-time directive. */
 const SAMPLES: Readonly<Record<string, readonly [string | undefined, unknown]>> = {
   'ua-req-field': ['X-A', 'a'],
+  'cache-key': [undefined, 'http://example.com/k'],
+  'cache-lookup-status': [undefined, 'miss'],
   'ua-req-field-append': ['X-A', 'a'],
   'proxy-req-field': ['X-A', 'a'],
   'proxy-req-field-append': ['X-A', 'a'],
@@ -122,6 +124,8 @@ describe('DIRECTIVES', () => {
         'ua-req-scheme',
         'remap-redirect',
         'upstream-reason',
+        'cache-key',
+        'cache-lookup-status',
       ].sort(),
     );
   });

@@ -14,6 +14,7 @@ import { STATUS_DIRECTIVES } from './status.ts';
 import { TXN_DIRECTIVES } from './txn.ts';
 import { URL_DIRECTIVES } from './url.ts';
 import { TXNBOX_DIRECTIVES } from './txnbox.ts';
+import { CACHE_DIRECTIVES } from './cache.ts';
 
 const ALL: readonly DirectiveSpec[] = [
   ...FIELD_DIRECTIVES,
@@ -25,6 +26,7 @@ const ALL: readonly DirectiveSpec[] = [
   ...STAT_DIRECTIVES,
   ...LOAD_TIME_DIRECTIVES,
   ...TXNBOX_DIRECTIVES,
+  ...CACHE_DIRECTIVES,
 ];
 
 /** Every directive by name (`ua-req-field`, not `ua-req-field<X>`). */

@@ -115,6 +115,29 @@ function compileClientCert(name: string, value: unknown, env: CompileEnv): Compi
   };
 }
 
+/**
+ * `cache.http: 0|1`: whether this transaction uses the cache (Traffic Server's switch; TxnBox's own
+ * example turns it off). Until post-remap: the lookup follows. On with a route without `cache:`: the
+ * defaults; on a server where no route caches there is no cache to use, and it does nothing.
+ */
+function compileCacheHttp(name: string, value: unknown, env: CompileEnv): CompiledDirective {
+  if (!CONNECT_TIMEOUT_HOOKS.has(env.hook))
+    env.fail(`txn-conf<${name}> takes effect only until post-remap (the cache is looked in right after)`);
+  const on = compileConverted(
+    env,
+    value,
+    'txn-conf',
+    (feature) => {
+      const n = typeof feature === 'boolean' ? Number(feature) : featureInteger(feature);
+      return n === 0 || n === 1 ? n === 1 : undefined;
+    },
+    'the value must be 0 (no caching) or 1 (caching)',
+  );
+  return (ctx) => {
+    ctx.txn.cache?.setEnabled(on(ctx));
+  };
+}
+
 const TIMEOUT_HOOKS_OF = {
   connectMs: CONNECT_TIMEOUT_HOOKS,
   backendResponseMs: TIMEOUT_HOOKS,
@@ -142,6 +165,8 @@ export const txnConf: DirectiveSpec = {
         return env.fail(
           `txn-conf<${name}> is refused: the background fill threshold is the cache's (cache.background_fill.threshold), not set per transaction`,
         );
+      case 'cache-http':
+        return compileCacheHttp(name, value, env);
       case 'fixed': {
         const compiled = env.expression(value ?? null);
         const constant = compiled.constant;

@@ -50,6 +50,8 @@ define('txn-conf', {
         const text = (env.configFacts?.backgroundFillThreshold() ?? 0.5).toFixed(2);
         return () => text;
       }
+      case 'cache-http':
+        return (ctx) => (ctx.txn.cache?.enabled === true ? 1 : 0);
     }
   },
 });

@@ -387,7 +387,7 @@ describe('arguments and hooks, checked at load time', () => {
       'upstream-rsp-status is not available at ua-req; it is valid at upstream-rsp, proxy-rsp, txn-close',
     );
     expect(compileError('{proxy-req-host}', new TestEnv('remap')).message).toContain(
-      'valid at post-remap, proxy-req, upstream-rsp, proxy-rsp, txn-close',
+      'valid at post-remap, select-alt, cache-rsp, cache-lookup, os-dns, proxy-req, upstream-rsp, proxy-rsp, txn-close',
     );
     expect(compileError('{proxy-rsp-field<x>}', new TestEnv('read-response')).message).toContain(
       'valid at proxy-rsp, txn-close',
@@ -406,6 +406,10 @@ describe('arguments and hooks, checked at load time', () => {
     expect(hooksOf('inbound-addr-remote')).toEqual([...TXN_HOOKS]);
     expect(hooksOf('proxy-req-url')).toEqual([
       'post-remap',
+      'select-alternate',
+      'read-cache-header',
+      'cache-lookup-complete',
+      'os-dns',
       'send-request',
       'read-response',
       'send-response',
@@ -413,6 +417,23 @@ describe('arguments and hooks, checked at load time', () => {
     ]);
     expect(hooksOf('upstream-rsp-status')).toEqual(['read-response', 'send-response', 'txn-close']);
     expect(hooksOf('proxy-rsp-status')).toEqual(['send-response', 'txn-close']);
+    expect(hooksOf('cache-lookup-status')).toEqual([
+      'cache-lookup-complete',
+      'os-dns',
+      'send-request',
+      'read-response',
+      'send-response',
+      'txn-close',
+    ]);
+    expect(hooksOf('cache-rsp-field')).toEqual([
+      'read-cache-header',
+      'cache-lookup-complete',
+      'os-dns',
+      'send-request',
+      'read-response',
+      'send-response',
+      'txn-close',
+    ]);
     for (const name of ['random', 'now', 'env', 'duration', 'text-block', 'stat'])
       expect(hooksOf(name)).toBe('any');
   });

@@ -41,6 +41,7 @@ import {
 // Registers TxnBox's other extractors (pre-remap, protocol stack, durations…) into the same registry.
 import './txnbox-extractors.ts';
 import './connection-extractors.ts';
+import './cache-extractors.ts';
 
 export { queryValue, snapshotRequest, txnboxPath } from './extractor-kit.ts';
 
