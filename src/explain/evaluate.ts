@@ -327,11 +327,16 @@ export async function explain(
     transactions: 1,
   });
   const walk = new Walk(ctx);
-  // Response rules are the response side's; what runs after the response (txn-close) is only named.
+  // Response rules are the response side's; what runs after the response (txn-close) is only named,
+  // and so are the cache's points and os-dns: they depend on what is stored and on the backend picked.
   const responseHooks = ruleHookPoints(config)
-    .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['send-request'])
+    .filter((h) => HOOK_INDEX[h] > HOOK_INDEX['post-remap'] && h !== 'send-request')
     .filter((h) => !(RESPONSE_HOOKS as readonly TxnHookName[]).includes(h))
-    .map((h) => TXNBOX_HOOK_NAMES[h]);
+    .map((h) =>
+      HOOK_INDEX[h] < HOOK_INDEX['send-request']
+        ? `${TXNBOX_HOOK_NAMES[h]} (depends on the cache and the backend picked)`
+        : TXNBOX_HOOK_NAMES[h],
+    );
   if (
     listenerConfig.tls?.strictSniBinding === true &&
     sniBinding(listenerConfig, sni, head.host) === undefined

@@ -126,3 +126,36 @@ test('responseChanges: status and fields, in words', () => {
     ),
   ).toEqual(['status: 200 -> 404', "field A: '1' -> '3'", "field C: set '4'", 'field B: removed']);
 });
+
+describe('rules at the cache points and os-dns', () => {
+  test('are named as not evaluated, with why', async () => {
+    const cached = await loadConfigText(
+      YAML.replace(
+        'rules:\n',
+        `rules:
+  - when: cache-lookup
+    do:
+      - var<looked>: '{cache-lookup-status}'
+  - when: os-dns
+    do:
+      - var<up>: '{upstream}'
+`,
+      ).replace('cluster: app }\n', 'cluster: app, cache: true }\n'),
+      '<cache-points-test>',
+    );
+    try {
+      const e = await explain(
+        cached,
+        { method: 'GET', url: 'http://a.example:8080/app/x', headers: [] },
+        { skipPlugins: true },
+      );
+      expect(e.notRun).toEqual([
+        'cache-lookup (depends on the cache and the backend picked)',
+        'os-dns (depends on the cache and the backend picked)',
+      ]);
+      expect(explanationText(e)).toContain('Not evaluated here: cache-lookup (depends on');
+    } finally {
+      cached.rules?.dispose();
+    }
+  });
+});
