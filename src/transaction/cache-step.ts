@@ -38,7 +38,7 @@ import {
 } from '../cache/index.ts';
 import type CachePolicy from 'http-cache-semantics';
 import { serializeResponseHead } from '../codec/index.ts';
-import type { UpstreamChannel, UpstreamHandler } from '../router/index.ts';
+import type { Router, RouterLease, UpstreamChannel, UpstreamHandler } from '../router/index.ts';
 import { readResponseHead, type HeadReadResult } from './response-head-reader.ts';
 import type { SessionPort } from './session-port.ts';
 import type { RuntimeSnapshot } from './snapshot.ts';
@@ -528,6 +528,18 @@ export class CacheStep implements UpstreamHandler, HeadReadResult {
       this.#policy !== null &&
       this.#cache.put(this.#request, this.#policy, line!.status, line!.reason, decoded.body, this.#cookies);
     return stored;
+  }
+
+  /**
+   * The client left while this transaction's response was being stored: a background fill may take
+   * the attempt's upstream over (fillInBackground) and gives the Router's lease back when it is over.
+   */
+  fillWithoutClient(router: Router, lease: RouterLease, channel: UpstreamChannel, status: number): boolean {
+    return this.fillInBackground(channel, (reusable) => {
+      const durationMs = router.now() - lease.attemptStartedAt;
+      const errorCode = reusable ? undefined : 'JCT_ERR_CLIENT_ABORTED';
+      router.release(lease, reusable, { status, errorCode, durationMs });
+    });
   }
 
   /**

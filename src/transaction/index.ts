@@ -3,7 +3,7 @@
  * points and its own steps, the request as routing and hooks see it (txn-view.ts), routing, the Router
  * ask and its attempts (request-writer.ts, attempts.ts), the request side (request-body.ts) and the
  * response side (response-side.ts, response-head-reader.ts, response-body.ts), framing in both
- * directions (framed-writer.ts), every answer Junction makes itself (local-answers.ts), and the outcome
+ * directions (framed-writer.ts), every answer Junction makes itself (local-answers.ts, own-answer.ts), and the outcome
  * report: the TxnEnd its observer (metrics) and the access log both read; on caching routes, the
  * cache states (cache-step.ts: lookup, collapsing, the tee to the cache, revalidation, storing after
  * read-response hooks; cache-refresh.ts: stale-while-revalidate's background request; cache-fill.ts:

@@ -7,7 +7,8 @@
  * line and trace at its end. Delegates: the request as routing and hooks see it (txn-view.ts, its
  * base class), writing an attempt's request (request-writer.ts), the retry decision and the acquire
  * failure's log (attempts.ts), body forwarding and framing (request-body.ts, response-body.ts,
- * framed-writer.ts), reading response heads (response-head-reader.ts), local answers (local-answers.ts),
+ * framed-writer.ts), reading response heads (response-head-reader.ts), Junction's own answers (their
+ * text: local-answers.ts; held for send-response hooks and written: own-answer.ts),
  * head serialisation (forward-heads.ts), hooks' context (txn-hooks.ts).
  * Seams: #dispatch is the one step between routing and the Router (both the hook-free path and the
  * `dispatch` phase reach it); the response body starts in ResponseSide (response-side.ts).
@@ -16,13 +17,7 @@
  */
 import type { RequestHead, ResponseHead } from '../codec/types.ts';
 import type { ErrorCode, JunctionError } from '../errors/index.ts';
-import {
-  HOOKS_FAILED,
-  HOOKS_PENDING,
-  type HookFailure,
-  type LocalResponse,
-  type TxnTimeouts,
-} from '../hooks/index.ts';
+import { HOOKS_FAILED, HOOKS_PENDING, type HookFailure, type TxnTimeouts } from '../hooks/index.ts';
 import type {
   AcquireHandler,
   CertificateNames,
@@ -36,16 +31,8 @@ import type { TxnTrace } from '../tracing/index.ts';
 import type { Tunnel, TunnelReport } from '../tunnel/index.ts';
 import { assignRequestId, logTransactionEnd, lowerCased, withoutField } from './access-entry.ts';
 import { logAcquireFailure, mayReplay } from './attempts.ts';
-import {
-  NO_CLUSTER_TEXT,
-  UNREACHABLE_TEXT,
-  answerStatus,
-  answerText,
-  hookAnswer,
-  localResponseHead,
-  ownAnswerBytes,
-  type HeldLocal,
-} from './local-answers.ts';
+import { NO_CLUSTER_TEXT, UNREACHABLE_TEXT, answerStatus, answerText } from './local-answers.ts';
+import { OwnAnswer, type OwnAnswerHost } from './own-answer.ts';
 import { TXN_PHASES, handlesAnswer, type TxnPhase } from './phases.ts';
 import { RequestBodyForwarder, hasRequestBody, type RequestBodyHost } from './request-body.ts';
 import { writeUpstreamRequest } from './request-writer.ts';
@@ -70,7 +57,13 @@ import {
 
 export class Transaction
   extends TxnView
-  implements AcquireHandler, HookedTransaction, RequestBodyHost, ResponseSideHost, TunnellingTransaction
+  implements
+    AcquireHandler,
+    HookedTransaction,
+    OwnAnswerHost,
+    RequestBodyHost,
+    ResponseSideHost,
+    TunnellingTransaction
 {
   #lease: RouterLease | undefined = undefined;
   #channel: UpstreamChannel | undefined = undefined;
@@ -83,8 +76,8 @@ export class Transaction
   #awaitingClientBody = false;
   /** Null unless the snapshot has hooks: a hook-free transaction pays one null check per point. */
   readonly txnHooks: TxnHooks | null;
-  /** Junction's own answer, while send-response hooks see it. */
-  #heldLocal: HeldLocal | null = null;
+  /** Junction's own answers, held while send-response hooks see them. */
+  readonly #own: OwnAnswer = new OwnAnswer(this);
   /** The upstream of the last attempt, for txn-close hooks and the access line (its lease is gone by then). */
   #lastUpstreamId: string | undefined = undefined;
   /** The request is forwarded as a protocol upgrade (see upgrade.ts): a 101 starts a tunnel. */
@@ -170,7 +163,7 @@ export class Transaction
     for (;;) {
       if (this.#finished) return;
       if (hooks.answer !== undefined && !handlesAnswer(phase)) {
-        this.#answerFromHook(hooks.answer);
+        this.#own.fromHook(hooks.answer);
         return;
       }
       // cache: the response is stored as read-response hooks left it (cache-step.ts).
@@ -206,9 +199,9 @@ export class Transaction
     else if (phase === 'cache-decided') this.#cacheDecided();
     else if (phase === 'connect') this.#connectChosen();
     else if (phase === 'write-request') this.#writeRequest();
-    else if (phase === 'write-local') this.#writeLocal();
+    else if (phase === 'write-local') this.#own.write();
     else if (phase === 'start-response') {
-      if (answer !== undefined) this.#answerFromHook(answer);
+      if (answer !== undefined) this.#own.fromHook(answer);
       else this.#response.startHeld();
     }
   }
@@ -601,20 +594,13 @@ export class Transaction
     this.#closed();
   }
 
-  /** cache: hands the upstream to a background fill (cache-fill.ts), which releases it when it is over. */
+  /** cache: hands the upstream to a background fill (cache-step.ts), which releases it when it is over. */
   #fillInBackground(): boolean {
     const [lease, channel, cache] = [this.#lease, this.#channel, this.#cache];
-    if (lease === undefined || channel === undefined || cache == null) return false;
     const status = this.#response.sent?.status ?? 0;
-    const router = this.snapshot.router;
-    const release = (reusable: boolean): void => {
-      const durationMs = router.now() - lease.attemptStartedAt;
-      const errorCode = reusable ? undefined : 'JCT_ERR_CLIENT_ABORTED';
-      router.release(lease, reusable, { status, errorCode, durationMs });
-    };
-    if (!cache.fillInBackground(channel, release)) return false;
-    this.#lease = undefined;
-    this.#channel = undefined;
+    if (lease === undefined || channel === undefined || cache == null) return false;
+    if (!cache.fillWithoutClient(this.snapshot.router, lease, channel, status)) return false;
+    [this.#lease, this.#channel] = [undefined, undefined];
     this.#trace?.attemptEnded(status, undefined);
     return true;
   }
@@ -687,61 +673,24 @@ export class Transaction
     // Junction answers itself. The body quotes the request ID, so a user's report can be matched
     // to the access line.
     const body = Buffer.from(`${text}request id: ${this.requestId}\n`);
-    this.#respondWith(status, code, ['Content-Type', 'text/plain; charset=utf-8'], body);
+    this.#own.respond(status, code, ['Content-Type', 'text/plain; charset=utf-8'], body);
   }
 
-  // Answers Junction makes itself
+  // Junction's own answers (own-answer.ts)
 
-  /** A hook answered the client itself: whatever the upstream was doing is dropped. */
-  #answerFromHook(answer: LocalResponse): void {
-    this.txnHooks!.answer = undefined;
-    this.#response.held = null;
-    this.releaseUpstream(false, 0, undefined);
-    const { headers, body } = hookAnswer(answer);
-    this.#respondWith(answer.status, undefined, headers, body);
+  get requestIdField(): readonly string[] {
+    return this.#requestIdField;
   }
-
-  /** Junction's own answer: send-response hooks see it first, if there are any (and none failed). */
-  #respondWith(status: number, code: ErrorCode | undefined, headers: string[], body: Buffer): void {
-    this.releaseUpstream(false, 0, code);
-    const head = localResponseHead(status, headers, body.length);
-    this.#heldLocal = { head, body, code };
-    const hooks = this.txnHooks;
-    if (hooks !== null) {
-      this.#response.sent = head;
-      hooks.setResponse(head);
-      if (!hooks.failed && hooks.hook !== 'send-response' && hooks.has('send-response')) {
-        this.runPhase('send-local');
-        return;
-      }
-    }
-    this.#writeLocal();
+  responseReplaced(head: ResponseHead | null): void {
+    if (head === null) this.#response.held = null;
+    else this.#response.sent = head;
   }
-
-  /** Junction's own answer goes out, after send-response hooks (unless one replaced it with its own). */
-  #writeLocal(): void {
-    const local = this.#heldLocal;
-    if (local === null || this.#finished) return;
-    this.#heldLocal = null;
-    const answer = this.txnHooks?.answer;
-    if (answer !== undefined) {
-      this.#answerFromHook(answer);
-      return;
-    }
+  finishing(status: number, code: ErrorCode | undefined): void {
     this.#finished = true;
-    const session = this.port;
-    const keepAlive = this.head.keepAlive && !session.draining && this.isRequestDone;
-    const head = local.head;
-    this.#status = head.status;
-    this.#errorCode = local.code;
-    withoutField(head.headers, lowerCased(this.#requestIdField[0]!));
-    const overTls = session.tls !== null;
-    const hsts = this.route?.hsts;
-    session.ownAnswer?.(local.code);
-    session.writeClient(
-      ownAnswerBytes(head, local.body, this.#requestIdField, hsts, overTls, this.head.method, !keepAlive),
-    );
-    session.onTransactionDone(keepAlive);
+    this.#status = status;
+    this.#errorCode = code;
+  }
+  ended(): void {
     this.#closed();
   }
 }
