@@ -4,29 +4,11 @@
  * stale-while-revalidate is served at once while one background request refreshes it.
  */
 import { connect } from 'node:net';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { cacheServing } from '../../src/cache/index.ts';
 import { loadConfigText } from '../../src/config/index.ts';
-import { request } from '../support/clients.ts';
-import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
-import { startJunctionFromYaml } from '../support/start-junction.ts';
+import { cachingProxy, type CacheHandler } from '../support/cache-backend.ts';
 import { delay, waitFor } from '../support/wait-for.ts';
-
-async function cachingProxy(handler: CacheHandler, cacheSection = '') {
-  const backend = await cacheBackend(handler);
-  const junction = await startJunctionFromYaml(`
-${cacheSection}
-routes: [{ cluster: app, cache: true }]
-clusters:
-  app: { backends: ["${backend.address}"], retry: { attempts: 1 } }
-`);
-  onTestFinished(() => junction.close());
-  return {
-    backend,
-    junction,
-    get: (path: string, headers: Record<string, string> = {}) => request(junction.port, { path, headers }),
-  };
-}
 
 const BODY = 'x'.repeat(1000);
 

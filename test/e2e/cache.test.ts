@@ -5,25 +5,9 @@
 import { expect, onTestFinished, test } from 'vitest';
 import { definePlugin, replaceText } from '../../src/index.ts';
 import { request } from '../support/clients.ts';
-import { cacheBackend, type CacheHandler } from '../support/cache-backend.ts';
+import { cacheBackend, cachingProxy, type CacheHandler } from '../support/cache-backend.ts';
 import { startJunctionFromYaml } from '../support/start-junction.ts';
 import { delay } from '../support/wait-for.ts';
-
-async function cachingProxy(handler: CacheHandler, extra = '') {
-  const backend = await cacheBackend(handler);
-  const junction = await startJunctionFromYaml(`
-${extra}
-routes: [{ cluster: app, cache: true }]
-clusters:
-  app: { backends: ["${backend.address}"], retry: { attempts: 1 } }
-`);
-  onTestFinished(() => junction.close());
-  return {
-    backend,
-    junction,
-    get: (path: string, headers: Record<string, string> = {}) => request(junction.port, { path, headers }),
-  };
-}
 
 function answer(fields: Record<string, string>, body = 'hello'): CacheHandler {
   return (_req, res) => {

@@ -3,7 +3,10 @@
  * every request it gets is recorded (method, path, headers), so a test counts what reached it.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { onTestFinished } from 'vitest';
+import { request } from './clients.ts';
 import { listenForTest } from './servers.ts';
+import { startJunctionFromYaml } from './start-junction.ts';
 
 export interface SeenRequest {
   readonly method: string;
@@ -41,4 +44,24 @@ export async function cacheBackend(handler: CacheHandler): Promise<CacheBackend>
   });
   const port = await listenForTest(server);
   return Object.assign(backend, { address: `127.0.0.1:${port}` });
+}
+
+/**
+ * A Junction with one caching route to a cacheBackend answering with `handler`; `topLevel` is YAML
+ * added before the routes (a `cache:` section). Both close when the test finishes.
+ */
+export async function cachingProxy(handler: CacheHandler, topLevel = '') {
+  const backend = await cacheBackend(handler);
+  const junction = await startJunctionFromYaml(`
+${topLevel}
+routes: [{ cluster: app, cache: true }]
+clusters:
+  app: { backends: ["${backend.address}"], retry: { attempts: 1 } }
+`);
+  onTestFinished(() => junction.close());
+  return {
+    backend,
+    junction,
+    get: (path: string, headers: Record<string, string> = {}) => request(junction.port, { path, headers }),
+  };
 }
